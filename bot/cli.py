@@ -1,0 +1,155 @@
+"""``python -m bot``: console, run, sync, content check, content coverage."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.core.errors import ConfigError
+from bot.settings import Settings, load_settings
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="Docker Coach: learn Docker on Discord or in a terminal.",
+    )
+    parser.add_argument(
+        "--settings", type=Path, help="YAML settings file (default: none; env COACH_SETTINGS)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    console = sub.add_parser("console", help="the coach in a terminal, no Discord needed")
+    console.add_argument(
+        "--user", default=None, help="your name in the console (default: your login)"
+    )
+    console.add_argument("--locale", choices=("en", "ko"), default=None, help="reply language")
+    console.add_argument(
+        "--db", type=Path, default=None, help="SQLite file (default: in the data folder)"
+    )
+    console.add_argument("--guild", default="console", help="which 'server' progress counts for")
+    console.add_argument("--admin", action="store_true", help="act as a server manager")
+
+    run = sub.add_parser("run", help="run the Discord bot (needs a token)")
+    run.add_argument("--db", type=Path, default=None, help="SQLite file")
+
+    sync = sub.add_parser("sync", help="register the slash commands with Discord")
+    sync.add_argument(
+        "--guild", type=int, default=None, help="only this server (instant); default global"
+    )
+
+    content = sub.add_parser("content", help="check the content files")
+    content_sub = content.add_subparsers(dest="content_command", required=True, metavar="ACTION")
+    check = content_sub.add_parser("check", help="validate all content; list every problem")
+    check.add_argument(
+        "--content", type=Path, default=None, help="content folder (default: settings)"
+    )
+    coverage = content_sub.add_parser(
+        "coverage", help="which content covers each part of the seed text"
+    )
+    coverage.add_argument(
+        "--content", type=Path, default=None, help="content folder (default: settings)"
+    )
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    settings = load_settings(args.settings)
+    db = getattr(args, "db", None)
+    return settings.with_overrides(database=db) if db else settings
+
+
+def _console(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.coach import Coach
+    from bot.console.app import run_console
+    from bot.core.context import Actor
+
+    name = args.user or getpass.getuser() or "learner"
+    actor = Actor(
+        user_id=name,
+        display_name=name,
+        guild_id=args.guild,
+        locale=args.locale or settings.default_locale,
+        is_admin=args.admin,
+    )
+
+    async def main() -> int:
+        coach = await Coach.open(settings)
+        async with coach:
+            return await run_console(coach, actor)
+
+    return asyncio.run(main())
+
+
+def _content_check(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.content.library import check_content
+
+    root = args.content or settings.content_dir
+    library, problems = check_content(root)
+    if problems:
+        for problem in problems:
+            print(problem)
+        print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{len(items)} {kind}" for kind, items in library.items.items())
+    print(f"content OK: {counts}")
+    return 0
+
+
+def _content_coverage(args: argparse.Namespace, settings: Settings) -> int:
+    from bot.content.coverage import print_coverage
+
+    return print_coverage(args.content or settings.content_dir)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.discord.token:
+        print(
+            "No Discord token: set DISCORD_TOKEN or discord.token in the settings file.",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.discordbot.runner import run_bot
+
+    return run_bot(settings)
+
+
+def _sync(args: argparse.Namespace, settings: Settings) -> int:
+    if not settings.discord.token:
+        print("No Discord token: set DISCORD_TOKEN to register commands.", file=sys.stderr)
+        return 2
+    from bot.discordbot.runner import sync_commands
+
+    return sync_commands(settings, args.guild)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+        from bot.core.logs import configure_logging
+
+        configure_logging(
+            settings.log_level if args.command in ("run", "sync") else "WARNING",
+            settings.log_format,
+        )
+        if args.command == "console":
+            return _console(args, settings)
+        if args.command == "run":
+            return _run(args, settings)
+        if args.command == "sync":
+            return _sync(args, settings)
+        if args.content_command == "check":
+            return _content_check(args, settings)
+        return _content_coverage(args, settings)
+    except ConfigError as exc:
+        print("Cannot start: invalid settings or content:", file=sys.stderr)
+        for problem in exc.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,258 @@
+"""The coach: the composition root that wires content, store, sandbox, quiz and practice
+together and answers requests from any front end with :class:`~bot.core.reply.Reply` s."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import logging
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.concepts.index import ConceptIndex
+from bot.content.library import ContentLibrary, load_library
+from bot.core.clock import Clock, SystemClock
+from bot.core.commands import CommandSpec, CommandTable, MemberRef, OptionKind, Request, Suggestion
+from bot.core.context import Actor
+from bot.core.errors import UserError
+from bot.core.i18n import Translator
+from bot.core.reply import Reply, Tone
+from bot.settings import Settings
+
+log = logging.getLogger("bot.coach")
+
+# Each capability registers its commands through ``register(coach)`` in this module.
+CAPABILITIES: tuple[str, ...] = (
+    "bot.general.commands",
+    "bot.concepts.commands",
+    "bot.sandbox.commands",
+    "bot.quiz.commands",
+    "bot.progress.commands",
+    "bot.practice.commands",
+    "bot.admin.commands",
+)
+
+Hook = Callable[..., Awaitable[None]]
+
+
+async def _nothing(*_args: Any, **_kwargs: Any) -> None:
+    return None
+
+
+@dataclass
+class Hooks:
+    """Points where one capability lets another react without importing it."""
+
+    concept_read: Hook = _nothing
+    locale_for: Callable[[Actor], Awaitable[str | None]] | None = None
+
+
+@dataclass
+class Coach:
+    settings: Settings
+    library: ContentLibrary
+    clock: Clock = field(default_factory=SystemClock)
+    table: CommandTable = field(default_factory=CommandTable)
+    hooks: Hooks = field(default_factory=Hooks)
+    services: dict[str, Any] = field(default_factory=dict)
+    _starters: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    concept_index: ConceptIndex = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.concept_index = ConceptIndex(self.library.concepts.values())
+        for module_name in CAPABILITIES:
+            if not _available(module_name):
+                continue
+            importlib.import_module(module_name).register(self)
+
+    # life cycle ---------------------------------------------------------------------
+    @classmethod
+    async def open(cls, settings: Settings, clock: Clock | None = None) -> Coach:
+        coach = cls(settings, load_library(settings.content_dir), clock=clock or SystemClock())
+        await coach.start()
+        return coach
+
+    def on_start(self, starter: Callable[[], Awaitable[None]]) -> None:
+        self._starters.append(starter)
+
+    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+        self._closers.append(closer)
+
+    async def start(self) -> None:
+        for starter in self._starters:
+            await starter()
+
+    async def close(self) -> None:
+        for closer in reversed(self._closers):
+            try:
+                await closer()
+            except Exception:
+                log.exception("error while closing")
+
+    async def __aenter__(self) -> Coach:
+        return self
+
+    async def __aexit__(self, *_exc: object) -> None:
+        await self.close()
+
+    # requests -----------------------------------------------------------------------
+    async def localize(self, actor: Actor) -> Actor:
+        """The actor with the language they chose, if they chose one."""
+        if self.hooks.locale_for is None:
+            return actor
+        chosen = await self.hooks.locale_for(actor)
+        if not chosen or chosen == actor.locale:
+            return actor
+        return Actor(
+            actor.user_id, actor.display_name, actor.guild_id, chosen, actor.is_admin, actor.uploads
+        )
+
+    def translator(self, locale: str) -> Translator:
+        return Translator(self.library.catalog, locale)
+
+    async def run(
+        self, actor: Actor, path: Sequence[str], options: dict[str, Any] | None = None
+    ) -> list[Reply]:
+        """Run the command at ``path`` for ``actor``; never raises for user mistakes."""
+        actor = await self.localize(actor)
+        tr = self.translator(actor.locale)
+        spec = self.table.get(tuple(path))
+        if spec is None:
+            return [
+                self.error_reply(
+                    tr, UserError("general.unknown_command", command="/" + " ".join(path))
+                )
+            ]
+        request = Request(actor, tr, dict(options or {}))
+        return await self._guarded(spec.name, request, lambda: self._invoke(spec, request))
+
+    async def press(self, actor: Actor, action: str, value: str | None = None) -> list[Reply]:
+        """A button press or a typed answer for a choice made earlier (maybe before a restart)."""
+        actor = await self.localize(actor)
+        tr = self.translator(actor.locale)
+        handler = self.table.action_handler(action)
+        if handler is None:
+            return [self.error_reply(tr, UserError("general.expired_action"))]
+        request = Request(actor, tr, {})
+        return await self._guarded(
+            f"action:{action.split(':', 1)[0]}", request, lambda: handler(request, action, value)
+        )
+
+    async def complete(
+        self, actor: Actor, path: Sequence[str], option: str, partial: str
+    ) -> list[Suggestion]:
+        spec = self.table.get(tuple(path))
+        opt = spec.option(option) if spec else None
+        if opt is None or opt.completer is None:
+            return []
+        actor = await self.localize(actor)
+        request = Request(actor, self.translator(actor.locale), {})
+        try:
+            return (await opt.completer(request, partial))[:25]
+        except Exception:
+            log.exception("autocomplete failed", extra={"command": spec.name if spec else "?"})
+            return []
+
+    async def _invoke(self, spec: CommandSpec, request: Request) -> list[Reply]:
+        self._check_options(spec, request)
+        if spec.admin_only and not request.actor.is_admin:
+            raise UserError("general.admin_only")
+        replies = _as_list(await spec.handler(request))
+        for listener in self.table.listeners_for(spec.path):
+            replies.extend(await listener(request, spec.path, replies))
+        return replies
+
+    async def _guarded(
+        self, name: str, request: Request, call: Callable[[], Awaitable[Any]]
+    ) -> list[Reply]:
+        started = time.perf_counter()
+        outcome = "ok"
+        try:
+            replies = _as_list(await call())
+        except UserError as exc:
+            outcome = "user_error"
+            replies = [self.error_reply(request.tr, exc)]
+        except Exception:
+            outcome = "error"
+            error_id = uuid.uuid4().hex[:8]
+            log.exception("command failed", extra={"command": name, "error_id": error_id})
+            replies = [
+                Reply(
+                    title=request.tr("general.unexpected_title"),
+                    body=request.tr("general.unexpected", error_id=error_id),
+                    tone=Tone.ERROR,
+                )
+            ]
+        log.info(
+            "command",
+            extra={
+                "command": name,
+                "user": request.actor.user_id,
+                "guild": request.actor.guild_id,
+                "outcome": outcome,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+        return replies
+
+    @staticmethod
+    def _check_options(spec: CommandSpec, request: Request) -> None:
+        for option in spec.options:
+            value = request.options.get(option.name)
+            if value is None or value == "":
+                if option.required:
+                    raise UserError(
+                        "general.missing_option", option=option.name, command="/" + spec.name
+                    )
+                continue
+            if option.kind is OptionKind.INTEGER:
+                try:
+                    value = int(value)
+                except (TypeError, ValueError):
+                    raise UserError(
+                        "general.not_a_number", option=option.name, value=str(value)[:40]
+                    ) from None
+                if (option.min_value is not None and value < option.min_value) or (
+                    option.max_value is not None and value > option.max_value
+                ):
+                    raise UserError(
+                        "general.out_of_range",
+                        option=option.name,
+                        low=option.min_value,
+                        high=option.max_value,
+                    )
+                request.options[option.name] = value
+            elif option.kind is OptionKind.STRING:
+                if option.choices and value not in option.choices:
+                    raise UserError(
+                        "general.bad_choice", option=option.name, choices=", ".join(option.choices)
+                    )
+                if option.max_length and len(str(value)) > option.max_length:
+                    raise UserError("general.too_long", option=option.name, limit=option.max_length)
+            elif option.kind is OptionKind.MEMBER and not isinstance(value, MemberRef):
+                request.options[option.name] = MemberRef(str(value), str(value))
+
+    @staticmethod
+    def error_reply(tr: Translator, error: UserError) -> Reply:
+        return Reply(
+            title=tr("general.error_title"), body=tr(error.key, **error.params), tone=Tone.ERROR
+        )
+
+
+def _available(module_name: str) -> bool:
+    try:
+        return importlib.util.find_spec(module_name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def _as_list(result: Reply | Sequence[Reply] | None) -> list[Reply]:
+    if result is None:
+        return []
+    if isinstance(result, Reply):
+        return [result]
+    return list(result)

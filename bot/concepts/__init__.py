@@ -1,0 +1,1 @@
+"""Concepts: explain Docker ideas from content files, in Korean and English."""

@@ -1,0 +1,78 @@
+"""Cross-file checks of concepts: links, seed parts, Discord limits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+from bot.content.base import BODY_LIMIT, FIELD_LIMIT, TITLE_LIMIT, too_long
+from bot.core import limits
+
+if TYPE_CHECKING:
+    from bot.concepts.models import Concept
+    from bot.content.library import ContentLibrary
+
+
+def _examples_block(concept: Concept, locale: str) -> str:
+    lines = []
+    for example in concept.examples:
+        lines.append(f"$ {example.command}")
+        if example.note:
+            lines.append(f"# {example.note.get(locale)}")
+    return "```\n" + "\n".join(lines) + "\n```"
+
+
+def check_links(library: ContentLibrary) -> Iterable[str]:
+    concepts: dict[str, Concept] = library.concepts
+    seed_ids = library.seed.ids() if library.seed else None
+    scenarios = library.scenarios
+    for concept in concepts.values():
+        where = library.origin("concepts", concept.id)
+        for related in concept.related:
+            if related not in concepts:
+                yield f"{where}: related: unknown concept {related!r}"
+            elif related == concept.id:
+                yield f"{where}: related: a concept cannot be related to itself"
+        if seed_ids is not None:
+            for part in concept.seed:
+                if part not in seed_ids:
+                    yield f"{where}: seed: unknown seed part {part!r}"
+        if concept.scenario and "scenarios" in library.items and concept.scenario not in scenarios:
+            yield f"{where}: scenario: unknown scenario {concept.scenario!r}"
+
+
+def check_limits(library: ContentLibrary) -> Iterable[str]:
+    for concept in library.concepts.values():
+        where = library.origin("concepts", concept.id)
+        for name, text, limit in (
+            ("title", concept.title, TITLE_LIMIT),
+            ("summary", concept.summary, limits.COMMAND_DESCRIPTION),
+            ("body", concept.body, BODY_LIMIT),
+        ):
+            problem = too_long(text, limit)
+            if problem:
+                yield f"{where}: {name}: {problem}"
+        for locale in ("en", "ko"):
+            block = _examples_block(concept, locale)
+            if concept.examples and len(block) > FIELD_LIMIT:
+                yield (
+                    f"{where}: examples: {locale} examples take {len(block)} characters, "
+                    f"over Discord's field limit of {FIELD_LIMIT}"
+                )
+            total = len(concept.title.get(locale)) + len(concept.body.get(locale)) + len(block)
+            if total > limits.EMBED_TOTAL - 500:
+                yield f"{where}: body: {locale} embed would be {total} characters, too long"
+
+
+def check_alias_clashes(library: ContentLibrary) -> Iterable[str]:
+    owners: dict[str, str] = {}
+    for concept in library.concepts.values():
+        for name in concept.names():
+            key = name.casefold()
+            owner = owners.setdefault(key, concept.id)
+            if owner != concept.id:
+                where = library.origin("concepts", concept.id)
+                yield f"{where}: aliases: {name!r} is already a name of concept {owner!r}"
+
+
+concept_checks = (check_links, check_limits, check_alias_clashes)

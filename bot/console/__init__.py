@@ -1,0 +1,1 @@
+"""The coach in a terminal: the same commands as on Discord, one per line."""

@@ -1,0 +1,50 @@
+"""One exception tree for the coach.
+
+A :class:`UserError` is the user's mistake or a refusal: front ends show its translated
+message and nothing else. Anything else that escapes a handler is a bug: it is logged with
+an id that the user is shown.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CoachError(Exception):
+    """Base of every error the coach raises on purpose."""
+
+
+class UserError(CoachError):
+    """A problem the user can fix; carries a translation key and its parameters."""
+
+    def __init__(self, key: str, /, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.key!r}, **{self.params!r})"
+
+
+class NotFound(UserError):
+    """The user named something that does not exist (for them)."""
+
+
+class Refused(UserError):
+    """The safety policy refused a request."""
+
+
+class Busy(UserError):
+    """The user's previous request is still running."""
+
+
+class Unavailable(UserError):
+    """A backing service (a practice worker) cannot be reached right now."""
+
+
+class ConfigError(CoachError):
+    """Settings or content are invalid; the app must not start."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems

@@ -1,0 +1,54 @@
+"""``/help``: every command with its description, in the user's language."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.core import limits
+from bot.core.commands import CommandSpec, OptionSpec, Request, Suggestion
+from bot.core.errors import UserError
+from bot.core.reply import Field, Reply
+
+if TYPE_CHECKING:
+    from bot.coach import Coach
+
+
+def _usage(spec: CommandSpec) -> str:
+    parts = ["/" + spec.name]
+    for option in spec.options:
+        parts.append(f"<{option.name}>" if option.required else f"[{option.name}]")
+    return " ".join(parts)
+
+
+def register(coach: Coach) -> None:
+    table = coach.table
+
+    async def help_command(request: Request) -> Reply:
+        tr = request.tr
+        wanted = str(request.opt("command", "")).strip().lstrip("/")
+        specs = [s for s in table.all() if not s.admin_only or request.actor.is_admin]
+        if wanted:
+            specs = [s for s in specs if s.name == wanted or s.path[0] == wanted]
+            if not specs:
+                raise UserError("general.unknown_command", command="/" + wanted)
+        groups: dict[str, list[str]] = {}
+        for spec in specs:
+            line = f"`{_usage(spec)}` — {tr(spec.key + '.description')}"
+            groups.setdefault(spec.path[0], []).append(line)
+        fields = [
+            Field("/" + name, limits.cut("\n".join(lines), limits.EMBED_FIELD_VALUE))
+            for name, lines in groups.items()
+        ]
+        return Reply(
+            title=tr("general.help_title"),
+            body=tr("general.help_intro"),
+            fields=tuple(fields[: limits.EMBED_FIELDS]),
+        )
+
+    async def complete_command(_request: Request, partial: str) -> list[Suggestion]:
+        names = sorted({s.path[0] for s in table.all() if not s.admin_only})
+        return [Suggestion("/" + n, n) for n in names if partial.lstrip("/").lower() in n][:25]
+
+    table.add(
+        CommandSpec(("help",), help_command, (OptionSpec("command", completer=complete_command),))
+    )

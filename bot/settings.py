@@ -1,0 +1,200 @@
+"""Settings: one YAML file plus ``COACH_*`` environment overrides, validated at start.
+
+Every key has a default, so the coach runs with no file at all. Environment variables
+override the file: ``COACH_SANDBOX__SEARCH_INDEX=127.0.0.1:5001`` sets ``sandbox.search_index``
+(``__`` separates levels; JSON is accepted for lists and tables). ``DISCORD_TOKEN`` is
+accepted for ``discord.token``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from bot.core.errors import ConfigError
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "COACH_"
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "docker-coach"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class WorkerSettings(_Section):
+    """A Docker engine that hosts sandboxes."""
+
+    name: str = "local"
+    url: str | None = Field(
+        default=None,
+        description="unix://, tcp:// or ssh:// address; None uses the environment (DOCKER_HOST).",
+    )
+    tls_verify: bool = False
+    tls_ca_cert: Path | None = None
+    tls_client_cert: Path | None = None
+    tls_client_key: Path | None = None
+    max_sandboxes: int = Field(default=50, ge=1)
+
+
+class ContainerLimits(_Section):
+    """Limits applied to every container the coach creates (CIS Docker Benchmark §5)."""
+
+    memory_bytes: int = Field(default=128 * 1024 * 1024, ge=8 * 1024 * 1024)
+    nano_cpus: int = Field(default=500_000_000, ge=10_000_000)
+    pids: int = Field(default=64, ge=8)
+    log_max_size: str = "1m"
+    log_max_file: int = Field(default=2, ge=1)
+    cap_drop: tuple[str, ...] = ("NET_RAW", "MKNOD", "SYS_CHROOT", "SETFCAP", "AUDIT_WRITE")
+
+
+class Quotas(_Section):
+    containers: int = Field(default=6, ge=1)
+    running_containers: int = Field(default=4, ge=1)
+    volumes: int = Field(default=5, ge=0)
+    networks: int = Field(default=3, ge=0)
+
+
+class SandboxSettings(_Section):
+    workers: tuple[WorkerSettings, ...] = (WorkerSettings(),)
+    host_image: str = "docker-coach/host:latest"
+    search_index: str = "docker.io"
+    image_allowlist: tuple[str, ...] = ("busybox", "alpine", "nginx", "httpd", "redis")
+    max_image_bytes: int = Field(default=300 * 1024 * 1024, ge=1)
+    limits: ContainerLimits = ContainerLimits()
+    quotas: Quotas = Quotas()
+    output_bytes: int = Field(default=64 * 1024, ge=1024)
+    exec_timeout_seconds: float = Field(default=15.0, gt=0)
+    foreground_run_seconds: float = Field(default=10.0, gt=0)
+    api_timeout_seconds: float = Field(default=30.0, gt=0)
+    pull_timeout_seconds: float = Field(default=120.0, gt=0)
+    thread_pool_size: int = Field(default=8, ge=1, le=64)
+    idle_stop_minutes: float = Field(default=30.0, gt=0)
+    idle_destroy_minutes: float = Field(default=24 * 60.0, gt=0)
+    reaper_interval_seconds: float = Field(default=60.0, gt=0)
+    upload_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
+    cooldown_seconds: float = Field(default=1.0, ge=0)
+
+
+class DiscordSettings(_Section):
+    token: str | None = None
+    dev_guild_id: int | None = None
+    health_file: Path | None = None
+    attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+
+
+class QuizSettings(_Section):
+    default_count: int = Field(default=5, ge=1, le=20)
+    max_count: int = Field(default=20, ge=1, le=50)
+    desired_retention: float = Field(default=0.9, gt=0.5, lt=1.0)
+    fast_answer_seconds: float = Field(default=8.0, gt=0)
+    slow_answer_seconds: float = Field(default=45.0, gt=0)
+
+
+class Settings(_Section):
+    data_dir: Path = Field(default_factory=_default_data_dir)
+    database: Path | None = None
+    content_dir: Path = REPO_ROOT / "content"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"
+    default_locale: Literal["en", "ko"] = "en"
+    sandbox: SandboxSettings = SandboxSettings()
+    discord: DiscordSettings = DiscordSettings()
+    quiz: QuizSettings = QuizSettings()
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @property
+    def database_path(self) -> Path:
+        return self.database or self.data_dir / "coach.sqlite3"
+
+    def with_overrides(self, **changes: Any) -> Settings:
+        """A copy with top-level keys replaced (used by command-line flags)."""
+        data = self.model_dump()
+        data.update({key: value for key, value in changes.items() if value is not None})
+        return Settings.model_validate(data)
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    tree: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        keys = [part.lower() for part in name[len(ENV_PREFIX) :].split("__") if part]
+        if not keys:
+            continue
+        node = tree
+        for key in keys[:-1]:
+            node = node.setdefault(key, {})
+        node[keys[-1]] = _parse_env_value(raw)
+    token = environ.get("DISCORD_TOKEN")
+    if token:
+        tree.setdefault("discord", {}).setdefault("token", token)
+    return tree
+
+
+def _parse_env_value(raw: str) -> Any:
+    stripped = raw.strip()
+    if stripped[:1] in "[{":
+        try:
+            return json.loads(stripped)
+        except json.JSONDecodeError:
+            return raw
+    return raw
+
+
+def _merge(base: dict[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _merge(dict(merged[key]), value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: Mapping[str, Any], source: str) -> str:
+    key = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    message = error["msg"]
+    if error["type"] == "extra_forbidden":
+        message = "unknown setting"
+    return f"{source}: {key}: {message}"
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Read settings from ``path`` (optional) and the environment; raise :class:`ConfigError`."""
+    environ = os.environ if environ is None else environ
+    path = path or (Path(environ["COACH_SETTINGS"]) if environ.get("COACH_SETTINGS") else None)
+    data: dict[str, Any] = {}
+    source = "defaults"
+    if path is not None:
+        source = str(path)
+        try:
+            loaded = yaml.safe_load(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise ConfigError([f"{path}: settings file not found"]) from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError([f"{path}: invalid YAML: {exc}"]) from exc
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError([f"{path}: expected a mapping of settings at the top level"])
+        data = loaded or {}
+    overrides = _env_overrides(environ)
+    if overrides:
+        source += " + environment"
+    try:
+        return Settings.model_validate(_merge(data, overrides))
+    except ValidationError as exc:
+        raise ConfigError([_describe(err, source) for err in exc.errors()]) from exc
