@@ -1,6 +1,6 @@
 """Translations of the coach's own messages.
 
-Message catalogs are data: ``content/i18n/<locale>/<namespace>.yaml``. A key is
+Message catalogs are data: ``content/i18n/<locale>/<namespace>[.<part>].yaml``. A key is
 ``<namespace>.<dotted.path>``; values are ``str.format`` templates. Missing keys fall back to
 English, then to the key itself, so a missing translation is visible but never a crash
 (``content check`` reports it).
@@ -57,7 +57,14 @@ class Catalog:
                 except yaml.YAMLError as exc:
                     problems.append(f"{where}: invalid YAML: {exc}")
                     continue
-                _flatten(path.stem, data, messages[locale], problems, where)
+                # ``commands.sandbox.yaml`` adds to the ``commands`` namespace, so that each
+                # capability keeps its own file.
+                namespace = path.stem.split(".")[0]
+                found: dict[str, str] = {}
+                _flatten(namespace, data, found, problems, where)
+                for key in found.keys() & messages[locale].keys():
+                    problems.append(f"{where}: {key}: defined twice")
+                messages[locale].update(found)
         problems.extend(cls._compare(messages, root))
         return cls(messages), problems
 

@@ -1,0 +1,103 @@
+"""Shared fixtures.
+
+Tests marked ``docker`` need a real Docker engine (see ``deploy/engine/setup.sh``). When
+``CI`` is set they fail if no engine answers; on a developer machine they are skipped with a
+hint, so that the rest of the suite stays useful.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.coach import Coach
+from bot.content.library import ContentLibrary, load_library
+from bot.core.clock import FixedClock
+from bot.core.context import Actor
+from bot.settings import REPO_ROOT, Settings, load_settings
+
+CONTENT = REPO_ROOT / "content"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+# Where the loopback stand-in for Docker Hub's search index listens (deploy/engine/setup.sh).
+SEARCH_INDEX = os.environ.get("COACH_TEST_SEARCH_INDEX", "127.0.0.1:5001")
+
+
+@pytest.fixture(scope="session")
+def library() -> ContentLibrary:
+    return load_library(CONTENT)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Defaults, with data in a fresh temporary folder and the test search index."""
+    base = load_settings(environ={})
+    data = base.model_dump()
+    data["data_dir"] = tmp_path / "data"
+    data["sandbox"]["search_index"] = SEARCH_INDEX
+    return Settings.model_validate(data)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+async def coach(settings: Settings, clock: FixedClock) -> AsyncIterator[Coach]:
+    """A fully started coach (store on a real SQLite file; sandbox talks to the local engine)."""
+    started = await Coach.open(settings, clock=clock)
+    try:
+        yield started
+    finally:
+        await started.close()
+
+
+def make_actor(
+    name: str = "alice", locale: str = "en", guild: str = "g1", admin: bool = False
+) -> Actor:
+    return Actor(user_id=name, display_name=name, guild_id=guild, locale=locale, is_admin=admin)
+
+
+@pytest.fixture
+def alice() -> Actor:
+    return make_actor("alice")
+
+
+@pytest.fixture
+def bob() -> Actor:
+    return make_actor("bob")
+
+
+def _engine_reachable() -> str | None:
+    try:
+        import docker
+
+        client = docker.from_env(timeout=5)
+        client.ping()
+        client.close()
+    except Exception as exc:  # any failure means "no engine"
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> Iterator[None]:
+    """Require a Docker engine: fail in CI, skip elsewhere."""
+    problem = _engine_reachable()
+    if problem:
+        message = f"no Docker engine ({problem}); run deploy/engine/setup.sh"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    yield
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("docker") and "docker_engine" not in getattr(
+            item, "fixturenames", ()
+        ):
+            item.fixturenames.insert(0, "docker_engine")  # type: ignore[attr-defined]
