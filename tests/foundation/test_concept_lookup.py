@@ -1,0 +1,69 @@
+import pytest
+
+from bot.concepts.index import ConceptIndex
+from bot.concepts.models import Concept
+from bot.content.library import ContentLibrary
+
+
+@pytest.fixture(scope="module")
+def index(library: ContentLibrary) -> ConceptIndex:
+    return ConceptIndex(library.concepts.values())
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("볼륨", "volume"),
+        ("volume", "volume"),
+        ("Volume", "volume"),
+        ("volum", "volume"),
+        ("container lifecycle", "container-lifecycle"),
+        ("container-lifecycle", "container-lifecycle"),
+        ("컨테이너 생명주기", "container-lifecycle"),
+        ("docker volume", "volume"),
+    ],
+)
+def test_find_by_id_alias_or_prefix(index: ConceptIndex, query: str, expected: str) -> None:
+    found = index.find(query)
+    assert found is not None and found.id == expected
+
+
+def test_typo_is_not_guessed_but_suggested(index: ConceptIndex) -> None:
+    assert index.find("contaner") is None
+    assert index.suggest("contaner")[0].id == "container"
+
+
+def test_autocomplete_is_ranked_and_bounded(index: ConceptIndex) -> None:
+    ranked = index.rank("vol")
+    assert ranked[0].concept.id == "volume"
+    assert len(index.rank("")) == min(25, len(index))
+    assert len(index.rank("e")) <= 25
+
+
+def _synthetic(n: int) -> list[Concept]:
+    words = ["alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel", "india"]
+    concepts = []
+    for i in range(n):
+        name = f"{words[i % len(words)]} {words[(i * 7) % len(words)]} {i}"
+        concepts.append(
+            Concept.model_validate(
+                {
+                    "id": f"c{i}",
+                    "topic": "basics",
+                    "title": {"en": name, "ko": f"개념 {i}"},
+                    "summary": {"en": "s", "ko": "s"},
+                    "body": {"en": "b", "ko": "b"},
+                    "aliases": {"en": [f"{name} alias", f"alt {i}"], "ko": [f"별칭 {i}"]},
+                }
+            )
+        )
+    return concepts
+
+
+def test_lookup_with_hundreds_of_concepts_answers_every_keystroke() -> None:
+    """Functional check on a large index; speed is measured in bench/concepts_bench.py."""
+    index = ConceptIndex(_synthetic(600))
+    assert index.find("alt 599").id == "c599"
+    assert index.rank("bravo hot")[0].concept.title.en.startswith("bravo hotel")
+    for prefix in ("c", "ch", "cha", "char", "charl"):
+        assert len(index.rank(prefix)) == 25

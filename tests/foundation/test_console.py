@@ -1,0 +1,110 @@
+"""The console front end, driven as a newcomer would: through ``python -m bot console``."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.coach import Coach
+from bot.console.app import Console
+from bot.console.parsing import LineError, parse_line
+from bot.settings import REPO_ROOT, Settings
+from tests.conftest import make_actor
+
+
+def run_console(lines: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "xdg"), COACH_SANDBOX__WORKERS='[{"name": "local"}]')
+    return subprocess.run(
+        [sys.executable, "-m", "bot", "console", *args],
+        input=lines,
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        env=env,
+        timeout=120,
+        check=False,
+    )
+
+
+DONE_WHEN = "/concept 볼륨\n/concept volume\n/concept contaner\n/concepts\n"
+
+
+def test_done_when_korean(tmp_path: Path) -> None:
+    result = run_console(DONE_WHEN, "--locale", "ko", "--db", str(tmp_path / "c.db"), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("== 볼륨 ==") == 2
+    assert "혹시 이걸 찾으셨나요?" in out and "컨테이너" in out
+    assert "도커 개념 (" in out
+    assert "coach>" not in out  # no prompts when stdin is not a terminal
+    assert "Traceback" not in out + result.stderr
+
+
+def test_done_when_english(tmp_path: Path) -> None:
+    result = run_console(DONE_WHEN, "--locale", "en", "--db", str(tmp_path / "c.db"), tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.count("== Volume ==") == 2
+    assert "Did you mean" in out
+    assert "Docker concepts (" in out
+
+
+def test_bad_lines_get_a_short_help_line_never_a_traceback(tmp_path: Path) -> None:
+    lines = "/nosuch\nhello\n/concept\n/help concept\n7\n/concept a b c d e f g h i j k l m n o p q r s t u v w x y z\n"
+    result = run_console(lines, "--db", str(tmp_path / "c.db"), tmp_path=tmp_path)
+    assert result.returncode == 0
+    out = result.stdout
+    assert "There is no command /nosuch" in out
+    assert "Commands start with /" in out
+    assert "needs the option `topic`" in out
+    assert "There is no choice 7" in out
+    assert "Traceback" not in out + result.stderr
+
+
+@pytest.fixture
+async def offline_coach(settings: Settings):
+    """A coach whose sandbox worker does not exist (concepts must not care)."""
+    data = settings.model_dump()
+    data["sandbox"]["workers"] = [{"name": "gone", "url": "tcp://127.0.0.1:9"}]
+    coach = await Coach.open(Settings.model_validate(data))
+    yield coach
+    await coach.close()
+
+
+async def test_choices_are_numbered_and_pressed(offline_coach: Coach) -> None:
+    out = io.StringIO()
+    console = Console(offline_coach, make_actor(), stdin=io.StringIO(""), stdout=out, interactive=False)
+    await console.handle("/concept volume")
+    assert "[1]" in out.getvalue()
+    first = console.choices[0]
+    await console.handle("1")
+    assert f"== {first.label} ==" in out.getvalue()
+
+
+async def test_attach_stages_a_file_for_the_next_command(offline_coach: Coach, tmp_path: Path) -> None:
+    file = tmp_path / "index.html"
+    file.write_text("<h1>hi</h1>")
+    out = io.StringIO()
+    console = Console(offline_coach, make_actor(), stdin=io.StringIO(""), stdout=out, interactive=False)
+    await console.handle(f"/attach {file}")
+    assert "index.html (11 bytes)" in out.getvalue()
+    assert len(console.uploads) == 1
+    await console.handle("/attach /no/such/file")
+    assert "Cannot read /no/such/file" in out.getvalue()
+
+
+def test_parse_line_uses_the_command_table(library) -> None:
+    from bot.core.clock import FixedClock
+
+    coach = Coach(Settings(), library, clock=FixedClock())
+    parsed = parse_line(coach.table, "/concept container lifecycle")
+    assert parsed.spec.path == ("concept",)
+    assert parsed.options == {"topic": "container lifecycle"}
+    with pytest.raises(LineError) as caught:
+        parse_line(coach.table, "/nosuch thing")
+    assert caught.value.key == "general.unknown_command"
