@@ -145,6 +145,7 @@ REDIS_CONN = r"""#!/bin/sh
 # One client connection of the Docker Coach redis stand-in (stdin/stdout = socket).
 DATA=/data
 CR=$(printf '\r')
+KNOWN="PING ECHO SET GET DEL EXISTS INCR KEYS DBSIZE FLUSHALL INFO QUIT"
 reply() { printf '%s\r\n' "$1"; }
 bulk() { printf '$%s\r\n%s\r\n' "${#1}" "$1"; }
 badkey() {
@@ -207,7 +208,7 @@ redis_version:0.0.0-docker-coach-stand-in${CR}
 tcp_port:6379" ;;
     COMMAND|CLIENT|HELLO|SELECT) reply +OK ;;
     QUIT) reply +OK; exit 0 ;;
-    *) reply "-ERR unknown command '$1' (Docker Coach redis stand-in knows PING ECHO SET GET DEL EXISTS INCR KEYS DBSIZE FLUSHALL INFO QUIT)" ;;
+    *) reply "-ERR unknown command '$1' (Docker Coach redis stand-in knows $KNOWN)" ;;
   esac
 done
 """
@@ -236,7 +237,7 @@ CR=$(printf '\r')
     -*) echo "(error) ${line#?}"; exit 1 ;;
     :*) echo "(integer) ${line#?}" ;;
     '$-1') echo "(nil)" ;;
-    '$'*) IFS= read -r v; echo "${v%"$CR"}" ;;
+    '$'*) head -c "${line#?}"; echo ;;
     '*'*)
       n=${line#?}; i=0
       [ "$n" -eq 0 ] && echo "(empty array)"
@@ -246,6 +247,23 @@ CR=$(printf '\r')
     *) echo "$line" ;;
   esac
 }
+"""
+
+ENTRYPOINT_SH = """\
+#!/bin/sh
+# Docker Coach stand-in entrypoint.  A PID 1 without a signal handler ignores
+# SIGTERM, so `docker stop` would wait 10 s and then kill.  Long-running stand-in
+# commands therefore run as a child that we stop at once on TERM/INT/QUIT/HUP;
+# anything else (e.g. `docker run -it IMAGE sh`) is exec'd unchanged.
+case ${1##*/} in
+  httpd|httpd-foreground|redis-server|sleep) ;;
+  *) exec "$@" ;;
+esac
+child=
+trap 'kill -TERM $child 2>/dev/null; wait $child; exit 0' TERM INT QUIT HUP
+"$@" &
+child=$!
+wait "$child"
 """
 
 HOST_PROFILE = """\
@@ -300,11 +318,13 @@ def recipes() -> list[Recipe]:
             [
                 f"ENV {PATH_ENV}",
                 "EXPOSE 80",
+                f"ENTRYPOINT {sh(['/docker-entrypoint.sh'])}",
                 f"CMD {sh(['httpd', '-f', '-v', '-p', '80', '-h', '/usr/share/nginx/html'])}",
             ],
             files={
                 "etc/os-release": (os_release("nginx stand-in", "docker-coach"), 0o644),
                 "usr/share/nginx/html/index.html": (NGINX_INDEX, 0o644),
+                "docker-entrypoint.sh": (ENTRYPOINT_SH, 0o755),
                 "usr/share/nginx/html/50x.html": (NGINX_50X, 0o644),
             },
             dirs=["etc/nginx/conf.d", "var/log/nginx"],
@@ -317,11 +337,13 @@ def recipes() -> list[Recipe]:
                 f"ENV {PATH_ENV}",
                 "WORKDIR /usr/local/apache2",
                 "EXPOSE 80",
+                f"ENTRYPOINT {sh(['/docker-entrypoint.sh'])}",
                 f"CMD {sh(['httpd-foreground'])}",
             ],
             files={
                 "etc/os-release": (os_release("httpd stand-in", "docker-coach"), 0o644),
                 "usr/local/apache2/htdocs/index.html": (HTTPD_INDEX, 0o644),
+                "docker-entrypoint.sh": (ENTRYPOINT_SH, 0o755),
                 "usr/local/bin/httpd-foreground": (HTTPD_FOREGROUND, 0o755),
             },
             dirs=["usr/local/apache2/conf", "usr/local/apache2/logs"],
@@ -334,11 +356,13 @@ def recipes() -> list[Recipe]:
                 f"ENV {PATH_ENV}",
                 "WORKDIR /data",
                 "EXPOSE 6379",
+                f"ENTRYPOINT {sh(['/docker-entrypoint.sh'])}",
                 f"CMD {sh(['redis-server'])}",
             ],
             files={
                 "etc/os-release": (os_release("redis stand-in", "docker-coach"), 0o644),
                 "usr/local/bin/redis-server": (REDIS_SERVER, 0o755),
+                "docker-entrypoint.sh": (ENTRYPOINT_SH, 0o755),
                 "usr/local/bin/redis-cli": (REDIS_CLI, 0o755),
                 "usr/local/lib/docker-coach/redis-conn": (REDIS_CONN, 0o755),
             },
@@ -353,11 +377,13 @@ def recipes() -> list[Recipe]:
                 "ENV HOME=/home/coach",
                 "ENV ENV=/etc/profile",
                 "WORKDIR /home/coach",
+                f"ENTRYPOINT {sh(['/docker-entrypoint.sh'])}",
                 f"CMD {sh(['sleep', 'infinity'])}",
             ],
             files={
                 "etc/os-release": (os_release("Docker Coach host", "docker-coach"), 0o644),
                 "etc/profile": (HOST_PROFILE, 0o644),
+                "docker-entrypoint.sh": (ENTRYPOINT_SH, 0o755),
                 "etc/motd": (HOST_MOTD, 0o644),
             },
             dirs=["home/coach"],
@@ -398,15 +424,33 @@ def is_static_elf(path: str) -> bool:
 def applet_paths(busybox: str) -> list[str]:
     out = subprocess.run([busybox, "--list-full"], check=True, capture_output=True, text=True)
     paths = sorted({p.strip().lstrip("/") for p in out.stdout.splitlines() if p.strip()})
-    return [p for p in paths if p != "bin/busybox"]
+    return [p for p in paths if p not in ("bin/busybox", "linuxrc")]
 
 
 BASE_DIRS = {
-    "bin": 0o755, "sbin": 0o755, "usr": 0o755, "usr/bin": 0o755, "usr/sbin": 0o755,
-    "usr/local": 0o755, "usr/local/bin": 0o755, "usr/local/sbin": 0o755,
-    "usr/share": 0o755, "etc": 0o755, "dev": 0o755, "proc": 0o555, "sys": 0o555,
-    "run": 0o755, "home": 0o755, "root": 0o700, "tmp": 0o1777, "var": 0o755,
-    "var/log": 0o755, "var/tmp": 0o1777, "var/www": 0o755, "mnt": 0o755, "opt": 0o755,
+    "bin": 0o755,
+    "sbin": 0o755,
+    "usr": 0o755,
+    "usr/bin": 0o755,
+    "usr/sbin": 0o755,
+    "usr/local": 0o755,
+    "usr/local/bin": 0o755,
+    "usr/local/sbin": 0o755,
+    "usr/share": 0o755,
+    "etc": 0o755,
+    "dev": 0o755,
+    "proc": 0o555,
+    "sys": 0o555,
+    "run": 0o755,
+    "home": 0o755,
+    "root": 0o700,
+    "tmp": 0o1777,
+    "var": 0o755,
+    "var/log": 0o755,
+    "var/tmp": 0o1777,
+    "var/www": 0o755,
+    "mnt": 0o755,
+    "opt": 0o755,
 }
 
 
@@ -476,8 +520,10 @@ def build_tar(recipe: Recipe, busybox_bytes: bytes, applets: list[str]) -> bytes
 # --------------------------------------------------------------------------- docker
 
 
-def docker(*args: str, input: bytes | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    proc = subprocess.run(["docker", *args], input=input, capture_output=True)
+def docker(
+    *args: str, stdin: bytes | None = None, check: bool = True
+) -> subprocess.CompletedProcess:
+    proc = subprocess.run(["docker", *args], input=stdin, capture_output=True)
     if check and proc.returncode != 0:
         raise SystemExit(
             f"build_images: `docker {' '.join(args)}` failed ({proc.returncode}):\n"
@@ -514,13 +560,16 @@ def registry_digest(registry: str, name: str, tag: str) -> str | None:
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
             return None
-        raise SystemExit(f"build_images: registry {registry} answered {exc.code} for {name}:{tag}")
+        raise SystemExit(
+            f"build_images: registry {registry} answered {exc.code} for {name}:{tag}"
+        ) from exc
     except OSError as exc:
-        raise SystemExit(f"build_images: registry {registry} unreachable: {exc}")
+        raise SystemExit(f"build_images: registry {registry} unreachable: {exc}") from exc
 
 
-def ensure_image(recipe: Recipe, registry: str, busybox_bytes: bytes, applets: list[str],
-                 force: bool = False) -> str:
+def ensure_image(
+    recipe: Recipe, registry: str, busybox_bytes: bytes, applets: list[str], force: bool = False
+) -> str:
     ref = f"{registry}/{recipe.name}:{recipe.tag}"
     tar_bytes = build_tar(recipe, busybox_bytes, applets)
     h = hashlib.sha256()
@@ -544,14 +593,13 @@ def ensure_image(recipe: Recipe, registry: str, busybox_bytes: bytes, applets: l
         args = ["import", "--message", f"Docker Coach stand-in {recipe.short}"]
         for c in changes:
             args += ["--change", c]
-        docker(*args, "-", ref, input=tar_bytes)
+        docker(*args, "-", ref, stdin=tar_bytes)
         info = inspect(ref)
         if info is None:
             raise SystemExit(f"build_images: {ref} missing right after docker import")
         actions.append("built")
-        if old_id and old_id != info["Id"]:
-            # Drop the superseded build if nothing else uses it (errors are fine).
-            docker("image", "rm", old_id, check=False)
+    else:
+        old_id = None
     image_id = info["Id"]
 
     # Local convenience tags: the host image's plain tag, and refresh stale copies of
@@ -566,8 +614,19 @@ def ensure_image(recipe: Recipe, registry: str, busybox_bytes: bytes, applets: l
             docker("tag", ref, plain)
             actions.append(f"refreshed local {plain}")
 
-    want = {d.split("@", 1)[1] for d in info.get("RepoDigests") or []
-            if d.split("@", 1)[0] == f"{registry}/{recipe.name}"}
+    if old_id and old_id != image_id:
+        # Drop the superseded build if it is now untagged and no container uses it
+        # (errors are fine: e.g. an image built FROM it keeps it alive).
+        old = inspect(old_id)
+        users = docker("ps", "-aq", "--filter", f"ancestor={old_id}", check=False).stdout.strip()
+        if old is not None and not old.get("RepoTags") and not users:
+            docker("image", "rm", "-f", old_id, check=False)
+
+    want = {
+        d.split("@", 1)[1]
+        for d in info.get("RepoDigests") or []
+        if d.split("@", 1)[0] == f"{registry}/{recipe.name}"
+    }
     have = registry_digest(registry, recipe.name, recipe.tag)
     if have is None or have not in want:
         docker("push", ref)
@@ -595,12 +654,13 @@ def main(argv: list[str] | None = None) -> int:
 
     busybox = find_busybox()
     if not is_static_elf(busybox):
-        raise SystemExit(f"build_images: {busybox} is not statically linked; install busybox-static")
+        raise SystemExit(f"build_images: {busybox} is not static; apt-get install busybox-static")
     with open(busybox, "rb") as fh:
         busybox_bytes = fh.read()
     applets = applet_paths(busybox)
     for r in todo:
-        print("    " + ensure_image(r, args.registry, busybox_bytes, applets, args.force), flush=True)
+        line = ensure_image(r, args.registry, busybox_bytes, applets, args.force)
+        print("    " + line, flush=True)
     return 0
 
 

@@ -19,6 +19,7 @@ import json
 import os
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 DEFAULT_CATALOG = os.path.join(os.path.dirname(os.path.abspath(__file__)), "search_catalog.json")
@@ -51,7 +52,7 @@ def search(catalog: list[dict], term: str, n: int = DEFAULT_N, page: int = 1) ->
     query = term
     t = term.strip().lower()
     if t.startswith("library/"):
-        t = t[len("library/"):]
+        t = t[len("library/") :]
     hits = [r for r in catalog if t in r["name"].lower() or t in r["description"].lower()]
 
     def rank(r: dict) -> tuple:
@@ -67,7 +68,7 @@ def search(catalog: list[dict], term: str, n: int = DEFAULT_N, page: int = 1) ->
     hits.sort(key=rank)
     n = max(1, min(n, MAX_N))
     page = max(1, page)
-    window = hits[(page - 1) * n: page * n]
+    window = hits[(page - 1) * n : page * n]
     return {
         "num_results": len(hits),
         "query": query,
@@ -80,7 +81,7 @@ def search(catalog: list[dict], term: str, n: int = DEFAULT_N, page: int = 1) ->
 
 class Handler(BaseHTTPRequestHandler):
     server_version = "DockerCoachSearchIndex/1.0"
-    catalog: list[dict] = []
+    catalog: ClassVar[list[dict]] = []
     catalog_sha256 = ""
     source_sha256 = ""
     quiet = False
@@ -96,7 +97,7 @@ class Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(data)
 
-    def do_GET(self) -> None:  # noqa: N802 (http.server naming)
+    def do_GET(self) -> None:
         url = urlsplit(self.path)
         path = url.path.rstrip("/") or "/"
         if path == "/v1/search":
@@ -127,7 +128,20 @@ class Handler(BaseHTTPRequestHandler):
 
     do_HEAD = do_GET
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def handle_one_request(self) -> None:
+        # The engine tries HTTPS first and falls back to plain HTTP.  A TLS
+        # ClientHello starts with byte 0x16: drop it quietly instead of logging a
+        # garbled "bad request".
+        try:
+            first = self.rfile.peek(1)[:1]
+        except (OSError, ValueError):
+            first = b""
+        if first == b"\x16":
+            self.close_connection = True
+            return
+        super().handle_one_request()
+
+    def log_message(self, format: str, *args: object) -> None:
         if not self.quiet:
             sys.stderr.write(f"search-index: {self.address_string()} {format % args}\n")
 

@@ -285,7 +285,7 @@ step_dockerd() {
         return
     fi
     foreign_pid=$(tr -dc '0-9' </var/run/docker.pid 2>/dev/null || true)
-    [ -n "$foreign_pid" ] || foreign_pid=$(pidof dockerd 2>/dev/null | awk 'NF==1{print $1}')
+    [ -n "$foreign_pid" ] || foreign_pid=$(pidof dockerd 2>/dev/null | awk 'NF==1{print $1}' || true)
     if [ -n "$foreign_pid" ] && grep -qs dockerd "/proc/$foreign_pid/comm"; then
         log "dockerd: foreign dockerd (pid $foreign_pid) lacks the mirror; sending SIGHUP to reload daemon.json"
         kill -HUP "$foreign_pid" 2>/dev/null || true
