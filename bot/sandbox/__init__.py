@@ -1,0 +1,1 @@
+"""Per-user Docker sandboxes: the docker CLI parser, the safety policy, rendering and the engine."""

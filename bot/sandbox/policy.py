@@ -1,0 +1,453 @@
+"""The sandbox's one safety policy: a table of rules over parsed docker commands.
+
+Pure: no Docker, no I/O. :data:`RULES` lists every rule with the command(s) it applies to,
+the flag it reads, a predicate, and a refused example with an allowed counterpart (the tests
+iterate over the table; the docs print it with :func:`rules_markdown`). A refusal is a
+:class:`~bot.core.errors.Refused` whose key is ``policy.<rule>``; its parameters name the flag
+(``flag``) and the value typed (``value``) so the message can say what and why.
+
+Decisions (see the rule descriptions too):
+- ``--volumes-from`` is refused entirely: sharing another container's volumes is exactly how
+  another user's data would leak, and named volumes (``-v data:/data``) teach the same thing.
+- anonymous volumes (``-v /data``) are refused with a hint to name the volume: a named volume
+  is scoped to the user and counted by the quota; an anonymous one would escape both.
+- ``exec -u 0`` and ``run -u root`` are allowed: every container is unprivileged, keeps
+  ``no-new-privileges`` and drops dangerous capabilities, so root inside is the normal case.
+- ``cp -L`` is allowed: it follows symlinks inside the sandbox's own containers only.
+- ``--pull`` is allowed only as ``missing``/``never``: pulls go through the image checks.
+- ``search`` terms naming a registry host are refused: the engine would contact that host.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.core.errors import Refused
+from bot.sandbox.cli import (
+    CliError,
+    DockerCommand,
+    FlagValue,
+    ImageRef,
+    VolumeSpec,
+    is_registry,
+    parse_bytes,
+    parse_image_reference,
+    parse_mount,
+    parse_nano_cpus,
+    parse_publish,
+    parse_volume,
+)
+from bot.settings import SandboxSettings
+
+Path = tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """What the policy needs from the settings."""
+
+    image_allowlist: tuple[str, ...]
+    max_memory_bytes: int
+    max_nano_cpus: int
+    label_prefix: str = "org.docker-coach."
+    max_stop_seconds: int = 30
+
+    @classmethod
+    def from_settings(cls, settings: SandboxSettings) -> PolicyConfig:
+        return cls(
+            image_allowlist=tuple(settings.image_allowlist),
+            max_memory_bytes=settings.limits.memory_bytes,
+            max_nano_cpus=settings.limits.nano_cpus,
+        )
+
+
+@dataclass(frozen=True)
+class Verdict:
+    allowed: bool
+    refusal: Refused | None = None
+    notes: tuple[str, ...] = ()
+
+
+# --------------------------------------------------------------------------------------------
+# Image references
+# --------------------------------------------------------------------------------------------
+
+
+def _allowed_repository(repository: str, allowlist: Iterable[str]) -> bool:
+    for entry in allowlist:
+        if entry.endswith("/*") and repository.startswith(entry[:-1]):
+            return True
+        try:
+            if parse_image_reference(entry).repository == repository:
+                return True
+        except CliError:
+            continue
+    return False
+
+
+def check_image_reference(ref: str, config: PolicyConfig) -> ImageRef:
+    """Parse ``ref`` and refuse other registries and repositories outside the allowlist."""
+    image = parse_image_reference(ref)
+    if image.registry is not None:
+        raise Refused("policy.registry", flag="IMAGE", value=ref, registry=image.registry)
+    if not _allowed_repository(image.repository, config.image_allowlist):
+        raise Refused(
+            "policy.image_not_allowed",
+            flag="IMAGE",
+            value=ref,
+            allowed=", ".join(config.image_allowlist),
+        )
+    return image
+
+
+# --------------------------------------------------------------------------------------------
+# Rule predicates: each returns None (fine) or the message parameters (refused)
+# --------------------------------------------------------------------------------------------
+
+Params = dict[str, Any] | None
+Test = Callable[[Any, DockerCommand, PolicyConfig], Params]
+
+
+def _always(_value: Any, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    return {}
+
+
+def _host_or_container(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    return {} if value == "host" or value.startswith("container:") else None
+
+
+def _equals(*refused: str) -> Test:
+    def test(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
+        return {} if value in refused else None
+
+    return test
+
+
+def _not_in(*allowed: str) -> Test:
+    def test(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
+        return None if value in allowed else {}
+
+    return test
+
+
+def _memory(value: str, _cmd: DockerCommand, config: PolicyConfig) -> Params:
+    if parse_bytes(value) <= config.max_memory_bytes:
+        return None
+    return {"limit": f"{config.max_memory_bytes // (1024 * 1024)}m"}
+
+
+def _cpus(value: str, _cmd: DockerCommand, config: PolicyConfig) -> Params:
+    if parse_nano_cpus(value) <= config.max_nano_cpus:
+        return None
+    return {"limit": f"{config.max_nano_cpus / 1_000_000_000:g}"}
+
+
+def _stop_seconds(value: str, _cmd: DockerCommand, config: PolicyConfig) -> Params:
+    return None if int(value) <= config.max_stop_seconds else {"limit": config.max_stop_seconds}
+
+
+def _own_label(value: str, _cmd: DockerCommand, config: PolicyConfig) -> Params:
+    key = value.split("=", 1)[0].strip().lower()
+    return {"prefix": config.label_prefix} if key.startswith(config.label_prefix.lower()) else None
+
+
+def _docker_socket(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    return {} if "docker.sock" in parse_volume(value).source else None
+
+
+def _bind_volume(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    return {} if parse_volume(value).is_path else None
+
+
+def _anonymous_volume(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    spec = parse_volume(value)
+    return {"target": spec.target} if not spec.source else None
+
+
+_MOUNT_TYPES = frozenset({"volume", "tmpfs"})
+
+
+def _mount_type(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    mount_type = parse_mount(value).type
+    return None if mount_type in _MOUNT_TYPES else {"type": mount_type}
+
+
+def _mount_path(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    spec = parse_mount(value)
+    source = VolumeSpec(spec.source, spec.target)
+    return {} if spec.type == "volume" and spec.source and source.is_path else None
+
+
+def _mount_options(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    fields = parse_mount(value).fields
+    risky = [k for k in fields if k.startswith(("volume-opt", "volume-driver", "bind-"))]
+    return {"option": risky[0]} if risky else None
+
+
+def _mount_anonymous(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    spec = parse_mount(value)
+    return {"target": spec.target} if spec.type == "volume" and not spec.source else None
+
+
+def _under_proc(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    path = posixpath.normpath("/" + value.lstrip("/"))
+    return {} if path == "/proc" or path.startswith("/proc/") else None
+
+
+def _publish_ip(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    for port in parse_publish(value):
+        if port.host_ip not in (None, "127.0.0.1", "localhost"):
+            return {"ip": port.host_ip}
+    return None
+
+
+def _image(value: None, cmd: DockerCommand, config: PolicyConfig) -> Params:
+    return _image_problem(cmd.image, config, "policy.image_not_allowed")
+
+
+def _registry(value: None, cmd: DockerCommand, config: PolicyConfig) -> Params:
+    return _image_problem(cmd.image, config, "policy.registry")
+
+
+def _image_problem(ref: str, config: PolicyConfig, key: str) -> Params:
+    try:
+        check_image_reference(ref, config)
+    except CliError:  # malformed (the parser refuses these first): never allowed
+        if key == "policy.image_not_allowed":
+            return {"allowed": ", ".join(config.image_allowlist)}
+    except Refused as refusal:
+        if refusal.key == key:
+            return {k: v for k, v in refusal.params.items() if k not in ("flag", "value")}
+    return None
+
+
+def _search_registry(value: None, cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    term = cmd.args[0]
+    first = term.split("/", 1)[0]
+    return {"registry": first} if "/" in term and is_registry(first) else None
+
+
+def _reserved_network(value: None, cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    name = cmd.args[0]
+    return {"network": name} if name == "host" or name.startswith("container:") else None
+
+
+# --------------------------------------------------------------------------------------------
+# The table
+# --------------------------------------------------------------------------------------------
+
+RUN: tuple[Path, ...] = (("run",), ("create",))
+RUN_EXEC: tuple[Path, ...] = (*RUN, ("exec",))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One rule: ``flag`` of ``commands`` is refused when ``test`` returns parameters."""
+
+    name: str
+    commands: tuple[Path, ...]
+    flag: str | None  # canonical flag name; None: the rule reads the positionals
+    test: Test
+    refused: str  # an example the rule refuses
+    allowed: str | None = None  # a close example it allows
+    key: str = ""  # message key; defaults to policy.<name>
+    label: str = ""  # how the refusal names what it refuses when flag is None
+
+    @property
+    def message_key(self) -> str:
+        return self.key or f"policy.{self.name}"
+
+
+def _rule(
+    name: str, commands: tuple[Path, ...], flag: str | None, test: Test, refused: str,
+    allowed: str | None = None, key: str = "", label: str = "",
+) -> Rule:  # fmt: skip
+    return Rule(name, commands, flag, test, refused, allowed, key, label)
+
+
+NS_HOST = "policy.namespace_host"
+
+RULES: tuple[Rule, ...] = (
+    _rule("privileged", RUN, "privileged", _always,
+          "run --privileged busybox", "run --privileged=false busybox"),
+    _rule("exec_privileged", (("exec",),), "privileged", _always,
+          "exec --privileged web sh", "exec web sh", key="policy.privileged"),
+    _rule("cap_add", RUN, "cap-add", _always,
+          "run --cap-add NET_ADMIN busybox", "run --cap-drop NET_ADMIN busybox"),
+    _rule("device", RUN, "device", _always, "run --device /dev/sda busybox"),
+    _rule("gpus", RUN, "gpus", _always, "run --gpus all busybox"),
+    _rule("pid_host", RUN, "pid", _host_or_container, "run --pid host busybox",
+          key=NS_HOST),
+    _rule("ipc_host", RUN, "ipc", _host_or_container, "run --ipc host busybox",
+          "run --ipc private busybox", key=NS_HOST),
+    _rule("uts_host", RUN, "uts", _host_or_container, "run --uts host busybox", key=NS_HOST),
+    _rule("userns_host", RUN, "userns", _host_or_container, "run --userns host busybox",
+          key=NS_HOST),
+    _rule("cgroupns_host", RUN, "cgroupns", _host_or_container,
+          "run --cgroupns host busybox", "run --cgroupns private busybox", key=NS_HOST),
+    _rule("network_host", RUN, "network", _host_or_container, "run --network host busybox",
+          "run --network none busybox"),
+    _rule("network_connect_host", (("network", "connect"),), None, _reserved_network,
+          "network connect host web", "network connect backend web",
+          key="policy.network_host", label="network connect"),
+    _rule("security_opt", RUN, "security-opt", _always,
+          "run --security-opt seccomp=unconfined busybox"),
+    _rule("sysctl", RUN, "sysctl", _always, "run --sysctl net.ipv4.ip_forward=1 busybox"),
+    _rule("cgroup_parent", RUN, "cgroup-parent", _always, "run --cgroup-parent / busybox"),
+    _rule("runtime", RUN, "runtime", _always, "run --runtime runc busybox"),
+    _rule("oom_kill_disable", RUN, "oom-kill-disable", _always,
+          "run --oom-kill-disable busybox"),
+    _rule("volumes_from", RUN, "volumes-from", _always, "run --volumes-from web busybox",
+          "run -v data:/data busybox"),
+    _rule("volume_driver", RUN, "volume-driver", _always,
+          "run --volume-driver local -v data:/data busybox", "run -v data:/data busybox"),
+    _rule("link", RUN, "link", _always, "run --link web busybox",
+          "run --network backend busybox"),
+    _rule("add_host", RUN, "add-host", _always, "run --add-host db:10.0.0.1 busybox"),
+    _rule("dns", RUN, "dns", _always, "run --dns 8.8.8.8 busybox"),
+    _rule("log_driver", RUN, "log-driver", _always, "run --log-driver none busybox",
+          key="policy.logging"),
+    _rule("log_opt", RUN, "log-opt", _always, "run --log-opt max-size=1g busybox",
+          key="policy.logging"),
+    _rule("memory_swap", RUN, "memory-swap", _always, "run --memory-swap -1 busybox",
+          "run -m 64m busybox"),
+    _rule("pids_limit", RUN, "pids-limit", _always, "run --pids-limit 0 busybox"),
+    _rule("ulimit", RUN, "ulimit", _always, "run --ulimit nofile=100000 busybox"),
+    _rule("shm_size", RUN, "shm-size", _always, "run --shm-size 1g busybox"),
+    _rule("platform", (*RUN, ("pull",)), "platform", _always,
+          "pull --platform linux/arm64 alpine", "pull alpine"),
+    _rule("pull_always", RUN, "pull", _not_in("missing", "never"),
+          "run --pull always busybox", "run --pull missing busybox"),
+    _rule("pull_all_tags", (("pull",),), "all-tags", _always, "pull --all-tags alpine",
+          "pull alpine:3.20"),
+    _rule("env_file", RUN, "env-file", _always, "run --env-file app.env busybox",
+          "run -e MODE=dev busybox"),
+    _rule("restart", RUN, "restart", _not_in("no"), "run -d --restart always nginx",
+          "run -d --restart no nginx"),
+    _rule("memory_limit", RUN, "memory", _memory, "run -m 4g busybox", "run -m 64m busybox"),
+    _rule("cpus_limit", RUN, "cpus", _cpus, "run --cpus 4 busybox", "run --cpus 0.25 busybox"),
+    _rule("stop_timeout", RUN, "stop-timeout", _stop_seconds,
+          "run --stop-timeout 600 busybox", "run --stop-timeout 5 busybox"),
+    _rule("stop_time", (("stop",), ("restart",)), "time", _stop_seconds,
+          "stop -t 600 web", "stop -t 5 web"),
+    _rule("label_prefix", (*RUN, ("volume", "create"), ("network", "create")), "label",
+          _own_label, "run -l org.docker-coach.owner=bob busybox",
+          "run -l app=shop busybox"),
+    _rule("docker_socket", RUN, "volume", _docker_socket,
+          "run -v /var/run/docker.sock:/var/run/docker.sock busybox"),
+    _rule("bind_mount", RUN, "volume", _bind_volume, "run -v /:/host busybox",
+          "run -v data:/host busybox"),
+    _rule("anonymous_volume", RUN, "volume", _anonymous_volume, "run -v /data busybox",
+          "run -v data:/data busybox"),
+    _rule("mount_type", RUN, "mount", _mount_type,
+          "run --mount type=bind,source=/etc,target=/etc busybox",
+          "run --mount type=volume,source=data,target=/data busybox"),
+    _rule("mount_path", RUN, "mount", _mount_path,
+          "run --mount source=/etc,target=/etc busybox",
+          "run --mount source=etc,target=/etc busybox", key="policy.bind_mount"),
+    _rule("mount_options", RUN, "mount", _mount_options,
+          "run --mount type=volume,source=x,target=/x,volume-opt=device=/etc busybox",
+          "run --mount type=tmpfs,target=/cache busybox"),
+    _rule("mount_anonymous", RUN, "mount", _mount_anonymous,
+          "run --mount type=volume,target=/data busybox",
+          "run --mount source=data,target=/data,readonly busybox",
+          key="policy.anonymous_volume"),
+    _rule("volume_create_driver", (("volume", "create"),), "driver", _not_in("local"),
+          "volume create -d nfs data", "volume create -d local data"),
+    _rule("volume_create_opt", (("volume", "create"),), "opt", _always,
+          "volume create -o type=none -o o=bind -o device=/etc x", "volume create x"),
+    _rule("network_driver", (("network", "create"),), "driver", _not_in("bridge"),
+          "network create -d macvlan backend", "network create -d bridge backend"),
+    _rule("network_opt", (("network", "create"),), "opt", _always,
+          "network create -o com.docker.network.bridge.name=eth9 backend",
+          "network create backend"),
+    _rule("network_subnet", (("network", "create"),), "subnet", _always,
+          "network create --subnet 10.9.0.0/16 backend", "network create --internal backend",
+          key="policy.network_addresses"),
+    _rule("network_gateway", (("network", "create"),), "gateway", _always,
+          "network create --gateway 10.9.0.1 backend", key="policy.network_addresses"),
+    _rule("network_ip_range", (("network", "create"),), "ip-range", _always,
+          "network create --ip-range 10.9.1.0/24 backend", key="policy.network_addresses"),
+    _rule("network_ipv6", (("network", "create"),), "ipv6", _always,
+          "network create --ipv6 backend", key="policy.network_addresses"),
+    _rule("network_ip", (("network", "connect"),), "ip", _always,
+          "network connect --ip 10.9.0.5 backend web", "network connect backend web",
+          key="policy.network_addresses"),
+    _rule("workdir_proc", RUN_EXEC, "workdir", _under_proc, "run -w /proc/self/fd/8 busybox",
+          "run -w /app busybox"),
+    _rule("publish_ip", RUN, "publish", _publish_ip, "run -p 0.0.0.0:8080:80 nginx",
+          "run -p 127.0.0.1:8080:80 nginx"),
+    _rule("registry", (*RUN, ("pull",)), None, _registry, "pull quay.io/nginx/nginx",
+          "pull docker.io/library/nginx", label="IMAGE"),
+    _rule("image_not_allowed", (*RUN, ("pull",)), None, _image, "run ubuntu",
+          "run busybox:1.36", label="IMAGE"),
+    _rule("search_registry", (("search",),), None, _search_registry,
+          "search 127.0.0.1:5000/nginx", "search nginx", label="TERM"),
+)  # fmt: skip
+
+_BY_COMMAND: dict[Path, tuple[Rule, ...]] = {}
+for _r in RULES:
+    for _path in _r.commands:
+        _BY_COMMAND[_path] = (*_BY_COMMAND.get(_path, ()), _r)
+
+
+def _values(cmd: DockerCommand, flag: str) -> tuple[FlagValue, ...]:
+    value = cmd.flag(flag)
+    if value is None or value is False:
+        return ()
+    if isinstance(value, tuple):
+        return value
+    return (value,)
+
+
+def _refusal(rule: Rule, cmd: DockerCommand, config: PolicyConfig) -> Refused | None:
+    if rule.flag is None:
+        params = rule.test(None, cmd, config)
+        if params is None:
+            return None
+        value = cmd.args[0] if cmd.args else ""
+        return Refused(rule.message_key, **{"flag": rule.label, "value": value, **params})
+    for value in _values(cmd, rule.flag):
+        params = rule.test(value, cmd, config)
+        if params is not None:
+            shown = "" if value is True else str(value)
+            return Refused(rule.message_key, **{"flag": "--" + rule.flag, "value": shown, **params})
+    return None
+
+
+def _notes(cmd: DockerCommand) -> tuple[str, ...]:
+    if cmd.path in RUN and (cmd.has("publish") or cmd.has("publish-all")):
+        return ("policy.note_loopback",)
+    return ()
+
+
+def check(cmd: DockerCommand, config: PolicyConfig) -> Verdict:
+    """The policy's verdict on ``cmd``; the first matching rule refuses. Never raises."""
+    for rule in _BY_COMMAND.get(cmd.path, ()):
+        refusal = _refusal(rule, cmd, config)
+        if refusal is not None:
+            return Verdict(False, refusal, ())
+    return Verdict(True, None, _notes(cmd))
+
+
+def enforce(cmd: DockerCommand, config: PolicyConfig) -> tuple[str, ...]:
+    """Raise :class:`Refused` when the policy refuses ``cmd``; else every note to show
+    (the parser's notes, then the policy's)."""
+    verdict = check(cmd, config)
+    if verdict.refusal is not None:
+        raise verdict.refusal
+    return tuple(dict.fromkeys(cmd.notes + verdict.notes))
+
+
+def rules_markdown() -> str:
+    """The rule table as Markdown, for the docs."""
+    lines = ["| rule | commands | flag | refused | allowed |", "|---|---|---|---|---|"]
+    for rule in RULES:
+        commands = ", ".join(" ".join(p) for p in rule.commands)
+        flag = f"--{rule.flag}" if rule.flag else rule.label
+        allowed = f"`docker {rule.allowed}`" if rule.allowed else "—"
+        lines.append(f"| {rule.name} | {commands} | {flag} | `docker {rule.refused}` | {allowed} |")
+    return "\n".join(lines)
