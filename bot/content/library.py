@@ -148,6 +148,9 @@ def check_content(root: Path) -> tuple[ContentLibrary, list[str]]:
     for kind in kinds:
         for check in kind.checks:
             problems.extend(check(library))
+    from bot.content.coverage import check_seed_coverage
+
+    problems.extend(check_seed_coverage(library))
     return library, problems
 
 
