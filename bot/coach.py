@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.concepts.index import ConceptIndex
 from bot.content.library import ContentLibrary, load_library
@@ -21,6 +21,9 @@ from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.reply import Reply, Tone
 from bot.settings import Settings
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 log = logging.getLogger("bot.coach")
 
@@ -61,13 +64,17 @@ class Coach:
     _starters: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     concept_index: ConceptIndex = field(init=False)
+    store: Store | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.concept_index = ConceptIndex(self.library.concepts.values())
-        for module_name in CAPABILITIES:
-            if not _available(module_name):
-                continue
-            importlib.import_module(module_name).register(self)
+        modules = [importlib.import_module(m) for m in CAPABILITIES if _available(m)]
+        # Hooks first: a capability registered early may capture a hook set by a later one.
+        for module in modules:
+            if hasattr(module, "install_hooks"):
+                module.install_hooks(self)
+        for module in modules:
+            module.register(self)
 
     # life cycle ---------------------------------------------------------------------
     @classmethod
@@ -83,6 +90,11 @@ class Coach:
         self._closers.append(closer)
 
     async def start(self) -> None:
+        from bot.store import Store
+
+        # The store opens first and closes last: every other part may use it.
+        self.store = await Store.open(self.settings.database_path, self.clock)
+        self.services["store"] = self.store
         for starter in self._starters:
             await starter()
 
@@ -92,6 +104,13 @@ class Coach:
                 await closer()
             except Exception:
                 log.exception("error while closing")
+        if self.store is not None:
+            store, self.store = self.store, None
+            self.services.pop("store", None)
+            try:
+                await store.close()
+            except Exception:
+                log.exception("error while closing the store")
 
     async def __aenter__(self) -> Coach:
         return self

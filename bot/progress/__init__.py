@@ -1,0 +1,1 @@
+"""Progress: /progress (with a PNG chart), /leaderboard, streaks, /forget-me, /language."""

@@ -1,0 +1,244 @@
+"""``/progress``, ``/leaderboard``, ``/forget-me`` and ``/language``."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from bot.core import limits
+from bot.core.commands import MemberRef, Request
+from bot.core.context import Actor
+from bot.core.errors import UserError
+from bot.core.i18n import SUPPORTED_LOCALES, Translator
+from bot.core.reply import Choice, ChoiceStyle, Field, Reply, ReplyFile, Tone
+from bot.progress.chart import TopicMastery, render_chart
+from bot.progress.streaks import Streaks, streaks
+from bot.quiz.timing import describe_due
+
+if TYPE_CHECKING:
+    from bot.coach import Coach
+    from bot.store import Store
+
+log = logging.getLogger("bot.progress")
+
+ACTION = "progress"
+CHART_DAYS = 14
+WEEK_DAYS = 7
+
+
+class ProgressService:
+    def __init__(self, coach: Coach) -> None:
+        self.coach = coach
+
+    @property
+    def store(self) -> Store:
+        if self.coach.store is None:
+            raise RuntimeError("the coach has not been started (no store)")
+        return self.coach.store
+
+    def today(self) -> date:
+        return self.coach.clock.now().date()
+
+    # hooks ----------------------------------------------------------------------------
+    async def concept_read(self, actor: Actor, concept_id: str) -> None:
+        """Count a concept read; reading must work even when recording it fails."""
+        if self.coach.store is None:
+            return
+        try:
+            await self.store.progress.record_read(actor, concept_id)
+        except Exception:
+            log.exception("could not record a concept read", extra={"user": actor.user_id})
+
+    async def locale_for(self, actor: Actor) -> str | None:
+        if self.coach.store is None:
+            return None
+        return await self.store.users.locale(actor.user_id)
+
+    # /progress ------------------------------------------------------------------------
+    async def progress(self, request: Request) -> Reply:
+        actor, tr = request.actor, request.tr
+        member = request.opt("member")
+        user_id, name = actor.user_id, actor.display_name
+        if isinstance(member, MemberRef):
+            user_id, name = member.user_id, member.display_name
+        guild = actor.guild_id
+        repo = self.store.progress
+        totals = await repo.totals(user_id, guild)
+        if totals.answers == 0 and totals.concepts_read == 0 and totals.practice_events == 0:
+            key = (
+                "progress.nothing_yet_self" if user_id == actor.user_id else "progress.nothing_yet"
+            )
+            return Reply(title=tr("progress.title", name=name), body=tr(key, name=name))
+        today = self.today()
+        days = await repo.days(user_id, guild)
+        streak = streaks(days, today)
+        mastery = await self._mastery(user_id, guild)
+        fields = [
+            Field(tr("progress.concepts"), self._concepts_line(tr, totals.concepts_read), True),
+            Field(
+                tr("progress.answers"), self._answers_line(tr, totals.answers, totals.correct), True
+            ),
+            Field(
+                tr("progress.practice"),
+                tr("progress.practice_line", steps=await repo.practice_steps_done(user_id, guild)),
+                True,
+            ),
+            Field(tr("progress.streak"), self._streak_line(tr, streak), True),
+            Field(tr("progress.reviews"), await self._reviews_line(tr, user_id, guild), False),
+        ]
+        if mastery:
+            fields.append(Field(tr("progress.mastery"), self._mastery_lines(tr, mastery), False))
+        chart = render_chart(days, mastery, today, CHART_DAYS)
+        return Reply(
+            title=tr("progress.title", name=name),
+            body=tr("progress.chart_caption", days=CHART_DAYS),
+            fields=tuple(fields),
+            image=ReplyFile("progress.png", chart, tr("progress.chart_alt", name=name)),
+            private=False,
+        )
+
+    def _concepts_line(self, tr: Translator, read: int) -> str:
+        return tr("progress.concepts_line", read=read, total=len(self.coach.library.concepts))
+
+    @staticmethod
+    def _answers_line(tr: Translator, answers: int, correct: int) -> str:
+        percent = round(100 * correct / answers) if answers else 0
+        return tr("progress.answers_line", answers=answers, correct=correct, percent=percent)
+
+    @staticmethod
+    def _streak_line(tr: Translator, streak: Streaks) -> str:
+        return tr("progress.streak_line", current=streak.current, best=streak.best)
+
+    async def _reviews_line(self, tr: Translator, user_id: str, guild: str) -> str:
+        now = self.coach.clock.now()
+        bank = self.coach.library.questions
+        upcoming = [
+            c for c in await self.store.quiz.upcoming(user_id, guild, 20) if c.question_id in bank
+        ]
+        if not upcoming:
+            return tr("progress.reviews_none")
+        due_now = sum(1 for c in upcoming if c.due <= now)
+        later = [c for c in upcoming if c.due > now]
+        parts = []
+        if due_now:
+            parts.append(tr("progress.reviews_due", count=due_now))
+        if later:
+            parts.append(tr("progress.reviews_next", when=describe_due(tr, now, later[0].due)))
+        return "\n".join(parts)
+
+    async def _mastery(self, user_id: str, guild: str) -> list[TopicMastery]:
+        """Per question topic: questions whose latest answer was right, out of all of them."""
+        stats = {s.question_id: s for s in await self.store.quiz.question_stats(user_id, guild)}
+        totals: dict[str, list[int]] = {}
+        for question in self.coach.library.questions.values():
+            entry = totals.setdefault(question.topic, [0, 0, 0])
+            entry[1] += 1
+            stat = stats.get(question.id)
+            if stat is not None:
+                entry[2] += 1
+                entry[0] += int(stat.last_correct)
+        touched = [(t, v) for t, v in totals.items() if v[2]]
+        touched.sort(key=lambda item: (-item[1][2], item[0]))
+        return [TopicMastery(topic, v[0], v[1]) for topic, v in touched]
+
+    @staticmethod
+    def _mastery_lines(tr: Translator, mastery: list[TopicMastery]) -> str:
+        lines = [
+            tr(
+                "progress.mastery_line",
+                topic=m.topic,
+                mastered=m.mastered,
+                total=m.total,
+                percent=round(m.share * 100),
+            )
+            for m in mastery
+        ]
+        return limits.cut_lines("\n".join(lines), limits.EMBED_FIELD_VALUE, "…")[0]
+
+    # /leaderboard ---------------------------------------------------------------------
+    async def leaderboard(self, request: Request) -> Reply:
+        actor, tr = request.actor, request.tr
+        period = str(request.opt("period", "week"))
+        since = self.today() - timedelta(days=WEEK_DAYS - 1) if period == "week" else None
+        rows = await self.store.progress.leaderboard(actor.guild_id, since, limit=10)
+        title = tr("progress.leaderboard_week" if period == "week" else "progress.leaderboard_all")
+        if not rows:
+            return Reply(title=title, body=tr("progress.leaderboard_empty"))
+        lines = []
+        for rank, row in enumerate(rows, start=1):
+            name = limits.cut(row.display_name or row.user_id, 40)
+            line = tr(
+                "progress.leaderboard_line",
+                rank=rank,
+                name=name,
+                points=row.points,
+                correct=row.correct,
+                answers=row.answers,
+                practice=row.practice,
+                days=row.active_days,
+            )
+            lines.append(f"**{line}**" if row.user_id == actor.user_id else line)
+        return Reply(
+            title=title,
+            body="\n".join(lines),
+            footer=tr("progress.leaderboard_footer"),
+            private=False,
+        )
+
+    # /forget-me -----------------------------------------------------------------------
+    async def forget_me(self, request: Request) -> Reply:
+        tr, user = request.tr, request.actor.user_id
+        return Reply(
+            title=tr("progress.forget_title"),
+            body=tr("progress.forget_confirm"),
+            choices=(
+                Choice(
+                    tr("progress.forget_yes"),
+                    f"{ACTION}:forget:confirm:{user}",
+                    ChoiceStyle.DANGER,
+                ),
+                Choice(tr("progress.forget_no"), f"{ACTION}:forget:cancel:{user}"),
+            ),
+            tone=Tone.WARNING,
+        )
+
+    async def press(self, request: Request, action: str, _value: str | None) -> Reply:
+        parts = action.split(":", 3)
+        if len(parts) != 4 or parts[1] != "forget" or parts[2] not in ("confirm", "cancel"):
+            raise UserError("general.expired_action")
+        if parts[3] != request.actor.user_id:
+            raise UserError("progress.forget_not_yours")
+        tr = request.tr
+        if parts[2] == "cancel":
+            return Reply(title=tr("progress.forget_title"), body=tr("progress.forget_cancelled"))
+        await self.store.forget_user(request.actor.user_id)
+        return Reply(
+            title=tr("progress.forget_title"), body=tr("progress.forget_done"), tone=Tone.SUCCESS
+        )
+
+    # /language ------------------------------------------------------------------------
+    async def language(self, request: Request) -> Reply:
+        chosen = request.opt("language")
+        if not chosen:
+            current = await self.store.users.locale(request.actor.user_id)
+            tr = request.tr
+            name = (
+                tr(f"progress.language_names.{current}")
+                if current
+                else tr("progress.language_auto")
+            )
+            return Reply(
+                title=tr("progress.language_title"), body=tr("progress.language_now", name=name)
+            )
+        if chosen not in SUPPORTED_LOCALES:
+            raise UserError(
+                "general.bad_choice", option="language", choices=", ".join(SUPPORTED_LOCALES)
+            )
+        await self.store.users.set_locale(request.actor, chosen)
+        tr = self.coach.translator(chosen)
+        return Reply(
+            title=tr("progress.language_title"),
+            body=tr("progress.language_set", name=tr(f"progress.language_names.{chosen}")),
+            tone=Tone.SUCCESS,
+        )

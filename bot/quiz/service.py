@@ -1,0 +1,363 @@
+"""``/quiz`` and ``/review``: rounds stored in SQLite, answered with buttons or typed commands.
+
+Actions (stable, at most 100 characters, valid after a restart):
+
+* ``quiz:a:<round_id>:<position>:<button>`` — the button pressed for a choice or true/false
+  question (``button`` is the displayed position; the round remembers the shuffle);
+* ``quiz:t:<round_id>:<position>`` — a typed command (the text arrives as the value).
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from bot.core import limits
+from bot.core.commands import Request, Suggestion
+from bot.core.context import Actor
+from bot.core.errors import UserError
+from bot.core.i18n import Translator
+from bot.core.reply import Choice, ChoiceStyle, Reply, TextPrompt, Tone
+from bot.quiz.content import Question, QuestionType
+from bot.quiz.grading import Grade, grade_choice, grade_command
+from bot.quiz.scheduling import Reviewer, rating_for
+from bot.quiz.timing import describe_due
+from bot.store.quiz import AnswerInput, Round, RoundQuestion
+
+if TYPE_CHECKING:
+    from bot.coach import Coach
+    from bot.store import Store
+
+ACTION = "quiz"
+ALL_TOPICS = {"", "all", "전체"}
+
+
+def normalize_topic(text: str | None) -> str:
+    return "-".join(str(text or "").strip().casefold().split())
+
+
+class QuizService:
+    def __init__(self, coach: Coach) -> None:
+        self.coach = coach
+        self.settings = coach.settings.quiz
+        self.reviewer = Reviewer(self.settings.desired_retention)
+        self.rng = random.Random()
+
+    # helpers --------------------------------------------------------------------------
+    @property
+    def store(self) -> Store:
+        if self.coach.store is None:
+            raise RuntimeError("the coach has not been started (no store)")
+        return self.coach.store
+
+    @property
+    def bank(self) -> dict[str, Question]:
+        return self.coach.library.questions
+
+    def now(self) -> datetime:
+        return self.coach.clock.now()
+
+    def topics(self) -> list[str]:
+        """Every topic name ``/quiz`` understands, most common first."""
+        counts: dict[str, int] = {}
+        for question in self.bank.values():
+            counts[question.topic] = counts.get(question.topic, 0) + 1
+        return sorted(counts, key=lambda t: (-counts[t], t))
+
+    def matching(self, topic: str | None) -> list[Question]:
+        """Questions for ``topic``: its question topic, a concept id, a concept's topic or a
+        concept's name in either language (``/quiz 볼륨``)."""
+        wanted = normalize_topic(topic)
+        if wanted in ALL_TOPICS:
+            return list(self.bank.values())
+        concept_ids = set()
+        named = self.coach.concept_index.find(topic or "")
+        if named is not None:
+            concept_ids.add(named.id)
+        found = []
+        for question in self.bank.values():
+            concepts = [self.coach.concept_index.get(c) for c in question.concepts]
+            if (
+                question.topic == wanted
+                or wanted in question.concepts
+                or concept_ids & set(question.concepts)
+                or any(c is not None and c.topic == wanted for c in concepts)
+            ):
+                found.append(question)
+        return found
+
+    def _shuffle(self, question: Question) -> tuple[int, ...]:
+        if question.type is not QuestionType.CHOICE:
+            return ()
+        order = list(range(len(question.options)))
+        self.rng.shuffle(order)
+        return tuple(order)
+
+    # commands -------------------------------------------------------------------------
+    async def quiz(self, request: Request) -> list[Reply]:
+        actor = request.actor
+        topic = str(request.opt("topic", "")).strip()
+        count = request.opt("count")
+        if topic.isdigit() and count is None:  # "/quiz 3": a count, no topic
+            topic, count = "", int(topic)
+        count = max(1, int(count or self.settings.default_count))
+        candidates = self.matching(topic)
+        if not candidates:
+            raise UserError(
+                "quiz.no_questions",
+                topic=limits.cut(topic, 60),
+                topics=limits.cut(", ".join(self.topics()), 1500),
+            )
+        chosen = await self._pick(actor, candidates, min(count, self.settings.max_count))
+        round_id = await self.store.quiz.create_round(
+            actor,
+            "quiz",
+            normalize_topic(topic) or None,
+            [(q.id, self._shuffle(q)) for q in chosen],
+        )
+        return [await self._show(request.tr, round_id, 0)]
+
+    async def _pick(self, actor: Actor, candidates: list[Question], count: int) -> list[Question]:
+        """Questions answered least (and last answered wrong) first, shuffled within a tie."""
+        stats = {
+            s.question_id: s
+            for s in await self.store.quiz.question_stats(actor.user_id, actor.guild_id)
+        }
+
+        def priority(question: Question) -> tuple[int, int, float]:
+            stat = stats.get(question.id)
+            if stat is None:
+                return (0, 0, self.rng.random())
+            return (1, int(stat.last_correct), stat.attempts + self.rng.random())
+
+        return sorted(candidates, key=priority)[:count]
+
+    async def review(self, request: Request) -> list[Reply]:
+        actor, tr = request.actor, request.tr
+        now = self.now()
+        due = await self.store.quiz.due_cards(
+            actor.user_id, actor.guild_id, now, self.settings.max_count * 3
+        )
+        questions = [self.bank[c.question_id] for c in due if c.question_id in self.bank]
+        questions = questions[: self.settings.max_count]
+        if not questions:
+            return [await self._nothing_due(tr, actor, now)]
+        round_id = await self.store.quiz.create_round(
+            actor, "review", None, [(q.id, self._shuffle(q)) for q in questions]
+        )
+        return [await self._show(tr, round_id, 0)]
+
+    async def _nothing_due(self, tr: Translator, actor: Actor, now: datetime) -> Reply:
+        upcoming = [
+            c
+            for c in await self.store.quiz.upcoming(actor.user_id, actor.guild_id, limit=50)
+            if c.question_id in self.bank
+        ]
+        if not upcoming:
+            return Reply(title=tr("quiz.review_title"), body=tr("quiz.review_no_cards"))
+        when = describe_due(tr, now, upcoming[0].due)
+        return Reply(
+            title=tr("quiz.review_title"),
+            body=tr("quiz.review_nothing_due", when=when),
+            tone=Tone.SUCCESS,
+        )
+
+    async def complete_topic(self, request: Request, partial: str) -> list[Suggestion]:
+        wanted = normalize_topic(partial)
+        names = [t for t in self.topics() if wanted in t]
+        return [Suggestion(t, t) for t in names][: limits.AUTOCOMPLETE_CHOICES]
+
+    # answers --------------------------------------------------------------------------
+    async def press(self, request: Request, action: str, value: str | None) -> list[Reply]:
+        parts = action.split(":")
+        try:
+            if parts[1] == "a" and len(parts) == 5:
+                round_id, position, button = int(parts[2]), int(parts[3]), int(parts[4])
+            elif parts[1] == "t" and len(parts) == 4:
+                round_id, position, button = int(parts[2]), int(parts[3]), -1
+            else:
+                raise ValueError(action)
+        except (IndexError, ValueError):
+            raise UserError("general.expired_action") from None
+        round_ = await self.store.quiz.round(round_id)
+        if round_ is None:
+            raise UserError("quiz.round_gone")
+        if round_.user_id != request.actor.user_id:
+            raise UserError("quiz.not_yours")
+        slot = round_.question(position)
+        if slot is None or slot.shown_at is None:
+            raise UserError("general.expired_action")
+        if slot.answered:
+            return [self._already(request.tr)]
+        question = self.bank.get(slot.question_id)
+        if question is None:
+            raise UserError("quiz.question_gone")
+        grade = self._grade(question, slot, button, value)
+        return await self._record(request, round_, slot, question, grade, value, button)
+
+    def _grade(
+        self, question: Question, slot: RoundQuestion, button: int, typed: str | None
+    ) -> Grade:
+        if question.type is QuestionType.COMMAND:
+            if button >= 0:
+                raise UserError("general.expired_action")
+            return grade_command(question, typed or "")
+        if button < 0:
+            raise UserError("general.expired_action")
+        order = slot.option_order or tuple(range(2))
+        if button >= len(order):
+            raise UserError("general.expired_action")
+        return grade_choice(question, order[button])
+
+    async def _record(
+        self,
+        request: Request,
+        round_: Round,
+        slot: RoundQuestion,
+        question: Question,
+        grade: Grade,
+        typed: str | None,
+        button: int,
+    ) -> list[Reply]:
+        now = self.now()
+        assert slot.shown_at is not None
+        seconds = max(0.0, (now - slot.shown_at).total_seconds())
+        typed_answer = question.type is QuestionType.COMMAND
+        rating = rating_for(grade.correct, seconds, self.settings, typed_answer)
+        last = slot.position == round_.size - 1
+        answer = AnswerInput(
+            round_id=round_.round_id,
+            position=slot.position,
+            question_id=question.id,
+            given=_given(question, slot, button, typed),
+            correct=grade.correct,
+            seconds=seconds,
+            rating=int(rating),
+        )
+        # The answer counts in the server where the round was started.
+        who = replace(request.actor, guild_id=round_.guild_id)
+        recorded = await self.store.quiz.record_answer(
+            who, answer, self.reviewer.schedule(rating, now)
+        )
+        if not recorded.recorded:
+            return [self._already(request.tr)]
+        tr = request.tr
+        replies = [self._feedback(tr, question, grade, now, recorded.due)]
+        if last:
+            score = round_.score + int(grade.correct)
+            replies.append(self._score(tr, round_, score))
+        else:
+            replies.append(await self._show(tr, round_.round_id, slot.position + 1))
+        return replies
+
+    # rendering ------------------------------------------------------------------------
+    async def _show(self, tr: Translator, round_id: int, position: int) -> Reply:
+        round_ = await self.store.quiz.round(round_id)
+        assert round_ is not None
+        slot = round_.questions[position]
+        question = self.bank.get(slot.question_id)
+        if question is None:
+            raise UserError("quiz.question_gone")
+        return render_question(tr, round_, slot, question)
+
+    @staticmethod
+    def _already(tr: Translator) -> Reply:
+        return Reply(
+            title=tr("quiz.already_title"), body=tr("quiz.already_answered"), tone=Tone.WARNING
+        )
+
+    def _feedback(
+        self, tr: Translator, question: Question, grade: Grade, now: datetime, due: datetime | None
+    ) -> Reply:
+        locale = tr.locale
+        lines: list[str] = []
+        if not grade.correct:
+            lines.append(tr("quiz.right_answer", answer=_right_answer(tr, question)))
+            lines.extend("• " + _hint_text(tr, hint.key, hint.params) for hint in grade.hints)
+            lines.append("")
+        lines.append(question.explanation.get(locale))
+        concepts = ", ".join(f"`/concept {c}`" for c in question.concepts)
+        lines.append("")
+        lines.append(tr("quiz.read_more", concepts=concepts))
+        body, _ = limits.cut_lines("\n".join(lines), limits.EMBED_DESCRIPTION, "…")
+        return Reply(
+            title=tr("quiz.correct_title" if grade.correct else "quiz.wrong_title"),
+            body=body,
+            tone=Tone.SUCCESS if grade.correct else Tone.WARNING,
+            footer=tr("quiz.next_review", when=describe_due(tr, now, due)) if due else None,
+        )
+
+    @staticmethod
+    def _score(tr: Translator, round_: Round, score: int) -> Reply:
+        size = round_.size
+        key = "quiz.score_perfect" if score == size else "quiz.score_body"
+        return Reply(
+            title=tr("quiz.score_title", score=score, total=size),
+            body=tr(key, score=score, total=size),
+            tone=Tone.SUCCESS if score * 2 >= size else Tone.INFO,
+        )
+
+
+def render_question(
+    tr: Translator, round_: Round, slot: RoundQuestion, question: Question
+) -> Reply:
+    locale = tr.locale
+    heading_key = "quiz.review_heading" if round_.kind == "review" else "quiz.question_heading"
+    title = tr(heading_key, number=slot.position + 1, total=round_.size)
+    base = f"{ACTION}:a:{round_.round_id}:{slot.position}"
+    if question.type is QuestionType.COMMAND:
+        return Reply(
+            title=title,
+            body=question.prompt.get(locale),
+            prompt=TextPrompt(
+                action=f"{ACTION}:t:{round_.round_id}:{slot.position}",
+                label=tr("quiz.type_command"),
+                placeholder="docker …",
+            ),
+            footer=tr("quiz.footer", id=question.id),
+        )
+    if question.type is QuestionType.TRUEFALSE:
+        labels: Sequence[str] = (tr("quiz.true"), tr("quiz.false"))
+    else:
+        labels = [question.options[i].get(locale) for i in slot.option_order]
+    choices = tuple(
+        Choice(limits.cut(label, limits.BUTTON_LABEL), f"{base}:{i}", ChoiceStyle.PRIMARY)
+        for i, label in enumerate(labels)
+    )
+    return Reply(
+        title=title,
+        body=question.prompt.get(locale),
+        choices=choices,
+        footer=tr("quiz.footer", id=question.id),
+    )
+
+
+def _given(question: Question, slot: RoundQuestion, button: int, typed: str | None) -> str:
+    """What to store as the answer: the typed line, or the option in content order."""
+    if question.type is QuestionType.COMMAND:
+        return typed or ""
+    if question.type is QuestionType.TRUEFALSE:
+        return "true" if button == 0 else "false"
+    return str(slot.option_order[button])
+
+
+def _right_answer(tr: Translator, question: Question) -> str:
+    if question.type is QuestionType.COMMAND:
+        return f"`{question.answer}`"
+    if question.type is QuestionType.TRUEFALSE:
+        return tr("quiz.true") if question.answer else tr("quiz.false")
+    return question.options[question.correct_index].get(tr.locale)
+
+
+def _hint_text(tr: Translator, key: str, params: dict[str, object]) -> str:
+    if key == "quiz.hint.unreadable":
+        inner = str(params.get("key", ""))
+        if not tr.catalog.has(inner):
+            return tr("quiz.hint.unreadable_plain")
+        return tr(key, reason=tr(inner, **params))
+    if not tr.catalog.has(key):
+        return tr("quiz.hint.other")
+    return tr(key, **params)

@@ -1,0 +1,48 @@
+"""The store: everything Docker Coach remembers about people, in one SQLite file.
+
+All SQL lives in this package. Front ends and capabilities call repositories that return
+frozen dataclasses::
+
+    store = await Store.open(path, clock)      # creates the folder, migrates, opens
+    await store.quiz.record_answer(...)        # bot/store/quiz.py
+    await store.progress.record_read(actor, "volume")
+    await store.users.set_locale(actor, "ko")
+    await store.close()
+
+Rules every part of the store follows (and a new part must follow too):
+
+* **Connections.** ``Database`` (db.py) has one writer connection and one read-only reader.
+  Every write is a job ``async def job(conn) -> T`` passed to ``db.write(job)``; the writer
+  runs waiting jobs together in one ``BEGIN IMMEDIATE`` transaction (group commit) and
+  returns only after COMMIT (``synchronous=FULL``: on disk). A job may be re-run alone if a
+  neighbour in its batch failed, so it must only touch the database. Reads use
+  ``db.fetchall/fetchone/scalar`` (committed data only). Never ``commit()`` inside a job.
+* **Migrations.** ``migrations/NNNN_name.sql``, numbered without gaps, each applied in its own
+  transaction with ``PRAGMA user_version = NNNN`` (migrate.py). Adding a migration is adding
+  the next file; never edit one that has shipped. Tests migrate from empty and from every
+  earlier version, whatever files exist.
+* **Forgetting.** Every table holding anything about a person has a ``user_id`` column that
+  ``REFERENCES users (user_id) ON DELETE CASCADE`` (directly, or through a parent row that
+  does). ``store.forget_user(user_id)`` only deletes the ``users`` row; the cascade does the
+  rest, so a new table that follows this rule is forgotten too (foreign keys are ON).
+* **Servers.** Learning data is per ``(user_id, guild_id)``; only ``users`` (with the chosen
+  language) is global. Before inserting rows for a person, call
+  ``users.ensure_member(conn, who, stamp(now))`` inside the job (creates ``users`` and
+  ``memberships`` rows), so that the foreign keys hold.
+* **Time.** Moments are written with ``timefmt.stamp`` (fixed-width UTC text that sorts);
+  days are the UTC day ``YYYY-MM-DD``. Always use the injected clock, never ``datetime.now``.
+
+Practice (number 0003 is reserved for it): ``migrations/0003_practice.sql`` plus
+``bot/store/practice.py`` defining ``class PracticeRepo`` constructed as
+``PracticeRepo(db: Database, clock: Clock)``; the store attaches it as ``store.practice``.
+If it has ``async def steps_done(user_id, guild_id) -> int``, ``/progress`` shows that count
+(otherwise the sum of practice steps reported through activity). When a step is finished,
+count it for streaks, the activity chart and leaderboards either with
+``await store.progress.record_practice_step(actor)`` or, inside your own write job, with
+``await progress.bump_activity(conn, actor, stamp(now), practice=1)``.
+"""
+
+from bot.store.db import Database, StoreClosed
+from bot.store.store import Store
+
+__all__ = ["Database", "Store", "StoreClosed"]

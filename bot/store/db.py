@@ -1,0 +1,204 @@
+"""The SQLite connections: one writer with group commit, one read-only reader.
+
+Writes are *jobs* (``async def job(conn) -> T``) queued to a single writer task. The writer
+takes every job waiting, runs them in one ``BEGIN IMMEDIATE`` transaction and commits; only
+then does each caller get its result. With ``synchronous=FULL`` a result therefore means
+"on disk". Many users answering at once share one commit (and one fsync) instead of queueing
+for one each. If any job in a batch fails, the batch is rolled back and every job is run
+again alone, so one bad job never takes others down with it. A job must only touch the
+database (it may run twice).
+
+Reads go to a second, read-only connection: WAL lets it read committed data while the
+writer writes, and it never sees a batch that is still open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sqlite3
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from bot.store.migrate import migrate
+
+log = logging.getLogger("bot.store")
+
+T = TypeVar("T")
+Job = Callable[[aiosqlite.Connection], Awaitable[T]]
+
+BUSY_TIMEOUT_MS = 5000
+BATCH_LIMIT = 256
+
+
+class StoreClosed(RuntimeError):
+    """The store was closed; nothing more can be written."""
+
+
+def _pragmas(read_only: bool) -> list[str]:
+    common = [f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}", "PRAGMA foreign_keys = ON"]
+    if read_only:
+        return [*common, "PRAGMA query_only = ON"]
+    return ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", *common]
+
+
+def _prepare(path: Path) -> str:
+    """Create the file, switch it to WAL and bring the schema up to date (blocking).
+
+    Returns the ``file:`` URI of a read-only connection to it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        for pragma in _pragmas(read_only=False):
+            conn.execute(pragma)
+        migrate(conn)
+    finally:
+        conn.close()
+    return path.resolve().as_uri() + "?mode=ro"
+
+
+class Database:
+    def __init__(
+        self, path: Path, writer: aiosqlite.Connection, reader: aiosqlite.Connection
+    ) -> None:
+        self.path = path
+        self._writer = writer
+        self._reader = reader
+        self._queue: deque[tuple[Job[Any], asyncio.Future[Any]]] = deque()
+        self._wake = asyncio.Event()
+        self._closing = False
+        self._task = asyncio.create_task(self._write_loop(), name="store-writer")
+        self.batches = 0
+        self.jobs = 0
+
+    @classmethod
+    async def connect(cls, path: Path, *, separate_reader: bool = True) -> Database:
+        read_only_uri = await asyncio.to_thread(_prepare, path)
+        writer = await aiosqlite.connect(path, isolation_level=None)
+        reader: aiosqlite.Connection | None = None
+        try:
+            for pragma in _pragmas(read_only=False):
+                await writer.execute(pragma)
+            if separate_reader:
+                reader = await aiosqlite.connect(read_only_uri, uri=True, isolation_level=None)
+                for pragma in _pragmas(read_only=True):
+                    await reader.execute(pragma)
+        except BaseException:
+            await writer.close()
+            if reader is not None:
+                await reader.close()
+            raise
+        for conn in {writer, reader or writer}:
+            conn.row_factory = sqlite3.Row
+        return cls(path, writer, reader or writer)
+
+    # reads --------------------------------------------------------------------------
+    async def fetchall(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        return list(await self._reader.execute_fetchall(sql, params))
+
+    async def fetchone(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        rows = await self.fetchall(sql, params)
+        return rows[0] if rows else None
+
+    async def scalar(self, sql: str, params: Sequence[Any] = (), default: Any = None) -> Any:
+        row = await self.fetchone(sql, params)
+        return default if row is None or row[0] is None else row[0]
+
+    # writes -------------------------------------------------------------------------
+    async def write(self, job: Job[T]) -> T:
+        """Run ``job`` in a write transaction; return once it is committed to disk."""
+        if self._closing:
+            raise StoreClosed("the store is closed")
+        future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
+        # Mark a failure as seen even if the caller stopped waiting (no "never retrieved").
+        future.add_done_callback(lambda done: done.cancelled() or done.exception())
+        self._queue.append((job, future))
+        self._wake.set()
+        # Shielded: a caller that gives up does not undo a write that is under way.
+        return await asyncio.shield(future)
+
+    async def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """A one-statement write; returns the number of rows changed."""
+
+        async def job(conn: aiosqlite.Connection) -> int:
+            cursor = await conn.execute(sql, params)
+            return cursor.rowcount
+
+        return await self.write(job)
+
+    async def _write_loop(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._queue:
+                batch = [self._queue.popleft() for _ in range(min(BATCH_LIMIT, len(self._queue)))]
+                await self._commit(batch)
+            if self._closing:
+                return
+
+    async def _commit(self, batch: list[tuple[Job[Any], asyncio.Future[Any]]]) -> None:
+        conn = self._writer
+        results: list[Any] = []
+        try:
+            await conn.execute("BEGIN IMMEDIATE")
+            for job, _future in batch:
+                results.append(await job(conn))
+            await conn.execute("COMMIT")
+        except Exception as exc:
+            await self._rollback()
+            if len(batch) > 1:
+                for item in batch:
+                    await self._commit([item])
+                return
+            _settle(batch[0][1], error=exc)
+            return
+        self.batches += 1
+        self.jobs += len(batch)
+        for (_job, future), result in zip(batch, results, strict=True):
+            _settle(future, result=result)
+
+    async def _rollback(self) -> None:
+        try:
+            if self._writer.in_transaction:
+                await self._writer.execute("ROLLBACK")
+        except sqlite3.Error:
+            log.exception("rollback failed")
+
+    async def run_script(self, statements: Iterable[str]) -> None:
+        """Statements without parameters, in one transaction (maintenance, tests)."""
+
+        async def job(conn: aiosqlite.Connection) -> None:
+            for statement in statements:
+                await conn.execute(statement)
+
+        await self.write(job)
+
+    # life cycle ---------------------------------------------------------------------
+    async def close(self) -> None:
+        """Finish every queued write, then close both connections."""
+        if self._closing:
+            return
+        self._closing = True
+        self._wake.set()
+        with contextlib.suppress(Exception):
+            await self._task
+        with contextlib.suppress(sqlite3.Error):
+            await self._writer.execute("PRAGMA optimize")
+        if self._reader is not self._writer:
+            await self._reader.close()
+        await self._writer.close()
+
+
+def _settle(future: asyncio.Future[Any], *, result: Any = None, error: BaseException | None = None):
+    if future.done():
+        return
+    if error is not None:
+        future.set_exception(error)
+    else:
+        future.set_result(result)

@@ -1,0 +1,155 @@
+"""Learning activity: concept reads, days with activity, totals and leaderboards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import aiosqlite
+
+from bot.core.clock import Clock
+from bot.store.db import Database
+from bot.store.timefmt import parse, stamp, to_date
+from bot.store.users import Who, ensure_member
+
+_NEXT_DUE = "(SELECT min(due) FROM cards WHERE user_id = ? AND guild_id = ?)"
+
+
+@dataclass(frozen=True, slots=True)
+class DayActivity:
+    day: date
+    answers: int
+    correct: int
+    reads: int
+    practice: int
+    next_due: datetime | None
+
+    @property
+    def events(self) -> int:
+        return self.answers + self.reads + self.practice
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    concepts_read: int
+    answers: int
+    correct: int
+    practice_events: int
+
+
+@dataclass(frozen=True, slots=True)
+class LeaderRow:
+    user_id: str
+    display_name: str
+    points: int
+    correct: int
+    answers: int
+    practice: int
+    active_days: int
+
+
+async def bump_activity(
+    conn: aiosqlite.Connection, who: Who, when: str, *, reads: int = 0, practice: int = 0
+) -> None:
+    """Inside a write job: count a concept read or practice step for today.
+
+    Also records the earliest review due right now (``next_due``), used by the streak rule.
+    """
+    await conn.execute(
+        "INSERT INTO activity (user_id, guild_id, day, reads, practice, next_due) "
+        f"VALUES (?, ?, ?, ?, ?, {_NEXT_DUE}) "
+        "ON CONFLICT (user_id, guild_id, day) DO UPDATE SET reads = reads + excluded.reads, "
+        "practice = practice + excluded.practice, next_due = excluded.next_due",
+        (who.user_id, who.guild_id, when[:10], reads, practice, who.user_id, who.guild_id),
+    )
+
+
+class ProgressRepo:
+    def __init__(self, db: Database, clock: Clock, practice: Any = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.practice = practice
+
+    async def record_read(self, who: Who, concept_id: str) -> None:
+        when = stamp(self.clock.now())
+
+        async def job(conn: aiosqlite.Connection) -> None:
+            await ensure_member(conn, who, when)
+            await conn.execute(
+                "INSERT INTO concept_reads (user_id, guild_id, concept_id, first_read, last_read)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, guild_id, concept_id) "
+                "DO UPDATE SET last_read = excluded.last_read, times = times + 1",
+                (who.user_id, who.guild_id, concept_id, when, when),
+            )
+            await bump_activity(conn, who, when, reads=1)
+
+        await self.db.write(job)
+
+    async def record_practice_step(self, who: Who, steps: int = 1) -> None:
+        """Count finished practice steps toward today's activity (streaks, chart, points)."""
+        when = stamp(self.clock.now())
+
+        async def job(conn: aiosqlite.Connection) -> None:
+            await ensure_member(conn, who, when)
+            await bump_activity(conn, who, when, practice=steps)
+
+        await self.db.write(job)
+
+    async def days(
+        self, user_id: str, guild_id: str, since: date | None = None
+    ) -> list[DayActivity]:
+        """Days with activity, oldest first."""
+        rows = await self.db.fetchall(
+            "SELECT day, answers, correct, reads, practice, next_due FROM activity "
+            "WHERE user_id = ? AND guild_id = ? AND day >= ? ORDER BY day",
+            (user_id, guild_id, since.isoformat() if since else ""),
+        )
+        return [
+            DayActivity(to_date(r[0]), r[1], r[2], r[3], r[4], parse(r[5]) if r[5] else None)
+            for r in rows
+        ]
+
+    async def totals(self, user_id: str, guild_id: str) -> Totals:
+        row = await self.db.fetchone(
+            "SELECT (SELECT count(*) FROM concept_reads WHERE user_id = ?1 AND guild_id = ?2), "
+            "coalesce(sum(answers), 0), coalesce(sum(correct), 0), coalesce(sum(practice), 0) "
+            "FROM activity WHERE user_id = ?1 AND guild_id = ?2",
+            (user_id, guild_id),
+        )
+        assert row is not None
+        return Totals(row[0], row[1], row[2], row[3])
+
+    async def concepts_read(self, user_id: str, guild_id: str) -> set[str]:
+        rows = await self.db.fetchall(
+            "SELECT concept_id FROM concept_reads WHERE user_id = ? AND guild_id = ?",
+            (user_id, guild_id),
+        )
+        return {row[0] for row in rows}
+
+    async def practice_steps_done(self, user_id: str, guild_id: str) -> int:
+        """Practice steps finished: the practice repository's count when there is one."""
+        counter = getattr(self.practice, "steps_done", None)
+        if counter is not None:
+            return int(await counter(user_id, guild_id))
+        return await self.db.scalar(
+            "SELECT coalesce(sum(practice), 0) FROM activity WHERE user_id = ? AND guild_id = ?",
+            (user_id, guild_id),
+            0,
+        )
+
+    async def leaderboard(
+        self, guild_id: str, since: date | None = None, limit: int = 10
+    ) -> list[LeaderRow]:
+        """Members of ``guild_id`` by points (correct answers + practice steps) since a day."""
+        rows = await self.db.fetchall(
+            "SELECT a.user_id, m.display_name, sum(a.correct) + sum(a.practice) AS points, "
+            "sum(a.correct), sum(a.answers), sum(a.practice), count(*) "
+            "FROM activity a JOIN memberships m "
+            "ON m.guild_id = a.guild_id AND m.user_id = a.user_id "
+            "WHERE a.guild_id = ? AND a.day >= ? "
+            "GROUP BY a.user_id HAVING points > 0 OR sum(a.answers) > 0 "
+            "ORDER BY points DESC, sum(a.answers) DESC, count(*) DESC, a.user_id LIMIT ?",
+            (guild_id, since.isoformat() if since else "", limit),
+        )
+        return [LeaderRow(r[0], r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows]

@@ -1,0 +1,59 @@
+"""The store: one SQLite file holding people, their progress and their quiz history."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+from bot.core.clock import Clock
+from bot.store.db import Database
+from bot.store.progress import ProgressRepo
+from bot.store.quiz import QuizRepo
+from bot.store.users import UserRepo
+
+
+def _optional_practice(db: Database, clock: Clock) -> Any:
+    """``bot/store/practice.py``'s ``PracticeRepo(db, clock)`` when that module exists."""
+    try:
+        if importlib.util.find_spec("bot.store.practice") is None:
+            return None
+    except ModuleNotFoundError:
+        return None
+    module = importlib.import_module("bot.store.practice")
+    factory = getattr(module, "PracticeRepo", None)
+    return factory(db, clock) if factory is not None else None
+
+
+class Store:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self.users = UserRepo(db, clock)
+        self.quiz = QuizRepo(db, clock)
+        self.practice = _optional_practice(db, clock)
+        self.progress = ProgressRepo(db, clock, self.practice)
+
+    @classmethod
+    async def open(cls, path: Path, clock: Clock, *, separate_reader: bool = True) -> Store:
+        """Open (creating the folder and file) and migrate the database at ``path``."""
+        return cls(await Database.connect(Path(path), separate_reader=separate_reader), clock)
+
+    async def close(self) -> None:
+        await self.db.close()
+
+    @property
+    def path(self) -> Path:
+        return self.db.path
+
+    async def known_user_ids(self) -> set[str]:
+        """Every user the store knows anything about."""
+        return await self.users.known_user_ids()
+
+    async def forget_user(self, user_id: str) -> bool:
+        """Delete everything about ``user_id`` in every table; True if there was anything."""
+        return await self.users.forget(user_id)
+
+    async def integrity_check(self) -> str:
+        return str(await self.db.scalar("PRAGMA integrity_check", (), "?"))

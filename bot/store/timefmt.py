@@ -1,0 +1,28 @@
+"""How moments and days are written in the database: fixed-width UTC text that sorts."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def stamp(moment: datetime) -> str:
+    """``2026-01-01T09:00:00.000000Z``; naive datetimes are refused."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(UTC).strftime(_FORMAT)
+
+
+def parse(text: str) -> datetime:
+    """The moment written by :func:`stamp` (``fromisoformat`` is ~50x faster than strptime)."""
+    return datetime.fromisoformat(text)
+
+
+def day_of(moment: datetime) -> str:
+    """The UTC day of ``moment``: ``2026-01-01``."""
+    return stamp(moment)[:10]
+
+
+def to_date(day: str) -> date:
+    return date.fromisoformat(day)

@@ -1,0 +1,105 @@
+"""People: who they are in each server, and the language they chose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import aiosqlite
+
+from bot.core.clock import Clock
+from bot.store.db import Database
+from bot.store.timefmt import stamp
+
+
+class Who(Protocol):
+    """Anything that names a person in a server (``bot.core.context.Actor`` does)."""
+
+    @property
+    def user_id(self) -> str: ...
+
+    @property
+    def guild_id(self) -> str: ...
+
+    @property
+    def display_name(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    user_id: str
+    guild_id: str
+    display_name: str
+
+
+async def ensure_member(conn: aiosqlite.Connection, who: Who, when: str) -> None:
+    """Inside a write job: make sure ``who`` has a users row and a membership row."""
+    name = who.display_name[:100]
+    await conn.execute(
+        "INSERT INTO users (user_id, display_name, created_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (user_id) DO NOTHING",
+        (who.user_id, name, when),
+    )
+    await conn.execute(
+        "INSERT INTO memberships (guild_id, user_id, display_name, first_seen, last_seen) "
+        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) "
+        "DO UPDATE SET display_name = excluded.display_name, last_seen = excluded.last_seen",
+        (who.guild_id, who.user_id, name, when, when),
+    )
+
+
+class UserRepo:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+        self._ensured: set[tuple[str, str]] = set()
+
+    async def ensure(self, who: Who) -> None:
+        """Make ``who`` a known user of their server (cheap after the first call).
+
+        For parts that keep nothing else in the store but need the person to count as known
+        (the sandbox reconciler keeps sandboxes of known users only).
+        """
+        key = (who.user_id, who.guild_id)
+        if key in self._ensured:
+            return
+        when = stamp(self.clock.now())
+
+        async def job(conn: aiosqlite.Connection) -> None:
+            await ensure_member(conn, who, when)
+
+        await self.db.write(job)
+        self._ensured.add(key)
+
+    async def set_locale(self, who: Who, locale: str | None) -> None:
+        """Remember the language ``who`` chose (None: follow the front end again)."""
+        when = stamp(self.clock.now())
+
+        async def job(conn: aiosqlite.Connection) -> None:
+            await ensure_member(conn, who, when)
+            await conn.execute(
+                "UPDATE users SET locale = ? WHERE user_id = ?", (locale, who.user_id)
+            )
+
+        await self.db.write(job)
+
+    async def locale(self, user_id: str) -> str | None:
+        return await self.db.scalar("SELECT locale FROM users WHERE user_id = ?", (user_id,))
+
+    async def member(self, guild_id: str, user_id: str) -> Member | None:
+        row = await self.db.fetchone(
+            "SELECT user_id, guild_id, display_name FROM memberships "
+            "WHERE guild_id = ? AND user_id = ?",
+            (guild_id, user_id),
+        )
+        return Member(row[0], row[1], row[2]) if row else None
+
+    async def known_user_ids(self) -> set[str]:
+        rows = await self.db.fetchall("SELECT user_id FROM users")
+        return {row[0] for row in rows}
+
+    async def forget(self, user_id: str) -> bool:
+        """Delete everything about ``user_id`` (every table cascades from users)."""
+        deleted = await self.db.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
+        self._ensured = {key for key in self._ensured if key[0] != user_id}
+        return deleted > 0

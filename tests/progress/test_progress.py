@@ -1,0 +1,118 @@
+"""/progress, /forget-me, /language and the concept-read hook, through the coach."""
+
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from PIL import Image
+
+from bot.coach import Coach
+from bot.core.clock import FixedClock
+from bot.core.commands import MemberRef
+from bot.core.context import Actor
+from bot.core.reply import Reply, Tone
+from tests.conftest import make_actor
+from tests.quiz.helpers import answer, question_reply
+
+
+def field(reply: Reply, name: str) -> str:
+    return next(f.value for f in reply.fields if f.name == name)
+
+
+async def play(coach: Coach, actor: Actor, count: int, right: bool = True) -> None:
+    replies = await coach.run(actor, ("quiz",), {"topic": "docker", "count": count})
+    for _ in range(count):
+        replies = await answer(coach, actor, question_reply(replies), right)
+
+
+async def test_progress_shows_everything(coach: Coach, alice: Actor, clock: FixedClock) -> None:
+    empty = await coach.run(alice, ("progress",))
+    assert "Nothing recorded here yet" in empty[0].body
+    await coach.run(alice, ("concept",), {"topic": "volume"})
+    await coach.run(alice, ("concept",), {"topic": "volume"})
+    await play(coach, alice, 3)
+    clock.advance(days=1)
+    await play(coach, alice, 2, right=False)
+    reply = (await coach.run(alice, ("progress",)))[0]
+    assert field(reply, "Concepts read").startswith("1 of ")
+    assert field(reply, "Questions answered") == "5 answered, 3 correct (60%)"
+    assert field(reply, "Practice steps") == "0 done"
+    assert field(reply, "Streak") == "current 2 · best 2 (active days)"
+    assert "due now" in field(reply, "Reviews") or "Next:" in field(reply, "Reviews")
+    assert "docker:" in field(reply, "Mastery per topic (last answer right)")
+    assert reply.image is not None and reply.image.filename == "progress.png"
+    picture = Image.open(io.BytesIO(reply.image.data))
+    assert picture.format == "PNG" and picture.size[0] > 300
+
+
+async def test_progress_of_another_member(coach: Coach, alice: Actor, bob: Actor) -> None:
+    await play(coach, bob, 1)
+    reply = (await coach.run(alice, ("progress",), {"member": MemberRef("bob", "Bob")}))[0]
+    assert reply.title == "Progress — Bob"
+    assert field(reply, "Questions answered").startswith("1 answered")
+
+
+async def test_progress_does_not_leak_between_servers(coach: Coach, alice: Actor) -> None:
+    await play(coach, alice, 2)
+    elsewhere = make_actor("alice", guild="g2")
+    reply = (await coach.run(elsewhere, ("progress",)))[0]
+    assert "Nothing recorded here yet" in reply.body
+
+
+async def test_practice_steps_count(coach: Coach, alice: Actor) -> None:
+    store = coach.store
+    assert store is not None
+    if store.practice is not None and hasattr(store.practice, "record_step"):
+        await store.practice.record_step(alice, "first-steps", "run", skipped=False)
+        await store.practice.record_step(alice, "first-steps", "ps", skipped=False)
+    else:
+        await store.progress.record_practice_step(alice, 2)
+    reply = (await coach.run(alice, ("progress",)))[0]
+    assert field(reply, "Practice steps") == "2 done"
+    board = (await coach.run(alice, ("leaderboard",)))[0]
+    assert "2 points" in board.body
+
+
+async def test_forget_me_needs_confirmation(coach: Coach, alice: Actor, bob: Actor) -> None:
+    await play(coach, alice, 1)
+    assert coach.store is not None
+    ask = (await coach.run(alice, ("forget-me",)))[0]
+    assert [c.action for c in ask.choices] == [
+        "progress:forget:confirm:alice",
+        "progress:forget:cancel:alice",
+    ]
+    refused = await coach.press(bob, ask.choices[0].action)
+    assert refused[0].tone is Tone.ERROR
+    kept = await coach.press(alice, ask.choices[1].action)
+    assert "Nothing was deleted" in kept[0].body
+    assert "alice" in await coach.store.known_user_ids()
+    done = await coach.press(alice, ask.choices[0].action)
+    assert done[0].tone is Tone.SUCCESS
+    assert "alice" not in await coach.store.known_user_ids()
+    assert "Nothing recorded here yet" in (await coach.run(alice, ("progress",)))[0].body
+
+
+async def test_language_preference(coach: Coach, alice: Actor) -> None:
+    shown = await coach.run(alice, ("language",))
+    assert "the language of your Discord client" in shown[0].body
+    changed = await coach.run(alice, ("language",), {"language": "ko"})
+    assert changed[0].title == "언어"
+    replies = await coach.run(alice, ("quiz",), {"topic": "docker", "count": 1})
+    assert question_reply(replies).title == "문제 1/1"
+    assert coach.hooks.locale_for is not None
+    assert await coach.hooks.locale_for(alice) == "ko"
+    bad = await coach.run(alice, ("language",), {"language": "fr"})
+    assert bad[0].tone is Tone.ERROR
+
+
+async def test_reading_a_concept_counts_for_today(
+    coach: Coach, alice: Actor, clock: FixedClock
+) -> None:
+    await coach.run(alice, ("concept",), {"topic": "container"})
+    clock.advance(timedelta(days=1))
+    await coach.run(alice, ("concept",), {"topic": "볼륨"})
+    assert coach.store is not None
+    days = await coach.store.progress.days("alice", "g1")
+    assert [d.reads for d in days] == [1, 1]
+    assert await coach.store.progress.concepts_read("alice", "g1") == {"container", "volume"}

@@ -1,0 +1,189 @@
+"""The store on real SQLite files: settings, constraints, forgetting, scoping, concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.core.clock import FixedClock
+from bot.store import Store
+from bot.store.quiz import AnswerInput
+from tests.store.helpers import answer_round, fixed_schedule, person
+
+# Tables of migrations 0001-0002 that hold a user_id (later migrations add more).
+OURS = {
+    "users", "memberships", "activity", "concept_reads", "rounds", "answers",
+    "question_stats", "cards",
+}  # fmt: skip
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: FixedClock):
+    opened = await Store.open(tmp_path / "data" / "coach.sqlite3", clock)
+    try:
+        yield opened
+    finally:
+        await opened.close()
+
+
+async def pragma(store: Store, name: str):
+    async def job(conn):
+        rows = await conn.execute_fetchall(f"PRAGMA {name}")
+        return rows[0][0]
+
+    return await store.db.write(job)
+
+
+async def test_connection_settings(store: Store) -> None:
+    assert store.path.parent.is_dir()
+    assert await pragma(store, "journal_mode") == "wal"
+    assert await pragma(store, "synchronous") == 2  # FULL
+    assert await pragma(store, "foreign_keys") == 1
+    assert await pragma(store, "busy_timeout") >= 1000
+
+
+async def test_an_answer_is_recorded_once(store: Store) -> None:
+    alice = person("alice")
+    round_id = await store.quiz.create_round(alice, "quiz", None, [("q0", ())])
+    answer = AnswerInput(round_id, 0, "q0", "1", True, 2.0, 4)
+    due = store.clock.now() + timedelta(days=2)
+    first = await store.quiz.record_answer(alice, answer, fixed_schedule(due))
+    second = await store.quiz.record_answer(alice, answer, fixed_schedule(due))
+    assert first.recorded and not second.recorded
+    assert await store.quiz.answer_count(round_id) == 1
+    totals = await store.progress.totals("alice", "g1")
+    assert (totals.answers, totals.correct) == (1, 1)
+
+
+async def test_the_unique_constraint_is_in_the_schema(store: Store) -> None:
+    alice = person("alice")
+    await answer_round(store, alice, questions=1)
+    conn = sqlite3.connect(store.path)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
+            conn.execute(
+                "INSERT INTO answers (round_id, position, user_id, guild_id, question_id, given,"
+                " correct, seconds, rating, answered_at) "
+                "SELECT round_id, position, user_id, guild_id, question_id, given, correct, "
+                "seconds, rating, answered_at FROM answers"
+            )
+    finally:
+        conn.close()
+
+
+async def test_forget_user_deletes_every_row_in_every_table(store: Store) -> None:
+    alice, bob = person("alice"), person("bob")
+    for who in (alice, bob, person("alice", "g2")):
+        await answer_round(store, who)
+        await store.progress.record_read(who, "volume")
+        await store.progress.record_practice_step(who)
+    await store.users.set_locale(alice, "ko")
+    assert await store.known_user_ids() == {"alice", "bob"}
+
+    assert await store.forget_user("alice")
+    assert await store.known_user_ids() == {"bob"}
+    tables = await store.db.fetchall(
+        "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p "
+        "WHERE m.type = 'table' AND p.name = 'user_id'"
+    )
+    assert len(tables) >= 8
+    for (table,) in tables:
+        left = await store.db.scalar(f"SELECT count(*) FROM {table} WHERE user_id = 'alice'")
+        assert left == 0, table
+        kept = await store.db.scalar(f"SELECT count(*) FROM {table} WHERE user_id = 'bob'")
+        assert kept > 0 or table not in OURS, table
+    orphans = await store.db.scalar(
+        "SELECT count(*) FROM round_questions WHERE round_id NOT IN (SELECT round_id FROM rounds)"
+    )
+    assert orphans == 0
+    assert not await store.forget_user("alice")
+
+
+async def test_progress_is_scoped_by_server(store: Store) -> None:
+    await answer_round(store, person("alice", "g1"), questions=3)
+    await answer_round(store, person("alice", "g2"), questions=1, correct=False)
+    g1 = await store.progress.totals("alice", "g1")
+    g2 = await store.progress.totals("alice", "g2")
+    assert (g1.answers, g1.correct) == (3, 3)
+    assert (g2.answers, g2.correct) == (1, 0)
+    assert [r.user_id for r in await store.progress.leaderboard("g3")] == []
+
+
+async def test_many_users_answering_at_once(store: Store) -> None:
+    users = [person(f"user{i}", f"g{i % 3}") for i in range(40)]
+    rounds = await asyncio.gather(
+        *(
+            store.quiz.create_round(u, "quiz", None, [(f"q{j}", ()) for j in range(5)])
+            for u in users
+        )
+    )
+    due = store.clock.now() + timedelta(days=1)
+
+    async def answer_all(who, round_id):
+        results = []
+        for position in range(5):
+            answer = AnswerInput(round_id, position, f"q{position}", "0", position % 2 == 0, 1, 3)
+            results.append(await store.quiz.record_answer(who, answer, fixed_schedule(due)))
+        return results
+
+    before = store.db.batches
+    outcomes = await asyncio.gather(*(answer_all(u, r) for u, r in zip(users, rounds, strict=True)))
+    assert all(o.recorded for results in outcomes for o in results)
+    assert await store.db.scalar("SELECT count(*) FROM answers") == 200
+    assert await store.db.scalar("SELECT sum(answers) FROM activity") == 200
+    assert await store.db.scalar("SELECT count(*) FROM rounds WHERE finished_at IS NULL") == 0
+    # Group commit: concurrent answers shared transactions.
+    assert store.db.batches - before < 200
+
+
+async def test_a_failing_job_does_not_take_its_batch_down(store: Store) -> None:
+    alice = person("alice")
+    await store.users.ensure(alice)
+
+    async def bad(conn):
+        await conn.execute(
+            "INSERT INTO memberships (guild_id, user_id, display_name, "
+            "first_seen, last_seen) VALUES ('g', 'nobody', '', '', '')"
+        )
+
+    async def good(conn):
+        await conn.execute("UPDATE users SET display_name = 'Al' WHERE user_id = 'alice'")
+        return "ok"
+
+    results = await asyncio.gather(
+        store.db.write(good), store.db.write(bad), store.db.write(good), return_exceptions=True
+    )
+    assert results[0] == "ok" and results[2] == "ok"
+    assert isinstance(results[1], sqlite3.IntegrityError)
+    assert await store.db.scalar("SELECT display_name FROM users WHERE user_id = 'alice'") == "Al"
+    assert await store.db.scalar("SELECT count(*) FROM memberships WHERE user_id = 'nobody'") == 0
+
+
+async def test_locale_preference(store: Store) -> None:
+    alice = person("alice")
+    assert await store.users.locale("alice") is None
+    await store.users.set_locale(alice, "ko")
+    assert await store.users.locale("alice") == "ko"
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.users.set_locale(alice, "fr")
+
+
+async def test_closing_finishes_queued_writes(tmp_path: Path, clock: FixedClock) -> None:
+    path = tmp_path / "c.sqlite3"
+    store = await Store.open(path, clock)
+    pending = [
+        asyncio.create_task(store.progress.record_read(person(f"u{i}"), "volume"))
+        for i in range(20)
+    ]
+    await asyncio.sleep(0)
+    await store.close()
+    await asyncio.gather(*pending)
+    reopened = await Store.open(path, clock)
+    try:
+        assert len(await reopened.known_user_ids()) == 20
+    finally:
+        await reopened.close()
