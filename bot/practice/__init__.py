@@ -1,0 +1,1 @@
+"""Guided practice: scenarios whose steps are checked against the learner's real sandbox."""

@@ -1,0 +1,198 @@
+"""Evaluate declarative checks against one user's sandbox.
+
+Checks only read: the sandbox's state, files (through the sandbox's own reader) and HTTP
+answers fetched from the user's own host shell. Every read of one evaluation round is
+cached, so a step and its fail checks share a single snapshot of the sandbox.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from bot.core.context import Actor
+from bot.practice.content import (
+    AllCheck,
+    AnyCheck,
+    ContainerCheck,
+    ContainerSpec,
+    FileCheck,
+    HttpCheck,
+    ImageCheck,
+    NetworkCheck,
+    NotCheck,
+    RemovedCheck,
+    UsedCheck,
+    VolumeCheck,
+)
+from bot.sandbox.state import ContainerView, SandboxState
+
+
+class SandboxReader(Protocol):
+    """The read-only part of the sandbox service that checks use."""
+
+    async def state(self, actor: Actor) -> SandboxState: ...
+
+    async def read_file(self, actor: Actor, container: str | None, path: str) -> bytes | None: ...
+
+    async def http_get(self, actor: Actor, url: str) -> str | None: ...
+
+
+@dataclass
+class CheckContext:
+    """What one evaluation round may look at, with its reads cached."""
+
+    reader: SandboxReader
+    actor: Actor
+    used_since_step: Sequence[str] = ()
+    used_in_session: Sequence[str] = ()
+    remembered: Mapping[str, str] = field(default_factory=dict)
+    _state: SandboxState | None = None
+    _files: dict[tuple[str | None, str], bytes | None] = field(default_factory=dict)
+    _pages: dict[str, str | None] = field(default_factory=dict)
+
+    async def state(self) -> SandboxState:
+        if self._state is None:
+            self._state = await self.reader.state(self.actor)
+        return self._state
+
+    async def file(self, container: str | None, path: str) -> bytes | None:
+        key = (container, path)
+        if key not in self._files:
+            self._files[key] = await self.reader.read_file(self.actor, container, path)
+        return self._files[key]
+
+    async def page(self, url: str) -> str | None:
+        if url not in self._pages:
+            self._pages[url] = await self.reader.http_get(self.actor, url)
+        return self._pages[url]
+
+
+def same_image(actual: str, wanted: str) -> bool:
+    """``nginx`` matches ``nginx:latest`` and ``docker.io/library/nginx``; a tag must match."""
+
+    def split(ref: str) -> tuple[str, str | None]:
+        ref = ref.split("@", 1)[0]
+        repo, _, tag = ref.rpartition(":") if ":" in ref.rsplit("/", 1)[-1] else (ref, "", "")
+        for prefix in ("docker.io/", "index.docker.io/", "library/"):
+            repo = repo.removeprefix(prefix)
+        return repo, tag or None
+
+    actual_repo, actual_tag = split(actual)
+    wanted_repo, wanted_tag = split(wanted)
+    if actual_repo != wanted_repo:
+        return False
+    return wanted_tag is None or (actual_tag or "latest") == wanted_tag
+
+
+def _matches(view: ContainerView, spec: ContainerSpec, remembered: Mapping[str, str]) -> bool:
+    if spec.name and view.name != spec.name:
+        return False
+    if spec.running is not None and view.running != spec.running:
+        return False
+    if spec.status and view.status not in spec.status:
+        return False
+    if spec.image and not same_image(view.image, spec.image):
+        return False
+    if spec.network and spec.network not in view.networks:
+        return False
+    if spec.mount and not any(
+        (spec.mount.volume is None or (m.type == "volume" and m.source == spec.mount.volume))
+        and (
+            spec.mount.destination is None
+            or m.destination.rstrip("/") == spec.mount.destination.rstrip("/")
+        )
+        for m in view.mounts
+    ):
+        return False
+    for key, value in spec.env.items():
+        if key not in view.env or (value is not None and view.env[key] != value):
+            return False
+    if spec.port and not any(
+        p.container_port == spec.port.container
+        and p.host_port is not None
+        and (spec.port.host is None or p.host_port == spec.port.host)
+        for p in view.ports
+    ):
+        return False
+    if spec.remembered and spec.name:
+        known = remembered.get(spec.name)
+        if known is None:
+            return False
+        return (view.id == known) == (spec.remembered == "same")
+    return True
+
+
+async def _container(check: ContainerCheck, ctx: CheckContext) -> bool:
+    spec = check.container
+    state = await ctx.state()
+    found = any(_matches(view, spec, ctx.remembered) for view in state.containers)
+    return found if spec.exists else not found
+
+
+async def _file(check: FileCheck, ctx: CheckContext) -> bool:
+    spec = check.file
+    data = await ctx.file(spec.container, spec.path)
+    if data is None:
+        return not spec.exists
+    if not spec.exists:
+        return False
+    if spec.contains is None:
+        return True
+    return spec.contains in data.decode("utf-8", errors="replace")
+
+
+async def _http(check: HttpCheck, ctx: CheckContext) -> bool:
+    page = await ctx.page(check.http.url)
+    if page is None:
+        return False
+    return check.http.contains is None or check.http.contains in page
+
+
+async def _removed(check: RemovedCheck, ctx: CheckContext) -> bool:
+    state = await ctx.state()
+    known = ctx.remembered.get(check.removed.name)
+    if known is None:
+        return state.container(check.removed.name) is None
+    return all(view.id != known for view in state.containers)
+
+
+async def _named(check: Any, ctx: CheckContext) -> bool:
+    state = await ctx.state()
+    if isinstance(check, VolumeCheck):
+        return check.volume.name in state.volumes
+    if isinstance(check, NetworkCheck):
+        return check.network.name in state.networks
+    wanted = check.image.name
+    return any(same_image(image, wanted) for image in state.images)
+
+
+async def evaluate(check: Any, ctx: CheckContext) -> bool:
+    """Whether ``check`` holds for the sandbox right now."""
+    if isinstance(check, AllCheck):
+        for child in check.all:
+            if not await evaluate(child, ctx):
+                return False
+        return True
+    if isinstance(check, AnyCheck):
+        for child in check.any:
+            if await evaluate(child, ctx):
+                return True
+        return False
+    if isinstance(check, NotCheck):
+        return not await evaluate(check.not_, ctx)
+    if isinstance(check, ContainerCheck):
+        return await _container(check, ctx)
+    if isinstance(check, FileCheck):
+        return await _file(check, ctx)
+    if isinstance(check, HttpCheck):
+        return await _http(check, ctx)
+    if isinstance(check, UsedCheck):
+        pool = ctx.used_since_step if check.used.since == "step" else ctx.used_in_session
+        return check.used.token in pool
+    if isinstance(check, RemovedCheck):
+        return await _removed(check, ctx)
+    if isinstance(check, VolumeCheck | NetworkCheck | ImageCheck):
+        return await _named(check, ctx)
+    raise TypeError(f"not a check: {check!r}")

@@ -1,0 +1,124 @@
+"""A PNG of the container lifecycle with the user's container's state highlighted."""
+
+from __future__ import annotations
+
+import io
+import math
+from functools import lru_cache
+
+from PIL import Image, ImageDraw, ImageFont
+
+WIDTH, HEIGHT = 760, 400
+BOX_W, BOX_H = 150, 56
+BACKGROUND = (47, 49, 54)
+BOX = (64, 68, 75)
+TEXT = (230, 230, 230)
+MUTED = (170, 175, 180)
+ARROW = (140, 150, 160)
+HIGHLIGHT = (59, 165, 93)
+
+# Centres of the state boxes.
+STATES: dict[str, tuple[int, int]] = {
+    "created": (110, 120),
+    "running": (380, 120),
+    "paused": (650, 120),
+    "exited": (380, 300),
+    "removed": (650, 300),
+}
+# (from, to, label, bend): bend shifts a pair of opposite arrows apart.
+TRANSITIONS: tuple[tuple[str, str, str, int], ...] = (
+    ("created", "running", "start", 0),
+    ("running", "paused", "pause", -12),
+    ("paused", "running", "unpause", 12),
+    ("running", "exited", "stop / kill", -14),
+    ("exited", "running", "start / restart", 14),
+    ("exited", "removed", "rm", 0),
+)
+STATE_ALIASES = {"restarting": "running", "dead": "exited"}
+
+
+@lru_cache(maxsize=4)
+def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
+    try:
+        return ImageFont.load_default(size=size)
+    except (TypeError, OSError):  # Pillow without FreeType
+        return ImageFont.load_default()
+
+
+def _edge_point(centre: tuple[int, int], towards: tuple[int, int]) -> tuple[float, float]:
+    """Where the line from ``centre`` to ``towards`` leaves the box around ``centre``."""
+    cx, cy = centre
+    dx, dy = towards[0] - cx, towards[1] - cy
+    scale = min(
+        (BOX_W / 2) / abs(dx) if dx else math.inf,
+        (BOX_H / 2) / abs(dy) if dy else math.inf,
+    )
+    return cx + dx * scale, cy + dy * scale
+
+
+def _arrow(draw: ImageDraw.ImageDraw, start: str, end: str, label: str, bend: int) -> None:
+    a, b = STATES[start], STATES[end]
+    horizontal = a[1] == b[1]
+    offset = (0, bend) if horizontal else (bend, 0)
+    a2 = (a[0] + offset[0], a[1] + offset[1])
+    b2 = (b[0] + offset[0], b[1] + offset[1])
+    x1, y1 = _edge_point(a2, b2) if horizontal or a[0] == b[0] else _edge_point(a, b)
+    x2, y2 = _edge_point(b2, a2) if horizontal or a[0] == b[0] else _edge_point(b, a)
+    draw.line((x1, y1, x2, y2), fill=ARROW, width=2)
+    angle = math.atan2(y2 - y1, x2 - x1)
+    head = [
+        (x2, y2),
+        (x2 - 11 * math.cos(angle - 0.4), y2 - 11 * math.sin(angle - 0.4)),
+        (x2 - 11 * math.cos(angle + 0.4), y2 - 11 * math.sin(angle + 0.4)),
+    ]
+    draw.polygon(head, fill=ARROW)
+    mx, my = (x1 + x2) / 2, (y1 + y2) / 2
+    if horizontal:
+        my += -12 if bend <= 0 else 12
+    else:
+        mx += 8 if bend >= 0 else -8
+    anchor = "mm" if horizontal else ("lm" if bend >= 0 else "rm")
+    draw.text((mx, my), label, fill=MUTED, font=_font(14), anchor=anchor)
+
+
+def _box(draw: ImageDraw.ImageDraw, state: str, current: bool) -> None:
+    cx, cy = STATES[state]
+    rect = (cx - BOX_W / 2, cy - BOX_H / 2, cx + BOX_W / 2, cy + BOX_H / 2)
+    draw.rounded_rectangle(
+        rect,
+        radius=12,
+        fill=HIGHLIGHT if current else BOX,
+        outline=(255, 255, 255) if current else ARROW,
+        width=4 if current else 1,
+    )
+    draw.text((cx, cy), state, fill=TEXT, font=_font(20), anchor="mm")
+
+
+def render_lifecycle(current: str | None, container: str | None = None) -> bytes:
+    """The lifecycle diagram as PNG bytes; ``current`` is highlighted (None: nothing)."""
+    current = STATE_ALIASES.get(current or "", current)
+    image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
+    draw = ImageDraw.Draw(image)
+    draw.text((20, 18), "Container lifecycle", fill=TEXT, font=_font(22))
+    draw.text((20, 50), "docker run = create + start", fill=MUTED, font=_font(14))
+    draw.text(
+        (20, HEIGHT - 28), "rm -f removes a container in any state", fill=MUTED, font=_font(14)
+    )
+    for start, end, label, bend in TRANSITIONS:
+        _arrow(draw, start, end, label, bend)
+    for state in STATES:
+        _box(draw, state, state == current)
+    if container and current in STATES:
+        cx, cy = STATES[current]
+        draw.text(
+            (cx, cy + BOX_H / 2 + 14),
+            f"'{container}' is here",
+            fill=HIGHLIGHT,
+            font=_font(15),
+            anchor="mm",
+        )
+    elif container:
+        draw.text((20, 80), f"'{container}' does not exist yet", fill=MUTED, font=_font(15))
+    out = io.BytesIO()
+    image.save(out, format="PNG", optimize=True)
+    return out.getvalue()

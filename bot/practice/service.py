@@ -1,0 +1,481 @@
+"""Guided practice: walk a learner through a scenario, checking each step in their sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+from collections.abc import Callable, Mapping, Sequence
+from typing import Protocol
+
+from bot.core import limits
+from bot.core.clock import Clock
+from bot.core.commands import Request, Suggestion
+from bot.core.context import Actor
+from bot.core.errors import UserError
+from bot.core.i18n import Translator
+from bot.core.reply import Field, Reply, ReplyFile, Tone
+from bot.practice.checks import CheckContext, SandboxReader, evaluate
+from bot.practice.content import SHELL_PREFIX, FailCheck, Scenario, Step
+from bot.practice.diagram import render_lifecycle
+from bot.practice.session import PracticeSession
+from bot.sandbox.cli import parse_docker
+from bot.sandbox.state import SandboxState
+
+log = logging.getLogger("bot.practice")
+
+
+class PracticeRepo(Protocol):
+    """Where sessions, finished steps and completions are kept (``bot/store/practice.py``)."""
+
+    async def load_session(self, user_id: str) -> PracticeSession | None: ...
+
+    async def start_session(self, who: Actor, session: PracticeSession) -> None: ...
+
+    async def save_session(self, session: PracticeSession) -> None: ...
+
+    async def end_session(self, user_id: str) -> None: ...
+
+    async def record_step(
+        self, who: Actor, scenario_id: str, step_id: str, skipped: bool
+    ) -> None: ...
+
+    async def record_completion(self, who: Actor, scenario_id: str, skipped: int) -> None: ...
+
+    async def completed_scenarios(self, user_id: str, guild_id: str) -> set[str]: ...
+
+
+def docker_subcommand(line: str) -> str | None:
+    """The canonical subcommand of a ``/docker`` line (``run``, ``volume create``), or None."""
+    try:
+        return " ".join(parse_docker(line).path)
+    except Exception:  # a line the parser refuses was not a use of any subcommand
+        return None
+
+
+def shell_program(line: str) -> str | None:
+    """The first program of a ``/sh`` line (``wget`` in ``wget -qO- http://web``)."""
+    try:
+        words = shlex.split(line)
+    except ValueError:
+        words = line.split()
+    for word in words:
+        if "=" in word and not word.startswith(("-", "/", ".")):
+            continue  # an environment assignment such as NAME=value
+        return word.rsplit("/", 1)[-1] or None
+    return None
+
+
+def _used_token(path: tuple[str, ...], line: str) -> str | None:
+    if path == ("docker",):
+        return docker_subcommand(line)
+    if path == ("sh",):
+        program = shell_program(line)
+        return SHELL_PREFIX + program if program else None
+    return None
+
+
+class PracticeService:
+    def __init__(
+        self,
+        scenarios: Mapping[str, Scenario],
+        sandbox: Callable[[], SandboxReader | None],
+        repo: Callable[[], PracticeRepo | None],
+        clock: Clock,
+    ) -> None:
+        self.scenarios = dict(sorted(scenarios.items(), key=lambda kv: (kv[1].order, kv[0])))
+        self._sandbox = sandbox
+        self._repo = repo
+        self.clock = clock
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    # plumbing -----------------------------------------------------------------------
+    def sandbox(self) -> SandboxReader:
+        found = self._sandbox()
+        if found is None:
+            raise UserError("practice.unavailable")
+        return found
+
+    def repo(self) -> PracticeRepo:
+        found = self._repo()
+        if found is None:
+            raise UserError("practice.unavailable")
+        return found
+
+    def _lock(self, user_id: str) -> asyncio.Lock:
+        return self._locks.setdefault(user_id, asyncio.Lock())
+
+    def _scenario(self, scenario_id: str) -> Scenario:
+        scenario = self.scenarios.get(scenario_id.strip().lower())
+        if scenario is None:
+            raise UserError("practice.unknown_scenario", scenario=limits.cut(scenario_id, 60))
+        return scenario
+
+    async def _active(self, request: Request) -> tuple[PracticeSession, Scenario]:
+        session = await self.repo().load_session(request.actor.user_id)
+        if session is None:
+            raise UserError("practice.no_session")
+        scenario = self.scenarios.get(session.scenario_id)
+        if scenario is None or session.step_index >= len(scenario.steps):
+            await self.repo().end_session(request.actor.user_id)
+            raise UserError("practice.no_session")
+        return session, scenario
+
+    # commands -----------------------------------------------------------------------
+    async def list_scenarios(self, request: Request) -> Reply:
+        tr, locale = request.tr, request.tr.locale
+        done = await self.repo().completed_scenarios(request.actor.user_id, request.actor.guild_id)
+        active = await self.repo().load_session(request.actor.user_id)
+        lines = []
+        for scenario in self.scenarios.values():
+            mark = "✅ " if scenario.id in done else ""
+            if active and active.scenario_id == scenario.id:
+                mark = "▶️ "
+            lines.append(
+                tr(
+                    "practice.list_entry",
+                    mark=mark,
+                    title=scenario.title.get(locale),
+                    id=scenario.id,
+                    summary=scenario.summary.get(locale),
+                    steps=len(scenario.steps),
+                )
+            )
+        return Reply(
+            title=tr("practice.list_title", count=len(self.scenarios)),
+            body=limits.cut(
+                tr("practice.list_intro") + "\n\n" + "\n".join(lines), limits.EMBED_DESCRIPTION
+            ),
+        )
+
+    async def complete_scenario(self, request: Request, partial: str) -> list[Suggestion]:
+        wanted = partial.strip().casefold()
+        locale = request.tr.locale
+        found = []
+        for scenario in self.scenarios.values():
+            title = scenario.title.get(locale)
+            if wanted in scenario.id or wanted in title.casefold():
+                label = limits.cut(f"{title} ({scenario.id})", 100)
+                found.append(Suggestion(label, scenario.id))
+        return found[: limits.AUTOCOMPLETE_CHOICES]
+
+    async def start(self, request: Request) -> list[Reply]:
+        scenario = self._scenario(str(request.opt("scenario", "")))
+        actor, tr = request.actor, request.tr
+        async with self._lock(actor.user_id):
+            replies: list[Reply] = []
+            current = await self.repo().load_session(actor.user_id)
+            if current is not None and current.scenario_id == scenario.id:
+                replies.append(Reply(body=tr("practice.already_active"), tone=Tone.WARNING))
+                replies.append(await self._step_reply(request, scenario, current))
+                return replies
+            if current is not None and current.scenario_id in self.scenarios:
+                old = self.scenarios[current.scenario_id]
+                replies.append(Reply(body=tr("practice.replaced", title=old.title.get(tr.locale))))
+            state = await self.sandbox().state(actor)
+            now = self.clock.now()
+            session = PracticeSession(
+                user_id=actor.user_id,
+                guild_id=actor.guild_id,
+                scenario_id=scenario.id,
+                started_at=now,
+                step_started_at=now,
+            )
+            await self.repo().start_session(actor, session)
+            replies.append(self._intro_reply(tr, scenario, state))
+            replies.append(await self._step_reply(request, scenario, session, state))
+            return replies
+
+    async def status(self, request: Request) -> Reply:
+        session, scenario = await self._active(request)
+        return await self._step_reply(request, scenario, session)
+
+    async def check(self, request: Request) -> list[Reply]:
+        async with self._lock(request.actor.user_id):
+            session, scenario = await self._active(request)
+            return await self._progress(request, session, scenario, explicit=True)
+
+    async def hint(self, request: Request) -> Reply:
+        tr = request.tr
+        async with self._lock(request.actor.user_id):
+            session, scenario = await self._active(request)
+            step = scenario.steps[session.step_index]
+            if not step.hints:
+                return Reply(body=tr("practice.no_hints"), tone=Tone.WARNING)
+            if session.hints_shown >= len(step.hints):
+                return Reply(body=tr("practice.no_more_hints"), tone=Tone.WARNING)
+            session.hints_shown += 1
+            await self.repo().save_session(session)
+            number = session.hints_shown
+            body = step.hints[number - 1].get(tr.locale)
+            if number == len(step.hints):
+                body += "\n\n" + tr("practice.last_hint")
+            return Reply(
+                title=tr("practice.hint_title", number=number, total=len(step.hints)), body=body
+            )
+
+    async def skip(self, request: Request) -> list[Reply]:
+        tr = request.tr
+        async with self._lock(request.actor.user_id):
+            session, scenario = await self._active(request)
+            step = scenario.steps[session.step_index]
+            ctx = self._context(request, session)
+            await self._remember(ctx, step, session)
+            await self.repo().record_step(request.actor, scenario.id, step.id, skipped=True)
+            session.skipped += 1
+            replies = [
+                Reply(
+                    body=tr(
+                        "practice.skipped",
+                        number=session.step_index + 1,
+                        title=step.title.get(tr.locale),
+                    ),
+                    tone=Tone.WARNING,
+                )
+            ]
+            session.advance(self.clock.now())
+            if session.step_index >= len(scenario.steps):
+                replies.extend(await self._finish(request, scenario, session))
+                return replies
+            await self.repo().save_session(session)
+            replies.append(await self._step_reply(request, scenario, session))
+            return replies
+
+    async def stop(self, request: Request) -> Reply:
+        async with self._lock(request.actor.user_id):
+            _session, scenario = await self._active(request)
+            await self.repo().end_session(request.actor.user_id)
+            title = scenario.title.get(request.tr.locale)
+            return Reply(body=request.tr("practice.stopped", title=title))
+
+    async def after_command(
+        self, request: Request, path: tuple[str, ...], replies: list[Reply]
+    ) -> list[Reply]:
+        """Listener for ``/docker`` and ``/sh``: record what was used, re-check the step."""
+        repo = self._repo()
+        if repo is None or self._sandbox() is None:
+            return []
+        async with self._lock(request.actor.user_id):
+            session = await repo.load_session(request.actor.user_id)
+            if session is None:
+                return []
+            scenario = self.scenarios.get(session.scenario_id)
+            if scenario is None or session.step_index >= len(scenario.steps):
+                return []
+            failed = any(reply.tone is Tone.ERROR for reply in replies)
+            if not failed:
+                used = _used_token(path, str(request.opt("command", "")))
+                if used:
+                    session.used.append((session.step_index, used))
+            try:
+                return await self._progress(request, session, scenario, explicit=False)
+            except Exception as exc:
+                # The command itself has answered; a check that cannot run now stays quiet
+                # (and never hides the command's own output).
+                if not isinstance(exc, UserError):
+                    log.exception("practice check failed", extra={"user": session.user_id})
+                await repo.save_session(session)
+                return []
+
+    # checking -----------------------------------------------------------------------
+    def _context(self, request: Request, session: PracticeSession) -> CheckContext:
+        return CheckContext(
+            reader=self.sandbox(),
+            actor=request.actor,
+            used_since_step=session.used_since_step(),
+            used_in_session=session.used_in_session(),
+            remembered=dict(session.remembered),
+        )
+
+    def _next_context(
+        self, previous: CheckContext, request: Request, session: PracticeSession
+    ) -> CheckContext:
+        ctx = self._context(request, session)
+        ctx._state, ctx._files, ctx._pages = previous._state, previous._files, previous._pages
+        return ctx
+
+    @staticmethod
+    async def _remember(ctx: CheckContext, step: Step, session: PracticeSession) -> None:
+        if not step.remember:
+            return
+        state = await ctx.state()
+        for name in step.remember:
+            view = state.container(name)
+            if view is not None:
+                session.remembered[name] = view.id
+
+    @staticmethod
+    async def _matching_fail(step: Step, ctx: CheckContext) -> FailCheck | None:
+        for fail in step.fail_checks:
+            if await evaluate(fail.when, ctx):
+                return fail
+        return None
+
+    async def _progress(
+        self, request: Request, session: PracticeSession, scenario: Scenario, explicit: bool
+    ) -> list[Reply]:
+        tr = request.tr
+        replies: list[Reply] = []
+        ctx = self._context(request, session)
+        moved = False
+        while session.step_index < len(scenario.steps):
+            step = scenario.steps[session.step_index]
+            if await evaluate(step.check, ctx):
+                await self._remember(ctx, step, session)
+                await self.repo().record_step(request.actor, scenario.id, step.id, skipped=False)
+                replies.append(self._done_reply(tr, step, session.step_index + 1))
+                session.advance(self.clock.now())
+                moved = True
+                ctx = self._next_context(ctx, request, session)
+                continue
+            fail = await self._matching_fail(step, ctx)
+            if fail is not None and (explicit or fail.id != session.last_fail):
+                replies.append(self._fail_reply(tr, fail))
+            session.last_fail = fail.id if fail else None
+            if moved:
+                replies.append(
+                    await self._step_reply(request, scenario, session, await ctx.state())
+                )
+            elif explicit and fail is None:
+                replies.append(self._not_yet_reply(tr, step, session.step_index + 1))
+            await self.repo().save_session(session)
+            return replies
+        replies.extend(await self._finish(request, scenario, session))
+        return replies
+
+    async def _finish(
+        self, request: Request, scenario: Scenario, session: PracticeSession
+    ) -> list[Reply]:
+        tr, locale = request.tr, request.tr.locale
+        await self.repo().record_completion(request.actor, scenario.id, session.skipped)
+        await self.repo().end_session(session.user_id)
+        fields = [Field(tr("practice.recap"), limits.cut(scenario.recap.get(locale), 1024))]
+        if scenario.quiz_topic:
+            fields.append(
+                Field(
+                    tr("practice.quiz_field"), tr("practice.quiz_hint", topic=scenario.quiz_topic)
+                )
+            )
+        if scenario.concepts:
+            names = ", ".join(f"`/concept {c}`" for c in scenario.concepts)
+            fields.append(Field(tr("practice.concepts_field"), limits.cut(names, 1024)))
+        body = tr("practice.finished", steps=len(scenario.steps))
+        if session.skipped:
+            body += " " + tr("practice.finished_skipped", skipped=session.skipped)
+        return [
+            Reply(
+                title=limits.cut(
+                    tr("practice.finished_title", title=scenario.title.get(locale)),
+                    limits.EMBED_TITLE,
+                ),
+                body=body,
+                fields=tuple(fields),
+                tone=Tone.SUCCESS,
+                meta={"practice": "finished", "scenario": scenario.id},
+            )
+        ]
+
+    # replies ------------------------------------------------------------------------
+    def _intro_reply(self, tr: Translator, scenario: Scenario, state: SandboxState) -> Reply:
+        locale = tr.locale
+        body = scenario.intro.get(locale)
+        leftovers = sorted(scenario.container_names() & {c.name for c in state.containers})
+        tone = Tone.INFO
+        if leftovers:
+            body += "\n\n" + tr("practice.leftovers", names=", ".join(f"`{n}`" for n in leftovers))
+            tone = Tone.WARNING
+        return Reply(
+            title=limits.cut(scenario.title.get(locale), limits.EMBED_TITLE),
+            body=limits.cut(body, limits.EMBED_DESCRIPTION),
+            footer=tr("practice.intro_footer", steps=len(scenario.steps)),
+            tone=tone,
+            meta={"practice": "intro", "scenario": scenario.id},
+        )
+
+    async def _step_reply(
+        self,
+        request: Request,
+        scenario: Scenario,
+        session: PracticeSession,
+        state: SandboxState | None = None,
+    ) -> Reply:
+        tr, locale = request.tr, request.tr.locale
+        number = session.step_index + 1
+        step = scenario.steps[session.step_index]
+        fields = []
+        if step.practises:
+            commands = "\n".join(f"`{c}`" for c in step.practises)
+            fields.append(Field(tr("practice.practises"), limits.cut(commands, 1024)))
+        for index in range(min(session.hints_shown, len(step.hints))):
+            fields.append(
+                Field(
+                    tr("practice.hint_title", number=index + 1, total=len(step.hints)),
+                    step.hints[index].get(locale),
+                )
+            )
+        image = None
+        if scenario.diagram is not None:
+            image = await self._diagram(request, scenario, session, state)
+        return Reply(
+            title=limits.cut(
+                tr(
+                    "practice.step_title",
+                    number=number,
+                    total=len(scenario.steps),
+                    title=step.title.get(locale),
+                ),
+                limits.EMBED_TITLE,
+            ),
+            body=step.instruction.get(locale),
+            fields=tuple(fields),
+            footer=tr("practice.step_footer"),
+            image=image,
+            meta={"practice": "step", "scenario": scenario.id, "step": step.id},
+        )
+
+    async def _diagram(
+        self,
+        request: Request,
+        scenario: Scenario,
+        session: PracticeSession,
+        state: SandboxState | None,
+    ) -> ReplyFile:
+        assert scenario.diagram is not None
+        name = scenario.diagram.container
+        if state is None:
+            state = await self.sandbox().state(request.actor)
+        view = state.container(name)
+        current = view.status if view else ("removed" if name in session.remembered else None)
+        data = await asyncio.to_thread(render_lifecycle, current, name)
+        return ReplyFile("lifecycle.png", data, request.tr("practice.diagram_alt"))
+
+    @staticmethod
+    def _done_reply(tr: Translator, step: Step, number: int) -> Reply:
+        body = tr("practice.step_done", number=number, title=step.title.get(tr.locale))
+        if step.done:
+            body += "\n" + step.done.get(tr.locale)
+        return Reply(body=body, tone=Tone.SUCCESS, meta={"practice": "passed", "step": step.id})
+
+    @staticmethod
+    def _fail_reply(tr: Translator, fail: FailCheck) -> Reply:
+        return Reply(
+            title=tr("practice.fail_title"),
+            body=fail.hint.get(tr.locale),
+            tone=Tone.WARNING,
+            meta={"practice": "fail", "fail": fail.id},
+        )
+
+    @staticmethod
+    def _not_yet_reply(tr: Translator, step: Step, number: int) -> Reply:
+        return Reply(
+            title=tr("practice.not_yet_title"),
+            body=tr("practice.not_yet", number=number, title=step.title.get(tr.locale)),
+            tone=Tone.WARNING,
+            meta={"practice": "not_yet", "step": step.id},
+        )
+
+
+def step_ids(replies: Sequence[Reply], kind: str) -> list[str]:
+    """The step (or fail check) ids that ``replies`` report, for tests and front ends."""
+    key = "fail" if kind == "fail" else "step"
+    return [r.meta[key] for r in replies if r.meta.get("practice") == kind and key in r.meta]

@@ -1,0 +1,183 @@
+"""Evaluating checks against a sandbox state (an in-memory fake of the sandbox's views)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pydantic import TypeAdapter
+
+from bot.practice.checks import CheckContext, evaluate, same_image
+from bot.practice.content import Check
+from bot.sandbox.state import MountView, PortView
+from tests.conftest import make_actor
+from tests.practice.fakes import FakeSandbox, container
+
+ALICE = make_actor("alice")
+parse_check = TypeAdapter(Check).validate_python
+
+
+@pytest.fixture
+def sandbox() -> FakeSandbox:
+    fake = FakeSandbox()
+    fake.put(
+        "alice",
+        container(
+            "web",
+            image="nginx:latest",
+            mounts=(MountView("volume", "site", "/usr/share/nginx/html/"),),
+            networks=("bridge", "appnet"),
+            env={"GREETING": "hello", "EMPTY": ""},
+            ports=(PortView(80, host_port=8080), PortView(443)),
+            cid="a" * 64,
+        ),
+        container("old", status="exited", cid="b" * 64),
+        volumes=("site",),
+        networks=("appnet",),
+        images=("busybox:latest", "nginx:latest"),
+    )
+    fake.files[("alice", "web", "/usr/share/nginx/html/index.html")] = b"<h1>Hello</h1>"
+    fake.files[("alice", None, "/home/coach/index.html")] = b"draft"
+    fake.pages[("alice", "http://web/")] = "<h1>Hello</h1>"
+    return fake
+
+
+async def holds(sandbox: FakeSandbox, check: dict[str, Any], **context: Any) -> bool:
+    ctx = CheckContext(reader=sandbox, actor=ALICE, **context)
+    return await evaluate(parse_check(check), ctx)
+
+
+@pytest.mark.parametrize(
+    ("check", "expected"),
+    [
+        ({"container": {"name": "web"}}, True),
+        ({"container": {"name": "nope"}}, False),
+        ({"container": {"name": "nope", "exists": False}}, True),
+        ({"container": {"name": "web", "running": True, "image": "nginx"}}, True),
+        ({"container": {"name": "web", "image": "busybox"}}, False),
+        ({"container": {"name": "web", "image": "nginx:1.25"}}, False),
+        ({"container": {"name": "old", "status": ["exited", "created"]}}, True),
+        ({"container": {"name": "old", "running": True}}, False),
+        ({"container": {"image": "busybox", "status": "exited"}}, True),
+        (
+            {
+                "container": {
+                    "name": "web",
+                    "mount": {"volume": "site", "destination": "/usr/share/nginx/html"},
+                }
+            },
+            True,
+        ),
+        (
+            {"container": {"name": "web", "mount": {"volume": "site", "destination": "/data"}}},
+            False,
+        ),
+        ({"container": {"name": "web", "mount": {"volume": "other"}}}, False),
+        ({"container": {"name": "web", "network": "appnet"}}, True),
+        ({"container": {"name": "old", "network": "appnet"}}, False),
+        ({"container": {"name": "web", "env": {"GREETING": "hello"}}}, True),
+        ({"container": {"name": "web", "env": {"GREETING": "bye"}}}, False),
+        ({"container": {"name": "web", "env": {"EMPTY": None}}}, True),
+        ({"container": {"name": "web", "env": {"MISSING": None}}}, False),
+        ({"container": {"name": "web", "port": {"container": 80}}}, True),
+        ({"container": {"name": "web", "port": {"container": 80, "host": 8080}}}, True),
+        ({"container": {"name": "web", "port": {"container": 80, "host": 9090}}}, False),
+        ({"container": {"name": "web", "port": {"container": 443}}}, False),  # not published
+        (
+            {
+                "file": {
+                    "container": "web",
+                    "path": "/usr/share/nginx/html/index.html",
+                    "contains": "Hello",
+                }
+            },
+            True,
+        ),
+        (
+            {
+                "file": {
+                    "container": "web",
+                    "path": "/usr/share/nginx/html/index.html",
+                    "contains": "Bye",
+                }
+            },
+            False,
+        ),
+        ({"file": {"path": "/home/coach/index.html"}}, True),
+        ({"file": {"path": "/home/coach/index.html", "contains": "Hello"}}, False),
+        ({"file": {"path": "/home/coach/gone.txt", "exists": False}}, True),
+        ({"http": {"url": "http://web/", "contains": "Hello"}}, True),
+        ({"http": {"url": "http://web/", "contains": "nginx"}}, False),
+        ({"http": {"url": "http://db/"}}, False),
+        ({"volume": {"name": "site"}}, True),
+        ({"volume": {"name": "data"}}, False),
+        ({"network": {"name": "appnet"}}, True),
+        ({"network": {"name": "bridge"}}, False),
+        ({"image": {"name": "nginx"}}, True),
+        ({"image": {"name": "docker.io/library/busybox:latest"}}, True),
+        ({"image": {"name": "redis"}}, False),
+        ({"all": [{"volume": {"name": "site"}}, {"network": {"name": "appnet"}}]}, True),
+        ({"all": [{"volume": {"name": "site"}}, {"network": {"name": "x"}}]}, False),
+        ({"any": [{"volume": {"name": "x"}}, {"network": {"name": "appnet"}}]}, True),
+        ({"not": {"volume": {"name": "site"}}}, False),
+    ],
+)
+async def test_checks(sandbox: FakeSandbox, check: dict[str, Any], expected: bool) -> None:
+    assert await holds(sandbox, check) is expected
+
+
+async def test_used_since_step_or_session(sandbox: FakeSandbox) -> None:
+    used = {"used_since_step": ["ps"], "used_in_session": ["run", "ps", "sh:wget"]}
+    assert await holds(sandbox, {"used": {"command": "ps"}}, **used)
+    assert not await holds(sandbox, {"used": {"command": "run"}}, **used)
+    assert await holds(sandbox, {"used": {"command": "run", "since": "session"}}, **used)
+    assert await holds(sandbox, {"used": {"shell": "wget", "since": "session"}}, **used)
+    assert not await holds(sandbox, {"used": {"shell": "wget"}}, **used)
+
+
+async def test_removed_and_remembered_follow_the_id(sandbox: FakeSandbox) -> None:
+    same = {"remembered": {"web": "a" * 64, "gone": "c" * 64}}
+    assert await holds(sandbox, {"removed": {"name": "gone"}}, **same)
+    assert not await holds(sandbox, {"removed": {"name": "web"}}, **same)
+    assert await holds(sandbox, {"container": {"name": "web", "remembered": "same"}}, **same)
+    assert not await holds(sandbox, {"container": {"name": "web", "remembered": "new"}}, **same)
+    # A new container under the old name: the remembered one was removed.
+    recreated = {"remembered": {"web": "f" * 64}}
+    assert await holds(sandbox, {"removed": {"name": "web"}}, **recreated)
+    assert await holds(sandbox, {"container": {"name": "web", "remembered": "new"}}, **recreated)
+    # Nothing remembered: removed means no container by that name.
+    assert await holds(sandbox, {"removed": {"name": "nope"}})
+    assert not await holds(sandbox, {"removed": {"name": "web"}})
+
+
+async def test_one_round_reads_the_state_once(sandbox: FakeSandbox) -> None:
+    check = {
+        "all": [
+            {"container": {"name": "web"}},
+            {"volume": {"name": "site"}},
+            {"image": {"name": "nginx"}},
+        ]
+    }
+    assert await holds(sandbox, check)
+    assert sandbox.reads == 1
+
+
+async def test_another_users_objects_are_not_seen(sandbox: FakeSandbox) -> None:
+    ctx = CheckContext(reader=sandbox, actor=make_actor("bob"))
+    assert not await evaluate(parse_check({"container": {"name": "web"}}), ctx)
+
+
+@pytest.mark.parametrize(
+    ("actual", "wanted", "expected"),
+    [
+        ("nginx:latest", "nginx", True),
+        ("nginx", "nginx:latest", True),
+        ("docker.io/library/nginx:latest", "nginx", True),
+        ("nginx:1.25", "nginx", True),
+        ("nginx:1.25", "nginx:latest", False),
+        ("nginxinc/nginx-unprivileged:latest", "nginx", False),
+        ("127.0.0.1:5000/library/busybox", "busybox", False),
+    ],
+)
+def test_same_image(actual: str, wanted: str, expected: bool) -> None:
+    assert same_image(actual, wanted) is expected
