@@ -40,7 +40,11 @@ def main() -> None:
     typo = _time(lambda: index.suggest("contaner"))
     print(f"concepts indexed: {len(index)} (names: {sum(len(c.names()) for c in concepts)})")
     print(f"index build: {build_ms:.1f} ms")
-    for label, samples in (("autocomplete per keystroke", per_key), ("exact find", find), ("did-you-mean", typo)):
+    for label, samples in (
+        ("autocomplete per keystroke", per_key),
+        ("exact find", find),
+        ("did-you-mean", typo),
+    ):
         p99 = statistics.quantiles(samples, n=100)[98]
         print(f"{label:28s} p50 {statistics.median(samples):7.3f} ms   p99 {p99:7.3f} ms")
     budget = 3000 / statistics.median(per_key)

@@ -24,7 +24,16 @@ def bot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedPr
 
 
 @pytest.mark.parametrize(
-    "args", [(), ("console",), ("run",), ("sync",), ("content",), ("content", "check"), ("content", "coverage")]
+    "args",
+    [
+        (),
+        ("console",),
+        ("run",),
+        ("sync",),
+        ("content",),
+        ("content", "check"),
+        ("content", "coverage"),
+    ],
 )
 def test_help_on_every_command(args: tuple[str, ...]) -> None:
     result = bot(*args, "--help")

@@ -18,7 +18,11 @@ from tests.conftest import make_actor
 
 
 def run_console(lines: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, XDG_DATA_HOME=str(tmp_path / "xdg"), COACH_SANDBOX__WORKERS='[{"name": "local"}]')
+    env = dict(
+        os.environ,
+        XDG_DATA_HOME=str(tmp_path / "xdg"),
+        COACH_SANDBOX__WORKERS='[{"name": "local"}]',
+    )
     return subprocess.run(
         [sys.executable, "-m", "bot", "console", *args],
         input=lines,
@@ -35,7 +39,9 @@ DONE_WHEN = "/concept 볼륨\n/concept volume\n/concept contaner\n/concepts\n"
 
 
 def test_done_when_korean(tmp_path: Path) -> None:
-    result = run_console(DONE_WHEN, "--locale", "ko", "--db", str(tmp_path / "c.db"), tmp_path=tmp_path)
+    result = run_console(
+        DONE_WHEN, "--locale", "ko", "--db", str(tmp_path / "c.db"), tmp_path=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("== 볼륨 ==") == 2
@@ -46,7 +52,9 @@ def test_done_when_korean(tmp_path: Path) -> None:
 
 
 def test_done_when_english(tmp_path: Path) -> None:
-    result = run_console(DONE_WHEN, "--locale", "en", "--db", str(tmp_path / "c.db"), tmp_path=tmp_path)
+    result = run_console(
+        DONE_WHEN, "--locale", "en", "--db", str(tmp_path / "c.db"), tmp_path=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert out.count("== Volume ==") == 2
@@ -55,7 +63,7 @@ def test_done_when_english(tmp_path: Path) -> None:
 
 
 def test_bad_lines_get_a_short_help_line_never_a_traceback(tmp_path: Path) -> None:
-    lines = "/nosuch\nhello\n/concept\n/help concept\n7\n/concept a b c d e f g h i j k l m n o p q r s t u v w x y z\n"
+    lines = "/nosuch\nhello\n/concept\n/help concept\n7\n/concept " + "word " * 30 + "\n"
     result = run_console(lines, "--db", str(tmp_path / "c.db"), tmp_path=tmp_path)
     assert result.returncode == 0
     out = result.stdout
@@ -78,7 +86,9 @@ async def offline_coach(settings: Settings):
 
 async def test_choices_are_numbered_and_pressed(offline_coach: Coach) -> None:
     out = io.StringIO()
-    console = Console(offline_coach, make_actor(), stdin=io.StringIO(""), stdout=out, interactive=False)
+    console = Console(
+        offline_coach, make_actor(), stdin=io.StringIO(""), stdout=out, interactive=False
+    )
     await console.handle("/concept volume")
     assert "[1]" in out.getvalue()
     first = console.choices[0]
@@ -86,11 +96,15 @@ async def test_choices_are_numbered_and_pressed(offline_coach: Coach) -> None:
     assert f"== {first.label} ==" in out.getvalue()
 
 
-async def test_attach_stages_a_file_for_the_next_command(offline_coach: Coach, tmp_path: Path) -> None:
+async def test_attach_stages_a_file_for_the_next_command(
+    offline_coach: Coach, tmp_path: Path
+) -> None:
     file = tmp_path / "index.html"
     file.write_text("<h1>hi</h1>")
     out = io.StringIO()
-    console = Console(offline_coach, make_actor(), stdin=io.StringIO(""), stdout=out, interactive=False)
+    console = Console(
+        offline_coach, make_actor(), stdin=io.StringIO(""), stdout=out, interactive=False
+    )
     await console.handle(f"/attach {file}")
     assert "index.html (11 bytes)" in out.getvalue()
     assert len(console.uploads) == 1

@@ -33,7 +33,9 @@ def test_split_namespace_files_merge_and_clash(tmp_path: Path) -> None:
     for locale in ("en", "ko"):
         (tmp_path / locale).mkdir()
         (tmp_path / locale / "commands.a.yaml").write_text("one: {description: x}\n")
-        (tmp_path / locale / "commands.b.yaml").write_text("two: {description: y}\none: {description: z}\n")
+        (tmp_path / locale / "commands.b.yaml").write_text(
+            "two: {description: y}\none: {description: z}\n"
+        )
     catalog, problems = Catalog.load(tmp_path)
     assert catalog.has("commands.two.description")
     assert any("commands.one.description: defined twice" in p for p in problems)
