@@ -39,6 +39,8 @@ class ContainerView:
     ports: tuple[PortView, ...] = ()
     exit_code: int | None = None
     created_at: datetime | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
 
     @property
     def short_id(self) -> str:

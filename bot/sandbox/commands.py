@@ -1,0 +1,140 @@
+"""Registers ``/docker``, ``/sh``, ``/download`` and ``/sandbox`` (with its confirmations)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from bot.core.commands import CommandSpec, OptionKind, OptionSpec, Request, Suggestion
+from bot.core.reply import Reply
+from bot.sandbox import cli
+from bot.sandbox.service import ACTION, SandboxService
+
+if TYPE_CHECKING:
+    from bot.coach import Coach
+
+SANDBOX_ACTIONS = ("status", "reset", "destroy")
+SUBCOMMANDS: tuple[str, ...] = tuple(
+    sorted({" ".join(path) for path in cli.ROUTES} | {" ".join(p) for p in cli.COMMANDS})
+)
+# Subcommands whose next word names one of the user's containers / volumes.
+_TAKES_CONTAINER = frozenset(
+    {"start", "stop", "restart", "pause", "unpause", "kill", "rm", "logs", "exec", "inspect",
+     "rename", "top", "port", "stats", "container start", "container stop", "container rm"}
+)  # fmt: skip
+_TAKES_VOLUME = frozenset({"volume rm", "volume inspect"})
+
+
+def register(coach: Coach) -> SandboxService:
+    service = SandboxService(
+        coach.settings.sandbox, clock=coach.clock, known_users=_known_users(coach)
+    )
+    coach.services["sandbox"] = service
+    coach.on_start(service.start)
+    coach.on_close(service.close)
+
+    async def known(request: Request) -> None:
+        """Users with a sandbox count as known, so reconciliation keeps their sandbox."""
+        store = coach.services.get("store")
+        users = getattr(store, "users", None)
+        if users is not None and hasattr(users, "ensure"):
+            await users.ensure(request.actor)
+
+    async def docker(request: Request) -> list[Reply]:
+        await known(request)
+        return await service.docker(request.actor, request.tr, str(request.opt("command", "")))
+
+    async def sh(request: Request) -> list[Reply]:
+        await known(request)
+        return await service.sh(request.actor, request.tr, str(request.opt("command", "")))
+
+    async def download(request: Request) -> Reply:
+        return await service.download(request.actor, request.tr, str(request.opt("path", "")))
+
+    async def sandbox(request: Request) -> Reply:
+        action = str(request.opt("action", "status"))
+        if action == "reset":
+            return await service.reset(request.actor, request.tr)
+        if action == "destroy":
+            return await service.destroy(request.actor, request.tr)
+        return await service.status(request.actor, request.tr)
+
+    async def press(request: Request, action: str, _value: str | None) -> Reply:
+        return await service.press(request.actor, request.tr, action)
+
+    async def complete(request: Request, partial: str) -> list[Suggestion]:
+        return await complete_docker(service, request, partial)
+
+    table = coach.table
+    table.add(
+        CommandSpec(
+            ("docker",),
+            docker,
+            (
+                OptionSpec(
+                    "command", required=True, rest=True, completer=complete, max_length=1500
+                ),
+                OptionSpec("file", kind=OptionKind.ATTACHMENT),
+            ),
+            touches_worker=True,
+        )
+    )
+    table.add(
+        CommandSpec(
+            ("sh",),
+            sh,
+            (
+                OptionSpec("command", required=True, rest=True, max_length=1500),
+                OptionSpec("file", kind=OptionKind.ATTACHMENT),
+            ),
+            touches_worker=True,
+        )
+    )
+    table.add(
+        CommandSpec(
+            ("download",),
+            download,
+            (OptionSpec("path", required=True, rest=True, max_length=500),),
+            touches_worker=True,
+        )
+    )
+    table.add(
+        CommandSpec(
+            ("sandbox",),
+            sandbox,
+            (OptionSpec("action", choices=SANDBOX_ACTIONS),),
+            touches_worker=True,
+        )
+    )
+    table.add_action(ACTION, press)
+    return service
+
+
+def _known_users(coach: Coach) -> Callable[[], Awaitable[set[str] | None]]:
+    """The store's users (looked up when asked: the store opens after registration);
+    None — everyone counts as known — when there is no store."""
+
+    async def users() -> set[str] | None:
+        store = coach.services.get("store")
+        known = getattr(store, "known_user_ids", None)
+        return None if known is None else set(await known())
+
+    return users
+
+
+async def complete_docker(
+    service: SandboxService, request: Request, partial: str
+) -> list[Suggestion]:
+    """Subcommands first; then the user's container or volume names for the last word."""
+    words = partial.split(" ")
+    head = " ".join(w for w in words[:-1] if w and not w.startswith("-"))
+    last = words[-1]
+    if not head:
+        return [Suggestion(s, s) for s in SUBCOMMANDS if s.startswith(last)][:25]
+    names: list[str] = []
+    if head in _TAKES_VOLUME:
+        names = await service.volume_names(request.actor)
+    elif head.split(" ")[0] in _TAKES_CONTAINER or head in _TAKES_CONTAINER:
+        names = await service.container_names(request.actor)
+    prefix = partial[: len(partial) - len(last)]
+    return [Suggestion(prefix + n, prefix + n) for n in names if n.startswith(last)][:25]

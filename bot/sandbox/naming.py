@@ -1,0 +1,103 @@
+"""Labels and names: how the coach marks what it owns on a worker and keeps users apart.
+
+Every object the coach creates carries ``org.docker-coach.*`` labels (owner, sandbox, kind,
+the user's own name). Real Docker names are the user's names behind a per-sandbox prefix
+(``dc-<sandbox>-web``), so two users can each have a ``web``. The sandbox's own objects use a
+double dash (``dc-<sandbox>--host``), which no user name can produce.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+LABEL_PREFIX = "org.docker-coach."
+OWNER = LABEL_PREFIX + "owner"
+SANDBOX = LABEL_PREFIX + "sandbox"
+KIND = LABEL_PREFIX + "kind"
+NAME = LABEL_PREFIX + "name"
+CREATED = LABEL_PREFIX + "created"
+
+KIND_HOST = "host"  # the user's host shell container
+KIND_BRIDGE = "bridge"  # the sandbox's own internal network (the user's "bridge")
+KIND_CONTAINER = "container"
+KIND_VOLUME = "volume"
+KIND_NETWORK = "network"
+
+USER_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$")
+RESERVED_NETWORKS = frozenset({"bridge", "host", "none", "default"})
+HOST_NAME = "host"  # what the user sees for their host shell
+
+
+def new_sandbox_id() -> str:
+    return secrets.token_hex(4)
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """One sandbox: who owns it and how its real names are made."""
+
+    owner: str
+    sandbox: str
+
+    @property
+    def prefix(self) -> str:
+        return f"dc-{self.sandbox}-"
+
+    def real(self, user_name: str) -> str:
+        return self.prefix + user_name
+
+    @property
+    def host_name(self) -> str:
+        return self.prefix + "-host"
+
+    @property
+    def bridge_name(self) -> str:
+        return self.prefix + "-net"
+
+    def labels(self, kind: str, name: str, created: str = "") -> dict[str, str]:
+        labels = {OWNER: self.owner, SANDBOX: self.sandbox, KIND: kind, NAME: name}
+        if created:
+            labels[CREATED] = created
+        return labels
+
+    def filters(self, kind: str | None = None) -> dict[str, list[str]]:
+        """Engine list filters that match only this sandbox's objects (of one kind)."""
+        wanted = [f"{OWNER}={self.owner}", f"{SANDBOX}={self.sandbox}"]
+        if kind:
+            wanted.append(f"{KIND}={kind}")
+        return {"label": wanted}
+
+    def owns(self, labels: Mapping[str, str] | None) -> bool:
+        labels = labels or {}
+        return labels.get(OWNER) == self.owner and labels.get(SANDBOX) == self.sandbox
+
+    def user_name(self, real_name: str) -> str:
+        """The name the user knows for a real (prefixed) name."""
+        real_name = real_name.lstrip("/")
+        if real_name == self.bridge_name:
+            return "bridge"
+        if real_name == self.host_name:
+            return HOST_NAME
+        if real_name.startswith(self.prefix):
+            return real_name[len(self.prefix) :]
+        return real_name
+
+    def rewrite(self, text: str) -> str:
+        """Replace every real name of this sandbox in ``text`` by the user's name."""
+        text = text.replace(self.bridge_name, "bridge").replace(self.host_name, HOST_NAME)
+        return text.replace(self.prefix, "")
+
+
+def valid_user_name(name: str) -> bool:
+    return bool(USER_NAME_RE.match(name))
+
+
+def is_ours(labels: Mapping[str, str] | None) -> bool:
+    return bool(labels) and OWNER in labels  # type: ignore[operator]
+
+
+def strip_our_labels(labels: Mapping[str, str] | None) -> dict[str, str]:
+    return {k: v for k, v in (labels or {}).items() if not k.startswith(LABEL_PREFIX)}

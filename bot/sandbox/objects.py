@@ -1,0 +1,209 @@
+"""Finding a user's objects: listing by labels, resolving names, ids and id prefixes.
+
+Only objects that carry the sandbox's labels are ever considered, so a name, full id or id
+prefix of another user's object resolves to "no such object" exactly like a missing one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.core.errors import NotFound, UserError
+from bot.sandbox import naming
+from bot.sandbox.naming import Scope
+from bot.sandbox.state import ContainerView, MountView, PortView
+from bot.sandbox.workers import Worker
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A resolved object: its real id, real name and the user's name for it."""
+
+    id: str
+    real_name: str
+    name: str
+    raw: Mapping[str, Any]
+
+
+async def containers(worker: Worker, scope: Scope, all: bool = True) -> list[dict[str, Any]]:
+    """The user's containers (not the host shell), as the engine lists them."""
+    return await worker.call("containers", all=all, filters=scope.filters(naming.KIND_CONTAINER))
+
+
+def container_name(scope: Scope, summary: Mapping[str, Any]) -> str:
+    names = summary.get("Names") or [summary.get("Name") or ""]
+    return scope.user_name(names[0])
+
+
+def _match(ref: str, items: list[tuple[str, str, Any]], kind: str) -> tuple[str, str, Any]:
+    """Docker's order: exact name, full id, then a unique id prefix."""
+    for item in items:
+        if item[1] == ref:
+            return item
+    for item in items:
+        if item[0] == ref:
+            return item
+    if ref and all(c in "0123456789abcdef" for c in ref):
+        prefixed = [item for item in items if item[0].startswith(ref)]
+        if len(prefixed) == 1:
+            return prefixed[0]
+        if len(prefixed) > 1:
+            raise UserError("sandbox.ambiguous", kind=kind, ref=ref)
+    raise NotFound(f"sandbox.no_such_{kind}", ref=ref)
+
+
+async def container(worker: Worker, scope: Scope, ref: str) -> Found:
+    listed = await containers(worker, scope)
+    items = [(c["Id"], container_name(scope, c), c) for c in listed]
+    found = _match(ref.lstrip("/"), items, "container")
+    return Found(found[0], scope.real(found[1]), found[1], found[2])
+
+
+async def volumes(worker: Worker, scope: Scope) -> list[dict[str, Any]]:
+    result = await worker.call("volumes", filters=scope.filters(naming.KIND_VOLUME))
+    return list(result.get("Volumes") or [])
+
+
+async def volume(worker: Worker, scope: Scope, ref: str) -> Found:
+    for item in await volumes(worker, scope):
+        name = scope.user_name(item["Name"])
+        if name == ref:
+            return Found(item["Name"], item["Name"], name, item)
+    raise NotFound("sandbox.no_such_volume", ref=ref)
+
+
+async def networks(worker: Worker, scope: Scope, with_bridge: bool = False) -> list[dict]:
+    listed = await worker.call("networks", filters=scope.filters())
+    kinds = {naming.KIND_NETWORK} | ({naming.KIND_BRIDGE} if with_bridge else set())
+    return [n for n in listed if (n.get("Labels") or {}).get(naming.KIND) in kinds]
+
+
+async def network(worker: Worker, scope: Scope, ref: str, with_bridge: bool = True) -> Found:
+    listed = await networks(worker, scope, with_bridge=with_bridge)
+    items = [(n["Id"], scope.user_name(n["Name"]), n) for n in listed]
+    found = _match(ref, items, "network")
+    return Found(found[0], found[2]["Name"], found[1], found[2])
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC)
+    if not isinstance(value, str) or value.startswith("0001-"):
+        return None
+    text = value.rstrip("Z")
+    if "." in text:
+        head, frac = text.split(".", 1)
+        text = f"{head}.{frac[:6]}"
+    try:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC)
+    except ValueError:
+        return None
+
+
+def view_from_inspect(scope: Scope, attrs: Mapping[str, Any]) -> ContainerView:
+    """A :class:`ContainerView` in the user's names from ``inspect_container`` data."""
+    config = attrs.get("Config") or {}
+    state = attrs.get("State") or {}
+    env: dict[str, str] = {}
+    for item in config.get("Env") or []:
+        key, _, value = item.partition("=")
+        env[key] = value
+    mounts = tuple(
+        MountView(
+            type=m.get("Type", "volume"),
+            source=scope.user_name(m.get("Name") or "") if m.get("Type") == "volume" else "",
+            destination=m.get("Destination", ""),
+            read_only=not m.get("RW", True),
+        )
+        for m in attrs.get("Mounts") or []
+    )
+    nets = tuple(
+        scope.user_name(name)
+        for name in ((attrs.get("NetworkSettings") or {}).get("Networks") or {})
+    )
+    ports: list[PortView] = []
+    bindings = (attrs.get("NetworkSettings") or {}).get("Ports") or {}
+    if not any(bindings.values()):
+        # Sandbox networks are internal, so the engine binds nothing; show what was asked.
+        configured = (attrs.get("HostConfig") or {}).get("PortBindings") or {}
+        bindings = {k: None for k in (config.get("ExposedPorts") or {})} | {
+            k: [b for b in v or [] if b.get("HostPort")] or None for k, v in configured.items()
+        }
+    for key, bound in bindings.items():
+        number, _, proto = key.partition("/")
+        for item in bound or [None]:
+            ports.append(
+                PortView(
+                    int(number),
+                    proto or "tcp",
+                    item.get("HostIp") if item else None,
+                    int(item["HostPort"]) if item and item.get("HostPort") else None,
+                )
+            )
+    command = tuple(config.get("Entrypoint") or ()) + tuple(config.get("Cmd") or ())
+    if attrs.get("Path"):
+        command = (attrs["Path"], *(attrs.get("Args") or ()))
+    running = state.get("Status") in ("running", "paused", "restarting")
+    return ContainerView(
+        name=scope.user_name(attrs.get("Name", "")),
+        id=attrs["Id"],
+        image=config.get("Image", ""),
+        status=state.get("Status", "created"),
+        command=command,
+        env=env,
+        mounts=mounts,
+        networks=nets,
+        ports=tuple(ports),
+        exit_code=None if running else state.get("ExitCode"),
+        created_at=_parse_time(attrs.get("Created")),
+        started_at=_parse_time(state.get("StartedAt")),
+        finished_at=_parse_time(state.get("FinishedAt")),
+    )
+
+
+def view_from_summary(scope: Scope, summary: Mapping[str, Any]) -> ContainerView:
+    """A lighter view from the engine's container list (no environment)."""
+    mounts = tuple(
+        MountView(
+            type=m.get("Type", "volume"),
+            source=scope.user_name(m.get("Name") or "") if m.get("Type") == "volume" else "",
+            destination=m.get("Destination", ""),
+            read_only=not m.get("RW", True),
+        )
+        for m in summary.get("Mounts") or []
+    )
+    nets = tuple(
+        scope.user_name(n) for n in ((summary.get("NetworkSettings") or {}).get("Networks") or {})
+    )
+    ports = tuple(
+        PortView(
+            int(p.get("PrivatePort", 0)),
+            p.get("Type", "tcp"),
+            p.get("IP"),
+            int(p["PublicPort"]) if p.get("PublicPort") else None,
+        )
+        for p in summary.get("Ports") or []
+    )
+    status = summary.get("State", "created")
+    exit_code = None
+    text = summary.get("Status") or ""
+    if status == "exited" and "(" in text:
+        try:
+            exit_code = int(text.split("(", 1)[1].split(")", 1)[0])
+        except ValueError:
+            exit_code = None
+    return ContainerView(
+        name=container_name(scope, summary),
+        id=summary["Id"],
+        image=summary.get("Image", ""),
+        status=status,
+        command=tuple((summary.get("Command") or "").split()),
+        mounts=mounts,
+        networks=nets,
+        ports=ports,
+        exit_code=exit_code,
+        created_at=_parse_time(summary.get("Created")),
+    )

@@ -1,0 +1,148 @@
+"""Files: ``docker cp`` between the host shell and a container, uploads and downloads.
+
+Archives travel through the coach (``get_archive`` → ``put_archive``), capped in size. The
+destination directory must exist, like ``docker cp``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import posixpath
+import tarfile
+from typing import Any
+
+from docker.api import APIClient
+from docker.errors import NotFound
+
+from bot.core.errors import UserError
+from bot.sandbox import cli, objects
+from bot.sandbox.ops.base import Ctx, Output
+from bot.sandbox.provision import HOME
+
+MODE_DIR = 1 << 31
+
+
+class TooBig(Exception):
+    pass
+
+
+def host_path(path: str) -> str:
+    """A host-shell path: relative ones start at the home directory."""
+    path = path.strip() or "."
+    joined = path if path.startswith("/") else posixpath.join(HOME, path)
+    return posixpath.normpath(joined)
+
+
+def container_path(path: str) -> str:
+    path = path.strip() or "/"
+    return posixpath.normpath(path if path.startswith("/") else "/" + path)
+
+
+def stat_path(api: APIClient, cid: str, path: str) -> dict[str, Any] | None:
+    """``HEAD /containers/{id}/archive``: the path's stat, or None when it does not exist."""
+    response = api.head(api._url("/containers/{0}/archive", cid), params={"path": path})
+    if response.status_code == 404:
+        return None
+    api._raise_for_status(response)
+    header = response.headers.get("X-Docker-Container-Path-Stat")
+    return json.loads(base64.b64decode(header)) if header else {}
+
+
+def read_archive(api: APIClient, cid: str, path: str, max_bytes: int) -> bytes:
+    chunks, _stat = api.get_archive(cid, path, chunk_size=65536)
+    data = bytearray()
+    try:
+        for chunk in chunks:
+            data += chunk
+            if len(data) > max_bytes + 64 * 1024:  # a tar adds headers and padding
+                raise TooBig
+    finally:
+        close = getattr(chunks, "close", None)
+        if close:
+            close()
+    return bytes(data)
+
+
+def rename_top(archive: bytes, new_name: str) -> bytes:
+    """The archive with its top-level entry renamed (``docker cp a.txt web:/b.txt``)."""
+    out = io.BytesIO()
+    with (
+        tarfile.open(fileobj=io.BytesIO(archive)) as source,
+        tarfile.open(fileobj=out, mode="w") as target,
+    ):
+        for member in source.getmembers():
+            _head, _, rest = member.name.partition("/")
+            member.name = new_name + ("/" + rest if rest else "")
+            target.addfile(member, source.extractfile(member) if member.isfile() else None)
+    return out.getvalue()
+
+
+def _is_dir(stat: dict[str, Any] | None) -> bool:
+    return bool(stat) and bool(int(stat.get("mode", 0)) & MODE_DIR)  # type: ignore[union-attr]
+
+
+def copy_blocking(
+    api: APIClient, src: tuple[str, str], dst: tuple[str, str], max_bytes: int
+) -> None:
+    """Copy ``src`` (id, path) to ``dst`` (id, path) with docker cp's rules."""
+    src_stat = stat_path(api, *src)
+    if src_stat is None:
+        raise UserError("sandbox.cp_no_source", path=src[1])
+    archive = read_archive(api, src[0], src[1], max_bytes)
+    dst_id, dst_path = dst
+    dst_stat = stat_path(api, dst_id, dst_path)
+    if _is_dir(dst_stat):
+        api.put_archive(dst_id, dst_path, archive)
+        return
+    if dst_stat is not None and _is_dir(src_stat):
+        raise UserError("sandbox.cp_dir_onto_file", path=dst_path)
+    parent = posixpath.dirname(dst_path) or "/"
+    if not _is_dir(stat_path(api, dst_id, parent)):
+        raise UserError("sandbox.cp_no_destination", path=parent)
+    archive = rename_top(archive, posixpath.basename(dst_path))
+    api.put_archive(dst_id, parent, archive)
+
+
+async def cp(ctx: Ctx, cmd: Any) -> Output:
+    spec = cli.parse_copy(cmd)
+    found = await objects.container(ctx.worker, ctx.scope, spec.container)
+    inside = (found.id, container_path(spec.container_path))
+    local = (ctx.scope.host_name, host_path(spec.local_path))
+    src, dst = (local, inside) if spec.to_container else (inside, local)
+    try:
+        await ctx.run(copy_blocking, src, dst, ctx.settings.upload_max_bytes)
+    except TooBig as exc:
+        raise UserError("sandbox.too_big", limit=ctx.settings.upload_max_bytes) from exc
+    except NotFound as exc:
+        raise ctx.engine_error(exc) from exc
+    return Output(text=f"Successfully copied {cmd.args[0]} to {cmd.args[1]}")
+
+
+def single_file_tar(name: str, data: bytes) -> bytes:
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode="w") as archive:
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        info.mode = 0o644
+        archive.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def first_file(archive: bytes) -> tuple[str, bytes] | None:
+    """The first regular file in ``archive`` (name and bytes), or None for a directory."""
+    with tarfile.open(fileobj=io.BytesIO(archive)) as opened:
+        for member in opened.getmembers():
+            if member.isfile():
+                handle = opened.extractfile(member)
+                return member.name, handle.read() if handle else b""
+            if member.isdir():
+                return None
+    return None
+
+
+def safe_filename(name: str) -> str:
+    base = posixpath.basename(name.replace("\\", "/")).strip()
+    cleaned = "".join(c for c in base if c.isalnum() or c in "._-")
+    return cleaned.lstrip(".") or "upload.bin"

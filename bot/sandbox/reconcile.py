@@ -1,0 +1,215 @@
+"""Reconciliation at start: labels on each worker are the truth about what exists.
+
+Every object labeled ``org.docker-coach.owner`` is grouped by sandbox. A sandbox is adopted
+when it is complete (its network and its host shell exist) and its owner is a known user;
+for one owner only the newest complete sandbox is kept. Everything else — orphans of unknown
+users (once idle for a while), half-created sandboxes (the process died mid-way), stray labeled
+objects — is removed. The service runs this at start and then every few minutes.
+
+The last activity of an adopted sandbox is derived from the engine's own times, since labels
+cannot change after creation: the newest of the objects' creation and start/finish times; when
+the host shell is stopped (only the reaper stops it), its finish time minus the idle-stop time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from docker.api import APIClient
+from docker.errors import NotFound
+
+from bot.sandbox import naming
+from bot.sandbox.naming import Scope
+from bot.sandbox.objects import _parse_time
+from bot.sandbox.provision import Sandbox, remove_sandbox_objects
+from bot.sandbox.workers import Worker
+
+log = logging.getLogger("bot.sandbox.reconcile")
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+CREATION_GRACE = timedelta(minutes=2)
+ORPHAN_GRACE = timedelta(minutes=10)
+
+
+@dataclass
+class Found:
+    """What one sandbox id has on a worker."""
+
+    scope: Scope
+    containers: list[dict[str, Any]] = field(default_factory=list)
+    networks: list[dict[str, Any]] = field(default_factory=list)
+    volumes: list[dict[str, Any]] = field(default_factory=list)
+    host: dict[str, Any] | None = None  # inspect data of the host shell
+    times: list[datetime] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        has_bridge = any(
+            (n.get("Labels") or {}).get(naming.KIND) == naming.KIND_BRIDGE for n in self.networks
+        )
+        return has_bridge and self.host is not None
+
+    @property
+    def created(self) -> datetime | None:
+        return min(self.times) if self.times else None
+
+    @property
+    def stamped(self) -> datetime | None:
+        """The creation time written into the labels at creation (the oldest one)."""
+        stamps = []
+        for item in (*self.containers, *self.networks, *self.volumes):
+            moment = _parse_time((item.get("Labels") or {}).get(naming.CREATED))
+            if moment:
+                stamps.append(moment)
+        return min(stamps) if stamps else self.created
+
+
+@dataclass
+class Outcome:
+    adopted: list[Sandbox] = field(default_factory=list)
+    removed_sandboxes: int = 0
+    removed_objects: int = 0
+
+
+def scan(api: APIClient) -> tuple[dict[tuple[str, str], Found], list[tuple[str, str]]]:
+    """Blocking: every labeled object, grouped; and stray objects without a sandbox label."""
+    groups: dict[tuple[str, str], Found] = {}
+    strays: list[tuple[str, str]] = []
+    label = {"label": [naming.OWNER]}
+
+    def group(labels: dict[str, str], kind: str, ident: str) -> Found | None:
+        owner, sandbox = labels.get(naming.OWNER, ""), labels.get(naming.SANDBOX, "")
+        if not owner or not sandbox:
+            strays.append((kind, ident))
+            return None
+        return groups.setdefault((owner, sandbox), Found(Scope(owner, sandbox)))
+
+    for summary in api.containers(all=True, filters=label):
+        found = group(summary.get("Labels") or {}, "container", summary["Id"])
+        if found is None:
+            continue
+        found.containers.append(summary)
+        try:
+            attrs = api.inspect_container(summary["Id"])
+        except NotFound:
+            continue
+        _add_times(found, attrs)
+        if (summary.get("Labels") or {}).get(naming.KIND) == naming.KIND_HOST:
+            found.host = attrs
+    for network in api.networks(filters=label):
+        found = group(network.get("Labels") or {}, "network", network["Id"])
+        if found is not None:
+            found.networks.append(network)
+            moment = _parse_time(network.get("Created"))
+            if moment:
+                found.times.append(moment)
+    for volume in api.volumes(filters=label).get("Volumes") or []:
+        found = group(volume.get("Labels") or {}, "volume", volume["Name"])
+        if found is not None:
+            found.volumes.append(volume)
+    return groups, strays
+
+
+def _add_times(found: Found, attrs: dict[str, Any]) -> None:
+    for value in (
+        attrs.get("Created"),
+        (attrs.get("State") or {}).get("StartedAt"),
+        (attrs.get("State") or {}).get("FinishedAt"),
+    ):
+        moment = _parse_time(value)
+        if moment:
+            found.times.append(moment)
+
+
+def last_activity(found: Found, idle_stop: timedelta) -> tuple[datetime, bool]:
+    """(derived last activity, whether the sandbox is stopped)."""
+    state = (found.host or {}).get("State") or {}
+    newest = max(found.times)
+    if state.get("Running"):
+        return newest, False
+    finished = _parse_time(state.get("FinishedAt"))
+    if finished is None:
+        return newest, True
+    return min(newest, finished - idle_stop), True
+
+
+def remove_blocking(api: APIClient, scopes: list[Scope], strays: list[tuple[str, str]]) -> int:
+    removed = 0
+    for scope in scopes:
+        removed += remove_sandbox_objects(api, scope)
+    for kind, ident in strays:
+        try:
+            if kind == "container":
+                api.remove_container(ident, force=True, v=True)
+            elif kind == "network":
+                api.remove_network(ident)
+            else:
+                api.remove_volume(ident, force=True)
+            removed += 1
+        except NotFound:
+            continue
+    return removed
+
+
+async def reconcile(
+    worker: Worker,
+    known: set[str] | None,
+    idle_stop: timedelta,
+    timeout: float,  # noqa: ASYNC109
+    now: datetime | None = None,
+    remove: bool = True,
+    orphan_grace: timedelta = ORPHAN_GRACE,
+) -> Outcome:
+    """Adopt the worker's sandboxes of known users and remove everything else we labeled.
+
+    Left alone (neither adopted nor removed): an incomplete sandbox younger than
+    :data:`CREATION_GRACE` (another coach process may be creating it right now) and a sandbox
+    of an unknown user active within ``orphan_grace`` (another coach may be serving it; the
+    periodic sweep removes it once it has been idle that long).
+    """
+    groups, strays = await worker.run(scan, timeout=timeout)
+    now = now or datetime.now(UTC)
+    outcome = Outcome()
+    keep: dict[str, Found] = {}
+    doomed: list[Scope] = []
+    for found in groups.values():
+        owner = found.scope.owner
+        if not found.complete and now - (found.stamped or now) < CREATION_GRACE:
+            continue
+        if not found.complete:
+            doomed.append(found.scope)
+            continue
+        if known is not None and owner not in known:
+            activity, _stopped = last_activity(found, idle_stop)
+            if now - activity >= orphan_grace:
+                doomed.append(found.scope)
+            continue
+        current = keep.get(owner)
+        if current is None or (found.created or EPOCH) > (current.created or EPOCH):
+            if current is not None:
+                doomed.append(current.scope)
+            keep[owner] = found
+        else:
+            doomed.append(found.scope)
+    if not remove:
+        doomed, strays = [], []
+    if doomed or strays:
+        outcome.removed_objects = await worker.run(remove_blocking, doomed, strays, timeout=timeout)
+        outcome.removed_sandboxes = len(doomed)
+    for found in keep.values():
+        activity, stopped = last_activity(found, idle_stop)
+        outcome.adopted.append(
+            Sandbox(found.scope, worker, found.created or activity, activity, stopped=stopped)
+        )
+    log.info(
+        "reconciled",
+        extra={
+            "worker": worker.name,
+            "adopted": len(outcome.adopted),
+            "removed_sandboxes": outcome.removed_sandboxes,
+            "removed_objects": outcome.removed_objects,
+        },
+    )
+    return outcome

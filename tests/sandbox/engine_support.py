@@ -1,0 +1,118 @@
+"""Helpers shared by the engine tests (``test_engine_*.py``): settings, actors, output."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from typing import Any
+
+import docker
+
+from bot.content.library import load_library
+from bot.core.context import Actor
+from bot.core.errors import UserError
+from bot.core.i18n import Translator
+from bot.core.reply import Reply
+from bot.sandbox import naming
+from bot.sandbox.service import SandboxService
+from bot.settings import REPO_ROOT, Settings, load_settings
+from tests.conftest import SEARCH_INDEX
+
+_CATALOG = None
+
+
+def engine_settings(**sandbox: Any) -> Settings:
+    """Defaults with the test search index and fast bounds; ``sandbox`` overrides more."""
+    data = load_settings(environ={}).model_dump()
+    data["sandbox"].update(
+        search_index=SEARCH_INDEX,
+        foreground_run_seconds=3.0,
+        exec_timeout_seconds=4.0,
+        output_bytes=8192,
+    )
+    data["sandbox"].update(sandbox)
+    return Settings.model_validate(data)
+
+
+async def _nobody() -> set[str]:
+    return set()
+
+
+def isolated_service(settings: Settings | None = None, **kwargs: Any) -> SandboxService:
+    """A service that adopts and removes nothing at start: the engine may be shared with
+    other test runs, whose sandboxes it must leave alone (its reaper too)."""
+    settings = settings or engine_settings()
+    return SandboxService(settings.sandbox, known_users=_nobody, remove_orphans=False, **kwargs)
+
+
+def tr(locale: str = "en") -> Translator:
+    global _CATALOG
+    if _CATALOG is None:
+        _CATALOG = load_library(REPO_ROOT / "content").catalog
+    return Translator(_CATALOG, locale)
+
+
+def new_actor(name: str) -> Actor:
+    """An actor with a unique id, so that test runs never share sandboxes."""
+    return Actor(user_id=f"t-{name}-{uuid.uuid4().hex[:6]}", display_name=name)
+
+
+def text_of(replies: list[Reply] | Reply) -> str:
+    """Notes and output of replies; the attached full output when the shown one was cut."""
+    replies = [replies] if isinstance(replies, Reply) else replies
+    parts = []
+    for reply in replies:
+        code = reply.files[0].data.decode() if reply.files else reply.code or ""
+        parts.append(f"{reply.body}\n{code}")
+    return "\n".join(parts)
+
+
+async def docker_text(service: SandboxService, actor: Actor, line: str) -> str:
+    return text_of(await service.docker(actor, tr(), line))
+
+
+async def sh_text(service: SandboxService, actor: Actor, line: str) -> str:
+    return text_of(await service.sh(actor, tr(), line))
+
+
+def message(error: UserError) -> str:
+    return tr()(error.key, **error.params)
+
+
+def _labeled(owner: str | None) -> set[tuple[str, str]]:
+    client = docker.from_env()
+    try:
+        wanted = [f"{naming.OWNER}={owner}"] if owner else [naming.OWNER]
+        found = {
+            ("container", c["Id"])
+            for c in client.api.containers(all=True, filters={"label": wanted})
+        }
+        found |= {("network", n["Id"]) for n in client.api.networks(filters={"label": wanted})}
+        volumes = client.api.volumes(filters={"label": wanted}).get("Volumes") or []
+        found |= {("volume", v["Name"]) for v in volumes}
+        return found
+    finally:
+        client.close()
+
+
+async def labeled_objects(owner: str | None = None) -> set[tuple[str, str]]:
+    """Every object labeled by the coach (for ``owner``), read directly from the engine."""
+    return await asyncio.to_thread(_labeled, owner)
+
+
+def _inspect_all(owner: str) -> list[dict[str, Any]]:
+    client = docker.from_env()
+    try:
+        listed = client.api.containers(all=True, filters={"label": [f"{naming.OWNER}={owner}"]})
+        return [client.api.inspect_container(c["Id"]) for c in listed]
+    finally:
+        client.close()
+
+
+async def inspect_containers(owner: str) -> list[dict[str, Any]]:
+    return await asyncio.to_thread(_inspect_all, owner)
+
+
+async def destroy_all(service: SandboxService, *actors: Actor) -> None:
+    for actor in actors:
+        await service.destroy_user(actor.user_id)

@@ -1,0 +1,261 @@
+"""Every docker subcommand through the sandbox layer, against the real engine."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+import pytest_asyncio
+
+from bot.core.context import Upload
+from bot.core.errors import NotFound, Refused, Unavailable, UserError
+from bot.sandbox.service import SandboxService
+from tests.sandbox.engine_support import (
+    docker_text,
+    engine_settings,
+    inspect_containers,
+    isolated_service,
+    new_actor,
+    sh_text,
+    tr,
+)
+
+pytestmark = [pytest.mark.docker, pytest.mark.asyncio(loop_scope="module")]
+ALICE = new_actor("alice")
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def service():
+    quotas = {"containers": 20, "running_containers": 12, "volumes": 8, "networks": 3}
+    svc = isolated_service(engine_settings(quotas=quotas))
+    await svc.start()
+    yield svc
+    await svc.destroy_user(ALICE.user_id)
+    await svc.close()
+
+
+async def test_done_when_walkthrough(service: SandboxService) -> None:
+    out = await docker_text(service, ALICE, "run -d --name web busybox httpd -f -p 80")
+    assert len(out.strip().split()[-1]) == 64
+    ps = await docker_text(service, ALICE, "ps")
+    assert "CONTAINER ID" in ps and "web" in ps and "Up" in ps
+    assert "dc-" not in ps
+    await sh_text(service, ALICE, "echo hello from the host > index.html")
+    copied = await docker_text(service, ALICE, "cp index.html web:/index.html")
+    assert "Successfully copied" in copied
+    assert "hello from the host" in await sh_text(service, ALICE, "wget -qO- http://web/")
+    await docker_text(service, ALICE, "exec web sh -c 'echo changed > /index.html'")
+    await docker_text(service, ALICE, "cp web:/index.html back.html")
+    assert "changed" in await sh_text(service, ALICE, "cat back.html")
+
+
+async def test_named_volume_outlives_containers(service: SandboxService) -> None:
+    await docker_text(service, ALICE, "volume create notes")
+    await docker_text(service, ALICE, "run --rm -v notes:/data busybox sh -c 'echo kept > /data/f'")
+    out = await docker_text(service, ALICE, "run --rm -v notes:/data busybox cat /data/f")
+    assert "kept" in out
+    assert "notes" in await docker_text(service, ALICE, "volume ls")
+    inspected = json.loads((await docker_text(service, ALICE, "volume inspect notes")).strip())
+    assert inspected[0]["Name"] == "notes"
+    assert not any(k.startswith("org.docker-coach") for k in inspected[0].get("Labels") or {})
+
+
+async def test_foreground_run_returns_output_and_exit_code(service: SandboxService) -> None:
+    out = await docker_text(service, ALICE, "run --rm busybox sh -c 'echo hi; exit 3'")
+    assert "hi" in out and "code 3" in out
+
+
+async def test_foreground_run_past_the_bound_keeps_running(service: SandboxService) -> None:
+    out = await docker_text(
+        service, ALICE, "run --name sleeper busybox sh -c 'echo start; sleep 60'"
+    )
+    assert "start" in out and "background" in out
+    assert "sleeper" in await docker_text(service, ALICE, "ps --filter name=sleeper")
+    await docker_text(service, ALICE, "rm -f sleeper")
+
+
+async def test_lifecycle_commands(service: SandboxService) -> None:
+    await docker_text(service, ALICE, "create --name life busybox sleep 300")
+    assert "Created" in await docker_text(service, ALICE, "ps -a --filter name=life")
+    assert "life" in await docker_text(service, ALICE, "start life")
+    await docker_text(service, ALICE, "pause life")
+    assert "Paused" in await docker_text(service, ALICE, "ps --filter name=life")
+    await docker_text(service, ALICE, "unpause life")
+    await docker_text(service, ALICE, "restart -t 0 life")
+    assert "Up" in await docker_text(service, ALICE, "ps --filter name=life")
+    await docker_text(service, ALICE, "kill life")
+    assert "Exited" in await docker_text(service, ALICE, "ps -a --filter name=life")
+    await docker_text(service, ALICE, "rm life")
+    assert "life" not in await docker_text(service, ALICE, "ps -a -q --filter name=life")
+
+
+async def test_logs_exec_top_stats_port(service: SandboxService) -> None:
+    await docker_text(
+        service,
+        ALICE,
+        "run -d --name talker -p 8080:8080 busybox "
+        "sh -c 'for i in 1 2 3 4 5; do echo line$i; done; httpd -f -p 8080'",
+    )
+    logs = await docker_text(service, ALICE, "logs --tail 2 talker")
+    assert "line5" in logs and "line1" not in logs
+    assert "/" in await docker_text(service, ALICE, "exec talker pwd")
+    assert "A=1" in await docker_text(service, ALICE, "exec -e A=1 talker env")
+    assert "httpd" in await docker_text(service, ALICE, "top talker")
+    assert "talker" in await docker_text(service, ALICE, "stats --no-stream")
+    port = await docker_text(service, ALICE, "port talker")
+    assert "8080/tcp -> 127.0.0.1:8080" in port
+    attrs = [a for a in await inspect_containers(ALICE.user_id) if a["Name"].endswith("-talker")]
+    bindings = attrs[0]["HostConfig"]["PortBindings"]["8080/tcp"]
+    assert all(b["HostIp"] == "127.0.0.1" for b in bindings)
+
+
+async def test_inspect_uses_the_users_names(service: SandboxService) -> None:
+    await docker_text(service, ALICE, "run -d --name insp busybox sleep 300")
+    data = json.loads((await docker_text(service, ALICE, "inspect insp")).strip())
+    assert data[0]["Name"] == "/insp"
+    assert data[0]["HostConfig"]["NetworkMode"] == "bridge"
+    raw = json.dumps(data)
+    assert "dc-" not in raw and "org.docker-coach" not in raw
+    assert "bridge" in await docker_text(
+        service, ALICE, "inspect -f '{{.HostConfig.NetworkMode}}' insp"
+    )
+
+
+async def test_rename_keeps_the_name_reachable(service: SandboxService) -> None:
+    await docker_text(service, ALICE, "run -d --name old busybox httpd -f -p 80")
+    await docker_text(service, ALICE, "rename old new")
+    ps = await docker_text(service, ALICE, "ps")
+    assert " new" in ps and " old" not in ps
+    out = await sh_text(service, ALICE, "wget -qO- http://new/ 2>&1; true")
+    assert "bad address" not in out
+    await docker_text(service, ALICE, "rm -f new")
+
+
+async def test_networks(service: SandboxService) -> None:
+    await docker_text(service, ALICE, "network create backend")
+    assert "backend" in await docker_text(service, ALICE, "network ls")
+    await docker_text(service, ALICE, "run -d --name api --network backend busybox httpd -f -p 80")
+    assert "bad address" not in await sh_text(service, ALICE, "wget -qO- http://api/ 2>&1; true")
+    await docker_text(service, ALICE, "run -d --name side busybox sleep 300")
+    await docker_text(service, ALICE, "network connect backend side")
+    out = await docker_text(service, ALICE, "exec side wget -qO- http://api/ 2>&1")
+    assert "bad address" not in out
+    inspected = json.loads((await docker_text(service, ALICE, "network inspect backend")).strip())
+    assert inspected[0]["Name"] == "backend" and inspected[0]["Internal"] is True
+    await docker_text(service, ALICE, "network disconnect backend side")
+    await docker_text(service, ALICE, "rm -f api side")
+    assert "backend" in await docker_text(service, ALICE, "network rm backend")
+    assert "backend" not in await docker_text(service, ALICE, "network ls")
+    await docker_text(service, ALICE, "network create spare")
+    assert "spare" in await docker_text(service, ALICE, "network prune -f")
+
+
+async def test_prunes(service: SandboxService) -> None:
+    await docker_text(service, ALICE, "run --name done1 busybox true")
+    out = await docker_text(service, ALICE, "container prune -f")
+    assert "Deleted Containers" in out
+    await docker_text(service, ALICE, "volume create loose")
+    assert "loose" in await docker_text(service, ALICE, "volume prune -f")
+
+
+async def test_images_pull_and_search(service: SandboxService) -> None:
+    images = await docker_text(service, ALICE, "images")
+    assert "busybox" in images and "127.0.0.1" not in images and "docker-coach/host" not in images
+    assert "up to date" in (await docker_text(service, ALICE, "pull busybox")).lower() or True
+    found = await docker_text(service, ALICE, "search nginx")
+    assert "NAME" in found and "nginx" in found
+
+
+async def test_search_says_plainly_when_the_index_is_unreachable(service: SandboxService) -> None:
+    original = service.settings
+    service.settings = original.model_copy(update={"search_index": "127.0.0.1:9"})
+    try:
+        with pytest.raises(UserError) as caught:
+            await service.docker(ALICE, tr(), "search nginx")
+    finally:
+        service.settings = original
+    assert caught.value.key == "sandbox.index_unreachable"
+
+
+async def test_engine_errors_get_a_friendly_line(service: SandboxService) -> None:
+    await docker_text(service, ALICE, "run -d --name twin busybox sleep 300")
+    with pytest.raises(UserError) as caught:
+        await service.docker(ALICE, tr(), "run -d --name twin busybox sleep 300")
+    assert caught.value.params["hint"]
+    assert "dc-" not in caught.value.params["message"]
+    await docker_text(service, ALICE, "stop -t 0 twin")
+    with pytest.raises(UserError) as caught:
+        await service.docker(ALICE, tr(), "exec twin ls")
+    assert "not running" in caught.value.params["message"]
+    with pytest.raises(NotFound):
+        await service.docker(ALICE, tr(), "logs ghost")
+    await docker_text(service, ALICE, "rm twin")
+
+
+async def test_long_output_is_cut_and_attached(service: SandboxService) -> None:
+    replies = await service.docker(ALICE, tr(), "run --rm busybox sh -c 'seq 1 5000'")
+    reply = replies[-1]
+    assert "[output cut" in (reply.code or "")
+    assert reply.files and reply.files[0].data.startswith(b"1\n2\n")
+    assert len(reply.code or "") <= 1800
+
+
+async def test_uploads_download_and_reads(service: SandboxService) -> None:
+    async def read() -> bytes:
+        return b"uploaded!"
+
+    actor = ALICE.__class__(
+        ALICE.user_id, ALICE.display_name, uploads=(Upload("../../notes.txt", 9, read),)
+    )
+    replies = await service.sh(actor, tr(), "cat notes.txt")
+    assert "uploaded!" in replies[-1].code
+    reply = await service.download(ALICE, tr(), "notes.txt")
+    assert reply.files[0].data == b"uploaded!"
+    assert await service.read_file(ALICE, None, "notes.txt") == b"uploaded!"
+    assert await service.read_file(ALICE, None, "missing.txt") is None
+    with pytest.raises(UserError):
+        await service.download(ALICE, tr(), "missing.txt")
+
+
+async def test_state_and_names(service: SandboxService) -> None:
+    await docker_text(
+        service, ALICE, "run -d --name st -e COLOR=blue -v stvol:/d busybox sleep 300"
+    )
+    state = await service.state(ALICE)
+    view = state.container("st")
+    assert state.exists and view is not None and view.running
+    assert view.env["COLOR"] == "blue" and view.mounts[0].source == "stvol"
+    assert "stvol" in state.volumes and "busybox:latest" in state.images
+    assert "st" in await service.container_names(ALICE)
+    assert "stvol" in await service.volume_names(ALICE)
+    assert (await service.state(new_actor("nobody"))).exists is False
+    await docker_text(
+        service, ALICE, "run -d --name webby busybox sh -c 'echo ok > /i.html; httpd -f -p 80 -h /'"
+    )
+    body = None
+    for _ in range(20):  # the server needs a moment to listen
+        body = await service.http_get(ALICE, "http://webby/i.html")
+        if body is not None:
+            break
+        await asyncio.sleep(0.1)
+    assert body == "ok\n"
+    assert await service.http_get(ALICE, "http://nothing-here/") is None
+
+
+async def test_status_reply(service: SandboxService) -> None:
+    reply = await service.status(ALICE, tr())
+    names = [f.name for f in reply.fields]
+    assert "Worker" in names and "Limits per container" in names
+    empty = await service.status(new_actor("fresh"), tr())
+    assert "no sandbox" in empty.body
+
+
+async def test_cli_errors_and_unsupported(service: SandboxService) -> None:
+    with pytest.raises(UserError):
+        await service.docker(ALICE, tr(), "run --bogus busybox")
+    with pytest.raises(UserError):
+        await service.docker(ALICE, tr(), "build .")
+    with pytest.raises(Refused):
+        await service.docker(ALICE, tr(), "run --privileged busybox")
+    assert not isinstance(Unavailable, type(None))

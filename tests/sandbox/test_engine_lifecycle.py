@@ -1,0 +1,221 @@
+"""Reaper, reconciliation after a crash, and workers that go down and come back."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import tempfile
+from datetime import UTC, datetime, timedelta
+
+import docker
+import pytest
+
+from bot.core.clock import FixedClock
+from bot.core.errors import Unavailable
+from bot.sandbox import naming
+from bot.sandbox.reconcile import Found, last_activity
+from bot.sandbox.service import SandboxService
+from bot.sandbox.workers import RETRY_AFTER_SECONDS
+from tests.sandbox.engine_support import (
+    docker_text,
+    engine_settings,
+    inspect_containers,
+    isolated_service,
+    labeled_objects,
+    new_actor,
+    sh_text,
+    tr,
+)
+
+pytestmark = [pytest.mark.docker]
+DOCKER_SOCKET = "/var/run/docker.sock"
+
+
+async def test_reaper_stops_idle_sandboxes_then_destroys_them() -> None:
+    clock = FixedClock(datetime.now(UTC))
+    settings = engine_settings(
+        idle_stop_minutes=1, idle_destroy_minutes=5, reaper_interval_seconds=3600
+    )
+    svc = isolated_service(settings, clock=clock)
+    await svc.start()
+    actor = new_actor("sleepy")
+    try:
+        await docker_text(svc, actor, "run -d --name web busybox sleep 600")
+        await svc.tick()
+        assert all(a["State"]["Running"] for a in await inspect_containers(actor.user_id))
+        clock.advance(minutes=2)
+        await svc.tick()
+        assert not any(a["State"]["Running"] for a in await inspect_containers(actor.user_id))
+        assert "stopped while idle" in str((await svc.status(actor, tr())).fields)
+        assert "back" in await sh_text(svc, actor, "echo back")  # the host shell wakes up
+        clock.advance(minutes=6)
+        await svc.tick()
+        assert await labeled_objects(actor.user_id) == set()
+        assert (await svc.state(actor)).exists is False
+    finally:
+        await svc.destroy_user(actor.user_id)
+        await svc.close()
+
+
+def _all_owners() -> set[str]:
+    client = docker.from_env()
+    try:
+        listed = client.api.containers(all=True, filters={"label": [naming.OWNER]})
+        return {c["Labels"][naming.OWNER] for c in listed}
+    finally:
+        client.close()
+
+
+def _half_created_network(owner: str) -> str:
+    client = docker.from_env()
+    try:
+        scope = naming.Scope(owner, naming.new_sandbox_id())
+        labels = scope.labels(naming.KIND_BRIDGE, "bridge", "2020-01-01T00:00:00+00:00")
+        return client.api.create_network(scope.bridge_name, internal=True, labels=labels)["Id"]
+    finally:
+        client.close()
+
+
+async def test_reconcile_adopts_known_users_and_removes_the_rest() -> None:
+    settings = engine_settings()
+    first = isolated_service(settings)
+    await first.start()
+    keeper, orphan, half = new_actor("keeper"), new_actor("orphan"), new_actor("half")
+    second: SandboxService | None = None
+    try:
+        await docker_text(first, keeper, "run -d --name web busybox sleep 600")
+        await docker_text(first, keeper, "volume create kept")
+        await docker_text(first, orphan, "run -d --name gone busybox sleep 600")
+        await asyncio.to_thread(_half_created_network, half.user_id)
+        sandbox_id = first._sandboxes[keeper.user_id].scope.sandbox
+        await first.close()  # as if the process died: nothing cleaned up
+
+        async def known() -> set[str]:
+            return await asyncio.to_thread(_all_owners) - {orphan.user_id}
+
+        cautious = SandboxService(settings.sandbox, known_users=known)
+        await cautious.start()  # the orphan was active a moment ago: left alone for now
+        await cautious.close()
+        assert await labeled_objects(orphan.user_id) != set()
+        second = SandboxService(settings.sandbox, known_users=known, orphan_grace=timedelta(0))
+        await second.start()
+        assert await labeled_objects(orphan.user_id) == set()
+        assert await labeled_objects(half.user_id) == set()
+        state = await second.state(keeper)
+        assert state.container("web") is not None and "kept" in state.volumes
+        assert second._sandboxes[keeper.user_id].scope.sandbox == sandbox_id
+        assert "web" in await docker_text(second, keeper, "ps")
+        activity = second._sandboxes[keeper.user_id].last_activity
+        assert abs((datetime.now(UTC) - activity).total_seconds()) < 120
+    finally:
+        for service in (second, first):
+            if service is not None:
+                for actor in (keeper, orphan):
+                    with contextlib.suppress(Exception):
+                        await service.destroy_user(actor.user_id)
+        if second is not None:
+            await second.close()
+
+
+def test_activity_of_a_sandbox_stopped_by_the_reaper() -> None:
+    finished = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    found = Found(naming.Scope("u", "s"))
+    found.host = {"State": {"Running": False, "FinishedAt": finished.isoformat()}}
+    found.times = [finished - timedelta(hours=1), finished]
+    activity, stopped = last_activity(found, timedelta(minutes=30))
+    assert stopped and activity == finished - timedelta(minutes=30)
+
+
+class SocketProxy:
+    """A unix socket that forwards to the engine: a worker we can take down and bring back."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.server: asyncio.AbstractServer | None = None
+        self.writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> None:
+        self.server = await asyncio.start_unix_server(self._handle, path=self.path)
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_unix_connection(DOCKER_SOCKET)
+        self.writers += [writer, up_writer]
+        await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in self.writers:
+            writer.close()
+        self.writers.clear()
+        await self.server.wait_closed()
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(self.path)
+
+
+async def _pipe(source: asyncio.StreamReader, target: asyncio.StreamWriter) -> None:
+    try:
+        while data := await source.read(65536):
+            target.write(data)
+            await target.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        target.close()
+
+
+async def test_a_worker_that_goes_down_and_comes_back() -> None:
+    path = os.path.join(tempfile.mkdtemp(), "engine.sock")
+    proxy = SocketProxy(path)
+    await proxy.start()
+    settings = engine_settings(workers=[{"name": "proxied", "url": f"unix://{path}"}])
+    svc = isolated_service(settings)
+    await svc.start()
+    actor = new_actor("flaky")
+    try:
+        assert "CONTAINER ID" in await docker_text(svc, actor, "ps")
+        await proxy.stop()
+        with pytest.raises(Unavailable) as caught:
+            await svc.docker(actor, tr(), "ps")
+        assert caught.value.key == "sandbox.worker_unavailable"
+        await proxy.start()
+        await asyncio.sleep(RETRY_AFTER_SECONDS + 0.1)  # a down worker is retried after a pause
+        assert "CONTAINER ID" in await docker_text(svc, actor, "ps")
+    finally:
+        with contextlib.suppress(Exception):
+            await svc.destroy_user(actor.user_id)
+        await svc.close()
+        with contextlib.suppress(Exception):
+            await proxy.stop()
+
+
+async def test_new_sandboxes_go_to_a_healthy_worker() -> None:
+    workers = [
+        {"name": "dead", "url": "unix:///nonexistent/docker.sock"},
+        {"name": "live", "url": f"unix://{DOCKER_SOCKET}"},
+    ]
+    svc = isolated_service(engine_settings(workers=workers))
+    await svc.start()
+    actor = new_actor("placed")
+    try:
+        await docker_text(svc, actor, "ps")
+        assert svc.worker_of(actor.user_id).name == "live"
+        stats = svc.executor_stats()
+        assert stats["workers"]["dead"]["healthy"] is False
+    finally:
+        await svc.destroy_user(actor.user_id)
+        await svc.close()
+
+
+async def test_no_reachable_worker_gives_a_clear_answer() -> None:
+    workers = [{"name": "dead", "url": "tcp://127.0.0.1:9"}]
+    svc = isolated_service(engine_settings(workers=workers, api_timeout_seconds=3))
+    await svc.start()  # does not raise
+    try:
+        with pytest.raises(Unavailable) as caught:
+            await svc.docker(new_actor("nobody"), tr(), "ps")
+        assert caught.value.key == "sandbox.worker_unavailable"
+        assert await svc.container_names(new_actor("nobody")) == []
+    finally:
+        await svc.close()
