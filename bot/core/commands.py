@@ -24,6 +24,7 @@ class OptionKind(StrEnum):
     BOOLEAN = "boolean"
     ATTACHMENT = "attachment"
     MEMBER = "member"
+    CHANNEL = "channel"  # a text channel: its id (Discord) or the name typed (console)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""Server-manager commands: sandboxes of the server's members, content reload, practice channel."""

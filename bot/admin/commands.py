@@ -1,0 +1,39 @@
+"""Registers ``/admin sandboxes | destroy | reload | practice-channel`` (Manage Server only)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from bot.admin.service import ACTION, AdminService
+from bot.core.commands import CommandSpec, OptionKind, OptionSpec
+
+if TYPE_CHECKING:
+    from bot.coach import Coach
+
+
+def register(coach: Coach) -> AdminService:
+    service = AdminService(coach)
+    coach.services["admin"] = service
+    table = coach.table
+    table.add(
+        CommandSpec(("admin", "sandboxes"), service.sandboxes, admin_only=True, touches_worker=True)
+    )
+    table.add(
+        CommandSpec(
+            ("admin", "destroy"),
+            service.destroy,
+            (OptionSpec("member", OptionKind.MEMBER, required=True),),
+            admin_only=True,
+        )
+    )
+    table.add(CommandSpec(("admin", "reload"), service.reload, admin_only=True))
+    table.add(
+        CommandSpec(
+            ("admin", "practice-channel"),
+            service.set_practice_channel,
+            (OptionSpec("channel", OptionKind.CHANNEL, max_length=100),),
+            admin_only=True,
+        )
+    )
+    table.add_action(ACTION, service.press)
+    return service

@@ -1,0 +1,205 @@
+"""What server managers can do: see and destroy members' sandboxes, reload content, and
+choose the channel where practice runs. Discord-free: the Discord layer requires Manage
+Server, and every handler here checks ``actor.is_admin`` again."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.admin.guilds import GuildSettings
+from bot.content.library import check_content
+from bot.core import limits
+from bot.core.commands import MemberRef, Request
+from bot.core.errors import UserError
+from bot.core.reply import Choice, ChoiceStyle, Reply, Tone
+
+log = logging.getLogger("bot.admin")
+
+ACTION = "admin"
+PRACTICE_CHANNEL = "practice_channel"
+MAX_LISTED = 40
+MAX_PROBLEMS = 15
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxRow:
+    owner: str
+    worker: str
+    containers: int
+    running: int
+    last_activity: datetime | None
+    stopped: bool
+
+
+def channel_label(channel: str) -> str:
+    """``<#id>`` (a Discord mention, shown as the channel's name) or ``#name`` (console)."""
+    return f"<#{channel}>" if channel.isdigit() else "#" + channel.lstrip("#")
+
+
+class AdminService:
+    def __init__(self, coach: Any) -> None:
+        self.coach = coach
+        self.guilds = GuildSettings(coach.settings.data_dir / "guild_settings.json")
+
+    # helpers --------------------------------------------------------------------------
+    @staticmethod
+    def _require_admin(request: Request) -> None:
+        if not request.actor.is_admin:
+            raise UserError("general.admin_only")
+
+    def _sandbox_service(self) -> Any:
+        service = self.coach.services.get("sandbox")
+        if service is None:
+            raise UserError("admin.no_sandboxes_here")
+        return service
+
+    def _store(self) -> Any:
+        return getattr(self.coach, "store", None) or self.coach.services.get("store")
+
+    async def _rows(self) -> list[SandboxRow]:
+        """Every sandbox the sandbox service tracks (``list_sandboxes()``)."""
+        service = self._sandbox_service()
+        rows = []
+        for item in await service.list_sandboxes():
+            rows.append(
+                SandboxRow(
+                    owner=str(item.owner),
+                    worker=str(item.worker),
+                    containers=int(getattr(item, "containers", 0)),
+                    running=int(getattr(item, "running", 0)),
+                    last_activity=getattr(item, "last_activity", None),
+                    stopped=bool(getattr(item, "stopped", False)),
+                )
+            )
+        return rows
+
+    async def _member_name(self, guild_id: str, user_id: str) -> str | None:
+        """The member's name in this server, or None if they are not known here."""
+        store = self._store()
+        users = getattr(store, "users", None)
+        if users is None:
+            return user_id
+        member = await users.member(guild_id, user_id)
+        return member.display_name if member else None
+
+    # /admin sandboxes -----------------------------------------------------------------
+    async def sandboxes(self, request: Request) -> Reply:
+        self._require_admin(request)
+        tr = request.tr
+        lines: list[str] = []
+        for row in await self._rows():
+            name = await self._member_name(request.actor.guild_id, row.owner)
+            if name is None:
+                continue
+            state = tr("admin.state_stopped" if row.stopped else "admin.state_active")
+            since = row.last_activity.strftime("%Y-%m-%d %H:%M UTC") if row.last_activity else "?"
+            lines.append(
+                tr(
+                    "admin.sandbox_line",
+                    name=name,
+                    worker=row.worker,
+                    state=state,
+                    since=since,
+                    containers=row.containers,
+                    running=row.running,
+                )
+            )
+        if not lines:
+            return Reply(title=tr("admin.sandboxes_title", count=0), body=tr("admin.none"))
+        shown = lines[:MAX_LISTED]
+        body = "\n".join(shown)
+        if len(lines) > len(shown):
+            body += "\n" + tr("admin.more", count=len(lines) - len(shown))
+        return Reply(
+            title=tr("admin.sandboxes_title", count=len(lines)),
+            body=limits.cut(body, limits.EMBED_DESCRIPTION),
+        )
+
+    # /admin destroy member ------------------------------------------------------------
+    async def destroy(self, request: Request) -> Reply:
+        self._require_admin(request)
+        tr = request.tr
+        member = request.opt("member")
+        if not isinstance(member, MemberRef):
+            member = MemberRef(str(member), str(member))
+        return Reply(
+            title=tr("admin.destroy_title"),
+            body=tr("admin.destroy_confirm", name=member.display_name),
+            choices=(
+                Choice(
+                    tr("admin.destroy_button"),
+                    f"{ACTION}:destroy:{member.user_id}"[: limits.CUSTOM_ID],
+                    ChoiceStyle.DANGER,
+                ),
+                Choice(tr("admin.cancel_button"), f"{ACTION}:cancel"),
+            ),
+            tone=Tone.WARNING,
+        )
+
+    async def press(self, request: Request, action: str, _value: str | None) -> Reply:
+        self._require_admin(request)
+        tr = request.tr
+        parts = action.split(":", 2)
+        if len(parts) < 3 or parts[1] != "destroy":
+            return Reply(body=tr("admin.cancelled"))
+        user_id = parts[2]
+        service = self._sandbox_service()
+        removed = await service.destroy_user(user_id)
+        log.info(
+            "admin destroyed a sandbox",
+            extra={"admin": request.actor.user_id, "owner": user_id, "found": bool(removed)},
+        )
+        key = "admin.destroyed" if removed else "admin.nothing_to_destroy"
+        name = await self._member_name(request.actor.guild_id, user_id) or user_id
+        return Reply(body=tr(key, name=name), tone=Tone.SUCCESS)
+
+    # /admin reload --------------------------------------------------------------------
+    async def reload(self, request: Request) -> Reply:
+        self._require_admin(request)
+        tr = request.tr
+        root = self.coach.settings.content_dir
+        library, problems = await asyncio.to_thread(check_content, root)
+        if problems:
+            shown = "\n".join(problems[:MAX_PROBLEMS])
+            if len(problems) > MAX_PROBLEMS:
+                shown += "\n" + tr("admin.more", count=len(problems) - MAX_PROBLEMS)
+            return Reply(
+                title=tr("admin.reload_refused_title"),
+                body=tr("admin.reload_refused", count=len(problems)),
+                code=shown,
+                code_name="content-problems.txt",
+                tone=Tone.ERROR,
+            )
+        current = self.coach.library
+        current.catalog = library.catalog
+        current.items = library.items
+        current.origins = library.origins
+        current.seed = library.seed
+        self.coach.concept_index.__init__(current.concepts.values())
+        counts = ", ".join(f"{len(items)} {kind}" for kind, items in library.items.items())
+        log.info("content reloaded", extra={"admin": request.actor.user_id, "counts": counts})
+        fresh = self.coach.translator(tr.locale)  # the answer already speaks the new content
+        return Reply(body=fresh("admin.reloaded", counts=counts), tone=Tone.SUCCESS)
+
+    # /admin practice-channel [channel] ------------------------------------------------
+    async def set_practice_channel(self, request: Request) -> Reply:
+        self._require_admin(request)
+        tr = request.tr
+        channel = str(request.opt("channel", "")).strip().lstrip("#")
+        guild = request.actor.guild_id
+        if not channel:
+            await self.guilds.set(guild, PRACTICE_CHANNEL, None)
+            return Reply(body=tr("admin.practice_anywhere"), tone=Tone.SUCCESS)
+        await self.guilds.set(guild, PRACTICE_CHANNEL, channel)
+        return Reply(
+            body=tr("admin.practice_channel_set", channel=channel_label(channel)), tone=Tone.SUCCESS
+        )
+
+    async def practice_channel(self, guild_id: str) -> str | None:
+        """The channel where practice runs on ``guild_id``, if a manager chose one."""
+        value = await self.guilds.get(guild_id, PRACTICE_CHANNEL)
+        return str(value) if value else None

@@ -1,0 +1,108 @@
+"""The Discord client: slash commands only, no privileged intents."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import discord
+from discord.ext import commands
+
+from bot.discordbot.frontend import Frontend
+from bot.discordbot.health import INTERVAL_SECONDS, keep_writing, write_health
+from bot.discordbot.translator import CatalogTranslator
+from bot.discordbot.tree import CoachTree
+from bot.discordbot.views import ASK_MARK, ActionButton, submitted_text
+
+log = logging.getLogger("bot.discord")
+
+EXTENSIONS: tuple[str, ...] = (
+    "bot.exts.general",
+    "bot.exts.concepts",
+    "bot.exts.sandbox",
+    "bot.exts.quiz",
+    "bot.exts.progress",
+    "bot.exts.practice",
+    "bot.exts.admin",
+)
+
+
+def intents() -> discord.Intents:
+    """Only what a slash-command bot needs: guild events (no privileged intents)."""
+    wanted = discord.Intents.none()
+    wanted.guilds = True
+    return wanted
+
+
+class CoachBot(commands.Bot):
+    """Loads one extension per feature; the cogs only translate to and from the core."""
+
+    def __init__(
+        self,
+        coach: Any,
+        *,
+        extensions: Sequence[str] = EXTENSIONS,
+        health_interval: float = INTERVAL_SECONDS,
+        **options: Any,
+    ) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents(),
+            help_command=None,
+            tree_cls=CoachTree,
+            allowed_mentions=discord.AllowedMentions.none(),
+            **options,
+        )
+        self.coach = coach
+        self.front = Frontend(coach)
+        self.extension_names = tuple(extensions)
+        self.health_interval = health_interval
+        self._health_task: asyncio.Task[None] | None = None
+
+    async def setup_hook(self) -> None:
+        await self.tree.set_translator(CatalogTranslator(lambda: self.coach.library.catalog))
+        self.add_dynamic_items(ActionButton)
+        for name in self.extension_names:
+            await self.load_extension(name)
+        path = self.coach.settings.discord.health_file
+        if path is not None:
+            self._health_task = asyncio.create_task(
+                keep_writing(self, self.coach, self.front.stats, path, self.health_interval)
+            )
+        log.info(
+            "ready to serve",
+            extra={
+                "extensions": len(self.extension_names),
+                "commands": len(self.tree.get_commands()),
+            },
+        )
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Typed answers (modal submits with a ``~<action>`` id), before or after a restart."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data = interaction.data or {}
+        custom_id = str(data.get("custom_id", ""))
+        if custom_id.startswith(ASK_MARK):
+            text = submitted_text(data.get("components"))
+            await self.front.press(interaction, custom_id[len(ASK_MARK) :], text)
+
+    async def on_ready(self) -> None:
+        log.info(
+            "connected to the gateway", extra={"user": str(self.user), "guilds": len(self.guilds)}
+        )
+
+    async def close(self) -> None:
+        if self._health_task is not None:
+            self._health_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._health_task
+            self._health_task = None
+        await super().close()
+        path = self.coach.settings.discord.health_file
+        if path is not None:
+            with contextlib.suppress(Exception):
+                await write_health(self, self.coach, self.front.stats, path)

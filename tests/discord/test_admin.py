@@ -1,0 +1,93 @@
+"""The admin capability through the core (as the console uses it): real store, real files."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bot.core.commands import MemberRef
+from bot.core.reply import Tone
+from tests.conftest import CONTENT, make_actor
+from tests.discord.conftest import build_coach
+
+ADMIN = make_actor("boss", admin=True)
+LEARNER = make_actor("alice")
+
+
+def text(replies) -> str:
+    return "\n".join(f"{r.title or ''} {r.body} {r.code or ''}" for r in replies)
+
+
+async def test_learners_cannot_use_admin_commands(dcoach):
+    for path in (("admin", "reload"), ("admin", "sandboxes"), ("admin", "practice-channel")):
+        [reply] = await dcoach.run(LEARNER, path, {})
+        assert reply.tone is Tone.ERROR and "Manage Server" in reply.body
+    [reply] = await dcoach.press(LEARNER, "admin:destroy:alice")
+    assert reply.tone is Tone.ERROR
+
+
+async def test_practice_channel_is_remembered_across_restarts(settings, clock):
+    coach = build_coach(settings, clock)
+    await coach.start()
+    try:
+        [reply] = await coach.run(ADMIN, ("admin", "practice-channel"), {"channel": "12345"})
+        assert "<#12345>" in reply.body
+        assert await coach.services["admin"].practice_channel("g1") == "12345"
+        assert await coach.services["admin"].practice_channel("other") is None
+    finally:
+        await coach.close()
+    again = build_coach(settings, clock)
+    assert await again.services["admin"].practice_channel("g1") == "12345"
+    [reply] = await again.run(ADMIN, ("admin", "practice-channel"), {})
+    assert await again.services["admin"].practice_channel("g1") is None
+
+
+async def test_reload_refuses_broken_content_and_applies_good_content(settings, clock, tmp_path):
+    content = tmp_path / "content"
+    shutil.copytree(CONTENT, content)
+    coach = build_coach(settings.with_overrides(content_dir=content), clock)
+    await coach.start()
+    try:
+        volume = content / "concepts" / "volume.yaml"
+        original = volume.read_text(encoding="utf-8")
+        volume.write_text("id: [broken\n", encoding="utf-8")
+        [refused] = await coach.run(ADMIN, ("admin", "reload"), {})
+        assert refused.tone is Tone.ERROR and "volume.yaml" in (refused.code or "")
+        assert coach.concept_index.get("volume") is not None  # the old content is kept
+
+        volume.write_text(original.replace("\ntitle:", "\ntitle:", 1), encoding="utf-8")
+        en = content / "i18n" / "en" / "admin.yaml"
+        en.write_text(
+            en.read_text(encoding="utf-8").replace("Content reloaded", "Fresh content"),
+            encoding="utf-8",
+        )
+        [done] = await coach.run(ADMIN, ("admin", "reload"), {})
+        assert done.tone is Tone.SUCCESS and done.body.startswith("Fresh content")
+        assert coach.concept_index.get("volume") is not None
+    finally:
+        await coach.close()
+
+
+@pytest.mark.docker
+async def test_managers_see_and_destroy_members_sandboxes(dcoach):
+    alice = make_actor("alice-admin-test")
+    await dcoach.run(alice, ("concept",), {"topic": "volume"})  # alice is known on g1
+    await dcoach.run(alice, ("docker",), {"command": "ps"})  # alice gets a sandbox
+    try:
+        [listing] = await dcoach.run(ADMIN, ("admin", "sandboxes"), {})
+        assert "alice-admin-test" in listing.body
+        [elsewhere] = await dcoach.run(
+            make_actor("boss", guild="g2", admin=True), ("admin", "sandboxes"), {}
+        )
+        assert "alice-admin-test" not in elsewhere.body
+        member = MemberRef("alice-admin-test", "alice-admin-test")
+        [confirm] = await dcoach.run(ADMIN, ("admin", "destroy"), {"member": member})
+        destroy = next(c.action for c in confirm.choices if ":destroy:" in c.action)
+        [done] = await dcoach.press(ADMIN, destroy)
+        assert done.tone is Tone.SUCCESS
+        assert await dcoach.services["sandbox"].list_sandboxes() == [] or all(
+            s.owner != "alice-admin-test" for s in await dcoach.services["sandbox"].list_sandboxes()
+        )
+    finally:
+        await dcoach.services["sandbox"].destroy_user("alice-admin-test")

@@ -1,0 +1,69 @@
+"""A test-only capability and extension: commands with known timing, files, prompts, errors."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from bot.core.commands import CommandSpec, OptionKind, OptionSpec, Request
+from bot.core.reply import Choice, Reply, TextPrompt
+from bot.discordbot.cog import FeatureCog
+from bot.discordbot.frontend import Policy
+
+LONG_OUTPUT = "\n".join(f"line {n:05d} " + "x" * 60 for n in range(200))
+
+
+def register(coach: Any) -> None:
+    async def work(request: Request) -> Reply:
+        uploads = [f"{u.filename}:{len(await u.read())}" for u in request.actor.uploads]
+        text = str(request.opt("text", "hi"))
+        return Reply(
+            body=f"@everyone {text} uploads={','.join(uploads) or '-'}",
+            code=f"ran for {request.actor.user_id}",
+        )
+
+    async def slow(request: Request) -> Reply:
+        await asyncio.sleep(0.6)
+        return Reply(body="slow done", private=False)
+
+    async def long(_request: Request) -> Reply:
+        return Reply(title="long", code=LONG_OUTPUT, code_name="long.txt")
+
+    async def ask(request: Request) -> Reply:
+        return Reply(
+            body="type something",
+            choices=(Choice("Again", "echo:again"),),
+            prompt=TextPrompt("echo:typed", "Your answer", "e.g. docker ps"),
+        )
+
+    async def echo(request: Request, action: str, value: str | None) -> Reply:
+        return Reply(body=f"{action} value={value} by={request.actor.user_id}")
+
+    table = coach.table
+    table.add(
+        CommandSpec(
+            ("work",),
+            work,
+            (OptionSpec("text"), OptionSpec("file", OptionKind.ATTACHMENT)),
+            touches_worker=True,
+            share_option=True,
+        )
+    )
+    table.add(CommandSpec(("slow",), slow))
+    table.add(CommandSpec(("long",), long))
+    table.add(CommandSpec(("ask",), ask))
+    table.add_action("echo", echo)
+
+
+class Testing(FeatureCog):
+    POLICIES: ClassVar[Mapping[str, Policy]] = {
+        "work": Policy(defer=True, cooldown=True),
+        "slow": Policy(),
+        "long": Policy(),
+        "ask": Policy(),
+    }
+
+
+async def setup(bot: Any) -> None:
+    await bot.add_cog(Testing(bot))
