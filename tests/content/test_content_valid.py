@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from bot.concepts.models import SandboxSupport
 from bot.content.library import ContentLibrary, check_content
 from bot.sandbox.cli import parse_docker
 from bot.settings import REPO_ROOT
+from tests.support import run_bot
 
 CONTENT = REPO_ROOT / "content"
 # Concepts about history or ideas, where typing a command would be forced.
@@ -23,16 +22,7 @@ NO_COMMAND_QUESTION = frozenset({"container-history"})
 
 
 def content_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "content", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    return run_bot("content", *args)
 
 
 @pytest.fixture

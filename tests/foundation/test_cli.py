@@ -1,26 +1,15 @@
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from bot.settings import REPO_ROOT
+from tests.support import bot_env, run_bot
 
 
 def bot(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items() if k != "DISCORD_TOKEN"}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "bot", *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=full_env,
-        timeout=120,
-        check=False,
-    )
+    return run_bot(*args, env=bot_env(**(env or {})))
 
 
 @pytest.mark.parametrize(
@@ -39,14 +28,6 @@ def test_help_on_every_command(args: tuple[str, ...]) -> None:
     result = bot(*args, "--help")
     assert result.returncode == 0
     assert "usage: python -m bot" in result.stdout
-
-
-def test_run_without_token_exits_2_with_one_line() -> None:
-    result = bot("run")
-    assert result.returncode == 2
-    lines = [line for line in result.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1
-    assert "DISCORD_TOKEN" in lines[0]
 
 
 def test_content_check_passes_on_the_repository() -> None:

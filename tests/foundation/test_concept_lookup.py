@@ -10,25 +10,8 @@ def index(library: ContentLibrary) -> ConceptIndex:
     return ConceptIndex(library.concepts.values())
 
 
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ("볼륨", "volume"),
-        ("volume", "volume"),
-        ("Volume", "volume"),
-        ("volum", "volume"),
-        ("container lifecycle", "container-lifecycle"),
-        ("container-lifecycle", "container-lifecycle"),
-        ("컨테이너 생명주기", "container-lifecycle"),
-        ("docker volume", "volume"),
-    ],
-)
-def test_find_by_id_alias_or_prefix(index: ConceptIndex, query: str, expected: str) -> None:
-    found = index.find(query)
-    assert found is not None and found.id == expected
-
-
 def test_typo_is_not_guessed_but_suggested(index: ConceptIndex) -> None:
+    """Names people type are covered in tests/content/test_lookup.py."""
     assert index.find("contaner") is None
     assert index.suggest("contaner")[0].id == "container"
 

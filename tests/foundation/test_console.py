@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -13,26 +11,14 @@ import pytest
 from bot.coach import Coach
 from bot.console.app import Console
 from bot.console.parsing import LineError, parse_line
-from bot.settings import REPO_ROOT, Settings
+from bot.settings import Settings
 from tests.conftest import make_actor
+from tests.support import bot_env, run_bot
 
 
 def run_console(lines: str, *args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(
-        os.environ,
-        XDG_DATA_HOME=str(tmp_path / "xdg"),
-        COACH_SANDBOX__WORKERS='[{"name": "local"}]',
-    )
-    return subprocess.run(
-        [sys.executable, "-m", "bot", "console", *args],
-        input=lines,
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    env = bot_env(XDG_DATA_HOME=str(tmp_path / "xdg"))
+    return run_bot("console", *args, stdin=lines, env=env)
 
 
 DONE_WHEN = "/concept 볼륨\n/concept volume\n/concept contaner\n/concepts\n"

@@ -2,29 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from bot.settings import REPO_ROOT
+from tests.support import bot_env, run_bot
 
 
 def console(db: Path, home: Path, lines: list[str], user: str = "u") -> str:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("COACH_")}
-    env["XDG_DATA_HOME"] = str(home)  # downloads (the chart) go here, not to ~/.local
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "console", "--user", user, "--db", str(db)],
-        input="\n".join(lines) + "\n",
-        capture_output=True,
-        text=True,
-        cwd=REPO_ROOT,
-        env=env,
-        timeout=120,
-        check=False,
+    # XDG_DATA_HOME: downloads (the chart) go there, not to ~/.local
+    done = run_bot(
+        "console",
+        "--user",
+        user,
+        "--db",
+        str(db),
+        stdin="\n".join(lines) + "\n",
+        env=bot_env(XDG_DATA_HOME=str(home)),
     )
     assert done.returncode == 0, done.stderr
     return done.stdout
