@@ -6,6 +6,7 @@ over a few thousand short names, fast enough for autocomplete on every keystroke
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -15,6 +16,9 @@ from rapidfuzz import fuzz, process
 
 from bot.concepts.models import Concept
 
+# Typo matching starts at the third letter; one or two letters only match as a prefix.
+MIN_FUZZY_LENGTH = 3
+FUZZY_CUTOFF = 40.0
 _SEPARATORS = re.compile(r"[\s_\-/.]+")
 _HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
@@ -43,15 +47,18 @@ class ConceptIndex:
         self._concepts = sorted(concepts, key=lambda c: (c.order, c.id))
         self._by_id = {c.id: c for c in self._concepts}
         self._exact: dict[str, str] = {}
-        self._names: list[str] = []
-        self._owners: list[str] = []
+        owners_by_name: dict[str, list[str]] = {}
         for concept in self._concepts:
             for name in concept.names():
                 key = normalize(name)
                 self._exact.setdefault(key, concept.id)
                 self._exact.setdefault(key.replace(" ", ""), concept.id)
-                self._names.append(_fuzzy_key(name))
-                self._owners.append(concept.id)
+                owners = owners_by_name.setdefault(_fuzzy_key(name), [])
+                if concept.id not in owners:
+                    owners.append(concept.id)
+        # Sorted unique names: prefix search is a binary search, fuzzy search scores each once.
+        self._names = sorted(owners_by_name)
+        self._owners = [owners_by_name[name] for name in self._names]
 
     def __len__(self) -> int:
         return len(self._concepts)
@@ -69,9 +76,10 @@ class ConceptIndex:
 
     def _prefix_owners(self, key: str) -> list[str]:
         owners: list[str] = []
-        for name, owner in zip(self._names, self._owners, strict=True):
-            if name.startswith(key) and owner not in owners:
-                owners.append(owner)
+        position = bisect.bisect_left(self._names, key)
+        while position < len(self._names) and self._names[position].startswith(key):
+            owners.extend(o for o in self._owners[position] if o not in owners)
+            position += 1
         return owners
 
     def find(self, query: str) -> Concept | None:
@@ -95,10 +103,13 @@ class ConceptIndex:
         best: dict[str, float] = {}
         for owner in self._prefix_owners(key):
             best[owner] = 200.0 - len(best)
-        results = process.extract(key, self._names, scorer=fuzz.WRatio, limit=limit * 8)
-        for _name, score, position in results:
-            owner = self._owners[position]
-            best[owner] = max(best.get(owner, 0.0), float(score))
+        if len(key) >= MIN_FUZZY_LENGTH:
+            results = process.extract(
+                key, self._names, scorer=fuzz.WRatio, limit=limit * 8, score_cutoff=FUZZY_CUTOFF
+            )
+            for _name, score, position in results:
+                for owner in self._owners[position]:
+                    best[owner] = max(best.get(owner, 0.0), float(score))
         exact = self.exact(query)
         if exact:
             best[exact.id] = 300.0
