@@ -1,6 +1,6 @@
 """What server managers can do: see and destroy members' sandboxes, reload content, and
-choose the channel where practice runs. Discord-free: the Discord layer requires Manage
-Server, and every handler here checks ``actor.is_admin`` again."""
+choose the channel where practice runs (the store's ``guild_settings``). Discord-free: the
+Discord layer requires Manage Server, and every handler here checks ``actor.is_admin`` again."""
 
 from __future__ import annotations
 
@@ -10,17 +10,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.admin.guilds import GuildSettings
 from bot.content.library import check_content
 from bot.core import limits
 from bot.core.commands import MemberRef, Request
 from bot.core.errors import UserError
 from bot.core.reply import Choice, ChoiceStyle, Reply, Tone
+from bot.store.guilds import GuildRepo
 
 log = logging.getLogger("bot.admin")
 
 ACTION = "admin"
-PRACTICE_CHANNEL = "practice_channel"
 MAX_LISTED = 40
 MAX_PROBLEMS = 15
 
@@ -43,7 +42,6 @@ def channel_label(channel: str) -> str:
 class AdminService:
     def __init__(self, coach: Any) -> None:
         self.coach = coach
-        self.guilds = GuildSettings(coach.settings.data_dir / "guild_settings.json")
 
     # helpers --------------------------------------------------------------------------
     @staticmethod
@@ -56,6 +54,13 @@ class AdminService:
         if service is None:
             raise UserError("admin.no_sandboxes_here")
         return service
+
+    def _guilds(self) -> GuildRepo:
+        """Per-server settings in the store (``guild_settings``, cached in memory)."""
+        store = self.coach.store
+        if store is None:
+            raise RuntimeError("the coach has not been started (no store)")
+        return store.guilds
 
     def _store(self) -> Any:
         return getattr(self.coach, "store", None) or self.coach.services.get("store")
@@ -190,16 +195,13 @@ class AdminService:
         self._require_admin(request)
         tr = request.tr
         channel = str(request.opt("channel", "")).strip().lstrip("#")
-        guild = request.actor.guild_id
+        await self._guilds().set_practice_channel(request.actor.guild_id, channel)
         if not channel:
-            await self.guilds.set(guild, PRACTICE_CHANNEL, None)
             return Reply(body=tr("admin.practice_anywhere"), tone=Tone.SUCCESS)
-        await self.guilds.set(guild, PRACTICE_CHANNEL, channel)
         return Reply(
             body=tr("admin.practice_channel_set", channel=channel_label(channel)), tone=Tone.SUCCESS
         )
 
     async def practice_channel(self, guild_id: str) -> str | None:
         """The channel where practice runs on ``guild_id``, if a manager chose one."""
-        value = await self.guilds.get(guild_id, PRACTICE_CHANNEL)
-        return str(value) if value else None
+        return await self._guilds().practice_channel(guild_id)

@@ -143,10 +143,10 @@ class Frontend:
         return Upload(attachment.filename, attachment.size, attachment.read)
 
     async def _check_practice_channel(self, interaction: discord.Interaction) -> None:
-        admin = self.coach.services.get("admin")
-        if admin is None or not interaction.guild_id:
+        store = self.coach.store
+        if store is None or not interaction.guild_id:
             return
-        chosen = await admin.practice_channel(str(interaction.guild_id))
+        chosen = await store.guilds.practice_channel(str(interaction.guild_id))  # cached
         parent = getattr(interaction.channel, "parent_id", None)  # a thread in that channel
         if chosen and chosen not in (str(interaction.channel_id), str(parent)):
             raise UserError("discord.practice_elsewhere", channel=f"<#{chosen}>")

@@ -15,6 +15,8 @@ from bot.core.reply import Choice, ChoiceStyle, Field, Reply, ReplyFile, Tone
 from bot.progress.chart import TopicMastery, render_chart
 from bot.progress.streaks import Streaks, streaks
 from bot.quiz.timing import describe_due
+from bot.quiz.topics import topic_name
+from bot.store.practice import Completion, PracticeSummary
 
 if TYPE_CHECKING:
     from bot.coach import Coach
@@ -65,7 +67,8 @@ class ProgressService:
         guild = actor.guild_id
         repo = self.store.progress
         totals = await repo.totals(user_id, guild)
-        if totals.answers == 0 and totals.concepts_read == 0 and totals.practice_events == 0:
+        practice = await self._practice(user_id, guild)
+        if totals.answers == 0 and totals.concepts_read == 0 and not practice.anything:
             key = (
                 "progress.nothing_yet_self" if user_id == actor.user_id else "progress.nothing_yet"
             )
@@ -79,14 +82,18 @@ class ProgressService:
             Field(
                 tr("progress.answers"), self._answers_line(tr, totals.answers, totals.correct), True
             ),
-            Field(
-                tr("progress.practice"),
-                tr("progress.practice_line", steps=await repo.practice_steps_done(user_id, guild)),
-                True,
-            ),
+            Field(tr("progress.practice"), self._practice_line(tr, practice), True),
             Field(tr("progress.streak"), self._streak_line(tr, streak), True),
             Field(tr("progress.reviews"), await self._reviews_line(tr, user_id, guild), False),
         ]
+        if practice.completions:
+            fields.append(
+                Field(
+                    tr("progress.scenarios", count=len(practice.completions)),
+                    self._scenario_lines(tr, practice.completions),
+                    False,
+                )
+            )
         if mastery:
             fields.append(Field(tr("progress.mastery"), self._mastery_lines(tr, mastery), False))
         chart = render_chart(days, mastery, today, CHART_DAYS)
@@ -105,6 +112,36 @@ class ProgressService:
     def _answers_line(tr: Translator, answers: int, correct: int) -> str:
         percent = round(100 * correct / answers) if answers else 0
         return tr("progress.answers_line", answers=answers, correct=correct, percent=percent)
+
+    async def _practice(self, user_id: str, guild: str) -> PracticeSummary:
+        """Steps passed and skipped, and scenarios completed, in this server."""
+        repo = self.store.practice
+        if repo is not None:
+            return await repo.summary(user_id, guild)
+        done = await self.store.progress.practice_steps_done(user_id, guild)
+        return PracticeSummary(steps_done=done, steps_skipped=0, completions=())
+
+    @staticmethod
+    def _practice_line(tr: Translator, practice: PracticeSummary) -> str:
+        line = tr("progress.practice_line", steps=practice.steps_done)
+        if practice.steps_skipped:
+            line += tr("progress.practice_skipped", count=practice.steps_skipped)
+        return line
+
+    def _scenario_lines(self, tr: Translator, completions: tuple[Completion, ...]) -> str:
+        """One line per completed scenario, titled in the reader's language."""
+        scenarios = self.coach.library.scenarios
+        lines = []
+        for done in completions:
+            scenario = scenarios.get(done.scenario_id)
+            title = scenario.title.get(tr.locale) if scenario is not None else done.scenario_id
+            line = tr("progress.scenario_line", title=limits.cut(title, 80))
+            if done.times > 1:
+                line += tr("progress.scenario_times", count=done.times)
+            if done.skipped:
+                line += tr("progress.scenario_skipped", count=done.skipped)
+            lines.append(line)
+        return limits.cut_lines("\n".join(lines), limits.EMBED_FIELD_VALUE, "…")[0]
 
     @staticmethod
     def _streak_line(tr: Translator, streak: Streaks) -> str:
@@ -147,7 +184,7 @@ class ProgressService:
         lines = [
             tr(
                 "progress.mastery_line",
-                topic=m.topic,
+                topic=topic_name(tr, m.topic),
                 mastered=m.mastered,
                 total=m.total,
                 percent=round(m.share * 100),

@@ -4,7 +4,7 @@ Three kinds of question::
 
     - id: run-detached            # unique across all question files
       type: command               # choice | truefalse | command
-      topic: docker               # what ``/quiz <topic>`` matches (with concept ids/topics)
+      topic: containers           # a concept topic: what ``/quiz <topic>`` selects
       concepts: [container]       # concept ids; checked against content/concepts
       difficulty: 2               # optional, 1 (easy) .. 3 (hard)
       prompt: {en: "...", ko: "..."}
@@ -114,8 +114,14 @@ class Question(ContentModel):
 
 def check_links(library: ContentLibrary) -> Iterable[str]:
     concepts = library.concepts
+    topics = sorted({concept.topic for concept in concepts.values()})
     for question in library.questions.values():
         where = library.origin("questions", question.id)
+        if question.topic not in topics:
+            yield (
+                f"{where}: {question.id}: topic: {question.topic!r} is not a concept topic "
+                f"({', '.join(topics)})"
+            )
         for concept_id in question.concepts:
             if concept_id not in concepts:
                 yield f"{where}: {question.id}: concepts: unknown concept {concept_id!r}"

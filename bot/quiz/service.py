@@ -25,6 +25,7 @@ from bot.quiz.content import Question, QuestionType
 from bot.quiz.grading import Grade, grade_choice, grade_command
 from bot.quiz.scheduling import Reviewer, rating_for
 from bot.quiz.timing import describe_due
+from bot.quiz.topics import QuizTopics, normalize_topic
 from bot.store.quiz import AnswerInput, Round, RoundQuestion
 
 if TYPE_CHECKING:
@@ -32,11 +33,6 @@ if TYPE_CHECKING:
     from bot.store import Store
 
 ACTION = "quiz"
-ALL_TOPICS = {"", "all", "전체"}
-
-
-def normalize_topic(text: str | None) -> str:
-    return "-".join(str(text or "").strip().casefold().split())
 
 
 class QuizService:
@@ -60,34 +56,16 @@ class QuizService:
     def now(self) -> datetime:
         return self.coach.clock.now()
 
+    def _topics(self) -> QuizTopics:
+        return QuizTopics(self.coach.library, self.coach.concept_index)
+
     def topics(self) -> list[str]:
-        """Every topic name ``/quiz`` understands, most common first."""
-        counts: dict[str, int] = {}
-        for question in self.bank.values():
-            counts[question.topic] = counts.get(question.topic, 0) + 1
-        return sorted(counts, key=lambda t: (-counts[t], t))
+        """Every topic ``/quiz`` offers, in the order of ``/concepts``."""
+        return self._topics().topics()
 
     def matching(self, topic: str | None) -> list[Question]:
-        """Questions for ``topic``: its question topic, a concept id, a concept's topic or a
-        concept's name in either language (``/quiz 볼륨``)."""
-        wanted = normalize_topic(topic)
-        if wanted in ALL_TOPICS:
-            return list(self.bank.values())
-        concept_ids = set()
-        named = self.coach.concept_index.find(topic or "")
-        if named is not None:
-            concept_ids.add(named.id)
-        found = []
-        for question in self.bank.values():
-            concepts = [self.coach.concept_index.get(c) for c in question.concepts]
-            if (
-                question.topic == wanted
-                or wanted in question.concepts
-                or concept_ids & set(question.concepts)
-                or any(c is not None and c.topic == wanted for c in concepts)
-            ):
-                found.append(question)
-        return found
+        """Questions for ``topic``: all, a topic (id or name) or a concept (bot.quiz.topics)."""
+        return self._topics().matching(topic)
 
     def _shuffle(self, question: Question) -> tuple[int, ...]:
         if question.type is not QuestionType.CHOICE:
@@ -166,9 +144,7 @@ class QuizService:
         )
 
     async def complete_topic(self, request: Request, partial: str) -> list[Suggestion]:
-        wanted = normalize_topic(partial)
-        names = [t for t in self.topics() if wanted in t]
-        return [Suggestion(t, t) for t in names][: limits.AUTOCOMPLETE_CHOICES]
+        return self._topics().suggest(request.tr, partial, limits.AUTOCOMPLETE_CHOICES)
 
     # answers --------------------------------------------------------------------------
     async def press(self, request: Request, action: str, value: str | None) -> list[Reply]:

@@ -26,20 +26,19 @@ Rules every part of the store follows (and a new part must follow too):
   does). ``store.forget_user(user_id)`` only deletes the ``users`` row; the cascade does the
   rest, so a new table that follows this rule is forgotten too (foreign keys are ON).
 * **Servers.** Learning data is per ``(user_id, guild_id)``; only ``users`` (with the chosen
-  language) is global. Before inserting rows for a person, call
-  ``users.ensure_member(conn, who, stamp(now))`` inside the job (creates ``users`` and
-  ``memberships`` rows), so that the foreign keys hold.
+  language) is global. Write rows for a person with
+  ``users.write_for_member(db, who, stamp(now), *statements)``, or call
+  ``users.ensure_member(conn, who, stamp(now))`` first inside your own job (creates ``users``
+  and ``memberships`` rows), so that the foreign keys hold. Per-server settings chosen by a
+  server's managers live in ``guild_settings`` (``store.guilds``, cached in memory).
 * **Time.** Moments are written with ``timefmt.stamp`` (fixed-width UTC text that sorts);
   days are the UTC day ``YYYY-MM-DD``. Always use the injected clock, never ``datetime.now``.
 
-Practice (number 0003 is reserved for it): ``migrations/0003_practice.sql`` plus
-``bot/store/practice.py`` defining ``class PracticeRepo`` constructed as
-``PracticeRepo(db: Database, clock: Clock)``; the store attaches it as ``store.practice``.
-If it has ``async def steps_done(user_id, guild_id) -> int``, ``/progress`` shows that count
-(otherwise the sum of practice steps reported through activity). When a step is finished,
-count it for streaks, the activity chart and leaderboards either with
-``await store.progress.record_practice_step(actor)`` or, inside your own write job, with
-``await progress.bump_activity(conn, actor, stamp(now), practice=1)``.
+Practice: ``migrations/0003_practice.sql`` and ``bot/store/practice.py`` (``PracticeRepo``,
+attached as ``store.practice``); ``/progress`` shows its ``summary(...)``: steps passed and
+skipped, scenarios completed. A finished step counts for streaks, the activity chart and
+leaderboards through ``progress.activity_bump(who, when, practice=1)`` in the same write
+(``store.progress.record_practice_step(actor)`` does it alone).
 """
 
 from bot.store.db import Database, StoreClosed

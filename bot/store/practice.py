@@ -6,14 +6,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-import aiosqlite
-
 from bot.core.clock import Clock
 from bot.practice.session import PracticeSession
 from bot.store.db import Database
-from bot.store.progress import bump_activity
+from bot.store.progress import activity_bump
 from bot.store.timefmt import parse, stamp
-from bot.store.users import Who, ensure_member
+from bot.store.users import Statement, Who, write_for_member
 
 # A session keeps at most this many recorded commands (checks look at the recent ones).
 USED_LIMIT = 200
@@ -24,12 +22,31 @@ _COLUMNS = (
 
 
 @dataclass(frozen=True, slots=True)
+class Completion:
+    """A scenario finished in one server: how often, and steps skipped in the latest run."""
+
+    scenario_id: str
+    times: int
+    skipped: int
+
+
+@dataclass(frozen=True, slots=True)
 class PracticeSummary:
     """What ``/progress`` shows about practice in one server."""
 
     steps_done: int
     steps_skipped: int
-    scenarios_completed: tuple[str, ...]
+    completions: tuple[Completion, ...]
+
+    @property
+    def anything(self) -> bool:
+        """Whether there is any practice to show."""
+        return bool(self.steps_done or self.steps_skipped or self.completions)
+
+    @property
+    def scenarios_completed(self) -> tuple[str, ...]:
+        """Ids of the completed scenarios, first completed first."""
+        return tuple(c.scenario_id for c in self.completions)
 
 
 def _session(row: Any) -> PracticeSession:
@@ -80,16 +97,16 @@ class PracticeRepo:
     async def start_session(self, who: Who, session: PracticeSession) -> None:
         """Begin ``session`` for ``who``, replacing any session they had."""
         when = stamp(self.clock.now())
-
-        async def job(conn: aiosqlite.Connection) -> None:
-            await ensure_member(conn, who, when)
-            await conn.execute(
+        await write_for_member(
+            self.db,
+            who,
+            when,
+            (
                 f"INSERT OR REPLACE INTO practice_sessions ({_COLUMNS}, updated_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (*_values(session), when),
-            )
-
-        await self.db.write(job)
+            ),
+        )
 
     async def save_session(self, session: PracticeSession) -> None:
         """Save where ``session`` is now (nothing happens if it was ended meanwhile)."""
@@ -109,36 +126,34 @@ class PracticeRepo:
     async def record_step(self, who: Who, scenario_id: str, step_id: str, skipped: bool) -> None:
         """A step passed (or was skipped); a passed step counts toward today's activity."""
         when = stamp(self.clock.now())
-
-        async def job(conn: aiosqlite.Connection) -> None:
-            await ensure_member(conn, who, when)
-            await conn.execute(
+        statements: list[Statement] = [
+            (
                 "INSERT INTO practice_steps (user_id, guild_id, scenario_id, step_id, skipped, "
                 "first_done, last_done) VALUES (?, ?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (user_id, guild_id, scenario_id, step_id) DO UPDATE SET "
                 "skipped = min(skipped, excluded.skipped), last_done = excluded.last_done",
                 (who.user_id, who.guild_id, scenario_id, step_id, int(skipped), when, when),
             )
-            if not skipped:
-                await bump_activity(conn, who, when, practice=1)
-
-        await self.db.write(job)
+        ]
+        if not skipped:
+            statements.append(activity_bump(who, when, practice=1))
+        await write_for_member(self.db, who, when, *statements)
 
     async def record_completion(self, who: Who, scenario_id: str, skipped: int) -> None:
         when = stamp(self.clock.now())
-
-        async def job(conn: aiosqlite.Connection) -> None:
-            await ensure_member(conn, who, when)
-            await conn.execute(
+        await write_for_member(
+            self.db,
+            who,
+            when,
+            (
                 "INSERT INTO practice_completions (user_id, guild_id, scenario_id, skipped, "
                 "first_completed, last_completed) VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (user_id, guild_id, scenario_id) DO UPDATE SET "
                 "times = times + 1, skipped = excluded.skipped, "
                 "last_completed = excluded.last_completed",
                 (who.user_id, who.guild_id, scenario_id, skipped, when, when),
-            )
-
-        await self.db.write(job)
+            ),
+        )
 
     # reading ------------------------------------------------------------------------
     async def completed_scenarios(self, user_id: str, guild_id: str) -> set[str]:
@@ -167,12 +182,15 @@ class PracticeRepo:
         )
         counts = {int(row["skipped"]): int(row["n"]) for row in rows}
         completed = await self.db.fetchall(
-            "SELECT scenario_id FROM practice_completions WHERE user_id = ? AND guild_id = ? "
-            "ORDER BY first_completed",
+            "SELECT scenario_id, times, skipped FROM practice_completions "
+            "WHERE user_id = ? AND guild_id = ? ORDER BY first_completed, scenario_id",
             (user_id, guild_id),
         )
         return PracticeSummary(
             steps_done=counts.get(0, 0),
             steps_skipped=counts.get(1, 0),
-            scenarios_completed=tuple(row["scenario_id"] for row in completed),
+            completions=tuple(
+                Completion(row["scenario_id"], int(row["times"]), int(row["skipped"]))
+                for row in completed
+            ),
         )

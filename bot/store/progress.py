@@ -11,7 +11,7 @@ import aiosqlite
 from bot.core.clock import Clock
 from bot.store.db import Database
 from bot.store.timefmt import parse, stamp, to_date
-from bot.store.users import Who, ensure_member
+from bot.store.users import Statement, Who, write_for_member
 
 _NEXT_DUE = "(SELECT min(due) FROM cards WHERE user_id = ? AND guild_id = ?)"
 
@@ -49,20 +49,25 @@ class LeaderRow:
     active_days: int
 
 
-async def bump_activity(
-    conn: aiosqlite.Connection, who: Who, when: str, *, reads: int = 0, practice: int = 0
-) -> None:
-    """Inside a write job: count a concept read or practice step for today.
+def activity_bump(who: Who, when: str, *, reads: int = 0, practice: int = 0) -> Statement:
+    """The statement that counts concept reads or practice steps for the day of ``when``.
 
-    Also records the earliest review due right now (``next_due``), used by the streak rule.
+    It also records the earliest review due right now (``next_due``), used by the streak rule.
     """
-    await conn.execute(
+    return (
         "INSERT INTO activity (user_id, guild_id, day, reads, practice, next_due) "
         f"VALUES (?, ?, ?, ?, ?, {_NEXT_DUE}) "
         "ON CONFLICT (user_id, guild_id, day) DO UPDATE SET reads = reads + excluded.reads, "
         "practice = practice + excluded.practice, next_due = excluded.next_due",
         (who.user_id, who.guild_id, when[:10], reads, practice, who.user_id, who.guild_id),
     )
+
+
+async def bump_activity(
+    conn: aiosqlite.Connection, who: Who, when: str, *, reads: int = 0, practice: int = 0
+) -> None:
+    """Inside a write job: count a concept read or practice step for today."""
+    await conn.execute(*activity_bump(who, when, reads=reads, practice=practice))
 
 
 class ProgressRepo:
@@ -73,28 +78,23 @@ class ProgressRepo:
 
     async def record_read(self, who: Who, concept_id: str) -> None:
         when = stamp(self.clock.now())
-
-        async def job(conn: aiosqlite.Connection) -> None:
-            await ensure_member(conn, who, when)
-            await conn.execute(
+        await write_for_member(
+            self.db,
+            who,
+            when,
+            (
                 "INSERT INTO concept_reads (user_id, guild_id, concept_id, first_read, last_read)"
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id, guild_id, concept_id) "
                 "DO UPDATE SET last_read = excluded.last_read, times = times + 1",
                 (who.user_id, who.guild_id, concept_id, when, when),
-            )
-            await bump_activity(conn, who, when, reads=1)
-
-        await self.db.write(job)
+            ),
+            activity_bump(who, when, reads=1),
+        )
 
     async def record_practice_step(self, who: Who, steps: int = 1) -> None:
         """Count finished practice steps toward today's activity (streaks, chart, points)."""
         when = stamp(self.clock.now())
-
-        async def job(conn: aiosqlite.Connection) -> None:
-            await ensure_member(conn, who, when)
-            await bump_activity(conn, who, when, practice=steps)
-
-        await self.db.write(job)
+        await write_for_member(self.db, who, when, activity_bump(who, when, practice=steps))
 
     async def days(
         self, user_id: str, guild_id: str, since: date | None = None

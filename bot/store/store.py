@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.core.clock import Clock
 from bot.store.db import Database
+from bot.store.guilds import GuildRepo
 from bot.store.progress import ProgressRepo
 from bot.store.quiz import QuizRepo
 from bot.store.users import UserRepo
@@ -34,6 +35,7 @@ class Store:
         self.quiz = QuizRepo(db, clock)
         self.practice = _optional_practice(db, clock)
         self.progress = ProgressRepo(db, clock, self.practice)
+        self.guilds = GuildRepo(db, clock)
 
     @classmethod
     async def open(cls, path: Path, clock: Clock, *, separate_reader: bool = True) -> Store:

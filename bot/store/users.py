@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import aiosqlite
 
@@ -48,6 +49,21 @@ async def ensure_member(conn: aiosqlite.Connection, who: Who, when: str) -> None
     )
 
 
+# One SQL statement with its parameters, for :func:`write_for_member`.
+Statement = tuple[str, Sequence[Any]]
+
+
+async def write_for_member(db: Database, who: Who, when: str, *statements: Statement) -> None:
+    """Make sure ``who`` exists (users, memberships), then run ``statements``, in one write."""
+
+    async def job(conn: aiosqlite.Connection) -> None:
+        await ensure_member(conn, who, when)
+        for sql, params in statements:
+            await conn.execute(sql, params)
+
+    await db.write(job)
+
+
 class UserRepo:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
@@ -63,25 +79,17 @@ class UserRepo:
         key = (who.user_id, who.guild_id)
         if key in self._ensured:
             return
-        when = stamp(self.clock.now())
-
-        async def job(conn: aiosqlite.Connection) -> None:
-            await ensure_member(conn, who, when)
-
-        await self.db.write(job)
+        await write_for_member(self.db, who, stamp(self.clock.now()))
         self._ensured.add(key)
 
     async def set_locale(self, who: Who, locale: str | None) -> None:
         """Remember the language ``who`` chose (None: follow the front end again)."""
-        when = stamp(self.clock.now())
-
-        async def job(conn: aiosqlite.Connection) -> None:
-            await ensure_member(conn, who, when)
-            await conn.execute(
-                "UPDATE users SET locale = ? WHERE user_id = ?", (locale, who.user_id)
-            )
-
-        await self.db.write(job)
+        await write_for_member(
+            self.db,
+            who,
+            stamp(self.clock.now()),
+            ("UPDATE users SET locale = ? WHERE user_id = ?", (locale, who.user_id)),
+        )
 
     async def locale(self, user_id: str) -> str | None:
         return await self.db.scalar("SELECT locale FROM users WHERE user_id = ?", (user_id,))

@@ -38,9 +38,17 @@ async def test_practice_channel_is_remembered_across_restarts(settings, clock):
     finally:
         await coach.close()
     again = build_coach(settings, clock)
-    assert await again.services["admin"].practice_channel("g1") == "12345"
-    [reply] = await again.run(ADMIN, ("admin", "practice-channel"), {})
-    assert await again.services["admin"].practice_channel("g1") is None
+    await again.start()
+    try:
+        assert await again.services["admin"].practice_channel("g1") == "12345"
+        [reply] = await again.run(ADMIN, ("admin", "practice-channel"), {})
+        assert await again.services["admin"].practice_channel("g1") is None
+        assert again.store is not None
+        rows = await again.store.db.fetchall("SELECT * FROM guild_settings")
+        assert [(r["guild_id"], r["practice_channel_id"]) for r in rows] == [("g1", None)]
+    finally:
+        await again.close()
+    assert not (settings.data_dir / "guild_settings.json").exists()
 
 
 async def test_reload_refuses_broken_content_and_applies_good_content(settings, clock, tmp_path):

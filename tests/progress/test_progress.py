@@ -40,7 +40,8 @@ async def test_progress_shows_everything(coach: Coach, alice: Actor, clock: Fixe
     assert field(reply, "Practice steps") == "0 done"
     assert field(reply, "Streak") == "current 2 · best 2 (active days)"
     assert "due now" in field(reply, "Reviews") or "Next:" in field(reply, "Reviews")
-    assert "docker:" in field(reply, "Mastery per topic (last answer right)")
+    mastery = field(reply, "Mastery per topic (last answer right)")
+    assert mastery.startswith("Docker basics: ")  # /quiz docker: the concept Docker (basics)
     assert reply.image is not None and reply.image.filename == "progress.png"
     picture = Image.open(io.BytesIO(reply.image.data))
     assert picture.format == "PNG" and picture.size[0] > 300
@@ -61,17 +62,49 @@ async def test_progress_does_not_leak_between_servers(coach: Coach, alice: Actor
 
 
 async def test_practice_steps_count(coach: Coach, alice: Actor) -> None:
-    store = coach.store
-    assert store is not None
-    if store.practice is not None and hasattr(store.practice, "record_step"):
-        await store.practice.record_step(alice, "first-steps", "run", skipped=False)
-        await store.practice.record_step(alice, "first-steps", "ps", skipped=False)
-    else:
-        await store.progress.record_practice_step(alice, 2)
+    assert coach.store is not None and coach.store.practice is not None
+    await coach.store.practice.record_step(alice, "first-steps", "run", skipped=False)
+    await coach.store.practice.record_step(alice, "first-steps", "ps", skipped=False)
     reply = (await coach.run(alice, ("progress",)))[0]
     assert field(reply, "Practice steps") == "2 done"
+    assert not [f for f in reply.fields if f.name.startswith("Scenarios completed")]
     board = (await coach.run(alice, ("leaderboard",)))[0]
     assert "2 points" in board.body
+
+
+async def test_completed_scenarios_and_skipped_steps(
+    coach: Coach, alice: Actor, clock: FixedClock
+) -> None:
+    practice = coach.store.practice if coach.store else None
+    assert practice is not None
+    for step, skipped in (("search", True), ("pull", True), ("images", False)):
+        await practice.record_step(alice, "search-pull", step, skipped=skipped)
+    await practice.record_completion(alice, "search-pull", skipped=2)
+    clock.advance(minutes=5)  # listed in the order they were first completed
+    await practice.record_step(alice, "volumes", "write", skipped=False)
+    await practice.record_completion(alice, "volumes", skipped=0)
+    await practice.record_completion(alice, "volumes", skipped=0)
+    clock.advance(minutes=5)
+    await practice.record_completion(alice, "retired-scenario", skipped=0)
+    reply = (await coach.run(alice, ("progress",)))[0]
+    assert field(reply, "Practice steps") == "2 done, 2 skipped"
+    assert field(reply, "Scenarios completed (3)").splitlines() == [
+        "✓ Find, pull and list images (2 skipped)",
+        "✓ Data that outlives a container ×2",
+        "✓ retired-scenario",
+    ]
+    korean = (await coach.run(make_actor("alice", locale="ko"), ("progress",)))[0]
+    assert field(korean, "실습 단계") == "2단계 완료, 2단계 건너뜀"
+    assert "✓ 이미지 찾기, 받기, 목록 보기 (2단계 건너뜀)" in field(korean, "완료한 시나리오 (3)")
+    elsewhere = (await coach.run(make_actor("alice", guild="g2"), ("progress",)))[0]
+    assert "Nothing recorded here yet" in elsewhere.body
+
+
+async def test_only_skipped_steps_still_show(coach: Coach, alice: Actor) -> None:
+    assert coach.store is not None and coach.store.practice is not None
+    await coach.store.practice.record_step(alice, "search-pull", "search", skipped=True)
+    reply = (await coach.run(alice, ("progress",)))[0]
+    assert field(reply, "Practice steps") == "0 done, 1 skipped"
 
 
 async def test_forget_me_needs_confirmation(coach: Coach, alice: Actor, bob: Actor) -> None:

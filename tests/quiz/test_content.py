@@ -29,53 +29,35 @@ GOOD = """
   answer: 0
 """
 
-BAD = """
-- id: dangling
-  type: truefalse
-  topic: storage
-  concepts: [no-such-concept]
-  prompt: {en: "x", ko: "x"}
-  explanation: {en: "x", ko: "x"}
-  answer: true
-- id: out-of-range
-  type: choice
-  topic: storage
-  concepts: [volume]
-  prompt: {en: "x", ko: "x"}
-  explanation: {en: "x", ko: "x"}
-  options: [{en: "a", ko: "a"}, {en: "b", ko: "b"}]
-  answer: 2
-- id: bad-command
-  type: command
-  topic: storage
-  concepts: [volume]
-  prompt: {en: "x", ko: "x"}
-  explanation: {en: "x", ko: "x"}
-  answer: "docker run --no-such-flag nginx"
-- id: long-label
-  type: choice
-  topic: storage
-  concepts: [volume]
-  prompt: {en: "x", ko: "x"}
-  explanation: {en: "x", ko: "x"}
-  options: [{en: "LABEL", ko: "a"}, {en: "b", ko: "b"}]
-  answer: 1
-- id: missing-korean
-  type: truefalse
-  topic: storage
-  concepts: [volume]
-  prompt: {en: "x"}
-  explanation: {en: "x", ko: "x"}
-  answer: false
-- id: tf-with-options
-  type: truefalse
-  topic: storage
-  concepts: [volume]
-  prompt: {en: "x", ko: "x"}
-  explanation: {en: "x", ko: "x"}
-  options: [{en: "a", ko: "a"}, {en: "b", ko: "b"}]
-  answer: false
-""".replace("LABEL", "a" * 81)
+
+def question(qid: str, kind: str, answer: str, **extra: str) -> str:
+    """One question of the bank in YAML; ``extra`` replaces or adds fields (text as is)."""
+    fields = {
+        "type": kind,
+        "topic": "storage",
+        "concepts": "[volume]",
+        "prompt": '{en: "x", ko: "x"}',
+        "explanation": '{en: "x", ko: "x"}',
+        **extra,
+        "answer": answer,
+    }
+    return f"- id: {qid}\n" + "".join(f"  {key}: {value}\n" for key, value in fields.items())
+
+
+TWO_OPTIONS = '[{en: "a", ko: "a"}, {en: "b", ko: "b"}]'
+BAD = "".join(
+    [
+        question("dangling", "truefalse", "true", concepts="[no-such-concept]"),
+        question("out-of-range", "choice", "2", options=TWO_OPTIONS),
+        question("bad-command", "command", '"docker run --no-such-flag nginx"'),
+        question(
+            "long-label", "choice", "1", options=TWO_OPTIONS.replace('en: "a"', f'en: "{"a" * 81}"')
+        ),
+        question("missing-korean", "truefalse", "false", prompt='{en: "x"}'),
+        question("tf-with-options", "truefalse", "false", options=TWO_OPTIONS),
+        question("off-topic", "truefalse", "true", topic="docker"),
+    ]
+)
 
 
 def _content(tmp_path: Path, questions: str) -> Path:
@@ -104,12 +86,14 @@ def test_every_problem_is_reported(tmp_path: Path) -> None:
     assert "long-label: options[0]: en is 81 characters" in text
     assert "missing translation" in text
     assert "a truefalse question has no `options`" in text
+    assert "off-topic: topic: 'docker' is not a concept topic (storage)" in text
 
 
 def test_the_real_bank(library: ContentLibrary) -> None:
     questions = library.questions
     assert len(questions) >= 6
-    assert sum(1 for q in questions.values() if q.topic == "docker") >= 3
+    topics = {concept.topic for concept in library.concepts.values()}
+    assert {q.topic for q in questions.values()} <= topics  # question topics are concept topics
     assert {q.type for q in questions.values()} == set(QuestionType)
     for question in questions.values():
         for index in range(max(2, len(question.options))):

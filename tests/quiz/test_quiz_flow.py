@@ -33,12 +33,37 @@ async def test_a_round_with_feedback_and_a_score(coach: Coach, alice: Actor) -> 
 
 async def test_topic_matching(coach: Coach, alice: Actor) -> None:
     service = coach.services["quiz"]
-    assert {q.topic for q in service.matching("docker")} >= {"docker"}
-    by_concept = service.matching("volume")
-    assert by_concept and any("volume" in q.concepts for q in by_concept)
-    assert service.matching("볼륨")  # a concept's Korean name
+    bank = list(coach.library.questions.values())
+    for everything in ("", "all", "전체", None):
+        assert len(service.matching(everything)) == len(bank)
+    storage = {q.id for q in bank if q.topic == "storage"}
+    for name in ("storage", "Files and storage", "파일과 저장 공간", " STORAGE "):
+        assert {q.id for q in service.matching(name)} == storage, name
+    docker = service.matching("docker")  # the concept "Docker", as the console's Done-when uses
+    assert len(docker) >= 3 and all("docker" in q.concepts for q in docker)
+    volume = service.matching("volume")
+    assert volume and all("volume" in q.concepts for q in volume)
+    assert {q.id for q in service.matching("볼륨")} == {q.id for q in volume}
     replies = await coach.run(alice, ("quiz",), {"topic": "no-such-topic"})
-    assert replies[0].tone is Tone.ERROR and "docker" in replies[0].body
+    assert replies[0].tone is Tone.ERROR and "storage" in replies[0].body
+
+
+async def test_topic_autocomplete(coach: Coach) -> None:
+    complete = coach.complete
+    offered = await complete(make_actor("alice"), ("quiz",), "topic", "")
+    values = [s.value for s in offered]
+    assert values[0] == "all" and offered[0].label == "All topics"
+    assert values[1:8] == coach.services["quiz"].topics()
+    assert "Files and storage (storage)" in [s.label for s in offered]
+    assert len(offered) == 25  # concepts fill the rest
+    korean = await complete(make_actor("kim", locale="ko"), ("quiz",), "topic", "저장")
+    assert korean[0].value == "storage" and korean[0].label == "파일과 저장 공간 (storage)"
+    volume = await complete(make_actor("alice"), ("quiz",), "topic", "volu")
+    assert volume[0].value == "volume" and "Volume" in volume[0].label
+    linked = {c for q in coach.library.questions.values() for c in q.concepts}
+    assert {s.value for s in volume} <= linked | set(coach.services["quiz"].topics()) | {"all"}
+    for suggestion in offered:  # what autocomplete offers, /quiz accepts
+        assert coach.services["quiz"].matching(suggestion.value), suggestion
 
 
 async def test_pressing_twice_records_once(coach: Coach, alice: Actor) -> None:
