@@ -35,7 +35,7 @@ from bot.settings import REPO_ROOT, load_settings
 
 
 async def _nobody() -> set[str]:
-    """Adopt no one at start: the engine may hold other coaches' sandboxes."""
+    """Adopt no one at start (the bench runs as a coach instance of its own)."""
     return set()
 
 
@@ -206,9 +206,10 @@ async def main() -> None:
     settings = load_settings()
     data = settings.sandbox.model_dump()
     data["quotas"].update(containers=50, running_containers=50)
+    data["instance"] = f"bench-{uuid.uuid4().hex[:8]}"  # other coaches' sandboxes stay untouched
     sandbox_settings = type(settings.sandbox).model_validate(data)
     tr = Translator(load_library(REPO_ROOT / "content").catalog, "en")
-    service = SandboxService(sandbox_settings, known_users=_nobody, remove_orphans=False)
+    service = SandboxService(sandbox_settings, known_users=_nobody)
     await service.start()
     try:
         print(f"docker SDK {docker.__version__}, thread pool {sandbox_settings.thread_pool_size}")

@@ -66,6 +66,11 @@ class Quotas(_Section):
 
 
 class SandboxSettings(_Section):
+    instance: str = Field(
+        default="default",
+        pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$",
+        description="Names this coach on shared engines: it sees only its own instance's objects.",
+    )
     workers: tuple[WorkerSettings, ...] = (WorkerSettings(),)
     host_image: str = "docker-coach/host:latest"
     search_index: str = "docker.io"

@@ -8,6 +8,7 @@ hint, so that the rest of the suite stays useful.
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -23,6 +24,9 @@ CONTENT = REPO_ROOT / "content"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # Where the loopback stand-in for Docker Hub's search index listens (deploy/engine/setup.sh).
 SEARCH_INDEX = os.environ.get("COACH_TEST_SEARCH_INDEX", "127.0.0.1:5001")
+# The sandbox instance of this test session: parallel runs on one engine never touch each
+# other's sandboxes (nor a coach running beside them).
+TEST_INSTANCE = f"test-{os.getpid()}-{secrets.token_hex(3)}"
 
 
 @pytest.fixture(scope="session")
@@ -37,6 +41,7 @@ def settings(tmp_path: Path) -> Settings:
     data = base.model_dump()
     data["data_dir"] = tmp_path / "data"
     data["sandbox"]["search_index"] = SEARCH_INDEX
+    data["sandbox"]["instance"] = TEST_INSTANCE
     return Settings.model_validate(data)
 
 
@@ -93,6 +98,9 @@ def docker_engine() -> Iterator[None]:
             pytest.fail(message)
         pytest.skip(message)
     yield
+    from tests.sandbox.engine_support import remove_session_objects
+
+    remove_session_objects()  # what this session's tests left on the engine
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -34,7 +34,8 @@ def register(coach: Coach) -> SandboxService:
     coach.on_close(service.close)
 
     async def known(request: Request) -> None:
-        """Users with a sandbox count as known, so reconciliation keeps their sandbox."""
+        """Register the user before any sandbox of theirs can exist: reconciliation removes
+        sandboxes of owners the store does not know."""
         store = coach.services.get("store")
         users = getattr(store, "users", None)
         if users is not None and hasattr(users, "ensure"):
@@ -49,9 +50,11 @@ def register(coach: Coach) -> SandboxService:
         return await service.sh(request.actor, request.tr, str(request.opt("command", "")))
 
     async def download(request: Request) -> Reply:
+        await known(request)
         return await service.download(request.actor, request.tr, str(request.opt("path", "")))
 
     async def sandbox(request: Request) -> Reply:
+        await known(request)
         action = str(request.opt("action", "status"))
         if action == "reset":
             return await service.reset(request.actor, request.tr)
@@ -60,36 +63,19 @@ def register(coach: Coach) -> SandboxService:
         return await service.status(request.actor, request.tr)
 
     async def press(request: Request, action: str, _value: str | None) -> Reply:
+        await known(request)  # a confirmed reset creates a sandbox
         return await service.press(request.actor, request.tr, action)
 
     async def complete(request: Request, partial: str) -> list[Suggestion]:
         return await complete_docker(service, request, partial)
 
     table = coach.table
-    table.add(
-        CommandSpec(
-            ("docker",),
-            docker,
-            (
-                OptionSpec(
-                    "command", required=True, rest=True, completer=complete, max_length=1500
-                ),
-                OptionSpec("file", kind=OptionKind.ATTACHMENT),
-            ),
-            touches_worker=True,
+    for name, handler, completer in (("docker", docker, complete), ("sh", sh, None)):
+        command = OptionSpec(
+            "command", required=True, rest=True, completer=completer, max_length=1500
         )
-    )
-    table.add(
-        CommandSpec(
-            ("sh",),
-            sh,
-            (
-                OptionSpec("command", required=True, rest=True, max_length=1500),
-                OptionSpec("file", kind=OptionKind.ATTACHMENT),
-            ),
-            touches_worker=True,
-        )
-    )
+        attachment = OptionSpec("file", kind=OptionKind.ATTACHMENT)
+        table.add(CommandSpec((name,), handler, (command, attachment), touches_worker=True))
     table.add(
         CommandSpec(
             ("download",),

@@ -1,9 +1,13 @@
 """Labels and names: how the coach marks what it owns on a worker and keeps users apart.
 
-Every object the coach creates carries ``org.docker-coach.*`` labels (owner, sandbox, kind,
-the user's own name). Real Docker names are the user's names behind a per-sandbox prefix
-(``dc-<sandbox>-web``), so two users can each have a ``web``. The sandbox's own objects use a
-double dash (``dc-<sandbox>--host``), which no user name can produce.
+Every object the coach creates carries ``org.docker-coach.*`` labels (instance, owner, sandbox,
+kind, the user's own name). The *instance* names one coach deployment (production, staging, a
+test run): coaches sharing an engine each see only their own instance's objects. Objects made
+before instances existed have no instance label and belong to ``"default"``.
+
+Real Docker names are the user's names behind a per-sandbox prefix (``dc-<sandbox>-web``), so
+two users can each have a ``web``. The sandbox's own objects use a double dash
+(``dc-<sandbox>--host``), which no user name can produce.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 LABEL_PREFIX = "org.docker-coach."
+INSTANCE = LABEL_PREFIX + "instance"
 OWNER = LABEL_PREFIX + "owner"
 SANDBOX = LABEL_PREFIX + "sandbox"
 KIND = LABEL_PREFIX + "kind"
@@ -29,18 +35,25 @@ KIND_NETWORK = "network"
 USER_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$")
 RESERVED_NETWORKS = frozenset({"bridge", "host", "none", "default"})
 HOST_NAME = "host"  # what the user sees for their host shell
+DEFAULT_INSTANCE = "default"  # also the instance of objects without an instance label
 
 
 def new_sandbox_id() -> str:
     return secrets.token_hex(4)
 
 
+def instance_of(labels: Mapping[str, str] | None) -> str:
+    """The instance an object belongs to (``"default"`` when it has no instance label)."""
+    return (labels or {}).get(INSTANCE) or DEFAULT_INSTANCE
+
+
 @dataclass(frozen=True, slots=True)
 class Scope:
-    """One sandbox: who owns it and how its real names are made."""
+    """One sandbox: which coach instance and user own it and how its real names are made."""
 
     owner: str
     sandbox: str
+    instance: str = DEFAULT_INSTANCE
 
     @property
     def prefix(self) -> str:
@@ -58,21 +71,41 @@ class Scope:
         return self.prefix + "-net"
 
     def labels(self, kind: str, name: str, created: str = "") -> dict[str, str]:
-        labels = {OWNER: self.owner, SANDBOX: self.sandbox, KIND: kind, NAME: name}
+        labels = {
+            INSTANCE: self.instance,
+            OWNER: self.owner,
+            SANDBOX: self.sandbox,
+            KIND: kind,
+            NAME: name,
+        }
         if created:
             labels[CREATED] = created
         return labels
 
     def filters(self, kind: str | None = None) -> dict[str, list[str]]:
-        """Engine list filters that match only this sandbox's objects (of one kind)."""
+        """Engine list filters for this sandbox's objects (of one kind).
+
+        The default instance cannot filter on its label (older objects lack it), so lists
+        are narrowed further with :meth:`mine`.
+        """
         wanted = [f"{OWNER}={self.owner}", f"{SANDBOX}={self.sandbox}"]
+        if self.instance != DEFAULT_INSTANCE:
+            wanted.append(f"{INSTANCE}={self.instance}")
         if kind:
             wanted.append(f"{KIND}={kind}")
         return {"label": wanted}
 
     def owns(self, labels: Mapping[str, str] | None) -> bool:
         labels = labels or {}
-        return labels.get(OWNER) == self.owner and labels.get(SANDBOX) == self.sandbox
+        return (
+            labels.get(OWNER) == self.owner
+            and labels.get(SANDBOX) == self.sandbox
+            and instance_of(labels) == self.instance
+        )
+
+    def mine(self, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The engine-listed objects (containers, networks, volumes) that this scope owns."""
+        return [item for item in listed if self.owns(item.get("Labels"))]
 
     def user_name(self, real_name: str) -> str:
         """The name the user knows for a real (prefixed) name."""
@@ -93,10 +126,6 @@ class Scope:
 
 def valid_user_name(name: str) -> bool:
     return bool(USER_NAME_RE.match(name))
-
-
-def is_ours(labels: Mapping[str, str] | None) -> bool:
-    return bool(labels) and OWNER in labels  # type: ignore[operator]
 
 
 def strip_our_labels(labels: Mapping[str, str] | None) -> dict[str, str]:

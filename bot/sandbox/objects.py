@@ -30,7 +30,8 @@ class Found:
 
 async def containers(worker: Worker, scope: Scope, all: bool = True) -> list[dict[str, Any]]:
     """The user's containers (not the host shell), as the engine lists them."""
-    return await worker.call("containers", all=all, filters=scope.filters(naming.KIND_CONTAINER))
+    listed = await worker.call("containers", all=all, filters=scope.filters(naming.KIND_CONTAINER))
+    return scope.mine(listed)
 
 
 def container_name(scope: Scope, summary: Mapping[str, Any]) -> str:
@@ -64,7 +65,11 @@ async def container(worker: Worker, scope: Scope, ref: str) -> Found:
 
 async def volumes(worker: Worker, scope: Scope) -> list[dict[str, Any]]:
     result = await worker.call("volumes", filters=scope.filters(naming.KIND_VOLUME))
-    return list(result.get("Volumes") or [])
+    return scope.mine(list(result.get("Volumes") or []))
+
+
+def volume_name(scope: Scope, summary: Mapping[str, Any]) -> str:
+    return scope.user_name(summary["Name"])
 
 
 async def volume(worker: Worker, scope: Scope, ref: str) -> Found:
@@ -76,7 +81,7 @@ async def volume(worker: Worker, scope: Scope, ref: str) -> Found:
 
 
 async def networks(worker: Worker, scope: Scope, with_bridge: bool = False) -> list[dict]:
-    listed = await worker.call("networks", filters=scope.filters())
+    listed = scope.mine(await worker.call("networks", filters=scope.filters()))
     kinds = {naming.KIND_NETWORK} | ({naming.KIND_BRIDGE} if with_bridge else set())
     return [n for n in listed if (n.get("Labels") or {}).get(naming.KIND) in kinds]
 
@@ -103,6 +108,24 @@ def _parse_time(value: Any) -> datetime | None:
         return None
 
 
+def _mounts(scope: Scope, data: Mapping[str, Any]) -> tuple[MountView, ...]:
+    """Mounts of inspect or list data (both have ``Mounts`` of the same form)."""
+    return tuple(
+        MountView(
+            type=m.get("Type", "volume"),
+            source=scope.user_name(m.get("Name") or "") if m.get("Type") == "volume" else "",
+            destination=m.get("Destination", ""),
+            read_only=not m.get("RW", True),
+        )
+        for m in data.get("Mounts") or []
+    )
+
+
+def _networks(scope: Scope, data: Mapping[str, Any]) -> tuple[str, ...]:
+    networks = (data.get("NetworkSettings") or {}).get("Networks") or {}
+    return tuple(scope.user_name(name) for name in networks)
+
+
 def view_from_inspect(scope: Scope, attrs: Mapping[str, Any]) -> ContainerView:
     """A :class:`ContainerView` in the user's names from ``inspect_container`` data."""
     config = attrs.get("Config") or {}
@@ -111,23 +134,13 @@ def view_from_inspect(scope: Scope, attrs: Mapping[str, Any]) -> ContainerView:
     for item in config.get("Env") or []:
         key, _, value = item.partition("=")
         env[key] = value
-    mounts = tuple(
-        MountView(
-            type=m.get("Type", "volume"),
-            source=scope.user_name(m.get("Name") or "") if m.get("Type") == "volume" else "",
-            destination=m.get("Destination", ""),
-            read_only=not m.get("RW", True),
-        )
-        for m in attrs.get("Mounts") or []
-    )
-    nets = tuple(
-        scope.user_name(name)
-        for name in ((attrs.get("NetworkSettings") or {}).get("Networks") or {})
-    )
+    mounts, nets = _mounts(scope, attrs), _networks(scope, attrs)
     ports: list[PortView] = []
     bindings = (attrs.get("NetworkSettings") or {}).get("Ports") or {}
-    if not any(bindings.values()):
-        # Sandbox networks are internal, so the engine binds nothing; show what was asked.
+    published = any(bindings.values())
+    if not published:
+        # Sandbox networks are internal, so the engine binds nothing: keep what was asked
+        # (practice checks read it), marked as not published.
         configured = (attrs.get("HostConfig") or {}).get("PortBindings") or {}
         bindings = {k: None for k in (config.get("ExposedPorts") or {})} | {
             k: [b for b in v or [] if b.get("HostPort")] or None for k, v in configured.items()
@@ -141,6 +154,7 @@ def view_from_inspect(scope: Scope, attrs: Mapping[str, Any]) -> ContainerView:
                     proto or "tcp",
                     item.get("HostIp") if item else None,
                     int(item["HostPort"]) if item and item.get("HostPort") else None,
+                    published=published,
                 )
             )
     command = tuple(config.get("Entrypoint") or ()) + tuple(config.get("Cmd") or ())
@@ -166,18 +180,7 @@ def view_from_inspect(scope: Scope, attrs: Mapping[str, Any]) -> ContainerView:
 
 def view_from_summary(scope: Scope, summary: Mapping[str, Any]) -> ContainerView:
     """A lighter view from the engine's container list (no environment)."""
-    mounts = tuple(
-        MountView(
-            type=m.get("Type", "volume"),
-            source=scope.user_name(m.get("Name") or "") if m.get("Type") == "volume" else "",
-            destination=m.get("Destination", ""),
-            read_only=not m.get("RW", True),
-        )
-        for m in summary.get("Mounts") or []
-    )
-    nets = tuple(
-        scope.user_name(n) for n in ((summary.get("NetworkSettings") or {}).get("Networks") or {})
-    )
+    mounts, nets = _mounts(scope, summary), _networks(scope, summary)
     ports = tuple(
         PortView(
             int(p.get("PrivatePort", 0)),

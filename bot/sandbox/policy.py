@@ -418,19 +418,13 @@ def _refusal(rule: Rule, cmd: DockerCommand, config: PolicyConfig) -> Refused | 
     return None
 
 
-def _notes(cmd: DockerCommand) -> tuple[str, ...]:
-    if cmd.path in RUN and (cmd.has("publish") or cmd.has("publish-all")):
-        return ("policy.note_loopback",)
-    return ()
-
-
 def check(cmd: DockerCommand, config: PolicyConfig) -> Verdict:
     """The policy's verdict on ``cmd``; the first matching rule refuses. Never raises."""
     for rule in _BY_COMMAND.get(cmd.path, ()):
         refusal = _refusal(rule, cmd, config)
         if refusal is not None:
             return Verdict(False, refusal, ())
-    return Verdict(True, None, _notes(cmd))
+    return Verdict(True, None, ())  # what -p really does is told by the run itself
 
 
 def enforce(cmd: DockerCommand, config: PolicyConfig) -> tuple[str, ...]:

@@ -77,26 +77,28 @@ def _create_sandbox(api: APIClient, scope: Scope, settings: SandboxSettings, sta
 
 def remove_sandbox_objects(api: APIClient, scope: Scope) -> int:
     """Blocking: remove every container, network and volume labeled for ``scope``."""
-    removed = 0
     filters = scope.filters()
-    for container in api.containers(all=True, filters=filters):
+    found = [("container", c["Id"]) for c in scope.mine(api.containers(all=True, filters=filters))]
+    found += [("network", n["Id"]) for n in scope.mine(api.networks(filters=filters))]
+    volumes = api.volumes(filters=filters).get("Volumes") or []
+    found += [("volume", v["Name"]) for v in scope.mine(volumes)]
+    return remove_objects(api, found)
+
+
+def remove_objects(api: APIClient, found: list[tuple[str, str]]) -> int:
+    """Blocking: remove ``(kind, id)`` objects in order; how many were still there."""
+    removed = 0
+    for kind, ident in found:
         try:
-            api.remove_container(container["Id"], force=True, v=False)
+            if kind == "container":
+                api.remove_container(ident, force=True, v=True)
+            elif kind == "network":
+                api.remove_network(ident)
+            else:
+                api.remove_volume(ident, force=True)
             removed += 1
         except NotFound:
-            pass
-    for network in api.networks(filters=filters):
-        try:
-            api.remove_network(network["Id"])
-            removed += 1
-        except NotFound:
-            pass
-    for volume in api.volumes(filters=filters).get("Volumes") or []:
-        try:
-            api.remove_volume(volume["Name"], force=True)
-            removed += 1
-        except NotFound:
-            pass
+            continue
     return removed
 
 

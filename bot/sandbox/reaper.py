@@ -25,7 +25,7 @@ STOP_GRACE_SECONDS = 1
 def stop_blocking(api: APIClient, scope: Scope) -> int:
     """Stop every running container of the sandbox, the host shell included."""
     stopped = 0
-    for summary in api.containers(filters=scope.filters()):
+    for summary in scope.mine(api.containers(filters=scope.filters())):
         try:
             api.stop(summary["Id"], timeout=STOP_GRACE_SECONDS)
             stopped += 1

@@ -1,10 +1,18 @@
 """Reconciliation at start: labels on each worker are the truth about what exists.
 
-Every object labeled ``org.docker-coach.owner`` is grouped by sandbox. A sandbox is adopted
-when it is complete (its network and its host shell exist) and its owner is a known user;
-for one owner only the newest complete sandbox is kept. Everything else — orphans of unknown
-users (once idle for a while), half-created sandboxes (the process died mid-way), stray labeled
-objects — is removed. The service runs this at start and then every few minutes.
+Only the coach's own instance is considered (``org.docker-coach.instance``; objects without it
+belong to ``"default"``): other coaches on the same engine — a staging bot, parallel test runs —
+are never touched. Their sandboxes still count towards a worker's capacity (see
+:meth:`~bot.sandbox.workers.Worker.sandbox_count`), which is physical.
+
+Our objects are grouped by sandbox. A sandbox is adopted when it is complete (its network and
+its host shell exist) and its owner is a known user; for one owner only the newest complete
+sandbox is kept. Everything else is removed: sandboxes of owners the store does not know (the
+coach registers a user before it creates their sandbox, so such an owner was forgotten),
+half-created sandboxes older than :data:`CREATION_GRACE` (the process died mid-way) and stray
+labeled objects. One exception: a sandbox from before instances existed (no instance label),
+made when users were not yet registered first, is adopted even if its owner is unknown, and
+expires by the usual idle rules. The service runs this at start and then every few minutes.
 
 The last activity of an adopted sandbox is derived from the engine's own times, since labels
 cannot change after creation: the newest of the objects' creation and start/finish times; when
@@ -24,13 +32,12 @@ from docker.errors import NotFound
 from bot.sandbox import naming
 from bot.sandbox.naming import Scope
 from bot.sandbox.objects import _parse_time
-from bot.sandbox.provision import Sandbox, remove_sandbox_objects
+from bot.sandbox.provision import Sandbox, remove_objects, remove_sandbox_objects
 from bot.sandbox.workers import Worker
 
 log = logging.getLogger("bot.sandbox.reconcile")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-CREATION_GRACE = timedelta(minutes=2)
-ORPHAN_GRACE = timedelta(minutes=10)
+CREATION_GRACE = timedelta(minutes=2)  # a sandbox this process is creating right now
 
 
 @dataclass
@@ -43,6 +50,7 @@ class Found:
     volumes: list[dict[str, Any]] = field(default_factory=list)
     host: dict[str, Any] | None = None  # inspect data of the host shell
     times: list[datetime] = field(default_factory=list)
+    legacy: bool = False  # some object has no instance label (made before instances existed)
 
     @property
     def complete(self) -> bool:
@@ -73,18 +81,27 @@ class Outcome:
     removed_objects: int = 0
 
 
-def scan(api: APIClient) -> tuple[dict[tuple[str, str], Found], list[tuple[str, str]]]:
-    """Blocking: every labeled object, grouped; and stray objects without a sandbox label."""
+def scan(
+    api: APIClient, instance: str = naming.DEFAULT_INSTANCE
+) -> tuple[dict[tuple[str, str], Found], list[tuple[str, str]]]:
+    """Blocking: the instance's labeled objects, grouped; and strays without a sandbox label."""
     groups: dict[tuple[str, str], Found] = {}
     strays: list[tuple[str, str]] = []
-    label = {"label": [naming.OWNER]}
+    wanted = [naming.OWNER]
+    if instance != naming.DEFAULT_INSTANCE:  # the default one also owns unlabeled objects
+        wanted.append(f"{naming.INSTANCE}={instance}")
+    label = {"label": wanted}
 
     def group(labels: dict[str, str], kind: str, ident: str) -> Found | None:
+        if naming.instance_of(labels) != instance:
+            return None
         owner, sandbox = labels.get(naming.OWNER, ""), labels.get(naming.SANDBOX, "")
         if not owner or not sandbox:
             strays.append((kind, ident))
             return None
-        return groups.setdefault((owner, sandbox), Found(Scope(owner, sandbox)))
+        found = groups.setdefault((owner, sandbox), Found(Scope(owner, sandbox, instance)))
+        found.legacy = found.legacy or naming.INSTANCE not in labels
+        return found
 
     for summary in api.containers(all=True, filters=label):
         found = group(summary.get("Labels") or {}, "container", summary["Id"])
@@ -136,55 +153,24 @@ def last_activity(found: Found, idle_stop: timedelta) -> tuple[datetime, bool]:
 
 
 def remove_blocking(api: APIClient, scopes: list[Scope], strays: list[tuple[str, str]]) -> int:
-    removed = 0
-    for scope in scopes:
-        removed += remove_sandbox_objects(api, scope)
-    for kind, ident in strays:
-        try:
-            if kind == "container":
-                api.remove_container(ident, force=True, v=True)
-            elif kind == "network":
-                api.remove_network(ident)
-            else:
-                api.remove_volume(ident, force=True)
-            removed += 1
-        except NotFound:
-            continue
-    return removed
+    removed = sum(remove_sandbox_objects(api, scope) for scope in scopes)
+    return removed + remove_objects(api, strays)
 
 
-async def reconcile(
-    worker: Worker,
-    known: set[str] | None,
-    idle_stop: timedelta,
-    timeout: float,  # noqa: ASYNC109
-    now: datetime | None = None,
-    remove: bool = True,
-    orphan_grace: timedelta = ORPHAN_GRACE,
-) -> Outcome:
-    """Adopt the worker's sandboxes of known users and remove everything else we labeled.
-
-    Left alone (neither adopted nor removed): an incomplete sandbox younger than
-    :data:`CREATION_GRACE` (another coach process may be creating it right now) and a sandbox
-    of an unknown user active within ``orphan_grace`` (another coach may be serving it; the
-    periodic sweep removes it once it has been idle that long).
-    """
-    groups, strays = await worker.run(scan, timeout=timeout)
-    now = now or datetime.now(UTC)
-    outcome = Outcome()
+def decide(
+    groups: list[Found], known: set[str] | None, now: datetime
+) -> tuple[dict[str, Found], list[Scope]]:
+    """Which sandbox to adopt per owner, and which sandboxes to remove."""
     keep: dict[str, Found] = {}
     doomed: list[Scope] = []
-    for found in groups.values():
+    for found in groups:
         owner = found.scope.owner
-        if not found.complete and now - (found.stamped or now) < CREATION_GRACE:
-            continue
         if not found.complete:
-            doomed.append(found.scope)
-            continue
-        if known is not None and owner not in known:
-            activity, _stopped = last_activity(found, idle_stop)
-            if now - activity >= orphan_grace:
+            if now - (found.stamped or now) >= CREATION_GRACE:
                 doomed.append(found.scope)
+            continue
+        if known is not None and owner not in known and not found.legacy:
+            doomed.append(found.scope)
             continue
         current = keep.get(owner)
         if current is None or (found.created or EPOCH) > (current.created or EPOCH):
@@ -193,8 +179,21 @@ async def reconcile(
             keep[owner] = found
         else:
             doomed.append(found.scope)
-    if not remove:
-        doomed, strays = [], []
+    return keep, doomed
+
+
+async def reconcile(
+    worker: Worker,
+    instance: str,
+    known: set[str] | None,
+    idle_stop: timedelta,
+    timeout: float,  # noqa: ASYNC109
+    now: datetime | None = None,
+) -> Outcome:
+    """Adopt the instance's sandboxes of known users; remove the rest of what it labeled."""
+    groups, strays = await worker.run(scan, instance, timeout=timeout)
+    keep, doomed = decide(list(groups.values()), known, now or datetime.now(UTC))
+    outcome = Outcome()
     if doomed or strays:
         outcome.removed_objects = await worker.run(remove_blocking, doomed, strays, timeout=timeout)
         outcome.removed_sandboxes = len(doomed)
@@ -207,6 +206,7 @@ async def reconcile(
         "reconciled",
         extra={
             "worker": worker.name,
+            "instance": instance,
             "adopted": len(outcome.adopted),
             "removed_sandboxes": outcome.removed_sandboxes,
             "removed_objects": outcome.removed_objects,

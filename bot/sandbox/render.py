@@ -114,9 +114,10 @@ def ellipsis(text: str, width: int) -> str:
 
 
 def format_port(port: PortView) -> str:
-    """``127.0.0.1:8080->80/tcp`` for a published port, ``80/tcp`` for an exposed one."""
+    """``127.0.0.1:8080->80/tcp`` for a published port, ``80/tcp`` for an exposed one (and
+    for one asked for with ``-p`` but not published, as Docker itself shows it)."""
     inner = f"{port.container_port}/{port.protocol}"
-    if port.host_port is None:
+    if port.host_port is None or not port.published:
         return inner
     host_ip = port.host_ip or "0.0.0.0"
     host = f"[{host_ip}]" if ":" in host_ip else host_ip
@@ -312,7 +313,7 @@ def search_table(
 
 def port_text(view: ContainerView, private: str | None = None) -> str:
     """``docker port web`` (``80/tcp -> 127.0.0.1:8080``) or ``docker port web 80``."""
-    published = [p for p in view.ports if p.host_port is not None]
+    published = [p for p in view.ports if p.host_port is not None and p.published]
     if private is None:
         return "\n".join(
             f"{p.container_port}/{p.protocol} -> {format_port(p).split('->')[0]}"

@@ -64,15 +64,9 @@ class SandboxService:
         settings: SandboxSettings,
         clock: Clock | None = None,
         known_users: KnownUsers | None = None,
-        remove_orphans: bool = True,
-        orphan_grace: timedelta = reconcile.ORPHAN_GRACE,
     ) -> None:
-        """``known_users``: whose sandboxes to adopt at start (None: everyone's).
-        ``remove_orphans=False`` leaves other sandboxes alone instead of removing them (for an
-        engine shared with other coaches, such as concurrent test runs)."""
+        """``known_users``: whose sandboxes of this instance to adopt (None: everyone's)."""
         self.settings = settings
-        self.remove_orphans = remove_orphans
-        self.orphan_grace = orphan_grace
         self._last_sweep = time.monotonic()
         self.clock = clock or SystemClock()
         self.known_users = known_users
@@ -109,8 +103,10 @@ class SandboxService:
         if self.known_users is None:
             return None
         known = await self.known_users()
-        # A sandbox this process serves is never an orphan, whatever the store says.
-        return None if known is None else set(known) | set(self._sandboxes)
+        # A sandbox this process serves (or is creating right now) is never an orphan,
+        # whatever the store says.
+        busy = {owner for owner, lock in self._locks.items() if lock.locked()}
+        return None if known is None else set(known) | set(self._sandboxes) | busy
 
     async def _reconcile_new_workers(self, again: bool = False) -> None:
         """Reconcile workers never reconciled yet (every healthy one when ``again``)."""
@@ -120,11 +116,10 @@ class SandboxService:
             try:
                 outcome = await reconcile.reconcile(
                     worker,
+                    self.settings.instance,
                     await self._known(),
                     timedelta(minutes=self.settings.idle_stop_minutes),
                     self.settings.api_timeout_seconds * 4,
-                    remove=self.remove_orphans,
-                    orphan_grace=self.orphan_grace,
                 )
             except Unavailable:
                 continue
@@ -191,7 +186,7 @@ class SandboxService:
             async with worker.provision_lock:
                 if await worker.sandbox_count() >= worker.settings.max_sandboxes:
                     continue
-                scope = naming.Scope(owner, naming.new_sandbox_id())
+                scope = naming.Scope(owner, naming.new_sandbox_id(), self.settings.instance)
                 now = self.clock.now()
                 await provision.create(worker, scope, self.settings)
                 sandbox = Sandbox(scope, worker, now, now)
@@ -365,26 +360,8 @@ class SandboxService:
                     discord_limits.EMBED_FIELD_VALUE,
                 ),
             ),
-            Field(
-                tr("sandbox.field.volumes"),
-                discord_limits.cut(
-                    (", ".join(state.volumes) or "—")
-                    + " · "
-                    + tr("sandbox.usage", used=len(state.volumes), limit=quotas.volumes),
-                    discord_limits.EMBED_FIELD_VALUE,
-                ),
-                True,
-            ),
-            Field(
-                tr("sandbox.field.networks"),
-                discord_limits.cut(
-                    (", ".join(state.networks) or "—")
-                    + " · "
-                    + tr("sandbox.usage", used=len(state.networks), limit=quotas.networks),
-                    discord_limits.EMBED_FIELD_VALUE,
-                ),
-                True,
-            ),
+            _usage_field(tr, "volumes", state.volumes, quotas.volumes),
+            _usage_field(tr, "networks", state.networks, quotas.networks),
             Field(
                 tr("sandbox.field.limits"),
                 tr(
@@ -510,24 +487,21 @@ class SandboxService:
         return captured.text
 
     async def container_names(self, actor: Actor) -> list[str]:
-        sandbox = self._sandboxes.get(actor.user_id)
-        if sandbox is None or not sandbox.worker.healthy:
-            return []
-        try:
-            listed = await objects.containers(sandbox.worker, sandbox.scope)
-        except (UserError, APIError):
-            return []
-        return sorted(objects.container_name(sandbox.scope, c) for c in listed)
+        return await self._names(actor, objects.containers, objects.container_name)
 
     async def volume_names(self, actor: Actor) -> list[str]:
+        return await self._names(actor, objects.volumes, objects.volume_name)
+
+    async def _names(self, actor: Actor, listing: Any, name_of: Any) -> list[str]:
+        """For autocomplete: the user's names of one kind; nothing when that cannot be had."""
         sandbox = self._sandboxes.get(actor.user_id)
         if sandbox is None or not sandbox.worker.healthy:
             return []
         try:
-            listed = await objects.volumes(sandbox.worker, sandbox.scope)
+            listed = await listing(sandbox.worker, sandbox.scope)
         except (UserError, APIError):
             return []
-        return sorted(sandbox.scope.user_name(v["Name"]) for v in listed)
+        return sorted(name_of(sandbox.scope, item) for item in listed)
 
     async def list_sandboxes(self, guild_members: set[str] | None = None) -> list[SandboxSummary]:
         summaries: list[SandboxSummary] = []
@@ -587,6 +561,13 @@ class SandboxService:
         if verb == "confirm-destroy":
             return await self.destroy(actor, tr, confirmed=True)
         return Reply(body=tr("sandbox.cancelled"))
+
+
+def _usage_field(tr: Translator, kind: str, names: tuple[str, ...], limit: int) -> Field:
+    """An inline status field: the user's objects of a kind and their quota use."""
+    value = (", ".join(names) or "—") + " · " + tr("sandbox.usage", used=len(names), limit=limit)
+    value = discord_limits.cut(value, discord_limits.EMBED_FIELD_VALUE)
+    return Field(tr(f"sandbox.field.{kind}"), value, True)
 
 
 def _confirm(tr: Translator, verb: str) -> Reply:

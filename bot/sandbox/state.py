@@ -23,7 +23,14 @@ class PortView:
     container_port: int
     protocol: str = "tcp"
     host_ip: str | None = None
-    host_port: int | None = None
+    host_port: int | None = None  # asked for with -p (set even when nothing was published)
+    published: bool = True  # False: asked for, but the engine bound nothing (closed networks)
+
+    @property
+    def asked(self) -> str:
+        """The mapping as ``docker run -p`` wrote it, e.g. ``8080->80/tcp``."""
+        inner = f"{self.container_port}/{self.protocol}"
+        return f"{self.host_port}->{inner}" if self.host_port else inner
 
 
 @dataclass(frozen=True, slots=True)

@@ -120,33 +120,34 @@ class Worker:
     async def call(self, fn_name: str, /, *args: Any, timeout: float | None = None, **kw: Any):  # noqa: ASYNC109
         """Call ``APIClient.<fn_name>`` on the executor; a connection failure marks us down."""
         await self.ensure()
-        try:
-            return await self.executor.call(
-                getattr(self.api, fn_name), *args, timeout=timeout, **kw
-            )
-        except WorkerDown as exc:
-            self.mark_down(exc)
-            raise Unavailable("sandbox.worker_unavailable") from exc
+        return await self._on(self.executor, getattr(self.api, fn_name), args, kw, timeout)
 
     async def run(self, fn: Any, /, *args: Any, timeout: float | None = None, **kw: Any):  # noqa: ASYNC109
         """Run an arbitrary blocking function (given the API client) on the executor."""
         await self.ensure()
-        try:
-            return await self.executor.call(fn, self.api, *args, timeout=timeout, **kw)
-        except WorkerDown as exc:
-            self.mark_down(exc)
-            raise Unavailable("sandbox.worker_unavailable") from exc
+        return await self._on(self.executor, fn, (self.api, *args), kw, timeout)
 
     async def stream(self, fn: Any, /, *args: Any, timeout: float, **kw: Any):  # noqa: ASYNC109
         """Like :meth:`run`, on the pool reserved for long stream reads."""
         await self.ensure()
+        return await self._on(self.streams, fn, (self.api, *args), kw, timeout)
+
+    async def _on(
+        self,
+        pool: DockerExecutor,
+        fn: Any,
+        args: tuple,
+        kw: dict,
+        timeout: float | None,  # noqa: ASYNC109
+    ) -> Any:
         try:
-            return await self.streams.call(fn, self.api, *args, timeout=timeout, **kw)
+            return await pool.call(fn, *args, timeout=timeout, **kw)
         except WorkerDown as exc:
             self.mark_down(exc)
             raise Unavailable("sandbox.worker_unavailable") from exc
 
     async def sandbox_count(self) -> int:
+        """Host shells on this engine of *every* coach instance: capacity is physical."""
         hosts = await self.call(
             "containers", all=True, filters={"label": [f"{naming.KIND}={naming.KIND_HOST}"]}
         )

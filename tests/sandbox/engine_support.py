@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import docker
@@ -13,18 +16,24 @@ from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.reply import Reply
-from bot.sandbox import naming
+from bot.sandbox import naming, provision
 from bot.sandbox.service import SandboxService
 from bot.settings import REPO_ROOT, Settings, load_settings
-from tests.conftest import SEARCH_INDEX
+from tests.conftest import SEARCH_INDEX, TEST_INSTANCE
 
 _CATALOG = None
+_INSTANCES = itertools.count(1)
 
 
 def engine_settings(**sandbox: Any) -> Settings:
-    """Defaults with the test search index and fast bounds; ``sandbox`` overrides more."""
+    """Defaults with the test search index and fast bounds; ``sandbox`` overrides more.
+
+    Each call is a coach instance of its own (``<session instance>-<n>``): services made from
+    one settings object share their sandboxes, any other service never sees them.
+    """
     data = load_settings(environ={}).model_dump()
     data["sandbox"].update(
+        instance=f"{TEST_INSTANCE}-{next(_INSTANCES)}",
         search_index=SEARCH_INDEX,
         foreground_run_seconds=3.0,
         exec_timeout_seconds=4.0,
@@ -39,10 +48,22 @@ async def _nobody() -> set[str]:
 
 
 def isolated_service(settings: Settings | None = None, **kwargs: Any) -> SandboxService:
-    """A service that adopts and removes nothing at start: the engine may be shared with
-    other test runs, whose sandboxes it must leave alone (its reaper too)."""
+    """A service of its own instance that adopts nobody's sandbox at start."""
     settings = settings or engine_settings()
-    return SandboxService(settings.sandbox, known_users=_nobody, remove_orphans=False, **kwargs)
+    return SandboxService(settings.sandbox, known_users=_nobody, **kwargs)
+
+
+@asynccontextmanager
+async def started_service(*actors: Actor, **sandbox: Any) -> AsyncIterator[SandboxService]:
+    """An isolated, started service (settings overridden by ``sandbox``); at the end the
+    ``actors``' sandboxes are destroyed and the service closed."""
+    svc = isolated_service(engine_settings(**sandbox))
+    await svc.start()
+    try:
+        yield svc
+    finally:
+        await destroy_all(svc, *actors)
+        await svc.close()
 
 
 def tr(locale: str = "en") -> Translator:
@@ -116,3 +137,30 @@ async def inspect_containers(owner: str) -> list[dict[str, Any]]:
 async def destroy_all(service: SandboxService, *actors: Actor) -> None:
     for actor in actors:
         await service.destroy_user(actor.user_id)
+
+
+def _of_this_session(labels: dict[str, str] | None) -> bool:
+    instance = naming.instance_of(labels)
+    return instance == TEST_INSTANCE or instance.startswith(TEST_INSTANCE + "-")
+
+
+def remove_session_objects() -> int:
+    """Blocking: remove every object of this test session's instances from the engine."""
+    client = docker.from_env()
+    try:
+        api, wanted = client.api, {"label": [naming.OWNER]}
+        found = [
+            ("container", c["Id"])
+            for c in api.containers(all=True, filters=wanted)
+            if _of_this_session(c.get("Labels"))
+        ]
+        found += [
+            ("network", n["Id"])
+            for n in api.networks(filters=wanted)
+            if _of_this_session(n.get("Labels"))
+        ]
+        volumes = api.volumes(filters=wanted).get("Volumes") or []
+        found += [("volume", v["Name"]) for v in volumes if _of_this_session(v.get("Labels"))]
+        return provision.remove_objects(api, found)
+    finally:
+        client.close()

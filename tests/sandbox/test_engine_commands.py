@@ -13,11 +13,10 @@ from bot.core.errors import NotFound, Refused, Unavailable, UserError
 from bot.sandbox.service import SandboxService
 from tests.sandbox.engine_support import (
     docker_text,
-    engine_settings,
     inspect_containers,
-    isolated_service,
     new_actor,
     sh_text,
+    started_service,
     tr,
 )
 
@@ -28,11 +27,8 @@ ALICE = new_actor("alice")
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def service():
     quotas = {"containers": 20, "running_containers": 12, "volumes": 8, "networks": 3}
-    svc = isolated_service(engine_settings(quotas=quotas))
-    await svc.start()
-    yield svc
-    await svc.destroy_user(ALICE.user_id)
-    await svc.close()
+    async with started_service(ALICE, quotas=quotas) as svc:
+        yield svc
 
 
 async def test_done_when_walkthrough(service: SandboxService) -> None:
@@ -103,11 +99,31 @@ async def test_logs_exec_top_stats_port(service: SandboxService) -> None:
     assert "A=1" in await docker_text(service, ALICE, "exec -e A=1 talker env")
     assert "httpd" in await docker_text(service, ALICE, "top talker")
     assert "talker" in await docker_text(service, ALICE, "stats --no-stream")
-    port = await docker_text(service, ALICE, "port talker")
-    assert "8080/tcp -> 127.0.0.1:8080" in port
     attrs = [a for a in await inspect_containers(ALICE.user_id) if a["Name"].endswith("-talker")]
     bindings = attrs[0]["HostConfig"]["PortBindings"]["8080/tcp"]
     assert all(b["HostIp"] == "127.0.0.1" for b in bindings)
+
+
+async def test_published_ports_are_told_truthfully(service: SandboxService) -> None:
+    """Closed networks publish nothing: ps/port say so, and name the way that works."""
+    run = await service.docker(ALICE, tr(), "run -d --name pub -p 8080:80 busybox httpd -f -p 80")
+    assert "Not published: pub 8080->80/tcp" in run[0].body
+    assert "http://pub:80" in run[0].body
+    ps = await service.docker(ALICE, tr(), "ps")
+    assert "127.0.0.1:8080" not in ps[0].code and "80/tcp" in ps[0].code
+    assert "pub 8080->80/tcp" in ps[0].body
+    for line in ("port pub", "port pub 80"):
+        port = await service.docker(ALICE, tr(), line)
+        assert port[0].code is None and "Not published" in port[0].body
+    assert (await service.state(ALICE)).container("pub").ports[0].host_port == 8080
+    await sh_text(service, ALICE, "echo served > index.html")
+    await docker_text(service, ALICE, "cp index.html pub:/index.html")
+    assert "served" in await sh_text(service, ALICE, "wget -qO- http://pub:80/")
+    await docker_text(service, ALICE, "create --name nopub busybox")
+    with pytest.raises(UserError) as caught:  # no -p at all: Docker's own answer
+        await service.docker(ALICE, tr(), "port nopub 80")
+    assert caught.value.key == "cli.no_public_port"
+    await docker_text(service, ALICE, "rm -f pub nopub")
 
 
 async def test_inspect_uses_the_users_names(service: SandboxService) -> None:

@@ -11,10 +11,9 @@ from bot.core.errors import NotFound, UserError
 from bot.sandbox.service import SandboxService
 from tests.sandbox.engine_support import (
     docker_text,
-    engine_settings,
-    isolated_service,
     new_actor,
     sh_text,
+    started_service,
     tr,
 )
 
@@ -25,16 +24,12 @@ BOB = new_actor("bob")
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def service():
-    svc = isolated_service(engine_settings())
-    await svc.start()
-    await docker_text(svc, ALICE, "run -d --name web busybox httpd -f -p 80")
-    await docker_text(svc, ALICE, "volume create secret")
-    await docker_text(svc, ALICE, "network create alicenet")
-    await sh_text(svc, ALICE, "echo alice-only > diary.txt")
-    yield svc
-    await svc.destroy_user(ALICE.user_id)
-    await svc.destroy_user(BOB.user_id)
-    await svc.close()
+    async with started_service(ALICE, BOB) as svc:
+        await docker_text(svc, ALICE, "run -d --name web busybox httpd -f -p 80")
+        await docker_text(svc, ALICE, "volume create secret")
+        await docker_text(svc, ALICE, "network create alicenet")
+        await sh_text(svc, ALICE, "echo alice-only > diary.txt")
+        yield svc
 
 
 async def _alice_web_id(service: SandboxService) -> str:

@@ -14,7 +14,7 @@ import pytest
 from bot.core.clock import FixedClock
 from bot.core.errors import Unavailable
 from bot.sandbox import naming
-from bot.sandbox.reconcile import Found, last_activity
+from bot.sandbox.reconcile import Found, decide, last_activity
 from bot.sandbox.service import SandboxService
 from bot.sandbox.workers import RETRY_AFTER_SECONDS
 from tests.sandbox.engine_support import (
@@ -58,19 +58,9 @@ async def test_reaper_stops_idle_sandboxes_then_destroys_them() -> None:
         await svc.close()
 
 
-def _all_owners() -> set[str]:
+def _half_created_network(scope: naming.Scope) -> str:
     client = docker.from_env()
     try:
-        listed = client.api.containers(all=True, filters={"label": [naming.OWNER]})
-        return {c["Labels"][naming.OWNER] for c in listed}
-    finally:
-        client.close()
-
-
-def _half_created_network(owner: str) -> str:
-    client = docker.from_env()
-    try:
-        scope = naming.Scope(owner, naming.new_sandbox_id())
         labels = scope.labels(naming.KIND_BRIDGE, "bridge", "2020-01-01T00:00:00+00:00")
         return client.api.create_network(scope.bridge_name, internal=True, labels=labels)["Id"]
     finally:
@@ -87,19 +77,16 @@ async def test_reconcile_adopts_known_users_and_removes_the_rest() -> None:
         await docker_text(first, keeper, "run -d --name web busybox sleep 600")
         await docker_text(first, keeper, "volume create kept")
         await docker_text(first, orphan, "run -d --name gone busybox sleep 600")
-        await asyncio.to_thread(_half_created_network, half.user_id)
+        half_scope = naming.Scope(half.user_id, naming.new_sandbox_id(), settings.sandbox.instance)
+        await asyncio.to_thread(_half_created_network, half_scope)
         sandbox_id = first._sandboxes[keeper.user_id].scope.sandbox
         await first.close()  # as if the process died: nothing cleaned up
 
         async def known() -> set[str]:
-            return await asyncio.to_thread(_all_owners) - {orphan.user_id}
+            return {keeper.user_id}
 
-        cautious = SandboxService(settings.sandbox, known_users=known)
-        await cautious.start()  # the orphan was active a moment ago: left alone for now
-        await cautious.close()
-        assert await labeled_objects(orphan.user_id) != set()
-        second = SandboxService(settings.sandbox, known_users=known, orphan_grace=timedelta(0))
-        await second.start()
+        second = SandboxService(settings.sandbox, known_users=known)
+        await second.start()  # the orphan's owner is unknown: removed at once
         assert await labeled_objects(orphan.user_id) == set()
         assert await labeled_objects(half.user_id) == set()
         state = await second.state(keeper)
@@ -116,6 +103,61 @@ async def test_reconcile_adopts_known_users_and_removes_the_rest() -> None:
                         await service.destroy_user(actor.user_id)
         if second is not None:
             await second.close()
+
+
+async def test_two_instances_on_one_engine_leave_each_other_alone() -> None:
+    """Staging beside production: each reconciles, sweeps and reaps only its own sandboxes."""
+    clock = FixedClock(datetime.now(UTC))
+    production = isolated_service(engine_settings(), clock=clock)
+    staging_settings = engine_settings(idle_stop_minutes=1, idle_destroy_minutes=2)
+    staging = isolated_service(staging_settings, clock=clock)
+    alice, bob = new_actor("prod-user"), new_actor("staging-user")
+    try:
+        await production.start()
+        await staging.start()
+        await docker_text(production, alice, "run -d --name web busybox sleep 600")
+        await docker_text(staging, bob, "run -d --name web busybox sleep 600")
+        alices, bobs = await labeled_objects(alice.user_id), await labeled_objects(bob.user_id)
+        labels = [a["Config"]["Labels"] for a in await inspect_containers(alice.user_id)]
+        assert {naming.instance_of(x) for x in labels} == {production.settings.instance}
+
+        await production._reconcile_new_workers(again=True)  # a sweep that knows only alice
+        assert await labeled_objects(bob.user_id) == bobs
+        restarted = isolated_service(staging_settings, clock=clock)
+        await restarted.start()  # knows nobody: removes staging's sandbox, not production's
+        await restarted.close()
+        assert await labeled_objects(bob.user_id) == set()
+        assert await labeled_objects(alice.user_id) == alices
+
+        await docker_text(staging, new_actor("idle"), "ps")
+        clock.advance(minutes=5)  # staging's reaper destroys its idle sandboxes only
+        await staging.tick()
+        assert staging._sandboxes == {}
+        assert await labeled_objects(alice.user_id) == alices
+        assert "web" in await docker_text(production, alice, "ps")
+    finally:
+        await production.destroy_user(alice.user_id)
+        await production.close()
+        await staging.close()
+
+
+def test_reconcile_decisions() -> None:
+    """Incomplete sandboxes get a short grace; unknown owners go, unless from before instances."""
+    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+    def found(owner: str, complete: bool = True, age: int = 60, legacy: bool = False) -> Found:
+        item = Found(naming.Scope(owner, naming.new_sandbox_id()), legacy=legacy)
+        item.times = [now - timedelta(minutes=age)]
+        item.networks = [{"Labels": {naming.KIND: naming.KIND_BRIDGE}}]
+        item.host = {"State": {"Running": True}} if complete else None
+        return item
+
+    young, old = found("a", complete=False, age=0), found("b", complete=False)
+    forgotten, legacy = found("c"), found("d", legacy=True)
+    older, newer = found("e", age=90), found("e", age=30)
+    keep, doomed = decide([young, old, forgotten, legacy, older, newer], {"e"}, now)
+    assert keep == {"d": legacy, "e": newer}
+    assert doomed == [old.scope, forgotten.scope, older.scope]
 
 
 def test_activity_of_a_sandbox_stopped_by_the_reaper() -> None:

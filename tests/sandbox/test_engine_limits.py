@@ -17,6 +17,7 @@ from tests.sandbox.engine_support import (
     labeled_objects,
     new_actor,
     sh_text,
+    started_service,
     tr,
 )
 
@@ -29,12 +30,8 @@ FRED = new_actor("fred")
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def service():
-    svc = isolated_service(engine_settings(quotas=QUOTAS))
-    await svc.start()
-    yield svc
-    for actor in (DAN, ERIN, FRED):
-        await svc.destroy_user(actor.user_id)
-    await svc.close()
+    async with started_service(DAN, ERIN, FRED, quotas=QUOTAS) as svc:
+        yield svc
 
 
 async def _key(call) -> str:

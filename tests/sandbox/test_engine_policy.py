@@ -15,9 +15,9 @@ from tests.sandbox.engine_support import (
     docker_text,
     engine_settings,
     inspect_containers,
-    isolated_service,
     labeled_objects,
     new_actor,
+    started_service,
     tr,
 )
 
@@ -46,11 +46,8 @@ ISSUE_REFUSALS = (
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
 async def service():
-    svc = isolated_service(engine_settings())
-    await svc.start()
-    yield svc
-    await svc.destroy_user(CAROL.user_id)
-    await svc.close()
+    async with started_service(CAROL) as svc:
+        yield svc
 
 
 async def test_refused_before_any_sandbox_exists(service: SandboxService) -> None:

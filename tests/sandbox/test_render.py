@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -173,6 +174,17 @@ def test_ports() -> None:
     with pytest.raises(CliError) as caught:
         render.port_text(WEB, "81")
     assert caught.value.params == {"port": "81/tcp", "container": "web"}
+
+
+def test_ports_asked_for_but_not_published() -> None:
+    """Closed sandbox networks publish nothing: shown as Docker shows an unpublished port."""
+    asked = PortView(80, "tcp", "127.0.0.1", 8080, published=False)
+    assert render.format_ports((asked,)) == "80/tcp"
+    assert asked.asked == "8080->80/tcp"
+    view = replace(WEB, ports=(asked,))
+    assert render.port_text(view) == ""
+    with pytest.raises(CliError):
+        render.port_text(view, "80")
 
 
 def test_images_table_snapshot() -> None:

@@ -18,6 +18,7 @@ from bot.sandbox import cli, naming, objects, render
 from bot.sandbox.limits import host_config_kwargs, missing_limits
 from bot.sandbox.ops import images as image_ops
 from bot.sandbox.ops.base import Ctx, Output
+from bot.sandbox.state import PortView
 from bot.sandbox.streams import Captured, read_chunks, read_multiplexed
 
 _ADJECTIVES = ("brave", "calm", "eager", "gentle", "happy", "keen", "lucid", "quiet", "witty")
@@ -121,6 +122,11 @@ async def _port_bindings(ctx: Ctx, cmd: Any, image: str) -> dict[str, tuple[str,
         for spec in cli.parse_publish(value):
             ports[f"{spec.container_port}/{spec.protocol}"] = ("127.0.0.1", spec.host_port)
     return ports
+
+
+def _asked(key: str, host_port: int | None) -> PortView:
+    number, _, protocol = key.partition("/")
+    return PortView(int(number), protocol or "tcp", host_port=host_port, published=False)
 
 
 def _lowered(value: int, wanted: Any, parse: Any) -> int:
@@ -229,12 +235,32 @@ async def run(ctx: Ctx, cmd: Any, create_only: bool = False) -> Output:
         cid = await ctx.run(_create_blocking, spec, ctx.settings.limits)
     except ImageNotFound as exc:
         raise ctx.engine_error(exc) from exc
+    notes += unpublished_note(
+        ctx, [(name, _asked(key, port)) for key, (_ip, port) in ports.items()]
+    )
     if create_only:
         return Output(text=cid, notes=notes)
     if detach:
         await ctx.call("start", cid)
         return Output(text=cid, notes=notes)
     return await _foreground(ctx, cid, name, notes)
+
+
+def unpublished_note(ctx: Ctx, asked: list[tuple[str, PortView]]) -> list[str]:
+    """The truth about ``-p`` in the sandbox, for ``(container, port)`` pairs: nothing is
+    published, and how to reach the container instead."""
+    if not asked:
+        return []
+    shown = ", ".join(f"{name} {port.asked}" for name, port in asked)
+    name, first = asked[0]
+    return [
+        ctx.tr("sandbox.ports_not_published", ports=shown, name=name, port=first.container_port)
+    ]
+
+
+def _asked_ports(views: list[Any]) -> list[tuple[str, PortView]]:
+    """The mappings asked for with ``-p`` that the engine did not publish."""
+    return [(v.name, p) for v in views for p in v.ports if not p.published and p.host_port]
 
 
 def _attach_start_read(api: APIClient, cid: str, cap: int, seconds: float) -> tuple[Captured, Any]:
@@ -433,7 +459,8 @@ async def ps(ctx: Ctx, cmd: Any) -> Output:
         no_trunc=cmd.has("no-trunc"),
         template=cmd.flag("format") if isinstance(cmd.flag("format"), str) else None,
     )
-    return Output(text=text, name="docker-ps.txt")
+    notes = [] if cmd.has("quiet") else unpublished_note(ctx, _asked_ports(views))
+    return Output(text=text, name="docker-ps.txt", notes=notes)
 
 
 class _Labeled:
@@ -593,30 +620,38 @@ def inspect_output(cmd: Any, results: list[Any]) -> Output:
     return Output(text=render.inspect_json(results), name="inspect.json")
 
 
+_INSPECTORS = {
+    "container": (objects.container, "inspect_container"),
+    "volume": (objects.volume, "inspect_volume"),
+    "network": (objects.network, "inspect_network"),
+}
+
+
+async def inspect_object(ctx: Ctx, kind: str, ref: str) -> Any:
+    """Inspect data of the user's container, volume or network ``ref``, in the user's names."""
+    find, call = _INSPECTORS[kind]
+    found = await find(ctx.worker, ctx.scope, ref)
+    return clean_json(ctx.scope, await ctx.call(call, found.id))
+
+
+async def inspect_each(ctx: Ctx, cmd: Any, kind: str) -> Output:
+    """``docker volume inspect`` / ``docker network inspect``: every named object of a kind."""
+    if not cmd.args:
+        raise UserError("sandbox.missing_object")
+    return inspect_output(cmd, [await inspect_object(ctx, kind, ref) for ref in cmd.args])
+
+
 async def _inspect_one(ctx: Ctx, ref: str, kind: str | None) -> Any:
+    """Docker's order without ``--type``: container, volume, network, then image."""
     from bot.core.errors import NotFound as UserNotFound
 
-    if kind in (None, "container"):
-        try:
-            found = await objects.container(ctx.worker, ctx.scope, ref)
-            return clean_json(ctx.scope, await ctx.call("inspect_container", found.id))
-        except UserNotFound:
-            if kind:
-                raise
-    if kind in (None, "volume"):
-        try:
-            found = await objects.volume(ctx.worker, ctx.scope, ref)
-            return clean_json(ctx.scope, await ctx.call("inspect_volume", found.id))
-        except UserNotFound:
-            if kind:
-                raise
-    if kind in (None, "network"):
-        try:
-            found = await objects.network(ctx.worker, ctx.scope, ref)
-            return clean_json(ctx.scope, await ctx.call("inspect_network", found.id))
-        except UserNotFound:
-            if kind:
-                raise
+    for candidate in _INSPECTORS:
+        if kind in (None, candidate):
+            try:
+                return await inspect_object(ctx, candidate, ref)
+            except UserNotFound:
+                if kind:
+                    raise
     if kind in (None, "image"):
         try:
             ref_ok = image_ops.check(ctx, ref)
@@ -666,7 +701,14 @@ async def port(ctx: Ctx, cmd: Any) -> Output:
     found = await objects.container(ctx.worker, ctx.scope, cmd.args[0])
     view = objects.view_from_inspect(ctx.scope, await ctx.call("inspect_container", found.id))
     private = cmd.args[1] if len(cmd.args) > 1 else None
-    return Output(text=render.port_text(view, private), name="docker-port.txt")
+    notes = unpublished_note(ctx, _asked_ports([view]))
+    try:
+        text = render.port_text(view, private)
+    except cli.CliError:
+        if not notes:
+            raise
+        text = ""  # "no public port" — the note says why, and what to do instead
+    return Output(text=text, name="docker-port.txt", notes=notes)
 
 
 async def stats(ctx: Ctx, cmd: Any) -> Output:

@@ -10,7 +10,7 @@ from docker.errors import APIError, NotFound
 from bot.core.errors import UserError
 from bot.sandbox import cli, naming, objects, render
 from bot.sandbox.ops.base import Ctx, Output
-from bot.sandbox.ops.containers import _user_name, clean_json, inspect_output
+from bot.sandbox.ops.containers import _user_name, inspect_each
 
 
 # volumes --------------------------------------------------------------------------------
@@ -61,13 +61,7 @@ def _label_match(labels: dict[str, str], wanted: str) -> bool:
 
 
 async def volume_inspect(ctx: Ctx, cmd: Any) -> Output:
-    if not cmd.args:
-        raise UserError("sandbox.missing_object")
-    results = []
-    for ref in cmd.args:
-        found = await objects.volume(ctx.worker, ctx.scope, ref)
-        results.append(clean_json(ctx.scope, await ctx.call("inspect_volume", found.id)))
-    return inspect_output(cmd, results)
+    return await inspect_each(ctx, cmd, "volume")
 
 
 async def volume_rm(ctx: Ctx, cmd: Any) -> Output:
@@ -177,13 +171,7 @@ async def network_ls(ctx: Ctx, cmd: Any) -> Output:
 
 
 async def network_inspect(ctx: Ctx, cmd: Any) -> Output:
-    if not cmd.args:
-        raise UserError("sandbox.missing_object")
-    results = []
-    for ref in cmd.args:
-        found = await objects.network(ctx.worker, ctx.scope, ref)
-        results.append(clean_json(ctx.scope, await ctx.call("inspect_network", found.id)))
-    return inspect_output(cmd, results)
+    return await inspect_each(ctx, cmd, "network")
 
 
 async def network_rm(ctx: Ctx, cmd: Any) -> Output:
