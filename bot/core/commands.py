@@ -2,8 +2,8 @@
 
 Each capability registers :class:`CommandSpec` s (``/concept``, ``/practice start`` …),
 action handlers for buttons and typed answers, and listeners that react after a command.
-The console parses lines against this table; the Discord cogs declare the same commands
-(a test checks that the two agree).
+The console parses lines against this table; the Discord extensions build their slash
+commands from it (a parity test checks that every command and option appears on both).
 """
 
 from __future__ import annotations
