@@ -17,9 +17,13 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="Docker Coach: learn Docker on Discord or in a terminal.",
+        epilog="COACH_* environment variables override the settings file; DISCORD_TOKEN "
+        "gives the bot token. Try it first with: python -m bot console",
     )
     parser.add_argument(
-        "--settings", type=Path, help="YAML settings file (default: none; env COACH_SETTINGS)"
+        "--settings",
+        type=Path,
+        help="YAML settings file (default: $COACH_SETTINGS, else built-in defaults)",
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -27,22 +31,34 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--user", default=None, help="your name in the console (default: your login)"
     )
-    console.add_argument("--locale", choices=("en", "ko"), default=None, help="reply language")
+    console.add_argument(
+        "--locale", choices=("en", "ko"), default=None, help="reply language (default: settings)"
+    )
     console.add_argument(
         "--db", type=Path, default=None, help="SQLite file (default: in the data folder)"
     )
-    console.add_argument("--guild", default="console", help="which 'server' progress counts for")
-    console.add_argument("--admin", action="store_true", help="act as a server manager")
+    console.add_argument(
+        "--guild", default="console", help="the server your progress is kept under"
+    )
+    console.add_argument(
+        "--admin", action="store_true", help="act as a server manager (allows /admin commands)"
+    )
 
     run = sub.add_parser("run", help="run the Discord bot (needs a token)")
-    run.add_argument("--db", type=Path, default=None, help="SQLite file")
+    run.add_argument(
+        "--db", type=Path, default=None, help="SQLite file (default: in the data folder)"
+    )
 
     sync = sub.add_parser("sync", help="register the slash commands with Discord")
     sync.add_argument(
-        "--guild", type=int, default=None, help="only this server (instant); default global"
+        "--guild",
+        type=int,
+        default=None,
+        help="server id: register there only (shows at once); default: every server "
+        "(takes up to an hour)",
     )
 
-    content = sub.add_parser("content", help="check the content files")
+    content = sub.add_parser("content", help="check the content files or show their coverage")
     content_sub = content.add_subparsers(dest="content_command", required=True, metavar="ACTION")
     check = content_sub.add_parser("check", help="validate all content; list every problem")
     check.add_argument(

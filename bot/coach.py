@@ -19,6 +19,7 @@ from bot.core.commands import CommandSpec, CommandTable, MemberRef, OptionKind, 
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
+from bot.core.limits import AUTOCOMPLETE_CHOICES
 from bot.core.reply import Reply, Tone
 from bot.settings import Settings
 
@@ -123,7 +124,13 @@ class Coach:
         """The actor with the language they chose, if they chose one."""
         if self.hooks.locale_for is None:
             return actor
-        chosen = await self.hooks.locale_for(actor)
+        try:
+            chosen = await self.hooks.locale_for(actor)
+        except Exception:
+            # A failing store must not turn every reply into an error: answer in the
+            # language the front end gave us, and let the command itself report the problem.
+            log.exception("could not read the user's language", extra={"user": actor.user_id})
+            return actor
         if not chosen or chosen == actor.locale:
             return actor
         return Actor(
@@ -164,16 +171,17 @@ class Coach:
     async def complete(
         self, actor: Actor, path: Sequence[str], option: str, partial: str
     ) -> list[Suggestion]:
+        """Suggestions for ``option`` while the user types; never raises (none on failure)."""
         spec = self.table.get(tuple(path))
         opt = spec.option(option) if spec else None
-        if opt is None or opt.completer is None:
+        if spec is None or opt is None or opt.completer is None:
             return []
-        actor = await self.localize(actor)
-        request = Request(actor, self.translator(actor.locale), {})
         try:
-            return (await opt.completer(request, partial))[:25]
+            actor = await self.localize(actor)
+            request = Request(actor, self.translator(actor.locale), {})
+            return (await opt.completer(request, partial))[:AUTOCOMPLETE_CHOICES]
         except Exception:
-            log.exception("autocomplete failed", extra={"command": spec.name if spec else "?"})
+            log.exception("autocomplete failed", extra={"command": spec.name})
             return []
 
     async def _invoke(self, spec: CommandSpec, request: Request) -> list[Reply]:

@@ -8,7 +8,7 @@ import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.content.library import check_content
 from bot.core import limits
@@ -16,6 +16,9 @@ from bot.core.commands import MemberRef, Request
 from bot.core.errors import UserError
 from bot.core.reply import Choice, ChoiceStyle, Reply, Tone
 from bot.store.guilds import GuildRepo
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 log = logging.getLogger("bot.admin")
 
@@ -55,15 +58,15 @@ class AdminService:
             raise UserError("admin.no_sandboxes_here")
         return service
 
-    def _guilds(self) -> GuildRepo:
-        """Per-server settings in the store (``guild_settings``, cached in memory)."""
+    def _store(self) -> Store:
         store = self.coach.store
         if store is None:
             raise RuntimeError("the coach has not been started (no store)")
-        return store.guilds
+        return store
 
-    def _store(self) -> Any:
-        return getattr(self.coach, "store", None) or self.coach.services.get("store")
+    def _guilds(self) -> GuildRepo:
+        """Per-server settings in the store (``guild_settings``, cached in memory)."""
+        return self._store().guilds
 
     async def _rows(self) -> list[SandboxRow]:
         """Every sandbox the sandbox service tracks (``list_sandboxes()``)."""
@@ -84,11 +87,7 @@ class AdminService:
 
     async def _member_name(self, guild_id: str, user_id: str) -> str | None:
         """The member's name in this server, or None if they are not known here."""
-        store = self._store()
-        users = getattr(store, "users", None)
-        if users is None:
-            return user_id
-        member = await users.member(guild_id, user_id)
+        member = await self._store().users.member(guild_id, user_id)
         return member.display_name if member else None
 
     # /admin sandboxes -----------------------------------------------------------------
@@ -96,10 +95,11 @@ class AdminService:
         self._require_admin(request)
         tr = request.tr
         lines: list[str] = []
+        members = await self._store().users.names_in(request.actor.guild_id)  # one query
         for row in await self._rows():
-            name = await self._member_name(request.actor.guild_id, row.owner)
+            name = members.get(row.owner)
             if name is None:
-                continue
+                continue  # another server's member
             state = tr("admin.state_stopped" if row.stopped else "admin.state_active")
             since = row.last_activity.strftime("%Y-%m-%d %H:%M UTC") if row.last_activity else "?"
             lines.append(
@@ -185,10 +185,11 @@ class AdminService:
         current.origins = library.origins
         current.seed = library.seed
         self.coach.concept_index.__init__(current.concepts.values())
-        counts = ", ".join(f"{len(items)} {kind}" for kind, items in library.items.items())
+        counts = {kind: len(items) for kind, items in library.items.items()}
         log.info("content reloaded", extra={"admin": request.actor.user_id, "counts": counts})
         fresh = self.coach.translator(tr.locale)  # the answer already speaks the new content
-        return Reply(body=fresh("admin.reloaded", counts=counts), tone=Tone.SUCCESS)
+        numbers = {kind: counts.get(kind, 0) for kind in ("concepts", "questions", "scenarios")}
+        return Reply(body=fresh("admin.reloaded", **numbers), tone=Tone.SUCCESS)
 
     # /admin practice-channel [channel] ------------------------------------------------
     async def set_practice_channel(self, request: Request) -> Reply:

@@ -93,7 +93,10 @@ class ConceptService:
             lines.append(f"$ {example.command}{marker}")
             if example.note:
                 lines.append(f"# {example.note.get(tr.locale)}")
-        return limits.cut("```\n" + "\n".join(lines) + "\n```", limits.EMBED_FIELD_VALUE)
+        fence = "```"
+        room = limits.EMBED_FIELD_VALUE - 2 * len(fence) - 2
+        inside, _ = limits.cut_lines("\n".join(lines), room, "…")  # the closing fence stays
+        return f"{fence}\n{inside}\n{fence}"
 
     def did_you_mean(self, tr: Translator, topic: str) -> Reply:
         suggestions = self.index.suggest(topic)

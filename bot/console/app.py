@@ -14,24 +14,27 @@ from bot import __version__
 from bot.coach import Coach
 from bot.console.parsing import LineError, parse_line
 from bot.core.context import Actor, Upload
+from bot.core.i18n import Translator
 from bot.core.reply import Choice, Reply, ReplyFile, TextPrompt, Tone
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
+_ESCAPED = re.compile(r"\\([\\*_~`|>#\[\]()])")
 _MARK = {Tone.INFO: "", Tone.SUCCESS: "✔ ", Tone.WARNING: "! ", Tone.ERROR: "✖ "}
 QUIT = {"/quit", "/exit"}
 
 
 def _plain(markdown: str) -> str:
-    """Drop bold markers, which a terminal shows literally."""
-    return _BOLD.sub(r"\1", markdown)
+    """Drop bold markers and markdown escapes, which a terminal would show literally."""
+    return _ESCAPED.sub(r"\1", _BOLD.sub(r"\1", markdown))
 
 
 class ConsoleRenderer:
     """Prints replies as plain text; files go to a downloads folder."""
 
-    def __init__(self, out: TextIO, downloads: Path) -> None:
+    def __init__(self, out: TextIO, downloads: Path, tr: Translator) -> None:
         self.out = out
         self.downloads = downloads
+        self.tr = tr  # the console's language, for the lines it adds itself
 
     def _print(self, text: str = "") -> None:
         self.out.write(text + "\n")
@@ -60,7 +63,7 @@ class ConsoleRenderer:
         self.downloads.mkdir(parents=True, exist_ok=True)
         target = self.downloads / Path(file.filename).name
         target.write_bytes(file.data)
-        self._print(f"[file] {file.filename} → {target}")
+        self._print(self.tr("general.console_saved", name=file.filename, path=target))
         return str(target)
 
 
@@ -79,13 +82,16 @@ class Console:
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.interactive = self.stdin.isatty() if interactive is None else interactive
-        self.renderer = ConsoleRenderer(self.stdout, coach.settings.data_dir / "downloads")
+        self.locale = actor.locale  # follows /language (see :meth:`handle`)
+        self.renderer = ConsoleRenderer(
+            self.stdout, coach.settings.data_dir / "downloads", coach.translator(self.locale)
+        )
         self.choices: list[Choice] = []
         self.prompt: TextPrompt | None = None
         self.uploads: list[Upload] = []
 
     def tr(self, key: str, **params: object) -> str:
-        return self.coach.translator(self.actor.locale)(key, **params)
+        return self.coach.translator(self.locale)(key, **params)
 
     async def run(self) -> int:
         if self.interactive:
@@ -138,6 +144,7 @@ class Console:
         text = line.strip()
         if not text or text.startswith("#"):
             return
+        await self._follow_language()
         if self.prompt is not None and not text.startswith("/"):
             prompt, self.prompt = self.prompt, None
             self.show(await self.coach.press(self._actor(), prompt.action, text))
@@ -145,8 +152,9 @@ class Console:
         if text.isdigit():
             await self._choose(int(text))
             return
-        if text.startswith("/attach "):
-            self._attach(text.removeprefix("/attach ").strip())
+        command, _, rest = text.partition(" ")
+        if command == "/attach":
+            self._attach(rest.strip())
             return
         try:
             parsed = parse_line(self.coach.table, text)
@@ -163,7 +171,17 @@ class Console:
         choice = self.choices[number - 1]
         self.show(await self.coach.press(self._actor(), choice.action))
 
+    async def _follow_language(self) -> None:
+        """Speak the language the user chose with /language (the store remembers it)."""
+        locale = (await self.coach.localize(self.actor)).locale
+        if locale != self.locale:
+            self.locale = locale
+            self.renderer.tr = self.coach.translator(locale)
+
     def _attach(self, raw: str) -> None:
+        if not raw:
+            self.stdout.write(f"✖ {self.tr('general.console_attach_usage')}\n")
+            return
         path = Path(os.path.expanduser(raw))
         try:
             data = path.read_bytes()
@@ -201,7 +219,9 @@ class Console:
             new_choices.extend(reply.choices)
             if reply.prompt is not None:
                 self.prompt = reply.prompt
-                self.stdout.write(f"> {reply.prompt.label}\n")
+                self.stdout.write(f"> {reply.prompt.label} ({self.tr('general.console_answer')})\n")
+        if new_choices:
+            self.stdout.write(self.tr("general.console_choose") + "\n")
         if new_choices or replies:
             self.choices = new_choices
         self.stdout.flush()

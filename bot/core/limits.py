@@ -38,3 +38,11 @@ def cut_lines(text: str, limit: int, note: str) -> tuple[str, bool]:
     if newline > budget // 2:
         head = head[:newline]
     return head + "\n" + note, True
+
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\*_~`|>#[]()"})
+
+
+def escape_markdown(text: str) -> str:
+    """Show user-chosen text (a display name) literally inside markdown."""
+    return text.translate(_MARKDOWN)

@@ -31,7 +31,7 @@ from bot.core.context import Actor, Upload
 from bot.core.errors import UserError
 from bot.core.i18n import Translator, normalize_locale
 from bot.core.reply import Reply, Tone
-from bot.discordbot.render import Renderer
+from bot.discordbot.render import Message, Renderer
 from bot.discordbot.views import AnswerModal
 
 log = logging.getLogger("bot.discord")
@@ -219,11 +219,15 @@ class Frontend:
         if not replies:
             replies = [Reply(body=tr("discord.done"), tone=Tone.SUCCESS)]
         for reply in replies:
-            message = renderer.render(reply)
-            if interaction.response.is_done():
-                await interaction.followup.send(**message.kwargs())  # type: ignore[arg-type]
-            else:
-                await interaction.response.send_message(**message.kwargs())  # type: ignore[arg-type]
+            await self._send(interaction, renderer.render(reply))
+
+    @staticmethod
+    async def _send(interaction: discord.Interaction, message: Message) -> None:
+        """Answer the interaction, or follow up once it is answered (or deferred)."""
+        if interaction.response.is_done():
+            await interaction.followup.send(**message.kwargs())  # type: ignore[arg-type]
+        else:
+            await interaction.response.send_message(**message.kwargs())  # type: ignore[arg-type]
 
     # errors ---------------------------------------------------------------------------
     async def report_error(
@@ -254,10 +258,7 @@ class Frontend:
         title = tr("general.unexpected_title" if outcome == "error" else "general.error_title")
         message = Renderer(tr).render(Reply(title=title, body=text, tone=Tone.ERROR))
         try:
-            if interaction.response.is_done():
-                await interaction.followup.send(**message.kwargs())  # type: ignore[arg-type]
-            else:
-                await interaction.response.send_message(**message.kwargs())  # type: ignore[arg-type]
+            await self._send(interaction, message)
         except discord.HTTPException:
             log.warning("could not tell the user about an error", extra={"kind": kind})
 

@@ -89,6 +89,9 @@ class Renderer:
             message.embeds.append(embed)
         if notes:
             text = "\n".join(notes)
+            room = limits.MESSAGE_CONTENT - len(text) - 1
+            if reply.code is not None and message.content and len(message.content) > room:
+                message.content = self._cut_code(reply.code, room)  # keep the fence closed
             joined = f"{message.content}\n{text}" if message.content else text
             message.content = limits.cut(joined, limits.MESSAGE_CONTENT)
         message.view = self._view(reply)
@@ -109,9 +112,13 @@ class Renderer:
             message.files.append(ReplyFile(reply.code_name, data))
             notes.append(self.tr("discord.output_as_file", name=reply.code_name))
             return
+        message.content = self._cut_code(reply.code, limits.MESSAGE_CONTENT)
+
+    def _cut_code(self, code: str, room: int) -> str:
+        """The start of ``code`` as a code block of at most ``room`` characters, with a note."""
         note = self.tr("discord.output_cut")
-        head, _ = limits.cut_lines(reply.code, limits.MESSAGE_CONTENT - 2 * len(FENCE) - 2, note)
-        message.content = code_block(head)
+        head, _ = limits.cut_lines(code, max(0, room - 2 * len(FENCE) - 2), note)
+        return code_block(head)
 
     def _place_files(self, reply: Reply, message: Message, notes: list[str]) -> None:
         wanted = [*reply.files, *([reply.image] if reply.image else [])]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -64,6 +65,7 @@ class ProgressService:
         user_id, name = actor.user_id, actor.display_name
         if isinstance(member, MemberRef):
             user_id, name = member.user_id, member.display_name
+        name = limits.escape_markdown(name)
         guild = actor.guild_id
         repo = self.store.progress
         totals = await repo.totals(user_id, guild)
@@ -96,7 +98,8 @@ class ProgressService:
             )
         if mastery:
             fields.append(Field(tr("progress.mastery"), self._mastery_lines(tr, mastery), False))
-        chart = render_chart(days, mastery, today, CHART_DAYS)
+        # Pillow drawing and PNG encoding are CPU work: keep them off the event loop.
+        chart = await asyncio.to_thread(render_chart, days, mastery, today, CHART_DAYS)
         return Reply(
             title=tr("progress.title", name=name),
             body=tr("progress.chart_caption", days=CHART_DAYS),
@@ -115,11 +118,7 @@ class ProgressService:
 
     async def _practice(self, user_id: str, guild: str) -> PracticeSummary:
         """Steps passed and skipped, and scenarios completed, in this server."""
-        repo = self.store.practice
-        if repo is not None:
-            return await repo.summary(user_id, guild)
-        done = await self.store.progress.practice_steps_done(user_id, guild)
-        return PracticeSummary(steps_done=done, steps_skipped=0, completions=())
+        return await self.store.practice.summary(user_id, guild)
 
     @staticmethod
     def _practice_line(tr: Translator, practice: PracticeSummary) -> str:
@@ -204,7 +203,7 @@ class ProgressService:
             return Reply(title=title, body=tr("progress.leaderboard_empty"))
         lines = []
         for rank, row in enumerate(rows, start=1):
-            name = limits.cut(row.display_name or row.user_id, 40)
+            name = limits.escape_markdown(limits.cut(row.display_name or row.user_id, 40))
             line = tr(
                 "progress.leaderboard_line",
                 rank=rank,

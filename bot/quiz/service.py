@@ -226,14 +226,17 @@ class QuizService:
             score = round_.score + int(grade.correct)
             replies.append(self._score(tr, round_, score))
         else:
-            replies.append(await self._show(tr, round_.round_id, slot.position + 1))
+            # The round read before recording is enough to draw the next question.
+            replies.append(self._render(tr, round_, round_.questions[slot.position + 1]))
         return replies
 
     # rendering ------------------------------------------------------------------------
     async def _show(self, tr: Translator, round_id: int, position: int) -> Reply:
         round_ = await self.store.quiz.round(round_id)
         assert round_ is not None
-        slot = round_.questions[position]
+        return self._render(tr, round_, round_.questions[position])
+
+    def _render(self, tr: Translator, round_: Round, slot: RoundQuestion) -> Reply:
         question = self.bank.get(slot.question_id)
         if question is None:
             raise UserError("quiz.question_gone")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 import aiosqlite
 
@@ -12,6 +12,9 @@ from bot.core.clock import Clock
 from bot.store.db import Database
 from bot.store.timefmt import parse, stamp, to_date
 from bot.store.users import Statement, Who, write_for_member
+
+if TYPE_CHECKING:
+    from bot.store.practice import PracticeRepo
 
 _NEXT_DUE = "(SELECT min(due) FROM cards WHERE user_id = ? AND guild_id = ?)"
 
@@ -71,7 +74,7 @@ async def bump_activity(
 
 
 class ProgressRepo:
-    def __init__(self, db: Database, clock: Clock, practice: Any = None) -> None:
+    def __init__(self, db: Database, clock: Clock, practice: PracticeRepo) -> None:
         self.db = db
         self.clock = clock
         self.practice = practice
@@ -128,15 +131,8 @@ class ProgressRepo:
         return {row[0] for row in rows}
 
     async def practice_steps_done(self, user_id: str, guild_id: str) -> int:
-        """Practice steps finished: the practice repository's count when there is one."""
-        counter = getattr(self.practice, "steps_done", None)
-        if counter is not None:
-            return int(await counter(user_id, guild_id))
-        return await self.db.scalar(
-            "SELECT coalesce(sum(practice), 0) FROM activity WHERE user_id = ? AND guild_id = ?",
-            (user_id, guild_id),
-            0,
-        )
+        """Practice steps passed in this server (each step once, skips not counted)."""
+        return await self.practice.steps_done(user_id, guild_id)
 
     async def leaderboard(
         self, guild_id: str, since: date | None = None, limit: int = 10

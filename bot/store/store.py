@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from pathlib import Path
-from typing import Any
 
 from bot.core.clock import Clock
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo
+from bot.store.practice import PracticeRepo
 from bot.store.progress import ProgressRepo
 from bot.store.quiz import QuizRepo
 from bot.store.users import UserRepo
-
-
-def _optional_practice(db: Database, clock: Clock) -> Any:
-    """``bot/store/practice.py``'s ``PracticeRepo(db, clock)`` when that module exists."""
-    try:
-        if importlib.util.find_spec("bot.store.practice") is None:
-            return None
-    except ModuleNotFoundError:
-        return None
-    module = importlib.import_module("bot.store.practice")
-    factory = getattr(module, "PracticeRepo", None)
-    return factory(db, clock) if factory is not None else None
 
 
 class Store:
@@ -33,7 +19,7 @@ class Store:
         self.clock = clock
         self.users = UserRepo(db, clock)
         self.quiz = QuizRepo(db, clock)
-        self.practice = _optional_practice(db, clock)
+        self.practice = PracticeRepo(db, clock)
         self.progress = ProgressRepo(db, clock, self.practice)
         self.guilds = GuildRepo(db, clock)
 

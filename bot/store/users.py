@@ -65,10 +65,16 @@ async def write_for_member(db: Database, who: Who, when: str, *statements: State
 
 
 class UserRepo:
+    """People in the store. The chosen language is read on every request (the core, then the
+    front end when it delivers), so it is cached in memory: this process is the only writer,
+    and :meth:`set_locale` and :meth:`forget` keep the cache right."""
+
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
         self._ensured: set[tuple[str, str]] = set()
+        self._locales: dict[str, str | None] = {}
+        self._locale_changes = 0  # bumped by every change: a read started before is not cached
 
     async def ensure(self, who: Who) -> None:
         """Make ``who`` a known user of their server (cheap after the first call).
@@ -84,15 +90,29 @@ class UserRepo:
 
     async def set_locale(self, who: Who, locale: str | None) -> None:
         """Remember the language ``who`` chose (None: follow the front end again)."""
+        self._forget_locale(who.user_id)
         await write_for_member(
             self.db,
             who,
             stamp(self.clock.now()),
             ("UPDATE users SET locale = ? WHERE user_id = ?", (locale, who.user_id)),
         )
+        self._forget_locale(who.user_id)
+        self._locales[who.user_id] = locale
 
     async def locale(self, user_id: str) -> str | None:
-        return await self.db.scalar("SELECT locale FROM users WHERE user_id = ?", (user_id,))
+        """The language ``user_id`` chose, if any (from memory after the first read)."""
+        if user_id in self._locales:
+            return self._locales[user_id]
+        changes = self._locale_changes
+        value = await self.db.scalar("SELECT locale FROM users WHERE user_id = ?", (user_id,))
+        if changes == self._locale_changes:
+            self._locales[user_id] = value
+        return value
+
+    def _forget_locale(self, user_id: str) -> None:
+        self._locale_changes += 1
+        self._locales.pop(user_id, None)
 
     async def member(self, guild_id: str, user_id: str) -> Member | None:
         row = await self.db.fetchone(
@@ -102,12 +122,21 @@ class UserRepo:
         )
         return Member(row[0], row[1], row[2]) if row else None
 
+    async def names_in(self, guild_id: str) -> dict[str, str]:
+        """Every member known on ``guild_id``: user id → display name (one query)."""
+        rows = await self.db.fetchall(
+            "SELECT user_id, display_name FROM memberships WHERE guild_id = ?", (guild_id,)
+        )
+        return {row[0]: row[1] for row in rows}
+
     async def known_user_ids(self) -> set[str]:
         rows = await self.db.fetchall("SELECT user_id FROM users")
         return {row[0] for row in rows}
 
     async def forget(self, user_id: str) -> bool:
         """Delete everything about ``user_id`` (every table cascades from users)."""
+        self._forget_locale(user_id)
         deleted = await self.db.execute("DELETE FROM users WHERE user_id = ?", (user_id,))
+        self._forget_locale(user_id)
         self._ensured = {key for key in self._ensured if key[0] != user_id}
         return deleted > 0

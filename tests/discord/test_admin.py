@@ -73,6 +73,10 @@ async def test_reload_refuses_broken_content_and_applies_good_content(settings, 
         [done] = await coach.run(ADMIN, ("admin", "reload"), {})
         assert done.tone is Tone.SUCCESS and done.body.startswith("Fresh content")
         assert coach.concept_index.get("volume") is not None
+        korean = make_actor("boss", locale="ko", admin=True)
+        [done] = await coach.run(korean, ("admin", "reload"), {})
+        count = len(coach.library.concepts)
+        assert f"개념 {count}개" in done.body and "concepts" not in done.body
     finally:
         await coach.close()
 

@@ -47,6 +47,16 @@ def test_long_code_becomes_a_file_and_huge_code_is_cut(renderer):
     assert "cut" in huge.content
 
 
+def test_notes_about_files_never_break_the_code_block(renderer):
+    code = "\n".join(f"line {i:04d} " + "o" * 40 for i in range(39))  # a block that just fits
+    assert len(code_block(code)) <= limits.MESSAGE_CONTENT
+    message = renderer.render(Reply(code=code, files=(ReplyFile("big.bin", b"0" * 5000),)))
+    assert len(message.content) <= limits.MESSAGE_CONTENT
+    block, note = message.content.rsplit("\n", 1)
+    assert block.startswith("```\nline 0000") and block.endswith("\n```")
+    assert "cut" in block and "big.bin" in note
+
+
 def test_files_above_the_limit_are_not_sent_but_named(renderer):
     reply = Reply(
         body="x",

@@ -50,3 +50,18 @@ def test_lookup_with_hundreds_of_concepts_answers_every_keystroke() -> None:
     assert index.rank("bravo hot")[0].concept.title.en.startswith("bravo hotel")
     for prefix in ("c", "ch", "cha", "char", "charl"):
         assert len(index.rank(prefix)) == 25
+
+
+def test_long_examples_keep_their_code_fence_closed(library: ContentLibrary) -> None:
+    from bot.concepts.service import ConceptService
+    from bot.core.i18n import Translator
+    from bot.core.limits import EMBED_FIELD_VALUE
+
+    base = next(iter(library.concepts.values()))
+    examples = [{"command": f"docker run --name web{i} -p 80{i:02d}:80 nginx"} for i in range(60)]
+    concept = Concept.model_validate({**base.model_dump(), "examples": examples})
+    service = ConceptService(ConceptIndex([concept]))
+    reply = service.render(Translator(library.catalog, "en"), concept)
+    shown = next(f.value for f in reply.fields if f.name == "Try it")
+    assert len(shown) <= EMBED_FIELD_VALUE
+    assert shown.startswith("```\n$ docker run") and shown.endswith("…\n```")

@@ -11,6 +11,7 @@ import pytest
 from bot.coach import Coach
 from bot.console.app import Console
 from bot.console.parsing import LineError, parse_line
+from bot.core.reply import Reply, ReplyFile
 from bot.settings import Settings
 from tests.conftest import make_actor
 from tests.support import bot_env, run_bot
@@ -108,3 +109,29 @@ def test_parse_line_uses_the_command_table(library) -> None:
     with pytest.raises(LineError) as caught:
         parse_line(coach.table, "/nosuch thing")
     assert caught.value.key == "general.unknown_command"
+
+
+async def test_console_lines_follow_the_chosen_language(offline_coach: Coach) -> None:
+    out = io.StringIO()
+    console = Console(
+        offline_coach, make_actor(), stdin=io.StringIO(""), stdout=out, interactive=False
+    )
+    await console.handle("/attach")
+    assert "Type /attach and the path of a file" in out.getvalue()
+    console.show([Reply(body="chart", files=(ReplyFile("chart.txt", b"x"),))])
+    assert "saved chart.txt to " in out.getvalue()
+    await console.handle("/language ko")
+    await console.handle("hello")
+    assert "명령은 / 로 시작해요" in out.getvalue()
+    console.show([Reply(body="chart", files=(ReplyFile("chart.txt", b"x"),))])
+    assert "chart.txt 파일을 " in out.getvalue()
+    await console.handle("/forget-me")
+    assert "번호를 입력해 고르세요." in out.getvalue()
+
+
+def test_markdown_escapes_are_shown_plainly_in_the_terminal() -> None:
+    from bot.console.app import _plain
+    from bot.core.limits import escape_markdown
+
+    name = "al_ice **bold** [x](y)"
+    assert _plain(f"**{escape_markdown(name)}**") == name

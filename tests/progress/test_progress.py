@@ -149,3 +149,16 @@ async def test_reading_a_concept_counts_for_today(
     days = await coach.store.progress.days("alice", "g1")
     assert [d.reads for d in days] == [1, 1]
     assert await coach.store.progress.concepts_read("alice", "g1") == {"container", "volume"}
+
+
+async def test_a_failing_language_lookup_falls_back_to_the_front_ends_locale(
+    coach: Coach, alice: Actor
+) -> None:
+    async def broken(_actor: Actor) -> str | None:
+        raise RuntimeError("the store went away")
+
+    coach.hooks.locale_for = broken
+    # Autocomplete still answers, and commands still run, in the locale the front end gave.
+    assert await coach.complete(alice, ("help",), "command", "conc")
+    replies = await coach.run(alice, ("concept",), {"topic": "volume"})
+    assert replies[0].title == "Volume"

@@ -170,6 +170,34 @@ async def test_locale_preference(store: Store) -> None:
     assert await store.users.locale("alice") == "ko"
     with pytest.raises(sqlite3.IntegrityError):
         await store.users.set_locale(alice, "fr")
+    assert await store.users.locale("alice") == "ko"  # a refused change leaves the old one
+
+
+async def test_locale_is_read_once_and_follows_changes(store: Store) -> None:
+    """Every request asks for the language: it comes from memory, and is never stale."""
+    alice = person("alice")
+    await store.users.set_locale(alice, "ko")
+    reads: list[str] = []
+    scalar = store.db.scalar
+
+    async def counting(sql: str, *args, **kwargs):
+        reads.append(sql)
+        return await scalar(sql, *args, **kwargs)
+
+    store.db.scalar = counting  # type: ignore[method-assign]
+    for _ in range(3):
+        assert await store.users.locale("alice") == "ko"
+        assert await store.users.locale("bob") is None
+    assert len(reads) == 1  # bob once; alice was remembered when she chose
+    await store.users.set_locale(alice, "en")
+    assert await store.users.locale("alice") == "en"
+    racing = asyncio.create_task(store.users.locale("carol"))
+    await asyncio.sleep(0)
+    await store.users.set_locale(person("carol"), "ko")  # while carol's read is in flight
+    await racing
+    assert await store.users.locale("carol") == "ko"
+    await store.forget_user("alice")
+    assert await store.users.locale("alice") is None
 
 
 async def test_closing_finishes_queued_writes(tmp_path: Path, clock: FixedClock) -> None:
