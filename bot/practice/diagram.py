@@ -94,31 +94,38 @@ def _box(draw: ImageDraw.ImageDraw, state: str, current: bool) -> None:
     draw.text((cx, cy), state, fill=TEXT, font=_font(20), anchor="mm")
 
 
+def diagram_state(current: str | None) -> str | None:
+    """The diagram's box for an engine state (``restarting`` is drawn as ``running``)."""
+    state = STATE_ALIASES.get(current or "", current)
+    return state if state in STATES else None
+
+
 def render_lifecycle(current: str | None, container: str | None = None) -> bytes:
-    """The lifecycle diagram as PNG bytes; ``current`` is highlighted (None: nothing)."""
-    current = STATE_ALIASES.get(current or "", current)
+    """The lifecycle diagram as PNG bytes; ``current`` is highlighted (None: nothing) and
+    labelled with the ``container``'s name.
+
+    The picture holds only Docker's own words (states, commands) and the user's name for the
+    container: its fonts have no Hangul, so sentences go into the translated alt text.
+    """
+    current = diagram_state(current)
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
     draw = ImageDraw.Draw(image)
-    draw.text((20, 18), "Container lifecycle", fill=TEXT, font=_font(22))
-    draw.text((20, 50), "docker run = create + start", fill=MUTED, font=_font(14))
+    draw.text((20, 18), "docker run = create + start", fill=TEXT, font=_font(20))
     draw.text(
-        (20, HEIGHT - 28), "rm -f removes a container in any state", fill=MUTED, font=_font(14)
+        (20, HEIGHT - 28),
+        "docker rm -f: created / running / paused / exited -> removed",
+        fill=MUTED,
+        font=_font(14),
     )
     for start, end, label, bend in TRANSITIONS:
         _arrow(draw, start, end, label, bend)
     for state in STATES:
         _box(draw, state, state == current)
-    if container and current in STATES:
+    if container and current is not None:
         cx, cy = STATES[current]
         draw.text(
-            (cx, cy + BOX_H / 2 + 14),
-            f"'{container}' is here",
-            fill=HIGHLIGHT,
-            font=_font(15),
-            anchor="mm",
+            (cx, cy + BOX_H / 2 + 14), container[:24], fill=HIGHLIGHT, font=_font(15), anchor="mm"
         )
-    elif container:
-        draw.text((20, 80), f"'{container}' does not exist yet", fill=MUTED, font=_font(15))
     out = io.BytesIO()
     image.save(out, format="PNG", optimize=True)
     return out.getvalue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import shlex
 from collections.abc import Callable, Mapping, Sequence
@@ -17,7 +18,7 @@ from bot.core.i18n import Translator
 from bot.core.reply import Field, Reply, ReplyFile, Tone
 from bot.practice.checks import CheckContext, SandboxReader, evaluate
 from bot.practice.content import SHELL_PREFIX, FailCheck, Scenario, Step
-from bot.practice.diagram import render_lifecycle
+from bot.practice.diagram import diagram_state, render_lifecycle
 from bot.practice.session import PracticeSession
 from bot.sandbox.cli import parse_docker
 from bot.sandbox.state import SandboxState
@@ -287,12 +288,15 @@ class PracticeService:
             remembered=dict(session.remembered),
         )
 
-    def _next_context(
-        self, previous: CheckContext, request: Request, session: PracticeSession
-    ) -> CheckContext:
-        ctx = self._context(request, session)
-        ctx._state, ctx._files, ctx._pages = previous._state, previous._files, previous._pages
-        return ctx
+    @staticmethod
+    def _next_context(previous: CheckContext, session: PracticeSession) -> CheckContext:
+        """The context for the session's next step, sharing ``previous``'s reads."""
+        return dataclasses.replace(
+            previous,
+            used_since_step=session.used_since_step(),
+            used_in_session=session.used_in_session(),
+            remembered=dict(session.remembered),
+        )
 
     @staticmethod
     async def _remember(ctx: CheckContext, step: Step, session: PracticeSession) -> None:
@@ -326,7 +330,7 @@ class PracticeService:
                 replies.append(self._done_reply(tr, step, session.step_index + 1))
                 session.advance(self.clock.now())
                 moved = True
-                ctx = self._next_context(ctx, request, session)
+                ctx = self._next_context(ctx, session)
                 continue
             fail = await self._matching_fail(step, ctx)
             if fail is not None and (explicit or fail.id != session.last_fail):
@@ -447,7 +451,13 @@ class PracticeService:
         view = state.container(name)
         current = view.status if view else ("removed" if name in session.remembered else None)
         data = await asyncio.to_thread(render_lifecycle, current, name)
-        return ReplyFile("lifecycle.png", data, request.tr("practice.diagram_alt"))
+        shown, tr = diagram_state(current), request.tr
+        where = (
+            tr("practice.diagram_here", name=name, state=shown)
+            if shown
+            else tr("practice.diagram_absent", name=name)
+        )
+        return ReplyFile("lifecycle.png", data, f"{tr('practice.diagram_alt')}. {where}")
 
     @staticmethod
     def _done_reply(tr: Translator, step: Step, number: int) -> Reply:

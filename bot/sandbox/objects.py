@@ -6,10 +6,13 @@ prefix of another user's object resolves to "no such object" exactly like a miss
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+
+from docker.errors import NotFound as EngineNotFound
 
 from bot.core.errors import NotFound, UserError
 from bot.sandbox import naming
@@ -56,11 +59,28 @@ def _match(ref: str, items: list[tuple[str, str, Any]], kind: str) -> tuple[str,
     raise NotFound(f"sandbox.no_such_{kind}", ref=ref)
 
 
-async def container(worker: Worker, scope: Scope, ref: str) -> Found:
-    listed = await containers(worker, scope)
+def find_container(scope: Scope, listed: list[dict[str, Any]], ref: str) -> Found:
+    """``ref`` (name, id or id prefix) among the user's ``listed`` containers."""
     items = [(c["Id"], container_name(scope, c), c) for c in listed]
     found = _match(ref.lstrip("/"), items, "container")
     return Found(found[0], scope.real(found[1]), found[1], found[2])
+
+
+async def container(worker: Worker, scope: Scope, ref: str) -> Found:
+    return find_container(scope, await containers(worker, scope), ref)
+
+
+async def inspected(worker: Worker, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Inspect data of each listed container (concurrently); vanished ones are skipped."""
+
+    async def one(summary: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return await worker.call("inspect_container", summary["Id"])
+        except EngineNotFound:
+            return None
+
+    found = await asyncio.gather(*(one(s) for s in listed))
+    return [attrs for attrs in found if attrs is not None]
 
 
 async def volumes(worker: Worker, scope: Scope) -> list[dict[str, Any]]:
@@ -72,12 +92,17 @@ def volume_name(scope: Scope, summary: Mapping[str, Any]) -> str:
     return scope.user_name(summary["Name"])
 
 
-async def volume(worker: Worker, scope: Scope, ref: str) -> Found:
-    for item in await volumes(worker, scope):
+def find_volume(scope: Scope, listed: list[dict[str, Any]], ref: str) -> Found:
+    """The volume the user calls ``ref`` among their ``listed`` volumes (volumes have no ids)."""
+    for item in listed:
         name = scope.user_name(item["Name"])
         if name == ref:
             return Found(item["Name"], item["Name"], name, item)
     raise NotFound("sandbox.no_such_volume", ref=ref)
+
+
+async def volume(worker: Worker, scope: Scope, ref: str) -> Found:
+    return find_volume(scope, await volumes(worker, scope), ref)
 
 
 async def networks(worker: Worker, scope: Scope, with_bridge: bool = False) -> list[dict]:

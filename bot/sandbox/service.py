@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from http import HTTPStatus
 from typing import Any
 
 from docker.errors import APIError, NotFound
@@ -30,8 +31,10 @@ from bot.sandbox.executor import DockerExecutor
 from bot.sandbox.ops import OPERATIONS, Ctx, Output
 from bot.sandbox.ops import containers as container_ops
 from bot.sandbox.ops import files as file_ops
+from bot.sandbox.ops import images as image_ops
 from bot.sandbox.provision import HOME, Sandbox
 from bot.sandbox.state import SandboxState
+from bot.sandbox.streams import Captured
 from bot.sandbox.workers import Worker, WorkerPool
 from bot.settings import SandboxSettings
 
@@ -216,25 +219,33 @@ class SandboxService:
     # /docker ------------------------------------------------------------------------
     async def docker(self, actor: Actor, tr: Translator, command_line: str) -> list[Reply]:
         command = cli.parse_docker(command_line)
-        notes = [_note(tr, n) for n in policy.enforce(command, self.policy) or ()]
+        notes = [tr(key) for key in policy.enforce(command, self.policy)]
         operation = OPERATIONS.get(tuple(command.path))
         if operation is None:
             raise UserError("sandbox.unsupported_command", command=" ".join(command.path))
-        async with self._turn(actor):
-            sandbox = await self._sandbox(actor)
-            ctx = self._ctx(sandbox, tr)
-            await self._wake(ctx)
-            replies = await self._upload(ctx, actor)
-            try:
-                output = await operation(ctx, command)
-            except APIError as exc:
-                raise ctx.engine_error(exc) from exc
+        async with self._command(actor, tr) as (ctx, replies):
+            output = await operation(ctx, command)
         output.notes[:0] = notes
         replies.append(self._reply(tr, output))
         return replies
 
+    @asynccontextmanager
+    async def _command(
+        self, actor: Actor, tr: Translator
+    ) -> AsyncIterator[tuple[Ctx, list[Reply]]]:
+        """The actor's turn in their (woken) sandbox, their uploads saved (the replies that
+        say so come with it); an engine error inside is shown as the engine's own words."""
+        async with self._turn(actor):
+            ctx = self._ctx(await self._sandbox(actor), tr)
+            await self._wake(ctx)
+            try:
+                yield ctx, await self._upload(ctx, actor)
+            except APIError as exc:
+                raise ctx.engine_error(exc) from exc
+
     async def _upload(self, ctx: Ctx, actor: Actor) -> list[Reply]:
-        """Put the actor's attachments into the host shell's home directory."""
+        """Put the actor's attachments into the host shell's home directory (the engine
+        writes into a stopped container too)."""
         saved: list[str] = []
         for upload in actor.uploads:
             if upload.size > self.settings.upload_max_bytes:
@@ -243,10 +254,7 @@ class SandboxService:
             if len(data) > self.settings.upload_max_bytes:
                 raise UserError("sandbox.too_big", limit=self.settings.upload_max_bytes)
             name = file_ops.safe_filename(upload.filename)
-            await provision.ensure_host_running(ctx.sandbox, self.settings.api_timeout_seconds)
-            await ctx.call(
-                "put_archive", ctx.scope.host_name, HOME, file_ops.single_file_tar(name, data)
-            )
+            await ctx.run(file_ops.put_file, ctx.scope.host_name, HOME, name, data)
             saved.append(name)
         if not saved:
             return []
@@ -281,20 +289,14 @@ class SandboxService:
         command_line = command_line.strip()
         if not command_line:
             raise UserError("sandbox.missing_command")
-        async with self._turn(actor):
-            sandbox = await self._sandbox(actor)
-            ctx = self._ctx(sandbox, tr)
-            await self._wake(ctx)
-            replies = await self._upload(ctx, actor)
-            captured, code = await container_ops.run_exec(
-                ctx, ctx.scope.host_name, ["sh", "-c", command_line], workdir=HOME, wrap=False
-            )
+        async with self._command(actor, tr) as (ctx, replies):
+            captured, code = await self._host_exec(ctx, command_line)
             output = Output(text=captured.text, name="sh.txt")
             if captured.cut:
                 output.total_bytes = captured.total
                 output.notes.append(tr("sandbox.stream_cut", cap=self.settings.output_bytes))
             if not captured.ended:
-                await provision.restart_host(sandbox, self.settings.api_timeout_seconds)
+                await provision.restart_host(ctx.sandbox, self.settings.api_timeout_seconds)
                 output.notes.append(
                     tr("sandbox.sh_stopped", seconds=round(self.settings.exec_timeout_seconds))
                 )
@@ -303,22 +305,38 @@ class SandboxService:
         replies.append(self._reply(tr, output))
         return replies
 
+    async def _host_exec(self, ctx: Ctx, command_line: str) -> tuple[Captured, int | None]:
+        """``sh -c`` in the host shell; when it is not running although the reaper did not
+        stop it (the engine restarted, say), it is started and the command runs once more."""
+        command = ["sh", "-c", command_line]
+        try:
+            return await container_ops.run_exec(
+                ctx, ctx.scope.host_name, command, workdir=HOME, wrap=False
+            )
+        except APIError as exc:
+            if exc.status_code != HTTPStatus.CONFLICT:  # "is not running" / "is paused"
+                raise
+        await provision.ensure_host_running(ctx.sandbox, self.settings.api_timeout_seconds)
+        return await container_ops.run_exec(
+            ctx, ctx.scope.host_name, command, workdir=HOME, wrap=False
+        )
+
     # /download ----------------------------------------------------------------------
     async def download(self, actor: Actor, tr: Translator, path: str) -> Reply:
         async with self._turn(actor):
             sandbox = await self._sandbox(actor)
-            ctx = self._ctx(sandbox, tr)
-            await provision.ensure_host_running(sandbox, self.settings.api_timeout_seconds)
+            ctx = self._ctx(sandbox, tr)  # the engine reads a stopped host shell too
             real = file_ops.host_path(path)
             try:
-                archive = await ctx.run(
-                    file_ops.read_archive, ctx.scope.host_name, real, self.settings.upload_max_bytes
+                archive, single = await ctx.run(
+                    file_ops.read_file, ctx.scope.host_name, real, self.settings.upload_max_bytes
                 )
             except NotFound as exc:
                 raise UserError("sandbox.no_such_file", path=path[:200]) from exc
             except file_ops.TooBig as exc:
                 raise UserError("sandbox.too_big", limit=self.settings.upload_max_bytes) from exc
-        single = file_ops.first_file(archive)
+            except APIError as exc:
+                raise ctx.engine_error(exc) from exc
         if single is None:
             name = (real.rstrip("/").rsplit("/", 1)[-1] or "home") + ".tar"
             data = archive
@@ -335,14 +353,17 @@ class SandboxService:
         sandbox = self._sandboxes.get(actor.user_id)
         if sandbox is None:
             return Reply(title=tr("sandbox.status_title"), body=tr("sandbox.status_none"))
-        await sandbox.worker.ensure()
-        state = await self.state(actor)
+        listed, volumes, networks = await _listing(sandbox)
+        scope = sandbox.scope
         limits = self.settings.limits
         quotas = self.settings.quotas
         expires = sandbox.last_activity + timedelta(minutes=self.settings.idle_destroy_minutes)
         stops = sandbox.last_activity + timedelta(minutes=self.settings.idle_stop_minutes)
-        running = sum(1 for c in state.containers if c.running)
-        containers = ", ".join(f"{c.name} ({c.status})" for c in state.containers) or "—"
+        running = sum(1 for c in listed if c.get("State") == "running")
+        containers = (
+            ", ".join(f"{objects.container_name(scope, c)} ({c.get('State')})" for c in listed)
+            or "—"
+        )
         fields = (
             Field(tr("sandbox.field.worker"), sandbox.worker.name, True),
             Field(
@@ -354,14 +375,14 @@ class SandboxService:
                 tr("sandbox.field.containers"),
                 discord_limits.cut(
                     f"{containers}\n"
-                    + tr("sandbox.usage", used=len(state.containers), limit=quotas.containers)
+                    + tr("sandbox.usage", used=len(listed), limit=quotas.containers)
                     + " · "
                     + tr("sandbox.running_usage", used=running, limit=quotas.running_containers),
                     discord_limits.EMBED_FIELD_VALUE,
                 ),
             ),
-            _usage_field(tr, "volumes", state.volumes, quotas.volumes),
-            _usage_field(tr, "networks", state.networks, quotas.networks),
+            _usage_field(tr, "volumes", _user_names(scope, volumes), quotas.volumes),
+            _usage_field(tr, "networks", _user_names(scope, networks), quotas.networks),
             Field(
                 tr("sandbox.field.limits"),
                 tr(
@@ -410,35 +431,18 @@ class SandboxService:
         if sandbox is None:
             return SandboxState()
         worker, scope = sandbox.worker, sandbox.scope
-        listed = await objects.containers(worker, scope)
-        views = []
-        for summary in listed:
-            try:
-                attrs = await worker.call("inspect_container", summary["Id"])
-            except NotFound:
-                continue
-            views.append(objects.view_from_inspect(scope, attrs))
-        volumes = tuple(
-            sorted(scope.user_name(v["Name"]) for v in await objects.volumes(worker, scope))
+        listed, volumes, networks = await _listing(sandbox)
+        inspected, engine_images = await asyncio.gather(
+            objects.inspected(worker, listed), worker.call("images")
         )
-        networks = tuple(
-            sorted(scope.user_name(n["Name"]) for n in await objects.networks(worker, scope))
-        )
-        images: list[str] = []
-        for image in await worker.call("images"):
-            for tag in image.get("RepoTags") or []:
-                try:
-                    policy.check_image_reference(tag, self.policy)
-                except UserError:
-                    continue
-                images.append(tag)
+        images = {tag for _image, tag in image_ops.allowed_tags(engine_images, self.policy)}
         return SandboxState(
             exists=True,
             worker=worker.name,
-            containers=tuple(views),
-            volumes=volumes,
-            networks=networks,
-            images=tuple(sorted(set(images))),
+            containers=tuple(objects.view_from_inspect(scope, a) for a in inspected),
+            volumes=_user_names(scope, volumes),
+            networks=_user_names(scope, networks),
+            images=tuple(sorted(images)),
         )
 
     async def read_file(
@@ -454,24 +458,22 @@ class SandboxService:
             else:
                 found = await objects.container(worker, scope, container)
                 target, real = found.id, file_ops.container_path(path)
-            archive = await worker.run(file_ops.read_archive, target, real, max_bytes)
+            _archive, single = await worker.run(file_ops.read_file, target, real, max_bytes)
         except (NotFound, UserError, file_ops.TooBig, APIError):
             return None
-        single = file_ops.first_file(archive)
         return None if single is None else single[1][:max_bytes]
 
     async def http_get(self, actor: Actor, url: str, timeout: float = 5.0) -> str | None:  # noqa: ASYNC109
         sandbox = self._sandboxes.get(actor.user_id)
         if sandbox is None or not url.startswith(("http://", "https://")):
             return None
-        ctx = Ctx(sandbox, self.settings, self.policy, _NoTranslator())
-        seconds = max(1, round(timeout))
         try:
-            created = await ctx.call(
+            created = await sandbox.worker.call(
                 "exec_create",
                 sandbox.scope.host_name,
                 # busybox wget's own -T crashes in the stand-in image: bound it from outside
-                ["timeout", "-s", "KILL", str(seconds), "wget", "-q", "-O", "-", url],
+                container_ops.exec_wrapper(["wget", "-q", "-O", "-", url], timeout),
+                timeout=self.settings.api_timeout_seconds,
             )
             captured, code = await sandbox.worker.stream(
                 container_ops._exec_read,
@@ -511,11 +513,9 @@ class SandboxService:
             counts = [0, 0, 0, 0]
             if sandbox.worker.healthy:
                 try:
-                    listed = await objects.containers(sandbox.worker, sandbox.scope)
-                    counts[0] = len(listed)
-                    counts[1] = sum(1 for c in listed if c.get("State") == "running")
-                    counts[2] = len(await objects.volumes(sandbox.worker, sandbox.scope))
-                    counts[3] = len(await objects.networks(sandbox.worker, sandbox.scope))
+                    listed, volumes, networks = await _listing(sandbox)
+                    running = sum(1 for c in listed if c.get("State") == "running")
+                    counts = [len(listed), running, len(volumes), len(networks)]
                 except (UserError, APIError):
                     pass
             summaries.append(
@@ -563,6 +563,22 @@ class SandboxService:
         return Reply(body=tr("sandbox.cancelled"))
 
 
+async def _listing(sandbox: Sandbox) -> tuple[list[dict], list[dict], list[dict]]:
+    """The sandbox's containers, volumes and networks as the engine lists them (at once)."""
+    worker, scope = sandbox.worker, sandbox.scope
+    containers, volumes, networks = await asyncio.gather(
+        objects.containers(worker, scope),
+        objects.volumes(worker, scope),
+        objects.networks(worker, scope),
+    )
+    return containers, volumes, networks
+
+
+def _user_names(scope: naming.Scope, listed: list[dict]) -> tuple[str, ...]:
+    """The user's names of engine-listed volumes or networks, sorted."""
+    return tuple(sorted(scope.user_name(item["Name"]) for item in listed))
+
+
 def _usage_field(tr: Translator, kind: str, names: tuple[str, ...], limit: int) -> Field:
     """An inline status field: the user's objects of a kind and their quota use."""
     value = (", ".join(names) or "—") + " · " + tr("sandbox.usage", used=len(names), limit=limit)
@@ -582,28 +598,6 @@ def _confirm(tr: Translator, verb: str) -> Reply:
             Choice(tr("sandbox.cancel_button"), f"{ACTION}:cancel"),
         ),
     )
-
-
-def _note(tr: Translator, note: Any) -> str:
-    """A policy/parser note: a translation key (with parameters) or ready text."""
-    if isinstance(note, tuple) and note and isinstance(note[0], str):
-        key, params = note[0], (note[1] if len(note) > 1 and isinstance(note[1], dict) else {})
-        return tr(key, **params)
-    if isinstance(note, str) and tr.catalog.has(note):
-        return tr(note)
-    key = getattr(note, "key", None)
-    if isinstance(key, str):
-        return tr(key, **(getattr(note, "params", None) or {}))
-    return str(note)
-
-
-class _NoTranslator:
-    """For internal reads that never show text to anyone."""
-
-    locale = "en"
-
-    def __call__(self, key: str, /, **_params: Any) -> str:
-        return key
 
 
 __all__ = ["SandboxService", "SandboxSummary"]

@@ -51,6 +51,11 @@ def _make_client(settings: WorkerSettings, timeout: float, pool_size: int) -> do
     )
 
 
+class TookTooLong(Exception):
+    """A call that may rightly be slow (a pull, an index search) did not end in time; the
+    worker itself answered and stays healthy."""
+
+
 class Worker:
     """One engine and what the coach knows about it."""
 
@@ -131,6 +136,19 @@ class Worker:
         """Like :meth:`run`, on the pool reserved for long stream reads."""
         await self.ensure()
         return await self._on(self.streams, fn, (self.api, *args), kw, timeout)
+
+    async def slow(self, fn: Any, /, *args: Any, timeout: float, **kw: Any):  # noqa: ASYNC109
+        """Like :meth:`run` for calls whose time depends on more than the worker (pulls,
+        index searches): running out of time raises :class:`TookTooLong` instead of marking
+        the worker down (the thread goes on until the engine answers)."""
+        await self.ensure()
+        try:
+            return await self.executor.call(fn, self.api, *args, timeout=timeout, **kw)
+        except WorkerDown as exc:
+            if isinstance(exc.__cause__, TimeoutError):
+                raise TookTooLong(str(exc)) from exc
+            self.mark_down(exc)
+            raise Unavailable("sandbox.worker_unavailable") from exc
 
     async def _on(
         self,

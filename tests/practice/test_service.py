@@ -219,6 +219,17 @@ async def test_the_lifecycle_steps_carry_the_diagram(alice: Driver, fake: FakeSa
     assert step_ids(replies, "step") == ["start"] and replies[-1].image is not None
     status = await alice.service.status(alice.request())
     assert status.image is not None
+    assert "'life' is in the created state" in status.image.description
+
+
+async def test_the_diagram_is_described_in_the_learners_language(
+    service: PracticeService, library: ContentLibrary
+) -> None:
+    # the picture's fonts have no Hangul: its sentences live in the translated alt text
+    korean = Driver(service, library, make_actor("minji", locale="ko"))
+    replies = await korean.start("lifecycle")
+    assert replies[-1].image is not None
+    assert "'life' 컨테이너는 아직 없어요" in replies[-1].image.description
 
 
 async def test_unknown_scenario_and_no_session(alice: Driver) -> None:

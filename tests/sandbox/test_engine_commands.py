@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+import docker
 import pytest
 import pytest_asyncio
 
@@ -194,6 +195,21 @@ async def test_search_says_plainly_when_the_index_is_unreachable(service: Sandbo
     assert caught.value.key == "sandbox.index_unreachable"
 
 
+async def test_a_slow_pull_is_told_plainly_and_the_worker_stays_up(
+    service: SandboxService,
+) -> None:
+    original = service.settings
+    service.settings = original.model_copy(update={"pull_timeout_seconds": 0.001})
+    try:
+        with pytest.raises(UserError) as caught:
+            await service.docker(ALICE, tr(), "pull busybox")
+    finally:
+        service.settings = original
+    assert caught.value.key == "sandbox.pull_slow"
+    assert service.pool.workers[0].healthy
+    assert "CONTAINER ID" in await docker_text(service, ALICE, "ps")
+
+
 async def test_engine_errors_get_a_friendly_line(service: SandboxService) -> None:
     await docker_text(service, ALICE, "run -d --name twin busybox sleep 300")
     with pytest.raises(UserError) as caught:
@@ -207,6 +223,76 @@ async def test_engine_errors_get_a_friendly_line(service: SandboxService) -> Non
     with pytest.raises(NotFound):
         await service.docker(ALICE, tr(), "logs ghost")
     await docker_text(service, ALICE, "rm twin")
+
+
+async def test_removing_several_reports_each_and_hints_when_all_fail(
+    service: SandboxService,
+) -> None:
+    await docker_text(service, ALICE, "volume create gone1")
+    replies = await service.docker(ALICE, tr(), "volume rm gone1 ghostvol")
+    assert replies[-1].code.splitlines()[0] == "gone1" and "ghostvol" in replies[-1].code
+    await docker_text(service, ALICE, "run -d --name busyrm busybox sleep 300")
+    with pytest.raises(UserError) as caught:
+        await service.docker(ALICE, tr(), "rm busyrm")
+    assert "rm -f" in caught.value.params["hint"]
+    await docker_text(service, ALICE, "rm -f busyrm")
+
+
+async def test_cp_of_a_directory_under_a_new_name_keeps_hard_links(
+    service: SandboxService,
+) -> None:
+    await sh_text(service, ALICE, "mkdir -p linked && echo x > linked/a && ln linked/a linked/b")
+    await docker_text(service, ALICE, "run -d --name linkbox busybox sleep 300")
+    assert "Successfully copied" in await docker_text(service, ALICE, "cp linked linkbox:/copy")
+    listing = await docker_text(service, ALICE, "exec linkbox stat -c '%h %n' /copy/a /copy/b")
+    assert "2 /copy/a" in listing and "2 /copy/b" in listing
+    await docker_text(service, ALICE, "rm -f linkbox")
+
+
+async def test_an_unnamed_volume_is_always_a_new_one(service: SandboxService) -> None:
+    first = (await docker_text(service, ALICE, "volume create")).strip()
+    second = (await docker_text(service, ALICE, "volume create")).strip()
+    await docker_text(service, ALICE, f"volume rm {first}")
+    third = (await docker_text(service, ALICE, "volume create")).strip()
+    assert len({first, second, third}) == 2 and third != second
+    await docker_text(service, ALICE, f"volume rm {second} {third}")
+
+
+async def test_tmpfs_options_keep_the_path_and_our_size(service: SandboxService) -> None:
+    out = await docker_text(
+        service, ALICE, "run --rm --tmpfs /cache:noexec,size=1g busybox grep /cache /proc/mounts"
+    )
+    assert "tmpfs /cache tmpfs" in out and "noexec" in out and "size=16384k" in out
+
+
+async def test_sh_starts_a_host_shell_stopped_behind_the_coachs_back(
+    service: SandboxService,
+) -> None:
+    await sh_text(service, ALICE, "echo kept > kept.txt")
+    host = service._sandboxes[ALICE.user_id].scope.host_name
+    await asyncio.to_thread(_stop_container, host)  # as after an engine restart
+    assert "back" in await sh_text(service, ALICE, "echo back")
+    await asyncio.to_thread(_stop_container, host)
+    reply = await service.download(ALICE, tr(), "kept.txt")  # read without starting it
+    assert reply.files[0].data == b"kept\n"
+    assert not await asyncio.to_thread(_running, host)
+    assert "again" in await sh_text(service, ALICE, "echo again")
+
+
+def _stop_container(name: str) -> None:
+    client = docker.from_env()
+    try:
+        client.api.stop(name, timeout=0)
+    finally:
+        client.close()
+
+
+def _running(name: str) -> bool:
+    client = docker.from_env()
+    try:
+        return bool(client.api.inspect_container(name)["State"]["Running"])
+    finally:
+        client.close()
 
 
 async def test_long_output_is_cut_and_attached(service: SandboxService) -> None:

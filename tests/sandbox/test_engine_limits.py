@@ -58,6 +58,16 @@ async def test_container_and_running_quotas(service: SandboxService) -> None:
     await docker_text(service, DAN, "rm -f a b c")
 
 
+async def test_one_start_of_several_containers_counts_each_one(service: SandboxService) -> None:
+    for name in ("p", "q", "r"):
+        await docker_text(service, FRED, f"create --name {name} busybox sleep 600")
+    replies = await service.docker(FRED, tr(), "start p q r")
+    lines = (replies[-1].code or "").splitlines()
+    assert lines[:2] == ["p", "q"] and "2 running containers" in lines[2]
+    assert "q" in await docker_text(service, FRED, "start q")  # running already: no extra count
+    await docker_text(service, FRED, "rm -f p q r")
+
+
 async def test_volume_and_network_quotas(service: SandboxService) -> None:
     await docker_text(service, DAN, "volume create v1")
     await docker_text(service, DAN, "volume create v2")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 import random
 import shlex
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from typing import Any
 
 from docker.api import APIClient
@@ -57,13 +58,6 @@ async def check_container_quota(ctx: Ctx) -> list[dict[str, Any]]:
     if len(listed) >= ctx.settings.quotas.containers:
         raise UserError("sandbox.quota.containers", limit=ctx.settings.quotas.containers)
     return listed
-
-
-async def check_running_quota(ctx: Ctx, adding: int = 1) -> None:
-    listed = await objects.containers(ctx.worker, ctx.scope)
-    running = [c for c in listed if c.get("State") in RUNNING_STATES]
-    if len(running) + adding > ctx.settings.quotas.running_containers:
-        raise UserError("sandbox.quota.running", limit=ctx.settings.quotas.running_containers)
 
 
 # run / create ---------------------------------------------------------------------------
@@ -193,7 +187,7 @@ async def run(ctx: Ctx, cmd: Any, create_only: bool = False) -> Output:
     hardening["nano_cpus"] = _lowered(
         ctx.settings.limits.nano_cpus, cmd.flag("cpus"), cli.parse_nano_cpus
     )
-    tmpfs = {path: f"size={TMPFS_BYTES}" for path in cmd.values("tmpfs")}
+    tmpfs = dict(_tmpfs(value) for value in cmd.values("tmpfs"))
     host_config = ctx.worker.api.create_host_config(
         network_mode=network,
         port_bindings=ports or None,
@@ -244,6 +238,13 @@ async def run(ctx: Ctx, cmd: Any, create_only: bool = False) -> Output:
         await ctx.call("start", cid)
         return Output(text=cid, notes=notes)
     return await _foreground(ctx, cid, name, notes)
+
+
+def _tmpfs(value: str) -> tuple[str, str]:
+    """``--tmpfs /run:noexec,size=1g`` → ``("/run", "noexec,size=<ours>")``: the size is ours."""
+    path, _, options = value.partition(":")
+    kept = [o for o in options.split(",") if o and not o.startswith("size=")]
+    return path, ",".join([*kept, f"size={TMPFS_BYTES}"])
 
 
 def unpublished_note(ctx: Ctx, asked: list[tuple[str, PortView]]) -> list[str]:
@@ -298,28 +299,56 @@ def _captured_output(ctx: Ctx, captured: Captured, name: str, notes: list[str]) 
 
 
 # lifecycle ------------------------------------------------------------------------------
-async def _each(ctx: Ctx, cmd: Any, action: Any) -> Output:
+Action = Callable[[objects.Found], Awaitable[None]]
+
+
+async def for_each(
+    ctx: Ctx, cmd: Any, action: Action, find: Callable[[str], objects.Found] | None = None
+) -> Output:
+    """``action`` on every object the arguments name, like the docker CLI: the names that
+    worked, then the errors; when all of them failed, that is the error. ``find`` resolves a
+    name (default: among the user's containers, listed once for the whole command)."""
     if not cmd.args:
         raise UserError("sandbox.missing_container")
+    if find is None:
+        find = partial(
+            objects.find_container, ctx.scope, await objects.containers(ctx.worker, ctx.scope)
+        )
     lines: list[str] = []
     errors: list[str] = []
+    first_failure: APIError | None = None
     for ref in cmd.args:
         try:
-            found = await objects.container(ctx.worker, ctx.scope, ref)
-            await action(found)
+            await action(find(ref))
             lines.append(ref)
         except APIError as exc:
+            first_failure = first_failure or exc
             errors.append(ctx.engine_text(exc))
         except UserError as exc:
             if len(cmd.args) == 1:
                 raise
             errors.append(ctx.tr(exc.key, **exc.params))
     if errors and not lines:
-        if len(errors) == 1:
-            raise UserError("sandbox.engine_error", message=errors[0], hint="")
-        raise UserError("sandbox.engine_error", message="\n".join(errors)[:1500], hint="")
+        hint = ctx.hint(first_failure) if first_failure is not None else ""
+        raise UserError("sandbox.engine_error", message="\n".join(errors)[:1500], hint=hint)
     text = "\n".join(lines + [f"Error response from daemon: {e}" for e in errors])
     return Output(text=text, error=bool(errors))
+
+
+async def for_each_started(ctx: Ctx, cmd: Any, start_one: Action) -> Output:
+    """``start``/``restart``: :func:`for_each` within the running-containers quota, counted from
+    one listing (a container already running does not count twice)."""
+    listed = await objects.containers(ctx.worker, ctx.scope)
+    running = {c["Id"] for c in listed if c.get("State") in RUNNING_STATES}
+    limit = ctx.settings.quotas.running_containers
+
+    async def action(found: objects.Found) -> None:
+        if found.id not in running and len(running) >= limit:
+            raise UserError("sandbox.quota.running", limit=limit)
+        await start_one(found)
+        running.add(found.id)
+
+    return await for_each(ctx, cmd, action, partial(objects.find_container, ctx.scope, listed))
 
 
 def _stop_seconds(cmd: Any) -> int:
@@ -330,71 +359,56 @@ def _stop_seconds(cmd: Any) -> int:
         raise UserError("sandbox.bad_number", value=str(value)[:20]) from None
 
 
-async def start(ctx: Ctx, cmd: Any) -> Output:
-    async def action(found: objects.Found) -> None:
-        if found.raw.get("State") != "running":
-            await check_running_quota(ctx)
-        await ctx.call("start", found.id)
+def engine_call(ctx: Ctx, verb: str, **kw: Any) -> Action:
+    """An action calling ``APIClient.<verb>(id, **kw)`` on each object."""
 
-    return await _each(ctx, cmd, action)
+    async def action(found: objects.Found) -> None:
+        await ctx.call(verb, found.id, **kw)
+
+    return action
+
+
+def _graceful(ctx: Ctx, verb: str, seconds: int) -> Action:
+    """``stop``/``restart`` after a grace period, which the engine call waits out."""
+
+    async def action(found: objects.Found) -> None:
+        await ctx.worker.run(
+            lambda api: getattr(api, verb)(found.id, timeout=seconds),
+            timeout=ctx.settings.api_timeout_seconds + seconds,
+        )
+
+    return action
+
+
+async def start(ctx: Ctx, cmd: Any) -> Output:
+    return await for_each_started(ctx, cmd, engine_call(ctx, "start"))
 
 
 async def stop(ctx: Ctx, cmd: Any) -> Output:
-    seconds = _stop_seconds(cmd)
-
-    async def action(found: objects.Found) -> None:
-        await ctx.worker.run(
-            lambda api: api.stop(found.id, timeout=seconds),
-            timeout=ctx.settings.api_timeout_seconds + seconds,
-        )
-
-    return await _each(ctx, cmd, action)
+    return await for_each(ctx, cmd, _graceful(ctx, "stop", _stop_seconds(cmd)))
 
 
 async def restart(ctx: Ctx, cmd: Any) -> Output:
-    seconds = _stop_seconds(cmd)
-
-    async def action(found: objects.Found) -> None:
-        if found.raw.get("State") != "running":
-            await check_running_quota(ctx)
-        await ctx.worker.run(
-            lambda api: api.restart(found.id, timeout=seconds),
-            timeout=ctx.settings.api_timeout_seconds + seconds,
-        )
-
-    return await _each(ctx, cmd, action)
+    return await for_each_started(ctx, cmd, _graceful(ctx, "restart", _stop_seconds(cmd)))
 
 
 async def kill(ctx: Ctx, cmd: Any) -> Output:
-    signal = cmd.flag("signal", None) or "KILL"
-
-    async def action(found: objects.Found) -> None:
-        await ctx.call("kill", found.id, signal=signal)
-
-    return await _each(ctx, cmd, action)
+    return await for_each(
+        ctx, cmd, engine_call(ctx, "kill", signal=cmd.flag("signal", None) or "KILL")
+    )
 
 
 async def pause(ctx: Ctx, cmd: Any) -> Output:
-    async def action(found: objects.Found) -> None:
-        await ctx.call("pause", found.id)
-
-    return await _each(ctx, cmd, action)
+    return await for_each(ctx, cmd, engine_call(ctx, "pause"))
 
 
 async def unpause(ctx: Ctx, cmd: Any) -> Output:
-    async def action(found: objects.Found) -> None:
-        await ctx.call("unpause", found.id)
-
-    return await _each(ctx, cmd, action)
+    return await for_each(ctx, cmd, engine_call(ctx, "unpause"))
 
 
 async def rm(ctx: Ctx, cmd: Any) -> Output:
     force = bool(cmd.flag("force", False))
-
-    async def action(found: objects.Found) -> None:
-        await ctx.call("remove_container", found.id, force=force, v=True)
-
-    return await _each(ctx, cmd, action)
+    return await for_each(ctx, cmd, engine_call(ctx, "remove_container", force=force, v=True))
 
 
 # listing and reading --------------------------------------------------------------------
@@ -420,22 +434,9 @@ def _has_label(view: Any, wanted: str) -> bool:
     return key in labels and (not has_value or labels[key] == value)
 
 
-async def inspect_all(ctx: Ctx, listed: list[dict[str, Any]]) -> list[Any]:
-    """Inspect data of each listed container (concurrently); vanished ones are skipped."""
-
-    async def one(summary: dict[str, Any]) -> Any:
-        try:
-            return await ctx.call("inspect_container", summary["Id"])
-        except NotFound:
-            return None
-
-    found = await asyncio.gather(*(one(s) for s in listed))
-    return [attrs for attrs in found if attrs is not None]
-
-
 async def ps(ctx: Ctx, cmd: Any) -> Output:
     listed = await objects.containers(ctx.worker, ctx.scope, all=True)
-    attrs = await inspect_all(ctx, listed)
+    attrs = await objects.inspected(ctx.worker, listed)
     labels = {a["Id"]: (a.get("Config") or {}).get("Labels") or {} for a in attrs}
     views = sorted(
         (objects.view_from_inspect(ctx.scope, a) for a in attrs),
@@ -713,10 +714,9 @@ async def port(ctx: Ctx, cmd: Any) -> Output:
 
 async def stats(ctx: Ctx, cmd: Any) -> Output:
     listed = await objects.containers(ctx.worker, ctx.scope, all=cmd.has("all") or bool(cmd.args))
-    if cmd.args:
-        wanted = [await objects.container(ctx.worker, ctx.scope, ref) for ref in cmd.args]
-        order = [w.id for w in wanted]
-        listed = sorted((c for c in listed if c["Id"] in order), key=lambda c: order.index(c["Id"]))
+    if cmd.args:  # in the order named, each once
+        wanted = [objects.find_container(ctx.scope, listed, ref) for ref in cmd.args]
+        listed = list({found.id: dict(found.raw) for found in wanted}.values())
 
     async def sample(summary: dict[str, Any]) -> render.StatsSample:
         name = objects.container_name(ctx.scope, summary)

@@ -73,10 +73,16 @@ def rename_top(archive: bytes, new_name: str) -> bytes:
         tarfile.open(fileobj=out, mode="w") as target,
     ):
         for member in source.getmembers():
-            _head, _, rest = member.name.partition("/")
-            member.name = new_name + ("/" + rest if rest else "")
+            member.name = _renamed(member.name, new_name)
+            if member.islnk():  # a hard link names another member of the archive
+                member.linkname = _renamed(member.linkname, new_name)
             target.addfile(member, source.extractfile(member) if member.isfile() else None)
     return out.getvalue()
+
+
+def _renamed(name: str, new_top: str) -> str:
+    _top, _, rest = name.partition("/")
+    return new_top + ("/" + rest if rest else "")
 
 
 def _is_dir(stat: dict[str, Any] | None) -> bool:
@@ -130,10 +136,24 @@ def single_file_tar(name: str, data: bytes) -> bytes:
     return out.getvalue()
 
 
+def put_file(api: APIClient, cid: str, directory: str, name: str, data: bytes) -> None:
+    """Blocking: write ``data`` as ``directory/name`` into the container."""
+    api.put_archive(cid, directory, single_file_tar(name, data))
+
+
+def read_file(
+    api: APIClient, cid: str, path: str, max_bytes: int
+) -> tuple[bytes, tuple[str, bytes] | None]:
+    """Blocking: the archive of ``path`` and, when it is one file, that file (see
+    :func:`first_file`); :class:`TooBig` past ``max_bytes``."""
+    archive = read_archive(api, cid, path, max_bytes)
+    return archive, first_file(archive)
+
+
 def first_file(archive: bytes) -> tuple[str, bytes] | None:
     """The first regular file in ``archive`` (name and bytes), or None for a directory."""
     with tarfile.open(fileobj=io.BytesIO(archive)) as opened:
-        for member in opened.getmembers():
+        for member in opened:
             if member.isfile():
                 handle = opened.extractfile(member)
                 return member.name, handle.read() if handle else b""

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from docker.api import APIClient
-from docker.errors import APIError, ImageNotFound, NotFound
+from docker.errors import APIError, ImageNotFound
 
 from bot.core.errors import UserError
 from bot.sandbox import cli, policy, render
-from bot.sandbox.executor import WorkerDown
 from bot.sandbox.ops.base import Ctx, Output
+from bot.sandbox.workers import TookTooLong
 
 SEARCH_TIMEOUT = 20.0
 CHECK_SECONDS = 30.0  # how long an image found present and small enough is trusted
@@ -86,14 +87,13 @@ async def ensure_present(ctx: Ctx, ref: Any, pull: bool = True) -> list[str]:
 
 
 async def _pull_checked(ctx: Ctx, name: str) -> tuple[str, bool]:
+    seconds = ctx.settings.pull_timeout_seconds
     try:
-        return await ctx.run(
-            _pull, name, ctx.settings.max_image_bytes, timeout=ctx.settings.pull_timeout_seconds
-        )
-    except (ImageNotFound, NotFound) as exc:
-        raise UserError("sandbox.pull_failed", image=name, reason=ctx.engine_text(exc)) from exc
+        return await ctx.worker.slow(_pull, name, ctx.settings.max_image_bytes, timeout=seconds)
     except APIError as exc:
         raise UserError("sandbox.pull_failed", image=name, reason=ctx.engine_text(exc)) from exc
+    except TookTooLong as exc:
+        raise UserError("sandbox.pull_slow", image=name, seconds=round(seconds)) from exc
 
 
 async def pull(ctx: Ctx, cmd: Any) -> Output:
@@ -115,35 +115,38 @@ async def pull(ctx: Ctx, cmd: Any) -> Output:
     return Output(text="\n".join(lines), name="docker-pull.txt")
 
 
-def _allowed(ctx: Ctx, tag: str) -> bool:
-    try:
-        check(ctx, tag)
-    except UserError:
-        return False
-    return True
+def allowed_tags(
+    listed: Iterable[dict[str, Any]], config: policy.PolicyConfig
+) -> Iterator[tuple[dict[str, Any], str]]:
+    """``(image, tag)`` for every tag of the engine-listed images that the policy allows
+    (tags of other registries, such as the worker's mirror, are refused by it)."""
+    for image in listed:
+        for tag in image.get("RepoTags") or []:
+            try:
+                policy.check_image_reference(tag, config)
+            except UserError:
+                continue
+            yield image, tag
 
 
 async def images(ctx: Ctx, cmd: Any) -> Output:
     """The allowlisted images present on the worker (images are shared by its sandboxes)."""
     wanted = cmd.args[0] if cmd.args else None
     views: list[render.ImageView] = []
-    for image in await ctx.call("images"):
-        for tag in image.get("RepoTags") or []:
-            if not _allowed(ctx, tag) or tag.startswith(("127.0.0.1", "localhost")):
-                continue
-            repository, _, version = tag.rpartition(":")
-            if wanted and repository != wanted.split(":")[0]:
-                continue
-            created = image.get("Created")
-            views.append(
-                render.ImageView(
-                    repository,
-                    version,
-                    image["Id"],
-                    int(image.get("Size") or 0),
-                    datetime.fromtimestamp(created, UTC) if created else None,
-                )
+    for image, tag in allowed_tags(await ctx.call("images"), ctx.policy):
+        repository, _, version = tag.rpartition(":")
+        if wanted and repository != wanted.split(":")[0]:
+            continue
+        created = image.get("Created")
+        views.append(
+            render.ImageView(
+                repository,
+                version,
+                image["Id"],
+                int(image.get("Size") or 0),
+                datetime.fromtimestamp(created, UTC) if created else None,
             )
+        )
     views.sort(key=lambda v: (v.repository, v.tag))
     text = render.images_table(views, ctx.now, quiet=cmd.has("quiet"), no_trunc=cmd.has("no-trunc"))
     return Output(text=text, name="docker-images.txt")
@@ -172,17 +175,16 @@ async def search(ctx: Ctx, cmd: Any) -> Output:
         limit_n = int(limit) if limit is not None else 25
     except (TypeError, ValueError):
         raise UserError("sandbox.bad_number", value=str(limit)[:20]) from None
-    await ctx.worker.ensure()
     try:
-        results = await ctx.worker.executor.call(
-            ctx.worker.api.search,
+        results = await ctx.worker.slow(
+            APIClient.search,
             search_term(ctx.settings.search_index, term),
             limit=max(1, min(limit_n, 100)),
             timeout=SEARCH_TIMEOUT,
         )
     except APIError as exc:
         raise UserError("sandbox.index_unreachable", reason=ctx.engine_text(exc)[:300]) from exc
-    except WorkerDown as exc:
+    except TookTooLong as exc:
         raise UserError("sandbox.index_unreachable", reason=str(exc)[:300]) from exc
     found = [
         render.SearchResult(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 from typing import Any
 
 from docker.errors import APIError, NotFound
@@ -10,15 +11,14 @@ from docker.errors import APIError, NotFound
 from bot.core.errors import UserError
 from bot.sandbox import cli, naming, objects, render
 from bot.sandbox.ops.base import Ctx, Output
-from bot.sandbox.ops.containers import _user_name, inspect_each
+from bot.sandbox.ops.containers import _user_name, engine_call, for_each, inspect_each
 
 
 # volumes --------------------------------------------------------------------------------
 async def volume_create(ctx: Ctx, cmd: Any) -> Output:
     existing = await objects.volumes(ctx.worker, ctx.scope)
-    name = cmd.args[0] if cmd.args else f"vol{len(existing) + 1}"
-    name = _user_name(name)
     names = {ctx.scope.user_name(v["Name"]) for v in existing}
+    name = _user_name(cmd.args[0]) if cmd.args else _free_name("vol", names)
     if name in names:
         return Output(text=name)  # docker answers with the name when it exists already
     if len(existing) >= ctx.settings.quotas.volumes:
@@ -30,6 +30,14 @@ async def volume_create(ctx: Ctx, cmd: Any) -> Output:
         labels=ctx.scope.labels(naming.KIND_VOLUME, name),
     )
     return Output(text=name)
+
+
+def _free_name(stem: str, taken: set[str]) -> str:
+    """``vol1``, ``vol2``…: the first not taken (an unnamed volume is a new one)."""
+    number = 1
+    while f"{stem}{number}" in taken:
+        number += 1
+    return f"{stem}{number}"
 
 
 async def volume_ls(ctx: Ctx, cmd: Any) -> Output:
@@ -67,22 +75,9 @@ async def volume_inspect(ctx: Ctx, cmd: Any) -> Output:
 async def volume_rm(ctx: Ctx, cmd: Any) -> Output:
     if not cmd.args:
         raise UserError("sandbox.missing_object")
-    lines: list[str] = []
-    errors: list[str] = []
-    for ref in cmd.args:
-        try:
-            found = await objects.volume(ctx.worker, ctx.scope, ref)
-            await ctx.call("remove_volume", found.id, force=bool(cmd.flag("force", False)))
-            lines.append(ref)
-        except APIError as exc:
-            errors.append(ctx.engine_text(exc))
-    if errors and not lines:
-        raise UserError(
-            "sandbox.engine_error",
-            message="\n".join(errors)[:1500],
-            hint=(ctx.tr("sandbox.hint.volume_in_use") if "in use" in errors[0] else ""),
-        )
-    return Output(text="\n".join(lines + [f"Error response from daemon: {e}" for e in errors]))
+    remove = engine_call(ctx, "remove_volume", force=bool(cmd.flag("force", False)))
+    listed = await objects.volumes(ctx.worker, ctx.scope)
+    return await for_each(ctx, cmd, remove, partial(objects.find_volume, ctx.scope, listed))
 
 
 async def _in_use_volumes(ctx: Ctx) -> set[str]:
