@@ -25,28 +25,26 @@ def run_console(lines: str, *args: str, tmp_path: Path) -> subprocess.CompletedP
 DONE_WHEN = "/concept 볼륨\n/concept volume\n/concept contaner\n/concepts\n"
 
 
-def test_done_when_korean(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("locale", "title", "did_you_mean", "contents"),
+    [
+        ("ko", "== 볼륨 ==", "혹시 이걸 찾으셨나요?", "도커 개념 ("),
+        ("en", "== Volume ==", "Did you mean", "Docker concepts ("),
+    ],
+)
+def test_done_when(
+    tmp_path: Path, locale: str, title: str, did_you_mean: str, contents: str
+) -> None:
     result = run_console(
-        DONE_WHEN, "--locale", "ko", "--db", str(tmp_path / "c.db"), tmp_path=tmp_path
+        DONE_WHEN, "--locale", locale, "--db", str(tmp_path / "c.db"), tmp_path=tmp_path
     )
     assert result.returncode == 0, result.stderr
     out = result.stdout
-    assert out.count("== 볼륨 ==") == 2
-    assert "혹시 이걸 찾으셨나요?" in out and "컨테이너" in out
-    assert "도커 개념 (" in out
+    assert out.count(title) == 2
+    assert did_you_mean in out
+    assert contents in out
     assert "coach>" not in out  # no prompts when stdin is not a terminal
     assert "Traceback" not in out + result.stderr
-
-
-def test_done_when_english(tmp_path: Path) -> None:
-    result = run_console(
-        DONE_WHEN, "--locale", "en", "--db", str(tmp_path / "c.db"), tmp_path=tmp_path
-    )
-    assert result.returncode == 0, result.stderr
-    out = result.stdout
-    assert out.count("== Volume ==") == 2
-    assert "Did you mean" in out
-    assert "Docker concepts (" in out
 
 
 def test_bad_lines_get_a_short_help_line_never_a_traceback(tmp_path: Path) -> None:
