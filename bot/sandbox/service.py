@@ -161,6 +161,10 @@ class SandboxService:
                         log.info("idle sandbox stopped", extra={"user": owner})
             except Unavailable:
                 continue
+            except Exception:
+                # One sandbox the engine cannot stop or remove must not hold up the others;
+                # the next round tries it again.
+                log.exception("reaper could not handle a sandbox", extra={"user": owner})
 
     # sandboxes ----------------------------------------------------------------------
     def _lock(self, user_id: str) -> asyncio.Lock:
