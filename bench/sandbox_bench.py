@@ -96,28 +96,26 @@ async def _one_round(
     timings: dict[str, tuple[list[float], list[float]]],
 ) -> None:
     """One sample of each command, through the layer and directly, one after the other."""
-    started = time.perf_counter()
-    await service.docker(actor, tr, f"run -d --name {name} busybox sleep 600")
-    timings["run -d"][0].append(time.perf_counter() - started)
-    started = time.perf_counter()
-    direct_id = await asyncio.to_thread(direct.run_d, name)
-    timings["run -d"][1].append(time.perf_counter() - started)
+    layer, direct_calls = timings["run -d"]
+    layer.append(
+        await _timed(lambda: service.docker(actor, tr, f"run -d --name {name} busybox sleep 600"))
+    )
+    created: list[str] = []
+
+    async def direct_run() -> None:
+        created.append(await asyncio.to_thread(direct.run_d, name))
+
+    direct_calls.append(await _timed(direct_run))
     await service.docker(actor, tr, f"rm -f {name}")
-    await asyncio.to_thread(direct.remove, direct_id)
+    await asyncio.to_thread(direct.remove, created[0])
 
-    started = time.perf_counter()
-    await service.docker(actor, tr, "exec target echo hi")
-    timings["exec"][0].append(time.perf_counter() - started)
-    started = time.perf_counter()
-    await asyncio.to_thread(direct.exec, target)
-    timings["exec"][1].append(time.perf_counter() - started)
-
-    started = time.perf_counter()
-    await service.docker(actor, tr, "cp bench.txt target:/tmp")
-    timings["cp"][0].append(time.perf_counter() - started)
-    started = time.perf_counter()
-    await asyncio.to_thread(direct.cp, target)
-    timings["cp"][1].append(time.perf_counter() - started)
+    for label, line, direct_call in (
+        ("exec", "exec target echo hi", direct.exec),
+        ("cp", "cp bench.txt target:/tmp", direct.cp),
+    ):
+        layer, direct_calls = timings[label]
+        layer.append(await _timed(lambda line=line: service.docker(actor, tr, line)))
+        direct_calls.append(await _timed(lambda call=direct_call: asyncio.to_thread(call, target)))
 
 
 async def compare(service: SandboxService, tr: Translator, rounds: int) -> list[tuple]:

@@ -69,11 +69,15 @@ async def offline_coach(settings: Settings):
     await coach.close()
 
 
-async def test_choices_are_numbered_and_pressed(offline_coach: Coach) -> None:
+def piped_console(coach: Coach) -> tuple[Console, io.StringIO]:
+    """A console reading nothing and writing to a buffer, as when stdin is not a terminal."""
     out = io.StringIO()
-    console = Console(
-        offline_coach, make_actor(), stdin=io.StringIO(""), stdout=out, interactive=False
-    )
+    console = Console(coach, make_actor(), stdin=io.StringIO(""), stdout=out, interactive=False)
+    return console, out
+
+
+async def test_choices_are_numbered_and_pressed(offline_coach: Coach) -> None:
+    console, out = piped_console(offline_coach)
     await console.handle("/concept volume")
     assert "[1]" in out.getvalue()
     first = console.choices[0]
@@ -86,10 +90,7 @@ async def test_attach_stages_a_file_for_the_next_command(
 ) -> None:
     file = tmp_path / "index.html"
     file.write_text("<h1>hi</h1>")
-    out = io.StringIO()
-    console = Console(
-        offline_coach, make_actor(), stdin=io.StringIO(""), stdout=out, interactive=False
-    )
+    console, out = piped_console(offline_coach)
     await console.handle(f"/attach {file}")
     assert "index.html (11 bytes)" in out.getvalue()
     assert len(console.uploads) == 1
@@ -110,10 +111,7 @@ def test_parse_line_uses_the_command_table(library) -> None:
 
 
 async def test_console_lines_follow_the_chosen_language(offline_coach: Coach) -> None:
-    out = io.StringIO()
-    console = Console(
-        offline_coach, make_actor(), stdin=io.StringIO(""), stdout=out, interactive=False
-    )
+    console, out = piped_console(offline_coach)
     await console.handle("/attach")
     assert "Type /attach and the path of a file" in out.getvalue()
     console.show([Reply(body="chart", files=(ReplyFile("chart.txt", b"x"),))])

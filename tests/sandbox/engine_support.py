@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import Any
 
 import docker
@@ -164,3 +164,14 @@ def remove_session_objects() -> int:
         return provision.remove_objects(api, found)
     finally:
         client.close()
+
+
+@contextmanager
+def changed_settings(service: SandboxService, **changes: Any) -> Iterator[None]:
+    """Run a block with some of the service's sandbox settings changed, then restore them."""
+    original = service.settings
+    service.settings = original.model_copy(update=changes)
+    try:
+        yield
+    finally:
+        service.settings = original

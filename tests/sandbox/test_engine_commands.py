@@ -13,6 +13,7 @@ from bot.core.context import Upload
 from bot.core.errors import NotFound, Refused, Unavailable, UserError
 from bot.sandbox.service import SandboxService
 from tests.sandbox.engine_support import (
+    changed_settings,
     docker_text,
     inspect_containers,
     new_actor,
@@ -185,26 +186,16 @@ async def test_images_pull_and_search(service: SandboxService) -> None:
 
 
 async def test_search_says_plainly_when_the_index_is_unreachable(service: SandboxService) -> None:
-    original = service.settings
-    service.settings = original.model_copy(update={"search_index": "127.0.0.1:9"})
-    try:
-        with pytest.raises(UserError) as caught:
-            await service.docker(ALICE, tr(), "search nginx")
-    finally:
-        service.settings = original
+    with changed_settings(service, search_index="127.0.0.1:9"), pytest.raises(UserError) as caught:
+        await service.docker(ALICE, tr(), "search nginx")
     assert caught.value.key == "sandbox.index_unreachable"
 
 
 async def test_a_slow_pull_is_told_plainly_and_the_worker_stays_up(
     service: SandboxService,
 ) -> None:
-    original = service.settings
-    service.settings = original.model_copy(update={"pull_timeout_seconds": 0.001})
-    try:
-        with pytest.raises(UserError) as caught:
-            await service.docker(ALICE, tr(), "pull busybox")
-    finally:
-        service.settings = original
+    with changed_settings(service, pull_timeout_seconds=0.001), pytest.raises(UserError) as caught:
+        await service.docker(ALICE, tr(), "pull busybox")
     assert caught.value.key == "sandbox.pull_slow"
     assert service.pool.workers[0].healthy
     assert "CONTAINER ID" in await docker_text(service, ALICE, "ps")

@@ -12,6 +12,7 @@ from bot.sandbox.limits import missing_limits
 from bot.sandbox.ops import containers as container_ops
 from bot.sandbox.service import SandboxService
 from tests.sandbox.engine_support import (
+    changed_settings,
     docker_text,
     engine_settings,
     inspect_containers,
@@ -84,14 +85,9 @@ async def test_every_policy_rule_refuses_through_the_service(
 
 
 async def test_images_above_the_size_limit_are_refused(service: SandboxService) -> None:
-    original = service.settings
-    service.settings = original.model_copy(update={"max_image_bytes": 1000})
-    try:
-        before = await labeled_objects(CAROL.user_id)
-        with pytest.raises(UserError) as caught:
-            await service.docker(CAROL, tr(), "run busybox true")
-    finally:
-        service.settings = original
+    before = await labeled_objects(CAROL.user_id)
+    with changed_settings(service, max_image_bytes=1000), pytest.raises(UserError) as caught:
+        await service.docker(CAROL, tr(), "run busybox true")
     assert caught.value.key == "sandbox.image_too_big"
     assert await labeled_objects(CAROL.user_id) == before
 
