@@ -22,6 +22,7 @@ from bot.practice.diagram import diagram_state, render_lifecycle
 from bot.practice.session import PracticeSession
 from bot.sandbox.cli import parse_docker
 from bot.sandbox.state import SandboxState
+from bot.store.practice import SessionRecord
 
 log = logging.getLogger("bot.practice")
 
@@ -29,11 +30,11 @@ log = logging.getLogger("bot.practice")
 class PracticeRepo(Protocol):
     """Where sessions, finished steps and completions are kept (``bot/store/practice.py``)."""
 
-    async def load_session(self, user_id: str) -> PracticeSession | None: ...
+    async def load_session(self, user_id: str) -> SessionRecord | None: ...
 
-    async def start_session(self, who: Actor, session: PracticeSession) -> None: ...
+    async def start_session(self, who: Actor, session: SessionRecord) -> None: ...
 
-    async def save_session(self, session: PracticeSession) -> None: ...
+    async def save_session(self, session: SessionRecord) -> None: ...
 
     async def end_session(self, user_id: str) -> None: ...
 
@@ -103,6 +104,13 @@ class PracticeService:
             raise UserError("practice.unavailable")
         return found
 
+    async def _load(self, user_id: str) -> PracticeSession | None:
+        record = await self.repo().load_session(user_id)
+        return PracticeSession.from_record(record) if record is not None else None
+
+    async def _save(self, session: PracticeSession) -> None:
+        await self.repo().save_session(session.to_record())
+
     def _lock(self, user_id: str) -> asyncio.Lock:
         return self._locks.setdefault(user_id, asyncio.Lock())
 
@@ -113,7 +121,7 @@ class PracticeService:
         return scenario
 
     async def _active(self, request: Request) -> tuple[PracticeSession, Scenario]:
-        session = await self.repo().load_session(request.actor.user_id)
+        session = await self._load(request.actor.user_id)
         if session is None:
             raise UserError("practice.no_session")
         scenario = self.scenarios.get(session.scenario_id)
@@ -126,7 +134,7 @@ class PracticeService:
     async def list_scenarios(self, request: Request) -> Reply:
         tr, locale = request.tr, request.tr.locale
         done = await self.repo().completed_scenarios(request.actor.user_id, request.actor.guild_id)
-        active = await self.repo().load_session(request.actor.user_id)
+        active = await self._load(request.actor.user_id)
         lines = []
         for scenario in self.scenarios.values():
             mark = "✅ " if scenario.id in done else ""
@@ -165,7 +173,7 @@ class PracticeService:
         actor, tr = request.actor, request.tr
         async with self._lock(actor.user_id):
             replies: list[Reply] = []
-            current = await self.repo().load_session(actor.user_id)
+            current = await self._load(actor.user_id)
             if current is not None and current.scenario_id == scenario.id:
                 replies.append(Reply(body=tr("practice.already_active"), tone=Tone.WARNING))
                 replies.append(await self._step_reply(request, scenario, current))
@@ -182,7 +190,7 @@ class PracticeService:
                 started_at=now,
                 step_started_at=now,
             )
-            await self.repo().start_session(actor, session)
+            await self.repo().start_session(actor, session.to_record())
             replies.append(self._intro_reply(tr, scenario, state))
             replies.append(await self._step_reply(request, scenario, session, state))
             return replies
@@ -206,7 +214,7 @@ class PracticeService:
             if session.hints_shown >= len(step.hints):
                 return Reply(body=tr("practice.no_more_hints"), tone=Tone.WARNING)
             session.hints_shown += 1
-            await self.repo().save_session(session)
+            await self._save(session)
             number = session.hints_shown
             body = step.hints[number - 1].get(tr.locale)
             if number == len(step.hints):
@@ -238,7 +246,7 @@ class PracticeService:
             if session.step_index >= len(scenario.steps):
                 replies.extend(await self._finish(request, scenario, session))
                 return replies
-            await self.repo().save_session(session)
+            await self._save(session)
             replies.append(await self._step_reply(request, scenario, session))
             return replies
 
@@ -257,7 +265,7 @@ class PracticeService:
         if repo is None or self._sandbox() is None:
             return []
         async with self._lock(request.actor.user_id):
-            session = await repo.load_session(request.actor.user_id)
+            session = await self._load(request.actor.user_id)
             if session is None:
                 return []
             scenario = self.scenarios.get(session.scenario_id)
@@ -275,7 +283,7 @@ class PracticeService:
                 # (and never hides the command's own output).
                 if not isinstance(exc, UserError):
                     log.exception("practice check failed", extra={"user": session.user_id})
-                await repo.save_session(session)
+                await self._save(session)
                 return []
 
     # checking -----------------------------------------------------------------------
@@ -342,7 +350,7 @@ class PracticeService:
                 )
             elif explicit and fail is None:
                 replies.append(self._not_yet_reply(tr, step, session.step_index + 1))
-            await self.repo().save_session(session)
+            await self._save(session)
             return replies
         replies.extend(await self._finish(request, scenario, session))
         return replies

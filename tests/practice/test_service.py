@@ -163,7 +163,7 @@ async def test_skipping_to_the_end_finishes_and_records(
     assert summary.steps_done == 1 and summary.steps_skipped == 2
     assert summary.scenarios_completed == ("search-pull",)
     assert await store.practice.steps_done("alice", "g1") == 1
-    assert await store.progress.practice_steps_done("alice", "g1") == 1
+    assert await store.practice.steps_done("alice", "g1") == 1
     with pytest.raises(UserError) as info:
         await alice.service.status(alice.request())
     assert info.value.key == "practice.no_session"

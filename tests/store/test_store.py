@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.clock import FixedClock
-from bot.store import Store
+from bot.store import Store, WriterFailed
 from bot.store.quiz import AnswerInput
 from tests.store.helpers import answer_round, fixed_schedule, person
 
@@ -215,3 +215,26 @@ async def test_closing_finishes_queued_writes(tmp_path: Path, clock: FixedClock)
         assert len(await reopened.known_user_ids()) == 20
     finally:
         await reopened.close()
+
+
+class _WriterBug(BaseException):
+    """Not an ``Exception``: the writer does not treat it as one failing job."""
+
+
+async def test_a_writer_that_stops_fails_every_write_and_close_raises(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    store = await Store.open(tmp_path / "w.sqlite3", clock)
+
+    async def bug(_conn: object) -> None:
+        raise _WriterBug("the writer itself broke")
+
+    queued = asyncio.create_task(store.progress.record_read(person("queued"), "volume"))
+    with pytest.raises(WriterFailed, match="_WriterBug: the writer itself broke"):
+        await store.db.write(bug)
+    with pytest.raises(WriterFailed):
+        await queued  # waiting behind the broken batch: failed, not left hanging
+    with pytest.raises(WriterFailed):
+        await store.progress.record_read(person("later"), "volume")
+    with pytest.raises(WriterFailed):
+        await store.close()  # the failure surfaces at close instead of vanishing
