@@ -10,7 +10,6 @@ Actions (stable, at most 100 characters, valid after a restart):
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -20,9 +19,10 @@ from bot.core.commands import Request, Suggestion
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
-from bot.core.reply import Choice, ChoiceStyle, Reply, TextPrompt, Tone
-from bot.quiz.content import Question, QuestionType
-from bot.quiz.grading import Grade, grade_choice, grade_command
+from bot.core.reply import Reply, Tone
+from bot.quiz.content import Question
+from bot.quiz.grading import Grade
+from bot.quiz.question_types import Answer, AnswerActions, Pressed, Typed, WrongAnswerKind
 from bot.quiz.scheduling import Reviewer, rating_for
 from bot.quiz.timing import describe_due
 from bot.quiz.topics import QuizTopics, normalize_topic
@@ -68,11 +68,7 @@ class QuizService:
         return self._topics().matching(topic)
 
     def _shuffle(self, question: Question) -> tuple[int, ...]:
-        if question.type is not QuestionType.CHOICE:
-            return ()
-        order = list(range(len(question.options)))
-        self.rng.shuffle(order)
-        return tuple(order)
+        return question.kind.option_order(question, self.rng)
 
     # commands -------------------------------------------------------------------------
     async def quiz(self, request: Request) -> list[Reply]:
@@ -148,16 +144,7 @@ class QuizService:
 
     # answers --------------------------------------------------------------------------
     async def press(self, request: Request, action: str, value: str | None) -> list[Reply]:
-        parts = action.split(":")
-        try:
-            if parts[1] == "a" and len(parts) == 5:
-                round_id, position, button = int(parts[2]), int(parts[3]), int(parts[4])
-            elif parts[1] == "t" and len(parts) == 4:
-                round_id, position, button = int(parts[2]), int(parts[3]), -1
-            else:
-                raise ValueError(action)
-        except (IndexError, ValueError):
-            raise UserError("general.expired_action") from None
+        round_id, position, answer = _parse_action(action, value)
         round_ = await self.store.quiz.round(round_id)
         if round_ is None:
             raise UserError("quiz.round_gone")
@@ -171,22 +158,12 @@ class QuizService:
         question = self.bank.get(slot.question_id)
         if question is None:
             raise UserError("quiz.question_gone")
-        grade = self._grade(question, slot, button, value)
-        return await self._record(request, round_, slot, question, grade, value, button)
-
-    def _grade(
-        self, question: Question, slot: RoundQuestion, button: int, typed: str | None
-    ) -> Grade:
-        if question.type is QuestionType.COMMAND:
-            if button >= 0:
-                raise UserError("general.expired_action")
-            return grade_command(question, typed or "")
-        if button < 0:
-            raise UserError("general.expired_action")
-        order = slot.option_order or tuple(range(2))
-        if button >= len(order):
-            raise UserError("general.expired_action")
-        return grade_choice(question, order[button])
+        try:
+            grade = question.kind.grade(question, slot.option_order, answer)
+            given = question.kind.given(question, slot.option_order, answer)
+        except WrongAnswerKind:  # an old button or form of another question
+            raise UserError("general.expired_action") from None
+        return await self._record(request, round_, slot, question, grade, given)
 
     async def _record(
         self,
@@ -195,20 +172,18 @@ class QuizService:
         slot: RoundQuestion,
         question: Question,
         grade: Grade,
-        typed: str | None,
-        button: int,
+        given: str,
     ) -> list[Reply]:
         now = self.now()
         assert slot.shown_at is not None
         seconds = max(0.0, (now - slot.shown_at).total_seconds())
-        typed_answer = question.type is QuestionType.COMMAND
-        rating = rating_for(grade.correct, seconds, self.settings, typed_answer)
+        rating = rating_for(grade.correct, seconds, self.settings, question.kind.typed)
         last = slot.position == round_.size - 1
         answer = AnswerInput(
             round_id=round_.round_id,
             position=slot.position,
             question_id=question.id,
-            given=_given(question, slot, button, typed),
+            given=given,
             correct=grade.correct,
             seconds=seconds,
             rating=int(rating),
@@ -254,7 +229,7 @@ class QuizService:
         locale = tr.locale
         lines: list[str] = []
         if not grade.correct:
-            lines.append(tr("quiz.right_answer", answer=_right_answer(tr, question)))
+            lines.append(tr("quiz.right_answer", answer=question.kind.right_answer(tr, question)))
             lines.extend("• " + _hint_text(tr, hint.key, hint.params) for hint in grade.hints)
             lines.append("")
         lines.append(question.explanation.get(locale))
@@ -283,52 +258,33 @@ class QuizService:
 def render_question(
     tr: Translator, round_: Round, slot: RoundQuestion, question: Question
 ) -> Reply:
-    locale = tr.locale
     heading_key = "quiz.review_heading" if round_.kind == "review" else "quiz.question_heading"
-    title = tr(heading_key, number=slot.position + 1, total=round_.size)
     base = f"{ACTION}:a:{round_.round_id}:{slot.position}"
-    if question.type is QuestionType.COMMAND:
-        return Reply(
-            title=title,
-            body=question.prompt.get(locale),
-            prompt=TextPrompt(
-                action=f"{ACTION}:t:{round_.round_id}:{slot.position}",
-                label=tr("quiz.type_command"),
-                placeholder="docker …",
-            ),
-            footer=tr("quiz.footer", id=question.id),
-        )
-    if question.type is QuestionType.TRUEFALSE:
-        labels: Sequence[str] = (tr("quiz.true"), tr("quiz.false"))
-    else:
-        labels = [question.options[i].get(locale) for i in slot.option_order]
-    choices = tuple(
-        Choice(limits.cut(label, limits.BUTTON_LABEL), f"{base}:{i}", ChoiceStyle.PRIMARY)
-        for i, label in enumerate(labels)
+    actions = AnswerActions(
+        press=lambda button: f"{base}:{button}",
+        typed=f"{ACTION}:t:{round_.round_id}:{slot.position}",
     )
+    controls = question.kind.controls(tr, question, slot.option_order, actions)
     return Reply(
-        title=title,
-        body=question.prompt.get(locale),
-        choices=choices,
+        title=tr(heading_key, number=slot.position + 1, total=round_.size),
+        body=question.prompt.get(tr.locale),
+        choices=controls.choices,
+        prompt=controls.prompt,
         footer=tr("quiz.footer", id=question.id),
     )
 
 
-def _given(question: Question, slot: RoundQuestion, button: int, typed: str | None) -> str:
-    """What to store as the answer: the typed line, or the option in content order."""
-    if question.type is QuestionType.COMMAND:
-        return typed or ""
-    if question.type is QuestionType.TRUEFALSE:
-        return "true" if button == 0 else "false"
-    return str(slot.option_order[button])
-
-
-def _right_answer(tr: Translator, question: Question) -> str:
-    if question.type is QuestionType.COMMAND:
-        return f"`{question.answer}`"
-    if question.type is QuestionType.TRUEFALSE:
-        return tr("quiz.true") if question.answer else tr("quiz.false")
-    return question.options[question.correct_index].get(tr.locale)
+def _parse_action(action: str, value: str | None) -> tuple[int, int, Answer]:
+    """``quiz:a:<round>:<position>:<button>`` or ``quiz:t:<round>:<position>`` (+ the text)."""
+    parts = action.split(":")
+    try:
+        if len(parts) == 5 and parts[1] == "a":
+            return int(parts[2]), int(parts[3]), Pressed(int(parts[4]))
+        if len(parts) == 4 and parts[1] == "t":
+            return int(parts[2]), int(parts[3]), Typed(value or "")
+    except ValueError:
+        raise UserError("general.expired_action") from None
+    raise UserError("general.expired_action")
 
 
 def _hint_text(tr: Translator, key: str, params: dict[str, object]) -> str:

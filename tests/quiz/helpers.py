@@ -5,7 +5,8 @@ from __future__ import annotations
 from bot.coach import Coach
 from bot.core.context import Actor
 from bot.core.reply import Reply
-from bot.quiz.content import Question, QuestionType
+from bot.quiz.content import Question
+from bot.quiz.question_types.buttons import ButtonQuestion
 
 
 def question_reply(replies: list[Reply]) -> Reply:
@@ -13,6 +14,13 @@ def question_reply(replies: list[Reply]) -> Reply:
     asking = [r for r in replies if r.choices or r.prompt]
     assert asking, [r.title for r in replies]
     return asking[-1]
+
+
+def correct_option(question: Question) -> int:
+    """The content position of the right option of a choice or true/false question."""
+    kind = question.kind
+    assert isinstance(kind, ButtonQuestion), question.id
+    return kind.correct_option(question)
 
 
 async def current_question(coach: Coach, reply: Reply) -> tuple[int, int, Question, tuple]:
@@ -30,14 +38,11 @@ async def current_question(coach: Coach, reply: Reply) -> tuple[int, int, Questi
 async def answer(coach: Coach, actor: Actor, reply: Reply, right: bool) -> list[Reply]:
     """Answer the question in ``reply`` rightly or wrongly."""
     _, _, question, order = await current_question(coach, reply)
-    if question.type is QuestionType.COMMAND:
+    if reply.prompt is not None:  # a typed command
         typed = str(question.answer) if right else "docker ps"
-        assert reply.prompt is not None
         return await coach.press(actor, reply.prompt.action, typed)
-    if question.type is QuestionType.TRUEFALSE:
-        button = question.correct_index if right else 1 - question.correct_index
-    else:
-        button = next(
-            i for i, option in enumerate(order) if (option == question.correct_index) == right
-        )
+    shown = order or (0, 1)
+    button = next(
+        i for i, option in enumerate(shown) if (option == correct_option(question)) == right
+    )
     return await coach.press(actor, reply.choices[button].action)

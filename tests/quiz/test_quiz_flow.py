@@ -10,7 +10,7 @@ from bot.core.context import Actor
 from bot.core.reply import Tone
 from bot.settings import Settings
 from tests.conftest import make_actor
-from tests.quiz.helpers import answer, current_question, question_reply
+from tests.quiz.helpers import answer, correct_option, current_question, question_reply
 
 
 async def test_a_round_with_feedback_and_a_score(coach: Coach, alice: Actor) -> None:
@@ -121,7 +121,8 @@ async def test_answer_time_sets_the_rating(coach: Coach, alice: Actor, clock: Fi
     qid = "docker-what-is-container"
     round_id = await coach.store.quiz.create_round(alice, "quiz", None, [(qid, (0, 1, 2, 3))] * 4)
     question = coach.library.questions[qid]
-    right, wrong = question.correct_index, (question.correct_index + 1) % 4
+    right = correct_option(question)
+    wrong = (right + 1) % 4
     for position, (seconds, button) in enumerate(
         [(2, right), (20, right), (120, right), (1, wrong)]
     ):
