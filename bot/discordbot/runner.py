@@ -44,11 +44,10 @@ def sync_commands(settings: Settings, guild_id: int | None) -> int:
 
 async def _sync(settings: Settings, guild_id: int | None) -> int:
     from bot.coach import Coach
-    from bot.content.library import load_library
     from bot.discordbot.client import CoachBot
 
     # Only the command table is needed: the coach's services are not started.
-    coach = Coach(settings, load_library(settings.content_dir))
+    coach = Coach.build(settings)
     bot = CoachBot(coach)
     try:
         async with bot:

@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.core import limits
 from bot.core.commands import CommandSpec, OptionSpec, Request, Suggestion
 from bot.core.errors import UserError
+from bot.core.registry import Registry
 from bot.core.reply import Field, Reply
-
-if TYPE_CHECKING:
-    from bot.coach import Coach
 
 
 def _usage(spec: CommandSpec) -> str:
@@ -20,8 +16,8 @@ def _usage(spec: CommandSpec) -> str:
     return " ".join(parts)
 
 
-def register(coach: Coach) -> None:
-    table = coach.table
+def register(app: Registry) -> None:
+    table = app.table
 
     async def help_command(request: Request) -> Reply:
         tr = request.tr

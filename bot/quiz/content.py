@@ -28,23 +28,31 @@ Each type validates its own fields, renders its answer controls and grades answe
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from pydantic import Field, field_validator, model_validator
 
-from bot.content.base import BODY_LIMIT, ContentModel, Id, Localized, Text, too_long
-from bot.content.library import ContentKind
+from bot.content.base import BODY_LIMIT, Id, Localized, Text, too_long
+from bot.content.items import (
+    ContentItem,
+    ContentKind,
+    ContentLibrary,
+    CoverageRule,
+    PartRef,
+    Role,
+)
 from bot.quiz.question_types import QUESTION_TYPES, QuestionType, question_type
-
-if TYPE_CHECKING:
-    from bot.content.library import ContentLibrary
 
 # The prompt shares its embed with a heading line and, for choices, the numbered options.
 PROMPT_LIMIT = BODY_LIMIT - 600
+# Vocabularies this kind exports (see bot.content.library) …
+QUESTION_IDS = "question"
+QUIZ_TOPICS = "quiz-topic"  # what ``/quiz <topic>`` finds questions for: topics and concepts
+# … and those its checks refer to.
+CONCEPT_IDS = "concept"
+CONCEPT_TOPICS = "concept-topic"
 
 
-class Question(ContentModel):
-    id: Id
+class Question(ContentItem):
     type: str
     topic: Id
     concepts: tuple[Id, ...] = Field(min_length=1)
@@ -74,10 +82,10 @@ class Question(ContentModel):
 
 
 def check_links(library: ContentLibrary) -> Iterable[str]:
-    concepts = library.concepts
-    topics = sorted({concept.topic for concept in concepts.values()})
-    for question in library.questions.values():
-        where = library.origin("questions", question.id)
+    concepts = library.vocabulary(CONCEPT_IDS)
+    topics = sorted(library.vocabulary(CONCEPT_TOPICS))
+    for question in library.items(QUESTIONS).values():
+        where = library.origin(QUESTIONS, question.id)
         if question.topic not in topics:
             yield (
                 f"{where}: {question.id}: topic: {question.topic!r} is not a concept topic "
@@ -89,8 +97,8 @@ def check_links(library: ContentLibrary) -> Iterable[str]:
 
 
 def check_limits(library: ContentLibrary) -> Iterable[str]:
-    for question in library.questions.values():
-        where = f"{library.origin('questions', question.id)}: {question.id}"
+    for question in library.items(QUESTIONS).values():
+        where = f"{library.origin(QUESTIONS, question.id)}: {question.id}"
         for name, text, limit in (
             ("prompt", question.prompt, PROMPT_LIMIT),
             ("explanation", question.explanation, BODY_LIMIT - 300),
@@ -103,10 +111,23 @@ def check_limits(library: ContentLibrary) -> Iterable[str]:
 def check_by_type(library: ContentLibrary) -> Iterable[str]:
     """What each question's type checks: labels that fit, command lines that parse and
     grade as declared."""
-    for question in library.questions.values():
-        where = f"{library.origin('questions', question.id)}: {question.id}"
+    for question in library.items(QUESTIONS).values():
+        where = f"{library.origin(QUESTIONS, question.id)}: {question.id}"
         for problem in question.kind.check(question):
             yield f"{where}: {problem}"
 
 
-QUESTION_KIND = ContentKind("questions", Question, (check_links, check_limits, check_by_type))
+def _tests(question: Question, part: PartRef) -> bool:
+    return not part.explained_by.isdisjoint(question.concepts)
+
+
+QUESTIONS: ContentKind[Question] = ContentKind(
+    "questions",
+    Question,
+    checks=(check_links, check_limits, check_by_type),
+    vocabularies={
+        QUESTION_IDS: lambda q: (q.id,),
+        QUIZ_TOPICS: lambda q: (q.topic, *q.concepts),
+    },
+    coverage=CoverageRule(Role.TESTS, _tests, brief=True),
+)

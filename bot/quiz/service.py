@@ -10,54 +10,65 @@ Actions (stable, at most 100 characters, valid after a restart):
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from bot.content.registry import ContentRegistry
 from bot.core import limits
+from bot.core.clock import Clock
 from bot.core.commands import Request, Suggestion
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
+from bot.core.registry import Slot
 from bot.core.reply import Reply, Tone
-from bot.quiz.content import Question
+from bot.core.when import describe_due
+from bot.quiz.content import QUESTIONS, Question
 from bot.quiz.grading import Grade
 from bot.quiz.question_types import Answer, AnswerActions, Pressed, Typed, WrongAnswerKind
 from bot.quiz.scheduling import Reviewer, rating_for
-from bot.quiz.timing import describe_due
-from bot.quiz.topics import QuizTopics, normalize_topic
+from bot.quiz.topics import ConceptLookup, QuizTopics, normalize_topic, topic_name
+from bot.settings import QuizSettings
+from bot.store import Store
 from bot.store.quiz import AnswerInput, Round, RoundQuestion
-
-if TYPE_CHECKING:
-    from bot.coach import Coach
-    from bot.store import Store
 
 ACTION = "quiz"
 
 
 class QuizService:
-    def __init__(self, coach: Coach) -> None:
-        self.coach = coach
-        self.settings = coach.settings.quiz
+    def __init__(
+        self,
+        settings: QuizSettings,
+        clock: Clock,
+        store: Slot[Store],
+        content: ContentRegistry,
+        concepts: ConceptLookup,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._store = store
+        self._content = content
+        self.concepts = concepts
         self.reviewer = Reviewer(self.settings.desired_retention)
         self.rng = random.Random()
 
     # helpers --------------------------------------------------------------------------
     @property
     def store(self) -> Store:
-        if self.coach.store is None:
-            raise RuntimeError("the coach has not been started (no store)")
-        return self.coach.store
+        return self._store.get()
 
     @property
-    def bank(self) -> dict[str, Question]:
-        return self.coach.library.questions
+    def bank(self) -> Mapping[str, Question]:
+        """The questions of the library installed right now."""
+        return self._content.library.items(QUESTIONS)
 
     def now(self) -> datetime:
-        return self.coach.clock.now()
+        return self.clock.now()
 
     def _topics(self) -> QuizTopics:
-        return QuizTopics(self.coach.library, self.coach.concept_index)
+        library = self._content.library
+        return QuizTopics(library.items(QUESTIONS), library.catalog, self.concepts)
 
     def topics(self) -> list[str]:
         """Every topic ``/quiz`` offers, in the order of ``/concepts``."""
@@ -69,6 +80,16 @@ class QuizService:
 
     def _shuffle(self, question: Question) -> tuple[int, ...]:
         return question.kind.option_order(question, self.rng)
+
+    # facts for other capabilities ---------------------------------------------------------
+    def question_topics(self) -> dict[str, str]:
+        """Every question of the current bank and its topic."""
+        return {question.id: question.topic for question in self.bank.values()}
+
+    @staticmethod
+    def topic_title(tr: Translator, topic: str) -> str:
+        """A topic's name in the reader's language."""
+        return topic_name(tr, topic)
 
     # commands -------------------------------------------------------------------------
     async def quiz(self, request: Request) -> list[Reply]:

@@ -32,9 +32,10 @@ def _texts(value: Any, where: str) -> Iterator[tuple[str, str, str]]:
 
 
 def _all_texts(library: ContentLibrary) -> Iterator[tuple[str, str, str]]:
-    for kind in ("concepts", "questions", "scenarios"):
-        for item_id, item in library.of(kind).items():
-            yield from _texts(item, f"{kind}/{item_id}")
+    assert {kind.name for kind in library.kinds} >= {"concepts", "questions", "scenarios"}
+    for kind in library.kinds:
+        for item_id, item in library.items(kind).items():
+            yield from _texts(item, f"{kind.name}/{item_id}")
 
 
 def test_glossary_is_well_formed() -> None:

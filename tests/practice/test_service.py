@@ -15,7 +15,8 @@ from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.reply import Reply, Tone
-from bot.practice.service import PracticeService, step_ids
+from bot.practice.content import SCENARIOS
+from bot.practice.service import PracticeService, in_order, step_ids
 from bot.store import Store
 from tests.conftest import make_actor
 from tests.practice.fakes import FakeSandbox, container
@@ -38,11 +39,19 @@ def fake() -> FakeSandbox:
     return FakeSandbox()
 
 
+def practice_service(
+    library: ContentLibrary, fake: FakeSandbox, store: Store, clock: FixedClock
+) -> PracticeService:
+    """The service as the coach registers it, over a fake sandbox and a real store."""
+    scenarios = in_order(library.items(SCENARIOS))
+    return PracticeService(lambda: scenarios, fake, lambda: store.practice, clock)
+
+
 @pytest.fixture
 def service(
     library: ContentLibrary, fake: FakeSandbox, store: Store, clock: FixedClock
 ) -> PracticeService:
-    return PracticeService(library.scenarios, lambda: fake, lambda: store.practice, clock)
+    return practice_service(library, fake, store, clock)
 
 
 class Driver:
@@ -178,7 +187,7 @@ async def test_a_session_resumes_with_a_new_service(
     fake.put("alice", container("web", image="nginx"))
     await alice.docker("run -d --name web nginx")
     await alice.service.hint(alice.request())
-    restarted = PracticeService(library.scenarios, lambda: fake, lambda: store.practice, clock)
+    restarted = practice_service(library, fake, store, clock)
     status = await restarted.status(Driver(restarted, library, ALICE).request())
     assert status.meta["step"] == "see-default"
     assert [f.name for f in status.fields][-1] == "Hint 1/1"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.coach import Coach
 from bot.core.context import Actor
 from bot.core.reply import Reply
-from bot.quiz.content import Question
+from bot.quiz.content import QUESTIONS, Question
 from bot.quiz.question_types.buttons import ButtonQuestion
 
 
@@ -32,7 +32,7 @@ async def current_question(coach: Coach, reply: Reply) -> tuple[int, int, Questi
     round_ = await coach.store.quiz.round(round_id)
     assert round_ is not None
     slot = round_.questions[position]
-    return round_id, position, coach.library.questions[slot.question_id], slot.option_order
+    return round_id, position, coach.library.items(QUESTIONS)[slot.question_id], slot.option_order
 
 
 async def answer(coach: Coach, actor: Actor, reply: Reply, right: bool) -> list[Reply]:

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.content.library import ContentLibrary, check_content
+from bot.coach import check_content
+from bot.concepts.validation import CONCEPTS
+from bot.content.library import ContentLibrary
 from bot.core.reply import Choice
+from bot.quiz.content import QUESTIONS
 from bot.quiz.question_types import QUESTION_TYPES
 
 CONCEPT = """
@@ -74,7 +77,7 @@ def _content(tmp_path: Path, questions: str) -> Path:
 def test_a_good_question_loads(tmp_path: Path) -> None:
     library, problems = check_content(_content(tmp_path, GOOD))
     assert problems == []
-    assert library.questions["good-choice"].type == "choice"
+    assert library.items(QUESTIONS)["good-choice"].type == "choice"
 
 
 def test_every_problem_is_reported(tmp_path: Path) -> None:
@@ -114,7 +117,7 @@ ACCEPT_AND_REJECT = "".join(
 def test_accepted_lines_grade_right_and_rejected_lines_grade_wrong(tmp_path: Path) -> None:
     library, problems = check_content(_content(tmp_path, ACCEPT_AND_REJECT))
     assert not [p for p in problems if ": typed:" in p]
-    typed = library.questions["typed"]
+    typed = library.items(QUESTIONS)["typed"]
     assert typed.reject == ("docker run --name web nginx", "docker run -d --name web httpd")
     text = "\n".join(problems)
     assert (
@@ -127,9 +130,9 @@ def test_accepted_lines_grade_right_and_rejected_lines_grade_wrong(tmp_path: Pat
 
 
 def test_the_real_bank(library: ContentLibrary) -> None:
-    questions = library.questions
+    questions = library.items(QUESTIONS)
     assert len(questions) >= 6
-    topics = {concept.topic for concept in library.concepts.values()}
+    topics = {concept.topic for concept in library.items(CONCEPTS).values()}
     assert {q.topic for q in questions.values()} <= topics  # question topics are concept topics
     assert {q.type for q in questions.values()} == set(QUESTION_TYPES)
     assert not [p for q in questions.values() for p in q.kind.check(q)]  # accept / reject hold

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.content.library import ContentLibrary
-from bot.quiz.content import Question
+from bot.quiz.content import QUESTIONS, Question
 from bot.quiz.grading import Grade
 from bot.quiz.question_types import Pressed, Typed, WrongAnswerKind
 from tests.quiz.helpers import correct_option
@@ -17,7 +17,7 @@ def grade_command(question: Question, typed: str) -> Grade:
 
 @pytest.fixture
 def run_web(library: ContentLibrary) -> Question:
-    return library.questions["docker-run-detached-named"]
+    return library.items(QUESTIONS)["docker-run-detached-named"]
 
 
 @pytest.mark.parametrize(
@@ -61,7 +61,7 @@ def test_near_misses_get_specific_hints(
 
 
 def test_accepted_alternatives(library: ContentLibrary) -> None:
-    question = library.questions["volume-run-mount"]
+    question = library.items(QUESTIONS)["volume-run-mount"]
     assert grade_command(question, "docker run -v data:/data -d redis").correct
     assert grade_command(
         question, "docker run --detach --mount type=volume,source=data,target=/data redis"
@@ -71,7 +71,7 @@ def test_accepted_alternatives(library: ContentLibrary) -> None:
 
 
 def test_choice_grading_follows_the_shuffled_order(library: ContentLibrary) -> None:
-    question = library.questions["docker-what-is-container"]
+    question = library.items(QUESTIONS)["docker-what-is-container"]
     right = correct_option(question)
     order = tuple(reversed(range(len(question.options))))  # as shown: last option first
     shown_at = order.index(right)
@@ -83,8 +83,8 @@ def test_choice_grading_follows_the_shuffled_order(library: ContentLibrary) -> N
 
 
 def test_an_answer_of_the_wrong_kind_is_refused(library: ContentLibrary) -> None:
-    choice = library.questions["docker-what-is-container"]
-    command = library.questions["docker-run-detached-named"]
+    choice = library.items(QUESTIONS)["docker-what-is-container"]
+    command = library.items(QUESTIONS)["docker-run-detached-named"]
     with pytest.raises(WrongAnswerKind):
         choice.kind.grade(choice, (), Typed("docker ps"))
     with pytest.raises(WrongAnswerKind):

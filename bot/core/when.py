@@ -1,4 +1,8 @@
-"""Say when something is due, in words: "now", "in 3 hours", "in 2 days"."""
+"""Say when something is due, in words: "now", "in 3 hours", "in 2 days".
+
+Shared by every capability that shows a moment to come (quiz reviews, ``/progress``); the
+texts are the ``quiz.when.*`` messages of the catalog.
+"""
 
 from __future__ import annotations
 
