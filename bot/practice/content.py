@@ -193,7 +193,7 @@ def _check_kind(value: Any) -> str | None:
         if len(keys) == 1 and keys[0] in CHECK_KINDS:
             return str(keys[0])
         return None
-    for kind, model in _MODELS.items():
+    for kind, model in CHECK_MODELS.items():
         if isinstance(value, model):
             return kind
     return None
@@ -219,7 +219,7 @@ Check = Annotated[
     ),
 ]
 
-_MODELS: dict[str, type[ContentModel]] = {
+CHECK_MODELS: dict[str, type[ContentModel]] = {
     "container": ContainerCheck,
     "file": FileCheck,
     "http": HttpCheck,
