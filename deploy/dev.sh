@@ -91,6 +91,8 @@ case "$command" in
         say "ruff"
         "$VENV/bin/ruff" check .
         "$VENV/bin/ruff" format --check .
+        say "import contracts"
+        "$VENV/bin/lint-imports"
         "$VENV/bin/python" -m bot content check
         say "pytest"
         exec "$VENV/bin/python" -m pytest "$@"
