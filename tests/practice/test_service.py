@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -280,8 +281,11 @@ async def test_autocomplete_matches_ids_and_titles(alice: Driver) -> None:
     assert len(everything) == 6
 
 
-async def test_a_failing_check_stays_quiet(
-    alice: Driver, fake: FakeSandbox, monkeypatch: pytest.MonkeyPatch
+async def test_a_failing_check_stays_quiet_for_the_learner_but_is_logged(
+    alice: Driver,
+    fake: FakeSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     await alice.start("web-cp")
 
@@ -289,4 +293,7 @@ async def test_a_failing_check_stays_quiet(
         raise RuntimeError("engine hiccup")
 
     monkeypatch.setattr(fake, "state", broken)
-    assert await alice.docker("ps") == []  # the command's own output is left alone
+    with caplog.at_level(logging.ERROR, logger="bot.practice"):
+        assert await alice.docker("ps") == []  # the command's own output is left alone
+    [record] = [r for r in caplog.records if r.message == "practice check failed"]
+    assert record.exc_info is not None and "engine hiccup" in str(record.exc_info[1])
