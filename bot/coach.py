@@ -170,7 +170,11 @@ class Coach:
     @classmethod
     async def open(cls, settings: Settings, clock: Clock | None = None) -> Coach:
         coach = cls.build(settings, clock)
-        await coach.start()
+        try:
+            await coach.start()
+        except BaseException:
+            await coach.close()  # what did open (the store) closes again
+            raise
         return coach
 
     @property
