@@ -11,7 +11,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.discordbot.frontend import Frontend
+from bot.discordbot.frontend import DiscordFrontend
 from bot.discordbot.health import INTERVAL_SECONDS, keep_writing, write_health
 from bot.discordbot.translator import CatalogTranslator
 from bot.discordbot.tree import CoachTree
@@ -57,7 +57,7 @@ class CoachBot(commands.Bot):
             **options,
         )
         self.coach = coach
-        self.front = Frontend(coach)
+        self.front = DiscordFrontend(coach)
         self.extension_names = tuple(extensions)
         self.health_interval = health_interval
         self._health_task: asyncio.Task[None] | None = None

@@ -19,10 +19,10 @@ import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 
-from bot.core import limits
 from bot.core.commands import CommandSpec, CommandTable, OptionKind, OptionSpec
 from bot.core.i18n import DEFAULT_LOCALE, Catalog
-from bot.discordbot.frontend import Frontend, Policy, python_name
+from bot.discordbot import limits
+from bot.discordbot.frontend import DiscordFrontend, Policy, python_name
 
 log = logging.getLogger("bot.discord.slash")
 
@@ -72,7 +72,7 @@ def annotation(option: OptionSpec) -> Any:
 class SlashBuilder:
     """Builds the commands of one extension from the core table."""
 
-    def __init__(self, front: Frontend, table: CommandTable, catalog: Catalog) -> None:
+    def __init__(self, front: DiscordFrontend, table: CommandTable, catalog: Catalog) -> None:
         self.front = front
         self.table = table
         self.catalog = catalog

@@ -14,8 +14,8 @@ from collections.abc import Callable
 import discord
 from discord import app_commands
 
-from bot.core import limits
 from bot.core.i18n import DEFAULT_LOCALE, Catalog, normalize_locale
+from bot.discordbot import limits
 
 log = logging.getLogger("bot.discord.translator")
 

@@ -32,9 +32,17 @@ from typing import TYPE_CHECKING
 
 from pydantic import Field, model_validator
 
-from bot.content.base import BODY_LIMIT, ContentModel, Id, Localized, Text, too_long
+from bot.content.base import (
+    ANSWER_LIMIT,
+    BODY_LIMIT,
+    CHOICE_LIMIT,
+    ContentModel,
+    Id,
+    Localized,
+    Text,
+    too_long,
+)
 from bot.content.library import ContentKind
-from bot.core import limits
 
 if TYPE_CHECKING:
     from bot.content.library import ContentLibrary
@@ -138,11 +146,11 @@ def check_limits(library: ContentLibrary) -> Iterable[str]:
             if problem:
                 yield f"{where}: {name}: {problem}"
         for index, option in enumerate(question.options):
-            problem = too_long(option, limits.BUTTON_LABEL)
+            problem = too_long(option, CHOICE_LIMIT)
             if problem:
-                yield f"{where}: options[{index}]: {problem} (a button label)"
+                yield f"{where}: options[{index}]: {problem} (an answer option)"
         for line in question.commands():
-            if len(line) > limits.BUTTON_LABEL * 4:
+            if len(line) > ANSWER_LIMIT:
                 yield f"{where}: answer: {len(line)} characters is too long to type"
 
 

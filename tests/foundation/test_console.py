@@ -127,7 +127,7 @@ async def test_console_lines_follow_the_chosen_language(offline_coach: Coach) ->
 
 def test_markdown_escapes_are_shown_plainly_in_the_terminal() -> None:
     from bot.console.app import _plain
-    from bot.core.limits import escape_markdown
+    from bot.core.text import escape_markdown
 
     name = "al_ice **bold** [x](y)"
     assert _plain(f"**{escape_markdown(name)}**") == name
