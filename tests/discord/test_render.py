@@ -186,7 +186,7 @@ def test_code_block_helper():
 
 @pytest.mark.parametrize("limit", [40, 100, 1024])
 def test_split_markdown_pieces_fit_and_lose_no_text(limit):
-    text = "a" * 250 + "\n\n```py\n" + "\n".join("print(%d)" % n for n in range(40)) + "\n```\nend"
+    text = "a" * 250 + "\n\n```py\n" + "\n".join(f"print({n})" for n in range(40)) + "\n```\nend"
     pieces = limits.split_markdown(text, limit)
     assert all(len(piece) <= limit for piece in pieces)
     assert all(piece.count("```") % 2 == 0 for piece in pieces)

@@ -10,8 +10,10 @@ from bot.core.commands import CommandSpec, OptionKind, OptionSpec, Request
 from bot.core.reply import Choice, Reply, TextPrompt
 from bot.discordbot.cog import FeatureCog
 from bot.discordbot.frontend import Policy
+from tests.frontends.replies import docker_logs_output
 
-LONG_OUTPUT = "\n".join(f"line {n:05d} " + "x" * 60 for n in range(200))
+LONG_OUTPUT = docker_logs_output(5000)
+SLOW_GATE: asyncio.Event | None = None  # set by a test: /slow waits for it to open
 
 
 def register(coach: Any) -> None:
@@ -24,7 +26,8 @@ def register(coach: Any) -> None:
         )
 
     async def slow(request: Request) -> Reply:
-        await asyncio.sleep(0.6)
+        if SLOW_GATE is not None:
+            await SLOW_GATE.wait()
         return Reply(body="slow done", private=False)
 
     async def long(_request: Request) -> Reply:
