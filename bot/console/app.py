@@ -24,6 +24,7 @@ from bot import __version__
 from bot.coach import Coach
 from bot.console.parsing import LineError, parse_line
 from bot.core.context import Actor, Upload
+from bot.core.frontend import Frontend
 from bot.core.i18n import Translator
 from bot.core.reply import Choice, Reply, ReplyFile, TextPrompt, Tone
 
@@ -92,7 +93,9 @@ class ConsoleRenderer:
         return str(target)
 
 
-class Console:
+class Console(Frontend[Turn]):
+    """The terminal front end: one user, one line at a time."""
+
     def __init__(
         self,
         coach: Coach,

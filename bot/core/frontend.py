@@ -56,7 +56,7 @@ option the front end offers), since some mediums fix it at acknowledgement.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from bot.core.commands import CommandTable, Suggestion
 from bot.core.context import Actor
@@ -99,6 +99,7 @@ class CoachPort(Protocol):
         ...
 
 
+@runtime_checkable
 class Frontend(Protocol[SourceT_contra]):
     """A medium's translator. ``Source`` is what one event arrived on and what its replies
     go back to: a Discord interaction, the console's terminal, a Slack request, a web

@@ -84,7 +84,7 @@ class CoachBot(commands.Bot):
         """Typed answers (modal submits with a ``~<action>`` id), before or after a restart."""
         if interaction.type is not discord.InteractionType.modal_submit:
             return
-        data = interaction.data or {}
+        data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id", ""))
         if custom_id.startswith(ASK_MARK):
             text = submitted_text(data.get("components"))

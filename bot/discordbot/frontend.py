@@ -31,6 +31,7 @@ from discord import app_commands
 from bot.core.commands import CommandSpec, MemberRef, OptionKind
 from bot.core.context import Actor, Upload
 from bot.core.errors import UserError
+from bot.core.frontend import Frontend
 from bot.core.i18n import Translator, normalize_locale
 from bot.core.reply import Placement, Reply, Tone
 from bot.core.text import shorten
@@ -66,7 +67,7 @@ def guild_key(interaction: discord.Interaction) -> str:
     return str(interaction.guild_id) if interaction.guild_id else f"dm:{interaction.user.id}"
 
 
-class DiscordFrontend:
+class DiscordFrontend(Frontend[discord.Interaction]):
     """The Discord front end (:class:`bot.core.frontend.Frontend` of interactions)."""
 
     def __init__(self, coach: Coach) -> None:

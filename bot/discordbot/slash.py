@@ -133,11 +133,11 @@ class SlashBuilder:
     ) -> app_commands.Command[Any, ..., Any]:
         front = self.front
 
-        async def callback(interaction: discord.Interaction, **values: Any) -> None:
+        async def callback(interaction: discord.Interaction[Any], /, **values: Any) -> None:
             await front.run_command(interaction, spec, policy, values)
 
         self._declare_options(callback, spec, policy.share or spec.share_option)
-        command = app_commands.Command(
+        command: app_commands.Command[Any, ..., None] = app_commands.Command(
             name=name(spec.path[-1], spec.key + ".name"),
             description=text(self.catalog, spec.key + ".description", spec.name),
             callback=callback,

@@ -92,8 +92,9 @@ class ActionButton(ui.DynamicItem[ui.Button[ui.View]], template=r"(?P<ask>~)?(?P
 def submitted_text(data: Any) -> str:
     """The first text value in a modal submit's components (rows or labels, any depth)."""
     if isinstance(data, dict):
-        if isinstance(data.get("value"), str):
-            return data["value"]
+        value = data.get("value")
+        if isinstance(value, str):
+            return value
         nested = [data.get("component"), *(data.get("components") or [])]
         return next((text for item in nested if (text := submitted_text(item))), "")
     if isinstance(data, list):

@@ -232,6 +232,20 @@ async def test_prompt_button_opens_a_modal_whose_answer_reaches_the_core(bot, st
     assert len(standin.to_interaction(press["id"], press["token"])) == 1
 
 
+async def test_a_replacing_reply_edits_the_pressed_message_and_disables_its_button(bot, standin):
+    [shown] = await run(bot, standin, interaction_payload(2, command_data(("counter",))))
+    assert custom_ids(shown) == ["count:1"]
+    press = interaction_payload(
+        3, {"custom_id": "count:1", "component_type": 2}, message=component_message(["count:1"])
+    )
+    edited, follow_up = await run(bot, standin, press, 2)
+    assert edited.body["type"] == 7  # UPDATE_MESSAGE: the message the button was on
+    assert "count: 1" in text_of(edited)
+    [button] = [c for row in edited.message["components"] for c in row["components"]]
+    assert button["custom_id"] == "count:2" and button["disabled"] is True
+    assert "/webhooks/" in follow_up.path and "counted to 1" in text_of(follow_up)
+
+
 async def test_buttons_work_after_a_restart(dcoach, standin):
     first = await logged_in_bot(dcoach)
     [asked] = await run(first, standin, interaction_payload(2, command_data(("ask",))))

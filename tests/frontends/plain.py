@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.context import Actor, Upload
-from bot.core.frontend import CoachPort
+from bot.core.frontend import CoachPort, Frontend
 from bot.core.reply import Choice, Placement, Reply, TextPrompt
 
 MESSAGE_CHARS = 1000
@@ -80,7 +80,7 @@ def split_lines(text: str, limit: int) -> list[str]:
     return pieces
 
 
-class PlainFrontend:
+class PlainFrontend(Frontend[Event]):
     """A :class:`bot.core.frontend.Frontend` of :class:`Event` s."""
 
     def __init__(self, coach: CoachPort, room: str = "web-room") -> None:

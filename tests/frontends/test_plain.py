@@ -12,6 +12,7 @@ from bot.core.commands import CommandSpec, Request
 from bot.core.frontend import Frontend
 from bot.core.reply import Choice, Placement, Reply
 from bot.quiz.content import QuestionType
+from tests.conftest import make_actor
 from tests.frontends import plain
 from tests.frontends.plain import MESSAGE_CHARS, Event, PlainFrontend, Sent
 from tests.frontends.replies import docker_logs_output, docker_logs_reply
@@ -38,9 +39,13 @@ def test_it_is_built_from_the_core_alone() -> None:
     assert imported and all(name.startswith("bot.core.") for name in imported), imported
 
 
-def test_it_satisfies_the_frontend_protocol(offline_coach: Coach) -> None:
-    front: Frontend[plain.Event] = PlainFrontend(offline_coach)  # checked by mypy too
-    assert callable(front.actor) and callable(front.present)
+def test_every_front_end_is_a_frontend(offline_coach: Coach) -> None:
+    from bot.console.app import Console
+    from bot.discordbot.frontend import DiscordFrontend
+
+    assert isinstance(PlainFrontend(offline_coach), Frontend)
+    assert isinstance(Console(offline_coach, make_actor()), Frontend)
+    assert isinstance(DiscordFrontend(offline_coach), Frontend)
 
 
 async def test_commands_buttons_and_autocomplete(offline_coach: Coach) -> None:
