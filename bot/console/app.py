@@ -307,10 +307,12 @@ def page(text: str, out: TextIO) -> None:
     command = pager_command()
     if command is not None:
         argv, env = command
+        encoding = getattr(out, "encoding", None) or "utf-8"
         try:
-            subprocess.run(argv, input=text, text=True, env=env, check=True)
+            # Its exit status is not checked: once it ran, the user has seen the text.
+            subprocess.run(argv, input=text, encoding=encoding, errors="replace", env=env)
             return
-        except (OSError, subprocess.CalledProcessError):
+        except OSError:  # no such pager: show the text plainly
             pass
     out.write(text)
 

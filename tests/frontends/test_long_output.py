@@ -67,6 +67,16 @@ async def test_the_console_pages_5000_lines_on_a_terminal(
     assert short.getvalue().count("\n") == 10  # fits the screen: printed, not paged
 
 
+async def test_a_pager_that_cannot_start_falls_back_to_printing(
+    offline_coach: Coach, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PAGER", "/no/such/pager --flag")
+    monkeypatch.setattr(console_app, "_screen_lines", lambda: 40)
+    out = Terminal()
+    await at_terminal(offline_coach, out).present(Turn(), [docker_logs_reply(LINES)])
+    assert out.getvalue() == docker_logs_output(LINES) + "\n"
+
+
 async def test_no_pager_means_whole_on_the_terminal(offline_coach: Coach) -> None:
     out = Terminal()
     await at_terminal(offline_coach, out, pager=False).present(Turn(), [docker_logs_reply(LINES)])
