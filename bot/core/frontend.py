@@ -51,6 +51,16 @@ seconds (Docker, disk): acknowledge at once ("thinking…"), then deliver. Anyth
 be answered directly when it finishes in time, and acknowledged when it does not.
 Visibility must be decided *before* acknowledging (from the command and any ``share``
 option the front end offers), since some mediums fix it at acknowledgement.
+
+Messages that change
+--------------------
+A reply to a press may take the place of the message the press came from
+(:attr:`~bot.core.reply.Placement.REPLACE`; its spent choices come back ``disabled``): a
+medium that can edit does it in the answer to the press itself, which is why such a press
+should be acknowledged as "updating" rather than "thinking" when it is slow. Messages the
+coach posts on its own and edits over time (a channel's live scoreboard, a group's practice
+board) will come through the same replies, addressed by a stable key that the front end maps
+to the message it posted; none exists yet.
 """
 
 from __future__ import annotations
