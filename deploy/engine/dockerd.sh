@@ -73,6 +73,7 @@ human() { numfmt --to=iec-i --suffix=B "$1"; }
 # ---------------------------------------------------------------------- storage
 mounted_source() { { findmnt -n -o SOURCE --mountpoint "$DATA_ROOT" 2>/dev/null || true; } | tail -n 1; }
 mounted_fstype() { { findmnt -n -o FSTYPE --mountpoint "$DATA_ROOT" 2>/dev/null || true; } | tail -n 1; }
+quota_on() { [ -d "/sys/fs/btrfs/$(findmnt -n -o UUID --mountpoint "$DATA_ROOT" | tail -n 1)/qgroups" ]; }
 loop_device() { { losetup -j "$LOOP_FILE" -O NAME -n 2>/dev/null || true; } | head -n 1; }
 
 # Size in bytes of a new loop file: COACH_ENGINE_LOOP_SIZE (e.g. 32G) or, with "auto",
@@ -160,7 +161,7 @@ storage_btrfs() {
     grow_if_asked
     # Docker's btrfs driver would switch quotas on at the first --storage-opt size; do it
     # now so that the first sandbox does not pay for the scan and `status` can tell.
-    if ! btrfs qgroup show "$DATA_ROOT" >/dev/null 2>&1; then
+    if ! quota_on; then
         btrfs quota enable "$DATA_ROOT"
         log "storage: btrfs quota enabled on $DATA_ROOT"
     fi
@@ -300,11 +301,10 @@ cmd_stop() {
     rm -f "$PIDFILE" "$STAMP"
     [ "$unmount" = 1 ] || return 0
     if [ -n "$(mounted_source)" ]; then
-        # Mounts a dead engine's containers left under the data root.
-        findmnt -n -o TARGET -R "$DATA_ROOT" | tail -n +2 | sort -r | while read -r sub; do
-            umount "$sub" 2>/dev/null || umount -l "$sub" 2>/dev/null || true
-        done
-        umount "$DATA_ROOT" || die "could not unmount $DATA_ROOT (containers still running? 'fuser -vm $DATA_ROOT')"
+        if ! umount "$DATA_ROOT" 2>/dev/null; then
+            [ "$purge" = 1 ] || die "$DATA_ROOT is busy: containers kept by live-restore still run ('fuser -vm $DATA_ROOT' lists them); stop them first, or stop without --unmount"
+            umount -R -l "$DATA_ROOT"
+        fi
         log "storage: unmounted $DATA_ROOT"
     fi
     [ "$purge" = 1 ] || return 0
@@ -318,8 +318,9 @@ cmd_status() {
     dock info --format 'engine: {{.ServerVersion}} driver={{.Driver}} data-root={{.DockerRootDir}} live-restore={{.LiveRestoreEnabled}}'
     df -h --output=source,fstype,size,used,avail,pcent "$DATA_ROOT" | sed 's/^/  /'
     if [ "$(mounted_fstype)" = btrfs ]; then
-        qgroups=$(btrfs qgroup show "$DATA_ROOT" 2>/dev/null | tail -n +3 | wc -l) || qgroups=off
-        echo "  btrfs quota: ${qgroups} qgroups, loop file $LOOP_FILE ($(du -h --apparent-size "$LOOP_FILE" | cut -f1) apparent, $(du -h "$LOOP_FILE" | cut -f1) allocated)"
+        qgroups=off
+        quota_on && qgroups="on, $(btrfs qgroup show "$DATA_ROOT" 2>/dev/null | tail -n +3 | wc -l) qgroups"
+        echo "  btrfs quota: ${qgroups}, loop file $LOOP_FILE ($(du -h --apparent-size "$LOOP_FILE" | cut -f1) apparent, $(du -h "$LOOP_FILE" | cut -f1) allocated)"
     fi
     echo "  address pools: $(python3 "$HERE/daemon_config.py" capacity) networks ($(dock network ls -q | wc -l) in use)"
 }
