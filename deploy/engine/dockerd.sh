@@ -2,6 +2,8 @@
 # One Docker engine (dockerd) of Docker Coach: its storage, its daemon.json, its process.
 #
 #   dockerd.sh start                     storage ready, config written, dockerd running
+#   dockerd.sh run                       the same, dockerd in the foreground (exec): the
+#                                        entrypoint of a worker container
 #   dockerd.sh stop [--unmount] [--purge]
 #   dockerd.sh status                    prints driver, data root, quota, pools, free space
 #
@@ -35,6 +37,9 @@ LOOP_SIZE=${COACH_ENGINE_LOOP_SIZE:-auto}
 LOOP_PREALLOCATE=${COACH_ENGINE_LOOP_PREALLOCATE:-false}
 START_WAIT=${COACH_ENGINE_START_WAIT:-90}
 STOP_WAIT=${COACH_ENGINE_STOP_WAIT:-60}
+# A worker the coach reaches over the network: listen on TCP with mutual TLS.
+TCP=${COACH_ENGINE_TCP:-}
+TLS_DIR=${COACH_ENGINE_TLS_DIR:-}
 export COACH_ENGINE_DRIVER=$DRIVER COACH_ENGINE_DATA_ROOT=$DATA_ROOT
 STAMP="$PIDFILE.config"
 GIB=$((1024 * 1024 * 1024))
@@ -140,6 +145,16 @@ grow_if_asked() {
     log "storage: grew $LOOP_FILE from $(human "$have") to $(human "$want")"
 }
 
+# In a privileged container /dev is a copy made at start: a loop device the kernel
+# allocates later has no node there, and `mount -o loop` fails. Make the next one.
+ensure_loop_node() {
+    local dev minor
+    dev=$(losetup -f 2>/dev/null) || return 0
+    [ -e "$dev" ] && return 0
+    minor=${dev#/dev/loop}
+    mknod "$dev" b 7 "$minor" && log "storage: created the device node $dev"
+}
+
 storage_btrfs() {
     local source fstype dev
     command -v mkfs.btrfs >/dev/null || die "mkfs.btrfs is missing: apt-get install btrfs-progs"
@@ -153,6 +168,7 @@ storage_btrfs() {
     else
         [ -e "$LOOP_FILE" ] || create_loop_file
         clear_mount_point
+        ensure_loop_node
         # discard: blocks btrfs frees are punched out of the sparse file, so the host
         # gets its space back when containers and images are removed.
         mount -o loop,noatime,discard=async "$LOOP_FILE" "$DATA_ROOT"
@@ -186,6 +202,16 @@ write_config() {
     DOCKERD_ARGS=("--pidfile=$PIDFILE" "--config-file=$CONFIG")
     [ "$SOCKET" = /var/run/docker.sock ] || DOCKERD_ARGS+=("--host=unix://$SOCKET")
     [ "$EXEC_ROOT" = /var/run/docker ] || DOCKERD_ARGS+=("--exec-root=$EXEC_ROOT")
+    if [ -n "$TCP" ]; then
+        [ -n "$TLS_DIR" ] || die "COACH_ENGINE_TCP=$TCP needs COACH_ENGINE_TLS_DIR (ca.pem, server-cert.pem, server-key.pem): an engine on TCP without mutual TLS is root for anyone who reaches the port"
+        local pem
+        for pem in ca.pem server-cert.pem server-key.pem; do
+            [ -r "$TLS_DIR/$pem" ] || die "COACH_ENGINE_TLS_DIR=$TLS_DIR has no $pem"
+        done
+        [ "$SOCKET" != /var/run/docker.sock ] || DOCKERD_ARGS+=("--host=unix://$SOCKET")
+        DOCKERD_ARGS+=("--host=tcp://$TCP" --tlsverify "--tlscacert=$TLS_DIR/ca.pem"
+            "--tlscert=$TLS_DIR/server-cert.pem" "--tlskey=$TLS_DIR/server-key.pem")
+    fi
 }
 
 wanted_stamp() { printf '%s %s\n' "$CONFIG_DIGEST" "${DOCKERD_ARGS[*]}" | sha256sum | cut -d' ' -f1; }
@@ -240,13 +266,26 @@ check_running_engine() {
         die "the engine on $SOCKET runs '$have', wanted '$DRIVER $DATA_ROOT'"
 }
 
+prepare_storage() {
+    case $DRIVER in
+        btrfs) storage_btrfs ;;
+        overlay2) storage_plain ;;
+    esac
+}
+
+# Foreground: for a container whose PID 1 is this engine (SIGTERM stops dockerd cleanly).
+cmd_run() {
+    write_config
+    ! engine_up || die "an engine already answers on $SOCKET"
+    prepare_storage
+    mkdir -p "$(dirname "$PIDFILE")" "$(dirname "$SOCKET")"
+    rm -f "$PIDFILE"
+    log "dockerd: running in the foreground ($DRIVER on $DATA_ROOT, ${DOCKERD_ARGS[*]})"
+    exec dockerd "${DOCKERD_ARGS[@]}"
+}
+
 cmd_start() {
     local pid have
-    case $DRIVER in
-        btrfs) ;;
-        overlay2) ;;
-        *) die "COACH_ENGINE_DRIVER=$DRIVER: use btrfs or overlay2" ;;
-    esac
     write_config
     if engine_up; then
         if pid=$(our_pid); then
@@ -270,10 +309,7 @@ cmd_start() {
             die "a dockerd this script did not start answers on $SOCKET with '$have' (wanted '$DRIVER $DATA_ROOT'). Stop it (e.g. 'systemctl stop docker.socket docker', or deploy/engine/stop.sh if an older setup.sh started it) and run me again"
         fi
     fi
-    case $DRIVER in
-        btrfs) storage_btrfs ;;
-        overlay2) storage_plain ;;
-    esac
+    prepare_storage
     start_dockerd
     check_running_engine
 }
@@ -329,7 +365,8 @@ command=${1:-}
 shift || true
 case $command in
     start) cmd_start ;;
+    run) cmd_run ;;
     stop) cmd_stop "$@" ;;
     status) cmd_status ;;
-    *) die "usage: dockerd.sh start | stop [--unmount] [--purge] | status" ;;
+    *) die "usage: dockerd.sh start | run | stop [--unmount] [--purge] | status" ;;
 esac
