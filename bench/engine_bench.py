@@ -26,6 +26,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +90,7 @@ def _scenario(
         made.append(container)
 
     started = _batch([start_one] * count, workers)
-    removed = _batch([lambda c=c: c.remove(force=True) for c in list(made)], workers)
+    removed = _batch([partial(c.remove, force=True) for c in list(made)], workers)
     return started, removed
 
 

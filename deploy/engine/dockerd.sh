@@ -181,6 +181,8 @@ storage_btrfs() {
         btrfs quota enable "$DATA_ROOT"
         log "storage: btrfs quota enabled on $DATA_ROOT"
     fi
+    # Qgroups of removed containers stay behind ("stale"); drop them while we are here.
+    btrfs qgroup clear-stale "$DATA_ROOT" >/dev/null 2>&1 || true
 }
 
 storage_plain() {

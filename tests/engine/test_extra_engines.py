@@ -14,6 +14,7 @@ import os
 import subprocess
 import tarfile
 from collections.abc import Iterator
+from typing import Any
 
 import docker
 import pytest
@@ -38,7 +39,7 @@ def btrfs(btrfs_engine: ExtraEngine) -> Iterator[docker.DockerClient]:
     client.close()
 
 
-def _run(client: docker.DockerClient, image: str, script: str, **kwargs: object) -> Container:
+def _run(client: docker.DockerClient, image: str, script: str, **kwargs: Any) -> Container:
     container = client.containers.run(
         image, ["sh", "-c", script], detach=True, labels=LABELS, **kwargs
     )
