@@ -189,7 +189,7 @@ step_dockerd() {
 
 # The engine really caps a container's writable layer (btrfs quota), or says it does not.
 step_quota_probe() {
-    local id err
+    local id
     if [ "${COACH_ENGINE_DRIVER:-btrfs}" != btrfs ]; then
         warn "COACH_ENGINE_DRIVER=${COACH_ENGINE_DRIVER}: the engine does not cap containers' disk use"
         return
