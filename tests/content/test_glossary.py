@@ -105,6 +105,12 @@ def test_no_seed_typos_in_our_text_except_the_errata(library: ContentLibrary) ->
     assert found == []
 
 
+def test_the_errata_names_the_typos_it_corrects(library: ContentLibrary) -> None:
+    errata = library.concepts["errata"]
+    for typo in ("Doxker", "Xontainer", "Cirtual", "Orcla"):
+        assert typo in errata.body.ko and typo in errata.body.en
+
+
 @pytest.mark.parametrize("term", ["컨테이너", "이미지", "볼륨", "네트워크", "레지스트리", "포트"])
 def test_core_terms_are_actually_used(library: ContentLibrary, term: str) -> None:
     assert any(term in text for _w, locale, text in _all_texts(library) if locale == "ko")
