@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.content.registry import ReloadOutcome
-from bot.core import limits
 from bot.core.commands import MemberRef, Request
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
@@ -22,7 +21,6 @@ from bot.store.guilds import GuildRepo
 log = logging.getLogger("bot.admin")
 
 ACTION = "admin"
-MAX_LISTED = 40
 
 
 class SandboxListing(Protocol):
@@ -123,14 +121,7 @@ class AdminService:
             )
         if not lines:
             return Reply(title=tr("admin.sandboxes_title", count=0), body=tr("admin.none"))
-        shown = lines[:MAX_LISTED]
-        body = "\n".join(shown)
-        if len(lines) > len(shown):
-            body += "\n" + tr("admin.more", count=len(lines) - len(shown))
-        return Reply(
-            title=tr("admin.sandboxes_title", count=len(lines)),
-            body=limits.cut(body, limits.EMBED_DESCRIPTION),
-        )
+        return Reply(title=tr("admin.sandboxes_title", count=len(lines)), body="\n".join(lines))
 
     # /admin destroy member ------------------------------------------------------------
     async def destroy(self, request: Request) -> Reply:
@@ -145,7 +136,7 @@ class AdminService:
             choices=(
                 Choice(
                     tr("admin.destroy_button"),
-                    f"{ACTION}:destroy:{member.user_id}"[: limits.CUSTOM_ID],
+                    f"{ACTION}:destroy:{member.user_id}",
                     ChoiceStyle.DANGER,
                 ),
                 Choice(tr("admin.cancel_button"), f"{ACTION}:cancel"),

@@ -15,6 +15,7 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from bot.content.base import (
     BODY_LIMIT,
     FIELD_LIMIT,
+    SUMMARY_LIMIT,
     TITLE_LIMIT,
     ContentModel,
     Id,
@@ -30,7 +31,6 @@ from bot.content.items import (
     PartRef,
     Role,
 )
-from bot.core import limits
 
 # Vocabularies this kind exports (see bot.content.library) …
 SCENARIO_IDS = "scenario"
@@ -424,7 +424,7 @@ def _link_problems(scenario: Scenario, library: ContentLibrary, where: str) -> I
         yield f"{where}: quiz_topic: no question or concept has topic {scenario.quiz_topic!r}"
     for name, text, limit in (
         ("title", scenario.title, TITLE_LIMIT - 60),
-        ("summary", scenario.summary, limits.COMMAND_DESCRIPTION),
+        ("summary", scenario.summary, SUMMARY_LIMIT),
         ("intro", scenario.intro, BODY_LIMIT // 2),
         ("recap", scenario.recap, BODY_LIMIT // 2),
     ):

@@ -11,7 +11,7 @@ Three types of question::
       explanation: {en: "...", ko: "..."}
       answer: "docker run -d --name web nginx"   # command: the expected command line
       accept: ["docker container run -d --name web nginx"]  # optional other right answers
-      reject: ["docker run --name web nginx"]    # optional near misses graded wrong
+      reject: ["docker run --name web nginx"]  # optional near misses that must be graded wrong
 
     - type: choice
       options:                    # 2 to 5 options, each in both languages (button labels)
@@ -61,7 +61,9 @@ class Question(ContentItem):
     options: tuple[Localized, ...] = ()
     answer: bool | int | Text
     accept: tuple[Text, ...] = ()
-    reject: tuple[Text, ...] = ()
+    reject: tuple[Text, ...] = Field(
+        default=(), description="near-miss command lines that must be graded wrong"
+    )
     difficulty: int | None = Field(default=None, ge=1, le=3)
 
     @field_validator("type")

@@ -15,14 +15,14 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.content.registry import ContentRegistry
-from bot.core import limits
 from bot.core.clock import Clock
-from bot.core.commands import Request, Suggestion
+from bot.core.commands import MAX_SUGGESTIONS, Request, Suggestion
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.registry import Slot
 from bot.core.reply import Reply, Tone
+from bot.core.text import shorten
 from bot.core.when import describe_due
 from bot.quiz.content import QUESTIONS, Question
 from bot.quiz.grading import Grade
@@ -103,8 +103,8 @@ class QuizService:
         if not candidates:
             raise UserError(
                 "quiz.no_questions",
-                topic=limits.cut(topic, 60),
-                topics=limits.cut(", ".join(self.topics()), 1500),
+                topic=shorten(topic, 60),
+                topics=", ".join(self.topics()),
             )
         chosen = await self._pick(actor, candidates, min(count, self.settings.max_count))
         round_id = await self.store.quiz.create_round(
@@ -161,7 +161,7 @@ class QuizService:
         )
 
     async def complete_topic(self, request: Request, partial: str) -> list[Suggestion]:
-        return self._topics().suggest(request.tr, partial, limits.AUTOCOMPLETE_CHOICES)
+        return self._topics().suggest(request.tr, partial, MAX_SUGGESTIONS)
 
     # answers --------------------------------------------------------------------------
     async def press(self, request: Request, action: str, value: str | None) -> list[Reply]:
@@ -257,10 +257,9 @@ class QuizService:
         concepts = ", ".join(f"`/concept {c}`" for c in question.concepts)
         lines.append("")
         lines.append(tr("quiz.read_more", concepts=concepts))
-        body, _ = limits.cut_lines("\n".join(lines), limits.EMBED_DESCRIPTION, "…")
         return Reply(
             title=tr("quiz.correct_title" if grade.correct else "quiz.wrong_title"),
-            body=body,
+            body="\n".join(lines),
             tone=Tone.SUCCESS if grade.correct else Tone.WARNING,
             footer=tr("quiz.next_review", when=describe_due(tr, now, due)) if due else None,
         )

@@ -46,7 +46,7 @@ def problems_for(library: ContentLibrary, scenario: Scenario) -> list[str]:
     return list(check_scenarios(library.replacing(SCENARIOS, {scenario.id: scenario})))
 
 
-def test_the_six_scenarios_load(library: ContentLibrary) -> None:
+def test_the_scenarios_load(library: ContentLibrary) -> None:
     assert set(library.items(SCENARIOS)) == {
         "search-pull",
         "first-container",
@@ -54,6 +54,9 @@ def test_the_six_scenarios_load(library: ContentLibrary) -> None:
         "volumes",
         "networks",
         "lifecycle",
+        "isolation",
+        "debugging",
+        "limits",
     }
     assert list(check_scenarios(library)) == []
 

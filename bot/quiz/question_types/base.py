@@ -115,7 +115,5 @@ class QuestionType(ABC):
 
     @staticmethod
     def no_reject(question: QuestionData) -> None:
-        if question.accept:
-            raise ValueError("only command questions take `accept`")
-        if question.reject:
-            raise ValueError("only command questions take `reject`")
+        if question.accept or question.reject:
+            raise ValueError("only command questions take `accept` and `reject`")

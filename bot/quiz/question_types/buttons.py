@@ -5,7 +5,6 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Sequence
 
-from bot.core import limits
 from bot.core.i18n import Translator
 from bot.core.reply import Choice, ChoiceStyle
 from bot.quiz.grading import Grade
@@ -52,11 +51,7 @@ class ButtonQuestion(QuestionType):
         labels = self.labels(tr, question)
         return AnswerControls(
             choices=tuple(
-                Choice(
-                    limits.cut(labels[option], limits.BUTTON_LABEL),
-                    actions.press(position),
-                    ChoiceStyle.PRIMARY,
-                )
+                Choice(labels[option], actions.press(position), ChoiceStyle.PRIMARY)
                 for position, option in enumerate(self._shown(question, order))
             )
         )

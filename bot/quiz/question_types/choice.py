@@ -9,8 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Iterable, Sequence
 
-from bot.content.base import too_long
-from bot.core import limits
+from bot.content.base import CHOICE_LIMIT, too_long
 from bot.core.i18n import Translator
 from bot.quiz.question_types.base import QuestionData
 from bot.quiz.question_types.buttons import ButtonQuestion
@@ -50,6 +49,6 @@ class ChoiceQuestion(ButtonQuestion):
 
     def check(self, question: QuestionData) -> Iterable[str]:
         for index, option in enumerate(question.options):
-            problem = too_long(option, limits.BUTTON_LABEL)
+            problem = too_long(option, CHOICE_LIMIT)
             if problem:
-                yield f"options[{index}]: {problem} (a button label)"
+                yield f"options[{index}]: {problem} (an answer option)"

@@ -10,9 +10,10 @@ line right and every rejected line wrong.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
-from bot.core import limits
+from bot.content.base import ANSWER_LIMIT
+from bot.content.lint import variant_problems
 from bot.core.i18n import Translator
 from bot.core.reply import TextPrompt
 from bot.quiz.grading import Grade, compare_command, parse_problem
@@ -25,8 +26,6 @@ from bot.quiz.question_types.base import (
     Typed,
     WrongAnswerKind,
 )
-
-LONGEST_LINE = limits.BUTTON_LABEL * 4  # longer is too much to type
 
 
 def accepted_lines(question: QuestionData) -> tuple[str, ...]:
@@ -68,20 +67,20 @@ class CommandQuestion(QuestionType):
         return answer.text
 
     def check(self, question: QuestionData) -> Iterable[str]:
-        lines = (*accepted_lines(question), *question.reject)
+        """Every line parses; the question lists accepted variants and near misses, each
+        graded as listed (:func:`bot.content.lint.variant_problems`)."""
         unreadable = False
-        for line in lines:
-            if len(line) > LONGEST_LINE:
-                yield f"answer: {len(line)} characters is too long to type"
+        lines = [("answer", line) for line in accepted_lines(question)]
+        lines += [("reject", line) for line in question.reject]
+        for field, line in lines:
+            if len(line) > ANSWER_LIMIT:
+                yield f"{field}: {len(line)} characters is too long to type"
             problem = parse_problem(line)
             if problem:
                 unreadable = True
-                yield f"answer {line!r} does not parse: {problem}"
-        if unreadable:
-            return  # grading lines that do not parse would only repeat the problem
-        for line in question.accept:
-            if not self.grade(question, (), Typed(line)).correct:
-                yield f"accept: {line!r} is not graded right"
-        for line in question.reject:
-            if self.grade(question, (), Typed(line)).correct:
-                yield f"reject: {line!r} is graded right, but must be graded wrong"
+                yield f"{field} {line!r} does not parse: {problem}"
+        grade = None if unreadable else self._grades_right(question)
+        yield from variant_problems(str(question.answer), question.accept, question.reject, grade)
+
+    def _grades_right(self, question: QuestionData) -> Callable[[str], bool]:
+        return lambda line: self.grade(question, (), Typed(line)).correct
