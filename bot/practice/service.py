@@ -9,6 +9,7 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+from bot.core import metrics
 from bot.core.clock import Clock
 from bot.core.commands import MAX_SUGGESTIONS, Request, Suggestion
 from bot.core.context import Actor
@@ -324,6 +325,7 @@ class PracticeService:
             if await evaluate(step.check, ctx):
                 await self._remember(ctx, step, session)
                 await self.repo().record_step(request.actor, scenario.id, step.id, skipped=False)
+                metrics.practice_step_completed()
                 replies.append(self._done_reply(tr, step, session.step_index + 1))
                 session.advance(self.clock.now())
                 moved = True

@@ -9,7 +9,6 @@ seconds. Connection failures (``requests.exceptions.ConnectionError`` is not a
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +17,8 @@ from typing import Any, TypeVar
 
 import requests
 from docker.errors import APIError, DockerException
+
+from bot.core import metrics
 
 T = TypeVar("T")
 
@@ -57,26 +58,34 @@ class DockerExecutor:
         self.stats.submitted += 1
         self.stats.running += 1
         started = time.perf_counter()
-        future = loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+        tracked = metrics.TrackedCall()
+        future = loop.run_in_executor(self._pool, _tracked, tracked, fn, args, kwargs)
         try:
             return await asyncio.wait_for(future, timeout or self.default_timeout)
         except TimeoutError as exc:
             self.stats.timeouts += 1
+            metrics.engine_error("timeout")
             raise WorkerDown(f"no answer within {timeout or self.default_timeout:.0f} s") from exc
-        except APIError:
+        except APIError as exc:
+            if exc.is_server_error():
+                metrics.engine_error("api")
             raise
         except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
             self.stats.failures += 1
+            metrics.engine_error("unreachable")
             raise WorkerDown(str(exc)) from exc
         except DockerException as exc:
             if _looks_unreachable(exc):
                 self.stats.failures += 1
+                metrics.engine_error("unreachable")
                 raise WorkerDown(str(exc)) from exc
             raise
         except OSError as exc:
             self.stats.failures += 1
+            metrics.engine_error("unreachable")
             raise WorkerDown(str(exc)) from exc
         finally:
+            tracked.finish()
             self.stats.running -= 1
             self.stats.busy_seconds += time.perf_counter() - started
 
@@ -91,6 +100,13 @@ class DockerExecutor:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _tracked(
+    tracked: metrics.TrackedCall, fn: Callable[..., T], args: tuple, kwargs: dict[str, Any]
+) -> T:
+    tracked.start()
+    return fn(*args, **kwargs)
 
 
 def _looks_unreachable(exc: DockerException) -> bool:

@@ -17,6 +17,7 @@ import docker
 from docker.api import APIClient
 from docker.tls import TLSConfig
 
+from bot.core import metrics
 from bot.core.errors import Unavailable
 from bot.sandbox import naming
 from bot.sandbox.executor import DockerExecutor, WorkerDown
@@ -102,6 +103,7 @@ class Worker:
             return False
         if not self.healthy:
             log.info("worker up", extra={"worker": self.name})
+        metrics.set_worker_up(self.name, True)
         self.healthy = True
         self.last_error = None
         return True
@@ -110,6 +112,7 @@ class Worker:
         if self.healthy:
             log.warning("worker down", extra={"worker": self.name, "error": str(exc)[:200]})
         self.healthy = False
+        metrics.set_worker_up(self.name, False)
         self.last_error = f"{type(exc).__name__}: {exc}"[:300]
         self._last_attempt = time.monotonic()
 
@@ -169,6 +172,7 @@ class Worker:
         hosts = await self.call(
             "containers", all=True, filters={"label": [f"{naming.KIND}={naming.KIND_HOST}"]}
         )
+        metrics.set_sandboxes(self.name, len(hosts))
         return len(hosts)
 
     def close(self) -> None:
