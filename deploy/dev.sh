@@ -56,7 +56,10 @@ ensure_venv() {
     say "installing Docker Coach and its test tools into $VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
     # The versions the image runs (deploy/requirements.lock) pin every dependency they share.
-    "$VENV/bin/python" -m pip install -q -c deploy/requirements.lock -e ".[test]"
+    # As constraints without the hashes: pip checks hashes only for a whole hashed install,
+    # which an editable install of the project itself cannot be.
+    awk '/^[A-Za-z0-9][A-Za-z0-9._-]*==/ {print $1}' deploy/requirements.lock >"$VENV/constraints.txt"
+    "$VENV/bin/python" -m pip install -q -c "$VENV/constraints.txt" -e ".[test]"
     echo "$want" >"$stamp"
 }
 

@@ -35,7 +35,7 @@ find_compose() {
         COMPOSE=(docker-compose)
     else
         say "installing docker-compose (apt)"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null ||
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose; } >/dev/null ||
             die "neither 'docker compose' nor docker-compose is available"
         COMPOSE=(docker-compose)
     fi

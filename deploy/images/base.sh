@@ -26,7 +26,8 @@ bootstrap() {
     local root
     command -v debootstrap >/dev/null || {
         say "installing debootstrap (apt)"
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap >/dev/null
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq debootstrap; } >/dev/null ||
+            die "could not install debootstrap"
     }
     mkdir -p "$CACHE"
     root="$(mktemp -d "$CACHE/rootfs.XXXXXX")"

@@ -43,7 +43,8 @@ async def learner(coach, n, timings):
         option = "command"
         started = time.perf_counter()
         replies = await coach.run(actor, (command,), {option: line})
-        timings.append((line.split()[0] if command == "docker" else command, time.perf_counter() - started))
+        name = line.split()[0] if command == "docker" else command
+        timings.append((name, time.perf_counter() - started))
         if any(r.tone.value == "error" for r in replies):
             print(json.dumps({"error": line, "reply": replies[0].body}), file=sys.stderr)
 

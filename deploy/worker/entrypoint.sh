@@ -17,7 +17,7 @@
 #      there (/run/docker-coach-worker.ready).
 #
 # Settings (environment): WORKER_DISK_SIZE (20G), WORKER_STORAGE (btrfs | overlay2),
-# WORKER_ADDRESS_POOL (10.201.0.0/16) and WORKER_ADDRESS_POOL_SIZE (24),
+# WORKER_ADDRESS_POOL (10.201.0.0/16) and WORKER_ADDRESS_POOL_SIZE (26: 1024 networks),
 # WORKER_REGISTRY_MIRROR (http://registry:5000; empty for none), WORKER_LOG_MAX_SIZE (10m),
 # WORKER_LOG_MAX_FILE (3), WORKER_TLS_SAN (names the coach uses to reach this worker),
 # WORKER_CLIENT_UID (10001, the coach's user), WORKER_STOP_TIMEOUT (5 s per sandbox container),
@@ -160,6 +160,8 @@ mount_btrfs() {
     done
     btrfs filesystem resize max "$ROOT" >/dev/null 2>&1 || true
     btrfs quota enable "$ROOT"
+    # Quota groups of subvolumes deleted while the engine was down would linger: drop them.
+    btrfs qgroup clear-stale "$ROOT" >/dev/null 2>&1 || true
     say "data root: btrfs on $dev, quota enabled, $(df -h --output=avail "$ROOT" | tail -1 | tr -d ' ') free"
 }
 
@@ -183,7 +185,7 @@ prepare_data_root() {
 
 # ------------------------------------------------------------------------- daemon.json
 write_daemon_json() {
-    local mirror="" pool="${WORKER_ADDRESS_POOL:-10.201.0.0/16}" size="${WORKER_ADDRESS_POOL_SIZE:-24}"
+    local mirror="" pool="${WORKER_ADDRESS_POOL:-10.201.0.0/16}" size="${WORKER_ADDRESS_POOL_SIZE:-26}"
     [[ "$pool" =~ ^[0-9.]+/[0-9]+$ ]] || die "WORKER_ADDRESS_POOL must be a CIDR like 10.201.0.0/16"
     [[ "$size" =~ ^[0-9]+$ ]] || die "WORKER_ADDRESS_POOL_SIZE must be a prefix length like 24"
     if [ -n "${WORKER_REGISTRY_MIRROR:-}" ]; then
