@@ -44,9 +44,8 @@ class OpsServer:
             await runner.cleanup()
             raise
         self._runner = runner
-        server = site._server  # the bound socket tells the real port when 0 was asked for
-        if server is not None and getattr(server, "sockets", None):
-            self.port = server.sockets[0].getsockname()[1]
+        if runner.addresses:  # the bound socket tells the real port when 0 was asked for
+            self.port = int(runner.addresses[0][1])
         where = {"host": self.settings.host, "port": self.port}
         log.info("health and metrics endpoint", extra=where)
         return self
