@@ -103,7 +103,10 @@ class DockerExecutor:
 
 
 def _tracked(
-    tracked: metrics.TrackedCall, fn: Callable[..., T], args: tuple, kwargs: dict[str, Any]
+    tracked: metrics.TrackedCall,
+    fn: Callable[..., T],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
 ) -> T:
     tracked.start()
     return fn(*args, **kwargs)
