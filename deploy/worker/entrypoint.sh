@@ -240,9 +240,14 @@ ensure_host_image() {
     local i
     for ((i = 0; i < 240; i++)); do engine_up && break; sleep 0.5; done
     engine_up || { say "the engine did not answer within 120 s"; return 1; }
-    until docker image inspect "$image" >/dev/null 2>&1; do
+    # The recipe's hash (files and base) is a label: a new worker image brings a new recipe,
+    # and the host image is rebuilt once, at the next start.
+    local recipe
+    recipe="$( (cd "$HOST_CONTEXT" && cat -- * && echo "$base") | sha256sum | cut -c1-16)"
+    until [ "$(docker image inspect -f '{{index .Config.Labels "org.docker-coach.recipe"}}' "$image" 2>/dev/null)" = "$recipe" ]; do
         say "building the sandbox host image $image from $base"
-        if DOCKER_BUILDKIT=0 docker build -q --build-arg "HOST_BASE=$base" -t "$image" "$HOST_CONTEXT" >/dev/null; then
+        if DOCKER_BUILDKIT=0 docker build -q --build-arg "HOST_BASE=$base" \
+            --label "org.docker-coach.recipe=$recipe" -t "$image" "$HOST_CONTEXT" >/dev/null; then
             break
         fi
         say "could not build $image (is the registry cache reachable?); trying again in 15 s"
