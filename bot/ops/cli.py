@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -67,22 +64,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _health(settings: Settings) -> int:
-    host = settings.http.host
-    if host in ("0.0.0.0", "::", ""):
-        host = "127.0.0.1"
-    url = f"http://{host}:{settings.http.port}/healthz"
-    try:
-        with urllib.request.urlopen(url, timeout=settings.http.probe_timeout_seconds + 2) as answer:
-            body, status = answer.read(), answer.status
-    except urllib.error.HTTPError as exc:
-        body, status = exc.read(), exc.code
-    except OSError as exc:
-        print(f"{url}: no answer ({exc})", file=sys.stderr)
-        return 1
-    try:
-        checks = json.loads(body).get("checks", {})
-        failing = [f"{name}: {c.get('detail')}" for name, c in checks.items() if not c.get("ok")]
-    except (ValueError, AttributeError):
-        failing = [body.decode(errors="replace")[:200]]
-    print(f"{url}: HTTP {status}" + ("" if not failing else " — " + "; ".join(failing)))
-    return 0 if status == 200 else 1
+    from bot.ops.probe import report
+
+    http = settings.http
+    return report(http.host, http.port, timeout=http.probe_timeout_seconds + 2)
