@@ -103,6 +103,18 @@ build() {
     # The coach first: the Discord stand-in's image is built on top of it.
     compose build -q coach >&2
     compose build -q worker registry discord >&2
+    tidy_images
+}
+
+# Images this script built that a newer build replaced (untagged, labelled by our Dockerfiles),
+# except the newest build stage of the coach, the layer cache of the next build.
+tidy_images() {
+    local newest_build old
+    newest_build="$(docker images -q -f dangling=true -f label=org.docker-coach.image=coach-build | head -n 1)"
+    for old in $(docker images -q -f dangling=true -f label=org.docker-coach.image | sort -u); do
+        [ "$old" = "$newest_build" ] && continue
+        docker rmi "$old" >/dev/null 2>&1 || true # still in use by a container: keep it
+    done
 }
 
 # -------------------------------------------------------------------------------- run
