@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--admin", action="store_true", help="act as a server manager (allows /admin commands)"
     )
+    console.add_argument(
+        "--no-pager",
+        dest="pager",
+        action="store_false",
+        help="never page long answers (default: page them through $PAGER or less on a terminal)",
+    )
 
     run = sub.add_parser("run", help="run the Discord bot (needs a token)")
     run.add_argument(
@@ -96,7 +102,7 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
     async def main() -> int:
         coach = await Coach.open(settings)
         async with coach:
-            return await run_console(coach, actor)
+            return await run_console(coach, actor, pager=args.pager)
 
     return asyncio.run(main())
 

@@ -15,11 +15,18 @@ from typing import TYPE_CHECKING, Any
 from bot.concepts.index import ConceptIndex
 from bot.content.library import ContentLibrary, load_library
 from bot.core.clock import Clock, SystemClock
-from bot.core.commands import CommandSpec, CommandTable, MemberRef, OptionKind, Request, Suggestion
+from bot.core.commands import (
+    MAX_SUGGESTIONS,
+    CommandSpec,
+    CommandTable,
+    MemberRef,
+    OptionKind,
+    Request,
+    Suggestion,
+)
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
-from bot.core.limits import AUTOCOMPLETE_CHOICES
 from bot.core.reply import Reply, Tone
 from bot.settings import Settings
 
@@ -179,7 +186,7 @@ class Coach:
         try:
             actor = await self.localize(actor)
             request = Request(actor, self.translator(actor.locale), {})
-            return (await opt.completer(request, partial))[:AUTOCOMPLETE_CHOICES]
+            return (await opt.completer(request, partial))[:MAX_SUGGESTIONS]
         except Exception:
             log.exception("autocomplete failed", extra={"command": spec.name})
             return []

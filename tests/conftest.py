@@ -60,6 +60,18 @@ async def coach(settings: Settings, clock: FixedClock) -> AsyncIterator[Coach]:
         await started.close()
 
 
+@pytest.fixture
+async def offline_coach(settings: Settings, clock: FixedClock) -> AsyncIterator[Coach]:
+    """A started coach whose sandbox worker does not exist: for everything but the sandbox."""
+    data = settings.model_dump()
+    data["sandbox"]["workers"] = [{"name": "gone", "url": "tcp://127.0.0.1:9"}]
+    started = await Coach.open(Settings.model_validate(data), clock=clock)
+    try:
+        yield started
+    finally:
+        await started.close()
+
+
 def make_actor(
     name: str = "alice", locale: str = "en", guild: str = "g1", admin: bool = False
 ) -> Actor:

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.content.library import check_content
-from bot.core import limits
 from bot.core.commands import MemberRef, Request
 from bot.core.errors import UserError
 from bot.core.reply import Choice, ChoiceStyle, Reply, Tone
@@ -23,8 +22,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("bot.admin")
 
 ACTION = "admin"
-MAX_LISTED = 40
-MAX_PROBLEMS = 15
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,14 +112,7 @@ class AdminService:
             )
         if not lines:
             return Reply(title=tr("admin.sandboxes_title", count=0), body=tr("admin.none"))
-        shown = lines[:MAX_LISTED]
-        body = "\n".join(shown)
-        if len(lines) > len(shown):
-            body += "\n" + tr("admin.more", count=len(lines) - len(shown))
-        return Reply(
-            title=tr("admin.sandboxes_title", count=len(lines)),
-            body=limits.cut(body, limits.EMBED_DESCRIPTION),
-        )
+        return Reply(title=tr("admin.sandboxes_title", count=len(lines)), body="\n".join(lines))
 
     # /admin destroy member ------------------------------------------------------------
     async def destroy(self, request: Request) -> Reply:
@@ -137,7 +127,7 @@ class AdminService:
             choices=(
                 Choice(
                     tr("admin.destroy_button"),
-                    f"{ACTION}:destroy:{member.user_id}"[: limits.CUSTOM_ID],
+                    f"{ACTION}:destroy:{member.user_id}",
                     ChoiceStyle.DANGER,
                 ),
                 Choice(tr("admin.cancel_button"), f"{ACTION}:cancel"),
@@ -169,13 +159,10 @@ class AdminService:
         root = self.coach.settings.content_dir
         library, problems = await asyncio.to_thread(check_content, root)
         if problems:
-            shown = "\n".join(problems[:MAX_PROBLEMS])
-            if len(problems) > MAX_PROBLEMS:
-                shown += "\n" + tr("admin.more", count=len(problems) - MAX_PROBLEMS)
             return Reply(
                 title=tr("admin.reload_refused_title"),
                 body=tr("admin.reload_refused", count=len(problems)),
-                code=shown,
+                code="\n".join(problems),
                 code_name="content-problems.txt",
                 tone=Tone.ERROR,
             )

@@ -6,11 +6,11 @@ from collections.abc import Awaitable, Callable
 
 from bot.concepts.index import ConceptIndex
 from bot.concepts.models import Concept, SandboxSupport
-from bot.core import limits
-from bot.core.commands import Request, Suggestion
+from bot.core.commands import MAX_SUGGESTIONS, Request, Suggestion
 from bot.core.context import Actor
 from bot.core.i18n import Translator
 from bot.core.reply import Choice, ChoiceStyle, Field, Reply, Tone
+from bot.core.text import shorten
 
 ReadHook = Callable[[Actor, str], Awaitable[None]]
 ACTION = "concept"
@@ -44,10 +44,8 @@ class ConceptService:
     async def complete(self, request: Request, partial: str) -> list[Suggestion]:
         locale = request.tr.locale
         return [
-            Suggestion(
-                limits.cut(f"{m.concept.title.get(locale)} ({m.concept.id})", 100), m.concept.id
-            )
-            for m in self.index.rank(partial, limits.AUTOCOMPLETE_CHOICES)
+            Suggestion(f"{m.concept.title.get(locale)} ({m.concept.id})", m.concept.id)
+            for m in self.index.rank(partial, MAX_SUGGESTIONS)
         ]
 
     def render(self, tr: Translator, concept: Concept) -> Reply:
@@ -59,9 +57,7 @@ class ConceptService:
         related_concepts = [c for c in related if c is not None]
         if related_concepts:
             names = ", ".join(f"{c.title.get(locale)} (`{c.id}`)" for c in related_concepts)
-            fields.append(
-                Field(tr("concepts.related"), limits.cut(names, limits.EMBED_FIELD_VALUE))
-            )
+            fields.append(Field(tr("concepts.related"), names))
         if concept.scenario:
             fields.append(
                 Field(
@@ -69,8 +65,7 @@ class ConceptService:
                 )
             )
         choices = tuple(
-            Choice(limits.cut(c.title.get(locale), limits.BUTTON_LABEL), f"{ACTION}:open:{c.id}")
-            for c in related_concepts[:5]
+            Choice(c.title.get(locale), f"{ACTION}:open:{c.id}") for c in related_concepts[:5]
         )
         return Reply(
             title=concept.title.get(locale),
@@ -93,14 +88,11 @@ class ConceptService:
             lines.append(f"$ {example.command}{marker}")
             if example.note:
                 lines.append(f"# {example.note.get(tr.locale)}")
-        fence = "```"
-        room = limits.EMBED_FIELD_VALUE - 2 * len(fence) - 2
-        inside, _ = limits.cut_lines("\n".join(lines), room, "…")  # the closing fence stays
-        return f"{fence}\n{inside}\n{fence}"
+        return "```\n" + "\n".join(lines) + "\n```"
 
     def did_you_mean(self, tr: Translator, topic: str) -> Reply:
         suggestions = self.index.suggest(topic)
-        safe_topic = limits.cut(topic, 80)
+        safe_topic = shorten(topic)
         if not suggestions:
             return Reply(
                 title=tr("concepts.not_found_title"),
@@ -116,7 +108,7 @@ class ConceptService:
             body=tr("concepts.did_you_mean", topic=safe_topic) + "\n" + "\n".join(lines),
             choices=tuple(
                 Choice(
-                    limits.cut(c.title.get(locale), limits.BUTTON_LABEL),
+                    c.title.get(locale),
                     f"{ACTION}:open:{c.id}",
                     ChoiceStyle.PRIMARY if i == 0 else ChoiceStyle.SECONDARY,
                 )
@@ -135,16 +127,11 @@ class ConceptService:
                 if tr.catalog.has(f"concepts.topics.{topic}")
                 else topic
             )
-            fields.append(
-                Field(
-                    limits.cut(name, limits.EMBED_FIELD_NAME),
-                    limits.cut(entries, limits.EMBED_FIELD_VALUE),
-                )
-            )
+            fields.append(Field(name, entries))
         return Reply(
             title=tr("concepts.toc_title", count=len(self.index)),
             body=tr("concepts.toc_intro"),
-            fields=tuple(fields[: limits.EMBED_FIELDS]),
+            fields=tuple(fields),
             private=False,
         )
 

@@ -1,12 +1,18 @@
-"""Cross-file checks of concepts: links, seed parts, Discord limits."""
+"""Cross-file checks of concepts: links, seed parts, content length rules."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from bot.content.base import BODY_LIMIT, FIELD_LIMIT, TITLE_LIMIT, too_long
-from bot.core import limits
+from bot.content.base import (
+    BODY_LIMIT,
+    FIELD_LIMIT,
+    PAGE_LIMIT,
+    SUMMARY_LIMIT,
+    TITLE_LIMIT,
+    too_long,
+)
 
 if TYPE_CHECKING:
     from bot.concepts.models import Concept
@@ -46,7 +52,7 @@ def check_limits(library: ContentLibrary) -> Iterable[str]:
         where = library.origin("concepts", concept.id)
         for name, text, limit in (
             ("title", concept.title, TITLE_LIMIT),
-            ("summary", concept.summary, limits.COMMAND_DESCRIPTION),
+            ("summary", concept.summary, SUMMARY_LIMIT),
             ("body", concept.body, BODY_LIMIT),
         ):
             problem = too_long(text, limit)
@@ -57,11 +63,14 @@ def check_limits(library: ContentLibrary) -> Iterable[str]:
             if concept.examples and len(block) > FIELD_LIMIT:
                 yield (
                     f"{where}: examples: {locale} examples take {len(block)} characters, "
-                    f"over Discord's field limit of {FIELD_LIMIT}"
+                    f"over the content limit of {FIELD_LIMIT} for a section"
                 )
             total = len(concept.title.get(locale)) + len(concept.body.get(locale)) + len(block)
-            if total > limits.EMBED_TOTAL - 500:
-                yield f"{where}: body: {locale} embed would be {total} characters, too long"
+            if total > PAGE_LIMIT:
+                yield (
+                    f"{where}: body: {locale} page (title, body, examples) is {total} "
+                    f"characters, over the content limit of {PAGE_LIMIT}"
+                )
 
 
 def check_alias_clashes(library: ContentLibrary) -> Iterable[str]:

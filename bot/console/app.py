@@ -1,19 +1,30 @@
-"""Read commands from a terminal (or a pipe), print the coach's replies."""
+"""Read commands from a terminal (or a pipe), print the coach's replies.
+
+The console is a :class:`bot.core.frontend.Frontend`: one user at one terminal. Replies are
+printed whole; on an interactive terminal, an answer taller than the screen goes through a
+pager (``$PAGER``, else ``less``), and when the output is piped it is always written whole.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import io
 import os
 import re
+import shlex
+import shutil
+import subprocess
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from bot import __version__
 from bot.coach import Coach
 from bot.console.parsing import LineError, parse_line
 from bot.core.context import Actor, Upload
+from bot.core.frontend import Frontend
 from bot.core.i18n import Translator
 from bot.core.reply import Choice, Reply, ReplyFile, TextPrompt, Tone
 
@@ -21,6 +32,15 @@ _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _ESCAPED = re.compile(r"\\([\\*_~`|>#\[\]()])")
 _MARK = {Tone.INFO: "", Tone.SUCCESS: "✔ ", Tone.WARNING: "! ", Tone.ERROR: "✖ "}
 QUIT = {"/quit", "/exit"}
+DEFAULT_PAGER = "less"
+LESS_OPTIONS = "-FRX"  # quit when it fits, keep colours, leave the text on the screen
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    """One line typed at the console: the source of a command's replies."""
+
+    uploads: tuple[Upload, ...] = ()
 
 
 def _plain(markdown: str) -> str:
@@ -40,7 +60,8 @@ class ConsoleRenderer:
         self.out.write(text + "\n")
 
     def render(self, reply: Reply, number_from: int = 1) -> list[str]:
-        """Print one reply; return the lines describing saved files."""
+        """Print one reply whole, numbering its choices from ``number_from`` (disabled ones
+        are shown without a number); return the lines describing saved files."""
         if reply.title:
             self._print(f"{_MARK[reply.tone]}== {_plain(reply.title)} ==")
         elif reply.tone in (Tone.ERROR, Tone.WARNING, Tone.SUCCESS):
@@ -52,9 +73,14 @@ class ConsoleRenderer:
             self._print(_plain(field.value.rstrip()))
         if reply.code is not None:
             self._print(reply.code.rstrip("\n"))
-        saved = [self._save(f) for f in (*reply.files, *([reply.image] if reply.image else []))]
-        for number, choice in enumerate(reply.choices, start=number_from):
+        saved = [self._save(f) for f in reply.attachments()]
+        number = number_from
+        for choice in reply.choices:
+            if choice.disabled:
+                self._print(f"  [-] {choice.label}")
+                continue
             self._print(f"  [{number}] {choice.label}")
+            number += 1
         if reply.footer:
             self._print(f"({reply.footer})")
         return saved
@@ -67,7 +93,9 @@ class ConsoleRenderer:
         return str(target)
 
 
-class Console:
+class Console(Frontend[Turn]):
+    """The terminal front end: one user, one line at a time."""
+
     def __init__(
         self,
         coach: Coach,
@@ -76,12 +104,14 @@ class Console:
         stdin: TextIO | None = None,
         stdout: TextIO | None = None,
         interactive: bool | None = None,
+        pager: bool = True,
     ) -> None:
         self.coach = coach
-        self.actor = actor
+        self.user = actor
         self.stdin = stdin or sys.stdin
         self.stdout = stdout or sys.stdout
         self.interactive = self.stdin.isatty() if interactive is None else interactive
+        self.pager = pager and self.interactive and _isatty(self.stdout)
         self.locale = actor.locale  # follows /language (see :meth:`handle`)
         self.renderer = ConsoleRenderer(
             self.stdout, coach.settings.data_dir / "downloads", coach.translator(self.locale)
@@ -147,7 +177,8 @@ class Console:
         await self._follow_language()
         if self.prompt is not None and not text.startswith("/"):
             prompt, self.prompt = self.prompt, None
-            self.show(await self.coach.press(self._actor(), prompt.action, text))
+            turn = Turn()
+            await self.present(turn, await self.coach.press(self.actor(turn), prompt.action, text))
             return
         if text.isdigit():
             await self._choose(int(text))
@@ -161,19 +192,23 @@ class Console:
         except LineError as exc:
             self.stdout.write(f"✖ {self.tr(exc.key, **exc.params)}\n")
             return
-        actor = self._actor(consume_uploads=True)
-        self.show(await self.coach.run(actor, parsed.spec.path, parsed.options))
+        turn = Turn(tuple(self.uploads))
+        self.uploads.clear()
+        await self.present(
+            turn, await self.coach.run(self.actor(turn), parsed.spec.path, parsed.options)
+        )
 
     async def _choose(self, number: int) -> None:
         if not 1 <= number <= len(self.choices):
             self.stdout.write(f"✖ {self.tr('general.console_no_choice', number=number)}\n")
             return
         choice = self.choices[number - 1]
-        self.show(await self.coach.press(self._actor(), choice.action))
+        turn = Turn()
+        await self.present(turn, await self.coach.press(self.actor(turn), choice.action))
 
     async def _follow_language(self) -> None:
         """Speak the language the user chose with /language (the store remembers it)."""
-        locale = (await self.coach.localize(self.actor)).locale
+        locale = (await self.coach.localize(self.user)).locale
         if locale != self.locale:
             self.locale = locale
             self.renderer.tr = self.coach.translator(locale)
@@ -199,34 +234,89 @@ class Console:
             self.tr("general.console_attached", name=path.name, size=len(data)) + "\n"
         )
 
-    def _actor(self, consume_uploads: bool = False) -> Actor:
-        uploads = tuple(self.uploads)
-        if consume_uploads:
-            self.uploads.clear()
+    # the Frontend protocol --------------------------------------------------------------
+    def actor(self, source: Turn) -> Actor:
+        """The console's user, with the files staged for this line."""
+        user = self.user
         return Actor(
-            self.actor.user_id,
-            self.actor.display_name,
-            self.actor.guild_id,
-            self.actor.locale,
-            self.actor.is_admin,
-            uploads if consume_uploads else (),
+            user.user_id,
+            user.display_name,
+            user.guild_id,
+            user.locale,
+            user.is_admin,
+            source.uploads,
         )
 
+    async def present(self, source: Turn, replies: Sequence[Reply]) -> None:
+        """Print ``replies`` whole; page them when they are taller than the terminal."""
+        text = self._format(replies)
+        if self.pager and text.count("\n") >= _screen_lines():
+            await asyncio.to_thread(page, text, self.stdout)
+        else:
+            self.stdout.write(text)
+        self.stdout.flush()
+
     def show(self, replies: Sequence[Reply]) -> None:
+        """Print ``replies`` whole, never paged."""
+        self.stdout.write(self._format(replies))
+        self.stdout.flush()
+
+    def _format(self, replies: Sequence[Reply]) -> str:
+        """The text of ``replies``; remembers their choices and prompt for the next line."""
+        buffer = io.StringIO()
+        self.renderer.out = buffer
         new_choices: list[Choice] = []
         for reply in replies:
             self.renderer.render(reply, number_from=len(new_choices) + 1)
-            new_choices.extend(reply.choices)
+            new_choices.extend(c for c in reply.choices if not c.disabled)
             if reply.prompt is not None:
                 self.prompt = reply.prompt
-                self.stdout.write(f"> {reply.prompt.label} ({self.tr('general.console_answer')})\n")
+                buffer.write(f"> {reply.prompt.label} ({self.tr('general.console_answer')})\n")
         if new_choices:
-            self.stdout.write(self.tr("general.console_choose") + "\n")
+            buffer.write(self.tr("general.console_choose") + "\n")
         if new_choices or replies:
             self.choices = new_choices
-        self.stdout.flush()
+        return buffer.getvalue()
 
 
-async def run_console(coach: Coach, actor: Actor, **kwargs: object) -> int:
-    console = Console(coach, actor, **kwargs)  # type: ignore[arg-type]
+def _isatty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _screen_lines() -> int:
+    return shutil.get_terminal_size().lines - 1
+
+
+def pager_command() -> tuple[list[str], dict[str, str]] | None:
+    """The pager to run (``$PAGER``, else ``less``) and its environment; None for no pager."""
+    env = dict(os.environ)
+    chosen = env.get("PAGER", "").strip()
+    if chosen:
+        return shlex.split(chosen), env
+    if shutil.which(DEFAULT_PAGER) is None:
+        return None
+    env.setdefault("LESS", LESS_OPTIONS)
+    return [DEFAULT_PAGER], env
+
+
+def page(text: str, out: TextIO) -> None:
+    """Show ``text`` through the pager; write it to ``out`` when there is none that works."""
+    command = pager_command()
+    if command is not None:
+        argv, env = command
+        encoding = getattr(out, "encoding", None) or "utf-8"
+        try:
+            # Its exit status is not checked: once it ran, the user has seen the text.
+            subprocess.run(argv, input=text, encoding=encoding, errors="replace", env=env)
+            return
+        except OSError:  # no such pager: show the text plainly
+            pass
+    out.write(text)
+
+
+async def run_console(coach: Coach, actor: Actor, **kwargs: Any) -> int:
+    console = Console(coach, actor, **kwargs)
     return await console.run()

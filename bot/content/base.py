@@ -6,8 +6,6 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, StringConstraints
 
-from bot.core import limits
-
 Id = Annotated[str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9-]{0,63}$")]
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -47,10 +45,24 @@ def too_long(text: Localized, limit: int) -> str | None:
     for locale in ("en", "ko"):
         value = text.get(locale)
         if len(value) > limit:
-            return f"{locale} is {len(value)} characters, over Discord's limit of {limit}"
+            return f"{locale} is {len(value)} characters, over the content limit of {limit}"
     return None
 
 
-TITLE_LIMIT = limits.EMBED_TITLE
-BODY_LIMIT = limits.EMBED_DESCRIPTION
-FIELD_LIMIT = limits.EMBED_FIELD_VALUE
+# Content's own length rules. They are about reading, not about any one front end: texts
+# within them read well on every front end, and no front end has to split or cut them
+# (Discord's embed limits are the tightest we serve, so the numbers sit within them).
+TITLE_LIMIT = 256
+"""A title is a heading: one line on every front end."""
+SUMMARY_LIMIT = 100
+"""A summary is one line: it also describes a command or a suggestion while typing."""
+BODY_LIMIT = 4096
+"""A body (a concept, a question's explanation) is read on one screen."""
+FIELD_LIMIT = 1024
+"""A side section (examples, a hint, a recap) is a few lines."""
+PAGE_LIMIT = 5500
+"""A concept's whole page (title, body, examples) is read on one screen."""
+CHOICE_LIMIT = 80
+"""An answer option is a button or a numbered line: a few words."""
+ANSWER_LIMIT = 320
+"""A typed answer is one command line a learner can type."""

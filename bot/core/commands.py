@@ -35,6 +35,10 @@ class MemberRef:
     display_name: str
 
 
+MAX_SUGGESTIONS = 25
+"""How many autocomplete suggestions a completer returns: enough to pick from while typing."""
+
+
 @dataclass(frozen=True, slots=True)
 class Suggestion:
     """One autocomplete result: what the user sees and the value that is submitted."""

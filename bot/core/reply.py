@@ -1,10 +1,24 @@
-"""Front-end-neutral replies: the console prints them, the Discord layer turns them into
-embeds, buttons, modals and files."""
+"""Front-end-neutral replies.
+
+A capability answers with :class:`Reply` s that carry **whole** content and its structure:
+a title, a markdown body of any length, named fields, preformatted output (``code``) of any
+length, files, an image, choices and a typed-answer prompt. Nothing here knows how big a
+Discord message is or how wide a terminal is: each front end fits a reply to its own medium
+(:mod:`bot.core.frontend` describes how). Capabilities never cut text to make it fit.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+
+ACTION_MAX = 99
+"""The longest action string a choice or a prompt may carry.
+
+Front ends carry an action verbatim in their own callback ids and cannot shorten it (a cut
+id routes nowhere). 99 characters fit every front end we know: Discord's ``custom_id`` holds
+100 with a one-character marker for prompts, Slack's ``action_id`` holds 255.
+"""
 
 
 class Tone(StrEnum):
@@ -23,8 +37,24 @@ class ChoiceStyle(StrEnum):
     DANGER = "danger"
 
 
+class Placement(StrEnum):
+    """Where a reply goes, as far as the medium allows.
+
+    ``NEW`` adds a message. ``REPLACE`` is the answer to a choice or a typed answer that
+    should take the place of the message the choice was on (a quiz question becomes its
+    graded version; a confirmation becomes its outcome): a front end that can edit messages
+    edits that one, so its old choices stop being pressable; one that cannot (a terminal)
+    shows the reply as a new message. Only the first reply of a press may replace.
+    """
+
+    NEW = "new"
+    REPLACE = "replace"
+
+
 @dataclass(frozen=True, slots=True)
 class Field:
+    """A named section of a reply (a hint, the examples, a table of contents entry)."""
+
     name: str
     value: str
     inline: bool = False
@@ -37,39 +67,57 @@ class ReplyFile:
     description: str = ""
 
 
+def _check_action(action: str) -> None:
+    if not action or len(action) > ACTION_MAX:
+        raise ValueError(f"action must be 1 to {ACTION_MAX} characters: {action!r}")
+
+
 @dataclass(frozen=True, slots=True)
 class Choice:
     """A button (Discord) or a numbered option (console).
 
-    ``action`` is a stable identifier (a Discord ``custom_id``, at most 100 characters)
-    that the core routes back to the capability that made the choice, even after a restart.
+    ``action`` is a stable identifier that the core routes back to the capability that
+    made the choice, even after a restart (see :data:`ACTION_MAX`). A ``disabled`` choice
+    is shown but cannot be picked (an answered question keeps its options, greyed out).
     """
 
     label: str
     action: str
     style: ChoiceStyle = ChoiceStyle.SECONDARY
+    disabled: bool = False
 
     def __post_init__(self) -> None:
-        if len(self.action) > 100:
-            raise ValueError(f"choice action too long ({len(self.action)} > 100): {self.action}")
+        _check_action(self.action)
 
 
 @dataclass(frozen=True, slots=True)
 class TextPrompt:
-    """Ask the user to type an answer (a Discord modal; the next line in the console)."""
+    """Ask the user to type an answer (a Discord form; the next line in the console)."""
 
     action: str
     label: str
     placeholder: str = ""
 
+    def __post_init__(self) -> None:
+        _check_action(self.action)
+
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """One message to the user.
+    """One answer to the user, whole.
 
-    ``body`` is markdown (at most an embed description); ``code`` is preformatted output
-    such as a docker CLI table, which each front end fits to its own limits (a code block,
-    or a file when it is too long). ``private`` replies are only shown to the user who asked.
+    * ``title``: a heading (content keeps titles short, but front ends still fit them).
+    * ``body``: markdown of any length (``**bold**``, `` `code` ``, fenced blocks, lists).
+    * ``fields``: named sections of any length, shown after the body in order.
+    * ``code``: preformatted output (a docker CLI table, container logs) of any length, never
+      cut by the capability; ``code_name`` is the file name a front end uses when it sends
+      the output as a file (``docker-logs-web.txt``).
+    * ``files`` and ``image``: attachments (an image is shown inline where the medium can).
+    * ``choices`` and ``prompt``: what the user can do next (see :class:`Choice`).
+    * ``footer``: a short note shown last.
+    * ``tone``: colour or marker; ``private``: only the user who asked should see it.
+    * ``placement``: a new message, or the message a choice was pressed on (:class:`Placement`).
+    * ``meta``: facts for other capabilities' listeners (never shown).
     """
 
     body: str = ""
@@ -84,8 +132,13 @@ class Reply:
     footer: str | None = None
     tone: Tone = Tone.INFO
     private: bool = True
+    placement: Placement = Placement.NEW
     meta: dict[str, str] = field(default_factory=dict, compare=False)
 
     def but(self, **changes: object) -> Reply:
         """A copy with some fields changed."""
         return replace(self, **changes)  # type: ignore[arg-type]
+
+    def attachments(self) -> tuple[ReplyFile, ...]:
+        """Every file the reply carries, its image last."""
+        return (*self.files, self.image) if self.image is not None else self.files

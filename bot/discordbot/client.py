@@ -11,7 +11,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
-from bot.discordbot.frontend import Frontend
+from bot.discordbot.frontend import DiscordFrontend
 from bot.discordbot.health import INTERVAL_SECONDS, keep_writing, write_health
 from bot.discordbot.translator import CatalogTranslator
 from bot.discordbot.tree import CoachTree
@@ -57,7 +57,7 @@ class CoachBot(commands.Bot):
             **options,
         )
         self.coach = coach
-        self.front = Frontend(coach)
+        self.front = DiscordFrontend(coach)
         self.extension_names = tuple(extensions)
         self.health_interval = health_interval
         self._health_task: asyncio.Task[None] | None = None
@@ -84,7 +84,7 @@ class CoachBot(commands.Bot):
         """Typed answers (modal submits with a ``~<action>`` id), before or after a restart."""
         if interaction.type is not discord.InteractionType.modal_submit:
             return
-        data = interaction.data or {}
+        data: dict[str, Any] = dict(interaction.data or {})
         custom_id = str(data.get("custom_id", ""))
         if custom_id.startswith(ASK_MARK):
             text = submitted_text(data.get("components"))

@@ -1,13 +1,16 @@
 """Between interactions and the core: who asks, answering in time, delivering replies, errors.
 
-Every slash command, button press and modal submit goes through :class:`Frontend`:
+:class:`DiscordFrontend` is the Discord implementation of :class:`bot.core.frontend.Frontend`.
+Every slash command, button press and modal submit goes through it:
 
 * the interaction becomes an :class:`~bot.core.context.Actor` (attachments become uploads);
 * the core runs; commands that touch Docker or disk are deferred at once, anything else is
   answered directly when it finishes within :data:`ACK_BUDGET` and deferred otherwise;
-* replies are rendered to fit Discord and sent with ``AllowedMentions.none()``;
-* one error path (:meth:`Frontend.report_error`) turns user mistakes into a short translated
-  message and unexpected errors into a log entry with an id that the user is shown.
+* replies are fitted to Discord (:mod:`bot.discordbot.render`) and sent with
+  ``AllowedMentions.none()``; a reply that replaces the message a button was pressed on
+  edits that message when the press is answered in time;
+* one error path (:meth:`DiscordFrontend.report_error`) turns user mistakes into a short
+  translated message and unexpected errors into a log entry with an id that the user is shown.
 """
 
 from __future__ import annotations
@@ -20,19 +23,24 @@ import uuid
 from collections import Counter
 from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 
-from bot.core import limits
 from bot.core.commands import CommandSpec, MemberRef, OptionKind
 from bot.core.context import Actor, Upload
 from bot.core.errors import UserError
+from bot.core.frontend import Frontend
 from bot.core.i18n import Translator, normalize_locale
-from bot.core.reply import Reply, Tone
+from bot.core.reply import Placement, Reply, Tone
+from bot.core.text import shorten
+from bot.discordbot import limits
 from bot.discordbot.render import Message, Renderer
 from bot.discordbot.views import AnswerModal
+
+if TYPE_CHECKING:
+    from bot.coach import Coach
 
 log = logging.getLogger("bot.discord")
 
@@ -59,8 +67,10 @@ def guild_key(interaction: discord.Interaction) -> str:
     return str(interaction.guild_id) if interaction.guild_id else f"dm:{interaction.user.id}"
 
 
-class Frontend:
-    def __init__(self, coach: Any) -> None:
+class DiscordFrontend(Frontend[discord.Interaction]):
+    """The Discord front end (:class:`bot.core.frontend.Frontend` of interactions)."""
+
+    def __init__(self, coach: Coach) -> None:
         self.coach = coach
         self.settings = coach.settings
         self.stats: Counter[str] = Counter()
@@ -136,7 +146,7 @@ class Frontend:
         if attachment.size > limit:
             raise UserError(
                 "discord.attachment_too_big",
-                name=limits.cut(attachment.filename, 80),
+                name=shorten(attachment.filename),
                 size=attachment.size,
                 limit=limit,
             )
@@ -164,12 +174,14 @@ class Frontend:
         except TimeoutError:
             found, outcome = [], "timeout"
         self._log("autocomplete", f"{spec.name} {option}", interaction, started, outcome, False)
+        # A value is submitted as the option: cutting one would submit something else, so
+        # values that do not fit are left out; labels are only shown, so they are cut.
+        fitting = [s for s in found if s.value and len(s.value) <= limits.CHOICE_NAME]
         return [
             app_commands.Choice(
-                name=limits.cut(s.label or s.value, 100), value=limits.cut(s.value, 100)
+                name=limits.cut(s.label or s.value, limits.CHOICE_NAME), value=s.value
             )
-            for s in found[: limits.AUTOCOMPLETE_CHOICES]
-            if s.value
+            for s in fitting[: limits.AUTOCOMPLETE_CHOICES]
         ]
 
     # buttons and typed answers --------------------------------------------------------
@@ -210,24 +222,36 @@ class Frontend:
         if not task.done():
             await interaction.response.defer(thinking=True, ephemeral=ephemeral)
             deferred = True
-        await self.deliver(interaction, await task)
+        await self.present(interaction, await task)
         return deferred
 
-    async def deliver(self, interaction: discord.Interaction, replies: Sequence[Reply]) -> None:
+    async def present(self, interaction: discord.Interaction, replies: Sequence[Reply]) -> None:
+        """Send every reply, fitted to Discord, in order (:class:`bot.core.frontend.Frontend`)."""
         tr = await self.translator(interaction)
         renderer = Renderer(tr, interaction.filesize_limit)
         if not replies:
             replies = [Reply(body=tr("discord.done"), tone=Tone.SUCCESS)]
-        for reply in replies:
-            await self._send(interaction, renderer.render(reply))
+        for index, reply in enumerate(replies):
+            replace = index == 0 and reply.placement is Placement.REPLACE
+            for message in renderer.render(reply):
+                await self._send(interaction, message, replace=replace)
+                replace = False
 
     @staticmethod
-    async def _send(interaction: discord.Interaction, message: Message) -> None:
-        """Answer the interaction, or follow up once it is answered (or deferred)."""
-        if interaction.response.is_done():
-            await interaction.followup.send(**message.kwargs())  # type: ignore[arg-type]
+    async def _send(
+        interaction: discord.Interaction, message: Message, *, replace: bool = False
+    ) -> None:
+        """Answer the interaction, or follow up once it is answered (or deferred).
+
+        ``replace`` edits the message a button was pressed on instead, when the press is
+        still unanswered; after a deferral the reply follows as a new message.
+        """
+        if replace and interaction.message is not None and not interaction.response.is_done():
+            await interaction.response.edit_message(**message.edit_kwargs())
+        elif interaction.response.is_done():
+            await interaction.followup.send(**message.kwargs())
         else:
-            await interaction.response.send_message(**message.kwargs())  # type: ignore[arg-type]
+            await interaction.response.send_message(**message.kwargs())
 
     # errors ---------------------------------------------------------------------------
     async def report_error(
@@ -256,9 +280,10 @@ class Frontend:
         if interaction.type is discord.InteractionType.autocomplete:
             return
         title = tr("general.unexpected_title" if outcome == "error" else "general.error_title")
-        message = Renderer(tr).render(Reply(title=title, body=text, tone=Tone.ERROR))
+        messages = Renderer(tr).render(Reply(title=title, body=text, tone=Tone.ERROR))
         try:
-            await self._send(interaction, message)
+            for message in messages:
+                await self._send(interaction, message)
         except discord.HTTPException:
             log.warning("could not tell the user about an error", extra={"kind": kind})
 
@@ -273,7 +298,7 @@ class Frontend:
         if isinstance(error, app_commands.MissingPermissions | app_commands.CheckFailure):
             return "denied", tr("general.admin_only")
         if isinstance(error, app_commands.TransformerError):
-            return "user_error", tr("discord.bad_value", value=limits.cut(str(error.value), 80))
+            return "user_error", tr("discord.bad_value", value=shorten(str(error.value)))
         return "error", ""
 
     # logs -----------------------------------------------------------------------------

@@ -1,20 +1,32 @@
-"""Turn core :class:`Reply` s into Discord messages that fit Discord's limits.
+"""Fit core :class:`Reply` s to Discord: messages, embeds, files and buttons within its limits.
 
-One reply becomes one message: an embed (title, body, fields, footer, image), the ``code``
-as a code block in the message text (or as a file when it does not fit), attachments, and a
-row of buttons for its choices and typed-answer prompt.
+A reply arrives whole; nothing is dropped on the way to Discord:
+
+* ``code`` that fits goes in a code block in the message text; longer output is attached as
+  a file named after the reply (``code_name``) with its first lines shown above the note.
+* the ``body`` is split at line breaks over as many embeds (and messages) as it needs, code
+  blocks kept closed; a body longer than :data:`BODY_PAGES` embeds is attached as a markdown
+  file with its first page shown.
+* ``fields`` longer than a field continue in the next field; more fields than an embed holds
+  continue in the next embed. The ``title`` opens the first embed, the ``footer`` and the
+  image close the last one.
+* attachments over the server's size limit are named in a note instead of sent.
+* ``choices`` and the ``prompt`` become persistent buttons on the reply's last message; more
+  than a message holds continue in the next message.
 """
 
 from __future__ import annotations
 
 import io
 from dataclasses import dataclass, field
+from pathlib import PurePath
+from typing import Any
 
 import discord
 
-from bot.core import limits
 from bot.core.i18n import Translator
 from bot.core.reply import ChoiceStyle, Reply, ReplyFile, Tone
+from bot.discordbot import limits
 from bot.discordbot.views import ActionButton
 
 COLOURS = {
@@ -29,14 +41,15 @@ STYLES = {
     ChoiceStyle.SUCCESS: discord.ButtonStyle.success,
     ChoiceStyle.DANGER: discord.ButtonStyle.danger,
 }
-MAX_FILES = 10
-MAX_BUTTONS = 25
-FENCE = "```"
+FENCE = limits.FENCE
+HEAD_LINES = 15  # lines of long output shown above its file
+BODY_PAGES = 3  # embeds of body text before the body goes into a file instead
+EMPTY = "\u200b"  # Discord refuses empty texts; a zero-width space shows nothing
 
 
 @dataclass
 class Message:
-    """What one reply sends: keyword arguments for ``send_message`` / ``followup.send``."""
+    """One Discord message: keyword arguments for ``send_message`` / ``followup.send``."""
 
     content: str | None = None
     embeds: list[discord.Embed] = field(default_factory=list)
@@ -44,9 +57,9 @@ class Message:
     view: discord.ui.View | None = None
     ephemeral: bool = True
 
-    def kwargs(self) -> dict[str, object]:
-        """Arguments for discord.py; files are made fresh each time (they are read once)."""
-        args: dict[str, object] = {
+    def kwargs(self) -> dict[str, Any]:
+        """Arguments for sending it; files are made fresh each time (they are read once)."""
+        args: dict[str, Any] = {
             "allowed_mentions": discord.AllowedMentions.none(),
             "ephemeral": self.ephemeral,
         }
@@ -55,15 +68,30 @@ class Message:
         if self.embeds:
             args["embeds"] = self.embeds
         if self.files:
-            args["files"] = [
-                discord.File(
-                    io.BytesIO(f.data), filename=f.filename, description=f.description or None
-                )
-                for f in self.files
-            ]
+            args["files"] = self.discord_files()
         if self.view is not None:
             args["view"] = self.view
         return args
+
+    def edit_kwargs(self) -> dict[str, Any]:
+        """Arguments for editing a message into this one: whatever it does not have, the
+        edited message loses (its text, embeds, files, buttons). Visibility cannot change."""
+        return {
+            "allowed_mentions": discord.AllowedMentions.none(),
+            "content": self.content,
+            "embeds": self.embeds,
+            "attachments": self.discord_files(),
+            "view": self.view,
+        }
+
+    def discord_files(self) -> list[discord.File]:
+        return [
+            discord.File(io.BytesIO(f.data), filename=f.filename, description=f.description or None)
+            for f in self.files
+        ]
+
+    def is_empty(self) -> bool:
+        return not (self.content or self.embeds or self.files)
 
 
 def code_block(code: str, language: str = "") -> str:
@@ -79,50 +107,67 @@ class Renderer:
         self.tr = tr
         self.filesize_limit = filesize_limit
 
-    def render(self, reply: Reply) -> Message:
-        message = Message(ephemeral=reply.private)
+    def render(self, reply: Reply) -> list[Message]:
+        """The messages that show ``reply`` whole, in order (always at least one)."""
         notes: list[str] = []
-        self._place_code(reply, message, notes)
-        self._place_files(reply, message, notes)
-        embed = self._embed(reply, message)
-        if embed is not None:
-            message.embeds.append(embed)
-        if notes:
-            text = "\n".join(notes)
-            room = limits.MESSAGE_CONTENT - len(text) - 1
-            if reply.code is not None and message.content and len(message.content) > room:
-                message.content = self._cut_code(reply.code, room)  # keep the fence closed
-            joined = f"{message.content}\n{text}" if message.content else text
-            message.content = limits.cut(joined, limits.MESSAGE_CONTENT)
-        message.view = self._view(reply)
-        if not message.content and not message.embeds and not message.files:
-            message.content = "\u200b"  # Discord refuses an empty message
-        return message
+        files: list[ReplyFile] = []
+        pages = self._pages(reply, files, notes)
+        image = self._attachments(reply, files, notes)
+        content = self._code(reply, files, notes)
+        embeds = self._embeds(reply, pages, image)
+        messages = self._pack(embeds, reply.private)
+        messages[0].content = content
+        self._place_files(messages, files, image, reply.private)
+        self._place_buttons(messages, reply)
+        for message in messages:
+            if message.is_empty():
+                message.content = EMPTY
+        return messages
 
-    # parts --------------------------------------------------------------------------
-    def _place_code(self, reply: Reply, message: Message, notes: list[str]) -> None:
+    # code ---------------------------------------------------------------------------
+    def _code(self, reply: Reply, files: list[ReplyFile], notes: list[str]) -> str | None:
+        """The message text: the code block (or the head of long output) and the notes."""
+        note_text = limits.cut("\n".join(notes), limits.MESSAGE_CONTENT // 2)
         if reply.code is None:
-            return
+            return note_text or None
         block = code_block(reply.code)
-        if len(block) <= limits.MESSAGE_CONTENT:
-            message.content = block
-            return
+        if len(block) + len(note_text) + 1 <= limits.MESSAGE_CONTENT:
+            return f"{block}\n{note_text}" if note_text else block
         data = reply.code.encode("utf-8")
-        if len(data) <= self.filesize_limit:
-            message.files.append(ReplyFile(reply.code_name, data))
-            notes.append(self.tr("discord.output_as_file", name=reply.code_name))
-            return
-        message.content = self._cut_code(reply.code, limits.MESSAGE_CONTENT)
+        total = reply.code.rstrip("\n").count("\n") + 1
+        kept = limits.fit_bytes(data, self.filesize_limit)
+        files.insert(0, ReplyFile(reply.code_name, kept))
+        if len(kept) == len(data):
+            note = self.tr("discord.output_as_file", name=reply.code_name, lines=total)
+        else:
+            note = self.tr(
+                "discord.output_file_cut",
+                name=reply.code_name,
+                size=len(data),
+                limit=self.filesize_limit,
+            )
+        note_text = f"{note}\n{note_text}" if note_text else note
+        room = limits.MESSAGE_CONTENT - len(note_text) - 2 * len(FENCE) - 4
+        head, _shown = limits.head_lines(reply.code, max(0, room), HEAD_LINES)
+        return f"{code_block(head)}\n{note_text}"
 
-    def _cut_code(self, code: str, room: int) -> str:
-        """The start of ``code`` as a code block of at most ``room`` characters, with a note."""
-        note = self.tr("discord.output_cut")
-        head, _ = limits.cut_lines(code, max(0, room - 2 * len(FENCE) - 2), note)
-        return code_block(head)
+    # body and attachments ---------------------------------------------------------------
+    def _pages(self, reply: Reply, files: list[ReplyFile], notes: list[str]) -> list[str]:
+        if not reply.body:
+            return []
+        pages = limits.split_markdown(reply.body, limits.EMBED_DESCRIPTION)
+        if len(pages) <= BODY_PAGES:
+            return pages
+        name = PurePath(reply.code_name).stem + ".md"
+        files.append(ReplyFile(name, reply.body.encode("utf-8")))
+        notes.append(self.tr("discord.body_as_file", name=name))
+        return pages[:1]
 
-    def _place_files(self, reply: Reply, message: Message, notes: list[str]) -> None:
-        wanted = [*reply.files, *([reply.image] if reply.image else [])]
-        for file in wanted:
+    def _attachments(
+        self, reply: Reply, files: list[ReplyFile], notes: list[str]
+    ) -> ReplyFile | None:
+        """Queue the reply's files that the server accepts; return the image if it is one."""
+        for file in reply.attachments():
             if len(file.data) > self.filesize_limit:
                 notes.append(
                     self.tr(
@@ -132,54 +177,109 @@ class Renderer:
                         limit=self.filesize_limit,
                     )
                 )
-            elif len(message.files) >= MAX_FILES:
-                notes.append(self.tr("discord.too_many_files", name=file.filename))
-            else:
-                message.files.append(file)
+            elif file is not reply.image:
+                files.append(file)
+        if reply.image is not None and len(reply.image.data) <= self.filesize_limit:
+            return reply.image
+        return None
 
-    def _embed(self, reply: Reply, message: Message) -> discord.Embed | None:
-        image_attached = reply.image is not None and reply.image in message.files
-        if not (reply.title or reply.body or reply.fields or reply.footer or image_attached):
-            return None
-        title = limits.cut(reply.title, limits.EMBED_TITLE) if reply.title else ""
-        footer = limits.cut(reply.footer, limits.EMBED_FOOTER) if reply.footer else ""
-        room = min(limits.EMBED_DESCRIPTION, limits.EMBED_TOTAL - len(title) - len(footer))
-        embed = discord.Embed(
-            title=title or None,
-            description=limits.cut(reply.body, room) if reply.body else None,
-            colour=COLOURS[reply.tone],
-        )
-        if footer:
-            embed.set_footer(text=footer)
-        if image_attached and reply.image is not None:
-            embed.set_image(url=f"attachment://{reply.image.filename}")
-        budget = limits.EMBED_TOTAL - len(embed)
-        for item in reply.fields[: limits.EMBED_FIELDS]:
-            name = limits.cut(item.name or "\u200b", limits.EMBED_FIELD_NAME)
-            value = limits.cut(item.value or "\u200b", limits.EMBED_FIELD_VALUE)
-            if len(name) + len(value) > budget:
-                break
-            embed.add_field(name=name, value=value, inline=item.inline)
-            budget -= len(name) + len(value)
-        return embed
+    # embeds -------------------------------------------------------------------------
+    def _embeds(
+        self, reply: Reply, pages: list[str], image: ReplyFile | None
+    ) -> list[discord.Embed]:
+        colour = COLOURS[reply.tone]
+        title = limits.cut(reply.title, limits.EMBED_TITLE) if reply.title else None
+        embeds = [
+            discord.Embed(title=title if n == 0 else None, description=page, colour=colour)
+            for n, page in enumerate(pages)
+        ]
+        if title and not embeds:
+            embeds.append(discord.Embed(title=title, colour=colour))
+        for name, value, inline in self._field_parts(reply):
+            size = len(name) + len(value)
+            last = embeds[-1] if embeds else None
+            if (
+                last is None
+                or len(last.fields) >= limits.EMBED_FIELDS
+                or len(last) + size > limits.EMBED_TOTAL
+            ):
+                last = discord.Embed(colour=colour)
+                embeds.append(last)
+            last.add_field(name=name, value=value, inline=inline)
+        footer = limits.cut(reply.footer, limits.EMBED_FOOTER) if reply.footer else None
+        if footer or image is not None:
+            if not embeds or len(embeds[-1]) + len(footer or "") > limits.EMBED_TOTAL:
+                embeds.append(discord.Embed(colour=colour))
+            if footer:
+                embeds[-1].set_footer(text=footer)
+            if image is not None:
+                embeds[-1].set_image(url=f"attachment://{image.filename}")
+        return embeds
 
-    def _view(self, reply: Reply) -> discord.ui.View | None:
-        buttons: list[ActionButton] = [
-            ActionButton(choice.action, choice.label, STYLES[choice.style])
+    @staticmethod
+    def _field_parts(reply: Reply) -> list[tuple[str, str, bool]]:
+        """Each field as one or more embed fields: long values continue in unnamed fields."""
+        parts: list[tuple[str, str, bool]] = []
+        for item in reply.fields:
+            name = limits.cut(item.name or EMPTY, limits.EMBED_FIELD_NAME)
+            values = limits.split_markdown(item.value, limits.EMBED_FIELD_VALUE) or [EMPTY]
+            for n, value in enumerate(values):
+                parts.append((name if n == 0 else EMPTY, value or EMPTY, item.inline))
+        return parts
+
+    # messages -----------------------------------------------------------------------
+    @staticmethod
+    def _pack(embeds: list[discord.Embed], private: bool) -> list[Message]:
+        """Embeds into as few messages as Discord allows (10 embeds, 6000 characters each)."""
+        messages = [Message(ephemeral=private)]
+        size = 0
+        for embed in embeds:
+            current = messages[-1]
+            if current.embeds and (
+                len(current.embeds) >= limits.EMBEDS_PER_MESSAGE
+                or size + len(embed) > limits.EMBED_TOTAL
+            ):
+                current = Message(ephemeral=private)
+                messages.append(current)
+                size = 0
+            current.embeds.append(embed)
+            size += len(embed)
+        return messages
+
+    @staticmethod
+    def _place_files(
+        messages: list[Message], files: list[ReplyFile], image: ReplyFile | None, private: bool
+    ) -> None:
+        """Files go with the first message, the image with the embed that shows it; what a
+        message cannot carry follows in messages of its own."""
+        if image is not None:
+            holder = next(m for m in reversed(messages) if m.embeds)
+            holder.files.append(image)
+        first = messages[0]
+        room = limits.FILES_PER_MESSAGE - len(first.files)
+        first.files[:0] = files[:room]
+        rest = files[room:]
+        for start in range(0, len(rest), limits.FILES_PER_MESSAGE):
+            chunk = rest[start : start + limits.FILES_PER_MESSAGE]
+            messages.append(Message(files=list(chunk), ephemeral=private))
+
+    def _place_buttons(self, messages: list[Message], reply: Reply) -> None:
+        buttons = [
+            ActionButton(
+                choice.action, choice.label, STYLES[choice.style], disabled=choice.disabled
+            )
             for choice in reply.choices
         ]
         if reply.prompt is not None:
             buttons.append(
                 ActionButton(
-                    reply.prompt.action,
-                    reply.prompt.label,
-                    discord.ButtonStyle.primary,
-                    ask=True,
+                    reply.prompt.action, reply.prompt.label, discord.ButtonStyle.primary, ask=True
                 )
             )
-        if not buttons:
-            return None
-        view = discord.ui.View(timeout=None)
-        for button in buttons[:MAX_BUTTONS]:
-            view.add_item(button)
-        return view
+        for start in range(0, len(buttons), limits.BUTTONS_PER_MESSAGE):
+            if start:
+                messages.append(Message(ephemeral=reply.private))
+            view = discord.ui.View(timeout=None)
+            for button in buttons[start : start + limits.BUTTONS_PER_MESSAGE]:
+                view.add_item(button)
+            messages[-1].view = view

@@ -19,10 +19,10 @@ import discord
 from discord import app_commands
 from discord.app_commands import locale_str
 
-from bot.core import limits
 from bot.core.commands import CommandSpec, CommandTable, OptionKind, OptionSpec
 from bot.core.i18n import DEFAULT_LOCALE, Catalog
-from bot.discordbot.frontend import Frontend, Policy, python_name
+from bot.discordbot import limits
+from bot.discordbot.frontend import DiscordFrontend, Policy, python_name
 
 log = logging.getLogger("bot.discord.slash")
 
@@ -72,7 +72,7 @@ def annotation(option: OptionSpec) -> Any:
 class SlashBuilder:
     """Builds the commands of one extension from the core table."""
 
-    def __init__(self, front: Frontend, table: CommandTable, catalog: Catalog) -> None:
+    def __init__(self, front: DiscordFrontend, table: CommandTable, catalog: Catalog) -> None:
         self.front = front
         self.table = table
         self.catalog = catalog
@@ -133,11 +133,11 @@ class SlashBuilder:
     ) -> app_commands.Command[Any, ..., Any]:
         front = self.front
 
-        async def callback(interaction: discord.Interaction, **values: Any) -> None:
+        async def callback(interaction: discord.Interaction[Any], /, **values: Any) -> None:
             await front.run_command(interaction, spec, policy, values)
 
         self._declare_options(callback, spec, policy.share or spec.share_option)
-        command = app_commands.Command(
+        command: app_commands.Command[Any, ..., None] = app_commands.Command(
             name=name(spec.path[-1], spec.key + ".name"),
             description=text(self.catalog, spec.key + ".description", spec.name),
             callback=callback,

@@ -10,12 +10,13 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from typing import Any
 
 import discord
 from discord import app_commands
 
-from bot.core import limits
 from bot.core.i18n import DEFAULT_LOCALE, Catalog, normalize_locale
+from bot.discordbot import limits
 
 log = logging.getLogger("bot.discord.translator")
 
@@ -46,7 +47,7 @@ class CatalogTranslator(app_commands.Translator):
         self,
         string: app_commands.locale_str,
         locale: discord.Locale,
-        context: app_commands.TranslationContext,
+        context: app_commands.TranslationContext[Any, Any],
     ) -> str | None:
         return self.lookup(string, locale, context.location)
 

@@ -9,21 +9,34 @@ pressing it opens an :class:`AnswerModal`. Owner checks are the core's job.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import discord
 from discord import ui
 
-from bot.core import limits
-
-if TYPE_CHECKING:
-    from bot.discordbot.frontend import Frontend
+from bot.discordbot import limits
 
 ASK_MARK = "~"
-MODAL_TITLE = 45
-INPUT_LABEL = 45
-INPUT_PLACEHOLDER = 100
 ANSWER_LENGTH = 400
+
+
+class PressHandler(Protocol):
+    """What the buttons and the form hand their events to (the Discord front end).
+
+    Declared here so that the views need not import the front end that renders them.
+    """
+
+    async def press(
+        self, interaction: discord.Interaction, action: str, value: str | None
+    ) -> None: ...
+
+    async def open_prompt(
+        self, interaction: discord.Interaction, action: str, label: str
+    ) -> None: ...
+
+    async def report_error(
+        self, interaction: discord.Interaction, error: BaseException, kind: str
+    ) -> None: ...
 
 
 def custom_id_for(action: str, ask: bool = False) -> str:
@@ -33,11 +46,12 @@ def custom_id_for(action: str, ask: bool = False) -> str:
     return custom_id
 
 
-def frontend_of(interaction: discord.Interaction) -> Frontend:
-    return interaction.client.front  # type: ignore[attr-defined]
+def frontend_of(interaction: discord.Interaction) -> PressHandler:
+    front: PressHandler = interaction.client.front  # type: ignore[attr-defined]
+    return front
 
 
-class ActionButton(ui.DynamicItem[ui.Button], template=r"(?P<ask>~)?(?P<action>[^~].*)"):
+class ActionButton(ui.DynamicItem[ui.Button[ui.View]], template=r"(?P<ask>~)?(?P<action>[^~].*)"):
     """A button whose press is routed to ``Coach.press`` by its action string."""
 
     def __init__(
@@ -46,12 +60,14 @@ class ActionButton(ui.DynamicItem[ui.Button], template=r"(?P<ask>~)?(?P<action>[
         label: str,
         style: discord.ButtonStyle = discord.ButtonStyle.secondary,
         ask: bool = False,
+        disabled: bool = False,
     ) -> None:
         super().__init__(
             ui.Button(
                 label=limits.cut(label or "…", limits.BUTTON_LABEL),
                 style=style,
                 custom_id=custom_id_for(action, ask),
+                disabled=disabled,
             )
         )
         self.action = action
@@ -59,9 +75,11 @@ class ActionButton(ui.DynamicItem[ui.Button], template=r"(?P<ask>~)?(?P<action>[
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: ui.Button, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: ui.Item[Any], match: re.Match[str], /
     ) -> ActionButton:
-        return cls(match["action"], item.label or "…", item.style, ask=bool(match["ask"]))
+        label = getattr(item, "label", None) or "…"
+        style = getattr(item, "style", discord.ButtonStyle.secondary)
+        return cls(match["action"], label, style, ask=bool(match["ask"]))
 
     async def callback(self, interaction: discord.Interaction) -> None:
         front = frontend_of(interaction)
@@ -74,8 +92,9 @@ class ActionButton(ui.DynamicItem[ui.Button], template=r"(?P<ask>~)?(?P<action>[
 def submitted_text(data: Any) -> str:
     """The first text value in a modal submit's components (rows or labels, any depth)."""
     if isinstance(data, dict):
-        if isinstance(data.get("value"), str):
-            return data["value"]
+        value = data.get("value")
+        if isinstance(value, str):
+            return value
         nested = [data.get("component"), *(data.get("components") or [])]
         return next((text for item in nested if (text := submitted_text(item))), "")
     if isinstance(data, list):
@@ -88,16 +107,16 @@ class AnswerModal(ui.Modal):
     ``on_interaction`` hands every such submit to the core, so an answer typed while the bot
     restarted still arrives; this object only shows the form."""
 
-    def __init__(self, front: Frontend, action: str, title: str, label: str) -> None:
+    def __init__(self, front: PressHandler, action: str, title: str, label: str) -> None:
         super().__init__(
-            title=limits.cut(title, MODAL_TITLE),
+            title=limits.cut(title, limits.MODAL_TITLE),
             timeout=15 * 60,
             custom_id=custom_id_for(action, ask=True),
         )
         self.front = front
         self.action = action
         self.answer: ui.TextInput[Any] = ui.TextInput(
-            label=limits.cut(label, INPUT_LABEL),
+            label=limits.cut(label, limits.INPUT_LABEL),
             style=discord.TextStyle.paragraph,
             max_length=ANSWER_LENGTH,
         )
@@ -106,5 +125,7 @@ class AnswerModal(ui.Modal):
     async def on_submit(self, interaction: discord.Interaction) -> None:
         return None  # answered by CoachBot.on_interaction (see the class docstring)
 
-    async def on_error(self, interaction: discord.Interaction, error: Exception, /) -> None:
+    async def on_error(  # type: ignore[override]  # discord.py's Modal narrows it so
+        self, interaction: discord.Interaction, error: Exception, /
+    ) -> None:
         await self.front.report_error(interaction, error, "modal")

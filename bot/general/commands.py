@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from bot.core import limits
-from bot.core.commands import CommandSpec, OptionSpec, Request, Suggestion
+from bot.core.commands import MAX_SUGGESTIONS, CommandSpec, OptionSpec, Request, Suggestion
 from bot.core.errors import UserError
 from bot.core.reply import Field, Reply
 
@@ -35,19 +34,18 @@ def register(coach: Coach) -> None:
         for spec in specs:
             line = f"`{_usage(spec)}` — {tr(spec.key + '.description')}"
             groups.setdefault(spec.path[0], []).append(line)
-        fields = [
-            Field("/" + name, limits.cut("\n".join(lines), limits.EMBED_FIELD_VALUE))
-            for name, lines in groups.items()
-        ]
+        fields = [Field("/" + name, "\n".join(lines)) for name, lines in groups.items()]
         return Reply(
             title=tr("general.help_title"),
             body=tr("general.help_intro"),
-            fields=tuple(fields[: limits.EMBED_FIELDS]),
+            fields=tuple(fields),
         )
 
     async def complete_command(_request: Request, partial: str) -> list[Suggestion]:
         names = sorted({s.path[0] for s in table.all() if not s.admin_only})
-        return [Suggestion("/" + n, n) for n in names if partial.lstrip("/").lower() in n][:25]
+        return [Suggestion("/" + n, n) for n in names if partial.lstrip("/").lower() in n][
+            :MAX_SUGGESTIONS
+        ]
 
     table.add(
         CommandSpec(("help",), help_command, (OptionSpec("command", completer=complete_command),))

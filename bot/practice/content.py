@@ -15,6 +15,7 @@ from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 from bot.content.base import (
     BODY_LIMIT,
     FIELD_LIMIT,
+    SUMMARY_LIMIT,
     TITLE_LIMIT,
     ContentModel,
     Id,
@@ -23,7 +24,6 @@ from bot.content.base import (
 )
 from bot.content.base import Text as NonEmpty
 from bot.content.library import ContentKind
-from bot.core import limits
 
 if TYPE_CHECKING:
     from bot.content.library import ContentLibrary
@@ -415,7 +415,7 @@ def _link_problems(scenario: Scenario, library: ContentLibrary, where: str) -> I
             yield f"{where}: quiz_topic: no question or concept has topic {scenario.quiz_topic!r}"
     for name, text, limit in (
         ("title", scenario.title, TITLE_LIMIT - 60),
-        ("summary", scenario.summary, limits.COMMAND_DESCRIPTION),
+        ("summary", scenario.summary, SUMMARY_LIMIT),
         ("intro", scenario.intro, BODY_LIMIT // 2),
         ("recap", scenario.recap, BODY_LIMIT // 2),
     ):

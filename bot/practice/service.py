@@ -9,13 +9,13 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
-from bot.core import limits
 from bot.core.clock import Clock
-from bot.core.commands import Request, Suggestion
+from bot.core.commands import MAX_SUGGESTIONS, Request, Suggestion
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.reply import Field, Reply, ReplyFile, Tone
+from bot.core.text import shorten
 from bot.dockercli import parse_docker
 from bot.practice.checks import CheckContext, SandboxReader, evaluate
 from bot.practice.content import SHELL_PREFIX, FailCheck, Scenario, Step
@@ -109,7 +109,7 @@ class PracticeService:
     def _scenario(self, scenario_id: str) -> Scenario:
         scenario = self.scenarios.get(scenario_id.strip().lower())
         if scenario is None:
-            raise UserError("practice.unknown_scenario", scenario=limits.cut(scenario_id, 60))
+            raise UserError("practice.unknown_scenario", scenario=shorten(scenario_id, 60))
         return scenario
 
     async def _active(self, request: Request) -> tuple[PracticeSession, Scenario]:
@@ -144,9 +144,7 @@ class PracticeService:
             )
         return Reply(
             title=tr("practice.list_title", count=len(self.scenarios)),
-            body=limits.cut(
-                tr("practice.list_intro") + "\n\n" + "\n".join(lines), limits.EMBED_DESCRIPTION
-            ),
+            body=tr("practice.list_intro") + "\n\n" + "\n".join(lines),
         )
 
     async def complete_scenario(self, request: Request, partial: str) -> list[Suggestion]:
@@ -156,9 +154,8 @@ class PracticeService:
         for scenario in self.scenarios.values():
             title = scenario.title.get(locale)
             if wanted in scenario.id or wanted in title.casefold():
-                label = limits.cut(f"{title} ({scenario.id})", 100)
-                found.append(Suggestion(label, scenario.id))
-        return found[: limits.AUTOCOMPLETE_CHOICES]
+                found.append(Suggestion(f"{title} ({scenario.id})", scenario.id))
+        return found[:MAX_SUGGESTIONS]
 
     async def start(self, request: Request) -> list[Reply]:
         scenario = self._scenario(str(request.opt("scenario", "")))
@@ -353,7 +350,7 @@ class PracticeService:
         tr, locale = request.tr, request.tr.locale
         await self.repo().record_completion(request.actor, scenario.id, session.skipped)
         await self.repo().end_session(session.user_id)
-        fields = [Field(tr("practice.recap"), limits.cut(scenario.recap.get(locale), 1024))]
+        fields = [Field(tr("practice.recap"), scenario.recap.get(locale))]
         if scenario.quiz_topic:
             fields.append(
                 Field(
@@ -362,16 +359,13 @@ class PracticeService:
             )
         if scenario.concepts:
             names = ", ".join(f"`/concept {c}`" for c in scenario.concepts)
-            fields.append(Field(tr("practice.concepts_field"), limits.cut(names, 1024)))
+            fields.append(Field(tr("practice.concepts_field"), names))
         body = tr("practice.finished", steps=len(scenario.steps))
         if session.skipped:
             body += " " + tr("practice.finished_skipped", skipped=session.skipped)
         return [
             Reply(
-                title=limits.cut(
-                    tr("practice.finished_title", title=scenario.title.get(locale)),
-                    limits.EMBED_TITLE,
-                ),
+                title=tr("practice.finished_title", title=scenario.title.get(locale)),
                 body=body,
                 fields=tuple(fields),
                 tone=Tone.SUCCESS,
@@ -389,8 +383,8 @@ class PracticeService:
             body += "\n\n" + tr("practice.leftovers", names=", ".join(f"`{n}`" for n in leftovers))
             tone = Tone.WARNING
         return Reply(
-            title=limits.cut(scenario.title.get(locale), limits.EMBED_TITLE),
-            body=limits.cut(body, limits.EMBED_DESCRIPTION),
+            title=scenario.title.get(locale),
+            body=body,
             footer=tr("practice.intro_footer", steps=len(scenario.steps)),
             tone=tone,
             meta={"practice": "intro", "scenario": scenario.id},
@@ -409,7 +403,7 @@ class PracticeService:
         fields = []
         if step.practises:
             commands = "\n".join(f"`{c}`" for c in step.practises)
-            fields.append(Field(tr("practice.practises"), limits.cut(commands, 1024)))
+            fields.append(Field(tr("practice.practises"), commands))
         for index in range(min(session.hints_shown, len(step.hints))):
             fields.append(
                 Field(
@@ -421,14 +415,11 @@ class PracticeService:
         if scenario.diagram is not None:
             image = await self._diagram(request, scenario, session, state)
         return Reply(
-            title=limits.cut(
-                tr(
-                    "practice.step_title",
-                    number=number,
-                    total=len(scenario.steps),
-                    title=step.title.get(locale),
-                ),
-                limits.EMBED_TITLE,
+            title=tr(
+                "practice.step_title",
+                number=number,
+                total=len(scenario.steps),
+                title=step.title.get(locale),
             ),
             body=step.instruction.get(locale),
             fields=tuple(fields),

@@ -7,12 +7,12 @@ import logging
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from bot.core import limits
 from bot.core.commands import MemberRef, Request
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import SUPPORTED_LOCALES, Translator
 from bot.core.reply import Choice, ChoiceStyle, Field, Reply, ReplyFile, Tone
+from bot.core.text import escape_markdown, shorten
 from bot.progress.chart import TopicMastery, render_chart
 from bot.progress.streaks import Streaks, streaks
 from bot.quiz.timing import describe_due
@@ -65,7 +65,7 @@ class ProgressService:
         user_id, name = actor.user_id, actor.display_name
         if isinstance(member, MemberRef):
             user_id, name = member.user_id, member.display_name
-        name = limits.escape_markdown(name)
+        name = escape_markdown(name)
         guild = actor.guild_id
         repo = self.store.progress
         totals = await repo.totals(user_id, guild)
@@ -134,13 +134,13 @@ class ProgressService:
         for done in completions:
             scenario = scenarios.get(done.scenario_id)
             title = scenario.title.get(tr.locale) if scenario is not None else done.scenario_id
-            line = tr("progress.scenario_line", title=limits.cut(title, 80))
+            line = tr("progress.scenario_line", title=title)
             if done.times > 1:
                 line += tr("progress.scenario_times", count=done.times)
             if done.skipped:
                 line += tr("progress.scenario_skipped", count=done.skipped)
             lines.append(line)
-        return limits.cut_lines("\n".join(lines), limits.EMBED_FIELD_VALUE, "…")[0]
+        return "\n".join(lines)
 
     @staticmethod
     def _streak_line(tr: Translator, streak: Streaks) -> str:
@@ -190,7 +190,7 @@ class ProgressService:
             )
             for m in mastery
         ]
-        return limits.cut_lines("\n".join(lines), limits.EMBED_FIELD_VALUE, "…")[0]
+        return "\n".join(lines)
 
     # /leaderboard ---------------------------------------------------------------------
     async def leaderboard(self, request: Request) -> Reply:
@@ -203,7 +203,7 @@ class ProgressService:
             return Reply(title=title, body=tr("progress.leaderboard_empty"))
         lines = []
         for rank, row in enumerate(rows, start=1):
-            name = limits.escape_markdown(limits.cut(row.display_name or row.user_id, 40))
+            name = escape_markdown(shorten(row.display_name or row.user_id, 40))
             line = tr(
                 "progress.leaderboard_line",
                 rank=rank,

@@ -15,12 +15,12 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from bot.core import limits
-from bot.core.commands import Request, Suggestion
+from bot.core.commands import MAX_SUGGESTIONS, Request, Suggestion
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.reply import Choice, ChoiceStyle, Reply, TextPrompt, Tone
+from bot.core.text import shorten
 from bot.quiz.content import Question, QuestionType
 from bot.quiz.grading import Grade, grade_choice, grade_command
 from bot.quiz.scheduling import Reviewer, rating_for
@@ -86,8 +86,8 @@ class QuizService:
         if not candidates:
             raise UserError(
                 "quiz.no_questions",
-                topic=limits.cut(topic, 60),
-                topics=limits.cut(", ".join(self.topics()), 1500),
+                topic=shorten(topic, 60),
+                topics=", ".join(self.topics()),
             )
         chosen = await self._pick(actor, candidates, min(count, self.settings.max_count))
         round_id = await self.store.quiz.create_round(
@@ -144,7 +144,7 @@ class QuizService:
         )
 
     async def complete_topic(self, request: Request, partial: str) -> list[Suggestion]:
-        return self._topics().suggest(request.tr, partial, limits.AUTOCOMPLETE_CHOICES)
+        return self._topics().suggest(request.tr, partial, MAX_SUGGESTIONS)
 
     # answers --------------------------------------------------------------------------
     async def press(self, request: Request, action: str, value: str | None) -> list[Reply]:
@@ -261,10 +261,9 @@ class QuizService:
         concepts = ", ".join(f"`/concept {c}`" for c in question.concepts)
         lines.append("")
         lines.append(tr("quiz.read_more", concepts=concepts))
-        body, _ = limits.cut_lines("\n".join(lines), limits.EMBED_DESCRIPTION, "…")
         return Reply(
             title=tr("quiz.correct_title" if grade.correct else "quiz.wrong_title"),
-            body=body,
+            body="\n".join(lines),
             tone=Tone.SUCCESS if grade.correct else Tone.WARNING,
             footer=tr("quiz.next_review", when=describe_due(tr, now, due)) if due else None,
         )
@@ -303,8 +302,7 @@ def render_question(
     else:
         labels = [question.options[i].get(locale) for i in slot.option_order]
     choices = tuple(
-        Choice(limits.cut(label, limits.BUTTON_LABEL), f"{base}:{i}", ChoiceStyle.PRIMARY)
-        for i, label in enumerate(labels)
+        Choice(label, f"{base}:{i}", ChoiceStyle.PRIMARY) for i, label in enumerate(labels)
     )
     return Reply(
         title=title,

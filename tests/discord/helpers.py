@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -35,6 +36,29 @@ async def run(
 ) -> list[Recorded]:
     fire(bot, payload)
     return await answers(standin, payload, count)
+
+
+# Names discord.py gives the tasks it starts for an event: listeners, app commands, views.
+HANDLER_TASKS = ("discord.py: ", "discord-ui-", "CommandTree-invoker")
+
+
+async def settled(within: float = 15.0) -> None:
+    """Wait until every task the client started for the events so far has finished.
+
+    A handler's REST calls reach the stand-in before the handler returns, so once this
+    returns, every answer the bot was going to give is recorded.
+    """
+    current = asyncio.current_task()
+    async with asyncio.timeout(within):
+        while True:
+            pending = [
+                task
+                for task in asyncio.all_tasks()
+                if task is not current and task.get_name().startswith(HANDLER_TASKS)
+            ]
+            if not pending:
+                return
+            await asyncio.wait(pending)
 
 
 def text_of(recorded: Recorded) -> str:

@@ -8,8 +8,9 @@ import logging
 import discord
 
 from bot.discordbot import frontend
+from tests.discord import testing_ext
 from tests.discord.conftest import logged_in_bot
-from tests.discord.helpers import answer_with, answers, fire, run, text_of
+from tests.discord.helpers import answer_with, answers, fire, run, settled, text_of
 from tests.discord.standin import (
     CHANNEL_ID,
     OTHER_CHANNEL_ID,
@@ -56,6 +57,7 @@ async def test_worker_command_defers_then_follows_up_privately(bot, standin):
     assert deferral.body["type"] == 5  # deferred "thinking" before any work
     assert deferral.ephemeral
     assert follow_up.method == "POST" and "/webhooks/" in follow_up.path
+    assert follow_up.ephemeral
     assert "@everyone hello" in text_of(follow_up)
     assert "ran for 501" in follow_up.message["content"]
     assert follow_up.message["allowed_mentions"]["parse"] == []
@@ -68,11 +70,15 @@ async def test_share_option_makes_the_answer_public(bot, standin):
     assert not follow_up.ephemeral
 
 
-async def test_slow_command_is_deferred_within_the_window(bot, standin, monkeypatch):
+async def test_slow_command_is_deferred_while_it_still_runs(bot, standin, monkeypatch):
     monkeypatch.setattr(frontend, "ACK_BUDGET", 0.1)
+    gate = asyncio.Event()
+    monkeypatch.setattr(testing_ext, "SLOW_GATE", gate)
     payload = interaction_payload(2, command_data(("slow",)))
-    deferral, follow_up = await run(bot, standin, payload, count=2)
+    [deferral] = await run(bot, standin, payload)  # the command is still waiting at the gate
     assert deferral.body["type"] == 5
+    gate.set()
+    _deferral, follow_up = await answers(standin, payload, 2)
     assert "slow done" in text_of(follow_up)
 
 
@@ -126,12 +132,15 @@ async def test_too_big_attachment_is_refused_with_a_translated_message(bot, stan
     assert "huge.bin" in text_of(refused) and "바이트" in text_of(refused)
 
 
-async def test_long_output_is_sent_as_a_file(bot, standin):
+async def test_long_output_is_sent_as_a_file_with_its_first_lines_shown(bot, standin):
     payload = interaction_payload(2, command_data(("long",)))
     [callback] = await run(bot, standin, payload)
-    assert callback.files and callback.files[0][0] == "long.txt"
-    assert callback.files[0][1].decode() == LONG_OUTPUT
-    assert "long.txt" in callback.message["content"]
+    assert [name for name, _data in callback.files] == ["long.txt"]
+    assert callback.files[0][1].decode() == LONG_OUTPUT  # all 5,000 lines, uploaded
+    content = callback.message["content"]
+    assert "long.txt" in content and "5000 lines" in content
+    first_lines = content.split("```")[1].strip("\n").split("\n")
+    assert first_lines and first_lines == LONG_OUTPUT.split("\n")[: len(first_lines)]
 
 
 async def test_unexpected_error_is_logged_with_an_id_the_user_sees(
@@ -218,9 +227,23 @@ async def test_prompt_button_opens_a_modal_whose_answer_reaches_the_core(bot, st
     )
     [answer] = await run(bot, standin, submit)
     assert "echo:typed value=docker ps by=111" in text_of(answer)
-    await asyncio.sleep(0.3)  # answered exactly once (not by both the form and the bot)
+    await settled()  # every handler is done: answered exactly once, not by form and bot
     assert len(standin.to_interaction(submit["id"], submit["token"])) == 1
     assert len(standin.to_interaction(press["id"], press["token"])) == 1
+
+
+async def test_a_replacing_reply_edits_the_pressed_message_and_disables_its_button(bot, standin):
+    [shown] = await run(bot, standin, interaction_payload(2, command_data(("counter",))))
+    assert custom_ids(shown) == ["count:1"]
+    press = interaction_payload(
+        3, {"custom_id": "count:1", "component_type": 2}, message=component_message(["count:1"])
+    )
+    edited, follow_up = await run(bot, standin, press, 2)
+    assert edited.body["type"] == 7  # UPDATE_MESSAGE: the message the button was on
+    assert "count: 1" in text_of(edited)
+    [button] = [c for row in edited.message["components"] for c in row["components"]]
+    assert button["custom_id"] == "count:2" and button["disabled"] is True
+    assert "/webhooks/" in follow_up.path and "counted to 1" in text_of(follow_up)
 
 
 async def test_buttons_work_after_a_restart(dcoach, standin):

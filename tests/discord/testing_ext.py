@@ -7,11 +7,13 @@ from collections.abc import Mapping
 from typing import Any, ClassVar
 
 from bot.core.commands import CommandSpec, OptionKind, OptionSpec, Request
-from bot.core.reply import Choice, Reply, TextPrompt
+from bot.core.reply import Choice, Placement, Reply, TextPrompt
 from bot.discordbot.cog import FeatureCog
 from bot.discordbot.frontend import Policy
+from tests.frontends.replies import docker_logs_output
 
-LONG_OUTPUT = "\n".join(f"line {n:05d} " + "x" * 60 for n in range(200))
+LONG_OUTPUT = docker_logs_output(5000)
+SLOW_GATE: asyncio.Event | None = None  # set by a test: /slow waits for it to open
 
 
 def register(coach: Any) -> None:
@@ -24,7 +26,8 @@ def register(coach: Any) -> None:
         )
 
     async def slow(request: Request) -> Reply:
-        await asyncio.sleep(0.6)
+        if SLOW_GATE is not None:
+            await SLOW_GATE.wait()
         return Reply(body="slow done", private=False)
 
     async def long(_request: Request) -> Reply:
@@ -40,6 +43,17 @@ def register(coach: Any) -> None:
     async def echo(request: Request, action: str, value: str | None) -> Reply:
         return Reply(body=f"{action} value={value} by={request.actor.user_id}")
 
+    async def counter(_request: Request) -> Reply:
+        return Reply(body="count: 0", choices=(Choice("+1", "count:1"),))
+
+    async def count(_request: Request, action: str, _value: str | None) -> list[Reply]:
+        n = int(action.split(":")[1])
+        again = Choice("+1", f"count:{n + 1}", disabled=n >= 1)
+        return [
+            Reply(body=f"count: {n}", choices=(again,), placement=Placement.REPLACE),
+            Reply(body=f"counted to {n}"),
+        ]
+
     table = coach.table
     table.add(
         CommandSpec(
@@ -53,7 +67,9 @@ def register(coach: Any) -> None:
     table.add(CommandSpec(("slow",), slow))
     table.add(CommandSpec(("long",), long))
     table.add(CommandSpec(("ask",), ask))
+    table.add(CommandSpec(("counter",), counter))
     table.add_action("echo", echo)
+    table.add_action("count", count)
 
 
 class Testing(FeatureCog):
@@ -62,6 +78,7 @@ class Testing(FeatureCog):
         "slow": Policy(),
         "long": Policy(),
         "ask": Policy(),
+        "counter": Policy(),
     }
 
 

@@ -52,16 +52,32 @@ def test_lookup_with_hundreds_of_concepts_answers_every_keystroke() -> None:
         assert len(index.rank(prefix)) == 25
 
 
-def test_long_examples_keep_their_code_fence_closed(library: ContentLibrary) -> None:
+def test_long_examples_are_shown_whole_and_fit_discord_in_closed_blocks(
+    library: ContentLibrary,
+) -> None:
     from bot.concepts.service import ConceptService
     from bot.core.i18n import Translator
-    from bot.core.limits import EMBED_FIELD_VALUE
+    from bot.discordbot import limits
+    from bot.discordbot.render import Renderer
 
     base = next(iter(library.concepts.values()))
     examples = [{"command": f"docker run --name web{i} -p 80{i:02d}:80 nginx"} for i in range(60)]
     concept = Concept.model_validate({**base.model_dump(), "examples": examples})
     service = ConceptService(ConceptIndex([concept]))
-    reply = service.render(Translator(library.catalog, "en"), concept)
+    tr = Translator(library.catalog, "en")
+    reply = service.render(tr, concept)
     shown = next(f.value for f in reply.fields if f.name == "Try it")
-    assert len(shown) <= EMBED_FIELD_VALUE
-    assert shown.startswith("```\n$ docker run") and shown.endswith("…\n```")
+    assert shown.startswith("```\n$ docker run") and shown.endswith("\n```")
+    assert all(f"--name web{i} " in shown for i in range(60))  # whole: the core cuts nothing
+    parts = [
+        field.value
+        for message in Renderer(tr).render(reply)
+        for embed in message.embeds
+        for field in embed.fields
+        if field.value and "$ docker run" in field.value
+    ]
+    assert len(parts) > 1  # Discord needs several fields for it
+    for part in parts:
+        assert len(part) <= limits.EMBED_FIELD_VALUE
+        assert part.startswith("```") and part.endswith("```")
+    assert all(any(f"--name web{i} " in part for part in parts) for i in range(60))

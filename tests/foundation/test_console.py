@@ -11,6 +11,7 @@ import pytest
 from bot.coach import Coach
 from bot.console.app import Console
 from bot.console.parsing import LineError, parse_line
+from bot.core.commands import CommandSpec, Request
 from bot.core.reply import Reply, ReplyFile
 from bot.settings import Settings
 from tests.conftest import make_actor
@@ -59,16 +60,6 @@ def test_bad_lines_get_a_short_help_line_never_a_traceback(tmp_path: Path) -> No
     assert "Traceback" not in out + result.stderr
 
 
-@pytest.fixture
-async def offline_coach(settings: Settings):
-    """A coach whose sandbox worker does not exist (concepts must not care)."""
-    data = settings.model_dump()
-    data["sandbox"]["workers"] = [{"name": "gone", "url": "tcp://127.0.0.1:9"}]
-    coach = await Coach.open(Settings.model_validate(data))
-    yield coach
-    await coach.close()
-
-
 def piped_console(coach: Coach) -> tuple[Console, io.StringIO]:
     """A console reading nothing and writing to a buffer, as when stdin is not a terminal."""
     out = io.StringIO()
@@ -85,17 +76,25 @@ async def test_choices_are_numbered_and_pressed(offline_coach: Coach) -> None:
     assert f"== {first.label} ==" in out.getvalue()
 
 
-async def test_attach_stages_a_file_for_the_next_command(
+async def test_attach_stages_a_file_for_the_next_command_only(
     offline_coach: Coach, tmp_path: Path
 ) -> None:
+    async def seen(request: Request) -> Reply:
+        files = [f"{u.filename}={(await u.read()).decode()}" for u in request.actor.uploads]
+        return Reply(body="uploads: " + (", ".join(files) or "none"))
+
+    offline_coach.table.add(CommandSpec(("seen",), seen))
     file = tmp_path / "index.html"
     file.write_text("<h1>hi</h1>")
     console, out = piped_console(offline_coach)
     await console.handle(f"/attach {file}")
     assert "index.html (11 bytes)" in out.getvalue()
-    assert len(console.uploads) == 1
     await console.handle("/attach /no/such/file")
     assert "Cannot read /no/such/file" in out.getvalue()
+    await console.handle("/seen")
+    assert "uploads: index.html=<h1>hi</h1>" in out.getvalue()
+    await console.handle("/seen")
+    assert out.getvalue().rstrip().endswith("uploads: none")  # sent once, with one command
 
 
 def test_parse_line_uses_the_command_table(library) -> None:
@@ -127,7 +126,7 @@ async def test_console_lines_follow_the_chosen_language(offline_coach: Coach) ->
 
 def test_markdown_escapes_are_shown_plainly_in_the_terminal() -> None:
     from bot.console.app import _plain
-    from bot.core.limits import escape_markdown
+    from bot.core.text import escape_markdown
 
     name = "al_ice **bold** [x](y)"
     assert _plain(f"**{escape_markdown(name)}**") == name

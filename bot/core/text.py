@@ -1,0 +1,27 @@
+"""Text helpers for reply authors, independent of any front end.
+
+Reply bodies are markdown, so text a user chose (a display name, a topic they typed) is
+escaped before it goes in, and such text is kept short where a message quotes it, so that a
+message about a 5,000-character input stays a readable sentence. These are rules about
+user-chosen text only: fitting a reply to a medium is each front end's job, and a
+capability never shortens its own output.
+"""
+
+from __future__ import annotations
+
+QUOTE_CHARS = 80
+"""How much of a user's own text a message quotes ("no concept named …")."""
+
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\*_~`|>#[]()"})
+
+
+def escape_markdown(text: str) -> str:
+    """Show user-chosen text (a display name) literally inside markdown."""
+    return text.translate(_MARKDOWN)
+
+
+def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
+    """User-chosen ``text`` as a message quotes it: at most ``limit`` characters."""
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - 1)] + "…"
