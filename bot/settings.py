@@ -78,7 +78,7 @@ class SandboxSettings(_Section):
     max_image_bytes: int = Field(default=300 * 1024 * 1024, ge=1)
     limits: ContainerLimits = ContainerLimits()
     quotas: Quotas = Quotas()
-    output_bytes: int = Field(default=64 * 1024, ge=1024)
+    output_bytes: int = Field(default=1024 * 1024, ge=1024)  # a resource limit, not a display size
     exec_timeout_seconds: float = Field(default=15.0, gt=0)
     foreground_run_seconds: float = Field(default=10.0, gt=0)
     api_timeout_seconds: float = Field(default=30.0, gt=0)

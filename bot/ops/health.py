@@ -28,12 +28,9 @@ class CheckResult:
     detail: str = ""
 
 
-def workers_of(coach: Coach) -> list[Any]:
-    """The sandbox workers of ``coach`` (objects with ``name``, ``connect()`` and
-    ``sandbox_count()``). The one place that knows where the sandbox service keeps them."""
-    service = coach.services.get("sandbox")
-    pool = getattr(service, "pool", None)
-    return list(getattr(pool, "workers", ()))
+def sandbox_of(coach: Coach) -> Any:
+    """The sandbox's admin view of ``coach`` (None when the coach has no sandbox)."""
+    return coach.services.get("sandbox")
 
 
 async def _rewrite_user_version(conn: aiosqlite.Connection) -> None:
@@ -58,8 +55,9 @@ class Readiness:
         if self.gateway is not None:
             connected = self.gateway()
             results.append(CheckResult("gateway", connected, "" if connected else "not connected"))
-        probes = [self._database(), *(self._worker(w) for w in workers_of(self.coach))]
-        results.extend(await asyncio.gather(*probes))
+        database, workers = await asyncio.gather(self._database(), self._workers())
+        results.append(database)
+        results.extend(workers)
         return all(r.ok for r in results), results
 
     async def _bounded(self, name: str, probe: Any) -> CheckResult:
@@ -79,13 +77,19 @@ class Readiness:
             return CheckResult("database", False, "not open")
         return await self._bounded("database", store.db.write(_rewrite_user_version))
 
-    async def _worker(self, worker: Any) -> CheckResult:
-        name = f"worker:{worker.name}"
-
-        async def probe() -> CheckResult:
-            if not await worker.connect():
-                return CheckResult(name, False, worker.last_error or "unreachable")
-            count = await worker.sandbox_count()  # also refreshes the sandboxes gauge
-            return CheckResult(name, True, f"{count} sandbox(es)")
-
-        return await self._bounded(name, probe())
+    async def _workers(self) -> list[CheckResult]:
+        sandbox = sandbox_of(self.coach)
+        if sandbox is None:
+            return []
+        try:
+            probed = await asyncio.wait_for(sandbox.probe_workers(), self.timeout)
+        except TimeoutError:
+            return [CheckResult("workers", False, f"no answer within {self.timeout:g} s")]
+        return [
+            CheckResult(
+                f"worker:{w.name}",
+                w.healthy,
+                f"{w.sandboxes} sandbox(es)" if w.healthy else (w.error or "unreachable"),
+            )
+            for w in probed
+        ]

@@ -17,12 +17,12 @@ from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.reply import Field, Reply, ReplyFile, Tone
 from bot.core.text import shorten
+from bot.dockercli import parse_docker
 from bot.practice.checks import CheckContext, SandboxReader, evaluate
 from bot.practice.content import SHELL_PREFIX, FailCheck, Scenario, Step
 from bot.practice.diagram import diagram_state, render_lifecycle
 from bot.practice.session import PracticeSession
-from bot.sandbox.cli import parse_docker
-from bot.sandbox.state import SandboxState
+from bot.sandbox.api import SandboxState
 
 log = logging.getLogger("bot.practice")
 
