@@ -34,6 +34,7 @@ from bot.concepts import commands as concepts_commands
 from bot.concepts.service import ConceptService
 from bot.content.items import ContentLibrary
 from bot.content.registry import ContentRegistry, ReloadOutcome
+from bot.core import metrics
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import (
     MAX_SUGGESTIONS,
@@ -47,6 +48,7 @@ from bot.core.commands import (
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
+from bot.core.lifecycle import Gate
 from bot.core.registry import Lifecycle, Slot
 from bot.core.reply import Reply, Tone
 from bot.general import commands as general_commands
@@ -119,6 +121,7 @@ class Coach:
         self._store: Slot[Store] = Slot("store")
         self._starters: list[Lifecycle] = []
         self._closers: list[Lifecycle] = []
+        self.gate = Gate()  # closed at shutdown: see bot/core/lifecycle.py
         self._compose()
         if library is not None:
             self.content.install(library)
@@ -137,7 +140,7 @@ class Coach:
             self, content, self.settings.quiz, clock, store, concepts=self.concepts
         )
         self.practice: PracticeService = practice_commands.register(
-            self, content, clock, store, sandbox=self.sandbox
+            self, content, clock, store, sandbox=self.sandbox.reader
         )
         self.progress: ProgressService = progress_commands.register(
             self,
@@ -150,7 +153,7 @@ class Coach:
         self.admin: AdminService = admin_commands.register(
             self,
             store,
-            sandboxes=self.sandbox,
+            sandboxes=self.sandbox.reader,
             content=ServedContent(content, self.settings.content_dir),
         )
 
@@ -197,7 +200,11 @@ class Coach:
 
     async def start(self) -> None:
         # The store opens first and closes last: every other part may use it.
-        self._store.fill(await Store.open(self.settings.database_path, self.clock))
+        self._store.fill(
+            await Store.open(
+                self.settings.database_path, self.clock, backups=self.settings.backup_dir
+            )
+        )
         for starter in self._starters:
             await starter()
 
@@ -221,7 +228,7 @@ class Coach:
 
     def worker_health(self) -> dict[str, Any]:
         """What the sandbox says about its workers and executors (for health reports)."""
-        return self.sandbox.executor_stats()
+        return self.sandbox.reader.executor_stats()
 
     # requests -----------------------------------------------------------------------
     async def localize(self, actor: Actor) -> Actor:
@@ -297,6 +304,23 @@ class Coach:
     async def _guarded(
         self, name: str, request: Request, call: Callable[[], Awaitable[Any]]
     ) -> list[Reply]:
+        """Every request's one way in: refused once shutdown began, counted while it runs."""
+        if self.gate.closing:
+            metrics.observe_command(name, "refused_shutting_down", 0.0)
+            tr = request.tr
+            return [
+                Reply(
+                    title=tr("general.shutting_down_title"),
+                    body=tr("general.shutting_down"),
+                    tone=Tone.WARNING,
+                )
+            ]
+        with self.gate.admitted():
+            return await self._answer(name, request, call)
+
+    async def _answer(
+        self, name: str, request: Request, call: Callable[[], Awaitable[Any]]
+    ) -> list[Reply]:
         started = time.perf_counter()
         outcome = "ok"
         try:
@@ -325,6 +349,7 @@ class Coach:
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
+        metrics.observe_command(name, outcome, time.perf_counter() - started)
         return replies
 
     @staticmethod

@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from bot.core.context import Actor
 from bot.core.errors import CoachError
+from bot.dockercli.views import ContainerView, SandboxState
 from bot.practice.content import (
     AllCheck,
     AnyCheck,
@@ -27,7 +28,6 @@ from bot.practice.content import (
     UsedCheck,
     VolumeCheck,
 )
-from bot.sandbox.state import ContainerView, SandboxState
 
 
 class SandboxReader(Protocol):

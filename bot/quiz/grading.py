@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.errors import UserError
-from bot.sandbox.cli import DockerCommand, differences, parse_docker
+from bot.dockercli import DockerCommand, differences, parse_docker
 
 MAX_HINTS = 4
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from bot.content.registry import ContentRegistry
+from bot.core import metrics
 from bot.core.clock import Clock
 from bot.core.commands import MAX_SUGGESTIONS, Request, Suggestion
 from bot.core.context import Actor
@@ -216,6 +217,7 @@ class QuizService:
         )
         if not recorded.recorded:
             return [self._already(request.tr)]
+        metrics.quiz_answered(grade.correct)
         tr = request.tr
         replies = [self._feedback(tr, question, grade, now, recorded.due)]
         if last:

@@ -6,14 +6,16 @@ from bot.core.clock import Clock
 from bot.core.commands import CommandSpec, OptionKind, OptionSpec, Request, Suggestion
 from bot.core.registry import Registry, Slot
 from bot.core.reply import Reply
-from bot.sandbox import cli
-from bot.sandbox.service import ACTION, SandboxService
+from bot.dockercli.table import COMMANDS, ROUTES
+from bot.sandbox.api import SandboxNames
+from bot.sandbox.presenter import ACTION
+from bot.sandbox.service import SandboxService
 from bot.settings import SandboxSettings
 from bot.store import Store
 
 SANDBOX_ACTIONS = ("status", "reset", "destroy")
 SUBCOMMANDS: tuple[str, ...] = tuple(
-    sorted({" ".join(path) for path in cli.ROUTES} | {" ".join(p) for p in cli.COMMANDS})
+    sorted({" ".join(path) for path in ROUTES} | {" ".join(p) for p in COMMANDS})
 )
 # Subcommands whose next word names one of the user's containers / volumes.
 _TAKES_CONTAINER = frozenset(
@@ -27,7 +29,8 @@ def register(
     app: Registry, settings: SandboxSettings, clock: Clock, store: Slot[Store]
 ) -> SandboxService:
     """The store tells the sandbox whose sandboxes to keep: reconciliation adopts the
-    sandboxes of the people it knows."""
+    sandboxes of the people it knows. Other capabilities get ``service.reader`` (the read
+    model) through their ports."""
 
     async def known_users() -> set[str]:
         return await store.get().known_user_ids()
@@ -41,33 +44,35 @@ def register(
         sandboxes of owners the store does not know."""
         await store.get().users.ensure(request.actor)
 
+    handlers = service.commands
+
     async def docker(request: Request) -> list[Reply]:
         await known(request)
-        return await service.docker(request.actor, request.tr, str(request.opt("command", "")))
+        return await handlers.docker(request.actor, request.tr, str(request.opt("command", "")))
 
     async def sh(request: Request) -> list[Reply]:
         await known(request)
-        return await service.sh(request.actor, request.tr, str(request.opt("command", "")))
+        return await handlers.sh(request.actor, request.tr, str(request.opt("command", "")))
 
     async def download(request: Request) -> Reply:
         await known(request)
-        return await service.download(request.actor, request.tr, str(request.opt("path", "")))
+        return await handlers.download(request.actor, request.tr, str(request.opt("path", "")))
 
     async def sandbox(request: Request) -> Reply:
         await known(request)
         action = str(request.opt("action", "status"))
         if action == "reset":
-            return await service.reset(request.actor, request.tr)
+            return await handlers.reset(request.actor, request.tr)
         if action == "destroy":
-            return await service.destroy(request.actor, request.tr)
-        return await service.status(request.actor, request.tr)
+            return await handlers.destroy(request.actor, request.tr)
+        return await handlers.status(request.actor, request.tr)
 
     async def press(request: Request, action: str, _value: str | None) -> Reply:
         await known(request)  # a confirmed reset creates a sandbox
-        return await service.press(request.actor, request.tr, action)
+        return await handlers.press(request.actor, request.tr, action)
 
     async def complete(request: Request, partial: str) -> list[Suggestion]:
-        return await complete_docker(service, request, partial)
+        return await complete_docker(service.reader, request, partial)
 
     table = app.table
     for name, handler, completer in (("docker", docker, complete), ("sh", sh, None)):
@@ -97,7 +102,7 @@ def register(
 
 
 async def complete_docker(
-    service: SandboxService, request: Request, partial: str
+    service: SandboxNames, request: Request, partial: str
 ) -> list[Suggestion]:
     """Subcommands first; then the user's container or volume names for the last word."""
     words = partial.split(" ")

@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.core.errors import StoreError
+from bot.store.maintenance import RunningLock, backup_before_migrating
 from bot.store.migrate import migrate
 
 log = logging.getLogger("bot.store")
@@ -56,8 +57,10 @@ def _pragmas(read_only: bool) -> list[str]:
     return ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", *common]
 
 
-def _prepare(path: Path) -> str:
-    """Create the file, switch it to WAL and bring the schema up to date (blocking).
+def _prepare(path: Path, backups: Path | None = None) -> str:
+    """Create the file, switch it to WAL and bring the schema up to date (blocking); a
+    database with pending migrations is backed up to ``backups`` (default: ``backups/``
+    beside it) first.
 
     Returns the ``file:`` URI of a read-only connection to it.
     """
@@ -66,6 +69,9 @@ def _prepare(path: Path) -> str:
     try:
         for pragma in _pragmas(read_only=False):
             conn.execute(pragma)
+        saved = backup_before_migrating(conn, path, backups or path.parent / "backups")
+        if saved is not None:
+            log.info("backed up before migrating", extra={"backup": str(saved)})
         migrate(conn)
     finally:
         conn.close()
@@ -86,12 +92,27 @@ class Database:
         self._failure: WriterFailed | None = None
         self._task = asyncio.create_task(self._write_loop(), name="store-writer")
         self._task.add_done_callback(self._writer_stopped)
+        self.running_lock: RunningLock | None = None  # held until close (db restore waits)
         self.batches = 0
         self.jobs = 0
 
     @classmethod
-    async def connect(cls, path: Path, *, separate_reader: bool = True) -> Database:
-        read_only_uri = await asyncio.to_thread(_prepare, path)
+    async def connect(
+        cls, path: Path, *, separate_reader: bool = True, backups: Path | None = None
+    ) -> Database:
+        lock = RunningLock(path)
+        await asyncio.to_thread(lock.acquire)
+        try:
+            database = await cls._connect(path, separate_reader, backups)
+        except BaseException:
+            lock.release()
+            raise
+        database.running_lock = lock
+        return database
+
+    @classmethod
+    async def _connect(cls, path: Path, separate_reader: bool, backups: Path | None) -> Database:
+        read_only_uri = await asyncio.to_thread(_prepare, path, backups)
         writer = await aiosqlite.connect(path, isolation_level=None)
         reader: aiosqlite.Connection | None = None
         try:
@@ -231,9 +252,13 @@ class Database:
             if self._failure is None:
                 await self._optimize()
         finally:
-            if self._reader is not self._writer:
-                await self._reader.close()
-            await self._writer.close()
+            try:
+                if self._reader is not self._writer:
+                    await self._reader.close()
+                await self._writer.close()
+            finally:
+                if self.running_lock is not None:
+                    self.running_lock.release()
         if self._failure is not None:
             raise self._failure
 

@@ -14,9 +14,9 @@ from bot.coach import check_content
 from bot.concepts.models import SandboxSupport
 from bot.concepts.validation import CONCEPTS
 from bot.content.library import ContentLibrary
+from bot.dockercli import parse_docker
 from bot.practice.content import SCENARIOS
 from bot.quiz.content import QUESTIONS
-from bot.sandbox.cli import parse_docker
 from bot.settings import REPO_ROOT
 from tests.support import run_bot
 

@@ -8,9 +8,9 @@ import pytest
 from pydantic import TypeAdapter
 
 from bot.content.base import ContentModel
+from bot.dockercli.views import MountView, PortView
 from bot.practice.checks import EVALUATORS, CheckContext, UnknownCheck, evaluate, same_image
 from bot.practice.content import CHECK_KINDS, CHECK_MODELS, Check
-from bot.sandbox.state import MountView, PortView
 from tests.conftest import make_actor
 from tests.practice.fakes import FakeSandbox, container
 
