@@ -55,7 +55,7 @@ async def test_examples_do_what_the_concept_says(coach: Coach, concept: Concept)
 
 async def _clean_up(coach: Coach, actor: Actor) -> None:
     """Destroy the sandbox; once more after a pause if a ``--rm`` removal was still running."""
-    service = coach.sandbox
+    service = coach.sandbox.reader
     try:
         await service.destroy_user(actor.user_id)
     except Exception:

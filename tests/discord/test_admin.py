@@ -102,7 +102,7 @@ async def test_managers_see_and_destroy_members_sandboxes(dcoach):
         destroy = next(c.action for c in confirm.choices if ":destroy:" in c.action)
         [done] = await dcoach.press(ADMIN, destroy)
         assert done.tone is Tone.SUCCESS
-        listed = await dcoach.sandbox.list_sandboxes()
+        listed = await dcoach.sandbox.reader.list_sandboxes()
         assert all(s.owner != "alice-admin-test" for s in listed)
     finally:
-        await dcoach.sandbox.destroy_user("alice-admin-test")
+        await dcoach.sandbox.reader.destroy_user("alice-admin-test")

@@ -80,4 +80,4 @@ async def test_docker_ps_over_the_gateway(connected, standin):
     assert deferral.body["type"] == 5 and deferral.ephemeral  # deferred at once, private
     assert output.message["allowed_mentions"]["parse"] == []
     assert "CONTAINER ID" in text_of(output)
-    await connected.coach.sandbox.destroy_user("5151")
+    await connected.coach.sandbox.reader.destroy_user("5151")

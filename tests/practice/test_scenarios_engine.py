@@ -42,7 +42,7 @@ async def sandbox_of(coach: Coach, *actors: Actor) -> AsyncIterator[None]:
         yield
     finally:
         for actor in actors:
-            await coach.sandbox.destroy_user(actor.user_id)
+            await coach.sandbox.reader.destroy_user(actor.user_id)
 
 
 async def replay_wrong_moves(coach: Coach, actor: Actor, scenario: Scenario, step: str) -> None:
