@@ -100,6 +100,8 @@ case "$command" in
         "$VENV/bin/ruff" format --check .
         say "import contracts"
         "$VENV/bin/lint-imports"
+        say "mypy"
+        "$VENV/bin/mypy" bot
         "$VENV/bin/python" -m bot content check
         say "pytest"
         exec "$VENV/bin/python" -m pytest "$@"
