@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.core.errors import StoreError
-from bot.store.maintenance import RunningLock, backup_before_migrating
+from bot.store.maintenance import RunningLock, backup_before_migrating, preparing
 from bot.store.migrate import migrate
 
 log = logging.getLogger("bot.store")
@@ -69,10 +69,11 @@ def _prepare(path: Path, backups: Path | None = None) -> str:
     try:
         for pragma in _pragmas(read_only=False):
             conn.execute(pragma)
-        saved = backup_before_migrating(conn, path, backups or path.parent / "backups")
-        if saved is not None:
-            log.info("backed up before migrating", extra={"backup": str(saved)})
-        migrate(conn)
+        with preparing(path):
+            saved = backup_before_migrating(conn, path, backups or path.parent / "backups")
+            if saved is not None:
+                log.info("backed up before migrating", extra={"backup": str(saved)})
+            migrate(conn)
     finally:
         conn.close()
     return path.resolve().as_uri() + "?mode=ro"
