@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from bot.content.library import check_content
 from bot.core.commands import MemberRef, Request
 from bot.core.errors import UserError
-from bot.core.reply import Choice, ChoiceStyle, Reply, Tone
+from bot.core.reply import Choice, ChoiceStyle, Placement, Reply, Tone
 from bot.store.guilds import GuildRepo
 
 if TYPE_CHECKING:
@@ -140,7 +140,7 @@ class AdminService:
         tr = request.tr
         parts = action.split(":", 2)
         if len(parts) < 3 or parts[1] != "destroy":
-            return Reply(body=tr("admin.cancelled"))
+            return Reply(body=tr("admin.cancelled"), placement=Placement.REPLACE)
         user_id = parts[2]
         service = self._sandbox_service()
         removed = await service.destroy_user(user_id)
@@ -150,7 +150,8 @@ class AdminService:
         )
         key = "admin.destroyed" if removed else "admin.nothing_to_destroy"
         name = await self._member_name(request.actor.guild_id, user_id) or user_id
-        return Reply(body=tr(key, name=name), tone=Tone.SUCCESS)
+        # The outcome takes the confirmation's place: its buttons cannot be pressed twice.
+        return Reply(body=tr(key, name=name), tone=Tone.SUCCESS, placement=Placement.REPLACE)
 
     # /admin reload --------------------------------------------------------------------
     async def reload(self, request: Request) -> Reply:

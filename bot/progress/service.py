@@ -11,7 +11,7 @@ from bot.core.commands import MemberRef, Request
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import SUPPORTED_LOCALES, Translator
-from bot.core.reply import Choice, ChoiceStyle, Field, Reply, ReplyFile, Tone
+from bot.core.reply import Choice, ChoiceStyle, Field, Placement, Reply, ReplyFile, Tone
 from bot.core.text import escape_markdown, shorten
 from bot.progress.chart import TopicMastery, render_chart
 from bot.progress.streaks import Streaks, streaks
@@ -246,11 +246,19 @@ class ProgressService:
         if parts[3] != request.actor.user_id:
             raise UserError("progress.forget_not_yours")
         tr = request.tr
+        # The outcome takes the confirmation's place: its buttons cannot be pressed twice.
         if parts[2] == "cancel":
-            return Reply(title=tr("progress.forget_title"), body=tr("progress.forget_cancelled"))
+            return Reply(
+                title=tr("progress.forget_title"),
+                body=tr("progress.forget_cancelled"),
+                placement=Placement.REPLACE,
+            )
         await self.store.forget_user(request.actor.user_id)
         return Reply(
-            title=tr("progress.forget_title"), body=tr("progress.forget_done"), tone=Tone.SUCCESS
+            title=tr("progress.forget_title"),
+            body=tr("progress.forget_done"),
+            tone=Tone.SUCCESS,
+            placement=Placement.REPLACE,
         )
 
     # /language ------------------------------------------------------------------------

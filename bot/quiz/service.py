@@ -19,7 +19,7 @@ from bot.core.commands import MAX_SUGGESTIONS, Request, Suggestion
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
-from bot.core.reply import Choice, ChoiceStyle, Reply, TextPrompt, Tone
+from bot.core.reply import Choice, ChoiceStyle, Placement, Reply, TextPrompt, Tone, spent
 from bot.core.text import shorten
 from bot.quiz.content import Question, QuestionType
 from bot.quiz.grading import Grade, grade_choice, grade_command
@@ -221,14 +221,18 @@ class QuizService:
         if not recorded.recorded:
             return [self._already(request.tr)]
         tr = request.tr
-        replies = [self._feedback(tr, question, grade, now, recorded.due)]
+        feedback = self._feedback(tr, question, grade, now, recorded.due)
         if last:
             score = round_.score + int(grade.correct)
-            replies.append(self._score(tr, round_, score))
+            pressed = f"{ACTION}:a:{round_.round_id}:{slot.position}:{button}"
+            style = ChoiceStyle.SUCCESS if grade.correct else ChoiceStyle.DANGER
+            answered = spent(self._render(tr, round_, slot).choices, pressed, style)
+            following = self._score(tr, round_, score).but(choices=answered)
         else:
             # The round read before recording is enough to draw the next question.
-            replies.append(self._render(tr, round_, round_.questions[slot.position + 1]))
-        return replies
+            following = self._render(tr, round_, round_.questions[slot.position + 1])
+        # The answer and what follows take the question's place: a round lives in one message.
+        return [reply.but(placement=Placement.REPLACE) for reply in (feedback, following)]
 
     # rendering ------------------------------------------------------------------------
     async def _show(self, tr: Translator, round_id: int, position: int) -> Reply:

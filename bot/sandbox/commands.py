@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from bot.core.commands import CommandSpec, OptionKind, OptionSpec, Request, Suggestion
-from bot.core.reply import Reply
+from bot.core.reply import Placement, Reply
 from bot.sandbox import cli
 from bot.sandbox.service import ACTION, SandboxService
 
@@ -64,7 +64,9 @@ def register(coach: Coach) -> SandboxService:
 
     async def press(request: Request, action: str, _value: str | None) -> Reply:
         await known(request)  # a confirmed reset creates a sandbox
-        return await service.press(request.actor, request.tr, action)
+        outcome = await service.press(request.actor, request.tr, action)
+        # The outcome takes the confirmation's place: its buttons cannot be pressed twice.
+        return outcome.but(placement=Placement.REPLACE)
 
     async def complete(request: Request, partial: str) -> list[Suggestion]:
         return await complete_docker(service, request, partial)

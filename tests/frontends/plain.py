@@ -133,15 +133,23 @@ class PlainFrontend(Frontend[Event]):
         self, source: Event, replies: Sequence[Reply], origin: Sent | None = None
     ) -> None:
         user = self.actor(source).user_id
+        replacing = 0
+        if origin is not None:
+            while replacing < len(replies) and replies[replacing].placement is Placement.REPLACE:
+                replacing += 1
+        if replacing:  # the leading replacing replies become the pressed message, together
+            group = [message for reply in replies[:replacing] for message in self.render(reply)]
+            origin.data = dict(group[-1].data, text="\n\n".join(m.data["text"] for m in group))
+            origin.files = {name: data for m in group for name, data in m.files.items()}
+            origin.actions = group[-1].actions
+            origin.edits += 1
         for number, reply in enumerate(replies):
             to = user if reply.private else "room"
-            messages = self.render(reply)
             if reply.prompt is not None:
                 self.prompts[user] = reply.prompt
-            if number == 0 and origin is not None and reply.placement is Placement.REPLACE:
-                first = messages.pop(0)
-                origin.data, origin.files, origin.actions = first.data, first.files, first.actions
-                origin.edits += 1
+            if number < replacing:
+                continue
+            messages = self.render(reply)
             for message in messages:
                 self._send(to, message)
 
