@@ -8,6 +8,7 @@ pager (``$PAGER``, else ``less``), and when the output is piped it is always wri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import re
@@ -22,7 +23,9 @@ from typing import Any, TextIO
 
 from bot import __version__
 from bot.coach import Coach
+from bot.console.completion import choice_matches
 from bot.console.parsing import LineError, parse_line
+from bot.console.prompt import PromptSession, prompt_session
 from bot.core.context import Actor, Upload
 from bot.core.frontend import Frontend
 from bot.core.i18n import Translator
@@ -119,6 +122,7 @@ class Console(Frontend[Turn]):
         self.choices: list[Choice] = []
         self.prompt: TextPrompt | None = None
         self.uploads: list[Upload] = []
+        self.session: PromptSession[str] | None = None
 
     def tr(self, key: str, **params: object) -> str:
         return self.coach.translator(self.locale)(key, **params)
@@ -137,6 +141,14 @@ class Console(Frontend[Turn]):
         return 0
 
     async def _read_line(self) -> str | None:
+        if self.session is not None:
+            try:
+                line: str = await self.session.prompt_async("coach> ")
+            except EOFError:
+                return None
+            except KeyboardInterrupt:  # Ctrl-C drops the line being typed, as in a shell
+                return ""
+            return line
         if self.interactive:
             try:
                 return await asyncio.to_thread(input, "coach> ")
@@ -146,11 +158,22 @@ class Console(Frontend[Turn]):
         return line.rstrip("\n") if line else None
 
     def _enable_line_editing(self) -> None:
+        """On a terminal: prompt_toolkit (Tab completes like Discord's autocomplete, the arrow
+        keys pick a numbered choice, history kept between runs); readline where the output
+        is not a terminal too."""
+        history = self.coach.settings.data_dir / "console_history"
+        if _isatty(self.stdout) and self.stdin is sys.stdin:
+            with contextlib.suppress(OSError):
+                history.parent.mkdir(parents=True, exist_ok=True)
+            self.session = prompt_session(self, history)
+            return
+        self._enable_readline(history)
+
+    def _enable_readline(self, history: Path) -> None:
         try:
             import readline
         except ImportError:  # pragma: no cover - not on every platform
             return
-        history = self.coach.settings.data_dir / "console_history"
         try:
             history.parent.mkdir(parents=True, exist_ok=True)
             if history.exists():
@@ -183,6 +206,11 @@ class Console(Frontend[Turn]):
         if text.isdigit():
             await self._choose(int(text))
             return
+        if self.interactive and not text.startswith("/") and self.choices:
+            picked = choice_matches(self.choices, text)
+            if len(picked) == 1:  # the start of a choice's label picks it
+                await self._choose(picked[0][0])
+                return
         command, _, rest = text.partition(" ")
         if command == "/attach":
             self._attach(rest.strip())
@@ -235,6 +263,11 @@ class Console(Frontend[Turn]):
         )
 
     # the Frontend protocol --------------------------------------------------------------
+    def current_actor(self) -> Actor:
+        """Who is typing, in the language they chose (for suggestions)."""
+        user = self.user
+        return Actor(user.user_id, user.display_name, user.guild_id, self.locale, user.is_admin)
+
     def actor(self, source: Turn) -> Actor:
         """The console's user, with the files staged for this line."""
         user = self.user
