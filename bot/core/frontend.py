@@ -54,10 +54,13 @@ option the front end offers), since some mediums fix it at acknowledgement.
 
 Messages that change
 --------------------
-A reply to a press may take the place of the message the press came from
-(:attr:`~bot.core.reply.Placement.REPLACE`; its spent choices come back ``disabled``): a
-medium that can edit does it in the answer to the press itself, which is why such a press
-should be acknowledged as "updating" rather than "thinking" when it is slow. Messages the
+The leading replies to a press may take the place of the message the press came from
+(:attr:`~bot.core.reply.Placement.REPLACE`; spent choices come back ``disabled``, see
+:func:`~bot.core.reply.spent`): a medium that can edit puts them in that message, in the
+answer to the press itself, which is why such a press should be acknowledged as "updating"
+rather than "thinking" when it is slow. The other replies to a press are for the presser
+alone: a medium with an audience shows them privately, so that pressing the buttons of a
+public message never posts to everyone. Messages the
 coach posts on its own and edits over time (a channel's live scoreboard, a group's practice
 board) will come through the same replies, addressed by a stable key that the front end maps
 to the message it posted; none exists yet.
