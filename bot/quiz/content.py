@@ -11,6 +11,7 @@ Three kinds of question::
       explanation: {en: "...", ko: "..."}
       answer: "docker run -d --name web nginx"   # command: the expected command line
       accept: ["docker container run -d --name web nginx"]  # optional other right answers
+      reject: ["docker run --name web nginx"]  # optional near misses that must be graded wrong
 
     - type: choice
       options:                    # 2 to 5 options, each in both languages (button labels)
@@ -69,6 +70,9 @@ class Question(ContentModel):
     options: tuple[Localized, ...] = ()
     answer: bool | int | Text
     accept: tuple[Text, ...] = ()
+    reject: tuple[Text, ...] = Field(
+        default=(), description="near-miss command lines that must be graded wrong"
+    )
     difficulty: int | None = Field(default=None, ge=1, le=3)
 
     @model_validator(mode="after")
@@ -99,14 +103,14 @@ class Question(ContentModel):
                 f"answer index {self.answer} is out of range: options are numbered "
                 f"0 to {len(self.options) - 1}"
             )
-        if self.accept:
-            raise ValueError("only command questions take `accept`")
+        if self.accept or self.reject:
+            raise ValueError("only command questions take `accept` and `reject`")
 
     def _no_extras(self) -> None:
         if self.options:
             raise ValueError(f"a {self.type} question has no `options`")
-        if self.accept:
-            raise ValueError("only command questions take `accept`")
+        if self.accept or self.reject:
+            raise ValueError("only command questions take `accept` and `reject`")
 
     @property
     def correct_index(self) -> int:
@@ -155,15 +159,17 @@ def check_limits(library: ContentLibrary) -> Iterable[str]:
 
 
 def check_commands(library: ContentLibrary) -> Iterable[str]:
-    """Every command answer must parse with the sandbox's docker CLI parser."""
+    """Every command answer (and near miss) must parse with the sandbox's docker CLI parser."""
     from bot.quiz.grading import parse_problem
 
     for question in library.questions.values():
         where = f"{library.origin('questions', question.id)}: {question.id}"
-        for line in question.commands():
+        lines = [("answer", line) for line in question.commands()]
+        lines += [("reject", line) for line in question.reject]
+        for field, line in lines:
             problem = parse_problem(line)
             if problem:
-                yield f"{where}: answer {line!r} does not parse: {problem}"
+                yield f"{where}: {field} {line!r} does not parse: {problem}"
 
 
 QUESTION_KIND = ContentKind("questions", Question, (check_links, check_limits, check_commands))

@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # Docker Coach engine setup: a local Docker engine that works without Docker Hub.
 #
-#   * installs docker.io, docker-registry, busybox-static, iptables (if missing)
+#   * installs docker.io, docker-registry, busybox-static, iptables, btrfs-progs (if missing)
 #   * runs a registry on 127.0.0.1:5000 and makes it dockerd's registry mirror
-#   * starts dockerd (overlay2, cgroupfs) if no engine answers
+#   * starts dockerd through dockerd.sh: data root on a btrfs loop file with quotas (so
+#     --storage-opt size=… caps a container's disk), address pools for 1024 networks,
+#     live-restore, log caps; an engine an older setup.sh started is migrated
 #   * builds BusyBox-based stand-in images (busybox, alpine, nginx, httpd, redis,
 #     docker-coach/host) and pushes them to the mirror
+#   * checks that the engine enforces --storage-opt size
 #   * runs a stand-in Docker Hub search index on 127.0.0.1:5001
 #
-# Idempotent: rerun it any time (as root).  See deploy/engine/README.md.
+# Idempotent: rerun it any time (as root).  COACH_ENGINE_* variables tune the engine
+# (deploy/engine/README.md lists them all).
 set -Eeuo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,22 +22,19 @@ REGISTRY_ADDR=127.0.0.1:5000
 MIRROR_URL="http://$REGISTRY_ADDR"
 SEARCH_HOST=127.0.0.1
 SEARCH_PORT=5001
-DAEMON_JSON=/etc/docker/daemon.json
-DOCKERD_LOG=/var/log/docker-coach-dockerd.log
 REGISTRY_LOG=/var/log/docker-coach-registry.log
 SEARCH_LOG=/var/log/docker-coach-search-index.log
-DOCKERD_PIDFILE="$RUN_DIR/dockerd.pid"
 REGISTRY_PIDFILE="$RUN_DIR/registry.pid"
 SEARCH_PIDFILE="$RUN_DIR/search-index.pid"
 REGISTRY_CONFIG="$STATE_DIR/registry.yml"
 SEARCH_DIR="$STATE_DIR/search-index"
-DOCKERD_WAIT=60
+# The docker CLI here and in build_images.py talks to the engine dockerd.sh sets up.
+export DOCKER_HOST="unix://${COACH_ENGINE_SOCKET:-/var/run/docker.sock}"
 SERVICE_WAIT=30
 
 START_TS=$(date +%s)
 WARNINGS=()
 POLICY_RC_CREATED=0
-MIRROR_MISSING=0
 
 log() { printf '[docker-coach] %s\n' "$*"; }
 warn() { printf '[docker-coach] WARNING: %s\n' "$*" >&2; WARNINGS+=("$*"); }
@@ -82,6 +83,7 @@ step_packages() {
     command -v docker-registry >/dev/null || need+=(docker-registry)
     dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || need+=(busybox-static)
     command -v iptables >/dev/null || need+=(iptables)
+    command -v mkfs.btrfs >/dev/null || need+=(btrfs-progs)
     command -v curl >/dev/null || need+=(curl)
     command -v python3 >/dev/null || need+=(python3)
     [ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
@@ -109,58 +111,6 @@ step_packages() {
     fi
     cleanup
     POLICY_RC_CREATED=0
-}
-
-# ------------------------------------------------------------------ daemon.json
-# Makes sure daemon.json lists our mirror (keeping every other key); prints the
-# dockerd flags still needed on the command line (flags that daemon.json does not
-# already set, since dockerd refuses a directive given both ways).
-DOCKERD_FLAGS=()
-step_daemon_json() {
-    local out status
-    mkdir -p "$(dirname "$DAEMON_JSON")"
-    out=$(python3 - "$DAEMON_JSON" "$MIRROR_URL" <<'PY'
-import json, os, sys, time
-path, mirror = sys.argv[1], sys.argv[2]
-cfg, note = {}, ""
-if os.path.exists(path):
-    try:
-        with open(path) as fh:
-            text = fh.read()
-        cfg = json.loads(text) if text.strip() else {}
-        if not isinstance(cfg, dict):
-            raise ValueError("not an object")
-    except ValueError:
-        backup = f"{path}.invalid.{int(time.time())}"
-        os.replace(path, backup)
-        cfg, note = {}, f" (invalid file moved to {backup})"
-new = json.loads(json.dumps(cfg))
-others = [m for m in new.get("registry-mirrors", []) if m.rstrip("/") != mirror]
-new["registry-mirrors"] = [mirror] + others
-flags = []
-if "storage-driver" in new:
-    new["storage-driver"] = "overlay2"
-else:
-    flags.append("--storage-driver=overlay2")
-if "exec-opts" in new:
-    opts = [o for o in new["exec-opts"] if not o.replace(" ", "").startswith("native.cgroupdriver=")]
-    new["exec-opts"] = opts + ["native.cgroupdriver=cgroupfs"]
-else:
-    flags.append("--exec-opt=native.cgroupdriver=cgroupfs")
-changed = new != cfg or not os.path.exists(path)
-if changed:
-    tmp = path + ".tmp"
-    with open(tmp, "w") as fh:
-        json.dump(new, fh, indent=2)
-        fh.write("\n")
-    os.replace(tmp, path)
-print(("changed" if changed else "unchanged") + note)
-print(" ".join(flags))
-PY
-) || die "could not update $DAEMON_JSON"
-    status=$(sed -n 1p <<<"$out")
-    read -r -a DOCKERD_FLAGS <<<"$(sed -n 2p <<<"$out")"
-    log "daemon.json: $status ($DAEMON_JSON, registry-mirrors has $MIRROR_URL)"
 }
 
 # --------------------------------------------------------------------- registry
@@ -224,77 +174,44 @@ EOF
 }
 
 # ---------------------------------------------------------------------- dockerd
-docker_up() { timeout 15 docker info >/dev/null 2>&1; }
+# dockerd.sh owns the engine: btrfs data root on a loop file with quotas, daemon.json
+# (mirror, address pools, live-restore, log caps), start/restart.  It restarts an engine
+# an older setup.sh started (overlay2 on /var/lib/docker) into the new one: that is the
+# migration.
 mirror_active() {
     timeout 15 docker info --format '{{json .RegistryConfig.Mirrors}}' 2>/dev/null | grep -q "${REGISTRY_ADDR//./\\.}"
 }
 
-start_dockerd() {
-    local pid i stale
-    mkdir -p "$RUN_DIR"
-    # Pidfiles left by a dockerd/containerd that was killed (e.g. the machine was
-    # handed over) can name a reused pid; dockerd would refuse to start then.
-    for stale in "$DOCKERD_PIDFILE" /var/run/docker.pid /var/run/docker/containerd/containerd.pid; do
-        if [ -e "$stale" ]; then
-            pid=$(tr -dc '0-9' <"$stale")
-            if ! grep -qsE 'dockerd|containerd' "/proc/$pid/comm"; then rm -f "$stale"; fi
-        fi
-    done
-    {
-        printf '\n===== %s setup.sh starting dockerd %s\n' "$(date -Is)" "${DOCKERD_FLAGS[*]}"
-    } >>"$DOCKERD_LOG"
-    setsid dockerd --pidfile="$DOCKERD_PIDFILE" "${DOCKERD_FLAGS[@]}" >>"$DOCKERD_LOG" 2>&1 </dev/null &
-    pid=$!
-    for ((i = 0; i < DOCKERD_WAIT * 2; i++)); do
-        if docker_up; then
-            log "dockerd: started (pid $pid, log $DOCKERD_LOG)"
-            return
-        fi
-        if ! kill -0 "$pid" 2>/dev/null; then
-            log_tail "$DOCKERD_LOG" 30
-            die "dockerd exited during startup (log: $DOCKERD_LOG)"
-        fi
-        sleep 0.5
-    done
-    log_tail "$DOCKERD_LOG" 30
-    die "dockerd did not answer within ${DOCKERD_WAIT}s (log: $DOCKERD_LOG)"
+step_dockerd() {
+    bash "$HERE/dockerd.sh" start || die "the Docker engine did not start (see above)"
+    mirror_active || die "the engine does not use the registry mirror $MIRROR_URL (is COACH_ENGINE_MIRROR set to something else?)"
 }
 
-step_dockerd() {
-    local pid foreign_pid
-    if ! docker_up; then
-        start_dockerd
-    elif pid=$(pid_of "$DOCKERD_PIDFILE" dockerd); then
-        log "dockerd: already running (ours, pid $pid)"
-    else
-        log "dockerd: already running (not started by this script)"
-    fi
-    if mirror_active; then
+# The engine really caps a container's writable layer (btrfs quota), or says it does not.
+step_quota_probe() {
+    local id
+    if [ "${COACH_ENGINE_DRIVER:-btrfs}" != btrfs ]; then
+        warn "COACH_ENGINE_DRIVER=${COACH_ENGINE_DRIVER}: the engine does not cap containers' disk use"
         return
     fi
-    # registry-mirrors is reloadable: SIGHUP makes dockerd re-read daemon.json
-    # without touching containers.
-    if pid=$(pid_of "$DOCKERD_PIDFILE" dockerd); then
-        kill -HUP "$pid"
-        sleep 2
-        mirror_active && { log "dockerd: reloaded daemon.json (SIGHUP), mirror active"; return; }
-        log "dockerd: restarting ours (pid $pid) to pick up the mirror"
-        stop_pid "$pid" 40
-        start_dockerd
-        mirror_active || die "dockerd restarted but the registry mirror $MIRROR_URL is still not active"
-        return
+    if ! id=$(docker create --storage-opt size=16M --label org.docker-coach.probe=quota busybox true 2>"$STATE_DIR/quota-probe.err"); then
+        die "the engine refuses --storage-opt size: $(cat "$STATE_DIR/quota-probe.err")"
     fi
-    foreign_pid=$(tr -dc '0-9' </var/run/docker.pid 2>/dev/null || true)
-    [ -n "$foreign_pid" ] || foreign_pid=$(pidof dockerd 2>/dev/null | awk 'NF==1{print $1}' || true)
-    if [ -n "$foreign_pid" ] && grep -qs dockerd "/proc/$foreign_pid/comm"; then
-        log "dockerd: foreign dockerd (pid $foreign_pid) lacks the mirror; sending SIGHUP to reload daemon.json"
-        kill -HUP "$foreign_pid" 2>/dev/null || true
-        sleep 2
-        mirror_active && { log "dockerd: mirror active after reload"; return; }
-    fi
-    MIRROR_MISSING=1
-    warn "the running dockerd was not started by this script and does not use the mirror $MIRROR_URL;" \
-        "'docker pull busybox' will not work until it is restarted with $DAEMON_JSON"
+    docker rm "$id" >/dev/null
+    log "quota: the engine enforces --storage-opt size (btrfs qgroups)"
+}
+
+# An older setup.sh ran the engine on /var/lib/docker (overlay2, on the host's disk). Its
+# data is left where it is (containers and volumes someone may still want); say once how
+# to reclaim the space.
+note_old_data_root() {
+    local old=/var/lib/docker marker="$STATE_DIR/old-data-root-noted"
+    [ "$DOCKER_HOST" = unix:///var/run/docker.sock ] || return 0
+    [ "${COACH_ENGINE_DATA_ROOT:-/var/lib/docker-coach/docker}" != "$old" ] || return 0
+    [ -d "$old/overlay2" ] && [ ! -e "$marker" ] || return 0
+    log "note: the previous engine's data (overlay2) stays in $old, no longer used by this engine;" \
+        "once nothing in it is needed: rm -rf $old/* (size: du -sh $old)"
+    touch "$marker"
 }
 
 # ----------------------------------------------------------------------- images
@@ -352,18 +269,16 @@ step_search_index() {
 
 step_packages
 mkdir -p "$STATE_DIR" "$RUN_DIR"
-step_daemon_json
 step_registry
 step_dockerd
 step_images
+step_quota_probe
 step_search_index
+note_old_data_root
 
 log "ready in $(($(date +%s) - START_TS))s: engine $(docker version --format '{{.Server.Version}}' 2>/dev/null)," \
     "mirror $MIRROR_URL, search index http://$SEARCH_HOST:$SEARCH_PORT," \
     "images busybox alpine nginx httpd redis (pull by plain name) + docker-coach/host:latest"
 if [ ${#WARNINGS[@]} -gt 0 ]; then
     log "finished with ${#WARNINGS[@]} warning(s), see above"
-fi
-if [ "$MIRROR_MISSING" = 1 ]; then
-    die "registry mirror not active in the running dockerd (see warning above)"
 fi

@@ -4,8 +4,15 @@
 #
 #   deploy/engine/stop.sh                 # stop all three
 #   deploy/engine/stop.sh search-index    # or just some: search-index dockerd registry
+#   deploy/engine/stop.sh --unmount dockerd
+#                                         # also unmount the engine's btrfs data root
+#                                         # (refused while containers still run)
+#
+# The engine runs with live-restore: its containers keep running while dockerd is
+# stopped, and the next setup.sh picks them up again.
 set -Eeuo pipefail
 
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 RUN_DIR=/run/docker-coach
 [ "$(id -u)" = 0 ] || { echo "[docker-coach] ERROR: run me as root" >&2; exit 1; }
 
@@ -39,12 +46,19 @@ stop() {
     rm -f "$pidfile"
 }
 
-targets=("$@")
+targets=()
+dockerd_opts=()
+for arg in "$@"; do
+    case $arg in
+        --unmount) dockerd_opts+=(--unmount) ;;
+        *) targets+=("$arg") ;;
+    esac
+done
 [ ${#targets[@]} -gt 0 ] || targets=(search-index dockerd registry)
 for t in "${targets[@]}"; do
     case $t in
         search-index) stop "search index" "$RUN_DIR/search-index.pid" search_index.py 10 ;;
-        dockerd) stop dockerd "$RUN_DIR/dockerd.pid" dockerd 45 ;;
+        dockerd) bash "$HERE/dockerd.sh" stop "${dockerd_opts[@]}" ;;
         registry) stop registry "$RUN_DIR/registry.pid" docker-registry 10 ;;
         *) echo "[docker-coach] ERROR: unknown service '$t' (search-index, dockerd, registry)" >&2; exit 2 ;;
     esac

@@ -53,7 +53,7 @@ def scratch(library: ContentLibrary) -> ContentLibrary:
     )
 
 
-def test_the_six_scenarios_load(library: ContentLibrary) -> None:
+def test_the_scenarios_load(library: ContentLibrary) -> None:
     assert set(library.scenarios) == {
         "search-pull",
         "first-container",
@@ -61,6 +61,9 @@ def test_the_six_scenarios_load(library: ContentLibrary) -> None:
         "volumes",
         "networks",
         "lifecycle",
+        "isolation",
+        "debugging",
+        "limits",
     }
     assert list(check_scenarios(library)) == []
 

@@ -1,0 +1,48 @@
+"""The question bank cannot be gamed and covers every concept: the limits of issue 18."""
+
+from __future__ import annotations
+
+from bot.content.library import ContentLibrary
+from bot.content.lint import MAX_LONGEST_SHARE, longest_option_warning
+from tests.content.quiz_stats import choices, quiz_stats
+
+MIN_PER_CONCEPT = 4
+MIN_HARD_MIXED = 30
+
+
+def test_the_right_option_is_rarely_the_strictly_longest(library: ContentLibrary) -> None:
+    stats = quiz_stats(library).options
+    assert stats.total >= 50
+    for locale in ("en", "ko"):
+        assert stats.share(locale) < MAX_LONGEST_SHARE, stats.render()
+    assert stats.ok(), stats.render()
+
+
+def test_the_longest_option_is_not_a_sign_of_a_wrong_one_either(library: ContentLibrary) -> None:
+    """Never-longest would be a pattern too: some right answers are the longest option."""
+    warned = [longest_option_warning(options, answer) for options, answer in choices(library)]
+    assert sum(w is not None for w in warned) >= 3
+
+
+def test_every_concept_has_enough_questions(library: ContentLibrary) -> None:
+    per_concept = quiz_stats(library).per_concept
+    thin = {cid: n for cid, n in per_concept.items() if n < MIN_PER_CONCEPT}
+    assert thin == {}
+
+
+def test_hard_questions_mix_concepts(library: ContentLibrary) -> None:
+    stats = quiz_stats(library)
+    assert stats.hard_mixed >= MIN_HARD_MIXED, stats.render()
+    hard_single = [
+        q.id for q in library.questions.values() if q.difficulty == 3 and len(q.concepts) < 2
+    ]
+    assert hard_single == []
+
+
+def test_every_typed_question_lists_variants_and_a_near_miss(library: ContentLibrary) -> None:
+    bare = [
+        q.id
+        for q in library.questions.values()
+        if str(q.type) == "command" and (not q.accept or not q.reject)
+    ]
+    assert bare == []
