@@ -29,6 +29,7 @@ from bot.console.prompt import PromptSession, prompt_session
 from bot.core.context import Actor, Upload
 from bot.core.frontend import Frontend
 from bot.core.i18n import Translator
+from bot.core.moments import in_zone, render_moments
 from bot.core.reply import Choice, Reply, ReplyFile, TextPrompt, Tone
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
@@ -47,8 +48,14 @@ class Turn:
 
 
 def _plain(markdown: str) -> str:
-    """Drop bold markers and markdown escapes, which a terminal would show literally."""
-    return _ESCAPED.sub(r"\1", _BOLD.sub(r"\1", markdown))
+    """Drop bold markers and markdown escapes, which a terminal would show literally; show
+    moments in the terminal's local time zone."""
+    return local_moments(_ESCAPED.sub(r"\1", _BOLD.sub(r"\1", markdown)))
+
+
+def local_moments(text: str) -> str:
+    """Moments (:func:`bot.core.moments.moment`) in the machine's local time zone."""
+    return render_moments(text, in_zone)
 
 
 class ConsoleRenderer:
@@ -72,7 +79,7 @@ class ConsoleRenderer:
         if reply.body:
             self._print(_plain(reply.body.rstrip()))
         for field in reply.fields:
-            self._print(f"-- {field.name} --")
+            self._print(f"-- {local_moments(field.name)} --")
             self._print(_plain(field.value.rstrip()))
         if reply.code is not None:
             self._print(reply.code.rstrip("\n"))
@@ -85,7 +92,7 @@ class ConsoleRenderer:
             self._print(f"  [{number}] {choice.label}")
             number += 1
         if reply.footer:
-            self._print(f"({reply.footer})")
+            self._print(f"({local_moments(reply.footer)})")
         return saved
 
     def _save(self, file: ReplyFile) -> str:

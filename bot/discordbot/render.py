@@ -20,13 +20,16 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import PurePath
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import discord
 
 from bot.core.i18n import Translator
-from bot.core.reply import ChoiceStyle, Reply, ReplyFile, Tone
+from bot.core.moments import has_moments, in_zone, render_moments
+from bot.core.reply import ChoiceStyle, Field, Reply, ReplyFile, Tone
 from bot.discordbot import limits
 from bot.discordbot.views import ActionButton, PromptMemory
 
@@ -45,6 +48,7 @@ STYLES = {
 FENCE = limits.FENCE
 HEAD_LINES = 15  # lines of long output shown above its file
 BODY_PAGES = 3  # embeds of body text before the body goes into a file instead
+UTC_ZONE = ZoneInfo("UTC")
 EMPTY = "\u200b"  # Discord refuses empty texts; a zero-width space shows nothing
 
 
@@ -106,6 +110,33 @@ class Message:
 
     def is_empty(self) -> bool:
         return not (self.content or self.embeds or self.files)
+
+
+def _timestamp(when: datetime, style: str) -> str:
+    return discord.utils.format_dt(when, style)  # type: ignore[arg-type]
+
+
+def discord_moments(reply: Reply) -> Reply:
+    """The reply with its moments as Discord timestamps, which every client shows in its
+    reader's time zone and language. Discord renders them in message text, descriptions and
+    field values but not in titles and footers: a footer with a moment becomes the last line
+    of the body, in small text; a title shows the moment in UTC."""
+    texts = (reply.title or "", reply.body, reply.footer or "", *(f.value for f in reply.fields))
+    if not any(has_moments(text) for text in texts):
+        return reply
+    body = render_moments(reply.body, _timestamp)
+    footer = reply.footer
+    if footer and has_moments(footer):
+        small = "\n".join(f"-# {line}" for line in render_moments(footer, _timestamp).split("\n"))
+        body = f"{body}\n\n{small}" if body else small
+        footer = None
+    title = reply.title
+    if title and has_moments(title):
+        title = render_moments(title, lambda when, _style: in_zone(when, "f", UTC_ZONE))
+    fields = tuple(
+        Field(f.name, render_moments(f.value, _timestamp), f.inline) for f in reply.fields
+    )
+    return reply.but(title=title, body=body, footer=footer, fields=fields)
 
 
 def code_block(code: str, language: str = "") -> str:
@@ -181,6 +212,7 @@ class Renderer:
 
     def render(self, reply: Reply) -> list[Message]:
         """The messages that show ``reply`` whole, in order (always at least one)."""
+        reply = discord_moments(reply)
         notes: list[str] = []
         files: list[ReplyFile] = []
         pages = self._pages(reply, files, notes)

@@ -1,5 +1,6 @@
-"""Registers ``/progress``, ``/leaderboard``, ``/forget-me`` and ``/language``; installs the
-hooks that record concept reads and apply a user's chosen language."""
+"""Registers ``/progress``, ``/leaderboard``, ``/forget-me``, ``/language`` and
+``/timezone``; installs the hooks that record concept reads and apply a user's chosen
+language."""
 
 from __future__ import annotations
 
@@ -42,6 +43,13 @@ def register(coach: Coach) -> ProgressService:
     table.add(
         CommandSpec(
             ("language",), service.language, (OptionSpec("language", choices=SUPPORTED_LOCALES),)
+        )
+    )
+    table.add(
+        CommandSpec(
+            ("timezone",),
+            service.timezone,
+            (OptionSpec("timezone", completer=service.complete_timezone, max_length=64),),
         )
     )
     table.add_action(ACTION, service.press)

@@ -25,6 +25,7 @@ from bot.core.clock import Clock, SystemClock
 from bot.core.context import Actor
 from bot.core.errors import Busy, Unavailable, UserError
 from bot.core.i18n import Translator
+from bot.core.moments import moment
 from bot.core.reply import Choice, ChoiceStyle, Field, Reply, ReplyFile, Tone
 from bot.sandbox import cli, naming, objects, policy, provision, reaper, reconcile
 from bot.sandbox.executor import DockerExecutor
@@ -402,8 +403,8 @@ class SandboxService:
                 tr("sandbox.field.expiry"),
                 tr(
                     "sandbox.expiry",
-                    stop=stops.strftime("%Y-%m-%d %H:%M UTC"),
-                    destroy=expires.strftime("%Y-%m-%d %H:%M UTC"),
+                    stop=moment(stops),
+                    destroy=moment(expires),
                 ),
             ),
         )

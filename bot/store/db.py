@@ -26,6 +26,7 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.store.migrate import migrate
+from bot.store.timefmt import sql_local_day
 
 log = logging.getLogger("bot.store")
 
@@ -38,6 +39,10 @@ BATCH_LIMIT = 256
 
 class StoreClosed(RuntimeError):
     """The store was closed; nothing more can be written."""
+
+
+# The SQL function the schema's triggers use to count activity on the learner's own day.
+LOCAL_DAY = ("local_day", 2, sql_local_day)
 
 
 def _pragmas(read_only: bool) -> list[str]:
@@ -55,6 +60,7 @@ def _prepare(path: Path) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
+        conn.create_function(*LOCAL_DAY, deterministic=True)
         for pragma in _pragmas(read_only=False):
             conn.execute(pragma)
         migrate(conn)
@@ -96,6 +102,7 @@ class Database:
             raise
         for conn in {writer, reader or writer}:
             conn.row_factory = sqlite3.Row
+            await conn.create_function(*LOCAL_DAY, deterministic=True)
         return cls(path, writer, reader or writer)
 
     # reads --------------------------------------------------------------------------

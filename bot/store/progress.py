@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from bot.store.practice import PracticeRepo
 
 _NEXT_DUE = "(SELECT min(due) FROM cards WHERE user_id = ? AND guild_id = ?)"
+# The day of a moment in the learner's own zone (migration 0005).
+_LEARNER_DAY = "local_day(?, (SELECT zone FROM learner_zones WHERE user_id = ? AND guild_id = ?))"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,10 +61,18 @@ def activity_bump(who: Who, when: str, *, reads: int = 0, practice: int = 0) -> 
     """
     return (
         "INSERT INTO activity (user_id, guild_id, day, reads, practice, next_due) "
-        f"VALUES (?, ?, ?, ?, ?, {_NEXT_DUE}) "
+        f"VALUES (?, ?, {_LEARNER_DAY}, ?, ?, {_NEXT_DUE}) "
         "ON CONFLICT (user_id, guild_id, day) DO UPDATE SET reads = reads + excluded.reads, "
         "practice = practice + excluded.practice, next_due = excluded.next_due",
-        (who.user_id, who.guild_id, when[:10], reads, practice, who.user_id, who.guild_id),
+        (
+            who.user_id,
+            who.guild_id,
+            *(when, who.user_id, who.guild_id),
+            reads,
+            practice,
+            who.user_id,
+            who.guild_id,
+        ),
     )
 
 

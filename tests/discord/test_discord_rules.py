@@ -109,6 +109,8 @@ async def test_a_quiz_round_lives_in_one_message_whose_buttons_end_disabled(bot,
     assert round_message.edits == 2
     assert "Score:" in text_of(round_message) and "/2" in text_of(round_message)
     assert all(button.get("disabled") for button in round_message.buttons())
+    # When the answer is reviewed next: a Discord timestamp, shown in each reader's zone.
+    assert re.search(r"<t:\d+:f>", text_of(round_message)) and "UTC" not in text_of(round_message)
 
 
 async def test_a_slow_press_is_deferred_as_an_update_then_edits_the_message(

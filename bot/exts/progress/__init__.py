@@ -1,4 +1,4 @@
-"""/progress, /leaderboard, /forget-me, /language."""
+"""/progress, /leaderboard, /forget-me, /language, /timezone."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ class Progress(FeatureCog):
         "leaderboard": Policy(defer=True, public=True, server_only=True),
         "forget-me": Policy(defer=True),
         "language": Policy(defer=True),
+        "timezone": Policy(defer=True),
     }
 
 
