@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.core.commands import CommandSpec, OptionSpec
-from bot.practice.service import PracticeService
+from bot.practice.service import ACTION, PracticeService
 
 if TYPE_CHECKING:
     from bot.coach import Coach
@@ -37,6 +37,7 @@ def register(coach: Coach) -> PracticeService:
     table.add(CommandSpec(("practice", "hint"), service.hint))
     table.add(CommandSpec(("practice", "skip"), service.skip, touches_worker=True))
     table.add(CommandSpec(("practice", "stop"), service.stop))
+    table.add_action(ACTION, service.press)
     table.add_listener(("docker",), service.after_command)
     table.add_listener(("sh",), service.after_command)
     return service
