@@ -1,7 +1,7 @@
 """Benchmark the sandbox layer against direct docker SDK calls, on the real engine.
 
 Prints, for ``run -d``, ``exec`` and ``cp``: the median time through the sandbox layer
-(``SandboxService.docker``: parse, policy, quotas, name resolution, hardening check, reply)
+(``SandboxCommands.docker``: parse, policy, quotas, name resolution, hardening check, reply)
 and of the same docker SDK calls made directly, and their ratio; the median time to
 provision a new sandbox; and the event loop's lag (p50/p99) while 20 users run commands at
 once. Targets (2 cores): overhead ≤ 15 % for run -d and exec, lag p99 < 50 ms, provision
@@ -58,8 +58,8 @@ class Direct:
 
     def __init__(self, service: SandboxService, owner: str) -> None:
         self.client = docker.from_env()
-        self.sandbox = service._sandboxes[owner]
-        self.limits = service.settings.limits
+        self.sandbox = service.manager.get(owner)
+        self.limits = service.manager.settings.limits
 
     def run_d(self, name: str) -> str:
         network = self.sandbox.scope.bridge_name
@@ -98,7 +98,9 @@ async def _one_round(
     """One sample of each command, through the layer and directly, one after the other."""
     layer, direct_calls = timings["run -d"]
     layer.append(
-        await _timed(lambda: service.docker(actor, tr, f"run -d --name {name} busybox sleep 600"))
+        await _timed(
+            lambda: service.commands.docker(actor, tr, f"run -d --name {name} busybox sleep 600")
+        )
     )
     created: list[str] = []
 
@@ -106,7 +108,7 @@ async def _one_round(
         created.append(await asyncio.to_thread(direct.run_d, name))
 
     direct_calls.append(await _timed(direct_run))
-    await service.docker(actor, tr, f"rm -f {name}")
+    await service.commands.docker(actor, tr, f"rm -f {name}")
     await asyncio.to_thread(direct.remove, created[0])
 
     for label, line, direct_call in (
@@ -114,16 +116,16 @@ async def _one_round(
         ("cp", "cp bench.txt target:/tmp", direct.cp),
     ):
         layer, direct_calls = timings[label]
-        layer.append(await _timed(lambda line=line: service.docker(actor, tr, line)))
+        layer.append(await _timed(lambda line=line: service.commands.docker(actor, tr, line)))
         direct_calls.append(await _timed(lambda call=direct_call: asyncio.to_thread(call, target)))
 
 
 async def compare(service: SandboxService, tr: Translator, rounds: int) -> list[tuple]:
     actor = _actor("compare")
-    await service.docker(actor, tr, "run -d --name target busybox sleep 600")
-    await service.sh(actor, tr, "head -c 4096 /dev/urandom > bench.txt")
+    await service.commands.docker(actor, tr, "run -d --name target busybox sleep 600")
+    await service.commands.sh(actor, tr, "head -c 4096 /dev/urandom > bench.txt")
     direct = Direct(service, actor.user_id)
-    target = (await service.state(actor)).container("target").id
+    target = (await service.reader.state(actor)).container("target").id
     timings: dict[str, tuple[list[float], list[float]]] = {
         "run -d": ([], []),
         "exec": ([], []),
@@ -133,7 +135,7 @@ async def compare(service: SandboxService, tr: Translator, rounds: int) -> list[
         for index in range(rounds):
             await _one_round(service, tr, actor, direct, target, f"r{index}", timings)
     finally:
-        await service.destroy_user(actor.user_id)
+        await service.reader.destroy_user(actor.user_id)
         direct.client.close()
     rows = []
     for command, (layer_times, raw_times) in timings.items():
@@ -147,9 +149,9 @@ async def provision_times(service: SandboxService, count: int) -> list[float]:
     for index in range(count):
         actor = _actor(f"prov{index}")
         try:
-            times.append(await _timed(lambda actor=actor: service._provision(actor.user_id)))
+            times.append(await _timed(lambda actor=actor: service.manager.provision(actor.user_id)))
         finally:
-            await service.destroy_user(actor.user_id)
+            await service.reader.destroy_user(actor.user_id)
     return times
 
 
@@ -168,13 +170,15 @@ async def loop_lag(
             lags.append(max(0.0, time.perf_counter() - started - interval))
 
     async def session(actor: Actor) -> None:
-        await service.docker(actor, tr, "run -d --name web busybox httpd -f -p 80")
-        await service.docker(actor, tr, "ps")
-        await service.sh(actor, tr, "echo hello > index.html && wget -qO- http://web/ || true")
-        await service.docker(actor, tr, "exec web ls /")
-        await service.docker(actor, tr, "logs web")
-        await service.docker(actor, tr, "run --rm busybox echo done")
-        await service.docker(actor, tr, "rm -f web")
+        await service.commands.docker(actor, tr, "run -d --name web busybox httpd -f -p 80")
+        await service.commands.docker(actor, tr, "ps")
+        await service.commands.sh(
+            actor, tr, "echo hello > index.html && wget -qO- http://web/ || true"
+        )
+        await service.commands.docker(actor, tr, "exec web ls /")
+        await service.commands.docker(actor, tr, "logs web")
+        await service.commands.docker(actor, tr, "run --rm busybox echo done")
+        await service.commands.docker(actor, tr, "rm -f web")
 
     actors = [_actor(f"lag{i}") for i in range(users)]
     task = asyncio.create_task(ticker())
@@ -186,7 +190,7 @@ async def loop_lag(
         stop.set()
         await task
         for actor in actors:
-            await service.destroy_user(actor.user_id)
+            await service.reader.destroy_user(actor.user_id)
     return lags, elapsed
 
 
@@ -228,7 +232,7 @@ async def main() -> None:
             f"p50 {_ms(_percentile(lags, 0.5))}, p99 {_ms(_percentile(lags, 0.99))}, "
             f"max {_ms(max(lags))} ({len(lags)} samples)"
         )
-        print(f"executor: {service.executor_stats()['api']}")
+        print(f"executor: {service.reader.executor_stats()['api']}")
     finally:
         await service.close()
 

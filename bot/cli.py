@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.core.errors import ConfigError
+from bot.ops import cli as ops_cli
 from bot.settings import Settings, load_settings
 
 
@@ -85,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     coverage.add_argument(
         "--content", type=Path, default=None, help="content folder (default: settings)"
     )
+    ops_cli.add_commands(sub)
     return parser
 
 
@@ -98,6 +100,7 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.coach import Coach
     from bot.console.app import run_console
     from bot.core.context import Actor
+    from bot.ops.shutdown import run_until_stopped
 
     name = args.user or getpass.getuser() or "learner"
     actor = Actor(
@@ -111,7 +114,11 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
     async def main() -> int:
         coach = await Coach.open(settings)
         async with coach:
-            return await run_console(coach, actor, pager=args.pager)
+            return await run_until_stopped(
+                run_console(coach, actor, pager=args.pager),
+                coach.gate,
+                settings.shutdown_grace_seconds,
+            )
 
     return asyncio.run(main())
 
@@ -174,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _run(args, settings)
         if args.command == "sync":
             return _sync(args, settings)
+        if args.command in ops_cli.COMMANDS:
+            return ops_cli.run(args, settings)
         if args.content_command == "check":
             return _content_check(args, settings)
         return _content_coverage(args, settings)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.concepts.index import ConceptIndex
 from bot.content.library import ContentLibrary, load_library
+from bot.core import metrics
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import (
     MAX_SUGGESTIONS,
@@ -27,6 +28,7 @@ from bot.core.commands import (
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
+from bot.core.lifecycle import Gate
 from bot.core.reply import Reply, Tone
 from bot.settings import Settings
 
@@ -71,6 +73,7 @@ class Coach:
     services: dict[str, Any] = field(default_factory=dict)
     _starters: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    gate: Gate = field(default_factory=Gate)  # closed at shutdown: see bot/core/lifecycle.py
     concept_index: ConceptIndex = field(init=False)
     store: Store | None = field(default=None, init=False)
 
@@ -101,7 +104,9 @@ class Coach:
         from bot.store import Store
 
         # The store opens first and closes last: every other part may use it.
-        self.store = await Store.open(self.settings.database_path, self.clock)
+        self.store = await Store.open(
+            self.settings.database_path, self.clock, backups=self.settings.backup_dir
+        )
         self.services["store"] = self.store
         for starter in self._starters:
             await starter()
@@ -203,6 +208,23 @@ class Coach:
     async def _guarded(
         self, name: str, request: Request, call: Callable[[], Awaitable[Any]]
     ) -> list[Reply]:
+        """Every request's one way in: refused once shutdown began, counted while it runs."""
+        if self.gate.closing:
+            metrics.observe_command(name, "refused_shutting_down", 0.0)
+            tr = request.tr
+            return [
+                Reply(
+                    title=tr("general.shutting_down_title"),
+                    body=tr("general.shutting_down"),
+                    tone=Tone.WARNING,
+                )
+            ]
+        with self.gate.admitted():
+            return await self._answer(name, request, call)
+
+    async def _answer(
+        self, name: str, request: Request, call: Callable[[], Awaitable[Any]]
+    ) -> list[Reply]:
         started = time.perf_counter()
         outcome = "ok"
         try:
@@ -231,6 +253,7 @@ class Coach:
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
+        metrics.observe_command(name, outcome, time.perf_counter() - started)
         return replies
 
     @staticmethod

@@ -78,7 +78,7 @@ class SandboxSettings(_Section):
     max_image_bytes: int = Field(default=300 * 1024 * 1024, ge=1)
     limits: ContainerLimits = ContainerLimits()
     quotas: Quotas = Quotas()
-    output_bytes: int = Field(default=64 * 1024, ge=1024)
+    output_bytes: int = Field(default=1024 * 1024, ge=1024)  # a resource limit, not a display size
     exec_timeout_seconds: float = Field(default=15.0, gt=0)
     foreground_run_seconds: float = Field(default=10.0, gt=0)
     api_timeout_seconds: float = Field(default=30.0, gt=0)
@@ -108,10 +108,36 @@ class CooldownSettings(_Section):
 
 class DiscordSettings(_Section):
     token: str | None = None
+    api_base: str = Field(
+        default="https://discord.com/api/v10",
+        pattern=r"^https?://",
+        description="Discord's REST API (a loopback stand-in in the stack tests).",
+    )
+    gateway_url: str = Field(
+        default="wss://gateway.discord.gg/",
+        pattern=r"^wss?://",
+        description="Discord's gateway (a loopback stand-in in the stack tests).",
+    )
     dev_guild_id: int | None = None
     health_file: Path | None = None
     attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     cooldowns: CooldownSettings = CooldownSettings()
+
+
+class HttpSettings(_Section):
+    """The health and metrics endpoint of ``python -m bot run`` (/healthz, /metrics)."""
+
+    enabled: bool = True
+    host: str = Field(default="127.0.0.1", description="0.0.0.0 inside a container.")
+    port: int = Field(default=9464, ge=0, le=65535)
+    probe_timeout_seconds: float = Field(default=3.0, gt=0)
+
+
+class BackupSettings(_Section):
+    """Where automatic backups go: before pending migrations run (the newest 10 are kept)
+    and of the database a ``db restore`` replaces."""
+
+    dir: Path | None = Field(default=None, description="Default: backups/ beside the database.")
 
 
 class QuizSettings(_Section):
@@ -132,6 +158,11 @@ class Settings(_Section):
     sandbox: SandboxSettings = SandboxSettings()
     discord: DiscordSettings = DiscordSettings()
     quiz: QuizSettings = QuizSettings()
+    http: HttpSettings = HttpSettings()
+    backup: BackupSettings = BackupSettings()
+    shutdown_grace_seconds: float = Field(
+        default=10.0, ge=0, description="How long running commands may finish at shutdown."
+    )
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -141,6 +172,10 @@ class Settings(_Section):
     @property
     def database_path(self) -> Path:
         return self.database or self.data_dir / "coach.sqlite3"
+
+    @property
+    def backup_dir(self) -> Path:
+        return self.backup.dir or self.database_path.parent / "backups"
 
     def with_overrides(self, **changes: Any) -> Settings:
         """A copy with top-level keys replaced (used by command-line flags)."""

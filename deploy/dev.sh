@@ -4,6 +4,9 @@
 #   deploy/dev.sh console [ARGS...]   set up, then start the coach in the terminal
 #   deploy/dev.sh test [PYTEST ARGS]  set up, then run lint and the whole test suite
 #   deploy/dev.sh setup               only set up (Python venv + local Docker engine)
+#   deploy/dev.sh stack up|down|test  the production stack (deploy/compose.yaml) built offline and
+#                                     run against the Discord stand-in (deploy/stack.sh)
+#   deploy/dev.sh lock                regenerate deploy/requirements.lock from pyproject.toml
 #
 # Setting up is idempotent and quick when nothing changed. Needs root (or sudo) for the
 # packages and the Docker engine (deploy/engine/setup.sh).
@@ -46,13 +49,17 @@ ensure_python() {
 
 ensure_venv() {
     local stamp="$VENV/.docker-coach-installed" want
-    want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+    want="$(cat pyproject.toml deploy/requirements.lock | sha256sum | cut -d' ' -f1)"
     if [ -x "$VENV/bin/python" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$want" ]; then return 0; fi
     ensure_python
     [ -x "$VENV/bin/python" ] || { say "creating $VENV"; "$PYTHON" -m venv "$VENV"; }
     say "installing Docker Coach and its test tools into $VENV"
     "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-    "$VENV/bin/python" -m pip install -q -e ".[test]"
+    # The versions the image runs (deploy/requirements.lock) pin every dependency they share.
+    # As constraints without the hashes: pip checks hashes only for a whole hashed install,
+    # which an editable install of the project itself cannot be.
+    awk '/^[A-Za-z0-9][A-Za-z0-9._-]*==/ {print $1}' deploy/requirements.lock >"$VENV/constraints.txt"
+    "$VENV/bin/python" -m pip install -q -c "$VENV/constraints.txt" -e ".[test]"
     echo "$want" >"$stamp"
 }
 
@@ -95,7 +102,19 @@ case "$command" in
         say "pytest"
         exec "$VENV/bin/python" -m pytest "$@"
         ;;
+    stack)
+        ensure_venv
+        ensure_engine
+        exec bash "$ROOT/deploy/stack.sh" "$@"
+        ;;
+    lock)
+        ensure_venv
+        "$VENV/bin/python" -m pip install -q -e ".[lock]"
+        say "resolving pyproject.toml's dependencies into deploy/requirements.lock (with hashes)"
+        "$VENV/bin/pip-compile" -q --generate-hashes --strip-extras --allow-unsafe \
+            --no-emit-index-url --no-emit-find-links -o deploy/requirements.lock pyproject.toml
+        ;;
     *)
-        die "usage: deploy/dev.sh console|test|setup [args...]"
+        die "usage: deploy/dev.sh console|test|setup|stack|lock [args...]"
         ;;
 esac

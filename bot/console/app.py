@@ -31,6 +31,7 @@ from bot.core.frontend import Frontend
 from bot.core.i18n import Translator
 from bot.core.moments import in_zone, render_moments
 from bot.core.reply import Choice, Reply, ReplyFile, TextPrompt, Tone
+from bot.ops.shutdown import blocking_read
 
 _BOLD = re.compile(r"\*\*(.+?)\*\*")
 _ESCAPED = re.compile(r"\\([\\*_~`|>#\[\]()])")
@@ -158,10 +159,10 @@ class Console(Frontend[Turn]):
             return line
         if self.interactive:
             try:
-                return await asyncio.to_thread(input, "coach> ")
+                return await blocking_read(input, "coach> ")
             except EOFError:
                 return None
-        line = await asyncio.to_thread(self.stdin.readline)
+        line = await blocking_read(self.stdin.readline)
         return line.rstrip("\n") if line else None
 
     def _enable_line_editing(self) -> None:

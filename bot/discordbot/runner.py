@@ -9,13 +9,30 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import discord
+import yarl
+from discord.gateway import DiscordWebSocket
 
-from bot.settings import Settings
+from bot.settings import DiscordSettings, Settings
 
 if TYPE_CHECKING:
     from bot.discordbot.client import CoachBot
 
 log = logging.getLogger("bot.discord")
+
+
+def point_at(settings: DiscordSettings) -> None:
+    """Use the REST API and gateway the settings name. Settings left at Discord's addresses
+    leave discord.py's own alone (so whoever pointed discord.py elsewhere keeps it so)."""
+    defaults = DiscordSettings()
+    if settings.api_base != defaults.api_base:
+        discord.http.Route.BASE = settings.api_base.rstrip("/")
+    if settings.gateway_url != defaults.gateway_url:
+        DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+def gateway_connected(client: discord.Client) -> bool:
+    ws = getattr(client, "ws", None)
+    return bool(ws is not None and ws.open and not client.is_closed() and client.is_ready())
 
 
 def run_bot(settings: Settings) -> int:
@@ -24,21 +41,46 @@ def run_bot(settings: Settings) -> int:
 
 
 async def _serve(settings: Settings) -> int:
+    """Serve until Discord ends the session or SIGTERM/SIGINT arrives (then: stop taking
+    commands, let running ones finish, close Discord, the engines and the store; exit 0)."""
     from bot.coach import Coach
     from bot.discordbot.client import CoachBot
+    from bot.ops.health import Readiness
+    from bot.ops.http import OpsServer
+    from bot.ops.shutdown import run_until_stopped
 
+    point_at(settings.discord)
     coach = await Coach.open(settings)
     async with coach:
         bot = CoachBot(coach)
+        ops: OpsServer | None = None
+        if settings.http.enabled:
+            readiness = Readiness(
+                coach, lambda: gateway_connected(bot), settings.http.probe_timeout_seconds
+            )
+            ops = await OpsServer(settings.http, readiness).start()
+
+        async def stop_discord(_task: asyncio.Task[None]) -> None:
+            await bot.close()
+
         try:
             async with bot:
-                await bot.start(settings.discord.token or "")
+                await run_until_stopped(
+                    bot.start(settings.discord.token or ""),
+                    coach.gate,
+                    settings.shutdown_grace_seconds,
+                    stop_discord,
+                )
         except discord.LoginFailure:
             print("Discord refused the token: check DISCORD_TOKEN.", file=sys.stderr)
             return 1
         except discord.PrivilegedIntentsRequired:  # pragma: no cover - we ask for none
             print("Discord refused the intents requested.", file=sys.stderr)
             return 1
+        finally:
+            if ops is not None:
+                await ops.stop()
+    log.info("stopped")
     return 0
 
 
@@ -82,6 +124,7 @@ async def _with_commands(settings: Settings, work: Callable[[CoachBot], Awaitabl
     from bot.content.library import load_library
     from bot.discordbot.client import CoachBot
 
+    point_at(settings.discord)
     coach = Coach(settings, load_library(settings.content_dir))
     bot = CoachBot(coach)
     try:

@@ -26,7 +26,7 @@ from bot.practice.content import (
     UsedCheck,
     VolumeCheck,
 )
-from bot.sandbox.state import ContainerView, SandboxState
+from bot.sandbox.api import ContainerView, SandboxState
 
 
 class SandboxReader(Protocol):

@@ -9,6 +9,7 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
+from bot.core import metrics
 from bot.core.clock import Clock
 from bot.core.commands import MAX_SUGGESTIONS, Request, Suggestion
 from bot.core.context import Actor
@@ -16,12 +17,12 @@ from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.reply import Choice, ChoiceStyle, Field, Placement, Reply, ReplyFile, Tone
 from bot.core.text import shorten
+from bot.dockercli import parse_docker
 from bot.practice.checks import CheckContext, SandboxReader, evaluate
 from bot.practice.content import SHELL_PREFIX, FailCheck, Scenario, Step
 from bot.practice.diagram import diagram_state, render_lifecycle
 from bot.practice.session import PracticeSession
-from bot.sandbox.cli import parse_docker
-from bot.sandbox.state import SandboxState
+from bot.sandbox.api import SandboxState
 
 log = logging.getLogger("bot.practice")
 
@@ -347,6 +348,7 @@ class PracticeService:
             if await evaluate(step.check, ctx):
                 await self._remember(ctx, step, session)
                 await self.repo().record_step(request.actor, scenario.id, step.id, skipped=False)
+                metrics.practice_step_completed()
                 replies.append(self._done_reply(tr, step, session.step_index + 1))
                 session.advance(self.clock.now())
                 moved = True

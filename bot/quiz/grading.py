@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.errors import UserError
+from bot.dockercli import DockerCommand, differences, parse_docker
 from bot.quiz.content import Question, QuestionType
-from bot.sandbox.cli import DockerCommand, differences, parse_docker
 
 MAX_HINTS = 4
 

@@ -15,6 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from bot.core import metrics
 from bot.core.commands import MAX_SUGGESTIONS, Request, Suggestion
 from bot.core.context import Actor
 from bot.core.errors import UserError
@@ -220,6 +221,7 @@ class QuizService:
         )
         if not recorded.recorded:
             return [self._already(request.tr)]
+        metrics.quiz_answered(grade.correct)
         tr = request.tr
         feedback = self._feedback(tr, question, grade, now, recorded.due)
         if last:

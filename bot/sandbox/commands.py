@@ -3,19 +3,41 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
-from bot.core.commands import CommandSpec, OptionKind, OptionSpec, Request, Suggestion
+from bot.core.clock import Clock
+from bot.core.commands import (
+    CommandSpec,
+    CommandTable,
+    OptionKind,
+    OptionSpec,
+    Request,
+    Suggestion,
+)
 from bot.core.reply import Placement, Reply
-from bot.sandbox import cli
-from bot.sandbox.service import ACTION, SandboxService
+from bot.dockercli.table import COMMANDS, ROUTES
+from bot.sandbox.api import SandboxNames
+from bot.sandbox.presenter import ACTION
+from bot.sandbox.service import SandboxService
+from bot.settings import Settings
 
-if TYPE_CHECKING:
-    from bot.coach import Coach
+
+class Coach(Protocol):
+    """What registration uses of the coach (``bot.coach.Coach``), without importing it."""
+
+    settings: Settings
+    clock: Clock
+    table: CommandTable
+    services: dict[str, Any]
+
+    def on_start(self, starter: Callable[[], Awaitable[None]]) -> None: ...
+
+    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None: ...
+
 
 SANDBOX_ACTIONS = ("status", "reset", "destroy")
 SUBCOMMANDS: tuple[str, ...] = tuple(
-    sorted({" ".join(path) for path in cli.ROUTES} | {" ".join(p) for p in cli.COMMANDS})
+    sorted({" ".join(path) for path in ROUTES} | {" ".join(p) for p in COMMANDS})
 )
 # Subcommands whose next word names one of the user's containers / volumes.
 _TAKES_CONTAINER = frozenset(
@@ -29,7 +51,7 @@ def register(coach: Coach) -> SandboxService:
     service = SandboxService(
         coach.settings.sandbox, clock=coach.clock, known_users=_known_users(coach)
     )
-    coach.services["sandbox"] = service
+    coach.services["sandbox"] = service.reader
     coach.on_start(service.start)
     coach.on_close(service.close)
 
@@ -41,35 +63,37 @@ def register(coach: Coach) -> SandboxService:
         if users is not None and hasattr(users, "ensure"):
             await users.ensure(request.actor)
 
+    handlers = service.commands
+
     async def docker(request: Request) -> list[Reply]:
         await known(request)
-        return await service.docker(request.actor, request.tr, str(request.opt("command", "")))
+        return await handlers.docker(request.actor, request.tr, str(request.opt("command", "")))
 
     async def sh(request: Request) -> list[Reply]:
         await known(request)
-        return await service.sh(request.actor, request.tr, str(request.opt("command", "")))
+        return await handlers.sh(request.actor, request.tr, str(request.opt("command", "")))
 
     async def download(request: Request) -> Reply:
         await known(request)
-        return await service.download(request.actor, request.tr, str(request.opt("path", "")))
+        return await handlers.download(request.actor, request.tr, str(request.opt("path", "")))
 
     async def sandbox(request: Request) -> Reply:
         await known(request)
         action = str(request.opt("action", "status"))
         if action == "reset":
-            return await service.reset(request.actor, request.tr)
+            return await handlers.reset(request.actor, request.tr)
         if action == "destroy":
-            return await service.destroy(request.actor, request.tr)
-        return await service.status(request.actor, request.tr)
+            return await handlers.destroy(request.actor, request.tr)
+        return await handlers.status(request.actor, request.tr)
 
     async def press(request: Request, action: str, _value: str | None) -> Reply:
         await known(request)  # a confirmed reset creates a sandbox
-        outcome = await service.press(request.actor, request.tr, action)
+        outcome = await handlers.press(request.actor, request.tr, action)
         # The outcome takes the confirmation's place: its buttons cannot be pressed twice.
         return outcome.but(placement=Placement.REPLACE)
 
     async def complete(request: Request, partial: str) -> list[Suggestion]:
-        return await complete_docker(service, request, partial)
+        return await complete_docker(service.reader, request, partial)
 
     table = coach.table
     for name, handler, completer in (("docker", docker, complete), ("sh", sh, None)):
@@ -111,7 +135,7 @@ def _known_users(coach: Coach) -> Callable[[], Awaitable[set[str] | None]]:
 
 
 async def complete_docker(
-    service: SandboxService, request: Request, partial: str
+    service: SandboxNames, request: Request, partial: str
 ) -> list[Suggestion]:
     """Subcommands first; then the user's container or volume names for the last word."""
     words = partial.split(" ")

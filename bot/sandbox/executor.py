@@ -1,29 +1,28 @@
-"""The bounded thread pool every docker-py call runs on, with timeouts.
+"""The bounded thread pools every docker-py call runs on, with timeouts.
 
 docker-py blocks (it is built on requests), so the event loop never calls it directly:
-:meth:`DockerExecutor.call` runs the call on a worker thread and waits at most ``timeout``
-seconds. Connection failures (``requests.exceptions.ConnectionError`` is not a
-``DockerException``) and timeouts become :class:`WorkerDown`.
+:meth:`DockerExecutor.call` runs a call on a pool thread and waits at most ``timeout`` seconds,
+raising :class:`CallTimedOut` past that (the thread goes on until the engine answers). What the
+call itself raises passes through unchanged: the worker (:mod:`bot.sandbox.workers`) maps it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TypeVar
 
-import requests
-from docker.errors import APIError, DockerException
+from bot.core import metrics
+from bot.sandbox.errors import SandboxError
 
 T = TypeVar("T")
 
 
-class WorkerDown(Exception):
-    """The worker's engine did not answer (connection refused, timed out, TLS/SSH failure)."""
+class CallTimedOut(SandboxError):
+    """A pool call gave no answer within its timeout."""
 
 
 @dataclass
@@ -31,7 +30,7 @@ class ExecutorStats:
     submitted: int = 0
     running: int = 0
     timeouts: int = 0
-    failures: int = 0
+    failures: int = 0  # calls that raised
     busy_seconds: float = 0.0
 
 
@@ -44,43 +43,33 @@ class DockerExecutor:
         self._pool = ThreadPoolExecutor(max_workers=size, thread_name_prefix="docker")
         self.stats = ExecutorStats()
 
-    async def call(
-        self,
-        fn: Callable[..., T],
-        /,
-        *args: Any,
-        timeout: float | None = None,  # noqa: ASYNC109 - enforced with wait_for below
-        **kwargs: Any,
-    ) -> T:
-        """Run ``fn(*args, **kwargs)`` on the pool; raise :class:`WorkerDown` when unreachable."""
+    async def call(self, fn: Callable[[], T], timeout: float | None = None) -> T:  # noqa: ASYNC109
+        """``fn()`` on the pool; :class:`CallTimedOut` when it takes longer than ``timeout``."""
         loop = asyncio.get_running_loop()
+        limit = timeout or self.default_timeout
         self.stats.submitted += 1
         self.stats.running += 1
         started = time.perf_counter()
-        future = loop.run_in_executor(self._pool, functools.partial(fn, *args, **kwargs))
+        tracked = metrics.TrackedCall()
+        future = loop.run_in_executor(self._pool, _tracked, tracked, fn)
         try:
-            return await asyncio.wait_for(future, timeout or self.default_timeout)
+            return await asyncio.wait_for(future, limit)
         except TimeoutError as exc:
-            self.stats.timeouts += 1
-            raise WorkerDown(f"no answer within {timeout or self.default_timeout:.0f} s") from exc
-        except APIError:
-            raise
-        except (requests.exceptions.ConnectionError, requests.exceptions.Timeout) as exc:
-            self.stats.failures += 1
-            raise WorkerDown(str(exc)) from exc
-        except DockerException as exc:
-            if _looks_unreachable(exc):
+            if not future.cancelled():  # raised by fn itself: not ours to reinterpret
                 self.stats.failures += 1
-                raise WorkerDown(str(exc)) from exc
-            raise
-        except OSError as exc:
+                raise
+            self.stats.timeouts += 1
+            metrics.engine_error("timeout")
+            raise CallTimedOut(f"no answer within {limit:.0f} s") from exc
+        except Exception:
             self.stats.failures += 1
-            raise WorkerDown(str(exc)) from exc
+            raise
         finally:
+            tracked.finish()
             self.stats.running -= 1
             self.stats.busy_seconds += time.perf_counter() - started
 
-    def as_dict(self) -> dict[str, float]:
+    def as_dict(self) -> dict[str, int]:
         return {
             "threads": self.size,
             "submitted": self.stats.submitted,
@@ -93,9 +82,7 @@ class DockerExecutor:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _looks_unreachable(exc: DockerException) -> bool:
-    text = str(exc).lower()
-    return any(
-        word in text
-        for word in ("connection", "connect to", "no such file", "refused", "ssh", "tls")
-    )
+def _tracked(tracked: metrics.TrackedCall, fn: Callable[[], T]) -> T:
+    """On the pool thread: the call leaves the queue and runs."""
+    tracked.start()
+    return fn()

@@ -124,6 +124,27 @@ class Scope:
         return text.replace(self.prefix, "")
 
 
+# Any sandbox's real names (``dc-1a2b3c4d--host``, ``dc-1a2b3c4d-web``) and full object ids.
+_REAL_NAME = re.compile(r"dc-[0-9a-f]{8}-(-host|-net|(?=[a-zA-Z0-9]))")
+_FULL_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
+_OWN = {"-host": HOST_NAME, "-net": "bridge"}
+
+
+def has_full_id(text: str) -> bool:
+    """Whether ``text`` quotes a full 64-hex object id."""
+    return _FULL_ID.search(text) is not None
+
+
+def for_user(text: str, scope: Scope, names: Mapping[str, str] | None = None) -> str:
+    """Engine text (an error message) in the learner's names: the sandbox's real names become
+    the user's (any other sandbox prefix is dropped too), a full 64-hex id becomes the user's
+    name for that object when ``names`` (id → name) knows it, else its 12-character short id.
+    """
+    text = _REAL_NAME.sub(lambda m: _OWN.get(m.group(1), ""), scope.rewrite(text))
+    known = names or {}
+    return _FULL_ID.sub(lambda m: known.get(m.group(0)) or m.group(0)[:12], text)
+
+
 def valid_user_name(name: str) -> bool:
     return bool(USER_NAME_RE.match(name))
 

@@ -12,13 +12,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from docker.errors import NotFound as EngineNotFound
-
 from bot.core.errors import NotFound, UserError
+from bot.dockercli.views import ContainerView, MountView, PortView
 from bot.sandbox import naming
+from bot.sandbox.errors import EngineNotFound
 from bot.sandbox.naming import Scope
-from bot.sandbox.state import ContainerView, MountView, PortView
 from bot.sandbox.workers import Worker
+
+Listed = dict[str, Any]  # one object as the engine lists or inspects it
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,18 +32,22 @@ class Found:
     raw: Mapping[str, Any]
 
 
-async def containers(worker: Worker, scope: Scope, all: bool = True) -> list[dict[str, Any]]:
+async def containers(worker: Worker, scope: Scope, all: bool = True) -> list[Listed]:
     """The user's containers (not the host shell), as the engine lists them."""
-    listed = await worker.call("containers", all=all, filters=scope.filters(naming.KIND_CONTAINER))
+    filters = scope.filters(naming.KIND_CONTAINER)
+    listed: list[Listed] = await worker.run(lambda api: api.containers(all=all, filters=filters))
     return scope.mine(listed)
 
 
 def container_name(scope: Scope, summary: Mapping[str, Any]) -> str:
     names = summary.get("Names") or [summary.get("Name") or ""]
-    return scope.user_name(names[0])
+    return scope.user_name(str(names[0]))
 
 
-def _match(ref: str, items: list[tuple[str, str, Any]], kind: str) -> tuple[str, str, Any]:
+Candidate = tuple[str, str, Listed]  # id, the user's name, the listed object
+
+
+def _match(ref: str, items: list[Candidate], kind: str) -> Candidate:
     """Docker's order: exact name, full id, then a unique id prefix."""
     for item in items:
         if item[1] == ref:
@@ -59,7 +64,7 @@ def _match(ref: str, items: list[tuple[str, str, Any]], kind: str) -> tuple[str,
     raise NotFound(f"sandbox.no_such_{kind}", ref=ref)
 
 
-def find_container(scope: Scope, listed: list[dict[str, Any]], ref: str) -> Found:
+def find_container(scope: Scope, listed: list[Listed], ref: str) -> Found:
     """``ref`` (name, id or id prefix) among the user's ``listed`` containers."""
     items = [(c["Id"], container_name(scope, c), c) for c in listed]
     found = _match(ref.lstrip("/"), items, "container")
@@ -70,29 +75,35 @@ async def container(worker: Worker, scope: Scope, ref: str) -> Found:
     return find_container(scope, await containers(worker, scope), ref)
 
 
-async def inspected(worker: Worker, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+async def inspect_container(worker: Worker, ident: str) -> Listed:
+    attrs: Listed = await worker.run(lambda api: api.inspect_container(ident))
+    return attrs
+
+
+async def inspected(worker: Worker, listed: list[Listed]) -> list[Listed]:
     """Inspect data of each listed container (concurrently); vanished ones are skipped."""
 
-    async def one(summary: dict[str, Any]) -> dict[str, Any] | None:
+    async def one(summary: Listed) -> Listed | None:
         try:
-            return await worker.call("inspect_container", summary["Id"])
-        except EngineNotFound:
+            return await inspect_container(worker, summary["Id"])
+        except EngineNotFound:  # removed since it was listed: it is not there any more
             return None
 
     found = await asyncio.gather(*(one(s) for s in listed))
     return [attrs for attrs in found if attrs is not None]
 
 
-async def volumes(worker: Worker, scope: Scope) -> list[dict[str, Any]]:
-    result = await worker.call("volumes", filters=scope.filters(naming.KIND_VOLUME))
+async def volumes(worker: Worker, scope: Scope) -> list[Listed]:
+    filters = scope.filters(naming.KIND_VOLUME)
+    result = await worker.run(lambda api: api.volumes(filters=filters))
     return scope.mine(list(result.get("Volumes") or []))
 
 
 def volume_name(scope: Scope, summary: Mapping[str, Any]) -> str:
-    return scope.user_name(summary["Name"])
+    return scope.user_name(str(summary["Name"]))
 
 
-def find_volume(scope: Scope, listed: list[dict[str, Any]], ref: str) -> Found:
+def find_volume(scope: Scope, listed: list[Listed], ref: str) -> Found:
     """The volume the user calls ``ref`` among their ``listed`` volumes (volumes have no ids)."""
     for item in listed:
         name = scope.user_name(item["Name"])
@@ -105,8 +116,9 @@ async def volume(worker: Worker, scope: Scope, ref: str) -> Found:
     return find_volume(scope, await volumes(worker, scope), ref)
 
 
-async def networks(worker: Worker, scope: Scope, with_bridge: bool = False) -> list[dict]:
-    listed = scope.mine(await worker.call("networks", filters=scope.filters()))
+async def networks(worker: Worker, scope: Scope, with_bridge: bool = False) -> list[Listed]:
+    filters = scope.filters()
+    listed: list[Listed] = scope.mine(await worker.run(lambda api: api.networks(filters=filters)))
     kinds = {naming.KIND_NETWORK} | ({naming.KIND_BRIDGE} if with_bridge else set())
     return [n for n in listed if (n.get("Labels") or {}).get(naming.KIND) in kinds]
 
@@ -118,7 +130,22 @@ async def network(worker: Worker, scope: Scope, ref: str, with_bridge: bool = Tr
     return Found(found[0], found[2]["Name"], found[1], found[2])
 
 
-def _parse_time(value: Any) -> datetime | None:
+async def listing(worker: Worker, scope: Scope) -> tuple[list[Listed], list[Listed], list[Listed]]:
+    """The sandbox's containers, volumes and networks as the engine lists them (at once)."""
+    containers_, volumes_, networks_ = await asyncio.gather(
+        containers(worker, scope), volumes(worker, scope), networks(worker, scope)
+    )
+    return containers_, volumes_, networks_
+
+
+def user_names(scope: Scope, listed: list[Listed]) -> tuple[str, ...]:
+    """The user's names of engine-listed volumes or networks, sorted."""
+    return tuple(sorted(scope.user_name(str(item["Name"])) for item in listed))
+
+
+def engine_time(value: Any) -> datetime | None:
+    """A time the engine reports (RFC 3339 with nanoseconds, or a Unix timestamp) in UTC;
+    None for Go's zero time or anything unreadable."""
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC)
     if not isinstance(value, str) or value.startswith("0001-"):
@@ -187,6 +214,7 @@ def view_from_inspect(scope: Scope, attrs: Mapping[str, Any]) -> ContainerView:
         command = (attrs["Path"], *(attrs.get("Args") or ()))
     running = state.get("Status") in ("running", "paused", "restarting")
     return ContainerView(
+        labels=naming.strip_our_labels(config.get("Labels")),
         name=scope.user_name(attrs.get("Name", "")),
         id=attrs["Id"],
         image=config.get("Image", ""),
@@ -197,9 +225,9 @@ def view_from_inspect(scope: Scope, attrs: Mapping[str, Any]) -> ContainerView:
         networks=nets,
         ports=tuple(ports),
         exit_code=None if running else state.get("ExitCode"),
-        created_at=_parse_time(attrs.get("Created")),
-        started_at=_parse_time(state.get("StartedAt")),
-        finished_at=_parse_time(state.get("FinishedAt")),
+        created_at=engine_time(attrs.get("Created")),
+        started_at=engine_time(state.get("StartedAt")),
+        finished_at=engine_time(state.get("FinishedAt")),
     )
 
 
@@ -233,5 +261,6 @@ def view_from_summary(scope: Scope, summary: Mapping[str, Any]) -> ContainerView
         networks=nets,
         ports=ports,
         exit_code=exit_code,
-        created_at=_parse_time(summary.get("Created")),
+        created_at=engine_time(summary.get("Created")),
+        labels=naming.strip_our_labels(summary.get("Labels")),
     )

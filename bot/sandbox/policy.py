@@ -6,6 +6,11 @@ iterate over the table; the docs print it with :func:`rules_markdown`). A refusa
 :class:`~bot.core.errors.Refused` whose key is ``policy.<rule>``; its parameters name the flag
 (``flag``) and the value typed (``value``) so the message can say what and why.
 
+:data:`DECISIONS` says, for every subcommand of the grammar, which of its flags the sandbox
+takes as typed or bounds itself; every other flag of it has a rule. A test checks that every
+subcommand and every flag has a decision, so a flag added to the grammar cannot slip through
+undecided; at run time a command or flag without one is refused (``policy.undecided``).
+
 Decisions (see the rule descriptions too):
 - ``--volumes-from`` is refused entirely: sharing another container's volumes is exactly how
   another user's data would leak, and named volumes (``-v data:/data``) teach the same thing.
@@ -21,15 +26,15 @@ Decisions (see the rule descriptions too):
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 from bot.core.errors import Refused
-from bot.sandbox.cli import (
-    CliError,
-    DockerCommand,
-    FlagValue,
+from bot.dockercli.errors import CliError
+from bot.dockercli.model import DockerCommand, FlagValue, Path
+from bot.dockercli.values import (
     ImageRef,
     VolumeSpec,
     is_registry,
@@ -41,8 +46,6 @@ from bot.sandbox.cli import (
     parse_volume,
 )
 from bot.settings import SandboxSettings
-
-Path = tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -101,6 +104,15 @@ def check_image_reference(ref: str, config: PolicyConfig) -> ImageRef:
             allowed=", ".join(config.image_allowlist),
         )
     return image
+
+
+def image_allowed(ref: str, config: PolicyConfig) -> bool:
+    """Whether ``ref`` is a well-formed reference the sandbox may use."""
+    try:
+        check_image_reference(ref, config)
+    except (CliError, Refused):
+        return False
+    return True
 
 
 # --------------------------------------------------------------------------------------------
@@ -394,6 +406,94 @@ for _r in RULES:
         _BY_COMMAND[_path] = (*_BY_COMMAND.get(_path, ()), _r)
 
 
+def rules_for(path: Path) -> tuple[Rule, ...]:
+    """The rules that apply to the subcommand at ``path``."""
+    return _BY_COMMAND.get(path, ())
+
+
+def ruled_flags(path: Path) -> frozenset[str]:
+    """The flags of ``path`` that some rule reads."""
+    return frozenset(rule.flag for rule in rules_for(path) if rule.flag is not None)
+
+
+# --------------------------------------------------------------------------------------------
+# Decisions: every subcommand, every flag
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the policy decided about one subcommand: the flags it takes as typed
+    (``allowed``) and those the sandbox bounds itself where the command runs (``bounded``:
+    flag → how). Every other flag of the subcommand has a rule in :data:`RULES`."""
+
+    allowed: frozenset[str] = frozenset()
+    bounded: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def decided(self) -> frozenset[str]:
+        return self.allowed | frozenset(self.bounded)
+
+
+def _decide(allowed: str = "", bounded: Mapping[str, str] | None = None) -> Decision:
+    return Decision(frozenset(allowed.split()), MappingProxyType(dict(bounded or {})))
+
+
+_RUN_DECISION = _decide(
+    "detach name env publish-all rm entrypoint interactive tty hostname user init read-only",
+    {
+        "tmpfs": "mounted with the sandbox's own size (16 MiB), whatever size is asked",
+        "cap-drop": "added to the capabilities the sandbox always drops",
+        "network-alias": "a name on the learner's own networks, checked like container names",
+    },
+)
+_NO_FLAGS = _decide()
+
+DECISIONS: dict[Path, Decision] = {
+    ("run",): _RUN_DECISION,
+    ("create",): _RUN_DECISION,
+    ("exec",): _decide(
+        "env user interactive tty",
+        {"detach": "the process runs under the sandbox's time limit for detached ones (1 h)"},
+    ),
+    ("ps",): _decide("all quiet filter last latest no-trunc size format"),
+    ("images",): _decide("quiet all no-trunc"),
+    ("start",): _decide("attach interactive"),
+    ("stop",): _decide("signal"),
+    ("restart",): _decide("signal"),
+    ("pause",): _NO_FLAGS,
+    ("unpause",): _NO_FLAGS,
+    ("kill",): _decide("signal"),
+    ("rm",): _decide("force volumes"),
+    ("logs",): _decide("timestamps follow", {"tail": "read up to the sandbox's output limit"}),
+    ("cp",): _decide("archive follow-link"),
+    ("inspect",): _decide("format type size"),
+    ("rename",): _NO_FLAGS,
+    ("top",): _NO_FLAGS,
+    ("port",): _NO_FLAGS,
+    ("stats",): _decide("no-stream all no-trunc"),
+    ("search",): _decide("filter no-trunc format", {"limit": "at most 100 results"}),
+    ("pull",): _decide("quiet"),
+    ("container", "prune"): _decide("force filter"),
+    ("volume", "create"): _NO_FLAGS,
+    ("volume", "ls"): _decide("quiet filter"),
+    ("volume", "inspect"): _decide("format"),
+    ("volume", "rm"): _decide("force"),
+    ("volume", "prune"): _decide("force filter all"),
+    ("network", "create"): _decide(
+        "attachable", {"internal": "every sandbox network is internal, asked for or not"}
+    ),
+    ("network", "ls"): _decide("quiet filter no-trunc"),
+    ("network", "inspect"): _decide("format"),
+    ("network", "rm"): _decide("force"),
+    ("network", "connect"): _decide(
+        "", {"alias": "a name on the learner's own networks, checked like container names"}
+    ),
+    ("network", "disconnect"): _decide("force"),
+    ("network", "prune"): _decide("force filter"),
+}
+
+
 def _values(cmd: DockerCommand, flag: str) -> tuple[FlagValue, ...]:
     value = cmd.flag(flag)
     if value is None or value is False:
@@ -408,8 +508,8 @@ def _refusal(rule: Rule, cmd: DockerCommand, config: PolicyConfig) -> Refused | 
         params = rule.test(None, cmd, config)
         if params is None:
             return None
-        value = cmd.args[0] if cmd.args else ""
-        return Refused(rule.message_key, **{"flag": rule.label, "value": value, **params})
+        typed = cmd.args[0] if cmd.args else ""
+        return Refused(rule.message_key, **{"flag": rule.label, "value": typed, **params})
     for value in _values(cmd, rule.flag):
         params = rule.test(value, cmd, config)
         if params is not None:
@@ -418,12 +518,28 @@ def _refusal(rule: Rule, cmd: DockerCommand, config: PolicyConfig) -> Refused | 
     return None
 
 
+def _undecided(cmd: DockerCommand) -> Refused | None:
+    decision = DECISIONS.get(cmd.path)
+    if decision is None:
+        return Refused("policy.undecided", flag=cmd.command_name, value="")
+    known = decision.decided | ruled_flags(cmd.path)
+    for name, value in cmd.flags.items():
+        if name not in known:
+            shown = "" if isinstance(value, bool) else " ".join(cmd.values(name))
+            return Refused("policy.undecided", flag="--" + name, value=shown)
+    return None
+
+
 def check(cmd: DockerCommand, config: PolicyConfig) -> Verdict:
-    """The policy's verdict on ``cmd``; the first matching rule refuses. Never raises."""
-    for rule in _BY_COMMAND.get(cmd.path, ()):
+    """The policy's verdict on ``cmd``; the first matching rule refuses, then any command or
+    flag the policy has not decided about. Never raises."""
+    for rule in rules_for(cmd.path):
         refusal = _refusal(rule, cmd, config)
         if refusal is not None:
             return Verdict(False, refusal, ())
+    undecided = _undecided(cmd)
+    if undecided is not None:
+        return Verdict(False, undecided, ())
     return Verdict(True, None, ())  # what -p really does is told by the run itself
 
 

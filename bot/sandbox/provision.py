@@ -2,39 +2,41 @@
 
 A sandbox lives on one worker (sticky). Creation is all-or-nothing: if any step fails, what
 was created is removed again. Removal takes every object that carries the sandbox's labels.
+The blocking helpers here run on the worker's thread pool (``worker.run``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from docker.api import APIClient
-from docker.errors import APIError, NotFound
 
-from bot.core.errors import UserError
+from bot.core.errors import Unavailable, UserError
 from bot.sandbox import naming
+from bot.sandbox.errors import EngineConflict, EngineError, EngineNotFound, LimitsMissing
 from bot.sandbox.limits import host_config_kwargs, missing_limits
 from bot.sandbox.naming import Scope
-from bot.sandbox.workers import Worker
+from bot.sandbox.workers import Worker, engine_call, networking_config
 from bot.settings import SandboxSettings
 
 log = logging.getLogger("bot.sandbox.provision")
 HOME = "/home/coach"
+REMOVAL_WAIT_SECONDS = 10
+ADDRESS_POOLS_EXHAUSTED = "could not find an available, non-overlapping"
 
 
 @dataclass
 class Sandbox:
-    """A user's sandbox as the service tracks it in memory."""
+    """A user's sandbox as the manager tracks it in memory."""
 
     scope: Scope
     worker: Worker
     created_at: datetime
     last_activity: datetime
     stopped: bool = False  # the reaper stopped it for being idle
-    notes: dict[str, Any] = field(default_factory=dict)
 
     @property
     def owner(self) -> str:
@@ -54,9 +56,7 @@ def _create_sandbox(api: APIClient, scope: Scope, settings: SandboxSettings, sta
         host_config = api.create_host_config(
             network_mode=scope.bridge_name, **host_config_kwargs(settings.limits)
         )
-        networking = api.create_networking_config(
-            {scope.bridge_name: api.create_endpoint_config(aliases=[naming.HOST_NAME])}
-        )
+        networking = networking_config(api, scope.bridge_name, [naming.HOST_NAME])
         created = api.create_container(
             settings.host_image,
             name=scope.host_name,
@@ -69,9 +69,12 @@ def _create_sandbox(api: APIClient, scope: Scope, settings: SandboxSettings, sta
         api.start(created["Id"])
         missing = missing_limits(api.inspect_container(created["Id"]), settings.limits)
         if missing:
-            raise RuntimeError(f"host shell lacks limits: {', '.join(missing)}")
+            raise LimitsMissing(missing)
     except BaseException:
-        remove_sandbox_objects(api, scope)
+        try:
+            remove_sandbox_objects(api, scope)
+        except Exception:  # the original failure matters more; the sweep retries the rest
+            log.exception("could not undo a half-made sandbox", extra={"sandbox": scope.sandbox})
         raise
 
 
@@ -85,41 +88,57 @@ def remove_sandbox_objects(api: APIClient, scope: Scope) -> int:
     return remove_objects(api, found)
 
 
+def _remove_one(api: APIClient, kind: str, ident: str) -> None:
+    if kind == "container":
+        try:
+            engine_call(api.remove_container, ident, force=True, v=True)
+        except EngineConflict as exc:
+            if "already in progress" not in exc.explanation:
+                raise
+            # being removed already (``--rm``): wait until it is gone, so that its network
+            # and volumes can go next
+            engine_call(api.wait, ident, timeout=REMOVAL_WAIT_SECONDS, condition="removed")
+    elif kind == "network":
+        engine_call(api.remove_network, ident)
+    else:
+        engine_call(api.remove_volume, ident, force=True)
+
+
 def remove_objects(api: APIClient, found: list[tuple[str, str]]) -> int:
-    """Blocking: remove ``(kind, id)`` objects in order; how many were still there."""
+    """Blocking: remove ``(kind, id)`` objects in order; how many were still there (one
+    already gone is what removal wants)."""
     removed = 0
     for kind, ident in found:
-        try:
-            if kind == "container":
-                api.remove_container(ident, force=True, v=True)
-            elif kind == "network":
-                api.remove_network(ident)
-            else:
-                api.remove_volume(ident, force=True)
+        with contextlib.suppress(EngineNotFound):
+            _remove_one(api, kind, ident)
             removed += 1
-        except NotFound:
-            continue
     return removed
 
 
 async def create(worker: Worker, scope: Scope, settings: SandboxSettings) -> None:
-    """Create the sandbox on ``worker``; raise ``UserError`` when the host image is missing."""
+    """Create the sandbox on ``worker``; a :class:`UserError` (in the learner's words) when
+    the engine refuses."""
     # The label records the engine-side (real) time: reconciliation compares it with the
     # engine's own times, whatever clock the coach runs on.
     stamp = datetime.now(UTC).isoformat()
     try:
         await worker.run(
-            _create_sandbox, scope, settings, stamp, timeout=settings.api_timeout_seconds
+            lambda api: _create_sandbox(api, scope, settings, stamp),
+            timeout=settings.api_timeout_seconds,
         )
-    except NotFound as exc:
-        if settings.host_image.split(":")[0] not in str(exc):
-            log.error("sandbox creation failed", extra={"worker": worker.name, "error": str(exc)})
-            raise UserError("sandbox.create_failed", reason=str(exc.explanation or exc)) from exc
-        log.error("host image missing", extra={"worker": worker.name, "error": str(exc)})
-        raise UserError("sandbox.host_image_missing", image=settings.host_image) from exc
-    except APIError as exc:
-        log.error("sandbox creation failed", extra={"worker": worker.name, "error": str(exc)})
-        raise UserError("sandbox.create_failed", reason=exc.explanation or str(exc)) from exc
+    except EngineError as exc:
+        log.error(
+            "sandbox creation failed",
+            extra={"worker": worker.name, "error": exc.explanation, "status": exc.status},
+        )
+        image = settings.host_image.split(":")[0]
+        if isinstance(exc, EngineNotFound) and image in exc.explanation:
+            raise UserError("sandbox.host_image_missing", image=settings.host_image) from exc
+        if ADDRESS_POOLS_EXHAUSTED in exc.explanation:
+            raise Unavailable("sandbox.workers_full") from exc
+        raise UserError(
+            "sandbox.create_failed", reason=naming.for_user(exc.explanation, scope)
+        ) from exc
 
 
 def _ensure_host_running(api: APIClient, scope: Scope) -> bool:
@@ -135,7 +154,8 @@ def _ensure_host_running(api: APIClient, scope: Scope) -> bool:
 
 
 async def ensure_host_running(sandbox: Sandbox, timeout: float) -> None:  # noqa: ASYNC109
-    await sandbox.worker.run(_ensure_host_running, sandbox.scope, timeout=timeout)
+    scope = sandbox.scope
+    await sandbox.worker.run(lambda api: _ensure_host_running(api, scope), timeout=timeout)
     sandbox.stopped = False
 
 
@@ -146,4 +166,5 @@ def _restart_host(api: APIClient, scope: Scope) -> None:
 
 
 async def restart_host(sandbox: Sandbox, timeout: float) -> None:  # noqa: ASYNC109
-    await sandbox.worker.run(_restart_host, sandbox.scope, timeout=timeout)
+    scope = sandbox.scope
+    await sandbox.worker.run(lambda api: _restart_host(api, scope), timeout=timeout)

@@ -3,7 +3,7 @@
 Only the coach's own instance is considered (``org.docker-coach.instance``; objects without it
 belong to ``"default"``): other coaches on the same engine — a staging bot, parallel test runs —
 are never touched. Their sandboxes still count towards a worker's capacity (see
-:meth:`~bot.sandbox.workers.Worker.sandbox_count`), which is physical.
+:class:`~bot.sandbox.workers.PhysicalCapacity`), which is physical.
 
 Our objects are grouped by sandbox. A sandbox is adopted when it is complete (its network and
 its host shell exist) and its owner is a known user; for one owner only the newest complete
@@ -12,7 +12,8 @@ coach registers a user before it creates their sandbox, so such an owner was for
 half-created sandboxes older than :data:`CREATION_GRACE` (the process died mid-way) and stray
 labeled objects. One exception: a sandbox from before instances existed (no instance label),
 made when users were not yet registered first, is adopted even if its owner is unknown, and
-expires by the usual idle rules. The service runs this at start and then every few minutes.
+expires by the usual idle rules. The manager runs this at start and whenever a worker is
+reached for the first time.
 
 The last activity of an adopted sandbox is derived from the engine's own times, since labels
 cannot change after creation: the newest of the objects' creation and start/finish times; when
@@ -22,18 +23,19 @@ the host shell is stopped (only the reaper stops it), its finish time minus the 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from docker.api import APIClient
-from docker.errors import NotFound
 
 from bot.sandbox import naming
+from bot.sandbox.errors import EngineNotFound
 from bot.sandbox.naming import Scope
-from bot.sandbox.objects import _parse_time
+from bot.sandbox.objects import engine_time
 from bot.sandbox.provision import Sandbox, remove_objects, remove_sandbox_objects
-from bot.sandbox.workers import Worker
+from bot.sandbox.workers import Worker, engine_call
 
 log = logging.getLogger("bot.sandbox.reconcile")
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -68,7 +70,7 @@ class Found:
         """The creation time written into the labels at creation (the oldest one)."""
         stamps = []
         for item in (*self.containers, *self.networks, *self.volumes):
-            moment = _parse_time((item.get("Labels") or {}).get(naming.CREATED))
+            moment = engine_time((item.get("Labels") or {}).get(naming.CREATED))
             if moment:
                 stamps.append(moment)
         return min(stamps) if stamps else self.created
@@ -109,8 +111,8 @@ def scan(
             continue
         found.containers.append(summary)
         try:
-            attrs = api.inspect_container(summary["Id"])
-        except NotFound:
+            attrs = engine_call(api.inspect_container, summary["Id"])
+        except EngineNotFound:  # removed since it was listed
             continue
         _add_times(found, attrs)
         if (summary.get("Labels") or {}).get(naming.KIND) == naming.KIND_HOST:
@@ -119,7 +121,7 @@ def scan(
         found = group(network.get("Labels") or {}, "network", network["Id"])
         if found is not None:
             found.networks.append(network)
-            moment = _parse_time(network.get("Created"))
+            moment = engine_time(network.get("Created"))
             if moment:
                 found.times.append(moment)
     for volume in api.volumes(filters=label).get("Volumes") or []:
@@ -129,13 +131,13 @@ def scan(
     return groups, strays
 
 
-def _add_times(found: Found, attrs: dict[str, Any]) -> None:
+def _add_times(found: Found, attrs: Mapping[str, Any]) -> None:
     for value in (
         attrs.get("Created"),
         (attrs.get("State") or {}).get("StartedAt"),
         (attrs.get("State") or {}).get("FinishedAt"),
     ):
-        moment = _parse_time(value)
+        moment = engine_time(value)
         if moment:
             found.times.append(moment)
 
@@ -146,7 +148,7 @@ def last_activity(found: Found, idle_stop: timedelta) -> tuple[datetime, bool]:
     newest = max(found.times)
     if state.get("Running"):
         return newest, False
-    finished = _parse_time(state.get("FinishedAt"))
+    finished = engine_time(state.get("FinishedAt"))
     if finished is None:
         return newest, True
     return min(newest, finished - idle_stop), True
@@ -191,11 +193,13 @@ async def reconcile(
     now: datetime | None = None,
 ) -> Outcome:
     """Adopt the instance's sandboxes of known users; remove the rest of what it labeled."""
-    groups, strays = await worker.run(scan, instance, timeout=timeout)
+    groups, strays = await worker.run(lambda api: scan(api, instance), timeout=timeout)
     keep, doomed = decide(list(groups.values()), known, now or datetime.now(UTC))
     outcome = Outcome()
     if doomed or strays:
-        outcome.removed_objects = await worker.run(remove_blocking, doomed, strays, timeout=timeout)
+        outcome.removed_objects = await worker.run(
+            lambda api: remove_blocking(api, doomed, strays), timeout=timeout
+        )
         outcome.removed_sandboxes = len(doomed)
     for found in keep.values():
         activity, stopped = last_activity(found, idle_stop)

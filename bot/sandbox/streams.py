@@ -2,14 +2,16 @@
 
 ``exec``, ``/sh`` and a foreground ``run`` attach to the engine's multiplexed stream (an
 8-byte header per frame: stream type and length). The reader runs on an executor thread,
-polls the socket with a short timeout so that it notices the deadline even when the process
-prints nothing, keeps at most ``cap`` bytes and then stops reading. The caller decides how
-to stop the process itself.
+polls the socket (``select``) with a short timeout so that it notices the deadline even when
+the process prints nothing, keeps at most ``cap`` bytes and then stops reading. The caller
+decides how to stop the process itself.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import select
 import socket
 import struct
 import time
@@ -35,13 +37,21 @@ class Captured:
         return self.data.decode("utf-8", errors="replace")
 
 
-def _raw_socket(sock: Any) -> Any:
-    """The real socket under docker-py's wrappers (SocketIO, NpipeSocket, SSH sockets)."""
-    for attribute in ("_sock", "sock"):
-        inner = getattr(sock, attribute, None)
-        if inner is not None and hasattr(inner, "recv"):
-            return inner
-    return sock
+def _readable(sock: Any, seconds: float) -> bool:
+    """Whether ``sock`` has data (or its end) to read within ``seconds``."""
+    pending = getattr(sock, "pending", None)  # a TLS socket may hold decrypted bytes already
+    if callable(pending) and pending() > 0:
+        return True
+    ready, _, _ = select.select([sock], [], [], seconds)
+    return bool(ready)
+
+
+def _receive(sock: Any, size: int) -> bytes:
+    """Up to ``size`` bytes from a socket docker-py handed out (a socket, ``socket.SocketIO``
+    for unix sockets, an SSH channel); empty at the end of the stream."""
+    if hasattr(sock, "recv"):
+        return bytes(sock.recv(size))
+    return bytes(sock.read(size) or b"")
 
 
 class _Buffer:
@@ -64,23 +74,20 @@ class _Buffer:
 
 def read_multiplexed(sock: Any, cap: int, seconds: float, tty: bool = False) -> Captured:
     """Read an attach/exec socket until it ends, ``cap`` bytes pass, or ``seconds`` elapse."""
-    raw = _raw_socket(sock)
     deadline = time.monotonic() + seconds
     buffer = _Buffer(cap)
     pending = b""
     result = Captured()
-    with contextlib.suppress(AttributeError, OSError):
-        raw.settimeout(POLL_SECONDS)
     try:
         while True:
             if time.monotonic() >= deadline:
                 result.timed_out = True
                 break
             try:
-                chunk = raw.recv(65536)
-            except TimeoutError:
-                continue
-            except OSError:
+                if not _readable(sock, POLL_SECONDS):
+                    continue
+                chunk = _receive(sock, 65536)
+            except OSError:  # the engine closed the connection: the stream is over
                 result.ended = True
                 break
             if not chunk:
@@ -94,7 +101,7 @@ def read_multiplexed(sock: Any, cap: int, seconds: float, tty: bool = False) -> 
                 result.cut = True
                 break
     finally:
-        _close(sock, raw)
+        _close(sock)
     result.data = b"".join(buffer.parts)
     result.total = buffer.total
     return result
@@ -138,12 +145,24 @@ def read_chunks(chunks: Iterable[bytes], cap: int, seconds: float) -> Captured:
     return result
 
 
-def _close(sock: Any, raw: Any) -> None:
-    for target in (raw, sock):
+def _close(sock: Any) -> None:
+    """Close the stream's connection for sure, so the engine stops sending.
+
+    ``socket.SocketIO.close`` alone leaves the connection open while the HTTP response still
+    references it; shutting down a duplicate of its descriptor ends the connection itself.
+    """
+    try:
+        descriptor = int(sock.fileno())
+    except (AttributeError, OSError, ValueError):
+        descriptor = -1
+    if descriptor >= 0:
+        duplicate = os.dup(descriptor)
         try:
-            if hasattr(target, "shutdown"):
-                target.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-        with contextlib.suppress(Exception):  # already closed
-            target.close()
+            twin = socket.socket(fileno=duplicate)
+        except OSError:  # not a socket (an SSH channel's pipe): closing it is enough
+            os.close(duplicate)
+        else:
+            with twin, contextlib.suppress(OSError):
+                twin.shutdown(socket.SHUT_RDWR)
+    with contextlib.suppress(Exception):  # already closed
+        sock.close()

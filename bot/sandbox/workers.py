@@ -1,30 +1,132 @@
-"""Workers: the Docker engines that host sandboxes, their health and placement.
+"""Workers: the Docker engines that host sandboxes, their health and placement — and the
+boundary between the coach and docker-py.
 
 A worker is reached through docker-py (``unix://``, ``tcp://`` with TLS, ``ssh://``). It is
 *healthy* after a successful ping; a failed call marks it down and the next use pings it
 again, so a worker that comes back is used again without a restart. New sandboxes go to the
 healthy worker with the fewest sandboxes.
+
+Every docker-py call runs through :meth:`Worker.run` (or :meth:`~Worker.stream`,
+:meth:`~Worker.slow`) on a thread pool, and this module is the one place where docker-py's
+and requests' exceptions become the coach's own (:func:`engine_failure`): ``APIError`` →
+:class:`~bot.sandbox.errors.EngineError` (404 → ``EngineNotFound``, 409 → ``EngineConflict``)
+with the status and the engine's explanation; connection failures and timeouts →
+``WorkerDown`` → the worker is marked down and the user gets :class:`Unavailable`. Blocking
+helpers that must react to one engine answer inside a thread (a removal of something already
+gone) call docker-py through :func:`engine_call`, which maps the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, ParamSpec, Protocol, TypeVar
 
 import docker
+import requests
 from docker.api import APIClient
+from docker.errors import APIError, DockerException
 from docker.tls import TLSConfig
+from docker.types import NetworkingConfig
 
+from bot.core import metrics
 from bot.core.errors import Unavailable
 from bot.sandbox import naming
-from bot.sandbox.executor import DockerExecutor, WorkerDown
+from bot.sandbox.errors import (
+    EngineConflict,
+    EngineError,
+    EngineNotFound,
+    SandboxError,
+    TookTooLong,
+    WorkerDown,
+)
+from bot.sandbox.executor import CallTimedOut, DockerExecutor
 from bot.settings import WorkerSettings
 
 log = logging.getLogger("bot.sandbox.workers")
 PING_TIMEOUT = 5.0
 RETRY_AFTER_SECONDS = 2.0
+T = TypeVar("T")
+P = ParamSpec("P")
+
+# --------------------------------------------------------------------------------------------
+# The error boundary
+# --------------------------------------------------------------------------------------------
+
+_UNREACHABLE_WORDS = ("connection", "connect to", "no such file", "refused", "ssh", "tls")
+
+
+def _explanation(exc: APIError) -> str:
+    explanation = exc.explanation
+    if isinstance(explanation, bytes):
+        explanation = explanation.decode("utf-8", "replace")
+    return str(explanation or exc)
+
+
+def _engine_error(explanation: str, status: int | None) -> EngineError:
+    if status == 404:
+        return EngineNotFound(explanation, status)
+    if status == 409:
+        return EngineConflict(explanation, status)
+    return EngineError(explanation, status)
+
+
+def engine_failure(exc: BaseException) -> SandboxError | None:
+    """The coach's exception for one raised by docker-py or requests (None: neither's)."""
+    if isinstance(exc, SandboxError):
+        return exc
+    if isinstance(exc, APIError):
+        return _engine_error(_explanation(exc), exc.status_code)
+    if isinstance(exc, requests.HTTPError):  # a plain request (the archive stat)
+        response = exc.response
+        status = response.status_code if response is not None else None
+        text = (response.text if response is not None else "") or str(exc)
+        return _engine_error(text, status)
+    if isinstance(exc, requests.ConnectionError | requests.Timeout | OSError):
+        return WorkerDown(f"{type(exc).__name__}: {exc}")
+    if isinstance(exc, DockerException):
+        text = str(exc)
+        if any(word in text.lower() for word in _UNREACHABLE_WORDS):
+            return WorkerDown(f"{type(exc).__name__}: {text}")
+        return EngineError(text)
+    return None
+
+
+def engine_call(fn: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
+    """Inside a blocking helper: call docker-py with its errors mapped (see the module doc)."""
+    try:
+        return fn(*args, **kwargs)
+    except Exception as exc:
+        mapped = engine_failure(exc)
+        if mapped is None or mapped is exc:
+            raise
+        raise mapped from exc
+
+
+# --------------------------------------------------------------------------------------------
+# docker-py calls whose type stubs are missing or wrong
+# --------------------------------------------------------------------------------------------
+
+
+def inspect_image(api: APIClient, name: str) -> dict[str, Any]:
+    """``APIClient.inspect_image`` (untyped in the stubs)."""
+    attrs: dict[str, Any] = api.inspect_image(name)  # type: ignore[no-untyped-call]
+    return attrs
+
+
+def networking_config(api: APIClient, network: str, aliases: list[str]) -> NetworkingConfig:
+    """A networking config joining ``network`` with ``aliases`` (the stubs type the argument
+    of ``create_networking_config`` as one endpoint; docker-py takes a dict of them)."""
+    endpoints = {network: api.create_endpoint_config(aliases=aliases)}
+    return api.create_networking_config(endpoints)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------------------------
+# Workers
+# --------------------------------------------------------------------------------------------
 
 
 def _make_client(settings: WorkerSettings, timeout: float, pool_size: int) -> docker.DockerClient:
@@ -51,11 +153,6 @@ def _make_client(settings: WorkerSettings, timeout: float, pool_size: int) -> do
     )
 
 
-class TookTooLong(Exception):
-    """A call that may rightly be slow (a pull, an index search) did not end in time; the
-    worker itself answered and stays healthy."""
-
-
 class Worker:
     """One engine and what the coach knows about it."""
 
@@ -75,6 +172,7 @@ class Worker:
         self.healthy = False
         self.last_error: str | None = None
         self._last_attempt = 0.0
+        # Capacity is checked and a sandbox created under this lock (see the manager).
         self.provision_lock = asyncio.Lock()
 
     @property
@@ -86,22 +184,22 @@ class Worker:
     async def connect(self) -> bool:
         """Create the client if needed and ping; remember the outcome."""
         self._last_attempt = time.monotonic()
+        pool_size = self.executor.size + (
+            self.streams.size if self.streams is not self.executor else 0
+        )
+        settings, timeout = self.settings, self.api_timeout
         try:
             if self.client is None:
                 self.client = await self.executor.call(
-                    _make_client,
-                    self.settings,
-                    self.api_timeout,
-                    self.executor.size
-                    + (self.streams.size if self.streams is not self.executor else 0),
-                    timeout=PING_TIMEOUT + 5,
+                    lambda: _make_client(settings, timeout, pool_size), PING_TIMEOUT + 5
                 )
-            await self.executor.call(self.client.api.ping, timeout=PING_TIMEOUT)
-        except Exception as exc:  # every failure here means "not usable now"
+            await self.executor.call(self.client.api.ping, PING_TIMEOUT)
+        except Exception as exc:  # every failure here means "not usable now", and is kept
             self.mark_down(exc)
             return False
         if not self.healthy:
             log.info("worker up", extra={"worker": self.name})
+        metrics.set_worker_up(self.name, True)
         self.healthy = True
         self.last_error = None
         return True
@@ -109,6 +207,7 @@ class Worker:
     def mark_down(self, exc: BaseException) -> None:
         if self.healthy:
             log.warning("worker down", extra={"worker": self.name, "error": str(exc)[:200]})
+        metrics.set_worker_up(self.name, False)
         self.healthy = False
         self.last_error = f"{type(exc).__name__}: {exc}"[:300]
         self._last_attempt = time.monotonic()
@@ -122,54 +221,47 @@ class Worker:
         if not await self.connect():
             raise Unavailable("sandbox.worker_unavailable")
 
-    async def call(self, fn_name: str, /, *args: Any, timeout: float | None = None, **kw: Any):  # noqa: ASYNC109
-        """Call ``APIClient.<fn_name>`` on the executor; a connection failure marks us down."""
-        await self.ensure()
-        return await self._on(self.executor, getattr(self.api, fn_name), args, kw, timeout)
+    async def run(self, fn: Callable[[APIClient], T], *, timeout: float | None = None) -> T:  # noqa: ASYNC109
+        """``fn(api)`` on the API pool, errors mapped; a worker that does not answer is marked
+        down and :class:`Unavailable` raised."""
+        return await self._on(self.executor, fn, timeout)
 
-    async def run(self, fn: Any, /, *args: Any, timeout: float | None = None, **kw: Any):  # noqa: ASYNC109
-        """Run an arbitrary blocking function (given the API client) on the executor."""
-        await self.ensure()
-        return await self._on(self.executor, fn, (self.api, *args), kw, timeout)
-
-    async def stream(self, fn: Any, /, *args: Any, timeout: float, **kw: Any):  # noqa: ASYNC109
+    async def stream(self, fn: Callable[[APIClient], T], *, timeout: float) -> T:  # noqa: ASYNC109
         """Like :meth:`run`, on the pool reserved for long stream reads."""
-        await self.ensure()
-        return await self._on(self.streams, fn, (self.api, *args), kw, timeout)
+        return await self._on(self.streams, fn, timeout)
 
-    async def slow(self, fn: Any, /, *args: Any, timeout: float, **kw: Any):  # noqa: ASYNC109
+    async def slow(self, fn: Callable[[APIClient], T], *, timeout: float) -> T:  # noqa: ASYNC109
         """Like :meth:`run` for calls whose time depends on more than the worker (pulls,
         index searches): running out of time raises :class:`TookTooLong` instead of marking
         the worker down (the thread goes on until the engine answers)."""
-        await self.ensure()
         try:
-            return await self.executor.call(fn, self.api, *args, timeout=timeout, **kw)
-        except WorkerDown as exc:
-            if isinstance(exc.__cause__, TimeoutError):
-                raise TookTooLong(str(exc)) from exc
-            self.mark_down(exc)
-            raise Unavailable("sandbox.worker_unavailable") from exc
+            return await self._on(self.executor, fn, timeout, slow=True)
+        except CallTimedOut as exc:
+            raise TookTooLong(str(exc)) from exc
 
     async def _on(
         self,
         pool: DockerExecutor,
-        fn: Any,
-        args: tuple,
-        kw: dict,
+        fn: Callable[[APIClient], T],
         timeout: float | None,  # noqa: ASYNC109
-    ) -> Any:
+        slow: bool = False,
+    ) -> T:
+        await self.ensure()
         try:
-            return await pool.call(fn, *args, timeout=timeout, **kw)
-        except WorkerDown as exc:
+            return await pool.call(functools.partial(engine_call, fn, self.api), timeout)
+        except CallTimedOut as exc:
+            if slow:
+                raise
             self.mark_down(exc)
             raise Unavailable("sandbox.worker_unavailable") from exc
-
-    async def sandbox_count(self) -> int:
-        """Host shells on this engine of *every* coach instance: capacity is physical."""
-        hosts = await self.call(
-            "containers", all=True, filters={"label": [f"{naming.KIND}={naming.KIND_HOST}"]}
-        )
-        return len(hosts)
+        except WorkerDown as exc:
+            metrics.engine_error("unreachable")
+            self.mark_down(exc)
+            raise Unavailable("sandbox.worker_unavailable") from exc
+        except EngineError as exc:
+            if exc.status is not None and exc.status >= 500:
+                metrics.engine_error("api")
+            raise
 
     def close(self) -> None:
         if self.client is not None:
@@ -177,6 +269,26 @@ class Worker:
                 self.client.close()
             except Exception:  # closing a broken client is best effort
                 log.debug("closing client failed", exc_info=True)
+
+
+def _host_shells(api: APIClient) -> int:
+    hosts = api.containers(all=True, filters={"label": [f"{naming.KIND}={naming.KIND_HOST}"]})
+    return len(hosts)
+
+
+class Capacity(Protocol):
+    """How many sandboxes a worker holds now, as counted against its ``max_sandboxes``."""
+
+    async def used(self, worker: Worker) -> int: ...
+
+
+class PhysicalCapacity:
+    """Host shells on the engine of *every* coach instance: memory and CPU are physical."""
+
+    async def used(self, worker: Worker) -> int:
+        count = await worker.run(_host_shells)
+        metrics.set_sandboxes(worker.name, count)
+        return count
 
 
 class WorkerPool:
@@ -188,8 +300,10 @@ class WorkerPool:
         executor: DockerExecutor,
         api_timeout: float,
         streams: DockerExecutor | None = None,
+        capacity: Capacity | None = None,
     ) -> None:
         self.workers = [Worker(s, executor, api_timeout, streams) for s in settings]
+        self.capacity = capacity or PhysicalCapacity()
 
     def get(self, name: str) -> Worker | None:
         return next((w for w in self.workers if w.name == name), None)
@@ -197,13 +311,16 @@ class WorkerPool:
     async def connect_all(self) -> None:
         await asyncio.gather(*(w.connect() for w in self.workers))
 
-    async def pick(self) -> tuple[Worker, int]:
-        """The least-loaded healthy worker and its sandbox count; :class:`Unavailable` if none."""
+    async def has_room(self, worker: Worker) -> bool:
+        return await self.capacity.used(worker) < worker.settings.max_sandboxes
+
+    async def pick(self) -> Worker:
+        """The least-loaded healthy worker with room; :class:`Unavailable` if none."""
         best: tuple[Worker, int] | None = None
         for worker in self.workers:
             try:
                 await worker.ensure()
-                count = await worker.sandbox_count()
+                count = await self.capacity.used(worker)
             except Unavailable:
                 continue
             if count >= worker.settings.max_sandboxes:
@@ -214,7 +331,7 @@ class WorkerPool:
             if any(w.healthy for w in self.workers):
                 raise Unavailable("sandbox.workers_full")
             raise Unavailable("sandbox.worker_unavailable")
-        return best
+        return best[0]
 
     def close(self) -> None:
         for worker in self.workers:

@@ -25,6 +25,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from bot.store.maintenance import RunningLock, backup_before_migrating
 from bot.store.migrate import migrate
 from bot.store.timefmt import sql_local_day
 
@@ -52,8 +53,10 @@ def _pragmas(read_only: bool) -> list[str]:
     return ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = FULL", *common]
 
 
-def _prepare(path: Path) -> str:
-    """Create the file, switch it to WAL and bring the schema up to date (blocking).
+def _prepare(path: Path, backups: Path | None = None) -> str:
+    """Create the file, switch it to WAL and bring the schema up to date (blocking); a
+    database with pending migrations is backed up to ``backups`` (default: ``backups/``
+    beside it) first.
 
     Returns the ``file:`` URI of a read-only connection to it.
     """
@@ -63,6 +66,9 @@ def _prepare(path: Path) -> str:
         conn.create_function(*LOCAL_DAY, deterministic=True)
         for pragma in _pragmas(read_only=False):
             conn.execute(pragma)
+        saved = backup_before_migrating(conn, path, backups or path.parent / "backups")
+        if saved is not None:
+            log.info("backed up before migrating", extra={"backup": str(saved)})
         migrate(conn)
     finally:
         conn.close()
@@ -80,12 +86,27 @@ class Database:
         self._wake = asyncio.Event()
         self._closing = False
         self._task = asyncio.create_task(self._write_loop(), name="store-writer")
+        self.running_lock: RunningLock | None = None  # held until close (db restore waits)
         self.batches = 0
         self.jobs = 0
 
     @classmethod
-    async def connect(cls, path: Path, *, separate_reader: bool = True) -> Database:
-        read_only_uri = await asyncio.to_thread(_prepare, path)
+    async def connect(
+        cls, path: Path, *, separate_reader: bool = True, backups: Path | None = None
+    ) -> Database:
+        lock = RunningLock(path)
+        await asyncio.to_thread(lock.acquire)
+        try:
+            database = await cls._connect(path, separate_reader, backups)
+        except BaseException:
+            lock.release()
+            raise
+        database.running_lock = lock
+        return database
+
+    @classmethod
+    async def _connect(cls, path: Path, separate_reader: bool, backups: Path | None) -> Database:
+        read_only_uri = await asyncio.to_thread(_prepare, path, backups)
         writer = await aiosqlite.connect(path, isolation_level=None)
         reader: aiosqlite.Connection | None = None
         try:
@@ -197,9 +218,13 @@ class Database:
             await self._task
         with contextlib.suppress(sqlite3.Error):
             await self._writer.execute("PRAGMA optimize")
-        if self._reader is not self._writer:
-            await self._reader.close()
-        await self._writer.close()
+        try:
+            if self._reader is not self._writer:
+                await self._reader.close()
+            await self._writer.close()
+        finally:
+            if self.running_lock is not None:
+                self.running_lock.release()
 
 
 def _settle(future: asyncio.Future[Any], *, result: Any = None, error: BaseException | None = None):

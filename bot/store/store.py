@@ -24,9 +24,20 @@ class Store:
         self.guilds = GuildRepo(db, clock)
 
     @classmethod
-    async def open(cls, path: Path, clock: Clock, *, separate_reader: bool = True) -> Store:
-        """Open (creating the folder and file) and migrate the database at ``path``."""
-        return cls(await Database.connect(Path(path), separate_reader=separate_reader), clock)
+    async def open(
+        cls,
+        path: Path,
+        clock: Clock,
+        *,
+        separate_reader: bool = True,
+        backups: Path | None = None,
+    ) -> Store:
+        """Open (creating the folder and file) and migrate the database at ``path``, after a
+        backup to ``backups`` if migrations are pending."""
+        database = await Database.connect(
+            Path(path), separate_reader=separate_reader, backups=backups
+        )
+        return cls(database, clock)
 
     async def close(self) -> None:
         await self.db.close()

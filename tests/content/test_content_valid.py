@@ -12,7 +12,7 @@ import yaml
 
 from bot.concepts.models import SandboxSupport
 from bot.content.library import ContentLibrary, check_content
-from bot.sandbox.cli import parse_docker
+from bot.dockercli import parse_docker
 from bot.settings import REPO_ROOT
 from tests.support import run_bot
 

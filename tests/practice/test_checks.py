@@ -9,7 +9,7 @@ from pydantic import TypeAdapter
 
 from bot.practice.checks import CheckContext, evaluate, same_image
 from bot.practice.content import Check
-from bot.sandbox.state import MountView, PortView
+from bot.sandbox.api import MountView, PortView
 from tests.conftest import make_actor
 from tests.practice.fakes import FakeSandbox, container
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import docker
 
@@ -21,6 +21,7 @@ from bot.sandbox.service import SandboxService
 from bot.settings import REPO_ROOT, Settings, load_settings
 from tests.conftest import SEARCH_INDEX, TEST_INSTANCE
 
+T = TypeVar("T")
 _CATALOG = None
 _INSTANCES = itertools.count(1)
 
@@ -79,21 +80,30 @@ def new_actor(name: str) -> Actor:
 
 
 def text_of(replies: list[Reply] | Reply) -> str:
-    """Notes and output of replies; the attached full output when the shown one was cut."""
+    """Notes and (whole) output of replies."""
     replies = [replies] if isinstance(replies, Reply) else replies
-    parts = []
-    for reply in replies:
-        code = reply.files[0].data.decode() if reply.files else reply.code or ""
-        parts.append(f"{reply.body}\n{code}")
-    return "\n".join(parts)
+    return "\n".join(f"{reply.body}\n{reply.code or ''}" for reply in replies)
+
+
+async def eventually(
+    read: Callable[[], Awaitable[T]], done: Callable[[T], bool], attempts: int = 100
+) -> T:
+    """``read()`` again until ``done`` holds for what it returns (a state the engine reaches
+    by itself, such as a container's first output), at most ``attempts`` times."""
+    for _ in range(attempts - 1):
+        result = await read()
+        if done(result):
+            return result
+        await asyncio.sleep(0.1)
+    return await read()
 
 
 async def docker_text(service: SandboxService, actor: Actor, line: str) -> str:
-    return text_of(await service.docker(actor, tr(), line))
+    return text_of(await service.commands.docker(actor, tr(), line))
 
 
 async def sh_text(service: SandboxService, actor: Actor, line: str) -> str:
-    return text_of(await service.sh(actor, tr(), line))
+    return text_of(await service.commands.sh(actor, tr(), line))
 
 
 def message(error: UserError) -> str:
@@ -136,7 +146,7 @@ async def inspect_containers(owner: str) -> list[dict[str, Any]]:
 
 async def destroy_all(service: SandboxService, *actors: Actor) -> None:
     for actor in actors:
-        await service.destroy_user(actor.user_id)
+        await service.reader.destroy_user(actor.user_id)
 
 
 def _of_this_session(labels: dict[str, str] | None) -> bool:
@@ -169,9 +179,10 @@ def remove_session_objects() -> int:
 @contextmanager
 def changed_settings(service: SandboxService, **changes: Any) -> Iterator[None]:
     """Run a block with some of the service's sandbox settings changed, then restore them."""
-    original = service.settings
-    service.settings = original.model_copy(update=changes)
+    manager = service.manager
+    original = manager.settings
+    manager.settings = original.model_copy(update=changes)
     try:
         yield
     finally:
-        service.settings = original
+        manager.settings = original

@@ -11,10 +11,12 @@ import pytest_asyncio
 
 from bot.core.context import Upload
 from bot.core.errors import NotFound, Refused, Unavailable, UserError
+from bot.sandbox import naming
 from bot.sandbox.service import SandboxService
 from tests.sandbox.engine_support import (
     changed_settings,
     docker_text,
+    eventually,
     inspect_containers,
     new_actor,
     sh_text,
@@ -95,7 +97,9 @@ async def test_logs_exec_top_stats_port(service: SandboxService) -> None:
         "run -d --name talker -p 8080:8080 busybox "
         "sh -c 'for i in 1 2 3 4 5; do echo line$i; done; httpd -f -p 8080'",
     )
-    logs = await docker_text(service, ALICE, "logs --tail 2 talker")
+    logs = await eventually(
+        lambda: docker_text(service, ALICE, "logs --tail 2 talker"), lambda out: "line5" in out
+    )
     assert "line5" in logs and "line1" not in logs
     assert "/" in await docker_text(service, ALICE, "exec talker pwd")
     assert "A=1" in await docker_text(service, ALICE, "exec -e A=1 talker env")
@@ -108,22 +112,24 @@ async def test_logs_exec_top_stats_port(service: SandboxService) -> None:
 
 async def test_published_ports_are_told_truthfully(service: SandboxService) -> None:
     """Closed networks publish nothing: ps/port say so, and name the way that works."""
-    run = await service.docker(ALICE, tr(), "run -d --name pub -p 8080:80 busybox httpd -f -p 80")
+    run = await service.commands.docker(
+        ALICE, tr(), "run -d --name pub -p 8080:80 busybox httpd -f -p 80"
+    )
     assert "Not published: pub 8080->80/tcp" in run[0].body
     assert "http://pub:80" in run[0].body
-    ps = await service.docker(ALICE, tr(), "ps")
+    ps = await service.commands.docker(ALICE, tr(), "ps")
     assert "127.0.0.1:8080" not in ps[0].code and "80/tcp" in ps[0].code
     assert "pub 8080->80/tcp" in ps[0].body
     for line in ("port pub", "port pub 80"):
-        port = await service.docker(ALICE, tr(), line)
+        port = await service.commands.docker(ALICE, tr(), line)
         assert port[0].code is None and "Not published" in port[0].body
-    assert (await service.state(ALICE)).container("pub").ports[0].host_port == 8080
+    assert (await service.reader.state(ALICE)).container("pub").ports[0].host_port == 8080
     await sh_text(service, ALICE, "echo served > index.html")
     await docker_text(service, ALICE, "cp index.html pub:/index.html")
     assert "served" in await sh_text(service, ALICE, "wget -qO- http://pub:80/")
     await docker_text(service, ALICE, "create --name nopub busybox")
     with pytest.raises(UserError) as caught:  # no -p at all: Docker's own answer
-        await service.docker(ALICE, tr(), "port nopub 80")
+        await service.commands.docker(ALICE, tr(), "port nopub 80")
     assert caught.value.key == "cli.no_public_port"
     await docker_text(service, ALICE, "rm -f pub nopub")
 
@@ -141,12 +147,16 @@ async def test_inspect_uses_the_users_names(service: SandboxService) -> None:
 
 
 async def test_rename_keeps_the_name_reachable(service: SandboxService) -> None:
-    await docker_text(service, ALICE, "run -d --name old busybox httpd -f -p 80")
-    await docker_text(service, ALICE, "rename old new")
+    await docker_text(
+        service, ALICE, "run -d --name old --network-alias api busybox httpd -f -p 80"
+    )
+    replies = await service.commands.docker(ALICE, tr(), "rename old new")
+    assert replies[-1].body == "Done."  # no network refused the new name
     ps = await docker_text(service, ALICE, "ps")
     assert " new" in ps and " old" not in ps
-    out = await sh_text(service, ALICE, "wget -qO- http://new/ 2>&1; true")
-    assert "bad address" not in out
+    for reachable in ("new", "api"):  # the new name, and the alias the learner gave
+        out = await sh_text(service, ALICE, f"wget -qO- http://{reachable}/ 2>&1; true")
+        assert "bad address" not in out, reachable
     await docker_text(service, ALICE, "rm -f new")
 
 
@@ -180,14 +190,17 @@ async def test_prunes(service: SandboxService) -> None:
 async def test_images_pull_and_search(service: SandboxService) -> None:
     images = await docker_text(service, ALICE, "images")
     assert "busybox" in images and "127.0.0.1" not in images and "docker-coach/host" not in images
-    assert "up to date" in (await docker_text(service, ALICE, "pull busybox")).lower() or True
+    pulled = (await docker_text(service, ALICE, "pull busybox")).strip().splitlines()
+    assert pulled[-3] == "latest: Pulling from library/busybox"
+    assert pulled[-2].startswith("Status: ") and "busybox:latest" in pulled[-2]
+    assert pulled[-1] == "docker.io/library/busybox:latest"
     found = await docker_text(service, ALICE, "search nginx")
     assert "NAME" in found and "nginx" in found
 
 
 async def test_search_says_plainly_when_the_index_is_unreachable(service: SandboxService) -> None:
     with changed_settings(service, search_index="127.0.0.1:9"), pytest.raises(UserError) as caught:
-        await service.docker(ALICE, tr(), "search nginx")
+        await service.commands.docker(ALICE, tr(), "search nginx")
     assert caught.value.key == "sandbox.index_unreachable"
 
 
@@ -195,24 +208,26 @@ async def test_a_slow_pull_is_told_plainly_and_the_worker_stays_up(
     service: SandboxService,
 ) -> None:
     with changed_settings(service, pull_timeout_seconds=0.001), pytest.raises(UserError) as caught:
-        await service.docker(ALICE, tr(), "pull busybox")
+        await service.commands.docker(ALICE, tr(), "pull busybox")
     assert caught.value.key == "sandbox.pull_slow"
-    assert service.pool.workers[0].healthy
+    assert service.manager.pool.workers[0].healthy
     assert "CONTAINER ID" in await docker_text(service, ALICE, "ps")
 
 
 async def test_engine_errors_get_a_friendly_line(service: SandboxService) -> None:
     await docker_text(service, ALICE, "run -d --name twin busybox sleep 300")
     with pytest.raises(UserError) as caught:
-        await service.docker(ALICE, tr(), "run -d --name twin busybox sleep 300")
+        await service.commands.docker(ALICE, tr(), "run -d --name twin busybox sleep 300")
     assert caught.value.params["hint"]
-    assert "dc-" not in caught.value.params["message"]
+    message = caught.value.params["message"]
+    assert "dc-" not in message and not naming.has_full_id(message)
+    assert 'in use by container "twin"' in message  # the id, shown as the learner's name
     await docker_text(service, ALICE, "stop -t 0 twin")
     with pytest.raises(UserError) as caught:
-        await service.docker(ALICE, tr(), "exec twin ls")
+        await service.commands.docker(ALICE, tr(), "exec twin ls")
     assert "not running" in caught.value.params["message"]
     with pytest.raises(NotFound):
-        await service.docker(ALICE, tr(), "logs ghost")
+        await service.commands.docker(ALICE, tr(), "logs ghost")
     await docker_text(service, ALICE, "rm twin")
 
 
@@ -220,11 +235,11 @@ async def test_removing_several_reports_each_and_hints_when_all_fail(
     service: SandboxService,
 ) -> None:
     await docker_text(service, ALICE, "volume create gone1")
-    replies = await service.docker(ALICE, tr(), "volume rm gone1 ghostvol")
+    replies = await service.commands.docker(ALICE, tr(), "volume rm gone1 ghostvol")
     assert replies[-1].code.splitlines()[0] == "gone1" and "ghostvol" in replies[-1].code
     await docker_text(service, ALICE, "run -d --name busyrm busybox sleep 300")
     with pytest.raises(UserError) as caught:
-        await service.docker(ALICE, tr(), "rm busyrm")
+        await service.commands.docker(ALICE, tr(), "rm busyrm")
     assert "rm -f" in caught.value.params["hint"]
     await docker_text(service, ALICE, "rm -f busyrm")
 
@@ -260,11 +275,11 @@ async def test_sh_starts_a_host_shell_stopped_behind_the_coachs_back(
     service: SandboxService,
 ) -> None:
     await sh_text(service, ALICE, "echo kept > kept.txt")
-    host = service._sandboxes[ALICE.user_id].scope.host_name
+    host = service.manager.get(ALICE.user_id).scope.host_name
     await asyncio.to_thread(_stop_container, host)  # as after an engine restart
     assert "back" in await sh_text(service, ALICE, "echo back")
     await asyncio.to_thread(_stop_container, host)
-    reply = await service.download(ALICE, tr(), "kept.txt")  # read without starting it
+    reply = await service.commands.download(ALICE, tr(), "kept.txt")  # read without starting it
     assert reply.files[0].data == b"kept\n"
     assert not await asyncio.to_thread(_running, host)
     assert "again" in await sh_text(service, ALICE, "echo again")
@@ -286,12 +301,26 @@ def _running(name: str) -> bool:
         client.close()
 
 
-async def test_long_output_is_cut_and_attached(service: SandboxService) -> None:
-    replies = await service.docker(ALICE, tr(), "run --rm busybox sh -c 'seq 1 5000'")
-    reply = replies[-1]
-    assert "[output cut" in (reply.code or "")
-    assert reply.files and reply.files[0].data.startswith(b"1\n2\n")
-    assert len(reply.code or "") <= 1800
+async def test_long_output_arrives_whole(service: SandboxService) -> None:
+    """Replies carry the whole output: fitting it to a medium is each front end's job."""
+    expected = [str(n) for n in range(1, 5001)]
+    with changed_settings(service, output_bytes=1024 * 1024):
+        run = await service.commands.docker(ALICE, tr(), "run --name counter busybox seq 1 5000")
+        logs = await service.commands.docker(ALICE, tr(), "logs counter")
+        tail = await service.commands.docker(ALICE, tr(), "logs --tail 3 counter")
+    assert (run[-1].code or "").splitlines() == expected
+    assert (logs[-1].code or "").splitlines() == expected
+    assert not logs[-1].files and logs[-1].code_name == "docker-logs.txt"
+    assert (tail[-1].code or "").splitlines() == expected[-3:]
+    await docker_text(service, ALICE, "rm counter")
+
+
+async def test_output_past_the_limit_stops_there_and_says_so(service: SandboxService) -> None:
+    cap = service.manager.settings.output_bytes
+    replies = await service.commands.docker(ALICE, tr(), "run --rm busybox seq 1 5000")
+    code = replies[-1].code or ""
+    assert code.startswith("1\n2\n") and len(code.encode()) <= cap
+    assert f"{cap} bytes" in replies[-1].body
 
 
 async def test_uploads_download_and_reads(service: SandboxService) -> None:
@@ -301,54 +330,54 @@ async def test_uploads_download_and_reads(service: SandboxService) -> None:
     actor = ALICE.__class__(
         ALICE.user_id, ALICE.display_name, uploads=(Upload("../../notes.txt", 9, read),)
     )
-    replies = await service.sh(actor, tr(), "cat notes.txt")
+    replies = await service.commands.sh(actor, tr(), "cat notes.txt")
     assert "uploaded!" in replies[-1].code
-    reply = await service.download(ALICE, tr(), "notes.txt")
+    reply = await service.commands.download(ALICE, tr(), "notes.txt")
     assert reply.files[0].data == b"uploaded!"
-    assert await service.read_file(ALICE, None, "notes.txt") == b"uploaded!"
-    assert await service.read_file(ALICE, None, "missing.txt") is None
+    assert await service.reader.read_file(ALICE, None, "notes.txt") == b"uploaded!"
+    assert await service.reader.read_file(ALICE, None, "missing.txt") is None
     with pytest.raises(UserError):
-        await service.download(ALICE, tr(), "missing.txt")
+        await service.commands.download(ALICE, tr(), "missing.txt")
 
 
 async def test_state_and_names(service: SandboxService) -> None:
     await docker_text(
         service, ALICE, "run -d --name st -e COLOR=blue -v stvol:/d busybox sleep 300"
     )
-    state = await service.state(ALICE)
+    state = await service.reader.state(ALICE)
     view = state.container("st")
     assert state.exists and view is not None and view.running
     assert view.env["COLOR"] == "blue" and view.mounts[0].source == "stvol"
     assert "stvol" in state.volumes and "busybox:latest" in state.images
-    assert "st" in await service.container_names(ALICE)
-    assert "stvol" in await service.volume_names(ALICE)
-    assert (await service.state(new_actor("nobody"))).exists is False
+    assert "st" in await service.reader.container_names(ALICE)
+    assert "stvol" in await service.reader.volume_names(ALICE)
+    assert (await service.reader.state(new_actor("nobody"))).exists is False
     await docker_text(
         service, ALICE, "run -d --name webby busybox sh -c 'echo ok > /i.html; httpd -f -p 80 -h /'"
     )
     body = None
     for _ in range(20):  # the server needs a moment to listen
-        body = await service.http_get(ALICE, "http://webby/i.html")
+        body = await service.reader.http_get(ALICE, "http://webby/i.html")
         if body is not None:
             break
         await asyncio.sleep(0.1)
     assert body == "ok\n"
-    assert await service.http_get(ALICE, "http://nothing-here/") is None
+    assert await service.reader.http_get(ALICE, "http://nothing-here/") is None
 
 
 async def test_status_reply(service: SandboxService) -> None:
-    reply = await service.status(ALICE, tr())
+    reply = await service.commands.status(ALICE, tr())
     names = [f.name for f in reply.fields]
     assert "Worker" in names and "Limits per container" in names
-    empty = await service.status(new_actor("fresh"), tr())
+    empty = await service.commands.status(new_actor("fresh"), tr())
     assert "no sandbox" in empty.body
 
 
 async def test_cli_errors_and_unsupported(service: SandboxService) -> None:
     with pytest.raises(UserError):
-        await service.docker(ALICE, tr(), "run --bogus busybox")
+        await service.commands.docker(ALICE, tr(), "run --bogus busybox")
     with pytest.raises(UserError):
-        await service.docker(ALICE, tr(), "build .")
+        await service.commands.docker(ALICE, tr(), "build .")
     with pytest.raises(Refused):
-        await service.docker(ALICE, tr(), "run --privileged busybox")
+        await service.commands.docker(ALICE, tr(), "run --privileged busybox")
     assert not isinstance(Unavailable, type(None))

@@ -33,7 +33,7 @@ async def service():
 
 
 async def _alice_web_id(service: SandboxService) -> str:
-    state = await service.state(ALICE)
+    state = await service.reader.state(ALICE)
     view = state.container("web")
     assert view is not None
     return view.id
@@ -45,7 +45,7 @@ async def test_bob_sees_nothing_of_alice(service: SandboxService) -> None:
     assert web_id[:12] not in await docker_text(service, BOB, "ps -a -q")
     assert "secret" not in await docker_text(service, BOB, "volume ls")
     assert "alicenet" not in await docker_text(service, BOB, "network ls")
-    state = await service.state(BOB)
+    state = await service.reader.state(BOB)
     assert state.containers == () and state.volumes == () and state.networks == ()
 
 
@@ -74,17 +74,17 @@ async def test_bob_cannot_touch_alices_web(
     web_id = await _alice_web_id(service)
     ref = {"name": "web", "full id": web_id, "id prefix": web_id[:5]}[form]
     with pytest.raises(NotFound):
-        await service.docker(BOB, tr(), template.format(ref=ref))
-    assert (await service.state(ALICE)).container("web").running
+        await service.commands.docker(BOB, tr(), template.format(ref=ref))
+    assert (await service.reader.state(ALICE)).container("web").running
 
 
 async def test_bob_cannot_use_alices_volume_or_network(service: SandboxService) -> None:
     with pytest.raises(NotFound):
-        await service.docker(BOB, tr(), "volume inspect secret")
+        await service.commands.docker(BOB, tr(), "volume inspect secret")
     with pytest.raises(NotFound):
-        await service.docker(BOB, tr(), "run -d --network alicenet busybox sleep 5")
+        await service.commands.docker(BOB, tr(), "run -d --network alicenet busybox sleep 5")
     with pytest.raises(NotFound):
-        await service.docker(BOB, tr(), "network inspect alicenet")
+        await service.commands.docker(BOB, tr(), "network inspect alicenet")
     # the same volume name is Bob's own, empty volume
     await docker_text(service, ALICE, "run --rm -v secret:/s busybox sh -c 'echo a > /s/f'")
     out = await docker_text(service, BOB, "run --rm -v secret:/s busybox ls /s")
@@ -93,8 +93,8 @@ async def test_bob_cannot_use_alices_volume_or_network(service: SandboxService) 
 
 async def test_bob_can_have_his_own_web(service: SandboxService) -> None:
     await docker_text(service, BOB, "run -d --name web busybox sleep 600")
-    bob_view = (await service.state(BOB)).container("web")
-    alice_view = (await service.state(ALICE)).container("web")
+    bob_view = (await service.reader.state(BOB)).container("web")
+    alice_view = (await service.reader.state(ALICE)).container("web")
     assert bob_view.id != alice_view.id
     data = json.loads((await docker_text(service, BOB, "inspect web")).strip())
     assert data[0]["Id"] == bob_view.id
@@ -106,7 +106,7 @@ async def test_bob_can_have_his_own_web(service: SandboxService) -> None:
 async def test_bob_cannot_reach_alice_over_the_network(service: SandboxService) -> None:
     out = await sh_text(service, BOB, "wget -q -O - http://web/ 2>&1; echo rc=$?")
     assert "rc=0" not in out  # Bob's "web" is a sleeping busybox, not Alice's httpd
-    alice_name = (await service.state(ALICE)).container("web").id
+    alice_name = (await service.reader.state(ALICE)).container("web").id
     out = await sh_text(
         service, BOB, f"timeout 3 wget -q -O - http://{alice_name[:12]}/; echo rc=$?"
     )
@@ -114,7 +114,7 @@ async def test_bob_cannot_reach_alice_over_the_network(service: SandboxService) 
 
 
 async def test_bob_cannot_read_alices_files(service: SandboxService) -> None:
-    assert await service.read_file(BOB, None, "diary.txt") is None
+    assert await service.reader.read_file(BOB, None, "diary.txt") is None
     with pytest.raises(UserError):
-        await service.download(BOB, tr(), "diary.txt")
-    assert await service.read_file(ALICE, None, "diary.txt") == b"alice-only\n"
+        await service.commands.download(BOB, tr(), "diary.txt")
+    assert await service.reader.read_file(ALICE, None, "diary.txt") == b"alice-only\n"

@@ -42,19 +42,19 @@ async def test_reaper_stops_idle_sandboxes_then_destroys_them() -> None:
     actor = new_actor("sleepy")
     try:
         await docker_text(svc, actor, "run -d --name web busybox sleep 600")
-        await svc.tick()
+        await svc.manager.tick()
         assert all(a["State"]["Running"] for a in await inspect_containers(actor.user_id))
         clock.advance(minutes=2)
-        await svc.tick()
+        await svc.manager.tick()
         assert not any(a["State"]["Running"] for a in await inspect_containers(actor.user_id))
-        assert "stopped while idle" in str((await svc.status(actor, tr())).fields)
+        assert "stopped while idle" in str((await svc.commands.status(actor, tr())).fields)
         assert "back" in await sh_text(svc, actor, "echo back")  # the host shell wakes up
         clock.advance(minutes=6)
-        await svc.tick()
+        await svc.manager.tick()
         assert await labeled_objects(actor.user_id) == set()
-        assert (await svc.state(actor)).exists is False
+        assert (await svc.reader.state(actor)).exists is False
     finally:
-        await svc.destroy_user(actor.user_id)
+        await svc.reader.destroy_user(actor.user_id)
         await svc.close()
 
 
@@ -74,33 +74,36 @@ async def test_reconcile_adopts_known_users_and_removes_the_rest() -> None:
     keeper, orphan, half = new_actor("keeper"), new_actor("orphan"), new_actor("half")
     second: SandboxService | None = None
     try:
+        before = datetime.now(UTC)
         await docker_text(first, keeper, "run -d --name web busybox sleep 600")
         await docker_text(first, keeper, "volume create kept")
         await docker_text(first, orphan, "run -d --name gone busybox sleep 600")
         half_scope = naming.Scope(half.user_id, naming.new_sandbox_id(), settings.sandbox.instance)
         await asyncio.to_thread(_half_created_network, half_scope)
-        sandbox_id = first._sandboxes[keeper.user_id].scope.sandbox
+        sandbox_id = first.manager.get(keeper.user_id).scope.sandbox
         await first.close()  # as if the process died: nothing cleaned up
 
         async def known() -> set[str]:
             return {keeper.user_id}
 
         second = SandboxService(settings.sandbox, known_users=known)
+        restarted_at = datetime.now(UTC)
         await second.start()  # the orphan's owner is unknown: removed at once
         assert await labeled_objects(orphan.user_id) == set()
         assert await labeled_objects(half.user_id) == set()
-        state = await second.state(keeper)
+        state = await second.reader.state(keeper)
         assert state.container("web") is not None and "kept" in state.volumes
-        assert second._sandboxes[keeper.user_id].scope.sandbox == sandbox_id
+        assert second.manager.get(keeper.user_id).scope.sandbox == sandbox_id
+        activity = second.manager.get(keeper.user_id).last_activity
+        # derived from the engine's times of the keeper's objects, not the moment of adoption
+        assert before - timedelta(seconds=1) <= activity <= restarted_at
         assert "web" in await docker_text(second, keeper, "ps")
-        activity = second._sandboxes[keeper.user_id].last_activity
-        assert abs((datetime.now(UTC) - activity).total_seconds()) < 120
     finally:
         for service in (second, first):
             if service is not None:
                 for actor in (keeper, orphan):
                     with contextlib.suppress(Exception):
-                        await service.destroy_user(actor.user_id)
+                        await service.reader.destroy_user(actor.user_id)
         if second is not None:
             await second.close()
 
@@ -119,9 +122,9 @@ async def test_two_instances_on_one_engine_leave_each_other_alone() -> None:
         await docker_text(staging, bob, "run -d --name web busybox sleep 600")
         alices, bobs = await labeled_objects(alice.user_id), await labeled_objects(bob.user_id)
         labels = [a["Config"]["Labels"] for a in await inspect_containers(alice.user_id)]
-        assert {naming.instance_of(x) for x in labels} == {production.settings.instance}
+        assert {naming.instance_of(x) for x in labels} == {production.manager.settings.instance}
 
-        await production._reconcile_new_workers(again=True)  # a sweep that knows only alice
+        await production.manager.reconcile(again=True)  # a sweep that knows only alice
         assert await labeled_objects(bob.user_id) == bobs
         restarted = isolated_service(staging_settings, clock=clock)
         await restarted.start()  # knows nobody: removes staging's sandbox, not production's
@@ -131,12 +134,12 @@ async def test_two_instances_on_one_engine_leave_each_other_alone() -> None:
 
         await docker_text(staging, new_actor("idle"), "ps")
         clock.advance(minutes=5)  # staging's reaper destroys its idle sandboxes only
-        await staging.tick()
-        assert staging._sandboxes == {}
+        await staging.manager.tick()
+        assert staging.manager.sandboxes() == []
         assert await labeled_objects(alice.user_id) == alices
         assert "web" in await docker_text(production, alice, "ps")
     finally:
-        await production.destroy_user(alice.user_id)
+        await production.reader.destroy_user(alice.user_id)
         await production.close()
         await staging.close()
 
@@ -219,14 +222,14 @@ async def test_a_worker_that_goes_down_and_comes_back() -> None:
         assert "CONTAINER ID" in await docker_text(svc, actor, "ps")
         await proxy.stop()
         with pytest.raises(Unavailable) as caught:
-            await svc.docker(actor, tr(), "ps")
+            await svc.commands.docker(actor, tr(), "ps")
         assert caught.value.key == "sandbox.worker_unavailable"
         await proxy.start()
         await asyncio.sleep(RETRY_AFTER_SECONDS + 0.1)  # a down worker is retried after a pause
         assert "CONTAINER ID" in await docker_text(svc, actor, "ps")
     finally:
         with contextlib.suppress(Exception):
-            await svc.destroy_user(actor.user_id)
+            await svc.reader.destroy_user(actor.user_id)
         await svc.close()
         with contextlib.suppress(Exception):
             await proxy.stop()
@@ -242,11 +245,11 @@ async def test_new_sandboxes_go_to_a_healthy_worker() -> None:
     actor = new_actor("placed")
     try:
         await docker_text(svc, actor, "ps")
-        assert svc.worker_of(actor.user_id).name == "live"
-        stats = svc.executor_stats()
+        assert svc.manager.worker_of(actor.user_id).name == "live"
+        stats = svc.reader.executor_stats()
         assert stats["workers"]["dead"]["healthy"] is False
     finally:
-        await svc.destroy_user(actor.user_id)
+        await svc.reader.destroy_user(actor.user_id)
         await svc.close()
 
 
@@ -256,8 +259,8 @@ async def test_no_reachable_worker_gives_a_clear_answer() -> None:
     await svc.start()  # does not raise
     try:
         with pytest.raises(Unavailable) as caught:
-            await svc.docker(new_actor("nobody"), tr(), "ps")
+            await svc.commands.docker(new_actor("nobody"), tr(), "ps")
         assert caught.value.key == "sandbox.worker_unavailable"
-        assert await svc.container_names(new_actor("nobody")) == []
+        assert await svc.reader.container_names(new_actor("nobody")) == []
     finally:
         await svc.close()

@@ -8,8 +8,9 @@ import pytest_asyncio
 from bot.core.errors import Refused, UserError
 from bot.sandbox import limits as limits_module
 from bot.sandbox import policy
+from bot.sandbox.errors import LimitsMissing
 from bot.sandbox.limits import missing_limits
-from bot.sandbox.ops import containers as container_ops
+from bot.sandbox.ops import run as run_ops
 from bot.sandbox.service import SandboxService
 from tests.sandbox.engine_support import (
     changed_settings,
@@ -54,7 +55,7 @@ async def service():
 async def test_refused_before_any_sandbox_exists(service: SandboxService) -> None:
     actor = new_actor("never")
     with pytest.raises(Refused):
-        await service.docker(actor, tr(), "run --privileged busybox")
+        await service.commands.docker(actor, tr(), "run --privileged busybox")
     assert await labeled_objects(actor.user_id) == set()
 
 
@@ -67,7 +68,7 @@ async def test_issue_refusals_name_the_flag_and_create_nothing(
         await docker_text(service, CAROL, "run -d --name web busybox sleep 600")
     before = await labeled_objects(CAROL.user_id)
     with pytest.raises(Refused) as caught:
-        await service.docker(CAROL, tr(), line)
+        await service.commands.docker(CAROL, tr(), line)
     flag = caught.value.params.get("flag")
     assert flag, "a refusal names the flag or argument"
     assert tr()(caught.value.key, **caught.value.params) != caught.value.key
@@ -80,14 +81,14 @@ async def test_every_policy_rule_refuses_through_the_service(
 ) -> None:
     before = await labeled_objects(CAROL.user_id)
     with pytest.raises(Refused):
-        await service.docker(CAROL, tr(), rule.refused)
+        await service.commands.docker(CAROL, tr(), rule.refused)
     assert await labeled_objects(CAROL.user_id) == before
 
 
 async def test_images_above_the_size_limit_are_refused(service: SandboxService) -> None:
     before = await labeled_objects(CAROL.user_id)
     with changed_settings(service, max_image_bytes=1000), pytest.raises(UserError) as caught:
-        await service.docker(CAROL, tr(), "run busybox true")
+        await service.commands.docker(CAROL, tr(), "run busybox true")
     assert caught.value.key == "sandbox.image_too_big"
     assert await labeled_objects(CAROL.user_id) == before
 
@@ -97,7 +98,7 @@ async def test_every_container_has_every_limit(service: SandboxService) -> None:
     await docker_text(service, CAROL, "create --name lim2 -m 64m --cpus 0.25 busybox true")
     await docker_text(service, CAROL, "run -d --name lim3 -p 8081:80 --cap-drop CHOWN nginx")
     await docker_text(service, CAROL, "run --name lim4 busybox true")
-    settings = service.settings.limits
+    settings = service.manager.settings.limits
     inspected = await inspect_containers(CAROL.user_id)
     assert len(inspected) >= 5  # the host shell and the four above
     for attrs in inspected:
@@ -124,9 +125,9 @@ async def test_a_container_missing_a_limit_is_removed(
 
     await docker_text(service, CAROL, "ps")
     before = await labeled_objects(CAROL.user_id)
-    monkeypatch.setattr(container_ops, "host_config_kwargs", weak)
-    with pytest.raises(RuntimeError, match="pids"):
-        await service.docker(CAROL, tr(), "run -d --name weak busybox sleep 60")
+    monkeypatch.setattr(run_ops, "host_config_kwargs", weak)
+    with pytest.raises(LimitsMissing, match="pids"):
+        await service.commands.docker(CAROL, tr(), "run -d --name weak busybox sleep 60")
     assert await labeled_objects(CAROL.user_id) == before
 
 

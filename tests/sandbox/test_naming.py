@@ -38,3 +38,19 @@ def test_instance_from_the_environment() -> None:
     settings = load_settings(environ={"COACH_SANDBOX__INSTANCE": "staging-2"})
     assert settings.sandbox.instance == "staging-2"
     assert load_settings(environ={}).sandbox.instance == "default"
+
+
+def test_engine_text_in_the_learners_names() -> None:
+    scope = naming.Scope("u1", "ab12cd34", "prod")
+    web, other = "a" * 64, "b" * 64
+    text = (
+        f'Conflict. The container name "/dc-ab12cd34-web" is already in use by container "{web}".'
+        f" Network dc-ab12cd34--net, host dc-ab12cd34--host, elsewhere dc-00ff00ff-db, {other}"
+    )
+    assert naming.has_full_id(text) and not naming.has_full_id("id " + "a" * 63)
+    shown = naming.for_user(text, scope, {web: "web"})
+    assert shown == (
+        'Conflict. The container name "/web" is already in use by container "web".'
+        f" Network bridge, host host, elsewhere db, {other[:12]}"
+    )
+    assert "dc-" not in shown and not naming.has_full_id(shown)

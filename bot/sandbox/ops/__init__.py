@@ -1,34 +1,50 @@
-"""One small function per docker subcommand, looked up by the parser's canonical path."""
+"""One small function per docker subcommand, looked up by the grammar's canonical path.
+
+:data:`OPERATIONS` has exactly the paths of :data:`bot.dockercli.table.COMMANDS` (a test
+checks it, and that the policy decided about each of them).
+"""
 
 from __future__ import annotations
 
-from functools import partial
-from types import ModuleType
+from bot.dockercli.model import Path
+from bot.sandbox.ops import execs, files, images, lifecycle, reading, run, storage
+from bot.sandbox.ops.base import Ctx, Note, Op, Output
 
-from bot.sandbox.ops import containers, files, images, storage
-from bot.sandbox.ops.base import Ctx, Op, Output
-
-
-def _named(module: ModuleType, words: str, group: str = "") -> dict[tuple[str, ...], Op]:
-    """``docker [group] <word>`` → ``module.[group_]<word>`` for each word."""
-    return {
-        ((group, word) if group else (word,)): getattr(module, f"{group}_{word}" if group else word)
-        for word in words.split()
-    }
-
-
-OPERATIONS: dict[tuple[str, ...], Op] = {
-    **_named(images, "search pull images"),
-    ("image", "ls"): images.images,
-    ("run",): containers.run,
-    ("create",): partial(containers.run, create_only=True),
-    **_named(containers, "start stop restart pause unpause kill rm ps logs"),
-    ("exec",): containers.exec_,
+OPERATIONS: dict[Path, Op] = {
+    ("run",): run.run,
+    ("create",): run.create,
+    ("start",): lifecycle.start,
+    ("stop",): lifecycle.stop,
+    ("restart",): lifecycle.restart,
+    ("pause",): lifecycle.pause,
+    ("unpause",): lifecycle.unpause,
+    ("kill",): lifecycle.kill,
+    ("rm",): lifecycle.rm,
+    ("rename",): lifecycle.rename,
+    ("container", "prune"): lifecycle.prune,
+    ("ps",): reading.ps,
+    ("logs",): reading.logs,
+    ("inspect",): reading.inspect,
+    ("top",): reading.top,
+    ("port",): reading.port,
+    ("stats",): reading.stats,
+    ("exec",): execs.exec_,
     ("cp",): files.cp,
-    **_named(containers, "inspect rename top port stats"),
-    ("container", "prune"): containers.prune,
-    **_named(storage, "create ls inspect rm prune", group="volume"),
-    **_named(storage, "create ls inspect rm connect disconnect prune", group="network"),
+    ("images",): images.images,
+    ("pull",): images.pull,
+    ("search",): images.search,
+    ("volume", "create"): storage.volume_create,
+    ("volume", "ls"): storage.volume_ls,
+    ("volume", "inspect"): storage.volume_inspect,
+    ("volume", "rm"): storage.volume_rm,
+    ("volume", "prune"): storage.volume_prune,
+    ("network", "create"): storage.network_create,
+    ("network", "ls"): storage.network_ls,
+    ("network", "inspect"): storage.network_inspect,
+    ("network", "rm"): storage.network_rm,
+    ("network", "connect"): storage.network_connect,
+    ("network", "disconnect"): storage.network_disconnect,
+    ("network", "prune"): storage.network_prune,
 }
 
-__all__ = ["OPERATIONS", "Ctx", "Op", "Output"]
+__all__ = ["OPERATIONS", "Ctx", "Note", "Op", "Output"]

@@ -1,44 +1,68 @@
-"""What every docker subcommand implementation gets and returns."""
+"""What every docker subcommand implementation gets and returns, and the helpers they share.
+
+An operation is ``async (ctx, cmd) -> Output``: the learner's sandbox and settings in ``ctx``,
+the parsed command in ``cmd``. It returns CLI-like text and :class:`Note` s (message keys,
+translated by the presenter); it raises :class:`~bot.core.errors.UserError` for what the
+learner must change, and :class:`~bot.sandbox.errors.EngineError` for what the engine (or an
+operation speaking for it) refused — the command boundary shows those in the engine's words,
+in the learner's names, with a hint.
+"""
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from functools import partial
+from types import MappingProxyType
+from typing import Any, TypeVar
 
-from docker.errors import APIError
+from docker.api import APIClient
 
 from bot.core.errors import UserError
-from bot.core.i18n import Translator
+from bot.dockercli.model import DockerCommand
+from bot.sandbox import naming, objects
+from bot.sandbox.errors import EngineError, EngineNotFound
 from bot.sandbox.naming import Scope
+from bot.sandbox.policy import PolicyConfig
 from bot.sandbox.provision import Sandbox
+from bot.sandbox.streams import Captured
 from bot.sandbox.workers import Worker
 from bot.settings import SandboxSettings
 
-log = logging.getLogger("bot.sandbox.ops")
+T = TypeVar("T")
+RUNNING_STATES = frozenset({"running", "paused", "restarting"})
+
+
+@dataclass(frozen=True, slots=True)
+class Note:
+    """A remark shown next to a command's output: a message key and its parameters."""
+
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+def note(key: str, /, **params: Any) -> Note:
+    return Note(key, MappingProxyType(params))
 
 
 @dataclass
 class Output:
-    """A command's CLI-like output and translated notes shown next to it."""
+    """A command's CLI-like output (whole) and the notes shown next to it."""
 
     text: str = ""
     name: str = "docker.txt"
-    notes: list[str] = field(default_factory=list)
-    total_bytes: int | None = None  # set when a stream was cut at the byte cap
-    error: bool = False
+    notes: list[Note] = field(default_factory=list)
+    error: bool = False  # some of the objects named failed (the rest worked)
 
 
 @dataclass
 class Ctx:
-    """One command's view of the world: the sandbox, settings, policy and language."""
+    """One command's view of the world: the sandbox, its settings and the policy."""
 
     sandbox: Sandbox
     settings: SandboxSettings
-    policy: Any
-    tr: Translator
+    policy: PolicyConfig
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     @property
@@ -49,50 +73,143 @@ class Ctx:
     def worker(self) -> Worker:
         return self.sandbox.worker
 
-    async def call(self, fn_name: str, /, *args: Any, timeout: float | None = None, **kw: Any):  # noqa: ASYNC109
-        return await self.worker.call(
-            fn_name, *args, timeout=timeout or self.settings.api_timeout_seconds, **kw
-        )
-
-    async def run(self, fn: Any, /, *args: Any, timeout: float | None = None, **kw: Any):  # noqa: ASYNC109
-        return await self.worker.run(
-            fn, *args, timeout=timeout or self.settings.api_timeout_seconds, **kw
-        )
-
-    def engine_error(self, exc: APIError) -> UserError:
-        """The engine's own error text (in the user's names) with a friendly hint."""
-        return UserError(
-            "sandbox.engine_error",
-            message=self.engine_text(exc),
-            hint=self.hint(exc),
-        )
-
-    def engine_text(self, exc: APIError) -> str:
-        explanation = exc.explanation
-        if isinstance(explanation, bytes):
-            explanation = explanation.decode("utf-8", "replace")
-        return self.scope.rewrite(str(explanation or exc))[:1500]
-
-    def hint(self, exc: APIError) -> str:
-        text = self.engine_text(exc).lower()
-        for needle, key in HINTS:
-            if needle in text:
-                return self.tr(key)
-        return ""
+    async def run(self, fn: Callable[[APIClient], T], *, timeout: float | None = None) -> T:  # noqa: ASYNC109
+        """``fn(api)`` on the worker (the API timeout unless told otherwise)."""
+        return await self.worker.run(fn, timeout=timeout or self.settings.api_timeout_seconds)
 
 
-HINTS: tuple[tuple[str, str], ...] = (
-    ("no such image", "sandbox.hint.no_such_image"),
-    ("already in use", "sandbox.hint.name_in_use"),
-    ("is not running", "sandbox.hint.not_running"),
-    ("is paused", "sandbox.hint.paused"),
-    ("is already paused", "sandbox.hint.paused"),
-    ("port is already allocated", "sandbox.hint.port_taken"),
-    ("executable file not found", "sandbox.hint.no_executable"),
-    ("you cannot remove a running container", "sandbox.hint.remove_running"),
-    ("volume is in use", "sandbox.hint.volume_in_use"),
-    ("has active endpoints", "sandbox.hint.network_in_use"),
-    ("could not find an available", "sandbox.hint.address_pools"),
-)
+Op = Callable[[Ctx, DockerCommand], Awaitable[Output]]
 
-Op = Callable[[Ctx, Any], Awaitable[Output]]
+
+# --------------------------------------------------------------------------------------------
+# Names, labels, captured output
+# --------------------------------------------------------------------------------------------
+
+
+def user_name(name: str) -> str:
+    """``name`` if it is a valid name for the learner's object; UserError otherwise."""
+    if not naming.valid_user_name(name):
+        raise UserError("sandbox.bad_name", name=name[:80])
+    return name
+
+
+def user_labels(cmd: DockerCommand) -> dict[str, str]:
+    """``--label`` values as a dict, without any of the coach's own labels."""
+    labels: dict[str, str] = {}
+    for item in cmd.values("label"):
+        key, _, value = item.partition("=")
+        if not key.startswith(naming.LABEL_PREFIX):
+            labels[key] = value
+    return labels
+
+
+async def create_volume(ctx: Ctx, name: str) -> None:
+    """Create the user's volume ``name`` (a local volume under the sandbox's labels)."""
+    real, labels = ctx.scope.real(name), ctx.scope.labels(naming.KIND_VOLUME, name)
+    await ctx.run(lambda api: api.create_volume(real, driver="local", labels=labels))
+
+
+def label_matches(labels: Mapping[str, str], wanted: str) -> bool:
+    """A ``label=KEY`` or ``label=KEY=VALUE`` filter value against an object's labels."""
+    key, has_value, value = wanted.partition("=")
+    return key in labels and (not has_value or labels[key] == value)
+
+
+def prune_selects(labels: Mapping[str, str], filters: Mapping[str, tuple[str, ...]]) -> bool:
+    """Whether a prune with ``--filter label=…``/``label!=…`` takes an object with ``labels``."""
+    if not all(label_matches(labels, wanted) for wanted in filters.get("label", ())):
+        return False
+    return not any(label_matches(labels, unwanted) for unwanted in filters.get("label!", ()))
+
+
+def captured_output(ctx: Ctx, captured: Captured, name: str, notes: list[Note]) -> Output:
+    """Output of a stream read; a note when the sandbox's output limit stopped it."""
+    out = Output(text=captured.text, name=name, notes=list(notes))
+    if captured.cut:
+        out.notes.append(note("sandbox.stream_cut", cap=ctx.settings.output_bytes))
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Commands on several objects: docker stop a b c
+# --------------------------------------------------------------------------------------------
+
+Action = Callable[[objects.Found], Awaitable[None]]
+
+
+async def for_each(
+    ctx: Ctx, cmd: DockerCommand, action: Action, find: Callable[[str], objects.Found] | None = None
+) -> Output:
+    """``action`` on every object the arguments name, like the docker CLI: the names that
+    worked, then the errors; when all of them failed, that is the error. ``find`` resolves a
+    name (default: among the user's containers, listed once for the whole command)."""
+    if not cmd.args:
+        raise UserError("sandbox.missing_container")
+    listed: list[objects.Listed] = []
+    if find is None:
+        listed = await objects.containers(ctx.worker, ctx.scope)
+        find = partial(objects.find_container, ctx.scope, listed)
+    ids = {item["Id"]: objects.container_name(ctx.scope, item) for item in listed}
+    done: list[str] = []
+    errors: list[str] = []  # in docker's words, as it prints them
+    refusals: list[UserError] = []  # the sandbox's own reasons (quotas), shown as notes
+    first: EngineError | None = None
+    for ref in cmd.args:
+        try:
+            await action(find(ref))
+            done.append(ref)
+        except EngineError as exc:
+            first = first or exc
+            errors.append(naming.for_user(exc.explanation, ctx.scope, ids))
+        except UserError as exc:
+            if len(cmd.args) == 1:
+                raise
+            line = _docker_line(exc)
+            if line is None:
+                refusals.append(exc)
+            else:
+                errors.append(line)
+    if not done:
+        if refusals:
+            raise refusals[0]
+        raise EngineError("\n".join(errors), first.status if first else None)
+    text = "\n".join(done + [f"Error response from daemon: {e}" for e in errors])
+    notes = [note(exc.key, **exc.params) for exc in refusals]
+    return Output(text=text, notes=notes, error=bool(errors or refusals))
+
+
+def _docker_line(exc: UserError) -> str | None:
+    """How docker words a lookup failure among several objects (None: not a lookup failure)."""
+    ref = exc.params.get("ref")
+    if exc.key == "sandbox.ambiguous":
+        return f"multiple IDs found with provided prefix: {ref}"
+    kind = exc.key.removeprefix("sandbox.no_such_")
+    return None if kind == exc.key else f"No such {kind}: {ref}"
+
+
+async def prune_each(
+    ctx: Ctx, candidates: list[tuple[str, str]], remove: Callable[[str], Awaitable[None]]
+) -> tuple[list[str], list[str]]:
+    """``remove(ident)`` for each ``(ident, shown)``: what was removed (as shown) and the
+    engine's refusals (in the learner's names). One removed meanwhile is skipped."""
+    removed: list[str] = []
+    errors: list[str] = []
+    for ident, shown in candidates:
+        try:
+            await remove(ident)
+        except EngineNotFound:  # removed meanwhile: not reclaimed by this prune
+            continue
+        except EngineError as exc:  # in use again by something created meanwhile
+            errors.append(naming.for_user(exc.explanation, ctx.scope))
+            continue
+        removed.append(shown)
+    return removed, errors
+
+
+def engine_action(ctx: Ctx, call: Callable[[APIClient, str], object]) -> Action:
+    """An action calling ``call(api, id)`` for each object."""
+
+    async def action(found: objects.Found) -> None:
+        await ctx.run(lambda api: call(api, found.id))
+
+    return action

@@ -12,20 +12,20 @@ import json
 import posixpath
 import tarfile
 from typing import Any
+from urllib.parse import quote
 
 from docker.api import APIClient
-from docker.errors import NotFound
 
 from bot.core.errors import UserError
-from bot.sandbox import cli, objects
+from bot.dockercli.model import DockerCommand
+from bot.dockercli.parser import parse_copy
+from bot.sandbox import objects
+from bot.sandbox.errors import TooBig
 from bot.sandbox.ops.base import Ctx, Output
 from bot.sandbox.provision import HOME
 
 MODE_DIR = 1 << 31
-
-
-class TooBig(Exception):
-    pass
+TAR_SLACK_BYTES = 64 * 1024  # a tar adds headers and padding to what it holds
 
 
 def host_path(path: str) -> str:
@@ -41,13 +41,20 @@ def container_path(path: str) -> str:
 
 
 def stat_path(api: APIClient, cid: str, path: str) -> dict[str, Any] | None:
-    """``HEAD /containers/{id}/archive``: the path's stat, or None when it does not exist."""
-    response = api.head(api._url("/containers/{0}/archive", cid), params={"path": path})
+    """``HEAD /containers/{id}/archive``: the path's stat, or None when it does not exist.
+
+    docker-py has no call for it; the request goes through the client's own session (its
+    public ``base_url``, ``api_version`` and ``timeout``). A failure raises
+    ``requests.HTTPError``, which the worker maps like any engine error.
+    """
+    url = f"{api.base_url}/v{api.api_version}/containers/{quote(cid, safe='')}/archive"
+    response = api.head(url, params={"path": path}, timeout=api.timeout)
     if response.status_code == 404:
         return None
-    api._raise_for_status(response)
+    response.raise_for_status()
     header = response.headers.get("X-Docker-Container-Path-Stat")
-    return json.loads(base64.b64decode(header)) if header else {}
+    stat: dict[str, Any] = json.loads(base64.b64decode(header)) if header else {}
+    return stat
 
 
 def read_archive(api: APIClient, cid: str, path: str, max_bytes: int) -> bytes:
@@ -56,11 +63,11 @@ def read_archive(api: APIClient, cid: str, path: str, max_bytes: int) -> bytes:
     try:
         for chunk in chunks:
             data += chunk
-            if len(data) > max_bytes + 64 * 1024:  # a tar adds headers and padding
-                raise TooBig
+            if len(data) > max_bytes + TAR_SLACK_BYTES:
+                raise TooBig(max_bytes)
     finally:
         close = getattr(chunks, "close", None)
-        if close:
+        if close is not None:
             close()
     return bytes(data)
 
@@ -86,7 +93,7 @@ def _renamed(name: str, new_top: str) -> str:
 
 
 def _is_dir(stat: dict[str, Any] | None) -> bool:
-    return bool(stat) and bool(int(stat.get("mode", 0)) & MODE_DIR)  # type: ignore[union-attr]
+    return stat is not None and bool(int(stat.get("mode", 0)) & MODE_DIR)
 
 
 def copy_blocking(
@@ -111,18 +118,17 @@ def copy_blocking(
     api.put_archive(dst_id, parent, archive)
 
 
-async def cp(ctx: Ctx, cmd: Any) -> Output:
-    spec = cli.parse_copy(cmd)
+async def cp(ctx: Ctx, cmd: DockerCommand) -> Output:
+    spec = parse_copy(cmd)
     found = await objects.container(ctx.worker, ctx.scope, spec.container)
     inside = (found.id, container_path(spec.container_path))
     local = (ctx.scope.host_name, host_path(spec.local_path))
     src, dst = (local, inside) if spec.to_container else (inside, local)
+    limit = ctx.settings.upload_max_bytes
     try:
-        await ctx.run(copy_blocking, src, dst, ctx.settings.upload_max_bytes)
+        await ctx.run(lambda api: copy_blocking(api, src, dst, limit))
     except TooBig as exc:
-        raise UserError("sandbox.too_big", limit=ctx.settings.upload_max_bytes) from exc
-    except NotFound as exc:
-        raise ctx.engine_error(exc) from exc
+        raise UserError("sandbox.too_big", limit=exc.limit) from exc
     return Output(text=f"Successfully copied {cmd.args[0]} to {cmd.args[1]}")
 
 
@@ -139,6 +145,12 @@ def single_file_tar(name: str, data: bytes) -> bytes:
 def put_file(api: APIClient, cid: str, directory: str, name: str, data: bytes) -> None:
     """Blocking: write ``data`` as ``directory/name`` into the container."""
     api.put_archive(cid, directory, single_file_tar(name, data))
+
+
+async def put_home_file(ctx: Ctx, name: str, data: bytes) -> None:
+    """Write ``data`` as ``name`` into the home directory of the learner's host shell."""
+    host = ctx.scope.host_name
+    await ctx.run(lambda api: put_file(api, host, HOME, name, data))
 
 
 def read_file(

@@ -6,39 +6,45 @@ ever pulled or shown; a pull has a timeout and its size is checked afterwards.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import time
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 from docker.api import APIClient
-from docker.errors import APIError, ImageNotFound
 
-from bot.core.errors import UserError
-from bot.sandbox import cli, policy, render
-from bot.sandbox.ops.base import Ctx, Output
-from bot.sandbox.workers import TookTooLong
+from bot.core.errors import NotFound, UserError
+from bot.dockercli import output
+from bot.dockercli.model import DockerCommand
+from bot.dockercli.parser import parse_filters
+from bot.dockercli.values import ImageRef
+from bot.dockercli.views import ImageView, SearchResult
+from bot.sandbox import naming, policy
+from bot.sandbox.errors import EngineError, EngineNotFound, TookTooLong
+from bot.sandbox.ops.base import Ctx, Note, Output, note
+from bot.sandbox.workers import engine_call, inspect_image
 
+log = logging.getLogger("bot.sandbox.images")
 SEARCH_TIMEOUT = 20.0
 CHECK_SECONDS = 30.0  # how long an image found present and small enough is trusted
 _CHECKED: dict[tuple[str, str, int], float] = {}
 
 
-def check(ctx: Ctx, reference: str) -> Any:
+def check(ctx: Ctx, reference: str) -> ImageRef:
     """The policy's :class:`ImageRef` for ``reference`` (raises ``Refused``)."""
     return policy.check_image_reference(reference, ctx.policy)
 
 
-def engine_name(ref: Any) -> str:
+def engine_name(ref: ImageRef) -> str:
     """``repository:tag`` as the engine knows it (``nginx:latest``)."""
-    return str(ref.name)
+    return ref.name
 
 
 def _size(api: APIClient, name: str) -> int | None:
     try:
-        return int(api.inspect_image(name).get("Size") or 0)
-    except ImageNotFound:
+        return int(engine_call(inspect_image, api, name).get("Size") or 0)
+    except EngineNotFound:
         return None
 
 
@@ -49,54 +55,51 @@ def _pull(api: APIClient, name: str, max_bytes: int) -> tuple[str, bool]:
     last = ""
     for event in api.pull(repository, tag=tag, stream=True, decode=True):
         if "error" in event:
-            raise APIError(event["error"], explanation=event["error"])
+            raise EngineError(str(event["error"]))
         last = event.get("status", last)
     after = _size(api, name)
     if after is not None and after > max_bytes:
-        if before is None:
-            # in use by someone already: it stays, but the size check refuses it every time
-            with contextlib.suppress(APIError):
-                api.remove_image(name)
+        if before is None:  # new and too big: it goes again (unless someone uses it already)
+            try:
+                engine_call(api.remove_image, name)
+            except EngineError as exc:  # in use: it stays, and the size check refuses it
+                log.info("too-big image kept", extra={"image": name, "error": exc.explanation})
         raise UserError("sandbox.image_too_big", image=name, size=after, limit=max_bytes)
     return last, before is None
 
 
-async def ensure_present(ctx: Ctx, ref: Any, pull: bool = True) -> list[str]:
+async def ensure_present(ctx: Ctx, ref: ImageRef, pull: bool = True) -> list[Note]:
     """Pull ``ref`` (checked) when the worker does not have it yet; notes for the user."""
     name = engine_name(ref)
-    key = (ctx.worker.name, name, ctx.settings.max_image_bytes)
+    limit = ctx.settings.max_image_bytes
+    key = (ctx.worker.name, name, limit)
     if time.monotonic() - _CHECKED.get(key, -CHECK_SECONDS) < CHECK_SECONDS:
         return []
-    size = await ctx.run(_size, name)
-    if size is not None and size <= ctx.settings.max_image_bytes:
+    size = await ctx.run(lambda api: _size(api, name))
+    if size is not None and size <= limit:
         _CHECKED[key] = time.monotonic()
     if size is None and not pull:
-        raise UserError(
-            "sandbox.engine_error",
-            message=f"No such image: {name}",
-            hint=ctx.tr("sandbox.hint.no_such_image"),
-        )
+        raise EngineNotFound(f"No such image: {name}")
     if size is not None:
-        if size > ctx.settings.max_image_bytes:
-            raise UserError(
-                "sandbox.image_too_big", image=name, size=size, limit=ctx.settings.max_image_bytes
-            )
+        if size > limit:
+            raise UserError("sandbox.image_too_big", image=name, size=size, limit=limit)
         return []
     await _pull_checked(ctx, name)
-    return [ctx.tr("sandbox.pulled_first", image=name)]
+    return [note("sandbox.pulled_first", image=name)]
 
 
 async def _pull_checked(ctx: Ctx, name: str) -> tuple[str, bool]:
-    seconds = ctx.settings.pull_timeout_seconds
+    seconds, limit = ctx.settings.pull_timeout_seconds, ctx.settings.max_image_bytes
     try:
-        return await ctx.worker.slow(_pull, name, ctx.settings.max_image_bytes, timeout=seconds)
-    except APIError as exc:
-        raise UserError("sandbox.pull_failed", image=name, reason=ctx.engine_text(exc)) from exc
+        return await ctx.worker.slow(lambda api: _pull(api, name, limit), timeout=seconds)
+    except EngineError as exc:
+        reason = naming.for_user(exc.explanation, ctx.scope)
+        raise UserError("sandbox.pull_failed", image=name, reason=reason) from exc
     except TookTooLong as exc:
         raise UserError("sandbox.pull_slow", image=name, seconds=round(seconds)) from exc
 
 
-async def pull(ctx: Ctx, cmd: Any) -> Output:
+async def pull(ctx: Ctx, cmd: DockerCommand) -> Output:
     if not cmd.args:
         raise UserError("sandbox.missing_image")
     ref = check(ctx, cmd.args[0])
@@ -122,24 +125,22 @@ def allowed_tags(
     (tags of other registries, such as the worker's mirror, are refused by it)."""
     for image in listed:
         for tag in image.get("RepoTags") or []:
-            try:
-                policy.check_image_reference(tag, config)
-            except UserError:
-                continue
-            yield image, tag
+            if policy.image_allowed(tag, config):
+                yield image, tag
 
 
-async def images(ctx: Ctx, cmd: Any) -> Output:
+async def images(ctx: Ctx, cmd: DockerCommand) -> Output:
     """The allowlisted images present on the worker (images are shared by its sandboxes)."""
     wanted = cmd.args[0] if cmd.args else None
-    views: list[render.ImageView] = []
-    for image, tag in allowed_tags(await ctx.call("images"), ctx.policy):
+    views: list[ImageView] = []
+    listed: list[dict[str, Any]] = await ctx.run(lambda api: api.images())
+    for image, tag in allowed_tags(listed, ctx.policy):
         repository, _, version = tag.rpartition(":")
         if wanted and repository != wanted.split(":")[0]:
             continue
         created = image.get("Created")
         views.append(
-            render.ImageView(
+            ImageView(
                 repository,
                 version,
                 image["Id"],
@@ -148,15 +149,16 @@ async def images(ctx: Ctx, cmd: Any) -> Output:
             )
         )
     views.sort(key=lambda v: (v.repository, v.tag))
-    text = render.images_table(views, ctx.now, quiet=cmd.has("quiet"), no_trunc=cmd.has("no-trunc"))
+    text = output.images_table(views, ctx.now, quiet=cmd.has("quiet"), no_trunc=cmd.has("no-trunc"))
     return Output(text=text, name="docker-images.txt")
 
 
-async def inspect(ctx: Ctx, ref: Any) -> Any:
+async def inspect(ctx: Ctx, ref: ImageRef) -> Any:
+    name = engine_name(ref)
     try:
-        return await ctx.call("inspect_image", engine_name(ref))
-    except ImageNotFound as exc:
-        raise UserError("sandbox.no_such_object", ref=engine_name(ref)) from exc
+        return await ctx.run(lambda api: inspect_image(api, name))
+    except EngineNotFound as exc:
+        raise NotFound("sandbox.no_such_object", ref=name) from exc
 
 
 def search_term(index: str, term: str) -> str:
@@ -166,28 +168,22 @@ def search_term(index: str, term: str) -> str:
     return f"{index}/{term}"
 
 
-async def search(ctx: Ctx, cmd: Any) -> Output:
+async def search(ctx: Ctx, cmd: DockerCommand) -> Output:
     if not cmd.args:
         raise UserError("sandbox.missing_term")
-    term = cmd.args[0]
-    limit = cmd.flag("limit", None)
-    try:
-        limit_n = int(limit) if limit is not None else 25
-    except (TypeError, ValueError):
-        raise UserError("sandbox.bad_number", value=str(limit)[:20]) from None
+    term = search_term(ctx.settings.search_index, cmd.args[0])
+    limit = max(1, min(cmd.int_flag("limit", 25) or 25, 100))
     try:
         results = await ctx.worker.slow(
-            APIClient.search,
-            search_term(ctx.settings.search_index, term),
-            limit=max(1, min(limit_n, 100)),
-            timeout=SEARCH_TIMEOUT,
+            lambda api: api.search(term, limit=limit), timeout=SEARCH_TIMEOUT
         )
-    except APIError as exc:
-        raise UserError("sandbox.index_unreachable", reason=ctx.engine_text(exc)[:300]) from exc
+    except EngineError as exc:
+        reason = naming.for_user(exc.explanation, ctx.scope)[:300]
+        raise UserError("sandbox.index_unreachable", reason=reason) from exc
     except TookTooLong as exc:
         raise UserError("sandbox.index_unreachable", reason=str(exc)[:300]) from exc
     found = [
-        render.SearchResult(
+        SearchResult(
             str(r.get("name", "")),
             str(r.get("description") or ""),
             int(r.get("star_count") or 0),
@@ -195,15 +191,10 @@ async def search(ctx: Ctx, cmd: Any) -> Output:
         )
         for r in results
     ]
-    filters = cli.parse_filters(cmd)
+    filters = parse_filters(cmd)
     for value in filters.get("is-official", ()):
         found = [r for r in found if r.official == (value == "true")]
     for value in filters.get("stars", ()):
         found = [r for r in found if r.stars >= int(value)]
-    template = cmd.flag("format")
-    text = render.search_table(
-        found,
-        no_trunc=cmd.has("no-trunc"),
-        template=template if isinstance(template, str) else None,
-    )
+    text = output.search_table(found, no_trunc=cmd.has("no-trunc"), template=cmd.text("format"))
     return Output(text=text, name="docker-search.txt")

@@ -1,34 +1,50 @@
-"""Volume and network subcommands."""
+"""Volume and network subcommands.
+
+The host shell is the learner's machine: it joins every network the learner creates, so that
+``wget http://web`` works from it whatever network ``web`` is on. Creating a network therefore
+connects the host shell too (and undoes the network when that fails); removing one
+disconnects it first (and reconnects it when the removal fails).
+"""
 
 from __future__ import annotations
 
-import contextlib
+import logging
 from functools import partial
-from typing import Any
-
-from docker.errors import APIError, NotFound
 
 from bot.core.errors import UserError
-from bot.sandbox import cli, naming, objects, render
-from bot.sandbox.ops.base import Ctx, Output
-from bot.sandbox.ops.containers import _user_name, engine_call, for_each, inspect_each
+from bot.dockercli import output
+from bot.dockercli.model import DockerCommand
+from bot.dockercli.parser import parse_filters
+from bot.dockercli.views import NetworkView
+from bot.sandbox import naming, objects
+from bot.sandbox.errors import EngineConflict, EngineError, EngineNotFound
+from bot.sandbox.ops.base import (
+    Ctx,
+    Output,
+    create_volume,
+    engine_action,
+    for_each,
+    label_matches,
+    note,
+    prune_each,
+    prune_selects,
+    user_name,
+)
+from bot.sandbox.ops.reading import inspect_each
+
+log = logging.getLogger("bot.sandbox.storage")
 
 
 # volumes --------------------------------------------------------------------------------
-async def volume_create(ctx: Ctx, cmd: Any) -> Output:
+async def volume_create(ctx: Ctx, cmd: DockerCommand) -> Output:
     existing = await objects.volumes(ctx.worker, ctx.scope)
     names = {ctx.scope.user_name(v["Name"]) for v in existing}
-    name = _user_name(cmd.args[0]) if cmd.args else _free_name("vol", names)
+    name = user_name(cmd.args[0]) if cmd.args else _free_name("vol", names)
     if name in names:
         return Output(text=name)  # docker answers with the name when it exists already
     if len(existing) >= ctx.settings.quotas.volumes:
         raise UserError("sandbox.quota.volumes", limit=ctx.settings.quotas.volumes)
-    await ctx.call(
-        "create_volume",
-        ctx.scope.real(name),
-        driver="local",
-        labels=ctx.scope.labels(naming.KIND_VOLUME, name),
-    )
+    await create_volume(ctx, name)
     return Output(text=name)
 
 
@@ -40,42 +56,36 @@ def _free_name(stem: str, taken: set[str]) -> str:
     return f"{stem}{number}"
 
 
-async def volume_ls(ctx: Ctx, cmd: Any) -> Output:
+async def volume_ls(ctx: Ctx, cmd: DockerCommand) -> Output:
     listed = await objects.volumes(ctx.worker, ctx.scope)
-    filters = cli.parse_filters(cmd)
+    filters = parse_filters(cmd)
     used = await _in_use_volumes(ctx) if "dangling" in filters else set()
     names = []
-    for volume in sorted(listed, key=lambda v: v["Name"]):
+    for volume in sorted(listed, key=lambda v: str(v["Name"])):
         name = ctx.scope.user_name(volume["Name"])
         labels = naming.strip_our_labels(volume.get("Labels"))
-        if not all(any(value in name for value in vs) for k, vs in filters.items() if k == "name"):
+        if "name" in filters and not any(value in name for value in filters["name"]):
             continue
-        if not all(
-            any(_label_match(labels, v) for v in vs) for k, vs in filters.items() if k == "label"
-        ):
+        if "label" in filters and not any(label_matches(labels, v) for v in filters["label"]):
             continue
         dangling = volume["Name"] not in used
         if any((v == "true") != dangling for v in filters.get("dangling", ())):
             continue
         names.append(name)
     return Output(
-        text=render.volumes_table(names, quiet=cmd.has("quiet")), name="docker-volume-ls.txt"
+        text=output.volumes_table(names, quiet=cmd.has("quiet")), name="docker-volume-ls.txt"
     )
 
 
-def _label_match(labels: dict[str, str], wanted: str) -> bool:
-    key, has_value, value = wanted.partition("=")
-    return key in labels and (not has_value or labels[key] == value)
-
-
-async def volume_inspect(ctx: Ctx, cmd: Any) -> Output:
+async def volume_inspect(ctx: Ctx, cmd: DockerCommand) -> Output:
     return await inspect_each(ctx, cmd, "volume")
 
 
-async def volume_rm(ctx: Ctx, cmd: Any) -> Output:
+async def volume_rm(ctx: Ctx, cmd: DockerCommand) -> Output:
     if not cmd.args:
         raise UserError("sandbox.missing_object")
-    remove = engine_call(ctx, "remove_volume", force=bool(cmd.flag("force", False)))
+    force = cmd.has("force")
+    remove = engine_action(ctx, lambda api, ident: api.remove_volume(ident, force=force))
     listed = await objects.volumes(ctx.worker, ctx.scope)
     return await for_each(ctx, cmd, remove, partial(objects.find_volume, ctx.scope, listed))
 
@@ -89,68 +99,74 @@ async def _in_use_volumes(ctx: Ctx) -> set[str]:
     return used
 
 
-async def volume_prune(ctx: Ctx, cmd: Any) -> Output:
+async def volume_prune(ctx: Ctx, cmd: DockerCommand) -> Output:
+    """Remove the user's volumes no container uses (those ``--filter label=…`` selects)."""
+    filters = parse_filters(cmd)
     used = await _in_use_volumes(ctx)
-    removed: list[str] = []
-    for volume in await objects.volumes(ctx.worker, ctx.scope):
-        if volume["Name"] in used:
-            continue
-        try:
-            await ctx.call("remove_volume", volume["Name"])
-            removed.append(ctx.scope.user_name(volume["Name"]))
-        except (APIError, NotFound):
-            continue
+    candidates = [
+        (str(v["Name"]), ctx.scope.user_name(str(v["Name"])))
+        for v in await objects.volumes(ctx.worker, ctx.scope)
+        if v["Name"] not in used
+        and prune_selects(naming.strip_our_labels(v.get("Labels")), filters)
+    ]
+
+    async def remove(real: str) -> None:
+        await ctx.run(lambda api: api.remove_volume(real))
+
+    removed, errors = await prune_each(ctx, candidates, remove)
     lines = (["Deleted Volumes:", *removed, ""] if removed else []) + ["Total reclaimed space: 0B"]
-    return Output(text="\n".join(lines))
+    lines += [f"Error response from daemon: {e}" for e in errors]
+    return Output(text="\n".join(lines), error=bool(errors))
 
 
 # networks -------------------------------------------------------------------------------
-async def network_create(ctx: Ctx, cmd: Any) -> Output:
+async def network_create(ctx: Ctx, cmd: DockerCommand) -> Output:
     if not cmd.args:
         raise UserError("sandbox.missing_object")
-    name = _user_name(cmd.args[0])
+    name = user_name(cmd.args[0])
     if name in naming.RESERVED_NETWORKS:
         raise UserError("sandbox.reserved_network", name=name)
-    driver = cmd.flag("driver", None) or "bridge"
+    driver = cmd.text("driver") or "bridge"
     if driver != "bridge":
-        raise UserError("sandbox.network_driver", driver=str(driver)[:40])
+        raise UserError("sandbox.network_driver", driver=driver[:40])
     existing = await objects.networks(ctx.worker, ctx.scope)
     if any(ctx.scope.user_name(n["Name"]) == name for n in existing):
-        raise UserError(
-            "sandbox.engine_error",
-            message=f"network with name {name} already exists",
-            hint=ctx.tr("sandbox.hint.name_in_use"),
-        )
+        raise EngineConflict(f"network with name {name} already exists")
     if len(existing) >= ctx.settings.quotas.networks:
         raise UserError("sandbox.quota.networks", limit=ctx.settings.quotas.networks)
-    created = await ctx.call(
-        "create_network",
-        ctx.scope.real(name),
-        driver="bridge",
-        internal=True,
-        check_duplicate=True,
-        labels=ctx.scope.labels(naming.KIND_NETWORK, name),
+    real, labels = ctx.scope.real(name), ctx.scope.labels(naming.KIND_NETWORK, name)
+    created = await ctx.run(
+        lambda api: api.create_network(
+            real, driver="bridge", internal=True, check_duplicate=True, labels=labels
+        )
     )
-    # The host shell is the user's machine: it reaches every network of the sandbox.
-    with contextlib.suppress(APIError):
-        await ctx.call("connect_container_to_network", ctx.scope.host_name, created["Id"])
-    notes = []
-    if not cmd.flag("internal", False):
-        notes.append(ctx.tr("sandbox.network_internal"))
-    return Output(text=created["Id"], notes=notes)
+    network_id = str(created["Id"])
+    try:
+        await _connect_host(ctx, network_id)
+    except EngineError:
+        # a network the host shell cannot reach is of no use to the learner: undo it
+        await ctx.run(lambda api: api.remove_network(network_id))
+        raise
+    notes = [] if cmd.has("internal") else [note("sandbox.network_internal")]
+    return Output(text=network_id, notes=notes)
 
 
-async def network_ls(ctx: Ctx, cmd: Any) -> Output:
+async def _connect_host(ctx: Ctx, network_id: str) -> None:
+    host = ctx.scope.host_name
+    await ctx.run(lambda api: api.connect_container_to_network(host, network_id))
+
+
+async def network_ls(ctx: Ctx, cmd: DockerCommand) -> Output:
     listed = await objects.networks(ctx.worker, ctx.scope, with_bridge=True)
     views = sorted(
         (
-            render.NetworkView(ctx.scope.user_name(n["Name"]), n["Id"], n.get("Driver", "bridge"))
+            NetworkView(ctx.scope.user_name(n["Name"]), n["Id"], n.get("Driver", "bridge"))
             for n in listed
         ),
         key=lambda v: v.name,
     )
     labels = {n["Id"]: naming.strip_our_labels(n.get("Labels")) for n in listed}
-    for key, values in cli.parse_filters(cmd).items():
+    for key, values in parse_filters(cmd).items():
         if key == "name":
             views = [v for v in views if any(x in v.name for x in values)]
         elif key == "id":
@@ -158,18 +174,45 @@ async def network_ls(ctx: Ctx, cmd: Any) -> Output:
         elif key == "driver":
             views = [v for v in views if v.driver in values]
         elif key == "label":
-            views = [v for v in views if any(_label_match(labels[v.id], x) for x in values)]
+            views = [v for v in views if any(label_matches(labels[v.id], x) for x in values)]
     return Output(
-        text=render.networks_table(views, quiet=cmd.has("quiet"), no_trunc=cmd.has("no-trunc")),
+        text=output.networks_table(views, quiet=cmd.has("quiet"), no_trunc=cmd.has("no-trunc")),
         name="docker-network-ls.txt",
     )
 
 
-async def network_inspect(ctx: Ctx, cmd: Any) -> Output:
+async def network_inspect(ctx: Ctx, cmd: DockerCommand) -> Output:
     return await inspect_each(ctx, cmd, "network")
 
 
-async def network_rm(ctx: Ctx, cmd: Any) -> Output:
+async def _remove_network(ctx: Ctx, network_id: str) -> None:
+    """Disconnect the host shell, remove the network; reconnect the host shell when the
+    engine refuses the removal (the network stays as it was), then raise."""
+    host = ctx.scope.host_name
+    try:
+        await ctx.run(lambda api: api.disconnect_container_from_network(host, network_id))
+    except EngineError as exc:
+        if not _not_connected(exc):
+            raise
+    try:
+        await ctx.run(lambda api: api.remove_network(network_id))
+    except EngineError:
+        try:
+            await _connect_host(ctx, network_id)
+        except EngineError as exc:
+            log.warning(
+                "host shell not reconnected",
+                extra={"network": network_id, "error": exc.explanation},
+            )
+        raise
+
+
+def _not_connected(exc: EngineError) -> bool:
+    """The engine's answer when the host shell is not on the network (nothing to undo)."""
+    return isinstance(exc, EngineNotFound) or "is not connected" in exc.explanation
+
+
+async def network_rm(ctx: Ctx, cmd: DockerCommand) -> Output:
     if not cmd.args:
         raise UserError("sandbox.missing_object")
     lines: list[str] = []
@@ -177,23 +220,14 @@ async def network_rm(ctx: Ctx, cmd: Any) -> Output:
         if ref == "bridge":
             raise UserError("sandbox.reserved_network", name=ref)
         found = await objects.network(ctx.worker, ctx.scope, ref, with_bridge=False)
-        with contextlib.suppress(APIError):
-            await ctx.call("disconnect_container_from_network", ctx.scope.host_name, found.id)
-        try:
-            await ctx.call("remove_network", found.id)
-        except APIError as exc:
-            await _reconnect_host(ctx, found.id)
-            raise ctx.engine_error(exc) from exc
+        await _remove_network(ctx, found.id)
         lines.append(ref)
     return Output(text="\n".join(lines))
 
 
-async def _reconnect_host(ctx: Ctx, network_id: str) -> None:
-    with contextlib.suppress(APIError):
-        await ctx.call("connect_container_to_network", ctx.scope.host_name, network_id)
-
-
-async def _network_and_container(ctx: Ctx, cmd: Any) -> tuple[objects.Found, objects.Found]:
+async def _network_and_container(
+    ctx: Ctx, cmd: DockerCommand
+) -> tuple[objects.Found, objects.Found]:
     if len(cmd.args) < 2:
         raise UserError("sandbox.network_connect_usage")
     net = await objects.network(ctx.worker, ctx.scope, cmd.args[0], with_bridge=True)
@@ -201,47 +235,40 @@ async def _network_and_container(ctx: Ctx, cmd: Any) -> tuple[objects.Found, obj
     return net, container
 
 
-async def network_connect(ctx: Ctx, cmd: Any) -> Output:
+async def network_connect(ctx: Ctx, cmd: DockerCommand) -> Output:
     net, container = await _network_and_container(ctx, cmd)
-    aliases = [container.name]
-    for alias in _aliases(cmd):
-        aliases.append(_user_name(alias))
-    await ctx.call("connect_container_to_network", container.id, net.id, aliases=aliases)
-    return Output(text="")
-
-
-def _aliases(cmd: Any) -> tuple[str, ...]:
-    value = cmd.flag("alias", ())
-    if isinstance(value, str):
-        return (value,)
-    return tuple(value or ())
-
-
-async def network_disconnect(ctx: Ctx, cmd: Any) -> Output:
-    net, container = await _network_and_container(ctx, cmd)
-    await ctx.call(
-        "disconnect_container_from_network",
-        container.id,
-        net.id,
-        force=bool(cmd.flag("force", False)),
+    aliases = [container.name, *(user_name(alias) for alias in cmd.values("alias"))]
+    await ctx.run(
+        lambda api: api.connect_container_to_network(container.id, net.id, aliases=aliases)
     )
     return Output(text="")
 
 
-async def network_prune(ctx: Ctx, cmd: Any) -> Output:
-    removed: list[str] = []
-    for network in await objects.networks(ctx.worker, ctx.scope):
-        user_containers = [
-            c for c in (await ctx.call("inspect_network", network["Id"])).get("Containers") or {}
-        ]
-        if len(user_containers) > 1:
-            continue
-        with contextlib.suppress(APIError):
-            await ctx.call("disconnect_container_from_network", ctx.scope.host_name, network["Id"])
-        try:
-            await ctx.call("remove_network", network["Id"])
-            removed.append(ctx.scope.user_name(network["Name"]))
-        except APIError:
-            await _reconnect_host(ctx, network["Id"])
+async def network_disconnect(ctx: Ctx, cmd: DockerCommand) -> Output:
+    net, container = await _network_and_container(ctx, cmd)
+    force = cmd.has("force")
+    await ctx.run(
+        lambda api: api.disconnect_container_from_network(container.id, net.id, force=force)
+    )
+    return Output(text="")
+
+
+async def network_prune(ctx: Ctx, cmd: DockerCommand) -> Output:
+    """Remove the user's networks no container of theirs is on (the host shell aside)."""
+    filters = parse_filters(cmd)
+    selected = [
+        (str(n["Id"]), ctx.scope.user_name(str(n["Name"])))
+        for n in await objects.networks(ctx.worker, ctx.scope)
+        if prune_selects(naming.strip_our_labels(n.get("Labels")), filters)
+    ]
+    candidates = [(ident, name) for ident, name in selected if await _unused(ctx, ident)]
+    removed, errors = await prune_each(ctx, candidates, partial(_remove_network, ctx))
     lines = ["Deleted Networks:", *removed] if removed else []
-    return Output(text="\n".join(lines))
+    lines += [f"Error response from daemon: {e}" for e in errors]
+    return Output(text="\n".join(lines), error=bool(errors))
+
+
+async def _unused(ctx: Ctx, network_id: str) -> bool:
+    """Whether no container but the host shell is on the network."""
+    attrs = await ctx.run(lambda api: api.inspect_network(network_id))
+    return len(attrs.get("Containers") or {}) <= 1

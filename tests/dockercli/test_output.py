@@ -7,10 +7,19 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.sandbox import render
-from bot.sandbox.cli import CliError
-from bot.sandbox.render import ImageView, NetworkView, SearchResult, StatsSample
-from bot.sandbox.state import ContainerView, MountView, PortView
+from bot.dockercli import layout, output
+from bot.dockercli.errors import CliError
+from bot.dockercli.templates import OBJECT_FORMAT, RowFormat
+from bot.dockercli.views import (
+    ContainerView,
+    ImageView,
+    MountView,
+    NetworkView,
+    PortView,
+    SearchResult,
+    StatsSample,
+    stats_sample,
+)
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -39,7 +48,7 @@ NEW = ContainerView(
 
 
 def test_ps_table_snapshot() -> None:
-    assert render.ps_table([WEB, DB, PAUSED, NEW], NOW) == "\n".join(
+    assert output.ps_table([WEB, DB, PAUSED, NEW], NOW) == "\n".join(
         [
             "CONTAINER ID   IMAGE            COMMAND                  CREATED             STATUS                         PORTS                    NAMES",  # noqa: E501
             'a1b2c3d4e5f6   busybox:latest   "httpd -f -p 80"         3 minutes ago       Up 3 minutes                   127.0.0.1:8080->80/tcp   web',  # noqa: E501
@@ -51,7 +60,7 @@ def test_ps_table_snapshot() -> None:
 
 
 def test_ps_columns_line_up_like_tabwriter() -> None:
-    lines = render.ps_table([WEB, DB], NOW).splitlines()
+    lines = output.ps_table([WEB, DB], NOW).splitlines()
     assert lines[0].startswith("CONTAINER ID   IMAGE            COMMAND                  CREATED")
     assert lines[1] == (
         'a1b2c3d4e5f6   busybox:latest   "httpd -f -p 80"         3 minutes ago       '
@@ -64,24 +73,24 @@ def test_ps_columns_line_up_like_tabwriter() -> None:
 
 
 def test_ps_quiet_no_trunc_and_empty() -> None:
-    assert render.ps_table([WEB, DB], NOW, quiet=True) == "a1b2c3d4e5f6\nffeeddccbbaa"
-    assert render.ps_table([WEB], NOW, quiet=True, no_trunc=True) == WEB.id
-    full = render.ps_table([DB], NOW, no_trunc=True)
+    assert output.ps_table([WEB, DB], NOW, quiet=True) == "a1b2c3d4e5f6\nffeeddccbbaa"
+    assert output.ps_table([WEB], NOW, quiet=True, no_trunc=True) == WEB.id
+    full = output.ps_table([DB], NOW, no_trunc=True)
     assert '"docker-entrypoint.sh redis-server"' in full
     assert DB.id in full
-    assert render.ps_table([], NOW).split() == [
+    assert output.ps_table([], NOW).split() == [
         "CONTAINER", "ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES",
     ]  # fmt: skip
 
 
 def test_ps_with_a_format_template() -> None:
-    assert render.ps_table([WEB, DB], NOW, template="{{.Names}}: {{.Status}}") == (
+    assert output.ps_table([WEB, DB], NOW, template="{{.Names}}: {{.Status}}") == (
         "web: Up 3 minutes\ndb: Exited (0) About an hour ago"
     )
-    assert render.ps_table([WEB, DB], NOW, template="table {{.Names}}\\t{{.Image}}") == (
+    assert output.ps_table([WEB, DB], NOW, template="table {{.Names}}\\t{{.Image}}") == (
         "NAMES     IMAGE\nweb       busybox:latest\ndb        redis:latest"
     )
-    fields = render.ps_fields(WEB, NOW)
+    fields = output.ps_fields(WEB, NOW)
     assert fields["Mounts"] == "site"
     assert fields["State"] == "running"
     assert fields["CreatedAt"] == "2026-01-01 11:57:00 +0000 UTC"
@@ -103,7 +112,7 @@ def test_ps_with_a_format_template() -> None:
     ],
 )
 def test_container_status(view: ContainerView, status: str) -> None:
-    assert render.container_status(view, NOW) == status
+    assert output.container_status(view, NOW) == status
 
 
 def test_status_uses_started_and_finished_times() -> None:
@@ -111,12 +120,12 @@ def test_status_uses_started_and_finished_times() -> None:
         "x", "1", "i", "exited", exit_code=1, created_at=NOW - timedelta(days=1),
         started_at=NOW - timedelta(hours=5), finished_at=NOW - timedelta(minutes=2),
     )  # fmt: skip
-    assert render.container_status(view, NOW) == "Exited (1) 2 minutes ago"
+    assert output.container_status(view, NOW) == "Exited (1) 2 minutes ago"
     running = ContainerView(
         "x", "1", "i", "running", created_at=NOW - timedelta(days=1),
         started_at=NOW - timedelta(seconds=30),
     )  # fmt: skip
-    assert render.container_status(running, NOW) == "Up 30 seconds"
+    assert output.container_status(running, NOW) == "Up 30 seconds"
 
 
 @pytest.mark.parametrize(
@@ -139,7 +148,7 @@ def test_status_uses_started_and_finished_times() -> None:
     ],
 )
 def test_human_duration(seconds: float, text: str) -> None:
-    assert render.human_duration(seconds) == text
+    assert layout.human_duration(seconds) == text
 
 
 @pytest.mark.parametrize(
@@ -148,14 +157,14 @@ def test_human_duration(seconds: float, text: str) -> None:
      (1_240_000_000, "1.24GB")],
 )  # fmt: skip
 def test_human_size(size: int, text: str) -> None:
-    assert render.human_size(size) == text
+    assert layout.human_size(size) == text
 
 
 def test_binary_size_and_ellipsis() -> None:
-    assert render.binary_size(128 * 1024 * 1024) == "128MiB"
-    assert render.binary_size(1_600_000) == "1.526MiB"
-    assert render.ellipsis("abcdef", 4) == "abc…"
-    assert render.ellipsis("abc", 4) == "abc"
+    assert layout.binary_size(128 * 1024 * 1024) == "128MiB"
+    assert layout.binary_size(1_600_000) == "1.526MiB"
+    assert layout.ellipsis("abcdef", 4) == "abc…"
+    assert layout.ellipsis("abc", 4) == "abc"
 
 
 def test_ports() -> None:
@@ -165,26 +174,26 @@ def test_ports() -> None:
         PortView(53, "udp"),
         PortView(80, "tcp", "::1", 8080),
     )
-    assert render.format_ports(ports) == (
+    assert output.format_ports(ports) == (
         "127.0.0.1:8080->80/tcp, 127.0.0.1:8443->443/tcp, [::1]:8080->80/tcp, 53/udp"
     )
-    assert render.port_text(WEB) == "80/tcp -> 127.0.0.1:8080"
-    assert render.port_text(WEB, "80") == "127.0.0.1:8080"
-    assert render.port_text(WEB, "80/tcp") == "127.0.0.1:8080"
+    assert output.port_text(WEB) == "80/tcp -> 127.0.0.1:8080"
+    assert output.port_text(WEB, "80") == "127.0.0.1:8080"
+    assert output.port_text(WEB, "80/tcp") == "127.0.0.1:8080"
     with pytest.raises(CliError) as caught:
-        render.port_text(WEB, "81")
+        output.port_text(WEB, "81")
     assert caught.value.params == {"port": "81/tcp", "container": "web"}
 
 
 def test_ports_asked_for_but_not_published() -> None:
     """Closed sandbox networks publish nothing: shown as Docker shows an unpublished port."""
     asked = PortView(80, "tcp", "127.0.0.1", 8080, published=False)
-    assert render.format_ports((asked,)) == "80/tcp"
+    assert output.format_ports((asked,)) == "80/tcp"
     assert asked.asked == "8080->80/tcp"
     view = replace(WEB, ports=(asked,))
-    assert render.port_text(view) == ""
+    assert output.port_text(view) == ""
     with pytest.raises(CliError):
-        render.port_text(view, "80")
+        output.port_text(view, "80")
 
 
 def test_images_table_snapshot() -> None:
@@ -192,30 +201,30 @@ def test_images_table_snapshot() -> None:
         ImageView("busybox", "latest", "sha256:" + "ab" * 32, 4_261_550, NOW - timedelta(days=20)),
         ImageView("nginx", "1.27", "sha256:" + "cd" * 32, 187_400_000, NOW - timedelta(days=400)),
     ]
-    assert render.images_table(images, NOW) == "\n".join(
+    assert output.images_table(images, NOW) == "\n".join(
         [
             "REPOSITORY   TAG       IMAGE ID       CREATED         SIZE",
             "busybox      latest    abababababab   2 weeks ago     4.26MB",
             "nginx        1.27      cdcdcdcdcdcd   13 months ago   187MB",
         ]
     )
-    assert render.images_table(images, NOW, quiet=True) == "abababababab\ncdcdcdcdcdcd"
+    assert output.images_table(images, NOW, quiet=True) == "abababababab\ncdcdcdcdcdcd"
 
 
 def test_volume_and_network_tables() -> None:
-    assert render.volumes_table(["data", "cache"]) == (
+    assert output.volumes_table(["data", "cache"]) == (
         "DRIVER    VOLUME NAME\nlocal     data\nlocal     cache"
     )
-    assert render.volumes_table(["data"], quiet=True) == "data"
+    assert output.volumes_table(["data"], quiet=True) == "data"
     networks = [NetworkView("bridge", "1234567890abcdef"), NetworkView("backend", "abcdef1234567")]
-    assert render.networks_table(networks) == "\n".join(
+    assert output.networks_table(networks) == "\n".join(
         [
             "NETWORK ID     NAME      DRIVER    SCOPE",
             "1234567890ab   bridge    bridge    local",
             "abcdef123456   backend   bridge    local",
         ]
     )
-    assert render.networks_table(networks, quiet=True) == "1234567890ab\nabcdef123456"
+    assert output.networks_table(networks, quiet=True) == "1234567890ab\nabcdef123456"
 
 
 def test_search_table_snapshot() -> None:
@@ -225,20 +234,20 @@ def test_search_table_snapshot() -> None:
         ),
         SearchResult("bitnami/nginx", "Bitnami nginx", 100),
     ]
-    assert render.search_table(results) == "\n".join(
+    assert output.search_table(results) == "\n".join(
         [
             "NAME            DESCRIPTION                                     STARS     OFFICIAL",
             "nginx           Official build of Nginx. A long description …   20000     [OK]",
             "bitnami/nginx   Bitnami nginx                                   100",
         ]
     )
-    assert render.search_table(results, template="{{.Name}} {{.StarCount}}") == (
+    assert output.search_table(results, template="{{.Name}} {{.StarCount}}") == (
         "nginx 20000\nbitnami/nginx 100"
     )
 
 
 def test_top_table_uses_wide_columns() -> None:
-    text = render.top_table(["UID", "PID", "CMD"], [["root", "1234", "httpd -f -p 80"]])
+    text = output.top_table(["UID", "PID", "CMD"], [["root", "1234", "httpd -f -p 80"]])
     assert text.splitlines() == [
         "UID                 PID                 CMD",
         "root                1234                httpd -f -p 80",
@@ -258,45 +267,47 @@ def test_stats() -> None:
                                                        {"op": "write", "value": 4096}]},
         "pids_stats": {"current": 2},
     }  # fmt: skip
-    sample = render.stats_sample("web", raw)
+    sample = stats_sample("web", raw)
     assert sample == StatsSample(
         "a1b2c3d4e5f6aaaa", "web", 1.0, 1_600_000, 128 * 1024 * 1024, 1200, 648, 0, 4096, 2
     )
-    assert render.stats_table([sample]) == "\n".join(
+    assert output.stats_table([sample]) == "\n".join(
         [
             "CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT   MEM %     NET I/O        BLOCK I/O    PIDS",  # noqa: E501
             "a1b2c3d4e5f6   web       1.00%     1.526MiB / 128MiB   1.19%     1.2kB / 648B   0B / 4.1kB   2",  # noqa: E501
         ]
     )
-    assert render.stats_sample("empty", {}).cpu_percent == 0
+    assert stats_sample("empty", {}).cpu_percent == 0
 
 
 def test_templates() -> None:
-    assert render.format_template("{{.Names}}\\t{{ .Image }}", {"Names": "web", "Image": "x"}) == (
-        "web\tx"
-    )
-    render.check_template("table {{.ID}}\\t{{.Names}}", {"ID", "Names"})
+    rows = RowFormat({"ID": "CONTAINER ID", "Names": "NAMES", "Image": "IMAGE"}, "{{.ID}}")
+    assert rows.render("{{.Names}}\\t{{ .Image }}", [{"Names": "web", "Image": "x"}]) == "web\tx"
+    rows.check("table {{.ID}}\\t{{.Names}}")
     for bad in ("{{.Nope}}", "{{json .}}", "{{.Names}", "{{printf}}"):
         with pytest.raises(CliError) as caught:
-            render.check_template(bad, {"ID", "Names"})
+            rows.check(bad)
         assert caught.value.key == "cli.bad_format"
+    with pytest.raises(CliError) as caught:
+        rows.check("{{range .Names}}{{.Nope}}")
+    assert caught.value.params["part"] == "{{range .Names}}"  # the first problem, in order
 
 
 def test_inspect_templates_and_json() -> None:
     data = {"State": {"Status": "running", "Running": True}, "Config": {"Env": ["A=B"]}, "Id": "x"}
-    assert render.format_inspect("{{.State.Status}}", data) == "running"
-    assert render.format_inspect("{{json .Config.Env}}", data) == '["A=B"]'
-    assert render.format_inspect("{{.State}}", data) == "map[Running:true Status:running]"
-    assert render.format_inspect("{{.Config.Env}}", data) == "[A=B]"
-    assert render.format_inspect("{{.Nope.Deeper}}", data) == "<no value>"
-    assert render.format_inspect("{{json .}}", {"Id": "x"}) == '{"Id":"x"}'
-    render.check_inspect_template("{{.State.Status}} {{json .NetworkSettings.Networks}}")
+    assert OBJECT_FORMAT.render("{{.State.Status}}", data) == "running"
+    assert OBJECT_FORMAT.render("{{json .Config.Env}}", data) == '["A=B"]'
+    assert OBJECT_FORMAT.render("{{.State}}", data) == "map[Running:true Status:running]"
+    assert OBJECT_FORMAT.render("{{.Config.Env}}", data) == "[A=B]"
+    assert OBJECT_FORMAT.render("{{.Nope.Deeper}}", data) == "<no value>"
+    assert OBJECT_FORMAT.render("{{json .}}", {"Id": "x"}) == '{"Id":"x"}'
+    OBJECT_FORMAT.check("{{.State.Status}} {{json .NetworkSettings.Networks}}")
     with pytest.raises(CliError):
-        render.check_inspect_template("{{range .Mounts}}{{.Source}}{{end}}")
-    assert render.inspect_json([{"Id": "x"}]) == '[\n    {\n        "Id": "x"\n    }\n]'
+        OBJECT_FORMAT.check("{{range .Mounts}}{{.Source}}{{end}}")
+    assert output.inspect_json([{"Id": "x"}]) == '[\n    {\n        "Id": "x"\n    }\n]'
 
 
 def test_table_layout() -> None:
-    assert render.table([]) == ""
-    assert render.table([["A", "B"], ["longer cell", "x"]]) == "A             B\nlonger cell   x"
-    assert render.table([["ONE"]]) == "ONE"
+    assert layout.table([]) == ""
+    assert layout.table([["A", "B"], ["longer cell", "x"]]) == "A             B\nlonger cell   x"
+    assert layout.table([["ONE"]]) == "ONE"

@@ -1,25 +1,33 @@
-"""The docker command-line parser: routes, flags like pflag, errors that name the flag, grading."""
+"""The docker command-line grammar: routes, flags like pflag, errors that name the flag,
+values, grading."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.sandbox import cli
-from bot.sandbox.cli import (
+from bot.dockercli import (
     COMMANDS,
+    ROUTES,
     CliError,
     Difference,
     DockerCommand,
     differences,
     equivalent,
+    flag_label,
     normalize,
-    parse_copy,
     parse_docker,
     parse_filters,
+    split_words,
+)
+from bot.dockercli.parser import parse_copy
+from bot.dockercli.values import (
+    CopySpec,
+    PortSpec,
+    VolumeSpec,
+    parse_duration,
     parse_mount,
     parse_publish,
     parse_volume,
-    split_words,
 )
 
 
@@ -70,7 +78,7 @@ def test_routes_reach_canonical_paths(line: str, path: tuple[str, ...]) -> None:
 
 
 def test_every_route_leads_to_a_command_spec() -> None:
-    assert set(cli.ROUTES.values()) == set(COMMANDS)
+    assert set(ROUTES.values()) == set(COMMANDS)
 
 
 @pytest.mark.parametrize("word", ["rmi", "build", "compose", "login", "push", "commit", "system"])
@@ -260,7 +268,7 @@ def test_argument_counts(line: str, key: str) -> None:
 
 def parse_path(line: str) -> tuple[str, ...]:
     words = line.split()
-    return cli.ROUTES.get(tuple(words[:2]), cli.ROUTES.get((words[0],), ()))
+    return ROUTES.get(tuple(words[:2]), ROUTES.get((words[0],), ()))
 
 
 def test_too_many_args_names_the_extra_argument() -> None:
@@ -277,11 +285,11 @@ def test_unknown_flag_suggests_a_known_flag() -> None:
 
 
 def test_parse_publish() -> None:
-    assert parse_publish("80") == [cli.PortSpec(80)]
-    assert parse_publish("8080:80") == [cli.PortSpec(80, "tcp", None, 8080)]
-    assert parse_publish("127.0.0.1:8080:80/udp") == [cli.PortSpec(80, "udp", "127.0.0.1", 8080)]
-    assert parse_publish("127.0.0.1::80") == [cli.PortSpec(80, "tcp", "127.0.0.1", None)]
-    assert parse_publish("[::1]:8080:80") == [cli.PortSpec(80, "tcp", "::1", 8080)]
+    assert parse_publish("80") == [PortSpec(80)]
+    assert parse_publish("8080:80") == [PortSpec(80, "tcp", None, 8080)]
+    assert parse_publish("127.0.0.1:8080:80/udp") == [PortSpec(80, "udp", "127.0.0.1", 8080)]
+    assert parse_publish("127.0.0.1::80") == [PortSpec(80, "tcp", "127.0.0.1", None)]
+    assert parse_publish("[::1]:8080:80") == [PortSpec(80, "tcp", "::1", 8080)]
     assert [p.host_port for p in parse_publish("8000-8001:80-81")] == [8000, 8001]
     for bad in ("", "http", "70000", "80/icmp", "1:2:3:4", "8000-8002:80-81", "1-100"):
         with pytest.raises(CliError) as caught:
@@ -290,10 +298,10 @@ def test_parse_publish() -> None:
 
 
 def test_parse_volume() -> None:
-    assert parse_volume("data:/data") == cli.VolumeSpec("data", "/data")
+    assert parse_volume("data:/data") == VolumeSpec("data", "/data")
     assert parse_volume("data:/data:ro").read_only
-    assert parse_volume("/data") == cli.VolumeSpec("", "/data")
-    assert parse_volume("/data:ro") == cli.VolumeSpec("", "/data", True, ("ro",))
+    assert parse_volume("/data") == VolumeSpec("", "/data")
+    assert parse_volume("/data:ro") == VolumeSpec("", "/data", True, ("ro",))
     for path in ("/:/host", "./site:/usr/share/nginx/html", "~/x:/x", "a/b:/x"):
         assert parse_volume(path).is_path
     assert not parse_volume("data:/x").is_path
@@ -318,9 +326,9 @@ def test_parse_mount() -> None:
 
 def test_parse_copy_both_directions() -> None:
     out = parse_copy(parse_docker("docker cp web:/etc/hostname ./hostname"))
-    assert out == cli.CopySpec("web", "/etc/hostname", "./hostname", to_container=False)
+    assert out == CopySpec("web", "/etc/hostname", "./hostname", to_container=False)
     into = parse_copy(parse_docker("docker cp index.html web:/usr/share/nginx/html/"))
-    assert into == cli.CopySpec("web", "/usr/share/nginx/html/", "index.html", to_container=True)
+    assert into == CopySpec("web", "/usr/share/nginx/html/", "index.html", to_container=True)
     assert parse_copy(parse_docker("docker cp /tmp/a:b web:/x")).local_path == "/tmp/a:b"
     assert error("docker cp a.txt b.txt").key == "cli.cp_no_container"
     assert error("docker cp web:/a db:/b").key == "cli.cp_two_containers"
@@ -366,7 +374,7 @@ def test_flag_table_is_consistent() -> None:
         shorts = [f.short for f in spec.flags if f.short]
         assert len(shorts) == len(set(shorts)), path
         for flag in spec.flags:
-            assert flag.check is None or flag.check in cli._CHECKS, (path, flag.name)
+            assert flag.check is None or callable(flag.check), (path, flag.name)
         for unsupported in spec.unsupported:
             short, _, long = unsupported.rpartition("|")
             assert long not in spec.by_long, (path, long)
@@ -470,8 +478,8 @@ def test_command_repr_helpers() -> None:
     assert cmd.command_name == "docker volume create"
     assert isinstance(cmd, DockerCommand)
     assert cmd.raw == "docker volume create data"
-    assert cli.flag_label(("run",), "detach") == "-d/--detach"
-    assert cli.flag_label(("run",), "rm") == "--rm"
+    assert flag_label(("run",), "detach") == "-d/--detach"
+    assert flag_label(("run",), "rm") == "--rm"
 
 
 def test_image_references_are_checked_when_parsing() -> None:
@@ -490,3 +498,30 @@ def test_differences_show_values_as_typed() -> None:
     assert diff("docker pull alpine", "docker pull alpine:3.20") == [
         Difference("image", expected="alpine", given="alpine:3.20")
     ]
+
+
+# --- values -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("0", 0), ("10s", 10), ("1m30s", 90), ("500ms", 0.5), ("2h", 7200), ("1.5h", 5400),
+     ("+3s", 3), ("1h2m3s4ms", 3723.004)],
+)  # fmt: skip
+def test_go_durations(text: str, seconds: float) -> None:
+    assert parse_duration(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "10", "-1s", "1d", "s", "1m30", "1 s"])
+def test_bad_durations(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_duration(text)
+
+
+def test_filter_keys_come_from_the_table() -> None:
+    for path, spec in COMMANDS.items():
+        takes_filters = "filter" in spec.flag_names
+        assert takes_filters == bool(spec.filters), path
+    assert error("docker volume ls -f dangling=maybe").key == "cli.bad_filter_value"
+    assert error("docker container prune --filter color=red").key == "cli.bad_filter"
+    parse_docker("docker network prune -f --filter label!=keep")

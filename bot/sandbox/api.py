@@ -1,0 +1,123 @@
+"""What other capabilities may know of the sandbox: typed views and small interfaces.
+
+Practice checks, autocomplete, the admin commands and the health endpoint depend on these,
+never on the sandbox's internals (the manager, workers, docker-py). The views are plain,
+frozen data in the learner's own names; the Protocols are what
+:class:`~bot.sandbox.readmodel.SandboxReadModel` implements.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.core.context import Actor
+from bot.dockercli.views import ContainerView, MountView, PortView
+
+__all__ = [
+    "ContainerView",
+    "MountView",
+    "PortView",
+    "SandboxAdmin",
+    "SandboxHealth",
+    "SandboxNames",
+    "SandboxReader",
+    "SandboxState",
+    "SandboxSummary",
+    "WorkerHealth",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxState:
+    """Everything a user has in their sandbox right now (empty if it does not exist yet)."""
+
+    exists: bool = False
+    worker: str | None = None
+    containers: tuple[ContainerView, ...] = ()
+    volumes: tuple[str, ...] = ()
+    networks: tuple[str, ...] = ()  # user-created networks (not the built-in "bridge")
+    images: tuple[str, ...] = ()  # images the user can use, e.g. "busybox:latest"
+
+    def container(self, name: str) -> ContainerView | None:
+        return next((c for c in self.containers if c.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxSummary:
+    """One sandbox for the admin commands."""
+
+    owner: str
+    sandbox: str
+    worker: str
+    containers: int
+    running: int
+    volumes: int
+    networks: int
+    created_at: datetime
+    last_activity: datetime
+    stopped: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerHealth:
+    name: str
+    healthy: bool
+    error: str | None = None
+    sandboxes: int | None = None  # host shells of every instance, when just counted
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxHealth:
+    """The sandbox's side of the health endpoint: thread pools, workers, sandboxes."""
+
+    api: dict[str, int] = field(default_factory=dict)  # the API pool's counters
+    streams: dict[str, int] = field(default_factory=dict)  # the stream pool's counters
+    workers: tuple[WorkerHealth, ...] = ()
+    sandboxes: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, as the health file shows it."""
+        return {
+            "api": dict(self.api),
+            "streams": dict(self.streams),
+            "workers": {w.name: {"healthy": w.healthy, "error": w.error} for w in self.workers},
+            "sandboxes": self.sandboxes,
+        }
+
+
+class SandboxReader(Protocol):
+    """Read-only views of one learner's sandbox (practice checks)."""
+
+    async def state(self, actor: Actor) -> SandboxState: ...
+
+    async def read_file(
+        self, actor: Actor, container: str | None, path: str, max_bytes: int = 65536
+    ) -> bytes | None: ...
+
+    async def http_get(self, actor: Actor, url: str, timeout: float = 5.0) -> str | None: ...  # noqa: ASYNC109
+
+
+class SandboxNames(Protocol):
+    """The learner's names of one kind (autocomplete); empty when they cannot be had."""
+
+    async def container_names(self, actor: Actor) -> list[str]: ...
+
+    async def volume_names(self, actor: Actor) -> list[str]: ...
+
+
+class SandboxAdmin(Protocol):
+    """What server managers and the health endpoint see and do."""
+
+    async def list_sandboxes(
+        self, guild_members: set[str] | None = None
+    ) -> list[SandboxSummary]: ...
+
+    async def destroy_user(self, user_id: str) -> bool: ...
+
+    def health(self) -> SandboxHealth: ...
+
+    async def probe_workers(self) -> tuple[WorkerHealth, ...]: ...
+
+    def executor_stats(self) -> dict[str, Any]: ...

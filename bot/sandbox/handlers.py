@@ -1,0 +1,191 @@
+"""The sandbox's commands: ``/docker``, ``/sh``, ``/download`` and ``/sandbox``.
+
+Each runs in the learner's turn (one command per learner at a time) in their sandbox (created
+on first use, woken when the reaper stopped it), with their attachments saved to the host
+shell first. This is the command boundary: an :class:`~bot.sandbox.errors.EngineError` that
+reaches it becomes the engine's words in the learner's names with a hint; replies come from
+the one :class:`~bot.sandbox.presenter.Presenter`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from bot.core.context import Actor
+from bot.core.errors import UserError
+from bot.core.i18n import Translator
+from bot.core.reply import Reply
+from bot.dockercli.parser import parse_docker
+from bot.sandbox import naming, objects, policy, provision
+from bot.sandbox.errors import EngineError, EngineNotFound, TooBig
+from bot.sandbox.manager import SandboxManager
+from bot.sandbox.ops import OPERATIONS, Ctx, Note, Output, execs, files
+from bot.sandbox.presenter import Presenter, SandboxStatus
+from bot.sandbox.provision import HOME, Sandbox
+
+
+class SandboxCommands:
+    def __init__(self, manager: SandboxManager, presenter: Presenter | None = None) -> None:
+        self.manager = manager
+        self.presenter = presenter or Presenter()
+
+    # the learner's turn in their sandbox ------------------------------------------------
+    def _ctx(self, sandbox: Sandbox) -> Ctx:
+        self.manager.touch(sandbox)
+        return Ctx(sandbox, self.manager.settings, self.manager.policy)
+
+    @asynccontextmanager
+    async def _session(
+        self, actor: Actor, tr: Translator
+    ) -> AsyncIterator[tuple[Ctx, list[Reply]]]:
+        """The actor's turn in their (woken) sandbox, their uploads saved (the replies that
+        say so come with it). An engine error inside is shown in the engine's own words."""
+        async with self.manager.turn(actor.user_id):
+            sandbox = await self.manager.obtain(actor.user_id)
+            ctx = self._ctx(sandbox)
+            try:
+                await self.manager.wake(sandbox)
+                yield ctx, await self._upload(ctx, actor, tr)
+            except EngineError as exc:
+                raise await self._engine_failure(ctx, tr, exc) from exc
+
+    async def _engine_failure(self, ctx: Ctx, tr: Translator, exc: EngineError) -> UserError:
+        """``exc`` for the learner: real names rewritten, full ids shown as their names."""
+        names: dict[str, str] = {}
+        if naming.has_full_id(exc.explanation):
+            names = await self._names_by_id(ctx)
+        return self.presenter.engine_error(tr, naming.for_user(exc.explanation, ctx.scope, names))
+
+    async def _names_by_id(self, ctx: Ctx) -> dict[str, str]:
+        """The learner's names of their containers and networks by full id (what can be had:
+        an id not found here is shown short)."""
+        containers, networks = await asyncio.gather(
+            objects.containers(ctx.worker, ctx.scope),
+            objects.networks(ctx.worker, ctx.scope, with_bridge=True),
+            return_exceptions=True,
+        )
+        names: dict[str, str] = {}
+        if not isinstance(containers, BaseException):  # else the ids are shown short
+            names |= {str(c["Id"]): objects.container_name(ctx.scope, c) for c in containers}
+        if not isinstance(networks, BaseException):
+            names |= {str(n["Id"]): ctx.scope.user_name(str(n["Name"])) for n in networks}
+        return names
+
+    async def _upload(self, ctx: Ctx, actor: Actor, tr: Translator) -> list[Reply]:
+        """Put the actor's attachments into the host shell's home directory (the engine
+        writes into a stopped container too)."""
+        saved: list[str] = []
+        limit = self.manager.settings.upload_max_bytes
+        for upload in actor.uploads:
+            if upload.size > limit:
+                raise UserError("sandbox.too_big", limit=limit)
+            data = await upload.read()
+            if len(data) > limit:
+                raise UserError("sandbox.too_big", limit=limit)
+            name = files.safe_filename(upload.filename)
+            await files.put_home_file(ctx, name, data)
+            saved.append(name)
+        return [self.presenter.uploaded(tr, saved, HOME)] if saved else []
+
+    # /docker ---------------------------------------------------------------------------
+    async def docker(self, actor: Actor, tr: Translator, command_line: str) -> list[Reply]:
+        command = parse_docker(command_line)
+        notes = [Note(key) for key in policy.enforce(command, self.manager.policy)]
+        operation = OPERATIONS.get(command.path)
+        if operation is None:
+            raise UserError("sandbox.unsupported_command", command=" ".join(command.path))
+        async with self._session(actor, tr) as (ctx, replies):
+            output = await operation(ctx, command)
+        replies.append(self.presenter.output(tr, output, before=notes))
+        return replies
+
+    # /sh ------------------------------------------------------------------------------
+    async def sh(self, actor: Actor, tr: Translator, command_line: str) -> list[Reply]:
+        command_line = command_line.strip()
+        if not command_line:
+            raise UserError("sandbox.missing_command")
+        async with self._session(actor, tr) as (ctx, replies):
+            captured, code = await execs.host_exec(ctx, command_line)
+            output = Output(text=captured.text, name="sh.txt")
+            settings = ctx.settings
+            if captured.cut:
+                output.notes.append(Note("sandbox.stream_cut", {"cap": settings.output_bytes}))
+            if not captured.ended:
+                await provision.restart_host(ctx.sandbox, settings.api_timeout_seconds)
+                seconds = round(settings.exec_timeout_seconds)
+                output.notes.append(Note("sandbox.sh_stopped", {"seconds": seconds}))
+            elif code:
+                output.notes.append(Note("sandbox.exit_code", {"code": code}))
+        replies.append(self.presenter.output(tr, output))
+        return replies
+
+    # /download ----------------------------------------------------------------------
+    async def download(self, actor: Actor, tr: Translator, path: str) -> Reply:
+        limit = self.manager.settings.upload_max_bytes
+        async with self.manager.turn(actor.user_id):
+            sandbox = await self.manager.obtain(actor.user_id)
+            ctx = self._ctx(sandbox)  # the engine reads a stopped host shell too
+            real, host = files.host_path(path), ctx.scope.host_name
+            try:
+                archive, single = await ctx.run(lambda api: files.read_file(api, host, real, limit))
+            except EngineNotFound as exc:
+                raise UserError("sandbox.no_such_file", path=path[:200]) from exc
+            except TooBig as exc:
+                raise UserError("sandbox.too_big", limit=exc.limit) from exc
+            except EngineError as exc:
+                raise await self._engine_failure(ctx, tr, exc) from exc
+        if single is None:
+            name = (real.rstrip("/").rsplit("/", 1)[-1] or "home") + ".tar"
+            data = archive
+        else:
+            name, data = single
+            name = name.rsplit("/", 1)[-1]
+        return self.presenter.download(tr, real, files.safe_filename(name), data)
+
+    # /sandbox -----------------------------------------------------------------------
+    async def status(self, actor: Actor, tr: Translator) -> Reply:
+        settings = self.manager.settings
+        sandbox = self.manager.get(actor.user_id)
+        if sandbox is None:
+            return self.presenter.status(tr, None, settings)
+        containers, volumes, networks = await objects.listing(sandbox.worker, sandbox.scope)
+        scope = sandbox.scope
+        status = SandboxStatus(
+            worker=sandbox.worker.name,
+            stopped=sandbox.stopped,
+            containers=tuple(
+                (objects.container_name(scope, c), str(c.get("State"))) for c in containers
+            ),
+            volumes=objects.user_names(scope, volumes),
+            networks=objects.user_names(scope, networks),
+            stops_at=sandbox.last_activity + timedelta(minutes=settings.idle_stop_minutes),
+            destroyed_at=sandbox.last_activity + timedelta(minutes=settings.idle_destroy_minutes),
+        )
+        return self.presenter.status(tr, status, settings)
+
+    async def reset(self, actor: Actor, tr: Translator, confirmed: bool = False) -> Reply:
+        if not confirmed:
+            return self.presenter.confirm(tr, "reset")
+        async with self.manager.turn(actor.user_id):
+            await self.manager.reset(actor.user_id)
+        return self.presenter.done(tr, "sandbox.reset_done")
+
+    async def destroy(self, actor: Actor, tr: Translator, confirmed: bool = False) -> Reply:
+        if not confirmed:
+            return self.presenter.confirm(tr, "destroy")
+        async with self.manager.turn(actor.user_id):
+            if not await self.manager.destroy(actor.user_id):
+                return self.presenter.plain(tr, "sandbox.status_none")
+        return self.presenter.done(tr, "sandbox.destroy_done")
+
+    async def press(self, actor: Actor, tr: Translator, action: str) -> Reply:
+        """``sandbox:confirm-reset``, ``sandbox:confirm-destroy``, ``sandbox:cancel``."""
+        verb = action.split(":", 1)[-1]
+        if verb == "confirm-reset":
+            return await self.reset(actor, tr, confirmed=True)
+        if verb == "confirm-destroy":
+            return await self.destroy(actor, tr, confirmed=True)
+        return self.presenter.plain(tr, "sandbox.cancelled")

@@ -1,0 +1,175 @@
+"""Container lifecycle: start, stop, restart, kill, pause, unpause, rm, rename, prune."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from docker.api import APIClient
+
+from bot.core.errors import UserError
+from bot.dockercli.model import DockerCommand
+from bot.dockercli.parser import parse_filters
+from bot.sandbox import naming, objects
+from bot.sandbox.errors import EngineError
+from bot.sandbox.ops.base import (
+    RUNNING_STATES,
+    Action,
+    Ctx,
+    Note,
+    Output,
+    engine_action,
+    for_each,
+    note,
+    prune_each,
+    prune_selects,
+    user_name,
+)
+
+STOP_SECONDS = 10
+STOPPED_STATES = frozenset({"exited", "created", "dead"})
+
+
+async def for_each_started(ctx: Ctx, cmd: DockerCommand, start_one: Action) -> Output:
+    """``start``/``restart``: :func:`for_each` within the running-containers quota, counted from
+    one listing (a container already running does not count twice)."""
+    listed = await objects.containers(ctx.worker, ctx.scope)
+    running = {c["Id"] for c in listed if c.get("State") in RUNNING_STATES}
+    limit = ctx.settings.quotas.running_containers
+
+    async def action(found: objects.Found) -> None:
+        if found.id not in running and len(running) >= limit:
+            raise UserError("sandbox.quota.running", limit=limit)
+        await start_one(found)
+        running.add(found.id)
+
+    return await for_each(ctx, cmd, action, partial(objects.find_container, ctx.scope, listed))
+
+
+def _stop_seconds(cmd: DockerCommand) -> int:
+    """``-t`` (checked by the parser, bounded by the policy), at most the sandbox's wait."""
+    seconds = cmd.int_flag("time")
+    return STOP_SECONDS if seconds is None else max(0, min(seconds, STOP_SECONDS))
+
+
+def _graceful(ctx: Ctx, verb: str, seconds: int) -> Action:
+    """``stop``/``restart`` after a grace period, which the engine call waits out."""
+
+    def call(api: APIClient, ident: str) -> None:
+        if verb == "stop":
+            api.stop(ident, timeout=seconds)
+        else:
+            api.restart(ident, timeout=seconds)
+
+    async def action(found: objects.Found) -> None:
+        timeout = ctx.settings.api_timeout_seconds + seconds
+        await ctx.run(lambda api: call(api, found.id), timeout=timeout)
+
+    return action
+
+
+async def start(ctx: Ctx, cmd: DockerCommand) -> Output:
+    return await for_each_started(ctx, cmd, engine_action(ctx, lambda api, i: api.start(i)))
+
+
+async def stop(ctx: Ctx, cmd: DockerCommand) -> Output:
+    return await for_each(ctx, cmd, _graceful(ctx, "stop", _stop_seconds(cmd)))
+
+
+async def restart(ctx: Ctx, cmd: DockerCommand) -> Output:
+    return await for_each_started(ctx, cmd, _graceful(ctx, "restart", _stop_seconds(cmd)))
+
+
+async def kill(ctx: Ctx, cmd: DockerCommand) -> Output:
+    signal = cmd.text("signal") or "KILL"
+    return await for_each(ctx, cmd, engine_action(ctx, lambda api, i: api.kill(i, signal=signal)))
+
+
+async def pause(ctx: Ctx, cmd: DockerCommand) -> Output:
+    return await for_each(ctx, cmd, engine_action(ctx, lambda api, i: api.pause(i)))
+
+
+async def unpause(ctx: Ctx, cmd: DockerCommand) -> Output:
+    return await for_each(ctx, cmd, engine_action(ctx, lambda api, i: api.unpause(i)))
+
+
+async def rm(ctx: Ctx, cmd: DockerCommand) -> Output:
+    force = cmd.has("force")
+    remove = engine_action(ctx, lambda api, i: api.remove_container(i, force=force, v=True))
+    return await for_each(ctx, cmd, remove)
+
+
+# --------------------------------------------------------------------------------------------
+# rename: the new name must resolve on every network the container is on
+# --------------------------------------------------------------------------------------------
+
+
+async def rename(ctx: Ctx, cmd: DockerCommand) -> Output:
+    if len(cmd.args) != 2:
+        raise UserError("sandbox.rename_usage")
+    found = await objects.container(ctx.worker, ctx.scope, cmd.args[0])
+    new = user_name(cmd.args[1])
+    real = ctx.scope.real(new)
+    await ctx.run(lambda api: api.rename(found.id, real))
+    return Output(text="", notes=await _realias(ctx, found, new))
+
+
+async def _realias(ctx: Ctx, found: objects.Found, new: str) -> list[Note]:
+    """Make the new name resolve on the container's networks: aliases are fixed when a
+    container joins a network, so it leaves and joins again with the old name's alias
+    replaced (its other aliases kept). A network where that fails is named in a note."""
+    attrs = await objects.inspect_container(ctx.worker, found.id)
+    networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    notes: list[Note] = []
+    for network, endpoint in networks.items():
+        if network in ("none", "host"):
+            continue
+        old = [a for a in (endpoint or {}).get("Aliases") or [] if a != found.id[:12]]
+        aliases = [new, *(a for a in old if a not in (found.name, new))]
+        try:
+            await _rejoin(ctx, found.id, network, aliases, old)
+        except EngineError as exc:
+            text = naming.for_user(exc.explanation, ctx.scope, {found.id: new})
+            notes.append(
+                note(
+                    "sandbox.rename_alias_failed", network=ctx.scope.user_name(network), error=text
+                )
+            )
+    return notes
+
+
+async def _rejoin(ctx: Ctx, cid: str, network: str, aliases: list[str], old: list[str]) -> None:
+    """Leave ``network`` and join it again with ``aliases``; when joining fails, join with
+    the ``old`` aliases instead (the container must not end up off the network) and raise
+    the first failure."""
+    await ctx.run(lambda api: api.disconnect_container_from_network(cid, network))
+    try:
+        await ctx.run(lambda api: api.connect_container_to_network(cid, network, aliases=aliases))
+    except EngineError:
+        await ctx.run(lambda api: api.connect_container_to_network(cid, network, aliases=old))
+        raise
+
+
+# --------------------------------------------------------------------------------------------
+# container prune
+# --------------------------------------------------------------------------------------------
+
+
+async def prune(ctx: Ctx, cmd: DockerCommand) -> Output:
+    """Remove the user's stopped containers (those ``--filter label=…`` selects)."""
+    filters = parse_filters(cmd)
+    listed = await objects.containers(ctx.worker, ctx.scope, all=True)
+    candidates = [
+        (str(c["Id"]), str(c["Id"]))
+        for c in listed
+        if c.get("State") in STOPPED_STATES
+        and prune_selects(naming.strip_our_labels(c.get("Labels")), filters)
+    ]
+
+    async def remove(ident: str) -> None:
+        await ctx.run(lambda api: api.remove_container(ident, v=True))
+
+    removed, errors = await prune_each(ctx, candidates, remove)
+    lines = ["Deleted Containers:", *removed, ""] if removed else []
+    lines.append("Total reclaimed space: 0B")
+    lines += [f"Error response from daemon: {e}" for e in errors]
+    return Output(text="\n".join(lines), error=bool(errors))
