@@ -173,8 +173,11 @@ class Console(Frontend[Turn]):
         if _isatty(self.stdout) and self.stdin is sys.stdin:
             with contextlib.suppress(OSError):
                 history.parent.mkdir(parents=True, exist_ok=True)
-            self.session = prompt_session(self, history)
-            return
+            try:
+                self.session = prompt_session(self, history)
+                return
+            except Exception:  # a terminal prompt_toolkit cannot drive: plain line editing
+                self.session = None
         self._enable_readline(history)
 
     def _enable_readline(self, history: Path) -> None:

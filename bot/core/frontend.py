@@ -38,6 +38,9 @@ every part of each reply, **whole**; when the medium has limits, it fits, it doe
 * ``files`` and ``image``: attached, or saved where the user can open them.
 * ``choices`` and ``prompt``: buttons and a form, or numbered options and "type your answer".
   A ``disabled`` choice is shown, not pressable.
+* moments: text may hold :func:`~bot.core.moments.moment` markers (a due time, when a
+  sandbox stops); the front end shows each in its reader's time zone (Discord: its own
+  timestamps; the console: the terminal's local zone), never as the marker.
 * ``tone``: a colour or a marker. ``private``: only the asking user sees the reply, when
   the medium can whisper; a medium without an audience (a terminal) ignores it.
 * ``placement``: :attr:`~bot.core.reply.Placement.REPLACE` edits the message the choice came

@@ -402,10 +402,9 @@ class DiscordFrontend(Frontend[discord.Interaction]):
         return pressed and interaction.message is not None
 
     async def present(self, interaction: discord.Interaction, replies: Sequence[Reply]) -> None:
-        """Send every reply, fitted to Discord, in order (:class:`bot.core.frontend.Frontend`);
-        the visibility is the interaction's (private for presses and forms)."""
-        command = interaction.type is discord.InteractionType.application_command
-        await self.deliver(Answer(interaction, ephemeral=not command), replies)
+        """Send every reply, fitted to Discord, in order (:class:`bot.core.frontend.Frontend`),
+        privately: only a command's policy can make an answer public (see :meth:`run_command`)."""
+        await self.deliver(Answer(interaction, ephemeral=True), replies)
 
     async def deliver(self, answer: Answer, replies: Sequence[Reply]) -> None:
         interaction = answer.interaction

@@ -273,8 +273,12 @@ class Session:
 
 
 class Standin:
-    def __init__(self, clock: StandinClock | None = None) -> None:
+    """``deadlines=False`` stops enforcing Discord's 3 s and 15 min (for a service whose
+    clients are too slow to be fair to)."""
+
+    def __init__(self, clock: StandinClock | None = None, deadlines: bool = True) -> None:
         self.clock = clock or StandinClock()
+        self.deadlines = deadlines
         self.requests: list[Recorded] = []
         self.messages: dict[str, Message] = {}
         self.interactions: dict[str, InteractionState] = {}
@@ -561,7 +565,7 @@ class Standin:
         state = self._interaction(interaction_id, token)
         if state.callback is not None:
             return _error(400, "Interaction has already been acknowledged.", 40060)
-        if self.clock.now() - state.created > ACK_SECONDS:
+        if self.deadlines and self.clock.now() - state.created > ACK_SECONDS:
             return _error(404, "Unknown interaction", 10062)
         kind = int(body.get("type") or 0)
         data = body.get("data") or {}
@@ -612,7 +616,7 @@ class Standin:
         if len(parts) < 3:
             return _error(404, "Unknown Webhook", 10015)
         state = self._by_token(parts[2])
-        if self.clock.now() - state.created > TOKEN_SECONDS:
+        if self.deadlines and self.clock.now() - state.created > TOKEN_SECONDS:
             return _error(401, "Invalid Webhook Token", 50027)
         if state.callback is None:
             return _error(404, "Unknown Webhook", 10015)  # nothing to follow up yet

@@ -17,9 +17,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.core.context import Actor, Upload
 from bot.core.frontend import CoachPort, Frontend
+from bot.core.moments import in_zone, render_moments
 from bot.core.reply import Choice, Placement, Reply, TextPrompt
 
 MESSAGE_CHARS = 1000
@@ -78,6 +80,9 @@ def split_lines(text: str, limit: int) -> list[str]:
     if current:
         pieces.append(current)
     return pieces
+
+
+UTC = ZoneInfo("UTC")  # the page shows moments in UTC
 
 
 class PlainFrontend(Frontend[Event]):
@@ -176,7 +181,8 @@ class PlainFrontend(Frontend[Event]):
                 parts.append(f"{head}\n[whole output attached: {reply.code_name}]")
         if reply.footer:
             parts.append(f"({reply.footer})")
-        pieces = split_lines("\n\n".join(parts), MESSAGE_CHARS) or [""]
+        text = render_moments("\n\n".join(parts), lambda when, style: in_zone(when, style, UTC))
+        pieces = split_lines(text, MESSAGE_CHARS) or [""]
         messages = [
             Sent(0, "", {"tone": reply.tone.value, "text": piece, "buttons": [], "files": []})
             for piece in pieces
