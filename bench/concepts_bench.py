@@ -10,8 +10,9 @@ import statistics
 import sys
 import time
 
+from bot.coach import load_content
 from bot.concepts.index import ConceptIndex
-from bot.content.library import load_library
+from bot.concepts.validation import CONCEPTS
 from bot.settings import REPO_ROOT
 from tests.foundation.test_concept_lookup import _synthetic
 
@@ -27,7 +28,7 @@ def _time(fn, repeat: int = 200) -> list[float]:
 
 def main() -> None:
     size = int(sys.argv[1]) if len(sys.argv) > 1 else 500
-    real = list(load_library(REPO_ROOT / "content").concepts.values())
+    real = list(load_content(REPO_ROOT / "content").items(CONCEPTS).values())
     concepts = real + _synthetic(size)
     started = time.perf_counter()
     index = ConceptIndex(concepts)

@@ -175,7 +175,7 @@ async def query_latency(
             await store.progress.days(user, "g1")
             await store.quiz.question_stats(user, "g1")
             await store.quiz.upcoming(user, "g1", 20)
-            await store.progress.practice_steps_done(user, "g1")
+            await store.practice.steps_done(user, "g1")
             samples.append((time.perf_counter() - started) * 1000)
             await asyncio.sleep(0)
     finally:

@@ -124,24 +124,28 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _content_check(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.content.library import check_content
+    from bot.coach import content_registry
 
     root = args.content or settings.content_dir
-    library, problems = check_content(root)
+    library, problems = content_registry(settings).check(root)
     if problems:
         for problem in problems:
             print(problem)
         print(f"{len(problems)} problem(s) in {root}", file=sys.stderr)
         return 1
-    counts = ", ".join(f"{len(items)} {kind}" for kind, items in library.items.items())
+    counts = ", ".join(f"{count} {kind}" for kind, count in library.counts().items())
     print(f"content OK: {counts}")
     return 0
 
 
 def _content_coverage(args: argparse.Namespace, settings: Settings) -> int:
-    from bot.content.coverage import print_coverage
+    from bot.coach import content_registry
 
-    return print_coverage(args.content or settings.content_dir)
+    report, status = content_registry(settings).coverage_report(
+        args.content or settings.content_dir
+    )
+    print(report)
+    return status
 
 
 def _run(args: argparse.Namespace, settings: Settings) -> int:

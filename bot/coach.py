@@ -1,19 +1,39 @@
-"""The coach: the composition root that wires content, store, sandbox, quiz and practice
-together and answers requests from any front end with :class:`~bot.core.reply.Reply` s."""
+"""The coach: the composition root.
+
+It builds every capability explicitly, in one place (:meth:`Coach._compose`), hands each one
+what it needs — the command table, the content registry, settings, the clock, the store slot
+and the *ports* it declared, wired to the concrete services of other capabilities — and
+answers requests from any front end with :class:`~bot.core.reply.Reply` s.
+
+Layers (enforced by the import-linter contracts in ``pyproject.toml``)::
+
+    front ends      bot.cli, bot.console, bot.discordbot, bot.exts
+    composition     bot.coach                      (this module: nothing imports it but front ends)
+    capabilities    bot.general, bot.concepts, bot.sandbox, bot.quiz, bot.practice,
+                    bot.progress, bot.admin        (independent of each other: ports)
+    services        bot.store, bot.content         (independent of each other)
+    base            bot.settings, bot.core
+
+Content: every capability registers its kinds in ``self.content`` (a
+:class:`~bot.content.registry.ContentRegistry`) and reads the library installed there; the
+same composition builds the registry for ``python -m bot content check`` (:func:`check_content`).
+"""
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 import logging
 import time
 import uuid
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
-from bot.concepts.index import ConceptIndex
-from bot.content.library import ContentLibrary, load_library
+from bot.admin import commands as admin_commands
+from bot.admin.service import AdminService
+from bot.concepts import commands as concepts_commands
+from bot.concepts.service import ConceptService
+from bot.content.items import ContentLibrary
+from bot.content.registry import ContentRegistry, ReloadOutcome
 from bot.core import metrics
 from bot.core.clock import Clock, SystemClock
 from bot.core.commands import (
@@ -29,101 +49,176 @@ from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.lifecycle import Gate
+from bot.core.registry import Lifecycle, Slot
 from bot.core.reply import Reply, Tone
+from bot.general import commands as general_commands
+from bot.practice import commands as practice_commands
+from bot.practice.service import PracticeService
+from bot.progress import commands as progress_commands
+from bot.progress.service import ProgressService
+from bot.quiz import commands as quiz_commands
+from bot.quiz.service import QuizService
+from bot.sandbox import commands as sandbox_commands
+from bot.sandbox.service import SandboxService
 from bot.settings import Settings
-
-if TYPE_CHECKING:
-    from bot.store import Store
+from bot.store import Store
 
 log = logging.getLogger("bot.coach")
 
-# Each capability registers its commands through ``register(coach)`` in this module.
-CAPABILITIES: tuple[str, ...] = (
-    "bot.general.commands",
-    "bot.concepts.commands",
-    "bot.sandbox.commands",
-    "bot.quiz.commands",
-    "bot.progress.commands",
-    "bot.practice.commands",
-    "bot.admin.commands",
-)
 
-Hook = Callable[..., Awaitable[None]]
+class Curriculum:
+    """The course as ``/progress`` measures against it (progress's ``Curriculum`` port),
+    answered by the concepts, quiz and practice capabilities."""
 
+    def __init__(self, concepts: ConceptService, quiz: QuizService, practice: PracticeService):
+        self._concepts = concepts
+        self._quiz = quiz
+        self._practice = practice
 
-async def _nothing(*_args: Any, **_kwargs: Any) -> None:
-    return None
+    def concept_count(self) -> int:
+        return self._concepts.count()
 
+    def question_topics(self) -> Mapping[str, str]:
+        return self._quiz.question_topics()
 
-@dataclass
-class Hooks:
-    """Points where one capability lets another react without importing it."""
+    def topic_title(self, tr: Translator, topic: str) -> str:
+        return self._quiz.topic_title(tr, topic)
 
-    concept_read: Hook = _nothing
-    locale_for: Callable[[Actor], Awaitable[str | None]] | None = None
+    def scenario_title(self, scenario_id: str, locale: str) -> str | None:
+        return self._practice.scenario_title(scenario_id, locale)
 
 
-@dataclass
+class ServedContent:
+    """The content being served (admin's ``ContentReloader`` port): reloads read the
+    configured content folder."""
+
+    def __init__(self, registry: ContentRegistry, folder: Path) -> None:
+        self._registry = registry
+        self._folder = folder
+
+    async def reload(self) -> ReloadOutcome:
+        return await self._registry.reload(self._folder)
+
+    def translator(self, locale: str) -> Translator:
+        return Translator(self._registry.library.catalog, locale)
+
+
 class Coach:
-    settings: Settings
-    library: ContentLibrary
-    clock: Clock = field(default_factory=SystemClock)
-    table: CommandTable = field(default_factory=CommandTable)
-    hooks: Hooks = field(default_factory=Hooks)
-    services: dict[str, Any] = field(default_factory=dict)
-    _starters: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    _closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    gate: Gate = field(default_factory=Gate)  # closed at shutdown: see bot/core/lifecycle.py
-    concept_index: ConceptIndex = field(init=False)
-    store: Store | None = field(default=None, init=False)
+    """Every capability, composed; the one object front ends talk to.
 
-    def __post_init__(self) -> None:
-        self.concept_index = ConceptIndex(self.library.concepts.values())
-        modules = [importlib.import_module(m) for m in CAPABILITIES if _available(m)]
-        # Hooks first: a capability registered early may capture a hook set by a later one.
-        for module in modules:
-            if hasattr(module, "install_hooks"):
-                module.install_hooks(self)
-        for module in modules:
-            module.register(self)
+    ``Coach(settings)`` composes the capabilities without loading content (enough for the
+    command table and for :func:`check_content`); ``library`` installs one;
+    :meth:`build` loads the configured content; :meth:`open` also starts the coach.
+    """
+
+    def __init__(
+        self, settings: Settings, library: ContentLibrary | None = None, clock: Clock | None = None
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.table = CommandTable()
+        self.content = ContentRegistry()
+        self._store: Slot[Store] = Slot("store")
+        self._starters: list[Lifecycle] = []
+        self._closers: list[Lifecycle] = []
+        self.gate = Gate()  # closed at shutdown: see bot/core/lifecycle.py
+        self._compose()
+        if library is not None:
+            self.content.install(library)
+
+    def _compose(self) -> None:
+        """Register every capability, explicitly, each with the ports it declared."""
+        store, clock, content = self._store, self.clock, self.content
+        general_commands.register(self)
+        self.concepts: ConceptService = concepts_commands.register(
+            self, content, on_read=self._concept_read
+        )
+        self.sandbox: SandboxService = sandbox_commands.register(
+            self, self.settings.sandbox, clock, store
+        )
+        self.quiz: QuizService = quiz_commands.register(
+            self, content, self.settings.quiz, clock, store, concepts=self.concepts
+        )
+        self.practice: PracticeService = practice_commands.register(
+            self, content, clock, store, sandbox=self.sandbox.reader
+        )
+        self.progress: ProgressService = progress_commands.register(
+            self,
+            clock,
+            store,
+            curriculum=Curriculum(self.concepts, self.quiz, self.practice),
+            practice=self.practice,
+            translator=self.translator,
+        )
+        self.admin: AdminService = admin_commands.register(
+            self,
+            store,
+            sandboxes=self.sandbox.reader,
+            content=ServedContent(content, self.settings.content_dir),
+        )
+
+    async def _concept_read(self, actor: Actor, concept_id: str) -> None:
+        await self.progress.concept_read(actor, concept_id)
+
+    # content ----------------------------------------------------------------------------
+    @property
+    def library(self) -> ContentLibrary:
+        """The content library being served right now (swapped whole by ``/admin reload``)."""
+        return self.content.library
+
+    def translator(self, locale: str) -> Translator:
+        return Translator(self.library.catalog, locale)
 
     # life cycle ---------------------------------------------------------------------
     @classmethod
-    async def open(cls, settings: Settings, clock: Clock | None = None) -> Coach:
-        coach = cls(settings, load_library(settings.content_dir), clock=clock or SystemClock())
-        await coach.start()
+    def build(cls, settings: Settings, clock: Clock | None = None) -> Coach:
+        """Compose and load the configured content (raises ConfigError listing problems)."""
+        coach = cls(settings, clock=clock)
+        coach.content.install(coach.content.load(settings.content_dir))
         return coach
 
-    def on_start(self, starter: Callable[[], Awaitable[None]]) -> None:
+    @classmethod
+    async def open(cls, settings: Settings, clock: Clock | None = None) -> Coach:
+        coach = cls.build(settings, clock)
+        try:
+            await coach.start()
+        except BaseException:
+            await coach.close()  # what did open (the store) closes again
+            raise
+        return coach
+
+    @property
+    def store(self) -> Store | None:
+        """The store once the coach has started (None before)."""
+        return self._store.peek()
+
+    def on_start(self, starter: Lifecycle) -> None:
         self._starters.append(starter)
 
-    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None:
+    def on_close(self, closer: Lifecycle) -> None:
         self._closers.append(closer)
 
     async def start(self) -> None:
-        from bot.store import Store
-
         # The store opens first and closes last: every other part may use it.
-        self.store = await Store.open(
-            self.settings.database_path, self.clock, backups=self.settings.backup_dir
+        self._store.fill(
+            await Store.open(
+                self.settings.database_path, self.clock, backups=self.settings.backup_dir
+            )
         )
-        self.services["store"] = self.store
         for starter in self._starters:
             await starter()
 
     async def close(self) -> None:
+        """Close every capability (errors logged), then the store; an error closing the
+        store is raised: writes it could not finish must not go unnoticed."""
         for closer in reversed(self._closers):
             try:
                 await closer()
             except Exception:
                 log.exception("error while closing")
-        if self.store is not None:
-            store, self.store = self.store, None
-            self.services.pop("store", None)
-            try:
-                await store.close()
-            except Exception:
-                log.exception("error while closing the store")
+        store = self._store.clear()
+        if store is not None:
+            await store.close()
 
     async def __aenter__(self) -> Coach:
         return self
@@ -131,13 +226,17 @@ class Coach:
     async def __aexit__(self, *_exc: object) -> None:
         await self.close()
 
+    def worker_health(self) -> dict[str, Any]:
+        """What the sandbox says about its workers and executors (for health reports)."""
+        return self.sandbox.reader.executor_stats()
+
     # requests -----------------------------------------------------------------------
     async def localize(self, actor: Actor) -> Actor:
         """The actor with the language they chose, if they chose one."""
-        if self.hooks.locale_for is None:
+        if not self._store.filled:
             return actor
         try:
-            chosen = await self.hooks.locale_for(actor)
+            chosen = await self.progress.locale_for(actor)
         except Exception:
             # A failing store must not turn every reply into an error: answer in the
             # language the front end gave us, and let the command itself report the problem.
@@ -148,9 +247,6 @@ class Coach:
         return Actor(
             actor.user_id, actor.display_name, actor.guild_id, chosen, actor.is_admin, actor.uploads
         )
-
-    def translator(self, locale: str) -> Translator:
-        return Translator(self.library.catalog, locale)
 
     async def run(
         self, actor: Actor, path: Sequence[str], options: dict[str, Any] | None = None
@@ -300,16 +396,30 @@ class Coach:
         )
 
 
-def _available(module_name: str) -> bool:
-    try:
-        return importlib.util.find_spec(module_name) is not None
-    except ModuleNotFoundError:
-        return False
-
-
 def _as_list(result: Reply | Sequence[Reply] | None) -> list[Reply]:
     if result is None:
         return []
     if isinstance(result, Reply):
         return [result]
     return list(result)
+
+
+# content outside a running coach: the same composition, so the same kinds ---------------------
+def content_registry(settings: Settings | None = None) -> ContentRegistry:
+    """The content registry exactly as the coach composes it (nothing loaded or started)."""
+    return Coach(settings or Settings()).content
+
+
+def check_content(root: Path) -> tuple[ContentLibrary, list[str]]:
+    """``python -m bot content check``: load ``root`` with every kind the coach registers."""
+    return content_registry().check(root)
+
+
+def load_content(root: Path) -> ContentLibrary:
+    """Load ``root`` with every registered kind, or raise ConfigError listing every problem."""
+    return content_registry().load(root)
+
+
+def coverage_report(root: Path) -> tuple[str, int]:
+    """``python -m bot content coverage``: the table and the exit status."""
+    return content_registry().coverage_report(root)

@@ -98,6 +98,10 @@ case "$command" in
         say "ruff"
         "$VENV/bin/ruff" check .
         "$VENV/bin/ruff" format --check .
+        say "import contracts"
+        "$VENV/bin/lint-imports"
+        say "mypy"
+        "$VENV/bin/mypy" bot
         "$VENV/bin/python" -m bot content check
         say "pytest"
         exec "$VENV/bin/python" -m pytest "$@"

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.coach import Coach
-from bot.content.library import ContentLibrary, load_library
+from bot.coach import Coach, load_content
+from bot.content.library import ContentLibrary
 from bot.core.clock import FixedClock
 from bot.core.context import Actor
 from bot.settings import REPO_ROOT, Settings, load_settings
@@ -31,7 +31,7 @@ TEST_INSTANCE = f"test-{os.getpid()}-{secrets.token_hex(3)}"
 
 @pytest.fixture(scope="session")
 def library() -> ContentLibrary:
-    return load_library(CONTENT)
+    return load_content(CONTENT)
 
 
 @pytest.fixture

@@ -3,19 +3,18 @@ Server only)."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from bot.admin.service import ACTION, AdminService
+from bot.admin.service import ACTION, AdminService, ContentReloader, SandboxAdmin
 from bot.core.commands import CommandSpec, OptionKind, OptionSpec
+from bot.core.registry import Registry, Slot
+from bot.store import Store
 
-if TYPE_CHECKING:
-    from bot.coach import Coach
 
-
-def register(coach: Coach) -> AdminService:
-    service = AdminService(coach)
-    coach.services["admin"] = service
-    table = coach.table
+def register(
+    app: Registry, store: Slot[Store], sandboxes: SandboxAdmin, content: ContentReloader
+) -> AdminService:
+    """``sandboxes``: the sandbox capability's functions for managers; ``content``: reload."""
+    service = AdminService(store, sandboxes, content)
+    table = app.table
     table.add(
         CommandSpec(("admin", "sandboxes"), service.sandboxes, admin_only=True, touches_worker=True)
     )

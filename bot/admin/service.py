@@ -4,36 +4,70 @@ Discord layer requires Manage Server, and every handler here checks ``actor.is_a
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Protocol
 
-from bot.content.library import check_content
+from bot.content.registry import ReloadOutcome
 from bot.core.commands import MAX_SUGGESTIONS, MemberRef, Request, Suggestion
 from bot.core.errors import UserError
+from bot.core.i18n import Translator
 from bot.core.moments import DEFAULT_ZONE, moment, valid_zone, zone_names
+from bot.core.registry import Slot
 from bot.core.reply import Choice, ChoiceStyle, Placement, Reply, Tone
 from bot.core.text import shorten
+from bot.store import Store
 from bot.store.guilds import GuildRepo
-
-if TYPE_CHECKING:
-    from bot.store import Store
 
 log = logging.getLogger("bot.admin")
 
 ACTION = "admin"
 
 
-@dataclass(frozen=True, slots=True)
-class SandboxRow:
-    owner: str
-    worker: str
-    containers: int
-    running: int
-    last_activity: datetime | None
-    stopped: bool
+class SandboxListing(Protocol):
+    """One learner's sandbox, as managers see it."""
+
+    @property
+    def owner(self) -> str: ...
+
+    @property
+    def worker(self) -> str: ...
+
+    @property
+    def containers(self) -> int: ...
+
+    @property
+    def running(self) -> int: ...
+
+    @property
+    def last_activity(self) -> datetime | None: ...
+
+    @property
+    def stopped(self) -> bool: ...
+
+
+class SandboxAdmin(Protocol):
+    """The port to the sandbox capability's functions for managers."""
+
+    async def list_sandboxes(self) -> Sequence[SandboxListing]: ...
+
+    async def destroy_user(self, user_id: str) -> bool:
+        """Remove ``user_id``'s sandbox; False when they had none."""
+        ...
+
+
+class ContentReloader(Protocol):
+    """The port to the content the coach serves."""
+
+    async def reload(self) -> ReloadOutcome:
+        """Validate the content folder again and swap the new library in whole, or keep the
+        current one and return every problem."""
+        ...
+
+    def translator(self, locale: str) -> Translator:
+        """A translator over the messages of the library being served right now."""
+        ...
 
 
 def channel_label(channel: str) -> str:
@@ -42,8 +76,12 @@ def channel_label(channel: str) -> str:
 
 
 class AdminService:
-    def __init__(self, coach: Any) -> None:
-        self.coach = coach
+    def __init__(
+        self, store: Slot[Store], sandboxes: SandboxAdmin, content: ContentReloader
+    ) -> None:
+        self._store = store
+        self.sandboxes_port = sandboxes
+        self.content = content
 
     # helpers --------------------------------------------------------------------------
     @staticmethod
@@ -51,42 +89,13 @@ class AdminService:
         if not request.actor.is_admin:
             raise UserError("general.admin_only")
 
-    def _sandbox_service(self) -> Any:
-        service = self.coach.services.get("sandbox")
-        if service is None:
-            raise UserError("admin.no_sandboxes_here")
-        return service
-
-    def _store(self) -> Store:
-        store = self.coach.store
-        if store is None:
-            raise RuntimeError("the coach has not been started (no store)")
-        return store
-
     def _guilds(self) -> GuildRepo:
         """Per-server settings in the store (``guild_settings``, cached in memory)."""
-        return self._store().guilds
-
-    async def _rows(self) -> list[SandboxRow]:
-        """Every sandbox the sandbox service tracks (``list_sandboxes()``)."""
-        service = self._sandbox_service()
-        rows = []
-        for item in await service.list_sandboxes():
-            rows.append(
-                SandboxRow(
-                    owner=str(item.owner),
-                    worker=str(item.worker),
-                    containers=int(getattr(item, "containers", 0)),
-                    running=int(getattr(item, "running", 0)),
-                    last_activity=getattr(item, "last_activity", None),
-                    stopped=bool(getattr(item, "stopped", False)),
-                )
-            )
-        return rows
+        return self._store.get().guilds
 
     async def _member_name(self, guild_id: str, user_id: str) -> str | None:
         """The member's name in this server, or None if they are not known here."""
-        member = await self._store().users.member(guild_id, user_id)
+        member = await self._store.get().users.member(guild_id, user_id)
         return member.display_name if member else None
 
     # /admin sandboxes -----------------------------------------------------------------
@@ -94,8 +103,8 @@ class AdminService:
         self._require_admin(request)
         tr = request.tr
         lines: list[str] = []
-        members = await self._store().users.names_in(request.actor.guild_id)  # one query
-        for row in await self._rows():
+        members = await self._store.get().users.names_in(request.actor.guild_id)  # one query
+        for row in await self.sandboxes_port.list_sandboxes():
             name = members.get(row.owner)
             if name is None:
                 continue  # another server's member
@@ -144,8 +153,7 @@ class AdminService:
         if len(parts) < 3 or parts[1] != "destroy":
             return Reply(body=tr("admin.cancelled"), placement=Placement.REPLACE)
         user_id = parts[2]
-        service = self._sandbox_service()
-        removed = await service.destroy_user(user_id)
+        removed = await self.sandboxes_port.destroy_user(user_id)
         log.info(
             "admin destroyed a sandbox",
             extra={"admin": request.actor.user_id, "owner": user_id, "found": bool(removed)},
@@ -157,27 +165,26 @@ class AdminService:
 
     # /admin reload --------------------------------------------------------------------
     async def reload(self, request: Request) -> Reply:
+        """Validate the content folder again and swap the new library in, or keep the one
+        being served and list every problem."""
         self._require_admin(request)
         tr = request.tr
-        root = self.coach.settings.content_dir
-        library, problems = await asyncio.to_thread(check_content, root)
-        if problems:
+        outcome = await self.content.reload()
+        if not outcome.swapped:
+            log.warning(
+                "content reload refused",
+                extra={"admin": request.actor.user_id, "problems": len(outcome.problems)},
+            )
             return Reply(
                 title=tr("admin.reload_refused_title"),
-                body=tr("admin.reload_refused", count=len(problems)),
-                code="\n".join(problems),
+                body=tr("admin.reload_refused", count=len(outcome.problems)),
+                code="\n".join(outcome.problems),
                 code_name="content-problems.txt",
                 tone=Tone.ERROR,
             )
-        current = self.coach.library
-        current.catalog = library.catalog
-        current.items = library.items
-        current.origins = library.origins
-        current.seed = library.seed
-        self.coach.concept_index.__init__(current.concepts.values())
-        counts = {kind: len(items) for kind, items in library.items.items()}
+        counts = outcome.counts
         log.info("content reloaded", extra={"admin": request.actor.user_id, "counts": counts})
-        fresh = self.coach.translator(tr.locale)  # the answer already speaks the new content
+        fresh = self.content.translator(tr.locale)  # the answer speaks the new content
         numbers = {kind: counts.get(kind, 0) for kind in ("concepts", "questions", "scenarios")}
         return Reply(body=fresh("admin.reloaded", **numbers), tone=Tone.SUCCESS)
 

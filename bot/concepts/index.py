@@ -9,7 +9,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
@@ -123,7 +123,7 @@ class ConceptIndex:
         """The closest concepts for a "did you mean", best first."""
         return [m.concept for m in self.rank(query, limit) if m.score >= threshold]
 
-    def by_topic(self) -> dict[str, Sequence[Concept]]:
+    def by_topic(self) -> dict[str, list[Concept]]:
         topics: dict[str, list[Concept]] = {}
         for concept in self._concepts:
             topics.setdefault(concept.topic, []).append(concept)

@@ -7,6 +7,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from bot.content.base import ContentModel, Id, Localized, LocalizedList, Text
+from bot.content.items import ContentItem
 
 
 class SandboxSupport(StrEnum):
@@ -23,8 +24,7 @@ class Example(ContentModel):
     sandbox: SandboxSupport = SandboxSupport.RUNS
 
 
-class Concept(ContentModel):
-    id: Id
+class Concept(ContentItem):
     topic: Id
     title: Localized
     summary: Localized

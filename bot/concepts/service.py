@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 
 from bot.concepts.index import ConceptIndex
 from bot.concepts.models import Concept, SandboxSupport
@@ -17,9 +17,37 @@ ACTION = "concept"
 
 
 class ConceptService:
-    def __init__(self, index: ConceptIndex, on_read: ReadHook | None = None) -> None:
-        self.index = index
+    """``/concept`` and ``/concepts``, and the concept lookups other capabilities are given
+    (through their own ports) by the composition root.
+
+    ``index`` gives the index of the library installed right now: after ``/admin reload``
+    the next call already sees the new concepts.
+    """
+
+    def __init__(self, index: Callable[[], ConceptIndex], on_read: ReadHook | None = None) -> None:
+        self._index = index
         self.on_read = on_read
+
+    @property
+    def index(self) -> ConceptIndex:
+        return self._index()
+
+    # lookups for other capabilities ------------------------------------------------------
+    def find(self, text: str) -> Concept | None:
+        """The one concept ``text`` clearly names (id, name, alias, prefix), or None."""
+        return self.index.find(text)
+
+    def ranked(self, text: str, limit: int | None = None) -> list[Concept]:
+        """Concepts by how well they match ``text`` (all of them, in order, when empty)."""
+        index = self.index
+        return [m.concept for m in index.rank(text, len(index) if limit is None else limit)]
+
+    def topic_order(self) -> Sequence[str]:
+        """Concept topics in the order ``/concepts`` lists them."""
+        return list(self.index.by_topic())
+
+    def count(self) -> int:
+        return len(self.index)
 
     async def show(self, request: Request) -> Reply:
         topic = str(request.opt("topic", "")).strip()

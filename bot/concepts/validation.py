@@ -1,10 +1,11 @@
-"""Cross-file checks of concepts: links, seed parts, content length rules."""
+"""The concepts kind of content (``content/concepts/*.yaml``) and its cross-file checks:
+links, seed parts, content length rules, names that two concepts claim."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
+from bot.concepts.models import Concept
 from bot.content.base import (
     BODY_LIMIT,
     FIELD_LIMIT,
@@ -13,10 +14,13 @@ from bot.content.base import (
     TITLE_LIMIT,
     too_long,
 )
+from bot.content.items import ContentKind, ContentLibrary, CoverageRule, PartRef, Role
 
-if TYPE_CHECKING:
-    from bot.concepts.models import Concept
-    from bot.content.library import ContentLibrary
+# Vocabularies this kind exports for other kinds' checks (see bot.content.library).
+CONCEPT_IDS = "concept"
+CONCEPT_TOPICS = "concept-topic"
+# What this kind's checks refer to in other kinds.
+SCENARIO_IDS = "scenario"
 
 
 def _examples_block(concept: Concept, locale: str) -> str:
@@ -29,11 +33,11 @@ def _examples_block(concept: Concept, locale: str) -> str:
 
 
 def check_links(library: ContentLibrary) -> Iterable[str]:
-    concepts: dict[str, Concept] = library.concepts
-    seed_ids = library.seed.ids() if library.seed else None
-    scenarios = library.scenarios
+    concepts = library.items(CONCEPTS)
+    seed_ids = library.seed_ids()
+    scenarios = library.vocabulary(SCENARIO_IDS)
     for concept in concepts.values():
-        where = library.origin("concepts", concept.id)
+        where = library.origin(CONCEPTS, concept.id)
         for related in concept.related:
             if related not in concepts:
                 yield f"{where}: related: unknown concept {related!r}"
@@ -43,13 +47,13 @@ def check_links(library: ContentLibrary) -> Iterable[str]:
             for part in concept.seed:
                 if part not in seed_ids:
                     yield f"{where}: seed: unknown seed part {part!r}"
-        if concept.scenario and "scenarios" in library.items and concept.scenario not in scenarios:
+        if concept.scenario and concept.scenario not in scenarios:
             yield f"{where}: scenario: unknown scenario {concept.scenario!r}"
 
 
 def check_limits(library: ContentLibrary) -> Iterable[str]:
-    for concept in library.concepts.values():
-        where = library.origin("concepts", concept.id)
+    for concept in library.items(CONCEPTS).values():
+        where = library.origin(CONCEPTS, concept.id)
         for name, text, limit in (
             ("title", concept.title, TITLE_LIMIT),
             ("summary", concept.summary, SUMMARY_LIMIT),
@@ -75,13 +79,23 @@ def check_limits(library: ContentLibrary) -> Iterable[str]:
 
 def check_alias_clashes(library: ContentLibrary) -> Iterable[str]:
     owners: dict[str, str] = {}
-    for concept in library.concepts.values():
+    for concept in library.items(CONCEPTS).values():
         for name in concept.names():
             key = name.casefold()
             owner = owners.setdefault(key, concept.id)
             if owner != concept.id:
-                where = library.origin("concepts", concept.id)
+                where = library.origin(CONCEPTS, concept.id)
                 yield f"{where}: aliases: {name!r} is already a name of concept {owner!r}"
 
 
-concept_checks = (check_links, check_limits, check_alias_clashes)
+def _explains(concept: Concept, part: PartRef) -> bool:
+    return part.id in concept.seed
+
+
+CONCEPTS: ContentKind[Concept] = ContentKind(
+    "concepts",
+    Concept,
+    checks=(check_links, check_limits, check_alias_clashes),
+    vocabularies={CONCEPT_IDS: lambda c: (c.id,), CONCEPT_TOPICS: lambda c: (c.topic,)},
+    coverage=CoverageRule(Role.EXPLAINS, _explains, order=lambda c: c.order),
+)

@@ -1,88 +1,37 @@
-"""Load every content file, validate it, and report all problems at once."""
+"""Load every content file of the registered kinds, validate it, report all problems at once.
+
+The loader is the same for every kind: a folder of YAML files (each one item or a list of
+items) validated by the kind's model, ids unique within the kind, then every kind's cross-file
+checks, then the seed coverage. It imports no capability: the kinds are handed to it (by the
+content registry, ``bot.content.registry``, in which capabilities register them). The types
+it loads into live in ``bot.content.items`` and are re-exported here.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
+from bot.content.coverage import check_seed_coverage
+from bot.content.items import (
+    ContentItem,
+    ContentKind,
+    ContentLibrary,
+    CoverageRule,
+    PartRef,
+    Role,
+    exported_vocabularies,
+)
 from bot.content.seed import SeedMap
 from bot.core.errors import ConfigError
 from bot.core.i18n import Catalog
 
-M = TypeVar("M", bound=BaseModel)
-CrossCheck = Callable[["ContentLibrary"], Iterable[str]]
 
-
-@dataclass(frozen=True)
-class ContentKind:
-    """One folder of content files, each holding one item or a list of items."""
-
-    name: str
-    model: type[BaseModel]
-    checks: tuple[CrossCheck, ...] = ()
-
-
-@dataclass
-class ContentLibrary:
-    root: Path
-    catalog: Catalog
-    seed: SeedMap | None = None
-    items: dict[str, dict[str, Any]] = field(default_factory=dict)
-    origins: dict[tuple[str, str], Path] = field(default_factory=dict)
-
-    def of(self, kind: str) -> dict[str, Any]:
-        return self.items.get(kind, {})
-
-    def origin(self, kind: str, item_id: str) -> str:
-        path = self.origins.get((kind, item_id))
-        return str(path) if path else f"{kind}/{item_id}"
-
-    @property
-    def concepts(self) -> dict[str, Any]:
-        return self.of("concepts")
-
-    @property
-    def questions(self) -> dict[str, Any]:
-        return self.of("questions")
-
-    @property
-    def scenarios(self) -> dict[str, Any]:
-        return self.of("scenarios")
-
-
-def _kinds() -> list[ContentKind]:
-    # Imported here so that each capability owns its model and its cross-checks.
-    from bot.concepts.models import Concept
-    from bot.concepts.validation import concept_checks
-
-    kinds = [ContentKind("concepts", Concept, concept_checks)]
-    kinds.extend(_optional_kinds())
-    return kinds
-
-
-def _optional_kinds() -> list[ContentKind]:
-    found: list[ContentKind] = []
-    try:
-        from bot.quiz.content import QUESTION_KIND
-    except ImportError:
-        pass
-    else:
-        found.append(QUESTION_KIND)
-    try:
-        from bot.practice.content import SCENARIO_KIND
-    except ImportError:
-        pass
-    else:
-        found.append(SCENARIO_KIND)
-    return found
-
-
-def _describe(path: Path, prefix: str, error: dict[str, Any]) -> str:
+def _describe(path: Path, prefix: str, error: Any) -> str:
     loc = ".".join(str(part) for part in error["loc"])
     where = f"{prefix}.{loc}" if prefix and loc else (prefix or loc or "(file)")
     message = error["msg"]
@@ -100,11 +49,18 @@ def _read_yaml(path: Path, problems: list[str]) -> Any:
         problems.append(f"{path}: invalid YAML: {exc}")
     except UnicodeDecodeError as exc:
         problems.append(f"{path}: not UTF-8 text: {exc}")
+    except OSError as exc:
+        problems.append(f"{path}: cannot read: {exc.strerror or exc}")
     return None
 
 
-def _load_kind(root: Path, kind: ContentKind, library: ContentLibrary, problems: list[str]) -> None:
-    items: dict[str, Any] = {}
+def _load_kind(
+    root: Path,
+    kind: ContentKind[Any],
+    origins: dict[tuple[str, str], Path],
+    problems: list[str],
+) -> dict[str, ContentItem]:
+    items: dict[str, ContentItem] = {}
     for path in sorted((root / kind.name).glob("**/*.yaml")):
         data = _read_yaml(path, problems)
         if data is None:
@@ -117,46 +73,86 @@ def _load_kind(root: Path, kind: ContentKind, library: ContentLibrary, problems:
             except ValidationError as exc:
                 problems.extend(_describe(path, prefix, err) for err in exc.errors())
                 continue
-            item_id = item.id  # type: ignore[attr-defined]
-            if item_id in items:
-                first = library.origins[(kind.name, item_id)]
-                problems.append(f"{path}: id: {item_id!r} is already defined in {first}")
+            if item.id in items:
+                first = origins[(kind.name, item.id)]
+                problems.append(f"{path}: id: {item.id!r} is already defined in {first}")
                 continue
-            items[item_id] = item
-            library.origins[(kind.name, item_id)] = path
-    library.items[kind.name] = items
+            items[item.id] = item
+            origins[(kind.name, item.id)] = path
+    return items
 
 
-def check_content(root: Path) -> tuple[ContentLibrary, list[str]]:
-    """Load everything under ``root``; return the library and every problem found."""
+def _seed(root: Path, problems: list[str]) -> SeedMap | None:
+    path = root / "seed.yaml"
+    data = _read_yaml(path, problems) if path.exists() else None
+    if data is None:
+        return None
+    try:
+        return SeedMap.model_validate(data)
+    except ValidationError as exc:
+        problems.extend(_describe(path, "", err) for err in exc.errors())
+        return None
+
+
+def _unique(kinds: Sequence[ContentKind[Any]]) -> tuple[ContentKind[Any], ...]:
+    names = [kind.name for kind in kinds]
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ConfigError([f"content kind registered twice: {', '.join(twice)}"])
+    return tuple(kinds)
+
+
+def check_content(
+    root: Path, kinds: Sequence[ContentKind[Any]] = ()
+) -> tuple[ContentLibrary, list[str]]:
+    """Load ``root`` for ``kinds``; return the library and every problem found.
+
+    Without kinds only the message catalog and the seed map are loaded.
+    """
+    kinds = _unique(kinds)
     problems: list[str] = []
     if not root.is_dir():
-        return ContentLibrary(root, Catalog({"en": {}, "ko": {}})), [f"{root}: no such folder"]
+        empty = ContentLibrary(root, Catalog({"en": {}, "ko": {}}), kinds=kinds)
+        return empty, [f"{root}: no such folder"]
     catalog, catalog_problems = Catalog.load(root / "i18n")
     problems.extend(catalog_problems)
-    library = ContentLibrary(root=root, catalog=catalog)
-    seed_path = root / "seed.yaml"
-    seed_data = _read_yaml(seed_path, problems) if seed_path.exists() else None
-    if seed_data is not None:
-        try:
-            library.seed = SeedMap.model_validate(seed_data)
-        except ValidationError as exc:
-            problems.extend(_describe(seed_path, "", err) for err in exc.errors())
-    kinds = _kinds()
-    for kind in kinds:
-        _load_kind(root, kind, library, problems)
+    seed = _seed(root, problems)
+    origins: dict[tuple[str, str], Path] = {}
+    by_kind = {kind.name: _load_kind(root, kind, origins, problems) for kind in kinds}
+    library = ContentLibrary(
+        root=root,
+        catalog=catalog,
+        seed=seed,
+        kinds=kinds,
+        by_kind=by_kind,
+        origins=origins,
+        vocabularies=exported_vocabularies(kinds, by_kind),
+    )
     for kind in kinds:
         for check in kind.checks:
-            problems.extend(check(library))
-    from bot.content.coverage import check_seed_coverage
-
+            try:
+                problems.extend(check(library))
+            except ConfigError as exc:  # a check that refers to a vocabulary nobody exports
+                problems.extend(f"{kind.name}: {problem}" for problem in exc.problems)
     problems.extend(check_seed_coverage(library))
     return library, problems
 
 
-def load_library(root: Path) -> ContentLibrary:
+def load_library(root: Path, kinds: Sequence[ContentKind[Any]] = ()) -> ContentLibrary:
     """Load content or refuse to start: raise :class:`ConfigError` listing every problem."""
-    library, problems = check_content(root)
+    library, problems = check_content(root, kinds)
     if problems:
         raise ConfigError(problems)
     return library
+
+
+__all__ = [
+    "ContentItem",
+    "ContentKind",
+    "ContentLibrary",
+    "CoverageRule",
+    "PartRef",
+    "Role",
+    "check_content",
+    "load_library",
+]

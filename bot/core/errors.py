@@ -1,8 +1,9 @@
 """One exception tree for the coach.
 
 A :class:`UserError` is the user's mistake or a refusal: front ends show its translated
-message and nothing else. Anything else that escapes a handler is a bug: it is logged with
-an id that the user is shown.
+message and nothing else. Every other :class:`CoachError` is raised on purpose by the coach
+itself (a store that closed, content that does not load, a part used before it started);
+anything that escapes a handler is logged with an id that the user is shown.
 """
 
 from __future__ import annotations
@@ -48,3 +49,12 @@ class ConfigError(CoachError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+
+
+class NotStarted(CoachError):
+    """A part that exists only once the coach has started (the store) was used before."""
+
+
+class StoreError(CoachError):
+    """The store cannot do what was asked: it is closed, its writer stopped, or its schema
+    does not fit this code."""

@@ -21,10 +21,7 @@ INTERVAL_SECONDS = 30.0
 
 async def worker_health(coach: Any) -> Any:
     """What the sandbox service says about its workers, if it can say anything."""
-    service = coach.services.get("sandbox")
-    probe = getattr(service, "executor_stats", None) or getattr(service, "health", None)
-    if probe is None:
-        return "unknown"
+    probe = coach.worker_health
     try:
         result = probe()
         if inspect.isawaitable(result):

@@ -121,11 +121,10 @@ async def _with_commands(settings: Settings, work: Callable[[CoachBot], Awaitabl
     """Log in with the command tree built (the coach's services are not started) and run
     ``work``; print what it says."""
     from bot.coach import Coach
-    from bot.content.library import load_library
     from bot.discordbot.client import CoachBot
 
     point_at(settings.discord)
-    coach = Coach(settings, load_library(settings.content_dir))
+    coach = Coach.build(settings)
     bot = CoachBot(coach)
     try:
         async with bot:

@@ -1,9 +1,9 @@
 """Docker objects as the CLI shows them, in the learner's own names.
 
-Plain data: a container with its ports and mounts, an image, a network, a search result and
-a ``stats`` sample. The sandbox builds them from the engine's answers (rewriting real names
-into the learner's); :mod:`bot.dockercli.output` prints them like the docker CLI; practice
-checks read them.
+Plain data: a container with its ports and mounts, an image, a network, a search result,
+a ``stats`` sample and a learner's whole sandbox (:class:`SandboxState`). The sandbox builds
+them from the engine's answers (rewriting real names into the learner's);
+:mod:`bot.dockercli.output` prints them like the docker CLI; practice checks read them.
 """
 
 from __future__ import annotations
@@ -61,6 +61,23 @@ class ContainerView:
     @property
     def running(self) -> bool:
         return self.status == "running"
+
+
+@dataclass(frozen=True, slots=True)
+class SandboxState:
+    """Everything one learner has in their sandbox right now, in their own names (empty if
+    the sandbox does not exist yet): what ``docker ps -a``, ``volume ls``, ``network ls`` and
+    ``images`` would show them. The sandbox reads it; practice checks look at it."""
+
+    exists: bool = False
+    worker: str | None = None
+    containers: tuple[ContainerView, ...] = ()
+    volumes: tuple[str, ...] = ()
+    networks: tuple[str, ...] = ()  # user-created networks (not the built-in "bridge")
+    images: tuple[str, ...] = ()  # images the user can use, e.g. "busybox:latest"
+
+    def container(self, name: str) -> ContainerView | None:
+        return next((c for c in self.containers if c.name == name), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from bot.core.commands import MAX_SUGGESTIONS, CommandSpec, OptionSpec, Request, Suggestion
 from bot.core.errors import UserError
+from bot.core.registry import Registry
 from bot.core.reply import Field, Reply
-
-if TYPE_CHECKING:
-    from bot.coach import Coach
 
 
 def _usage(spec: CommandSpec) -> str:
@@ -19,8 +15,8 @@ def _usage(spec: CommandSpec) -> str:
     return " ".join(parts)
 
 
-def register(coach: Coach) -> None:
-    table = coach.table
+def register(app: Registry) -> None:
+    table = app.table
 
     async def help_command(request: Request) -> Reply:
         tr = request.tr

@@ -17,6 +17,7 @@ from typing import Any
 import aiosqlite
 
 from bot.coach import Coach
+from bot.sandbox.api import SandboxAdmin
 
 log = logging.getLogger("bot.ops.health")
 
@@ -28,9 +29,9 @@ class CheckResult:
     detail: str = ""
 
 
-def sandbox_of(coach: Coach) -> Any:
-    """The sandbox's admin view of ``coach`` (None when the coach has no sandbox)."""
-    return coach.services.get("sandbox")
+def sandbox_of(coach: Coach) -> SandboxAdmin:
+    """The sandbox's admin view of ``coach``."""
+    return coach.sandbox.reader
 
 
 async def _rewrite_user_version(conn: aiosqlite.Connection) -> None:
@@ -79,8 +80,6 @@ class Readiness:
 
     async def _workers(self) -> list[CheckResult]:
         sandbox = sandbox_of(self.coach)
-        if sandbox is None:
-            return []
         try:
             probed = await asyncio.wait_for(sandbox.probe_workers(), self.timeout)
         except TimeoutError:

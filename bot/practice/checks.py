@@ -7,11 +7,13 @@ cached, so a step and its fail checks share a single snapshot of the sandbox.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from bot.core.context import Actor
+from bot.core.errors import CoachError
+from bot.dockercli.views import ContainerView, SandboxState
 from bot.practice.content import (
     AllCheck,
     AnyCheck,
@@ -26,7 +28,6 @@ from bot.practice.content import (
     UsedCheck,
     VolumeCheck,
 )
-from bot.sandbox.api import ContainerView, SandboxState
 
 
 class SandboxReader(Protocol):
@@ -158,41 +159,67 @@ async def _removed(check: RemovedCheck, ctx: CheckContext) -> bool:
     return all(view.id != known for view in state.containers)
 
 
-async def _named(check: Any, ctx: CheckContext) -> bool:
-    state = await ctx.state()
-    if isinstance(check, VolumeCheck):
-        return check.volume.name in state.volumes
-    if isinstance(check, NetworkCheck):
-        return check.network.name in state.networks
+async def _volume(check: VolumeCheck, ctx: CheckContext) -> bool:
+    return check.volume.name in (await ctx.state()).volumes
+
+
+async def _network(check: NetworkCheck, ctx: CheckContext) -> bool:
+    return check.network.name in (await ctx.state()).networks
+
+
+async def _image(check: ImageCheck, ctx: CheckContext) -> bool:
     wanted = check.image.name
-    return any(same_image(image, wanted) for image in state.images)
+    return any(same_image(image, wanted) for image in (await ctx.state()).images)
+
+
+async def _used(check: UsedCheck, ctx: CheckContext) -> bool:
+    pool = ctx.used_since_step if check.used.since == "step" else ctx.used_in_session
+    return check.used.token in pool
+
+
+async def _all(check: AllCheck, ctx: CheckContext) -> bool:
+    for child in check.all:
+        if not await evaluate(child, ctx):
+            return False
+    return True
+
+
+async def _any(check: AnyCheck, ctx: CheckContext) -> bool:
+    for child in check.any:
+        if await evaluate(child, ctx):
+            return True
+    return False
+
+
+async def _not(check: NotCheck, ctx: CheckContext) -> bool:
+    return not await evaluate(check.not_, ctx)
+
+
+class UnknownCheck(CoachError):
+    """A check model without an evaluator: register one in :data:`EVALUATORS`."""
+
+
+Evaluator = Callable[[Any, CheckContext], Awaitable[bool]]
+# One evaluator per check model: a new kind of check is a model in bot/practice/content.py
+# and one line here (a test checks that every model has one).
+EVALUATORS: dict[type, Evaluator] = {
+    ContainerCheck: _container,
+    FileCheck: _file,
+    HttpCheck: _http,
+    VolumeCheck: _volume,
+    NetworkCheck: _network,
+    ImageCheck: _image,
+    UsedCheck: _used,
+    RemovedCheck: _removed,
+    AllCheck: _all,
+    AnyCheck: _any,
+    NotCheck: _not,
+}
 
 
 async def evaluate(check: Any, ctx: CheckContext) -> bool:
     """Whether ``check`` holds for the sandbox right now."""
-    if isinstance(check, AllCheck):
-        for child in check.all:
-            if not await evaluate(child, ctx):
-                return False
-        return True
-    if isinstance(check, AnyCheck):
-        for child in check.any:
-            if await evaluate(child, ctx):
-                return True
-        return False
-    if isinstance(check, NotCheck):
-        return not await evaluate(check.not_, ctx)
-    if isinstance(check, ContainerCheck):
-        return await _container(check, ctx)
-    if isinstance(check, FileCheck):
-        return await _file(check, ctx)
-    if isinstance(check, HttpCheck):
-        return await _http(check, ctx)
-    if isinstance(check, UsedCheck):
-        pool = ctx.used_since_step if check.used.since == "step" else ctx.used_in_session
-        return check.used.token in pool
-    if isinstance(check, RemovedCheck):
-        return await _removed(check, ctx)
-    if isinstance(check, VolumeCheck | NetworkCheck | ImageCheck):
-        return await _named(check, ctx)
-    raise TypeError(f"not a check: {check!r}")
+    evaluator = EVALUATORS.get(type(check))
+    if evaluator is None:
+        raise UnknownCheck(f"no evaluator for {type(check).__name__}")
+    return await evaluator(check, ctx)

@@ -1,32 +1,36 @@
-"""Registers ``/practice list|start|status|check|hint|skip|stop`` and the after-command check."""
+"""Registers the scenarios kind of content, ``/practice list|start|status|check|hint|skip|stop``
+and the check after every ``/docker`` and ``/sh``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
+from bot.content.registry import ContentRegistry
+from bot.core.clock import Clock
 from bot.core.commands import CommandSpec, OptionSpec
-from bot.practice.service import ACTION, PracticeService
-
-if TYPE_CHECKING:
-    from bot.coach import Coach
-
-
-def _repo(coach: Coach) -> Any:
-    store = getattr(coach, "store", None)
-    if store is None:
-        return None
-    return getattr(store, "practice", None)
+from bot.core.registry import Registry, Slot
+from bot.practice.checks import SandboxReader
+from bot.practice.content import SCENARIOS
+from bot.practice.service import ACTION, PracticeRepo, PracticeService, in_order
+from bot.store import Store
 
 
-def register(coach: Coach) -> PracticeService:
-    service = PracticeService(
-        coach.library.scenarios,
-        sandbox=lambda: coach.services.get("sandbox"),
-        repo=lambda: _repo(coach),
-        clock=coach.clock,
+def register(
+    app: Registry,
+    content: ContentRegistry,
+    clock: Clock,
+    store: Slot[Store],
+    sandbox: SandboxReader,
+) -> PracticeService:
+    """``sandbox``: how checks read a learner's sandbox (the sandbox capability's read model)."""
+    content.add(SCENARIOS)
+    scenarios = content.derive(
+        "the scenarios in order", lambda library: in_order(library.items(SCENARIOS))
     )
-    coach.services["practice"] = service
-    table = coach.table
+
+    def repo() -> PracticeRepo:
+        return store.get().practice
+
+    service = PracticeService(scenarios.get, sandbox, repo, clock)
+    table = app.table
     scenario = OptionSpec(
         "scenario", required=True, completer=service.complete_scenario, max_length=64
     )

@@ -8,7 +8,7 @@ that names its kind (``{container: {name: web, running: true}}``, ``{all: [...]}
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag, field_validator, model_validator
 
@@ -23,10 +23,20 @@ from bot.content.base import (
     too_long,
 )
 from bot.content.base import Text as NonEmpty
-from bot.content.library import ContentKind
+from bot.content.items import (
+    ContentItem,
+    ContentKind,
+    ContentLibrary,
+    CoverageRule,
+    PartRef,
+    Role,
+)
 
-if TYPE_CHECKING:
-    from bot.content.library import ContentLibrary
+# Vocabularies this kind exports (see bot.content.library) …
+SCENARIO_IDS = "scenario"
+# … and those its checks refer to.
+CONCEPT_IDS = "concept"
+QUIZ_TOPICS = "quiz-topic"
 
 # Docker subcommands a ``used`` check may name: the parser's canonical ``DockerCommand.path``
 # joined by spaces (``container ls`` is recorded as ``ps``, ``image ls`` as ``images``).
@@ -181,9 +191,9 @@ def _check_kind(value: Any) -> str | None:
     if isinstance(value, dict):
         keys = list(value)
         if len(keys) == 1 and keys[0] in CHECK_KINDS:
-            return keys[0]
+            return str(keys[0])
         return None
-    for kind, model in _MODELS.items():
+    for kind, model in CHECK_MODELS.items():
         if isinstance(value, model):
             return kind
     return None
@@ -209,7 +219,7 @@ Check = Annotated[
     ),
 ]
 
-_MODELS: dict[str, type[ContentModel]] = {
+CHECK_MODELS: dict[str, type[ContentModel]] = {
     "container": ContainerCheck,
     "file": FileCheck,
     "http": HttpCheck,
@@ -285,8 +295,7 @@ class Diagram(ContentModel):
     container: NonEmpty
 
 
-class Scenario(ContentModel):
-    id: Id
+class Scenario(ContentItem):
     order: int = 1000
     title: Localized
     summary: Localized
@@ -400,19 +409,19 @@ def _solution_problems(scenario: Scenario, where: str) -> Iterable[str]:
 
 
 def _link_problems(scenario: Scenario, library: ContentLibrary, where: str) -> Iterable[str]:
+    concepts = library.vocabulary(CONCEPT_IDS)
     for concept in scenario.concepts:
-        if concept not in library.concepts:
+        if concept not in concepts:
             yield f"{where}: concepts: unknown concept {concept!r}"
-    if library.seed is not None:
-        seed_ids = library.seed.ids()
+    seed_ids = library.seed_ids()
+    if seed_ids is not None:
         for part in scenario.seed:
             if part not in seed_ids:
                 yield f"{where}: seed: unknown seed part {part!r}"
-    if scenario.quiz_topic and library.questions:
-        topics = {getattr(q, "topic", None) for q in library.questions.values()}
-        topics |= {c for q in library.questions.values() for c in getattr(q, "concepts", ())}
-        if scenario.quiz_topic not in topics and scenario.quiz_topic not in library.concepts:
-            yield f"{where}: quiz_topic: no question or concept has topic {scenario.quiz_topic!r}"
+    quiz_topics = library.vocabulary(QUIZ_TOPICS)
+    topic = scenario.quiz_topic
+    if topic and quiz_topics and topic not in quiz_topics and topic not in concepts:
+        yield f"{where}: quiz_topic: no question or concept has topic {scenario.quiz_topic!r}"
     for name, text, limit in (
         ("title", scenario.title, TITLE_LIMIT - 60),
         ("summary", scenario.summary, SUMMARY_LIMIT),
@@ -425,11 +434,21 @@ def _link_problems(scenario: Scenario, library: ContentLibrary, where: str) -> I
 
 
 def check_scenarios(library: ContentLibrary) -> Iterable[str]:
-    for scenario in library.scenarios.values():
-        where = library.origin("scenarios", scenario.id)
+    for scenario in library.items(SCENARIOS).values():
+        where = library.origin(SCENARIOS, scenario.id)
         yield from _step_problems(scenario, where)
         yield from _solution_problems(scenario, where)
         yield from _link_problems(scenario, library, where)
 
 
-SCENARIO_KIND = ContentKind("scenarios", Scenario, (check_scenarios,))
+def _practises(scenario: Scenario, part: PartRef) -> bool:
+    return part.id in scenario.seed or not part.explained_by.isdisjoint(scenario.concepts)
+
+
+SCENARIOS: ContentKind[Scenario] = ContentKind(
+    "scenarios",
+    Scenario,
+    checks=(check_scenarios,),
+    vocabularies={SCENARIO_IDS: lambda s: (s.id,)},
+    coverage=CoverageRule(Role.PRACTISES, _practises, order=lambda s: s.order),
+)

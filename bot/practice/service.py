@@ -18,11 +18,12 @@ from bot.core.i18n import Translator
 from bot.core.reply import Choice, ChoiceStyle, Field, Placement, Reply, ReplyFile, Tone
 from bot.core.text import shorten
 from bot.dockercli import parse_docker
+from bot.dockercli.views import SandboxState
 from bot.practice.checks import CheckContext, SandboxReader, evaluate
 from bot.practice.content import SHELL_PREFIX, FailCheck, Scenario, Step
 from bot.practice.diagram import diagram_state, render_lifecycle
 from bot.practice.session import PracticeSession
-from bot.sandbox.api import SandboxState
+from bot.store.practice import PracticeSummary, SessionRecord
 
 log = logging.getLogger("bot.practice")
 
@@ -33,11 +34,11 @@ PRIMARY = ChoiceStyle.PRIMARY
 class PracticeRepo(Protocol):
     """Where sessions, finished steps and completions are kept (``bot/store/practice.py``)."""
 
-    async def load_session(self, user_id: str) -> PracticeSession | None: ...
+    async def load_session(self, user_id: str) -> SessionRecord | None: ...
 
-    async def start_session(self, who: Actor, session: PracticeSession) -> None: ...
+    async def start_session(self, who: Actor, session: SessionRecord) -> None: ...
 
-    async def save_session(self, session: PracticeSession) -> None: ...
+    async def save_session(self, session: SessionRecord) -> None: ...
 
     async def end_session(self, user_id: str) -> None: ...
 
@@ -49,12 +50,14 @@ class PracticeRepo(Protocol):
 
     async def completed_scenarios(self, user_id: str, guild_id: str) -> set[str]: ...
 
+    async def summary(self, user_id: str, guild_id: str) -> PracticeSummary: ...
+
 
 def docker_subcommand(line: str) -> str | None:
     """The canonical subcommand of a ``/docker`` line (``run``, ``volume create``), or None."""
     try:
         return " ".join(parse_docker(line).path)
-    except Exception:  # a line the parser refuses was not a use of any subcommand
+    except UserError:  # a line the parser refuses was not a use of any subcommand
         return None
 
 
@@ -80,32 +83,57 @@ def _used_token(path: tuple[str, ...], line: str) -> str | None:
     return None
 
 
+def in_order(scenarios: Mapping[str, Scenario]) -> dict[str, Scenario]:
+    """Scenarios as ``/practice list`` shows them: by their ``order``, then id."""
+    return dict(sorted(scenarios.items(), key=lambda kv: (kv[1].order, kv[0])))
+
+
 class PracticeService:
+    """Guided practice. ``scenarios`` gives the scenarios of the library installed right now
+    (in order), so that ``/admin reload`` changes what every next command sees; ``sandbox``
+    is the port through which checks read the learner's sandbox; ``repo`` the store's
+    practice tables (available once the coach has started)."""
+
     def __init__(
         self,
-        scenarios: Mapping[str, Scenario],
-        sandbox: Callable[[], SandboxReader | None],
-        repo: Callable[[], PracticeRepo | None],
+        scenarios: Callable[[], Mapping[str, Scenario]],
+        sandbox: SandboxReader,
+        repo: Callable[[], PracticeRepo],
         clock: Clock,
     ) -> None:
-        self.scenarios = dict(sorted(scenarios.items(), key=lambda kv: (kv[1].order, kv[0])))
+        self._scenarios = scenarios
         self._sandbox = sandbox
         self._repo = repo
         self.clock = clock
         self._locks: dict[str, asyncio.Lock] = {}
 
     # plumbing -----------------------------------------------------------------------
+    @property
+    def scenarios(self) -> Mapping[str, Scenario]:
+        return self._scenarios()
+
     def sandbox(self) -> SandboxReader:
-        found = self._sandbox()
-        if found is None:
-            raise UserError("practice.unavailable")
-        return found
+        return self._sandbox
 
     def repo(self) -> PracticeRepo:
-        found = self._repo()
-        if found is None:
-            raise UserError("practice.unavailable")
-        return found
+        return self._repo()
+
+    async def _load(self, user_id: str) -> PracticeSession | None:
+        record = await self.repo().load_session(user_id)
+        return PracticeSession.from_record(record) if record is not None else None
+
+    async def _save(self, session: PracticeSession) -> None:
+        await self.repo().save_session(session.to_record())
+
+    # facts for other capabilities ----------------------------------------------------
+    async def summary(self, user_id: str, guild_id: str) -> PracticeSummary:
+        """Steps passed and skipped, and scenarios completed, in one server."""
+        return await self.repo().summary(user_id, guild_id)
+
+    def scenario_title(self, scenario_id: str, locale: str) -> str | None:
+        """A scenario's title in ``locale`` (None for a scenario the content no longer has)."""
+        scenario = self.scenarios.get(scenario_id)
+        return scenario.title.get(locale) if scenario is not None else None
 
     def _lock(self, user_id: str) -> asyncio.Lock:
         return self._locks.setdefault(user_id, asyncio.Lock())
@@ -117,7 +145,7 @@ class PracticeService:
         return scenario
 
     async def _active(self, request: Request) -> tuple[PracticeSession, Scenario]:
-        session = await self.repo().load_session(request.actor.user_id)
+        session = await self._load(request.actor.user_id)
         if session is None:
             raise UserError("practice.no_session")
         scenario = self.scenarios.get(session.scenario_id)
@@ -130,9 +158,10 @@ class PracticeService:
     async def list_scenarios(self, request: Request) -> Reply:
         tr, locale = request.tr, request.tr.locale
         done = await self.repo().completed_scenarios(request.actor.user_id, request.actor.guild_id)
-        active = await self.repo().load_session(request.actor.user_id)
+        active = await self._load(request.actor.user_id)
+        scenarios = self.scenarios
         lines = []
-        for scenario in self.scenarios.values():
+        for scenario in scenarios.values():
             mark = "✅ " if scenario.id in done else ""
             if active and active.scenario_id == scenario.id:
                 mark = "▶️ "
@@ -147,7 +176,7 @@ class PracticeService:
                 )
             )
         return Reply(
-            title=tr("practice.list_title", count=len(self.scenarios)),
+            title=tr("practice.list_title", count=len(scenarios)),
             body=tr("practice.list_intro") + "\n\n" + "\n".join(lines),
         )
 
@@ -166,7 +195,7 @@ class PracticeService:
         actor, tr = request.actor, request.tr
         async with self._lock(actor.user_id):
             replies: list[Reply] = []
-            current = await self.repo().load_session(actor.user_id)
+            current = await self._load(actor.user_id)
             if current is not None and current.scenario_id == scenario.id:
                 replies.append(Reply(body=tr("practice.already_active"), tone=Tone.WARNING))
                 replies.append(await self._step_reply(request, scenario, current))
@@ -183,7 +212,7 @@ class PracticeService:
                 started_at=now,
                 step_started_at=now,
             )
-            await self.repo().start_session(actor, session)
+            await self.repo().start_session(actor, session.to_record())
             replies.append(self._intro_reply(tr, scenario, state))
             replies.append(await self._step_reply(request, scenario, session, state))
             return replies
@@ -207,7 +236,7 @@ class PracticeService:
             if session.hints_shown >= len(step.hints):
                 return Reply(body=tr("practice.no_more_hints"), tone=Tone.WARNING)
             session.hints_shown += 1
-            await self.repo().save_session(session)
+            await self._save(session)
             number = session.hints_shown
             body = step.hints[number - 1].get(tr.locale)
             if number == len(step.hints):
@@ -239,7 +268,7 @@ class PracticeService:
             if session.step_index >= len(scenario.steps):
                 replies.extend(await self._finish(request, scenario, session))
                 return replies
-            await self.repo().save_session(session)
+            await self._save(session)
             replies.append(await self._step_reply(request, scenario, session))
             return replies
 
@@ -274,11 +303,8 @@ class PracticeService:
         self, request: Request, path: tuple[str, ...], replies: list[Reply]
     ) -> list[Reply]:
         """Listener for ``/docker`` and ``/sh``: record what was used, re-check the step."""
-        repo = self._repo()
-        if repo is None or self._sandbox() is None:
-            return []
         async with self._lock(request.actor.user_id):
-            session = await repo.load_session(request.actor.user_id)
+            session = await self._load(request.actor.user_id)
             if session is None:
                 return []
             scenario = self.scenarios.get(session.scenario_id)
@@ -289,15 +315,19 @@ class PracticeService:
                 used = _used_token(path, str(request.opt("command", "")))
                 if used:
                     session.used.append((session.step_index, used))
+            # The command itself has answered: a check that cannot run now stays quiet for the
+            # learner (and never hides the command's own output), but not for the log.
             try:
                 return await self._progress(request, session, scenario, explicit=False)
-            except Exception as exc:
-                # The command itself has answered; a check that cannot run now stays quiet
-                # (and never hides the command's own output).
-                if not isinstance(exc, UserError):
-                    log.exception("practice check failed", extra={"user": session.user_id})
-                await repo.save_session(session)
-                return []
+            except UserError as exc:
+                log.info(
+                    "practice check skipped",
+                    extra={"user": session.user_id, "reason": exc.key},
+                )
+            except Exception:
+                log.exception("practice check failed", extra={"user": session.user_id})
+            await self._save(session)
+            return []
 
     # checking -----------------------------------------------------------------------
     def _context(self, request: Request, session: PracticeSession) -> CheckContext:
@@ -364,7 +394,7 @@ class PracticeService:
                 )
             elif explicit and fail is None:
                 replies.append(self._not_yet_reply(tr, step, session.step_index + 1))
-            await self.repo().save_session(session)
+            await self._save(session)
             return replies
         replies.extend(await self._finish(request, scenario, session))
         return replies

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.store.practice import SessionRecord
+
 
 @dataclass
 class PracticeSession:
@@ -26,6 +28,37 @@ class PracticeSession:
     remembered: dict[str, str] = field(default_factory=dict)
     last_fail: str | None = None
     skipped: int = 0
+
+    @classmethod
+    def from_record(cls, record: SessionRecord) -> PracticeSession:
+        return cls(
+            user_id=record.user_id,
+            guild_id=record.guild_id,
+            scenario_id=record.scenario_id,
+            started_at=record.started_at,
+            step_started_at=record.step_started_at,
+            step_index=record.step_index,
+            hints_shown=record.hints_shown,
+            used=list(record.used),
+            remembered=dict(record.remembered),
+            last_fail=record.last_fail,
+            skipped=record.skipped,
+        )
+
+    def to_record(self) -> SessionRecord:
+        return SessionRecord(
+            user_id=self.user_id,
+            guild_id=self.guild_id,
+            scenario_id=self.scenario_id,
+            started_at=self.started_at,
+            step_started_at=self.step_started_at,
+            step_index=self.step_index,
+            hints_shown=self.hints_shown,
+            skipped=self.skipped,
+            used=tuple(self.used),
+            remembered=tuple(sorted(self.remembered.items())),
+            last_fail=self.last_fail,
+        )
 
     def used_since_step(self) -> list[str]:
         return [command for index, command in self.used if index == self.step_index]

@@ -31,6 +31,8 @@ PALETTE = (
     (60, 63, 69),  # empty bar
 )
 BACKGROUND, GRID, TEXT, ACTIVITY, CORRECT, MASTERY, EMPTY_BAR = range(len(PALETTE))
+Font = ImageFont.ImageFont | ImageFont.FreeTypeFont
+Box = tuple[int, int, int, int]  # left, top, right, bottom
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +47,7 @@ class TopicMastery:
 
 
 @functools.cache
-def _font(size: int) -> ImageFont.ImageFont | ImageFont.FreeTypeFont:
+def _font(size: int) -> Font:
     try:
         return ImageFont.load_default(size=size)
     except (TypeError, OSError):  # Pillow without FreeType
@@ -70,7 +72,14 @@ def render_chart(
     return out.getvalue()
 
 
-def _activity(draw, font, days, today: date, span: int, box: tuple[int, int, int, int]) -> None:
+def _activity(
+    draw: ImageDraw.ImageDraw,
+    font: Font,
+    days: Sequence[DayActivity],
+    today: date,
+    span: int,
+    box: Box,
+) -> None:
     left, top, right, bottom = box
     by_day = {d.day: d for d in days}
     window = [today - timedelta(days=span - 1 - i) for i in range(span)]
@@ -94,7 +103,9 @@ def _activity(draw, font, days, today: date, span: int, box: tuple[int, int, int
             draw.text((x0, axis + 3), day.strftime("%m-%d"), fill=TEXT, font=font)
 
 
-def _mastery(draw, font, mastery, box: tuple[int, int, int, int]) -> None:
+def _mastery(
+    draw: ImageDraw.ImageDraw, font: Font, mastery: Sequence[TopicMastery], box: Box
+) -> None:
     left, top, right, bottom = box
     if not mastery:
         return

@@ -1,36 +1,29 @@
-"""Registers ``/progress``, ``/leaderboard``, ``/forget-me``, ``/language`` and
-``/timezone``; installs the hooks that record concept reads and apply a user's chosen
-language."""
+"""Registers ``/progress``, ``/leaderboard``, ``/forget-me``, ``/language`` and ``/timezone``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
 
+from bot.core.clock import Clock
 from bot.core.commands import CommandSpec, OptionKind, OptionSpec
-from bot.core.i18n import SUPPORTED_LOCALES
-from bot.progress.service import ACTION, ProgressService
-
-if TYPE_CHECKING:
-    from bot.coach import Coach
-
-
-def _service(coach: Coach) -> ProgressService:
-    service = coach.services.get("progress")
-    if service is None:
-        service = coach.services["progress"] = ProgressService(coach)
-    return service
+from bot.core.i18n import SUPPORTED_LOCALES, Translator
+from bot.core.registry import Registry, Slot
+from bot.progress.service import ACTION, Curriculum, PracticeRecords, ProgressService
+from bot.store import Store
 
 
-def install_hooks(coach: Coach) -> None:
-    """Called before any capability registers, so that /concept captures the read hook."""
-    service = _service(coach)
-    coach.hooks.concept_read = service.concept_read
-    coach.hooks.locale_for = service.locale_for
-
-
-def register(coach: Coach) -> ProgressService:
-    service = _service(coach)
-    table = coach.table
+def register(
+    app: Registry,
+    clock: Clock,
+    store: Slot[Store],
+    curriculum: Curriculum,
+    practice: PracticeRecords,
+    translator: Callable[[str], Translator],
+) -> ProgressService:
+    """The service's ``concept_read`` and ``locale_for`` are the hooks the composition root
+    gives to concepts (reads count for progress) and to every request (the chosen language)."""
+    service = ProgressService(store, clock, curriculum, practice, translator)
+    table = app.table
     table.add(
         CommandSpec(("progress",), service.progress, (OptionSpec("member", OptionKind.MEMBER),))
     )

@@ -4,26 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Mapping
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from bot.core.clock import Clock
 from bot.core.commands import MemberRef, Request, Suggestion
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import SUPPORTED_LOCALES, Translator
 from bot.core.moments import KOREAN_ZONE, in_zone, learner_zone, valid_zone, zone, zone_names
+from bot.core.registry import Slot
 from bot.core.reply import Choice, ChoiceStyle, Field, Placement, Reply, ReplyFile, Tone
 from bot.core.text import escape_markdown, shorten
+from bot.core.when import describe_due
 from bot.progress.chart import TopicMastery, render_chart
 from bot.progress.streaks import Streaks, streaks
-from bot.quiz.timing import describe_due
-from bot.quiz.topics import topic_name
+from bot.store import Store
 from bot.store.practice import Completion, PracticeSummary
-
-if TYPE_CHECKING:
-    from bot.coach import Coach
-    from bot.store import Store
 
 log = logging.getLogger("bot.progress")
 
@@ -32,19 +31,55 @@ CHART_DAYS = 14
 WEEK_DAYS = 7
 
 
+class Curriculum(Protocol):
+    """The port through which progress knows the course it measures against (the composition
+    root builds it from the concepts, quiz and practice capabilities)."""
+
+    def concept_count(self) -> int:
+        """How many concepts the course has."""
+        ...
+
+    def question_topics(self) -> Mapping[str, str]:
+        """Every question of the bank and its topic."""
+        ...
+
+    def topic_title(self, tr: Translator, topic: str) -> str:
+        """A topic's name in the reader's language."""
+        ...
+
+    def scenario_title(self, scenario_id: str, locale: str) -> str | None:
+        """A scenario's title (None for one the content no longer has)."""
+        ...
+
+
+class PracticeRecords(Protocol):
+    """The port to what learners completed in guided practice (the practice capability)."""
+
+    async def summary(self, user_id: str, guild_id: str) -> PracticeSummary: ...
+
+
 class ProgressService:
-    def __init__(self, coach: Coach) -> None:
-        self.coach = coach
+    def __init__(
+        self,
+        store: Slot[Store],
+        clock: Clock,
+        curriculum: Curriculum,
+        practice: PracticeRecords,
+        translator: Callable[[str], Translator],
+    ) -> None:
+        self._store = store
+        self.clock = clock
+        self.curriculum = curriculum
+        self.practice = practice
+        self.translator = translator
 
     @property
     def store(self) -> Store:
-        if self.coach.store is None:
-            raise RuntimeError("the coach has not been started (no store)")
-        return self.coach.store
+        return self._store.get()
 
     def today(self, zone: ZoneInfo | None = None) -> date:
         """Today in ``zone`` (a learner's: see :meth:`zone_for`)."""
-        return self.coach.clock.now().astimezone(zone or ZoneInfo("UTC")).date()
+        return self.clock.now().astimezone(zone or ZoneInfo("UTC")).date()
 
     async def zone_for(self, actor: Actor, user_id: str | None = None) -> ZoneInfo:
         """The zone ``user_id``'s (default: the actor's) days follow in the actor's server."""
@@ -76,17 +111,14 @@ class ProgressService:
 
     # hooks ----------------------------------------------------------------------------
     async def concept_read(self, actor: Actor, concept_id: str) -> None:
-        """Count a concept read; reading must work even when recording it fails."""
-        if self.coach.store is None:
-            return
+        """Count a concept read; reading must work even when recording it fails (logged)."""
         try:
             await self.store.progress.record_read(actor, concept_id)
         except Exception:
             log.exception("could not record a concept read", extra={"user": actor.user_id})
 
     async def locale_for(self, actor: Actor) -> str | None:
-        if self.coach.store is None:
-            return None
+        """The language ``actor`` chose with ``/language`` (None: follow the front end)."""
         return await self.store.users.locale(actor.user_id)
 
     # /progress ------------------------------------------------------------------------
@@ -141,7 +173,7 @@ class ProgressService:
         )
 
     def _concepts_line(self, tr: Translator, read: int) -> str:
-        return tr("progress.concepts_line", read=read, total=len(self.coach.library.concepts))
+        return tr("progress.concepts_line", read=read, total=self.curriculum.concept_count())
 
     @staticmethod
     def _answers_line(tr: Translator, answers: int, correct: int) -> str:
@@ -150,7 +182,7 @@ class ProgressService:
 
     async def _practice(self, user_id: str, guild: str) -> PracticeSummary:
         """Steps passed and skipped, and scenarios completed, in this server."""
-        return await self.store.practice.summary(user_id, guild)
+        return await self.practice.summary(user_id, guild)
 
     @staticmethod
     def _practice_line(tr: Translator, practice: PracticeSummary) -> str:
@@ -161,11 +193,9 @@ class ProgressService:
 
     def _scenario_lines(self, tr: Translator, completions: tuple[Completion, ...]) -> str:
         """One line per completed scenario, titled in the reader's language."""
-        scenarios = self.coach.library.scenarios
         lines = []
         for done in completions:
-            scenario = scenarios.get(done.scenario_id)
-            title = scenario.title.get(tr.locale) if scenario is not None else done.scenario_id
+            title = self.curriculum.scenario_title(done.scenario_id, tr.locale) or done.scenario_id
             line = tr("progress.scenario_line", title=title)
             if done.times > 1:
                 line += tr("progress.scenario_times", count=done.times)
@@ -179,8 +209,8 @@ class ProgressService:
         return tr("progress.streak_line", current=streak.current, best=streak.best)
 
     async def _reviews_line(self, tr: Translator, user_id: str, guild: str) -> str:
-        now = self.coach.clock.now()
-        bank = self.coach.library.questions
+        now = self.clock.now()
+        bank = self.curriculum.question_topics()
         upcoming = [
             c for c in await self.store.quiz.upcoming(user_id, guild, 20) if c.question_id in bank
         ]
@@ -199,10 +229,10 @@ class ProgressService:
         """Per question topic: questions whose latest answer was right, out of all of them."""
         stats = {s.question_id: s for s in await self.store.quiz.question_stats(user_id, guild)}
         totals: dict[str, list[int]] = {}
-        for question in self.coach.library.questions.values():
-            entry = totals.setdefault(question.topic, [0, 0, 0])
+        for question_id, topic in self.curriculum.question_topics().items():
+            entry = totals.setdefault(topic, [0, 0, 0])
             entry[1] += 1
-            stat = stats.get(question.id)
+            stat = stats.get(question_id)
             if stat is not None:
                 entry[2] += 1
                 entry[0] += int(stat.last_correct)
@@ -210,12 +240,11 @@ class ProgressService:
         touched.sort(key=lambda item: (-item[1][2], item[0]))
         return [TopicMastery(topic, v[0], v[1]) for topic, v in touched]
 
-    @staticmethod
-    def _mastery_lines(tr: Translator, mastery: list[TopicMastery]) -> str:
+    def _mastery_lines(self, tr: Translator, mastery: list[TopicMastery]) -> str:
         lines = [
             tr(
                 "progress.mastery_line",
-                topic=topic_name(tr, m.topic),
+                topic=self.curriculum.topic_title(tr, m.topic),
                 mastered=m.mastered,
                 total=m.total,
                 percent=round(m.share * 100),
@@ -308,7 +337,7 @@ class ProgressService:
             else:
                 raise UserError("progress.timezone_unknown", zone=shorten(wanted, 60))
         name, source = await self._zone_name(actor, actor.user_id)
-        now = in_zone(self.coach.clock.now(), "f", zone(name))
+        now = in_zone(self.clock.now(), "f", zone(name))
         if wanted:
             body = tr("progress.timezone_set", zone=name, now=now)
             return Reply(title=tr("progress.timezone_title"), body=body, tone=Tone.SUCCESS)
@@ -341,7 +370,7 @@ class ProgressService:
                 "general.bad_choice", option="language", choices=", ".join(SUPPORTED_LOCALES)
             )
         await self.store.users.set_locale(request.actor, chosen)
-        tr = self.coach.translator(chosen)
+        tr = self.translator(chosen)
         return Reply(
             title=tr("progress.language_title"),
             body=tr("progress.language_set", name=tr(f"progress.language_names.{chosen}")),

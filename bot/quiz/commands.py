@@ -1,20 +1,31 @@
-"""Registers ``/quiz`` and ``/review`` and routes the ``quiz:`` buttons and typed answers."""
+"""Registers the questions kind of content, ``/quiz`` and ``/review``, and routes the
+``quiz:`` buttons and typed answers."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.content.registry import ContentRegistry
+from bot.core.clock import Clock
 from bot.core.commands import CommandSpec, OptionKind, OptionSpec
+from bot.core.registry import Registry, Slot
+from bot.quiz.content import QUESTIONS
 from bot.quiz.service import ACTION, QuizService
+from bot.quiz.topics import ConceptLookup
+from bot.settings import QuizSettings
+from bot.store import Store
 
-if TYPE_CHECKING:
-    from bot.coach import Coach
 
-
-def register(coach: Coach) -> QuizService:
-    service = QuizService(coach)
-    settings = coach.settings.quiz
-    coach.table.add(
+def register(
+    app: Registry,
+    content: ContentRegistry,
+    settings: QuizSettings,
+    clock: Clock,
+    store: Slot[Store],
+    concepts: ConceptLookup,
+) -> QuizService:
+    """``concepts``: how the quiz finds the concepts ``/quiz <topic>`` may name."""
+    content.add(QUESTIONS)
+    service = QuizService(settings, clock, store, content, concepts)
+    app.table.add(
         CommandSpec(
             ("quiz",),
             service.quiz,
@@ -24,7 +35,6 @@ def register(coach: Coach) -> QuizService:
             ),
         )
     )
-    coach.table.add(CommandSpec(("review",), service.review))
-    coach.table.add_action(ACTION, service.press)
-    coach.services["quiz"] = service
+    app.table.add(CommandSpec(("review",), service.review))
+    app.table.add_action(ACTION, service.press)
     return service

@@ -1,16 +1,19 @@
-"""Grading answers. Typed commands are compared by meaning, with the sandbox's docker CLI
-parser: ``docker run --name=web --detach nginx`` is ``docker run -d --name web nginx``.
-A near miss gets specific hints: a missing ``-d``, a wrong container name, an option typed
-after the image."""
+"""Grades and hints, and the comparison of typed docker commands.
+
+Typed commands are compared by meaning, with the docker CLI parser:
+``docker run --name=web --detach nginx`` is ``docker run -d --name web nginx``. A near miss
+gets specific hints: a missing ``-d``, a wrong container name, an option typed after the
+image. Which answers a question takes is its type's business (``bot.quiz.question_types``).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from bot.core.errors import UserError
 from bot.dockercli import DockerCommand, differences, parse_docker
-from bot.quiz.content import Question, QuestionType
 
 MAX_HINTS = 4
 
@@ -34,7 +37,7 @@ class Grade:
 
 
 def parse_problem(line: str) -> str | None:
-    """Why ``line`` is not a docker command the sandbox parser reads (None if it is)."""
+    """Why ``line`` is not a docker command the parser reads (None if it is)."""
     try:
         parse_docker(line)
     except UserError as exc:
@@ -43,18 +46,16 @@ def parse_problem(line: str) -> str | None:
     return None
 
 
-def grade_choice(question: Question, chosen_option: int) -> Grade:
-    """``chosen_option`` is the option's index in the content file (after unshuffling)."""
-    return Grade(chosen_option == question.correct_index)
-
-
-def grade_command(question: Question, typed: str) -> Grade:
-    """Right when ``typed`` is equivalent to the answer or one of the accepted commands."""
-    if question.type is not QuestionType.COMMAND:
-        raise ValueError(f"{question.id} is not a command question")
+def clean_typed(typed: str) -> str:
+    """The command line inside what a learner typed (code quotes and a ``$`` prompt off)."""
     typed = typed.strip().strip("`").strip()
-    if typed.startswith("$ "):
-        typed = typed[2:]
+    return typed.removeprefix("$ ")
+
+
+def compare_command(accepted: Sequence[str], typed: str) -> Grade:
+    """Right when ``typed`` means the same as one of the ``accepted`` command lines; else the
+    hints of the closest one."""
+    typed = clean_typed(typed)
     if not typed:
         return Grade(False, (Hint("empty"),))
     try:
@@ -62,9 +63,8 @@ def grade_command(question: Question, typed: str) -> Grade:
     except UserError as exc:
         return Grade(False, (Hint("unreadable", {"key": exc.key, **exc.params}),))
     best: list[Hint] | None = None
-    for line in question.commands():
-        expected = parse_docker(line)
-        hints = _hints(expected, given)
+    for line in accepted:
+        hints = _hints(parse_docker(line), given)
         if not hints:
             return Grade(True)
         if best is None or len(hints) < len(best):

@@ -10,55 +10,66 @@ Actions (stable, at most 100 characters, valid after a restart):
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from bot.content.registry import ContentRegistry
 from bot.core import metrics
+from bot.core.clock import Clock
 from bot.core.commands import MAX_SUGGESTIONS, Request, Suggestion
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
-from bot.core.reply import Choice, ChoiceStyle, Placement, Reply, TextPrompt, Tone, spent
+from bot.core.registry import Slot
+from bot.core.reply import ChoiceStyle, Placement, Reply, Tone, spent
 from bot.core.text import shorten
-from bot.quiz.content import Question, QuestionType
-from bot.quiz.grading import Grade, grade_choice, grade_command
+from bot.core.when import describe_due
+from bot.quiz.content import QUESTIONS, Question
+from bot.quiz.grading import Grade
+from bot.quiz.question_types import Answer, AnswerActions, Pressed, Typed, WrongAnswerKind
 from bot.quiz.scheduling import Reviewer, rating_for
-from bot.quiz.timing import describe_due
-from bot.quiz.topics import QuizTopics, normalize_topic
+from bot.quiz.topics import ConceptLookup, QuizTopics, normalize_topic, topic_name
+from bot.settings import QuizSettings
+from bot.store import Store
 from bot.store.quiz import AnswerInput, Round, RoundQuestion
-
-if TYPE_CHECKING:
-    from bot.coach import Coach
-    from bot.store import Store
 
 ACTION = "quiz"
 
 
 class QuizService:
-    def __init__(self, coach: Coach) -> None:
-        self.coach = coach
-        self.settings = coach.settings.quiz
+    def __init__(
+        self,
+        settings: QuizSettings,
+        clock: Clock,
+        store: Slot[Store],
+        content: ContentRegistry,
+        concepts: ConceptLookup,
+    ) -> None:
+        self.settings = settings
+        self.clock = clock
+        self._store = store
+        self._content = content
+        self.concepts = concepts
         self.reviewer = Reviewer(self.settings.desired_retention)
         self.rng = random.Random()
 
     # helpers --------------------------------------------------------------------------
     @property
     def store(self) -> Store:
-        if self.coach.store is None:
-            raise RuntimeError("the coach has not been started (no store)")
-        return self.coach.store
+        return self._store.get()
 
     @property
-    def bank(self) -> dict[str, Question]:
-        return self.coach.library.questions
+    def bank(self) -> Mapping[str, Question]:
+        """The questions of the library installed right now."""
+        return self._content.library.items(QUESTIONS)
 
     def now(self) -> datetime:
-        return self.coach.clock.now()
+        return self.clock.now()
 
     def _topics(self) -> QuizTopics:
-        return QuizTopics(self.coach.library, self.coach.concept_index)
+        library = self._content.library
+        return QuizTopics(library.items(QUESTIONS), library.catalog, self.concepts)
 
     def topics(self) -> list[str]:
         """Every topic ``/quiz`` offers, in the order of ``/concepts``."""
@@ -69,11 +80,17 @@ class QuizService:
         return self._topics().matching(topic)
 
     def _shuffle(self, question: Question) -> tuple[int, ...]:
-        if question.type is not QuestionType.CHOICE:
-            return ()
-        order = list(range(len(question.options)))
-        self.rng.shuffle(order)
-        return tuple(order)
+        return question.kind.option_order(question, self.rng)
+
+    # facts for other capabilities ---------------------------------------------------------
+    def question_topics(self) -> dict[str, str]:
+        """Every question of the current bank and its topic."""
+        return {question.id: question.topic for question in self.bank.values()}
+
+    @staticmethod
+    def topic_title(tr: Translator, topic: str) -> str:
+        """A topic's name in the reader's language."""
+        return topic_name(tr, topic)
 
     # commands -------------------------------------------------------------------------
     async def quiz(self, request: Request) -> list[Reply]:
@@ -149,16 +166,7 @@ class QuizService:
 
     # answers --------------------------------------------------------------------------
     async def press(self, request: Request, action: str, value: str | None) -> list[Reply]:
-        parts = action.split(":")
-        try:
-            if parts[1] == "a" and len(parts) == 5:
-                round_id, position, button = int(parts[2]), int(parts[3]), int(parts[4])
-            elif parts[1] == "t" and len(parts) == 4:
-                round_id, position, button = int(parts[2]), int(parts[3]), -1
-            else:
-                raise ValueError(action)
-        except (IndexError, ValueError):
-            raise UserError("general.expired_action") from None
+        round_id, position, answer = _parse_action(action, value)
         round_ = await self.store.quiz.round(round_id)
         if round_ is None:
             raise UserError("quiz.round_gone")
@@ -172,22 +180,12 @@ class QuizService:
         question = self.bank.get(slot.question_id)
         if question is None:
             raise UserError("quiz.question_gone")
-        grade = self._grade(question, slot, button, value)
-        return await self._record(request, round_, slot, question, grade, value, button)
-
-    def _grade(
-        self, question: Question, slot: RoundQuestion, button: int, typed: str | None
-    ) -> Grade:
-        if question.type is QuestionType.COMMAND:
-            if button >= 0:
-                raise UserError("general.expired_action")
-            return grade_command(question, typed or "")
-        if button < 0:
-            raise UserError("general.expired_action")
-        order = slot.option_order or tuple(range(2))
-        if button >= len(order):
-            raise UserError("general.expired_action")
-        return grade_choice(question, order[button])
+        try:
+            grade = question.kind.grade(question, slot.option_order, answer)
+            given = question.kind.given(question, slot.option_order, answer)
+        except WrongAnswerKind:  # an old button or form of another question
+            raise UserError("general.expired_action") from None
+        return await self._record(request, round_, slot, question, grade, given, action)
 
     async def _record(
         self,
@@ -196,20 +194,19 @@ class QuizService:
         slot: RoundQuestion,
         question: Question,
         grade: Grade,
-        typed: str | None,
-        button: int,
+        given: str,
+        pressed: str,
     ) -> list[Reply]:
         now = self.now()
         assert slot.shown_at is not None
         seconds = max(0.0, (now - slot.shown_at).total_seconds())
-        typed_answer = question.type is QuestionType.COMMAND
-        rating = rating_for(grade.correct, seconds, self.settings, typed_answer)
+        rating = rating_for(grade.correct, seconds, self.settings, question.kind.typed)
         last = slot.position == round_.size - 1
         answer = AnswerInput(
             round_id=round_.round_id,
             position=slot.position,
             question_id=question.id,
-            given=_given(question, slot, button, typed),
+            given=given,
             correct=grade.correct,
             seconds=seconds,
             rating=int(rating),
@@ -226,7 +223,6 @@ class QuizService:
         feedback = self._feedback(tr, question, grade, now, recorded.due)
         if last:
             score = round_.score + int(grade.correct)
-            pressed = f"{ACTION}:a:{round_.round_id}:{slot.position}:{button}"
             style = ChoiceStyle.SUCCESS if grade.correct else ChoiceStyle.DANGER
             answered = spent(self._render(tr, round_, slot).choices, pressed, style)
             following = self._score(tr, round_, score).but(choices=answered)
@@ -260,7 +256,7 @@ class QuizService:
         locale = tr.locale
         lines: list[str] = []
         if not grade.correct:
-            lines.append(tr("quiz.right_answer", answer=_right_answer(tr, question)))
+            lines.append(tr("quiz.right_answer", answer=question.kind.right_answer(tr, question)))
             lines.extend("• " + _hint_text(tr, hint.key, hint.params) for hint in grade.hints)
             lines.append("")
         lines.append(question.explanation.get(locale))
@@ -288,51 +284,33 @@ class QuizService:
 def render_question(
     tr: Translator, round_: Round, slot: RoundQuestion, question: Question
 ) -> Reply:
-    locale = tr.locale
     heading_key = "quiz.review_heading" if round_.kind == "review" else "quiz.question_heading"
-    title = tr(heading_key, number=slot.position + 1, total=round_.size)
     base = f"{ACTION}:a:{round_.round_id}:{slot.position}"
-    if question.type is QuestionType.COMMAND:
-        return Reply(
-            title=title,
-            body=question.prompt.get(locale),
-            prompt=TextPrompt(
-                action=f"{ACTION}:t:{round_.round_id}:{slot.position}",
-                label=tr("quiz.type_command"),
-                placeholder="docker …",
-            ),
-            footer=tr("quiz.footer", id=question.id),
-        )
-    if question.type is QuestionType.TRUEFALSE:
-        labels: Sequence[str] = (tr("quiz.true"), tr("quiz.false"))
-    else:
-        labels = [question.options[i].get(locale) for i in slot.option_order]
-    choices = tuple(
-        Choice(label, f"{base}:{i}", ChoiceStyle.PRIMARY) for i, label in enumerate(labels)
+    actions = AnswerActions(
+        press=lambda button: f"{base}:{button}",
+        typed=f"{ACTION}:t:{round_.round_id}:{slot.position}",
     )
+    controls = question.kind.controls(tr, question, slot.option_order, actions)
     return Reply(
-        title=title,
-        body=question.prompt.get(locale),
-        choices=choices,
+        title=tr(heading_key, number=slot.position + 1, total=round_.size),
+        body=question.prompt.get(tr.locale),
+        choices=controls.choices,
+        prompt=controls.prompt,
         footer=tr("quiz.footer", id=question.id),
     )
 
 
-def _given(question: Question, slot: RoundQuestion, button: int, typed: str | None) -> str:
-    """What to store as the answer: the typed line, or the option in content order."""
-    if question.type is QuestionType.COMMAND:
-        return typed or ""
-    if question.type is QuestionType.TRUEFALSE:
-        return "true" if button == 0 else "false"
-    return str(slot.option_order[button])
-
-
-def _right_answer(tr: Translator, question: Question) -> str:
-    if question.type is QuestionType.COMMAND:
-        return f"`{question.answer}`"
-    if question.type is QuestionType.TRUEFALSE:
-        return tr("quiz.true") if question.answer else tr("quiz.false")
-    return question.options[question.correct_index].get(tr.locale)
+def _parse_action(action: str, value: str | None) -> tuple[int, int, Answer]:
+    """``quiz:a:<round>:<position>:<button>`` or ``quiz:t:<round>:<position>`` (+ the text)."""
+    parts = action.split(":")
+    try:
+        if len(parts) == 5 and parts[1] == "a":
+            return int(parts[2]), int(parts[3]), Pressed(int(parts[4]))
+        if len(parts) == 4 and parts[1] == "t":
+            return int(parts[2]), int(parts[3]), Typed(value or "")
+    except ValueError:
+        raise UserError("general.expired_action") from None
+    raise UserError("general.expired_action")
 
 
 def _hint_text(tr: Translator, key: str, params: dict[str, object]) -> str:

@@ -12,19 +12,42 @@ The rule (the command's help says the same):
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Protocol
 
+from bot.content.base import Localized
 from bot.core.commands import Suggestion
-from bot.core.i18n import SUPPORTED_LOCALES, Translator
-
-if TYPE_CHECKING:
-    from bot.concepts.index import ConceptIndex
-    from bot.content.library import ContentLibrary
-    from bot.quiz.content import Question
+from bot.core.i18n import SUPPORTED_LOCALES, Catalog, Translator
+from bot.quiz.content import Question
 
 ALL_WORDS = frozenset({"", "all", "전체"})
 TOPIC_KEY = "concepts.topics."
+
+
+class NamedConcept(Protocol):
+    """A concept as the quiz sees it."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def title(self) -> Localized: ...
+
+
+class ConceptLookup(Protocol):
+    """The port through which the quiz finds concepts (the concepts capability provides it)."""
+
+    def find(self, text: str) -> NamedConcept | None:
+        """The one concept ``text`` clearly names, or None."""
+        ...
+
+    def ranked(self, text: str, limit: int | None = None) -> Sequence[NamedConcept]:
+        """Concepts by how well they match ``text``."""
+        ...
+
+    def topic_order(self) -> Sequence[str]:
+        """Concept topics in the order ``/concepts`` lists them."""
+        ...
 
 
 def normalize_topic(text: str | None) -> str:
@@ -40,19 +63,21 @@ def topic_name(tr: Translator, topic: str) -> str:
 class QuizTopics:
     """Topics and concepts of the current question bank (cheap: build one per request)."""
 
-    def __init__(self, library: ContentLibrary, concepts: ConceptIndex) -> None:
-        self.library = library
+    def __init__(
+        self, bank: Mapping[str, Question], catalog: Catalog, concepts: ConceptLookup
+    ) -> None:
+        self.bank = bank
+        self.catalog = catalog
         self.concepts = concepts
-        self.bank: dict[str, Question] = library.questions
 
     def topics(self) -> list[str]:
         """Topics that have questions, in the order of ``/concepts``."""
         used = {q.topic for q in self.bank.values()}
-        ordered = [t for t in self.concepts.by_topic() if t in used]
+        ordered = [t for t in self.concepts.topic_order() if t in used]
         return ordered + sorted(used - set(ordered))
 
     def names(self, topic: str) -> set[str]:
-        catalog = self.library.catalog
+        catalog = self.catalog
         found = {normalize_topic(topic)}
         for locale in SUPPORTED_LOCALES:
             name = catalog.t(locale, TOPIC_KEY + topic)
@@ -92,7 +117,6 @@ class QuizTopics:
 
     def _concepts(self, tr: Translator, partial: str) -> Iterable[Suggestion]:
         linked = {c for q in self.bank.values() for c in q.concepts}
-        for match in self.concepts.rank(partial, limit=len(self.concepts)):
-            concept = match.concept
+        for concept in self.concepts.ranked(partial):
             if concept.id in linked:
                 yield Suggestion(f"{concept.title.get(tr.locale)} ({concept.id})", concept.id)

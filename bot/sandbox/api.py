@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.core.context import Actor
-from bot.dockercli.views import ContainerView, MountView, PortView
+from bot.dockercli.views import ContainerView, MountView, PortView, SandboxState
 
 __all__ = [
     "ContainerView",
@@ -27,21 +27,6 @@ __all__ = [
     "SandboxSummary",
     "WorkerHealth",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class SandboxState:
-    """Everything a user has in their sandbox right now (empty if it does not exist yet)."""
-
-    exists: bool = False
-    worker: str | None = None
-    containers: tuple[ContainerView, ...] = ()
-    volumes: tuple[str, ...] = ()
-    networks: tuple[str, ...] = ()  # user-created networks (not the built-in "bridge")
-    images: tuple[str, ...] = ()  # images the user can use, e.g. "busybox:latest"
-
-    def container(self, name: str) -> ContainerView | None:
-        return next((c for c in self.containers if c.name == name), None)
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,38 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any, Protocol
-
 from bot.core.clock import Clock
-from bot.core.commands import (
-    CommandSpec,
-    CommandTable,
-    OptionKind,
-    OptionSpec,
-    Request,
-    Suggestion,
-)
+from bot.core.commands import CommandSpec, OptionKind, OptionSpec, Request, Suggestion
+from bot.core.registry import Registry, Slot
 from bot.core.reply import Placement, Reply
 from bot.dockercli.table import COMMANDS, ROUTES
 from bot.sandbox.api import SandboxNames
 from bot.sandbox.presenter import ACTION
 from bot.sandbox.service import SandboxService
-from bot.settings import Settings
-
-
-class Coach(Protocol):
-    """What registration uses of the coach (``bot.coach.Coach``), without importing it."""
-
-    settings: Settings
-    clock: Clock
-    table: CommandTable
-    services: dict[str, Any]
-
-    def on_start(self, starter: Callable[[], Awaitable[None]]) -> None: ...
-
-    def on_close(self, closer: Callable[[], Awaitable[None]]) -> None: ...
-
+from bot.settings import SandboxSettings
+from bot.store import Store
 
 SANDBOX_ACTIONS = ("status", "reset", "destroy")
 SUBCOMMANDS: tuple[str, ...] = tuple(
@@ -47,21 +25,24 @@ _TAKES_CONTAINER = frozenset(
 _TAKES_VOLUME = frozenset({"volume rm", "volume inspect"})
 
 
-def register(coach: Coach) -> SandboxService:
-    service = SandboxService(
-        coach.settings.sandbox, clock=coach.clock, known_users=_known_users(coach)
-    )
-    coach.services["sandbox"] = service.reader
-    coach.on_start(service.start)
-    coach.on_close(service.close)
+def register(
+    app: Registry, settings: SandboxSettings, clock: Clock, store: Slot[Store]
+) -> SandboxService:
+    """The store tells the sandbox whose sandboxes to keep: reconciliation adopts the
+    sandboxes of the people it knows. Other capabilities get ``service.reader`` (the read
+    model) through their ports."""
+
+    async def known_users() -> set[str]:
+        return await store.get().known_user_ids()
+
+    service = SandboxService(settings, clock=clock, known_users=known_users)
+    app.on_start(service.start)
+    app.on_close(service.close)
 
     async def known(request: Request) -> None:
         """Register the user before any sandbox of theirs can exist: reconciliation removes
         sandboxes of owners the store does not know."""
-        store = coach.services.get("store")
-        users = getattr(store, "users", None)
-        if users is not None and hasattr(users, "ensure"):
-            await users.ensure(request.actor)
+        await store.get().users.ensure(request.actor)
 
     handlers = service.commands
 
@@ -95,7 +76,7 @@ def register(coach: Coach) -> SandboxService:
     async def complete(request: Request, partial: str) -> list[Suggestion]:
         return await complete_docker(service.reader, request, partial)
 
-    table = coach.table
+    table = app.table
     for name, handler, completer in (("docker", docker, complete), ("sh", sh, None)):
         command = OptionSpec(
             "command", required=True, rest=True, completer=completer, max_length=1500
@@ -120,18 +101,6 @@ def register(coach: Coach) -> SandboxService:
     )
     table.add_action(ACTION, press)
     return service
-
-
-def _known_users(coach: Coach) -> Callable[[], Awaitable[set[str] | None]]:
-    """The store's users (looked up when asked: the store opens after registration);
-    None — everyone counts as known — when there is no store."""
-
-    async def users() -> set[str] | None:
-        store = coach.services.get("store")
-        known = getattr(store, "known_user_ids", None)
-        return None if known is None else set(await known())
-
-    return users
 
 
 async def complete_docker(

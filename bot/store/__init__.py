@@ -34,14 +34,19 @@ Rules every part of the store follows (and a new part must follow too):
 * **Time.** Moments are written with ``timefmt.stamp`` (fixed-width UTC text that sorts);
   days are the UTC day ``YYYY-MM-DD``. Always use the injected clock, never ``datetime.now``.
 
+* **Own types.** The store sits below every capability and imports none: it reads and writes
+  its own record types (``SessionRecord``, ``Round``, ``DayActivity`` …); a capability turns
+  them into its working objects. Repositories do not import each other either: what two of
+  them share lives in a module of its own (``activity.py``).
+
 Practice: ``migrations/0003_practice.sql`` and ``bot/store/practice.py`` (``PracticeRepo``,
 attached as ``store.practice``); ``/progress`` shows its ``summary(...)``: steps passed and
 skipped, scenarios completed. A finished step counts for streaks, the activity chart and
-leaderboards through ``progress.activity_bump(who, when, practice=1)`` in the same write
+leaderboards through ``activity.activity_bump(who, when, practice=1)`` in the same write
 (``store.progress.record_practice_step(actor)`` does it alone).
 """
 
-from bot.store.db import Database, StoreClosed
+from bot.store.db import Database, StoreClosed, WriterFailed
 from bot.store.store import Store
 
-__all__ = ["Database", "Store", "StoreClosed"]
+__all__ = ["Database", "Store", "StoreClosed", "WriterFailed"]

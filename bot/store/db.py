@@ -10,12 +10,16 @@ database (it may run twice).
 
 Reads go to a second, read-only connection: WAL lets it read committed data while the
 writer writes, and it never sees a batch that is still open.
+
+If the writer task itself ever stops with an error (a bug, not a failing job: those are
+settled one by one), every waiting caller gets a :class:`WriterFailed` at once, later writes
+are refused with it, and :meth:`Database.close` raises it: a write is never left hanging
+and the failure never disappears at shutdown.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections import deque
@@ -25,6 +29,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
+from bot.core.errors import StoreError
 from bot.store.maintenance import RunningLock, backup_before_migrating
 from bot.store.migrate import migrate
 from bot.store.timefmt import sql_local_day
@@ -38,8 +43,12 @@ BUSY_TIMEOUT_MS = 5000
 BATCH_LIMIT = 256
 
 
-class StoreClosed(RuntimeError):
+class StoreClosed(StoreError):
     """The store was closed; nothing more can be written."""
+
+
+class WriterFailed(StoreError):
+    """The writer task stopped with an error; nothing more can be written."""
 
 
 # The SQL function the schema's triggers use to count activity on the learner's own day.
@@ -83,9 +92,12 @@ class Database:
         self._writer = writer
         self._reader = reader
         self._queue: deque[tuple[Job[Any], asyncio.Future[Any]]] = deque()
+        self._in_flight: list[tuple[Job[Any], asyncio.Future[Any]]] = []
         self._wake = asyncio.Event()
         self._closing = False
+        self._failure: WriterFailed | None = None
         self._task = asyncio.create_task(self._write_loop(), name="store-writer")
+        self._task.add_done_callback(self._writer_stopped)
         self.running_lock: RunningLock | None = None  # held until close (db restore waits)
         self.batches = 0
         self.jobs = 0
@@ -141,6 +153,8 @@ class Database:
     # writes -------------------------------------------------------------------------
     async def write(self, job: Job[T]) -> T:
         """Run ``job`` in a write transaction; return once it is committed to disk."""
+        if self._failure is not None:
+            raise self._failure
         if self._closing:
             raise StoreClosed("the store is closed")
         future: asyncio.Future[T] = asyncio.get_running_loop().create_future()
@@ -166,9 +180,29 @@ class Database:
             self._wake.clear()
             while self._queue:
                 batch = [self._queue.popleft() for _ in range(min(BATCH_LIMIT, len(self._queue)))]
+                self._in_flight = batch
                 await self._commit(batch)
+                self._in_flight = []
             if self._closing:
                 return
+
+    def _writer_stopped(self, task: asyncio.Task[None]) -> None:
+        """Fail every write still waiting if the writer ended any other way than closing."""
+        if task.cancelled():
+            error = WriterFailed("the store's writer was cancelled")
+        elif task.exception() is not None:
+            cause = task.exception()
+            error = WriterFailed(f"the store's writer stopped: {type(cause).__name__}: {cause}")
+            error.__cause__ = cause
+            log.error("the store's writer stopped", exc_info=cause)
+        else:
+            return
+        self._failure = error
+        waiting = [*self._in_flight, *self._queue]
+        self._in_flight = []
+        self._queue.clear()
+        for _job, future in waiting:
+            _settle(future, error=error)
 
     async def _commit(self, batch: list[tuple[Job[Any], asyncio.Future[Any]]]) -> None:
         conn = self._writer
@@ -209,25 +243,43 @@ class Database:
 
     # life cycle ---------------------------------------------------------------------
     async def close(self) -> None:
-        """Finish every queued write, then close both connections."""
+        """Finish every queued write, then close both connections.
+
+        Raises :class:`WriterFailed` (after closing the connections) if the writer had
+        stopped with an error: the writes it dropped must not go unnoticed.
+        """
         if self._closing:
             return
         self._closing = True
         self._wake.set()
-        with contextlib.suppress(Exception):
-            await self._task
-        with contextlib.suppress(sqlite3.Error):
-            await self._writer.execute("PRAGMA optimize")
         try:
-            if self._reader is not self._writer:
-                await self._reader.close()
-            await self._writer.close()
+            # Waiting on the task does not re-raise here: the done callback has turned
+            # its error into self._failure, which is raised below.
+            await asyncio.wait([self._task])
+            if self._failure is None:
+                await self._optimize()
         finally:
-            if self.running_lock is not None:
-                self.running_lock.release()
+            try:
+                if self._reader is not self._writer:
+                    await self._reader.close()
+                await self._writer.close()
+            finally:
+                if self.running_lock is not None:
+                    self.running_lock.release()
+        if self._failure is not None:
+            raise self._failure
+
+    async def _optimize(self) -> None:
+        try:
+            await self._writer.execute("PRAGMA optimize")
+        except sqlite3.Error:
+            # Only statistics for the query planner are lost; the data is committed.
+            log.warning("PRAGMA optimize failed at close", exc_info=True)
 
 
-def _settle(future: asyncio.Future[Any], *, result: Any = None, error: BaseException | None = None):
+def _settle(
+    future: asyncio.Future[Any], *, result: Any = None, error: BaseException | None = None
+) -> None:
     if future.done():
         return
     if error is not None:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from bot.core.clock import Clock
-from bot.practice.session import PracticeSession
+from bot.store.activity import activity_bump
 from bot.store.db import Database
-from bot.store.progress import activity_bump
 from bot.store.timefmt import parse, stamp
 from bot.store.users import Statement, Who, write_for_member
 
@@ -19,6 +19,28 @@ _COLUMNS = (
     "user_id, guild_id, scenario_id, step_index, hints_shown, skipped, used, remembered, "
     "last_fail, started_at, step_started_at"
 )
+
+
+@dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """A saved practice session, as the ``practice_sessions`` row holds it.
+
+    ``used`` is ``(step index, token)`` pairs (``run``, ``volume create``, ``sh:wget``);
+    ``remembered`` maps container names to the ids an earlier step captured. The practice
+    capability turns this record into its working session and back.
+    """
+
+    user_id: str
+    guild_id: str
+    scenario_id: str
+    started_at: datetime
+    step_started_at: datetime
+    step_index: int = 0
+    hints_shown: int = 0
+    skipped: int = 0
+    used: tuple[tuple[int, str], ...] = ()
+    remembered: tuple[tuple[str, str], ...] = ()
+    last_fail: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,9 +71,10 @@ class PracticeSummary:
         return tuple(c.scenario_id for c in self.completions)
 
 
-def _session(row: Any) -> PracticeSession:
-    used = [(int(index), str(command)) for index, command in json.loads(row["used"])]
-    return PracticeSession(
+def _session(row: Any) -> SessionRecord:
+    used = tuple((int(index), str(command)) for index, command in json.loads(row["used"]))
+    remembered = json.loads(row["remembered"]).items()
+    return SessionRecord(
         user_id=row["user_id"],
         guild_id=row["guild_id"],
         scenario_id=row["scenario_id"],
@@ -59,14 +82,14 @@ def _session(row: Any) -> PracticeSession:
         hints_shown=int(row["hints_shown"]),
         skipped=int(row["skipped"]),
         used=used,
-        remembered={str(k): str(v) for k, v in json.loads(row["remembered"]).items()},
+        remembered=tuple(sorted((str(k), str(v)) for k, v in remembered)),
         last_fail=row["last_fail"],
         started_at=parse(row["started_at"]),
         step_started_at=parse(row["step_started_at"]),
     )
 
 
-def _values(session: PracticeSession) -> tuple[Any, ...]:
+def _values(session: SessionRecord) -> tuple[Any, ...]:
     return (
         session.user_id,
         session.guild_id,
@@ -74,8 +97,8 @@ def _values(session: PracticeSession) -> tuple[Any, ...]:
         session.step_index,
         session.hints_shown,
         session.skipped,
-        json.dumps(session.used[-USED_LIMIT:]),
-        json.dumps(session.remembered, sort_keys=True),
+        json.dumps([list(pair) for pair in session.used[-USED_LIMIT:]]),
+        json.dumps(dict(session.remembered), sort_keys=True),
         session.last_fail,
         stamp(session.started_at),
         stamp(session.step_started_at),
@@ -88,13 +111,13 @@ class PracticeRepo:
         self.clock = clock
 
     # sessions -----------------------------------------------------------------------
-    async def load_session(self, user_id: str) -> PracticeSession | None:
+    async def load_session(self, user_id: str) -> SessionRecord | None:
         row = await self.db.fetchone(
             f"SELECT {_COLUMNS} FROM practice_sessions WHERE user_id = ?", (user_id,)
         )
         return _session(row) if row else None
 
-    async def start_session(self, who: Who, session: PracticeSession) -> None:
+    async def start_session(self, who: Who, session: SessionRecord) -> None:
         """Begin ``session`` for ``who``, replacing any session they had."""
         when = stamp(self.clock.now())
         await write_for_member(
@@ -108,7 +131,7 @@ class PracticeRepo:
             ),
         )
 
-    async def save_session(self, session: PracticeSession) -> None:
+    async def save_session(self, session: SessionRecord) -> None:
         """Save where ``session`` is now (nothing happens if it was ended meanwhile)."""
         values = _values(session)
         await self.db.execute(

@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
-
-import aiosqlite
 
 from bot.core.clock import Clock
+from bot.store.activity import activity_bump
 from bot.store.db import Database
 from bot.store.timefmt import parse, stamp, to_date
-from bot.store.users import Statement, Who, write_for_member
-
-if TYPE_CHECKING:
-    from bot.store.practice import PracticeRepo
-
-_NEXT_DUE = "(SELECT min(due) FROM cards WHERE user_id = ? AND guild_id = ?)"
-# The day of a moment in the learner's own zone (migration 0005).
-_LEARNER_DAY = "local_day(?, (SELECT zone FROM learner_zones WHERE user_id = ? AND guild_id = ?))"
+from bot.store.users import Who, write_for_member
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,40 +45,10 @@ class LeaderRow:
     active_days: int
 
 
-def activity_bump(who: Who, when: str, *, reads: int = 0, practice: int = 0) -> Statement:
-    """The statement that counts concept reads or practice steps for the day of ``when``.
-
-    It also records the earliest review due right now (``next_due``), used by the streak rule.
-    """
-    return (
-        "INSERT INTO activity (user_id, guild_id, day, reads, practice, next_due) "
-        f"VALUES (?, ?, {_LEARNER_DAY}, ?, ?, {_NEXT_DUE}) "
-        "ON CONFLICT (user_id, guild_id, day) DO UPDATE SET reads = reads + excluded.reads, "
-        "practice = practice + excluded.practice, next_due = excluded.next_due",
-        (
-            who.user_id,
-            who.guild_id,
-            *(when, who.user_id, who.guild_id),
-            reads,
-            practice,
-            who.user_id,
-            who.guild_id,
-        ),
-    )
-
-
-async def bump_activity(
-    conn: aiosqlite.Connection, who: Who, when: str, *, reads: int = 0, practice: int = 0
-) -> None:
-    """Inside a write job: count a concept read or practice step for today."""
-    await conn.execute(*activity_bump(who, when, reads=reads, practice=practice))
-
-
 class ProgressRepo:
-    def __init__(self, db: Database, clock: Clock, practice: PracticeRepo) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
-        self.practice = practice
 
     async def record_read(self, who: Who, concept_id: str) -> None:
         when = stamp(self.clock.now())
@@ -139,10 +100,6 @@ class ProgressRepo:
             (user_id, guild_id),
         )
         return {row[0] for row in rows}
-
-    async def practice_steps_done(self, user_id: str, guild_id: str) -> int:
-        """Practice steps passed in this server (each step once, skips not counted)."""
-        return await self.practice.steps_done(user_id, guild_id)
 
     async def leaderboard(
         self, guild_id: str, since: date | None = None, limit: int = 10

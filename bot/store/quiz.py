@@ -9,6 +9,7 @@ from datetime import datetime
 import aiosqlite
 
 from bot.core.clock import Clock
+from bot.core.errors import StoreError
 from bot.store.db import Database
 from bot.store.timefmt import parse, stamp
 from bot.store.users import Who, ensure_member
@@ -105,7 +106,7 @@ class QuizRepo:
     ) -> int:
         """A new round of ``(question_id, option_order)``; its first question counts as shown."""
         if not questions:
-            raise ValueError("a round needs at least one question")
+            raise StoreError("a round needs at least one question")
         when = stamp(self.clock.now())
 
         async def job(conn: aiosqlite.Connection) -> int:
@@ -241,10 +242,12 @@ class QuizRepo:
         return [CardRow(r[0], r[1], parse(r[2]), r[3]) for r in rows]
 
     async def count_due(self, user_id: str, guild_id: str, now: datetime) -> int:
-        return await self.db.scalar(
-            "SELECT count(*) FROM cards WHERE user_id = ? AND guild_id = ? AND due <= ?",
-            (user_id, guild_id, stamp(now)),
-            0,
+        return int(
+            await self.db.scalar(
+                "SELECT count(*) FROM cards WHERE user_id = ? AND guild_id = ? AND due <= ?",
+                (user_id, guild_id, stamp(now)),
+                0,
+            )
         )
 
     async def question_stats(self, user_id: str, guild_id: str) -> list[QuestionStat]:
@@ -256,6 +259,6 @@ class QuizRepo:
         return [QuestionStat(r[0], r[1], r[2], bool(r[3]), parse(r[4])) for r in rows]
 
     async def answer_count(self, round_id: int) -> int:
-        return await self.db.scalar(
-            "SELECT count(*) FROM answers WHERE round_id = ?", (round_id,), 0
+        return int(
+            await self.db.scalar("SELECT count(*) FROM answers WHERE round_id = ?", (round_id,), 0)
         )

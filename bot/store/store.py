@@ -20,7 +20,7 @@ class Store:
         self.users = UserRepo(db, clock)
         self.quiz = QuizRepo(db, clock)
         self.practice = PracticeRepo(db, clock)
-        self.progress = ProgressRepo(db, clock, self.practice)
+        self.progress = ProgressRepo(db, clock)
         self.guilds = GuildRepo(db, clock)
 
     @classmethod

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
+from bot.core.errors import StoreError
 from bot.core.moments import local_day
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -12,7 +13,7 @@ _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 def stamp(moment: datetime) -> str:
     """``2026-01-01T09:00:00.000000Z``; naive datetimes are refused."""
     if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
+        raise StoreError("timestamps must be timezone-aware")
     return moment.astimezone(UTC).strftime(_FORMAT)
 
 

@@ -107,7 +107,8 @@ class UserRepo:
         if user_id in self._locales:
             return self._locales[user_id]
         changes = self._locale_changes
-        value = await self.db.scalar("SELECT locale FROM users WHERE user_id = ?", (user_id,))
+        found = await self.db.scalar("SELECT locale FROM users WHERE user_id = ?", (user_id,))
+        value = str(found) if found is not None else None
         if changes == self._locale_changes:
             self._locales[user_id] = value
         return value

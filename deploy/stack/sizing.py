@@ -68,7 +68,7 @@ async def main():
                           "p50": every[len(every) // 2], "p95": every[int(len(every) * 0.95)],
                           "slowest": slowest}), flush=True)
         sys.stdin.readline()  # the host measures memory now, then says "go on"
-        service = coach.services["sandbox"]
+        service = coach.sandbox.reader
         for n in range(USERS):
             await service.destroy_user(f"sizing-{n}")
 

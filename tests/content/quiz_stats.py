@@ -12,8 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bot.content.library import ContentLibrary, load_library
+from bot.coach import load_content
+from bot.concepts.validation import CONCEPTS
+from bot.content.library import ContentLibrary
 from bot.content.lint import OptionStats, longest_option_stats
+from bot.quiz.content import QUESTIONS
 from bot.settings import REPO_ROOT
 
 LOCALES = ("en", "ko")
@@ -44,18 +47,18 @@ class QuizStats:
 def choices(library: ContentLibrary) -> list[tuple[dict[str, list[str]], int]]:
     return [
         ({loc: [o.get(loc) for o in q.options] for loc in LOCALES}, int(q.answer))
-        for q in library.questions.values()
+        for q in library.items(QUESTIONS).values()
         if str(q.type) == "choice"
     ]
 
 
 def quiz_stats(library: ContentLibrary) -> QuizStats:
-    questions: list[Any] = list(library.questions.values())
+    questions: list[Any] = list(library.items(QUESTIONS).values())
     per_concept = Counter(c for q in questions for c in q.concepts)
     hard = [q for q in questions if q.difficulty == 3]
     return QuizStats(
         options=longest_option_stats(choices(library)),
-        per_concept={cid: per_concept.get(cid, 0) for cid in library.concepts},
+        per_concept={cid: per_concept.get(cid, 0) for cid in library.items(CONCEPTS)},
         by_type=dict(Counter(str(q.type) for q in questions)),
         hard=len(hard),
         hard_mixed=sum(len(q.concepts) > 1 for q in hard),
@@ -63,7 +66,7 @@ def quiz_stats(library: ContentLibrary) -> QuizStats:
 
 
 def main(root: Path = REPO_ROOT / "content") -> None:
-    print(quiz_stats(load_library(root)).render())
+    print(quiz_stats(load_content(root)).render())
 
 
 if __name__ == "__main__":

@@ -10,9 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bot.coach import check_content
 from bot.concepts.models import SandboxSupport
-from bot.content.library import ContentLibrary, check_content
+from bot.concepts.validation import CONCEPTS
+from bot.content.library import ContentLibrary
 from bot.dockercli import parse_docker
+from bot.practice.content import SCENARIOS
+from bot.quiz.content import QUESTIONS
 from bot.settings import REPO_ROOT
 from tests.support import run_bot
 
@@ -118,8 +122,8 @@ def test_broken_question_is_reported(copy: Path) -> None:
 
 
 def test_every_concept_has_four_questions_of_mixed_types(library: ContentLibrary) -> None:
-    types: dict[str, list[str]] = {concept_id: [] for concept_id in library.concepts}
-    for question in library.questions.values():
+    types: dict[str, list[str]] = {concept_id: [] for concept_id in library.items(CONCEPTS)}
+    for question in library.items(QUESTIONS).values():
         for concept_id in question.concepts:
             types[concept_id].append(str(question.type))
     thin = {cid: kinds for cid, kinds in types.items() if len(kinds) < 4 or len(set(kinds)) < 2}
@@ -129,35 +133,35 @@ def test_every_concept_has_four_questions_of_mixed_types(library: ContentLibrary
 def test_concepts_with_commands_have_a_type_the_command_question(library: ContentLibrary) -> None:
     with_command = {
         concept_id
-        for question in library.questions.values()
+        for question in library.items(QUESTIONS).values()
         if str(question.type) == "command"
         for concept_id in question.concepts
     }
     runnable = {
         c.id
-        for c in library.concepts.values()
+        for c in library.items(CONCEPTS).values()
         if any(e.sandbox is SandboxSupport.RUNS for e in c.examples)
     }
     assert runnable - with_command - NO_COMMAND_QUESTION == set()
 
 
 def test_every_runnable_example_parses(library: ContentLibrary) -> None:
-    for concept in library.concepts.values():
+    for concept in library.items(CONCEPTS).values():
         for example in concept.examples:
             if example.sandbox is SandboxSupport.RUNS:
                 assert parse_docker(example.command).path, (concept.id, example.command)
 
 
 def test_every_topic_has_a_name_in_both_languages(library: ContentLibrary) -> None:
-    topics = {concept.topic for concept in library.concepts.values()}
+    topics = {concept.topic for concept in library.items(CONCEPTS).values()}
     for locale in ("en", "ko"):
         names = yaml.safe_load((CONTENT / "i18n" / locale / "concepts.yaml").read_text())["topics"]
         assert topics <= set(names), locale
 
 
 def test_scenarios_are_named_by_concepts_that_they_exercise(library: ContentLibrary) -> None:
-    for concept in library.concepts.values():
+    for concept in library.items(CONCEPTS).values():
         if concept.scenario:
-            assert concept.scenario in library.scenarios, concept.id
-    named = Counter(c.scenario for c in library.concepts.values() if c.scenario)
-    assert set(library.scenarios) <= set(named), "a scenario no concept points to"
+            assert concept.scenario in library.items(SCENARIOS), concept.id
+    named = Counter(c.scenario for c in library.items(CONCEPTS).values() if c.scenario)
+    assert set(library.items(SCENARIOS)) <= set(named), "a scenario no concept points to"

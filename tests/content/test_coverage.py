@@ -5,9 +5,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-import pytest
-
-from bot.content.coverage import UNCOVERED, coverage, print_coverage
+from bot.coach import coverage_report
+from bot.content.coverage import UNCOVERED, coverage
 from bot.content.library import ContentLibrary
 from bot.settings import REPO_ROOT
 from tests.content.test_content_valid import content_cli, edit
@@ -16,16 +15,16 @@ from tests.content.test_content_valid import content_cli, edit
 def test_every_seed_part_has_concepts_questions_and_a_listing(library: ContentLibrary) -> None:
     rows = coverage(library)
     assert library.seed is not None and len(rows) == len(library.seed.parts)
-    assert [row.part.id for row in rows if not row.concepts] == []
-    assert [row.part.id for row in rows if not row.questions] == []
+    assert [row.part.id for row in rows if not row.ids("concepts")] == []
+    assert [row.part.id for row in rows if not row.ids("questions")] == []
 
 
 def test_the_goal_parts_are_practised_in_scenarios(library: ContentLibrary) -> None:
     rows = {row.part.id: row for row in coverage(library)}
     for part in ("goal-search", "goal-one-image", "goal-multi-container", "goal-lifecycle"):
-        assert rows[part].scenarios, part
-    assert "web-cp" in rows["docker-cp"].scenarios
-    assert "volumes" in rows["volume-mount"].scenarios
+        assert rows[part].ids("scenarios"), part
+    assert "web-cp" in rows["docker-cp"].ids("scenarios")
+    assert "volumes" in rows["volume-mount"].ids("scenarios")
 
 
 def test_coverage_cli_prints_every_part_and_exits_0(library: ContentLibrary) -> None:
@@ -39,13 +38,11 @@ def test_coverage_cli_prints_every_part_and_exits_0(library: ContentLibrary) -> 
     assert UNCOVERED not in result.stdout
 
 
-def test_an_uncovered_part_is_flagged_and_fails(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_an_uncovered_part_is_flagged_and_fails(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(REPO_ROOT / "content", content)
     edit(content / "concepts/container-history.yaml", "seed: [container-history]", "seed: []")
-    assert print_coverage(content) == 1
-    out = capsys.readouterr().out
+    out, status = coverage_report(content)
+    assert status == 1
     assert f"[{UNCOVERED}] container-history" in out
     assert f"{UNCOVERED}: container-history" in out

@@ -12,9 +12,9 @@ import uuid
 
 import pytest
 
-from bot.coach import Coach
+from bot.coach import Coach, load_content
 from bot.concepts.models import Concept, SandboxSupport
-from bot.content.library import load_library
+from bot.concepts.validation import CONCEPTS
 from bot.core.context import Actor
 from bot.core.reply import Reply, Tone
 from bot.settings import REPO_ROOT
@@ -22,7 +22,7 @@ from bot.settings import REPO_ROOT
 pytestmark = pytest.mark.docker
 
 CONCEPTS: list[Concept] = sorted(
-    load_library(REPO_ROOT / "content").concepts.values(), key=lambda c: (c.order, c.id)
+    load_content(REPO_ROOT / "content").items(CONCEPTS).values(), key=lambda c: (c.order, c.id)
 )
 TRIED = [
     c for c in CONCEPTS if any(e.sandbox is not SandboxSupport.NOT_IN_SANDBOX for e in c.examples)
@@ -55,7 +55,7 @@ async def test_examples_do_what_the_concept_says(coach: Coach, concept: Concept)
 
 async def _clean_up(coach: Coach, actor: Actor) -> None:
     """Destroy the sandbox; once more after a pause if a ``--rm`` removal was still running."""
-    service = coach.services["sandbox"]
+    service = coach.sandbox.reader
     try:
         await service.destroy_user(actor.user_id)
     except Exception:

@@ -15,6 +15,7 @@ import pytest
 import yaml
 from pydantic import BaseModel
 
+from bot.concepts.validation import CONCEPTS
 from bot.content.base import Localized
 from bot.content.library import ContentLibrary
 from bot.content.lint import Glossary, korean_problems, typo_problems
@@ -58,9 +59,10 @@ def _catalog_texts(folder: Path) -> Iterator[tuple[str, str]]:
 
 
 def _all_texts(library: ContentLibrary) -> Iterator[tuple[str, str, str]]:
-    for kind in ("concepts", "questions", "scenarios"):
-        for item_id, item in library.of(kind).items():
-            yield from _texts(item, f"{kind}/{item_id}")
+    assert {kind.name for kind in library.kinds} >= {"concepts", "questions", "scenarios"}
+    for kind in library.kinds:
+        for item_id, item in library.items(kind).items():
+            yield from _texts(item, f"{kind.name}/{item_id}")
     if library.seed is not None:
         for part in library.seed.parts:
             yield from _texts(part.summary, f"seed/{part.id}.summary")
@@ -106,7 +108,7 @@ def test_no_seed_typos_in_our_text_except_the_errata(library: ContentLibrary) ->
 
 
 def test_the_errata_names_the_typos_it_corrects(library: ContentLibrary) -> None:
-    errata = library.concepts["errata"]
+    errata = library.items(CONCEPTS)["errata"]
     for typo in ("Doxker", "Xontainer", "Cirtual", "Orcla"):
         assert typo in errata.body.ko and typo in errata.body.en
 

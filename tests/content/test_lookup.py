@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from bot.concepts.index import ConceptIndex
+from bot.concepts.validation import CONCEPTS
 from bot.content.library import ContentLibrary
 
 
 @pytest.fixture(scope="module")
 def index(library: ContentLibrary) -> ConceptIndex:
-    return ConceptIndex(library.concepts.values())
+    return ConceptIndex(library.items(CONCEPTS).values())
 
 
 @pytest.mark.parametrize(
@@ -61,7 +62,7 @@ def test_every_name_of_a_concept_opens_that_concept(
     library: ContentLibrary, index: ConceptIndex
 ) -> None:
     wrong = {}
-    for concept in library.concepts.values():
+    for concept in library.items(CONCEPTS).values():
         for name in concept.names():
             found = index.exact(name)
             if found is None or found.id != concept.id:

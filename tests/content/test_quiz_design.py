@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.content.library import ContentLibrary
 from bot.content.lint import MAX_LONGEST_SHARE, longest_option_warning
+from bot.quiz.content import QUESTIONS
 from tests.content.quiz_stats import choices, quiz_stats
 
 MIN_PER_CONCEPT = 4
@@ -34,7 +35,7 @@ def test_hard_questions_mix_concepts(library: ContentLibrary) -> None:
     stats = quiz_stats(library)
     assert stats.hard_mixed >= MIN_HARD_MIXED, stats.render()
     hard_single = [
-        q.id for q in library.questions.values() if q.difficulty == 3 and len(q.concepts) < 2
+        q.id for q in library.items(QUESTIONS).values() if q.difficulty == 3 and len(q.concepts) < 2
     ]
     assert hard_single == []
 
@@ -42,7 +43,7 @@ def test_hard_questions_mix_concepts(library: ContentLibrary) -> None:
 def test_every_typed_question_lists_variants_and_a_near_miss(library: ContentLibrary) -> None:
     bare = [
         q.id
-        for q in library.questions.values()
+        for q in library.items(QUESTIONS).values()
         if str(q.type) == "command" and (not q.accept or not q.reject)
     ]
     assert bare == []

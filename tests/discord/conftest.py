@@ -12,8 +12,7 @@ from typing import Any
 
 import pytest
 
-from bot.coach import Coach
-from bot.content.library import check_content
+from bot.coach import Coach, check_content
 from bot.core.clock import FixedClock
 from bot.discordbot.client import EXTENSIONS, CoachBot
 from bot.settings import Settings

@@ -6,6 +6,7 @@ import shutil
 
 import pytest
 
+from bot.concepts.validation import CONCEPTS
 from bot.core.commands import MemberRef
 from bot.core.reply import Tone
 from tests.conftest import CONTENT, make_actor
@@ -33,16 +34,16 @@ async def test_practice_channel_is_remembered_across_restarts(settings, clock):
     try:
         [reply] = await coach.run(ADMIN, ("admin", "practice-channel"), {"channel": "12345"})
         assert "<#12345>" in reply.body
-        assert await coach.services["admin"].practice_channel("g1") == "12345"
-        assert await coach.services["admin"].practice_channel("other") is None
+        assert await coach.admin.practice_channel("g1") == "12345"
+        assert await coach.admin.practice_channel("other") is None
     finally:
         await coach.close()
     again = build_coach(settings, clock)
     await again.start()
     try:
-        assert await again.services["admin"].practice_channel("g1") == "12345"
+        assert await again.admin.practice_channel("g1") == "12345"
         [reply] = await again.run(ADMIN, ("admin", "practice-channel"), {})
-        assert await again.services["admin"].practice_channel("g1") is None
+        assert await again.admin.practice_channel("g1") is None
         assert again.store is not None
         rows = await again.store.db.fetchall("SELECT * FROM guild_settings")
         assert [(r["guild_id"], r["practice_channel_id"]) for r in rows] == [("g1", None)]
@@ -62,7 +63,7 @@ async def test_reload_refuses_broken_content_and_applies_good_content(settings, 
         volume.write_text("id: [broken\n", encoding="utf-8")
         [refused] = await coach.run(ADMIN, ("admin", "reload"), {})
         assert refused.tone is Tone.ERROR and "volume.yaml" in (refused.code or "")
-        assert coach.concept_index.get("volume") is not None  # the old content is kept
+        assert coach.concepts.index.get("volume") is not None  # the old content is kept
 
         renamed = original.replace('title: {en: "Volume"', 'title: {en: "Volumes"', 1)
         assert renamed != original
@@ -78,7 +79,7 @@ async def test_reload_refuses_broken_content_and_applies_good_content(settings, 
         assert shown.title == "Volumes"  # the edited concept is what learners now read
         korean = make_actor("boss", locale="ko", admin=True)
         [done] = await coach.run(korean, ("admin", "reload"), {})
-        count = len(coach.library.concepts)
+        count = len(coach.library.items(CONCEPTS))
         assert f"개념 {count}개" in done.body and "concepts" not in done.body
     finally:
         await coach.close()
@@ -101,7 +102,7 @@ async def test_managers_see_and_destroy_members_sandboxes(dcoach):
         destroy = next(c.action for c in confirm.choices if ":destroy:" in c.action)
         [done] = await dcoach.press(ADMIN, destroy)
         assert done.tone is Tone.SUCCESS
-        remaining = await dcoach.services["sandbox"].list_sandboxes()
-        assert all(s.owner != "alice-admin-test" for s in remaining)
+        listed = await dcoach.sandbox.reader.list_sandboxes()
+        assert all(s.owner != "alice-admin-test" for s in listed)
     finally:
-        await dcoach.services["sandbox"].destroy_user("alice-admin-test")
+        await dcoach.sandbox.reader.destroy_user("alice-admin-test")

@@ -82,7 +82,7 @@ async def test_docker_ps_over_the_gateway(connected, standin):
     assert deferral.body["type"] == 5 and deferral.ephemeral  # deferred at once, private
     assert output.message["allowed_mentions"]["parse"] == []
     assert "CONTAINER ID" in text_of(output)
-    await connected.coach.services["sandbox"].destroy_user("5151")
+    await connected.coach.sandbox.reader.destroy_user("5151")
 
 
 async def test_guild_create_brings_the_servers_real_data(connected, standin):

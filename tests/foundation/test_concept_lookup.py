@@ -2,12 +2,13 @@ import pytest
 
 from bot.concepts.index import ConceptIndex
 from bot.concepts.models import Concept
+from bot.concepts.validation import CONCEPTS
 from bot.content.library import ContentLibrary
 
 
 @pytest.fixture(scope="module")
 def index(library: ContentLibrary) -> ConceptIndex:
-    return ConceptIndex(library.concepts.values())
+    return ConceptIndex(library.items(CONCEPTS).values())
 
 
 def test_typo_is_not_guessed_but_suggested(index: ConceptIndex) -> None:
@@ -60,10 +61,11 @@ def test_long_examples_are_shown_whole_and_fit_discord_in_closed_blocks(
     from bot.discordbot import limits
     from bot.discordbot.render import Renderer
 
-    base = next(iter(library.concepts.values()))
+    base = next(iter(library.items(CONCEPTS).values()))
     examples = [{"command": f"docker run --name web{i} -p 80{i:02d}:80 nginx"} for i in range(60)]
     concept = Concept.model_validate({**base.model_dump(), "examples": examples})
-    service = ConceptService(ConceptIndex([concept]))
+    one = ConceptIndex([concept])
+    service = ConceptService(lambda: one)
     tr = Translator(library.catalog, "en")
     reply = service.render(tr, concept)
     shown = next(f.value for f in reply.fields if f.name == "Try it")

@@ -51,7 +51,7 @@ async def test_the_same_suggestions_as_discords_autocomplete(offline_coach: Coac
 
 
 async def test_the_learners_own_container_names(offline_coach: Coach, monkeypatch) -> None:
-    sandbox = offline_coach.services["sandbox"]  # the read model the completer asks
+    sandbox = offline_coach.sandbox.reader  # the read model the completer asks
 
     async def names(actor):
         assert actor.user_id == "alice"

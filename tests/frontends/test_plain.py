@@ -8,10 +8,11 @@ import ast
 from pathlib import Path
 
 from bot.coach import Coach
+from bot.concepts.validation import CONCEPTS
 from bot.core.commands import CommandSpec, Request
 from bot.core.frontend import Frontend
 from bot.core.reply import Choice, Placement, Reply
-from bot.quiz.content import QuestionType
+from bot.quiz.content import QUESTIONS
 from tests.conftest import make_actor
 from tests.frontends import plain
 from tests.frontends.plain import MESSAGE_CHARS, Event, PlainFrontend, Sent
@@ -56,7 +57,7 @@ async def test_commands_buttons_and_autocomplete(offline_coach: Coach) -> None:
     assert all(m.to == "room" for m in concept)  # concepts are public
     assert concept[0].text.startswith("# Volume")
     assert all(len(m.text) <= MESSAGE_CHARS for m in concept)
-    whole = offline_coach.library.concepts["volume"].body.en
+    whole = offline_coach.library.items(CONCEPTS)["volume"].body.en
     assert "".join(texts(concept).split()).count("".join(whole.split())) == 1  # all of it
     buttons = concept[-1]
     assert buttons.data["buttons"], "related concepts are offered as buttons"
@@ -79,12 +80,12 @@ async def test_commands_buttons_and_autocomplete(offline_coach: Coach) -> None:
 
 async def test_a_quiz_round_with_buttons_and_a_typed_answer(offline_coach: Coach) -> None:
     """A topic whose questions need both: every one is answered through the page."""
-    questions = offline_coach.library.questions.values()
-    kinds: dict[str, set[QuestionType]] = {}
+    questions = offline_coach.library.items(QUESTIONS).values()
+    kinds: dict[str, set[str]] = {}
     for question in questions:
         for concept in question.concepts:
             kinds.setdefault(concept, set()).add(question.type)
-    topic = next(c for c, k in sorted(kinds.items()) if QuestionType.COMMAND in k and len(k) > 1)
+    topic = next(c for c, k in sorted(kinds.items()) if "command" in k and len(k) > 1)
     web = PlainFrontend(offline_coach)
     sent = await web.handle(Event("bob", command="quiz", options={"topic": topic, "count": 20}))
     typed = pressed = 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from bot.core.context import Actor
-from bot.sandbox.api import ContainerView, MountView, SandboxState
+from bot.dockercli.views import ContainerView, MountView, SandboxState
 
 
 @dataclass

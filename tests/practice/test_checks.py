@@ -7,9 +7,10 @@ from typing import Any
 import pytest
 from pydantic import TypeAdapter
 
-from bot.practice.checks import CheckContext, evaluate, same_image
-from bot.practice.content import Check
-from bot.sandbox.api import MountView, PortView
+from bot.content.base import ContentModel
+from bot.dockercli.views import MountView, PortView
+from bot.practice.checks import EVALUATORS, CheckContext, UnknownCheck, evaluate, same_image
+from bot.practice.content import CHECK_KINDS, CHECK_MODELS, Check
 from tests.conftest import make_actor
 from tests.practice.fakes import FakeSandbox, container
 
@@ -181,3 +182,16 @@ async def test_another_users_objects_are_not_seen(sandbox: FakeSandbox) -> None:
 )
 def test_same_image(actual: str, wanted: str, expected: bool) -> None:
     assert same_image(actual, wanted) is expected
+
+
+def test_every_kind_of_check_has_an_evaluator() -> None:
+    assert set(EVALUATORS) == set(CHECK_MODELS.values())
+    assert set(CHECK_MODELS) == set(CHECK_KINDS)
+
+
+async def test_a_check_without_an_evaluator_is_an_error(sandbox: FakeSandbox) -> None:
+    class Unevaluated(ContentModel):
+        pass
+
+    with pytest.raises(UnknownCheck, match="no evaluator for Unevaluated"):
+        await evaluate(Unevaluated(), CheckContext(sandbox, ALICE))

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 
 from bot.content.library import ContentLibrary
 from bot.practice.content import (
+    SCENARIOS,
     AllCheck,
     ContainerCheck,
     NotCheck,
@@ -42,19 +43,11 @@ def scenario_data(**changes: Any) -> dict[str, Any]:
 
 
 def problems_for(library: ContentLibrary, scenario: Scenario) -> list[str]:
-    library.items["scenarios"] = {scenario.id: scenario}
-    return list(check_scenarios(library))
-
-
-@pytest.fixture
-def scratch(library: ContentLibrary) -> ContentLibrary:
-    return ContentLibrary(
-        root=library.root, catalog=library.catalog, seed=library.seed, items=dict(library.items)
-    )
+    return list(check_scenarios(library.replacing(SCENARIOS, {scenario.id: scenario})))
 
 
 def test_the_scenarios_load(library: ContentLibrary) -> None:
-    assert set(library.scenarios) == {
+    assert set(library.items(SCENARIOS)) == {
         "search-pull",
         "first-container",
         "web-cp",
@@ -69,7 +62,7 @@ def test_the_scenarios_load(library: ContentLibrary) -> None:
 
 
 def test_every_scenario_has_a_solution_and_wrong_moves(library: ContentLibrary) -> None:
-    for scenario in library.scenarios.values():
+    for scenario in library.items(SCENARIOS).values():
         assert [s.step for s in scenario.solution] == [s.id for s in scenario.steps]
         assert scenario.wrong_moves, scenario.id
 
@@ -112,7 +105,7 @@ def test_a_missing_translation_is_an_error() -> None:
         Scenario.model_validate(scenario_data(title={"en": "Only English"}))
 
 
-def test_removed_needs_an_earlier_remember(scratch: ContentLibrary) -> None:
+def test_removed_needs_an_earlier_remember(library: ContentLibrary) -> None:
     steps = [
         {**STEP, "id": "a"},
         {**STEP, "id": "b", "check": {"removed": {"name": "web"}}},
@@ -122,23 +115,23 @@ def test_removed_needs_an_earlier_remember(scratch: ContentLibrary) -> None:
         {"step": "b", "commands": ["/docker ps"]},
     ]
     scenario = Scenario.model_validate(scenario_data(steps=steps, solution=solution))
-    problems = problems_for(scratch, scenario)
+    problems = problems_for(library, scenario)
     assert any("'web' is not remembered by an earlier step" in p for p in problems)
     steps[0]["remember"] = ["web"]
     scenario = Scenario.model_validate(scenario_data(steps=steps, solution=solution))
-    assert problems_for(scratch, scenario) == []
+    assert problems_for(library, scenario) == []
 
 
-def test_solution_must_follow_the_steps(scratch: ContentLibrary) -> None:
+def test_solution_must_follow_the_steps(library: ContentLibrary) -> None:
     steps = [{**STEP, "id": "a"}, {**STEP, "id": "b"}]
     solution = [{"step": "b", "commands": ["/docker ps"]}, {"step": "a", "commands": ["ps"]}]
     scenario = Scenario.model_validate(scenario_data(steps=steps, solution=solution))
-    problems = problems_for(scratch, scenario)
+    problems = problems_for(library, scenario)
     assert any("must list every step once, in order" in p for p in problems)
     assert any("must start with /docker or /sh" in p for p in problems)
 
 
-def test_wrong_moves_name_a_fail_check_of_their_step(scratch: ContentLibrary) -> None:
+def test_wrong_moves_name_a_fail_check_of_their_step(library: ContentLibrary) -> None:
     step = {
         **STEP,
         "fail_checks": [
@@ -154,17 +147,17 @@ def test_wrong_moves_name_a_fail_check_of_their_step(scratch: ContentLibrary) ->
         {"step": "zz", "commands": ["/docker ps"], "expect": "no-vol"},
     ]
     scenario = Scenario.model_validate(scenario_data(steps=[step], wrong_moves=moves))
-    problems = problems_for(scratch, scenario)
+    problems = problems_for(library, scenario)
     assert any("has no fail check 'nope'" in p for p in problems)
     assert any("unknown step 'zz'" in p for p in problems)
 
 
-def test_unknown_concepts_and_seed_parts_are_reported(scratch: ContentLibrary) -> None:
+def test_unknown_concepts_and_seed_parts_are_reported(library: ContentLibrary) -> None:
     scenario = Scenario.model_validate(scenario_data(concepts=["no-such"], seed=["nope"]))
-    problems = problems_for(scratch, scenario)
+    problems = problems_for(library, scenario)
     assert any("unknown concept 'no-such'" in p for p in problems)
     assert any("unknown seed part 'nope'" in p for p in problems)
 
 
 def test_container_names_collects_every_name(library: ContentLibrary) -> None:
-    assert library.scenarios["networks"].container_names() == {"web", "client"}
+    assert library.items(SCENARIOS)["networks"].container_names() == {"web", "client"}

@@ -10,19 +10,18 @@ from contextlib import asynccontextmanager
 
 import pytest
 
-from bot.coach import Coach
-from bot.content.library import load_library
+from bot.coach import Coach, load_content
 from bot.core.clock import FixedClock
 from bot.core.context import Actor
 from bot.core.reply import Reply, Tone
-from bot.practice.content import Scenario
+from bot.practice.content import SCENARIOS, Scenario
 from bot.practice.service import step_ids
 from bot.settings import Settings
 from tests.conftest import CONTENT, make_actor
 
 pytestmark = pytest.mark.docker
 
-SCENARIOS = sorted(load_library(CONTENT).scenarios.values(), key=lambda s: s.order)
+SCENARIOS = sorted(load_content(CONTENT).items(SCENARIOS).values(), key=lambda s: s.order)
 
 
 async def run_line(coach: Coach, actor: Actor, line: str) -> list[Reply]:
@@ -43,7 +42,7 @@ async def sandbox_of(coach: Coach, *actors: Actor) -> AsyncIterator[None]:
         yield
     finally:
         for actor in actors:
-            await coach.services["sandbox"].destroy_user(actor.user_id)
+            await coach.sandbox.reader.destroy_user(actor.user_id)
 
 
 async def replay_wrong_moves(coach: Coach, actor: Actor, scenario: Scenario, step: str) -> None:

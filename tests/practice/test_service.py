@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,8 @@ from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.reply import Placement, Reply, Tone
-from bot.practice.service import PracticeService, step_ids
+from bot.practice.content import SCENARIOS
+from bot.practice.service import PracticeService, in_order, step_ids
 from bot.store import Store
 from tests.conftest import make_actor
 from tests.practice.fakes import FakeSandbox, container
@@ -38,11 +40,19 @@ def fake() -> FakeSandbox:
     return FakeSandbox()
 
 
+def practice_service(
+    library: ContentLibrary, fake: FakeSandbox, store: Store, clock: FixedClock
+) -> PracticeService:
+    """The service as the coach registers it, over a fake sandbox and a real store."""
+    scenarios = in_order(library.items(SCENARIOS))
+    return PracticeService(lambda: scenarios, fake, lambda: store.practice, clock)
+
+
 @pytest.fixture
 def service(
     library: ContentLibrary, fake: FakeSandbox, store: Store, clock: FixedClock
 ) -> PracticeService:
-    return PracticeService(library.scenarios, lambda: fake, lambda: store.practice, clock)
+    return practice_service(library, fake, store, clock)
 
 
 class Driver:
@@ -163,7 +173,7 @@ async def test_skipping_to_the_end_finishes_and_records(
     assert summary.steps_done == 1 and summary.steps_skipped == 2
     assert summary.scenarios_completed == ("search-pull",)
     assert await store.practice.steps_done("alice", "g1") == 1
-    assert await store.progress.practice_steps_done("alice", "g1") == 1
+    assert await store.practice.steps_done("alice", "g1") == 1
     with pytest.raises(UserError) as info:
         await alice.service.status(alice.request())
     assert info.value.key == "practice.no_session"
@@ -178,7 +188,7 @@ async def test_a_session_resumes_with_a_new_service(
     fake.put("alice", container("web", image="nginx"))
     await alice.docker("run -d --name web nginx")
     await alice.service.hint(alice.request())
-    restarted = PracticeService(library.scenarios, lambda: fake, lambda: store.practice, clock)
+    restarted = practice_service(library, fake, store, clock)
     status = await restarted.status(Driver(restarted, library, ALICE).request())
     assert status.meta["step"] == "see-default"
     assert [f.name for f in status.fields][-1] == "Hint 1/1"
@@ -268,11 +278,14 @@ async def test_autocomplete_matches_ids_and_titles(alice: Driver) -> None:
     found = await alice.service.complete_scenario(alice.request(), "vol")
     assert [s.value for s in found] == ["volumes"]
     everything = await alice.service.complete_scenario(alice.request(), "")
-    assert len(everything) == len(alice.library.scenarios)
+    assert len(everything) == len(alice.library.items(SCENARIOS))
 
 
-async def test_a_failing_check_stays_quiet(
-    alice: Driver, fake: FakeSandbox, monkeypatch: pytest.MonkeyPatch
+async def test_a_failing_check_stays_quiet_for_the_learner_but_is_logged(
+    alice: Driver,
+    fake: FakeSandbox,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     await alice.start("web-cp")
 
@@ -280,7 +293,10 @@ async def test_a_failing_check_stays_quiet(
         raise RuntimeError("engine hiccup")
 
     monkeypatch.setattr(fake, "state", broken)
-    assert await alice.docker("ps") == []  # the command's own output is left alone
+    with caplog.at_level(logging.ERROR, logger="bot.practice"):
+        assert await alice.docker("ps") == []  # the command's own output is left alone
+    [record] = [r for r in caplog.records if r.message == "practice check failed"]
+    assert record.exc_info is not None and "engine hiccup" in str(record.exc_info[1])
 
 
 async def test_the_step_message_checks_and_hints_in_place(alice: Driver, fake: FakeSandbox) -> None:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
+import pytest
 from PIL import Image
 
 from bot.coach import Coach
 from bot.core.clock import FixedClock
 from bot.core.commands import MemberRef
 from bot.core.context import Actor
+from bot.core.moments import moment
 from bot.core.reply import Reply, Tone
 from tests.conftest import make_actor
 from tests.quiz.helpers import answer, question_reply
@@ -39,12 +41,17 @@ async def test_progress_shows_everything(coach: Coach, alice: Actor, clock: Fixe
     assert field(reply, "Questions answered") == "5 answered, 3 correct (60%)"
     assert field(reply, "Practice steps") == "0 done"
     assert field(reply, "Streak") == "current 2 · best 2 (active days)"
-    assert "due now" in field(reply, "Reviews") or "Next:" in field(reply, "Reviews")
+    # The two wrong answers are due again a minute later (FSRS's first learning step).
+    soon = clock.now() + timedelta(minutes=1)
+    assert field(reply, "Reviews") == f"Next: in 1 min ({moment(soon)})"  # each reader's zone
     mastery = field(reply, "Mastery per topic (last answer right)")
     assert mastery.startswith("Docker basics: ")  # /quiz docker: the concept Docker (basics)
     assert reply.image is not None and reply.image.filename == "progress.png"
     picture = Image.open(io.BytesIO(reply.image.data))
     assert picture.format == "PNG" and picture.size[0] > 300
+    clock.advance(minutes=1)
+    later = (await coach.run(alice, ("progress",)))[0]
+    assert field(later, "Reviews").startswith("2 due now: /review\nNext: in ")
 
 
 async def test_progress_of_another_member(coach: Coach, alice: Actor, bob: Actor) -> None:
@@ -133,8 +140,7 @@ async def test_language_preference(coach: Coach, alice: Actor) -> None:
     assert changed[0].title == "언어"
     replies = await coach.run(alice, ("quiz",), {"topic": "docker", "count": 1})
     assert question_reply(replies).title == "문제 1/1"
-    assert coach.hooks.locale_for is not None
-    assert await coach.hooks.locale_for(alice) == "ko"
+    assert await coach.progress.locale_for(alice) == "ko"
     bad = await coach.run(alice, ("language",), {"language": "fr"})
     assert bad[0].tone is Tone.ERROR
 
@@ -152,12 +158,12 @@ async def test_reading_a_concept_counts_for_today(
 
 
 async def test_a_failing_language_lookup_falls_back_to_the_front_ends_locale(
-    coach: Coach, alice: Actor
+    coach: Coach, alice: Actor, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def broken(_actor: Actor) -> str | None:
         raise RuntimeError("the store went away")
 
-    coach.hooks.locale_for = broken
+    monkeypatch.setattr(coach.progress, "locale_for", broken)
     # Autocomplete still answers, and commands still run, in the locale the front end gave.
     assert await coach.complete(alice, ("help",), "command", "conc")
     replies = await coach.run(alice, ("concept",), {"topic": "volume"})

@@ -5,7 +5,8 @@ from __future__ import annotations
 from bot.coach import Coach
 from bot.core.context import Actor
 from bot.core.reply import Reply
-from bot.quiz.content import Question, QuestionType
+from bot.quiz.content import QUESTIONS, Question
+from bot.quiz.question_types.buttons import ButtonQuestion
 
 
 def asks(reply: Reply) -> bool:
@@ -21,6 +22,13 @@ def question_reply(replies: list[Reply]) -> Reply:
     return asking[-1]
 
 
+def correct_option(question: Question) -> int:
+    """The content position of the right option of a choice or true/false question."""
+    kind = question.kind
+    assert isinstance(kind, ButtonQuestion), question.id
+    return kind.correct_option(question)
+
+
 async def current_question(coach: Coach, reply: Reply) -> tuple[int, int, Question, tuple]:
     """Round id, position, question and option order behind a question reply."""
     action = reply.prompt.action if reply.prompt else reply.choices[0].action
@@ -30,20 +38,17 @@ async def current_question(coach: Coach, reply: Reply) -> tuple[int, int, Questi
     round_ = await coach.store.quiz.round(round_id)
     assert round_ is not None
     slot = round_.questions[position]
-    return round_id, position, coach.library.questions[slot.question_id], slot.option_order
+    return round_id, position, coach.library.items(QUESTIONS)[slot.question_id], slot.option_order
 
 
 async def answer(coach: Coach, actor: Actor, reply: Reply, right: bool) -> list[Reply]:
     """Answer the question in ``reply`` rightly or wrongly."""
     _, _, question, order = await current_question(coach, reply)
-    if question.type is QuestionType.COMMAND:
+    if reply.prompt is not None:  # a typed command
         typed = str(question.answer) if right else "docker ps"
-        assert reply.prompt is not None
         return await coach.press(actor, reply.prompt.action, typed)
-    if question.type is QuestionType.TRUEFALSE:
-        button = question.correct_index if right else 1 - question.correct_index
-    else:
-        button = next(
-            i for i, option in enumerate(order) if (option == question.correct_index) == right
-        )
+    shown = order or (0, 1)
+    button = next(
+        i for i, option in enumerate(shown) if (option == correct_option(question)) == right
+    )
     return await coach.press(actor, reply.choices[button].action)

@@ -10,31 +10,31 @@ from __future__ import annotations
 
 import pytest
 
-from bot.content.library import load_library
-from bot.content.lint import variant_problems
-from bot.quiz.content import Question, QuestionType
-from bot.quiz.grading import grade_command
+from bot.coach import load_content
+from bot.quiz.content import QUESTIONS, Question
+from bot.quiz.grading import Grade
+from bot.quiz.question_types import Typed
 from bot.settings import REPO_ROOT
 
 COMMAND_QUESTIONS: list[Question] = sorted(
     (
         q
-        for q in load_library(REPO_ROOT / "content").questions.values()
-        if q.type is QuestionType.COMMAND
+        for q in load_content(REPO_ROOT / "content").items(QUESTIONS).values()
+        if q.type == "command"
     ),
     key=lambda q: q.id,
 )
 
 
+def grade_command(question: Question, line: str) -> Grade:
+    return question.kind.grade(question, (), Typed(line))
+
+
 @pytest.mark.parametrize("question", COMMAND_QUESTIONS, ids=[q.id for q in COMMAND_QUESTIONS])
 def test_variants_grade_as_listed(question: Question) -> None:
-    problems = variant_problems(
-        str(question.answer),
-        question.accept,
-        question.reject,
-        grade=lambda line: grade_command(question, line).correct,
-    )
-    assert problems == []
+    """What ``content check`` asks of a typed question: every line parses, and it lists
+    accepted variants and near misses that grade as listed."""
+    assert list(question.kind.check(question)) == []
 
 
 def test_a_near_miss_gets_a_hint_not_just_a_no() -> None:

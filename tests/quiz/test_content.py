@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.content.library import ContentLibrary, check_content
+from bot.coach import check_content
+from bot.concepts.validation import CONCEPTS
+from bot.content.library import ContentLibrary
 from bot.core.reply import Choice
-from bot.quiz.content import QuestionType
+from bot.quiz.content import QUESTIONS
+from bot.quiz.question_types import QUESTION_TYPES
 
 CONCEPT = """
 id: volume
@@ -74,7 +77,7 @@ def _content(tmp_path: Path, questions: str) -> Path:
 def test_a_good_question_loads(tmp_path: Path) -> None:
     library, problems = check_content(_content(tmp_path, GOOD))
     assert problems == []
-    assert library.questions["good-choice"].type is QuestionType.CHOICE
+    assert library.items(QUESTIONS)["good-choice"].type == "choice"
 
 
 def test_every_problem_is_reported(tmp_path: Path) -> None:
@@ -89,12 +92,47 @@ def test_every_problem_is_reported(tmp_path: Path) -> None:
     assert "off-topic: topic: 'docker' is not a concept topic (storage)" in text
 
 
+ACCEPT_AND_REJECT = "".join(
+    [
+        question(
+            "typed",
+            "command",
+            '"docker run -d --name web nginx"',
+            accept='["docker container run --detach --name=web nginx"]',
+            reject='["docker run --name web nginx", "docker run -d --name web httpd"]',
+        ),
+        question(
+            "reject-is-right",
+            "command",
+            '"docker ps -a"',
+            reject='["docker container ls --all"]',
+        ),
+        question("accept-unreadable", "command", '"docker ps"', accept='["docker ps \'oops"]'),
+        question("choice-with-reject", "choice", "0", options=TWO_OPTIONS, reject='["docker ps"]'),
+        question("no-such-type", "essay", '"anything"'),
+    ]
+)
+
+
+def test_accepted_lines_grade_right_and_rejected_lines_grade_wrong(tmp_path: Path) -> None:
+    library, problems = check_content(_content(tmp_path, ACCEPT_AND_REJECT))
+    assert not [p for p in problems if ": typed:" in p]
+    typed = library.items(QUESTIONS)["typed"]
+    assert typed.reject == ("docker run --name web nginx", "docker run -d --name web httpd")
+    text = "\n".join(problems)
+    assert "reject-is-right: rejected line 'docker container ls --all' is graded right" in text
+    assert 'accept-unreadable: answer "docker ps \'oops" does not parse' in text
+    assert "only command questions take `accept` and `reject`" in text
+    assert "unknown question type 'essay': use one of choice, truefalse, command" in text
+
+
 def test_the_real_bank(library: ContentLibrary) -> None:
-    questions = library.questions
+    questions = library.items(QUESTIONS)
     assert len(questions) >= 6
-    topics = {concept.topic for concept in library.concepts.values()}
+    topics = {concept.topic for concept in library.items(CONCEPTS).values()}
     assert {q.topic for q in questions.values()} <= topics  # question topics are concept topics
-    assert {q.type for q in questions.values()} == set(QuestionType)
+    assert {q.type for q in questions.values()} == set(QUESTION_TYPES)
+    assert not [p for q in questions.values() for p in q.kind.check(q)]  # accept / reject hold
     for question in questions.values():
         for index in range(max(2, len(question.options))):
             Choice("x", f"quiz:a:{10**12}:{19}:{index}")  # actions fit Discord's custom_id

@@ -5,13 +5,19 @@ from __future__ import annotations
 import pytest
 
 from bot.content.library import ContentLibrary
-from bot.quiz.content import Question
-from bot.quiz.grading import grade_choice, grade_command
+from bot.quiz.content import QUESTIONS, Question
+from bot.quiz.grading import Grade
+from bot.quiz.question_types import Pressed, Typed, WrongAnswerKind
+from tests.quiz.helpers import correct_option
+
+
+def grade_command(question: Question, typed: str) -> Grade:
+    return question.kind.grade(question, (), Typed(typed))
 
 
 @pytest.fixture
 def run_web(library: ContentLibrary) -> Question:
-    return library.questions["docker-run-detached-named"]
+    return library.items(QUESTIONS)["docker-run-detached-named"]
 
 
 @pytest.mark.parametrize(
@@ -55,7 +61,7 @@ def test_near_misses_get_specific_hints(
 
 
 def test_accepted_alternatives(library: ContentLibrary) -> None:
-    question = library.questions["volume-run-mount"]
+    question = library.items(QUESTIONS)["volume-run-mount"]
     assert grade_command(question, "docker run -v data:/data -d redis").correct
     assert grade_command(
         question, "docker run --detach --mount type=volume,source=data,target=/data redis"
@@ -64,7 +70,24 @@ def test_accepted_alternatives(library: ContentLibrary) -> None:
     assert not near.correct and near.hints[0].kind == "flag_value"
 
 
-def test_choice_grading(library: ContentLibrary) -> None:
-    question = library.questions["docker-what-is-container"]
-    assert grade_choice(question, question.correct_index).correct
-    assert not grade_choice(question, question.correct_index + 1).correct
+def test_choice_grading_follows_the_shuffled_order(library: ContentLibrary) -> None:
+    question = library.items(QUESTIONS)["docker-what-is-container"]
+    right = correct_option(question)
+    order = tuple(reversed(range(len(question.options))))  # as shown: last option first
+    shown_at = order.index(right)
+    assert question.kind.grade(question, order, Pressed(shown_at)).correct
+    assert question.kind.given(question, order, Pressed(shown_at)) == str(right)
+    for button in range(len(order)):
+        if button != shown_at:
+            assert not question.kind.grade(question, order, Pressed(button)).correct
+
+
+def test_an_answer_of_the_wrong_kind_is_refused(library: ContentLibrary) -> None:
+    choice = library.items(QUESTIONS)["docker-what-is-container"]
+    command = library.items(QUESTIONS)["docker-run-detached-named"]
+    with pytest.raises(WrongAnswerKind):
+        choice.kind.grade(choice, (), Typed("docker ps"))
+    with pytest.raises(WrongAnswerKind):
+        choice.kind.grade(choice, (0, 1, 2, 3), Pressed(4))
+    with pytest.raises(WrongAnswerKind):
+        command.kind.grade(command, (), Pressed(0))

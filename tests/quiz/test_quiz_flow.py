@@ -8,9 +8,10 @@ from bot.coach import Coach
 from bot.core.clock import FixedClock
 from bot.core.context import Actor
 from bot.core.reply import Tone
+from bot.quiz.content import QUESTIONS
 from bot.settings import Settings
 from tests.conftest import make_actor
-from tests.quiz.helpers import answer, current_question, question_reply
+from tests.quiz.helpers import answer, correct_option, current_question, question_reply
 
 
 async def test_a_round_with_feedback_and_a_score(coach: Coach, alice: Actor) -> None:
@@ -32,8 +33,8 @@ async def test_a_round_with_feedback_and_a_score(coach: Coach, alice: Actor) -> 
 
 
 async def test_topic_matching(coach: Coach, alice: Actor) -> None:
-    service = coach.services["quiz"]
-    bank = list(coach.library.questions.values())
+    service = coach.quiz
+    bank = list(coach.library.items(QUESTIONS).values())
     for everything in ("", "all", "전체", None):
         assert len(service.matching(everything)) == len(bank)
     storage = {q.id for q in bank if q.topic == "storage"}
@@ -53,17 +54,17 @@ async def test_topic_autocomplete(coach: Coach) -> None:
     offered = await complete(make_actor("alice"), ("quiz",), "topic", "")
     values = [s.value for s in offered]
     assert values[0] == "all" and offered[0].label == "All topics"
-    assert values[1:8] == coach.services["quiz"].topics()
+    assert values[1:8] == coach.quiz.topics()
     assert "Files and storage (storage)" in [s.label for s in offered]
     assert len(offered) == 25  # concepts fill the rest
     korean = await complete(make_actor("kim", locale="ko"), ("quiz",), "topic", "저장")
     assert korean[0].value == "storage" and korean[0].label == "파일과 저장 공간 (storage)"
     volume = await complete(make_actor("alice"), ("quiz",), "topic", "volu")
     assert volume[0].value == "volume" and "Volume" in volume[0].label
-    linked = {c for q in coach.library.questions.values() for c in q.concepts}
-    assert {s.value for s in volume} <= linked | set(coach.services["quiz"].topics()) | {"all"}
+    linked = {c for q in coach.library.items(QUESTIONS).values() for c in q.concepts}
+    assert {s.value for s in volume} <= linked | set(coach.quiz.topics()) | {"all"}
     for suggestion in offered:  # what autocomplete offers, /quiz accepts
-        assert coach.services["quiz"].matching(suggestion.value), suggestion
+        assert coach.quiz.matching(suggestion.value), suggestion
 
 
 async def test_pressing_twice_records_once(coach: Coach, alice: Actor) -> None:
@@ -120,8 +121,9 @@ async def test_answer_time_sets_the_rating(coach: Coach, alice: Actor, clock: Fi
     assert coach.store is not None
     qid = "docker-what-is-container"
     round_id = await coach.store.quiz.create_round(alice, "quiz", None, [(qid, (0, 1, 2, 3))] * 4)
-    question = coach.library.questions[qid]
-    right, wrong = question.correct_index, (question.correct_index + 1) % 4
+    question = coach.library.items(QUESTIONS)[qid]
+    right = correct_option(question)
+    wrong = (right + 1) % 4
     for position, (seconds, button) in enumerate(
         [(2, right), (20, right), (120, right), (1, wrong)]
     ):

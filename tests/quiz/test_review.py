@@ -7,9 +7,10 @@ from datetime import timedelta
 from bot.coach import Coach
 from bot.core.clock import FixedClock
 from bot.core.context import Actor
+from bot.quiz.content import QUESTIONS
 from bot.quiz.scheduling import Reviewer, rating_for
 from bot.settings import QuizSettings
-from tests.quiz.helpers import answer, asks, current_question, question_reply
+from tests.quiz.helpers import answer, asks, correct_option, current_question, question_reply
 
 QUESTION = "docker-what-is-container"
 
@@ -53,7 +54,7 @@ async def test_nothing_due_says_when(coach: Coach, alice: Actor, clock: FixedClo
     assert "Nothing to review yet" in first[0].body
     assert coach.store is not None
     round_id = await coach.store.quiz.create_round(alice, "quiz", None, [(QUESTION, (0, 1, 2, 3))])
-    right = coach.library.questions[QUESTION].correct_index
+    right = correct_option(coach.library.items(QUESTIONS)[QUESTION])
     clock.advance(seconds=20)
     await coach.press(alice, f"quiz:a:{round_id}:0:{right}")
     replies = await coach.run(alice, ("review",))

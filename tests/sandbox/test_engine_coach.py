@@ -36,9 +36,9 @@ async def test_docker_sh_and_sandbox_through_the_coach(coach: Coach) -> None:
         assert (await coach.press(actor, "sandbox:cancel"))[0].body
         done = await coach.press(actor, "sandbox:confirm-destroy")
         assert done[0].tone is Tone.SUCCESS
-        assert (await coach.services["sandbox"].state(actor)).exists is False
+        assert (await coach.sandbox.reader.state(actor)).exists is False
     finally:
-        await coach.services["sandbox"].destroy_user(actor.user_id)
+        await coach.sandbox.reader.destroy_user(actor.user_id)
 
 
 async def test_the_coach_keeps_working_without_an_engine(settings: Settings) -> None:

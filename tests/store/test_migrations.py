@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import multiprocessing
 import shutil
 import sqlite3
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
+from queue import Queue
 
 import pytest
 
 from bot.core.clock import FixedClock
 from bot.store import Store
-from bot.store.migrate import MIGRATIONS_DIR, MigrationError, discover, migrate
+from bot.store.migrate import (
+    MIGRATIONS_DIR,
+    MigrationError,
+    discover,
+    migrate,
+    split_statements,
+)
 
 MIGRATIONS = discover()
 LATEST = MIGRATIONS[-1].version
@@ -121,3 +131,60 @@ async def test_a_newer_database_is_refused(tmp_path: Path) -> None:
     conn.close()
     with pytest.raises(MigrationError, match="newer than this code"):
         await Store.open(path, FixedClock())
+
+
+def _open_after(path: Path, start: Barrier, results: Queue[str]) -> None:
+    """One of the processes below: wait for the others, then open the new database."""
+
+    async def open_and_close() -> None:
+        store = await Store.open(path, FixedClock())
+        await store.close()
+
+    start.wait()
+    try:
+        asyncio.run(open_and_close())
+    except Exception as exc:
+        results.put(f"{type(exc).__name__}: {exc}")
+    else:
+        results.put("ok")
+
+
+@pytest.mark.slow
+def test_ten_processes_opening_one_new_database_at_once(tmp_path: Path) -> None:
+    """Each migration is applied exactly once; nobody sees "table … already exists"."""
+    processes = 10
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(processes)
+    results = context.Queue()
+    path = tmp_path / "shared.sqlite3"
+    workers = [
+        context.Process(target=_open_after, args=(path, start, results)) for _ in range(processes)
+    ]
+    for worker in workers:
+        worker.start()
+    try:
+        outcomes = [results.get(timeout=120) for _ in workers]
+    finally:
+        for worker in workers:
+            worker.join(timeout=60)
+    assert outcomes == ["ok"] * processes
+    assert version(path) == LATEST
+    fresh = tmp_path / "alone.sqlite3"
+    at_version(fresh, LATEST)
+    assert schema(path) == schema(fresh)
+
+
+def test_statements_are_split_where_they_end() -> None:
+    script = (
+        "-- a comment; with a semicolon\n"
+        "CREATE TABLE t (x TEXT DEFAULT 'a;b');\n"
+        "CREATE TRIGGER t_ins AFTER INSERT ON t BEGIN\n"
+        "  UPDATE t SET x = 'c;d';\n"
+        "END;\n"
+    )
+    statements = list(split_statements(script))
+    assert len(statements) == 2
+    assert statements[0].endswith("DEFAULT 'a;b');")
+    assert statements[1].startswith("CREATE TRIGGER") and statements[1].endswith("END;")
+    with pytest.raises(MigrationError, match="unfinished"):
+        list(split_statements("CREATE TABLE u (x INTEGER)"))

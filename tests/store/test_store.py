@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 
 from bot.core.clock import FixedClock
-from bot.store import Store
+from bot.store import Store, WriterFailed
 from bot.store.db import LOCAL_DAY
+from bot.store.practice import SessionRecord
 from bot.store.quiz import AnswerInput
 from tests.store.helpers import answer_round, fixed_schedule, person
 
@@ -79,25 +80,38 @@ async def test_the_unique_constraint_is_in_the_schema(store: Store) -> None:
 
 async def test_forget_user_deletes_every_row_in_every_table(store: Store) -> None:
     alice, bob = person("alice"), person("bob")
+    now = store.clock.now()
     for who in (alice, bob, person("alice", "g2")):
         await answer_round(store, who)
         await store.progress.record_read(who, "volume")
         await store.progress.record_practice_step(who)
+        record = SessionRecord(who.user_id, who.guild_id, "volumes", now, now)
+        await store.practice.start_session(who, record)
+        await store.practice.record_step(who, "volumes", "write", skipped=False)
+        await store.practice.record_completion(who, "volumes", skipped=0)
     await store.users.set_locale(alice, "ko")
     assert await store.known_user_ids() == {"alice", "bob"}
+    tables = [
+        row[0]
+        for row in await store.db.fetchall(
+            "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p "
+            "WHERE m.type = 'table' AND p.name = 'user_id'"
+        )
+    ]
+    assert set(tables) >= OURS | {"practice_sessions", "practice_steps", "practice_completions"}
 
+    async def rows_of(user: str, table: str) -> int:
+        return int(
+            await store.db.scalar(f"SELECT count(*) FROM {table} WHERE user_id = ?", (user,))
+        )
+
+    for table in tables:  # a table this test writes nothing to would prove nothing
+        assert await rows_of("alice", table) > 0, table
     assert await store.forget_user("alice")
     assert await store.known_user_ids() == {"bob"}
-    tables = await store.db.fetchall(
-        "SELECT m.name FROM sqlite_master m JOIN pragma_table_info(m.name) p "
-        "WHERE m.type = 'table' AND p.name = 'user_id'"
-    )
-    assert len(tables) >= 8
-    for (table,) in tables:
-        left = await store.db.scalar(f"SELECT count(*) FROM {table} WHERE user_id = 'alice'")
-        assert left == 0, table
-        kept = await store.db.scalar(f"SELECT count(*) FROM {table} WHERE user_id = 'bob'")
-        assert kept > 0 or table not in OURS, table
+    for table in tables:
+        assert await rows_of("alice", table) == 0, table
+        assert await rows_of("bob", table) > 0, table
     orphans = await store.db.scalar(
         "SELECT count(*) FROM round_questions WHERE round_id NOT IN (SELECT round_id FROM rounds)"
     )
@@ -217,3 +231,26 @@ async def test_closing_finishes_queued_writes(tmp_path: Path, clock: FixedClock)
         assert len(await reopened.known_user_ids()) == 20
     finally:
         await reopened.close()
+
+
+class _WriterBug(BaseException):
+    """Not an ``Exception``: the writer does not treat it as one failing job."""
+
+
+async def test_a_writer_that_stops_fails_every_write_and_close_raises(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    store = await Store.open(tmp_path / "w.sqlite3", clock)
+
+    async def bug(_conn: object) -> None:
+        raise _WriterBug("the writer itself broke")
+
+    queued = asyncio.create_task(store.progress.record_read(person("queued"), "volume"))
+    with pytest.raises(WriterFailed, match="_WriterBug: the writer itself broke"):
+        await store.db.write(bug)
+    with pytest.raises(WriterFailed):
+        await queued  # waiting behind the broken batch: failed, not left hanging
+    with pytest.raises(WriterFailed):
+        await store.progress.record_read(person("later"), "volume")
+    with pytest.raises(WriterFailed):
+        await store.close()  # the failure surfaces at close instead of vanishing

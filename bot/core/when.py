@@ -1,5 +1,9 @@
 """Say when something is due, in words: "now", "in 3 hours", "in 2 days", and the exact
-moment, which each front end shows in its reader's time zone (:func:`bot.core.moments.moment`)."""
+moment, which each front end shows in its reader's time zone (:func:`bot.core.moments.moment`).
+
+Shared by every capability that shows a moment to come (quiz reviews, ``/progress``); the
+texts are the ``quiz.when.*`` messages of the catalog.
+"""
 
 from __future__ import annotations
 
