@@ -9,8 +9,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from prompt_toolkit import PromptSession
 from prompt_toolkit.filters import Condition
@@ -20,9 +21,26 @@ from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 from prompt_toolkit.output import Output
 
 from bot.console.completion import CoachCompleter
+from bot.core.context import Actor
+from bot.core.frontend import CoachPort
+from bot.core.reply import Choice
 
-if TYPE_CHECKING:
-    from bot.console.app import Console
+
+class Console(Protocol):
+    """What the prompt needs of the console: whose coach, who types, the open choices and the
+    session it runs in (a protocol, so that the console imports the prompt and not back)."""
+
+    @property
+    def coach(self) -> CoachPort: ...
+
+    @property
+    def session(self) -> PromptSession[str] | None: ...
+
+    @property
+    def choices(self) -> Sequence[Choice]: ...
+
+    def current_actor(self) -> Actor: ...
+
 
 __all__ = ["PromptSession", "prompt_session"]
 
