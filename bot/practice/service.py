@@ -15,7 +15,7 @@ from bot.core.commands import MAX_SUGGESTIONS, Request, Suggestion
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
-from bot.core.reply import Field, Reply, ReplyFile, Tone
+from bot.core.reply import Choice, ChoiceStyle, Field, Placement, Reply, ReplyFile, Tone
 from bot.core.text import shorten
 from bot.dockercli import parse_docker
 from bot.dockercli.views import SandboxState
@@ -26,6 +26,9 @@ from bot.practice.session import PracticeSession
 from bot.store.practice import PracticeSummary, SessionRecord
 
 log = logging.getLogger("bot.practice")
+
+ACTION = "practice"
+PRIMARY = ChoiceStyle.PRIMARY
 
 
 class PracticeRepo(Protocol):
@@ -269,6 +272,26 @@ class PracticeService:
             replies.append(await self._step_reply(request, scenario, session))
             return replies
 
+    # the status message's buttons --------------------------------------------------------
+    async def press(self, request: Request, action: str, _value: str | None) -> list[Reply]:
+        """``practice:check:<user>`` and ``practice:hint:<user>`` on a step's message: the
+        answer takes that message's place, so it stays the learner's live status."""
+        parts = action.split(":")
+        if len(parts) != 3 or parts[1] not in ("check", "hint"):
+            raise UserError("general.expired_action")
+        if parts[2] != request.actor.user_id:
+            raise UserError("practice.not_yours")
+        if parts[1] == "hint":
+            shown = await self.hint(request)
+            if shown.tone is Tone.WARNING:  # no (more) hints: said to the presser only
+                return [shown]
+            replies = [await self.status(request)]
+        else:
+            replies = await self.check(request)
+            if not any(r.meta.get("practice") in ("step", "finished") for r in replies):
+                replies.append(await self.status(request))
+        return [reply.but(placement=Placement.REPLACE) for reply in replies]
+
     async def stop(self, request: Request) -> Reply:
         async with self._lock(request.actor.user_id):
             _session, scenario = await self._active(request)
@@ -457,8 +480,19 @@ class PracticeService:
             fields=tuple(fields),
             footer=tr("practice.step_footer"),
             image=image,
+            choices=self._step_choices(tr, request.actor.user_id, step, session),
             meta={"practice": "step", "scenario": scenario.id, "step": step.id},
         )
+
+    @staticmethod
+    def _step_choices(
+        tr: Translator, user_id: str, step: Step, session: PracticeSession
+    ) -> tuple[Choice, ...]:
+        """Check the step (and, while some are left, show a hint) from the step's message."""
+        choices = [Choice(tr("practice.check_button"), f"{ACTION}:check:{user_id}", PRIMARY)]
+        if session.hints_shown < len(step.hints):
+            choices.append(Choice(tr("practice.hint_button"), f"{ACTION}:hint:{user_id}"))
+        return tuple(choices)
 
     async def _diagram(
         self,
