@@ -15,6 +15,7 @@ from bot.content.base import (
     too_long,
 )
 from bot.content.items import ContentKind, ContentLibrary, CoverageRule, PartRef, Role
+from bot.content.wording import wording_check
 
 # Vocabularies this kind exports for other kinds' checks (see bot.content.library).
 CONCEPT_IDS = "concept"
@@ -95,7 +96,7 @@ def _explains(concept: Concept, part: PartRef) -> bool:
 CONCEPTS: ContentKind[Concept] = ContentKind(
     "concepts",
     Concept,
-    checks=(check_links, check_limits, check_alias_clashes),
+    checks=(check_links, check_limits, check_alias_clashes, wording_check("concepts")),
     vocabularies={CONCEPT_IDS: lambda c: (c.id,), CONCEPT_TOPICS: lambda c: (c.topic,)},
     coverage=CoverageRule(Role.EXPLAINS, _explains, order=lambda c: c.order),
 )

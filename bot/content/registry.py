@@ -20,7 +20,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from bot.content.coverage import coverage, render_coverage
 from bot.content.items import ContentKind, ContentLibrary
-from bot.content.library import check_content
+from bot.content.library import check_content, content_warnings
 from bot.core.errors import ConfigError, NotStarted
 
 T = TypeVar("T")
@@ -107,6 +107,11 @@ class ContentRegistry:
     def check(self, root: Path) -> tuple[ContentLibrary, list[str]]:
         """Load ``root`` with every registered kind; the library and every problem."""
         return check_content(root, self._kinds)
+
+    @staticmethod
+    def warnings(library: ContentLibrary) -> list[str]:
+        """What the kinds' warnings find: printed by ``content check``, never a failure."""
+        return content_warnings(library)
 
     def load(self, root: Path) -> ContentLibrary:
         """Load ``root`` or raise :class:`ConfigError` listing every problem."""

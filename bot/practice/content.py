@@ -31,6 +31,7 @@ from bot.content.items import (
     PartRef,
     Role,
 )
+from bot.content.wording import wording_check
 
 # Vocabularies this kind exports (see bot.content.library) …
 SCENARIO_IDS = "scenario"
@@ -448,7 +449,7 @@ def _practises(scenario: Scenario, part: PartRef) -> bool:
 SCENARIOS: ContentKind[Scenario] = ContentKind(
     "scenarios",
     Scenario,
-    checks=(check_scenarios,),
+    checks=(check_scenarios, wording_check("scenarios")),
     vocabularies={SCENARIO_IDS: lambda s: (s.id,)},
     coverage=CoverageRule(Role.PRACTISES, _practises, order=lambda s: s.order),
 )

@@ -40,6 +40,8 @@ from bot.content.items import (
     PartRef,
     Role,
 )
+from bot.content.lint import MAX_LONGEST_SHARE
+from bot.content.wording import wording_check
 from bot.quiz.question_types import QUESTION_TYPES, QuestionType, question_type
 
 # The prompt shares its embed with a heading line and, for choices, the numbered options.
@@ -119,6 +121,26 @@ def check_by_type(library: ContentLibrary) -> Iterable[str]:
             yield f"{where}: {problem}"
 
 
+def warn_by_type(library: ContentLibrary) -> Iterable[str]:
+    """What each question's type finds worth a second look (a right option that is the
+    strictly longest), and how often options give the answer away across the bank."""
+    questions = library.items(QUESTIONS).values()
+    judged = [q.kind.guessable(q) for q in questions]
+    for question in questions:
+        where = f"{library.origin(QUESTIONS, question.id)}: {question.id}"
+        for warning in question.kind.warnings(question):
+            yield f"{where}: {warning}"
+    rated = [g for g in judged if g is not None]
+    if rated:
+        share = sum(rated) / len(rated)
+        verdict = "within" if share < MAX_LONGEST_SHARE else "OVER"
+        yield (
+            f"{library.root / QUESTIONS.name}: {sum(rated)}/{len(rated)} questions ({share:.0%}) "
+            f"can be answered by picking the longest option: {verdict} the limit of "
+            f"{MAX_LONGEST_SHARE:.0%}"
+        )
+
+
 def _tests(question: Question, part: PartRef) -> bool:
     return not part.explained_by.isdisjoint(question.concepts)
 
@@ -126,7 +148,8 @@ def _tests(question: Question, part: PartRef) -> bool:
 QUESTIONS: ContentKind[Question] = ContentKind(
     "questions",
     Question,
-    checks=(check_links, check_limits, check_by_type),
+    checks=(check_links, check_limits, check_by_type, wording_check("questions")),
+    warnings=(warn_by_type,),
     vocabularies={
         QUESTION_IDS: lambda q: (q.id,),
         QUIZ_TOPICS: lambda q: (q.topic, *q.concepts),

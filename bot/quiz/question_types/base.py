@@ -113,6 +113,15 @@ class QuestionType(ABC):
         """Problems ``content check`` reports beyond the model's validation (none)."""
         return ()
 
+    def warnings(self, question: QuestionData) -> Iterable[str]:
+        """What ``content check`` prints as worth a second look, never failing (none)."""
+        return ()
+
+    def guessable(self, question: QuestionData) -> bool | None:
+        """Whether the shape of the options gives the answer away; None for a type whose
+        answer is not picked from options that differ in shape."""
+        return None
+
     @staticmethod
     def no_reject(question: QuestionData) -> None:
         if question.accept or question.reject:
