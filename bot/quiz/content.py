@@ -10,8 +10,9 @@ Three types of question::
       prompt: {en: "...", ko: "..."}
       explanation: {en: "...", ko: "..."}
       answer: "docker run -d --name web nginx"   # command: the expected command line
-      accept: ["docker container run -d --name web nginx"]  # optional other right answers
-      reject: ["docker run --name web nginx"]  # optional near misses that must be graded wrong
+      variants: ["docker run --detach --name=web nginx:latest"]  # the grader must take these
+      accept: ["docker exec web ps"]   # other right answers the grader cannot know (rare)
+      reject: ["docker run --name web nginx"]  # near misses that must be graded wrong
 
     - type: choice
       options:                    # 2 to 5 options, each in both languages (button labels)
@@ -62,9 +63,17 @@ class Question(ContentItem):
     explanation: Localized
     options: tuple[Localized, ...] = ()
     answer: bool | int | Text
-    accept: tuple[Text, ...] = ()
+    accept: tuple[Text, ...] = Field(
+        default=(), description="other right command lines the grader cannot know"
+    )
+    variants: tuple[Text, ...] = Field(
+        default=(), description="spellings the grader's equivalences must accept (checked)"
+    )
     reject: tuple[Text, ...] = Field(
         default=(), description="near-miss command lines that must be graded wrong"
+    )
+    strict: bool = Field(
+        default=False, description="no task-level equivalences (docker exec N ps for top)"
     )
     difficulty: int | None = Field(default=None, ge=1, le=3)
 

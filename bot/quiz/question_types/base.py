@@ -41,6 +41,12 @@ class QuestionData(Protocol):
     @property
     def reject(self) -> tuple[str, ...]: ...
 
+    @property
+    def variants(self) -> tuple[str, ...]: ...
+
+    @property
+    def strict(self) -> bool: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Pressed:
@@ -124,5 +130,7 @@ class QuestionType(ABC):
 
     @staticmethod
     def no_reject(question: QuestionData) -> None:
-        if question.accept or question.reject:
-            raise ValueError("only command questions take `accept` and `reject`")
+        if question.accept or question.reject or question.variants or question.strict:
+            raise ValueError(
+                "only command questions take `accept`, `variants`, `reject` and `strict`"
+            )
