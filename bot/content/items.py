@@ -54,17 +54,30 @@ class PartRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Exercise:
+    """One place where an item practises an explaining item: ``where`` (a step) of ``item``
+    exercises ``explains`` (a concept)."""
+
+    item: str
+    where: str
+    explains: str
+
+
+@dataclass(frozen=True, slots=True)
 class CoverageRule(Generic[ItemT]):
     """How items of a kind cover the seed parts (``content coverage``).
 
     ``covers(item, part)`` decides; ``order`` sorts the ids listed (default: by id);
-    ``brief`` lists a count and the first few ids instead of every id.
+    ``brief`` lists a count and the first few ids instead of every id. A kind that practises
+    gives ``exercises``: for an item, the (where, explaining item id) pairs it exercises
+    (a scenario's steps and their concepts), which ``content coverage`` lists part by part.
     """
 
     role: Role
     covers: Callable[[ItemT, PartRef], bool]
     order: Callable[[ItemT], Any] | None = None
     brief: bool = False
+    exercises: Callable[[ItemT], Iterable[tuple[str, str]]] | None = None
 
 
 @dataclass(frozen=True, eq=False)
