@@ -7,6 +7,7 @@ that names its kind (``{container: {name: web, running: true}}``, ``{all: [...]}
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, Literal
 
@@ -450,6 +451,11 @@ class Step(ContentModel):
     concepts: tuple[Id, ...] = Field(
         default=(), description="the concepts this step exercises (its check must touch each)"
     )
+    shows_command: bool = Field(
+        default=False,
+        description="a later step that gives its command word for word on purpose: the command "
+        "sets the stage (writes a file, runs a prepared program) and typing it is not the lesson",
+    )
 
     def facets(self) -> frozenset[str]:
         """What the step's check makes a learner do (:mod:`bot.practice.exercise`)."""
@@ -514,6 +520,9 @@ class Scenario(ContentItem):
 
 # --- cross-file checks ------------------------------------------------------------------
 COMMAND_PREFIXES = ("/docker ", "/sh ")
+SHOWN_STEPS = 2
+"""The first steps may give their command word for word; later ones show the goal."""
+_CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
 def _step_problems(scenario: Scenario, where: str) -> Iterable[str]:
@@ -567,6 +576,32 @@ def _text_problems(step: Step, at: str) -> Iterable[str]:
         problem = too_long(fail.hint, FIELD_LIMIT)
         if problem:
             yield f"{at}: fail_checks.{fail.id}.hint: {problem}"
+
+
+def _answer_problems(scenario: Scenario, where: str) -> Iterable[str]:
+    """From the third step on, neither the instruction nor ``practises`` gives a command of the
+    reference solution word for word: the step shows the goal and its hints reveal the command."""
+    commands = {part.step: part.commands for part in scenario.solution}
+    for index, step in enumerate(scenario.steps):
+        if index < SHOWN_STEPS or step.shows_command:
+            continue
+        at = f"{where}: steps[{index}] ({step.id})"
+        shown = {
+            (f"instruction ({locale})", span.strip().removeprefix("/"))
+            for locale in ("en", "ko")
+            for span in _CODE_SPAN.findall(step.instruction.get(locale))
+        }
+        shown |= {("practises", line.strip().removeprefix("/")) for line in step.practises}
+        for command in commands.get(step.id, ()):
+            answer = command.removeprefix("/")
+            labels = sorted(label for label, text in shown if text == answer)
+            if labels:
+                yield (
+                    f"{at}: {', '.join(labels)}: gives the answer {command!r} word for word: "
+                    "show the goal, let the hints reveal the command and practise its pattern "
+                    "(NAME, IMAGE, [OPTIONS]), or set shows_command: true when typing it is "
+                    "not the lesson"
+                )
 
 
 def _solution_problems(scenario: Scenario, where: str) -> Iterable[str]:
@@ -645,6 +680,7 @@ def check_scenarios(library: ContentLibrary) -> Iterable[str]:
         where = library.origin(SCENARIOS, scenario.id)
         yield from _step_problems(scenario, where)
         yield from _solution_problems(scenario, where)
+        yield from _answer_problems(scenario, where)
         yield from _link_problems(scenario, library, where)
         yield from _exercise_problems(scenario, library, where)
 

@@ -183,3 +183,34 @@ def test_used_flags_are_stored_by_their_canonical_names() -> None:
     assert isinstance(step.check, OutputCheck)
     assert step.check.output.flags == ("all",)
     assert step.check.output.contains == ("Exited",)
+
+
+def test_later_steps_do_not_give_their_answer_word_for_word(library: ContentLibrary) -> None:
+    def shown(instruction: str, practises: list[str], **extra: Any) -> dict[str, Any]:
+        text = {"en": instruction, "ko": instruction}
+        return {**STEP, "id": "c", "instruction": text, "practises": practises, **extra}
+
+    first = [{**STEP, "id": "a"}, {**STEP, "id": "b"}]
+    solution = [
+        {"step": "a", "commands": ["/docker volume create v"]},
+        {"step": "b", "commands": ["/docker volume ls"]},
+        {"step": "c", "commands": ["/docker volume inspect v"]},
+    ]
+
+    def problems(third: dict[str, Any]) -> list[str]:
+        data = scenario_data(steps=[*first, third], solution=solution)
+        return problems_for(library, Scenario.model_validate(data))
+
+    [problem] = problems(shown("Type `/docker volume inspect v`", ["/docker volume inspect v"]))
+    assert "(c): instruction (en), instruction (ko), practises: gives the answer" in problem
+    # without the slash it is the same answer
+    assert problems(shown("Run `docker volume inspect v`", []))
+    # the goal and the pattern are fine; hints may reveal it; so may a step that says so
+    assert problems(shown("Look at the volume **v**", ["/docker volume inspect NAME"])) == []
+    hinted = shown("Look at **v**", [], hints=[{"en": "`/docker volume inspect v`", "ko": "…"}])
+    assert problems(hinted) == []
+    given = shown("Type `/docker volume inspect v`", [], shows_command=True)
+    assert problems(given) == []
+    # the first two steps may show their command
+    first[0] = shown("Type `/docker volume create v`", ["/docker volume create v"]) | {"id": "a"}
+    assert problems(shown("Look at **v**", [])) == []
