@@ -8,9 +8,10 @@ import pytest
 from pydantic import TypeAdapter
 
 from bot.content.base import ContentModel
+from bot.content.library import ContentLibrary
 from bot.dockercli.views import MountView, PortView
 from bot.practice.checks import EVALUATORS, CheckContext, UnknownCheck, evaluate, same_image
-from bot.practice.content import CHECK_KINDS, CHECK_MODELS, Check
+from bot.practice.content import CHECK_KINDS, CHECK_MODELS, SCENARIOS, Check
 from bot.practice.uses import CommandUse, record
 from tests.conftest import make_actor
 from tests.practice.fakes import FakeSandbox, container
@@ -297,3 +298,27 @@ async def test_a_check_without_an_evaluator_is_an_error(sandbox: FakeSandbox) ->
 
     with pytest.raises(UnknownCheck, match="no evaluator for Unevaluated"):
         await evaluate(Unevaluated(), CheckContext(sandbox, ALICE))
+
+
+async def test_the_oom_step_holds_before_docker_records_the_oom_kill(
+    sandbox: FakeSandbox, library: ContentLibrary
+) -> None:
+    """Docker sets State.OOMKilled from an event that can trail the exit: right after the
+    foreground run, exit code 137 of a container nobody killed passes limits/hit-the-limit;
+    a 137 the learner caused with ``docker kill`` does not, and gets its own hint."""
+    step = next(s for s in library.items(SCENARIOS)["limits"].steps if s.id == "hit-the-limit")
+    run = docker('run --name hog -m 16m busybox sh -c "head -c 64m /dev/zero | tail"')
+    killed = [docker("run -d --name hog -m 16m busybox sleep 600"), docker("kill hog")]
+
+    async def state(*uses: CommandUse) -> tuple[bool, list[str]]:
+        ctx = CheckContext(reader=sandbox, actor=ALICE, used_since_step=list(uses))
+        fails = [f.id for f in step.fail_checks if await evaluate(f.when, ctx)]
+        return await evaluate(step.check, ctx), fails
+
+    sandbox.put("alice", container("hog", status="exited", exit_code=137, oom_killed=False))
+    assert await state(run) == (True, [])
+    assert await state(*killed) == (False, ["killed-by-hand"])
+    sandbox.put("alice", container("hog", status="exited", exit_code=137, oom_killed=True))
+    assert (await state(*killed, run))[0]  # recreated after a kill: the recorded OOM kill counts
+    sandbox.put("alice", container("hog", status="exited", exit_code=0))
+    assert await state(run) == (False, ["enough-memory"])
