@@ -127,7 +127,10 @@ def _content_check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.coach import content_registry
 
     root = args.content or settings.content_dir
-    library, problems = content_registry(settings).check(root)
+    registry = content_registry(settings)
+    library, problems = registry.check(root)
+    for warning in registry.warnings(library):
+        print(f"warning: {warning}")
     if problems:
         for problem in problems:
             print(problem)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
@@ -17,12 +16,12 @@ from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.reply import Choice, ChoiceStyle, Field, Placement, Reply, ReplyFile, Tone
 from bot.core.text import shorten
-from bot.dockercli import parse_docker
 from bot.dockercli.views import SandboxState
 from bot.practice.checks import CheckContext, SandboxReader, evaluate
-from bot.practice.content import SHELL_PREFIX, FailCheck, Scenario, Step
+from bot.practice.content import FailCheck, Scenario, Step
 from bot.practice.diagram import diagram_state, render_lifecycle
 from bot.practice.session import PracticeSession
+from bot.practice.uses import CommandUse, record
 from bot.store.practice import PracticeSummary, SessionRecord
 
 log = logging.getLogger("bot.practice")
@@ -53,34 +52,13 @@ class PracticeRepo(Protocol):
     async def summary(self, user_id: str, guild_id: str) -> PracticeSummary: ...
 
 
-def docker_subcommand(line: str) -> str | None:
-    """The canonical subcommand of a ``/docker`` line (``run``, ``volume create``), or None."""
-    try:
-        return " ".join(parse_docker(line).path)
-    except UserError:  # a line the parser refuses was not a use of any subcommand
+def command_use(path: tuple[str, ...], line: str, replies: Sequence[Reply]) -> CommandUse | None:
+    """The use of a ``/docker`` or ``/sh`` command that answered ``replies`` (its output is
+    the preformatted text they show)."""
+    if path not in (("docker",), ("sh",)):
         return None
-
-
-def shell_program(line: str) -> str | None:
-    """The first program of a ``/sh`` line (``wget`` in ``wget -qO- http://web``)."""
-    try:
-        words = shlex.split(line)
-    except ValueError:
-        words = line.split()
-    for word in words:
-        if "=" in word and not word.startswith(("-", "/", ".")):
-            continue  # an environment assignment such as NAME=value
-        return word.rsplit("/", 1)[-1] or None
-    return None
-
-
-def _used_token(path: tuple[str, ...], line: str) -> str | None:
-    if path == ("docker",):
-        return docker_subcommand(line)
-    if path == ("sh",):
-        program = shell_program(line)
-        return SHELL_PREFIX + program if program else None
-    return None
+    output = "\n".join(reply.code for reply in replies if reply.code)
+    return record("docker" if path == ("docker",) else "sh", line, output)
 
 
 def in_order(scenarios: Mapping[str, Scenario]) -> dict[str, Scenario]:
@@ -312,9 +290,9 @@ class PracticeService:
                 return []
             failed = any(reply.tone is Tone.ERROR for reply in replies)
             if not failed:
-                used = _used_token(path, str(request.opt("command", "")))
-                if used:
-                    session.used.append((session.step_index, used))
+                used = command_use(path, str(request.opt("command", "")), replies)
+                if used is not None:
+                    session.use(used)
             # The command itself has answered: a check that cannot run now stays quiet for the
             # learner (and never hides the command's own output), but not for the log.
             try:

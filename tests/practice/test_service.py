@@ -317,3 +317,32 @@ async def test_the_step_message_checks_and_hints_in_place(alice: Driver, fake: F
     with pytest.raises(UserError):  # someone else's status message
         bob = Driver(alice.service, alice.library, BOB)
         await bob.service.press(bob.request(), check, None)
+
+
+async def test_what_a_command_printed_is_what_an_output_check_reads(
+    library: ContentLibrary, fake: FakeSandbox, store: Store, clock: FixedClock, alice: Driver
+) -> None:
+    await alice.start("isolation")
+    fake.put("alice", container("one", hostname="lab"))
+    assert step_ids(await alice.docker("run -d --name one -h lab busybox sleep 600"), "passed") == [
+        "own-hostname"
+    ]
+    # the same command run in another container printed something else: not this step
+    inside_two = [Reply(body="", code="PID   USER     COMMAND\n    7 root     sleep 900")]
+    assert await alice.docker("exec two ps", inside_two) == []
+    inside_one = [Reply(body="", code="PID   USER     COMMAND\n    7 root     sleep 600")]
+    replies = await alice.docker("exec one ps", inside_one)
+    assert step_ids(replies, "passed") == ["look-inside"]
+    # a wrong view of the next step is recognised from its output, after a restart too
+    await alice.docker("exec one ps", inside_one)
+    restarted = practice_service(library, fake, store, clock)
+    again = await restarted.check(Driver(restarted, library, ALICE).request())
+    assert step_ids(again, "fail") == ["inside-view"]
+
+
+async def test_a_failed_command_records_no_output(alice: Driver, fake: FakeSandbox) -> None:
+    await alice.start("isolation")
+    fake.put("alice", container("one", hostname="lab"))
+    await alice.docker("run -d --name one -h lab busybox sleep 600")
+    failed = [Reply(body="boom", code="sleep 600", tone=Tone.ERROR)]
+    assert step_ids(await alice.docker("exec one ps", failed), "passed") == []
