@@ -86,7 +86,8 @@ def run(template: str, data: object = CONTAINER, **options: object) -> str:
         ("{{range 3}}{{.}}{{end}}", "012"),
         ("{{.HostConfig.Memory}} {{.Config.Labels}} {{.Config.Cmd}}",
          "134217728 map[com.example.version:1.0 maintainer:ann] [httpd -f]"),
-        ("{{.NetworkSettings.Ports}}", "map[443/tcp:<nil> 80/tcp:[map[HostIp:0.0.0.0 HostPort:8080]]]"),
+        ("{{.NetworkSettings.Ports}}",
+         "map[443/tcp:<nil> 80/tcp:[map[HostIp:0.0.0.0 HostPort:8080]]]"),
         ("{{and 1 0 2}} {{or 0 \"\" \"x\"}} {{not .State.Running}}", "0 x false"),
         ("{{slice .Id 1 3}} {{index .Config.Cmd 1}}", "2c -f"),
         ("{{print 1 2 \"a\" \"b\" 3}}", "1 2ab3"),  # spaces only between non-strings

@@ -54,6 +54,7 @@ class Output:
     name: str = "docker.txt"
     notes: list[Note] = field(default_factory=list)
     error: bool = False  # some of the objects named failed (the rest worked)
+    files: list[tuple[str, bytes]] = field(default_factory=list)  # sent back as attachments
 
 
 @dataclass
@@ -64,6 +65,7 @@ class Ctx:
     settings: SandboxSettings
     policy: PolicyConfig
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    attached: list[tuple[str, bytes]] = field(default_factory=list)  # this command's files
 
     @property
     def scope(self) -> Scope:
@@ -103,9 +105,11 @@ def user_labels(cmd: DockerCommand) -> dict[str, str]:
     return labels
 
 
-async def create_volume(ctx: Ctx, name: str) -> None:
-    """Create the user's volume ``name`` (a local volume under the sandbox's labels)."""
-    real, labels = ctx.scope.real(name), ctx.scope.labels(naming.KIND_VOLUME, name)
+async def create_volume(ctx: Ctx, name: str, extra: Mapping[str, str] | None = None) -> None:
+    """Create the user's volume ``name`` (a local volume under the sandbox's labels, with
+    the learner's own ``extra`` labels)."""
+    real = ctx.scope.real(name)
+    labels = {**(extra or {}), **ctx.scope.labels(naming.KIND_VOLUME, name)}
     await ctx.run(lambda api: api.create_volume(real, driver="local", labels=labels))
 
 
