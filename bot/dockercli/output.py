@@ -115,7 +115,8 @@ PS_HEADERS: dict[str, str] = {
     "ID": "CONTAINER ID", "Image": "IMAGE", "Command": "COMMAND", "CreatedAt": "CREATED AT",
     "RunningFor": "CREATED", "Ports": "PORTS", "State": "STATE", "Status": "STATUS",
     "Size": "SIZE", "Names": "NAMES", "Labels": "LABELS", "Mounts": "MOUNTS",
-    "Networks": "NETWORKS", "LocalVolumes": "LOCAL VOLUMES",
+    "Networks": "NETWORKS", "LocalVolumes": "LOCAL VOLUMES", "HealthStatus": "HEALTH STATUS",
+    "IPAddresses": "IP ADDRESSES",
 }  # fmt: skip
 PS_DEFAULT = (
     "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
@@ -144,6 +145,8 @@ def ps_row(view: ContainerView, now: datetime, *, trunc: bool = True) -> Struct:
         ),
         "Networks": ",".join(view.networks),
         "LocalVolumes": str(len(volumes)),
+        "HealthStatus": view.health or "",
+        "IPAddresses": list(view.addresses) if running else [],
     }
     return PS_FORMAT.row(fields, view.labels)
 

@@ -316,8 +316,11 @@ COMMANDS: dict[Path, SubcommandSpec] = {
         (_FORCE, _f("filter=*")), max_args=0, filters=_PRUNE_FILTERS
     ),
     ("volume", "create"): SubcommandSpec(
-        (_f("d|driver="), _f("o|opt=*", check_option), _f("label=*", check_label)), max_args=1,
-        usage="[VOLUME]",
+        (
+            _f("d|driver="), _f("o|opt=*", check_option), _f("label=*", check_label),
+            _f("name="),
+        ),
+        max_args=1, usage="[VOLUME]",
     ),
     ("volume", "ls"): SubcommandSpec(
         (_QUIET, _FILTER, _FORMAT), max_args=0, format=VOLUMES_FORMAT,
@@ -368,6 +371,9 @@ COMMANDS: dict[Path, SubcommandSpec] = {
     ("system", "df"): SubcommandSpec(
         (_f("v|verbose"), _FORMAT), max_args=0, format=DF_FORMAT,
     ),
+    ("system", "prune"): SubcommandSpec(
+        (_f("a|all"), _FORCE, _f("volumes"), _f("filter=*")), max_args=0, filters=_PRUNE_FILTERS,
+    ),
     ("version",): SubcommandSpec((_f("f|format="),), max_args=0, format=OBJECT_FORMAT),
     ("info",): SubcommandSpec((_f("f|format="),), max_args=0, format=OBJECT_FORMAT),
 }  # fmt: skip
@@ -408,6 +414,7 @@ ROUTES: dict[Path, Path] = {
     ("network", "list"): ("network", "ls"),
     ("network", "remove"): ("network", "rm"),
     ("system", "df"): ("system", "df"),
+    ("system", "prune"): ("system", "prune"),
     ("system", "info"): ("info",),
 }
 GROUPS = ("container", "image", "volume", "network", "system")
@@ -421,6 +428,6 @@ NOT_IN_SANDBOX: frozenset[str] = frozenset(
         "stack", "swarm", "trust", "update",
         "container attach", "container export", "container update",
         "image build", "image import", "image load", "image push", "image save",
-        "volume update", "system prune", "system events", "system dial-stdio",
+        "volume update", "system events", "system dial-stdio",
     }
 )  # fmt: skip

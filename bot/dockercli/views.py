@@ -54,6 +54,7 @@ class ContainerView:
     finished_at: datetime | None = None
     labels: Mapping[str, str] = field(default_factory=dict)  # the user's own labels
     health: str | None = None  # starting | healthy | unhealthy (None: no health check)
+    addresses: tuple[str, ...] = ()  # "network/address" for each network it is on
     size_rw: int | None = None  # measured with ``ps -s`` only
     size_root_fs: int | None = None
 

@@ -252,8 +252,15 @@ def view_from_inspect(scope: Scope, attrs: Mapping[str, Any]) -> ContainerView:
         command = (attrs["Path"], *(attrs.get("Args") or ()))
     running = state.get("Status") in ("running", "paused", "restarting")
     health = (state.get("Health") or {}).get("Status") or None
+    networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    addresses = tuple(
+        f"{scope.user_name(name)}/{(net or {}).get('IPAddress')}"
+        for name, net in sorted(networks.items())
+        if (net or {}).get("IPAddress")
+    )
     return ContainerView(
         health=health,
+        addresses=addresses,
         labels=naming.strip_our_labels(config.get("Labels")),
         name=scope.user_name(attrs.get("Name", "")),
         id=attrs["Id"],

@@ -653,7 +653,7 @@ DECISIONS: dict[Path, Decision] = {
     ("image", "inspect"): _decide("format"),
     ("image", "prune"): _decide("force filter", {"all": _OWN_IMAGES}),
     ("container", "prune"): _decide("force filter"),
-    ("volume", "create"): _NO_FLAGS,
+    ("volume", "create"): _decide("name"),
     ("volume", "ls"): _decide("quiet filter format"),
     ("volume", "inspect"): _decide("format"),
     ("volume", "rm"): _decide("force"),
@@ -679,6 +679,7 @@ DECISIONS: dict[Path, Decision] = {
     ("network", "disconnect"): _decide("force"),
     ("network", "prune"): _decide("force filter"),
     ("system", "df"): _decide("verbose format"),
+    ("system", "prune"): _decide("all force volumes filter"),
     ("version",): _decide("format"),
     ("info",): _decide("format"),
 }

@@ -90,7 +90,7 @@ def test_real_commands_the_sandbox_does_not_run(word: str) -> None:
 
 def test_group_subcommand_not_in_sandbox_and_unknown() -> None:
     assert error("docker image build .").params["command"] == "image build"
-    assert error("docker system prune").params["command"] == "system prune"
+    assert error("docker system events").params["command"] == "system events"
     problem = error("docker volume lss")
     assert problem.key == "cli.unknown_command_hint"
     assert problem.params["hint"] == "volume ls"

@@ -52,6 +52,7 @@ OPERATIONS: dict[Path, Op] = {
     ("history",): own_images.history,
     ("image", "prune"): own_images.image_prune,
     ("system", "df"): system.system_df,
+    ("system", "prune"): system.system_prune,
     ("version",): system.version,
     ("info",): system.info,
     ("volume", "create"): storage.volume_create,

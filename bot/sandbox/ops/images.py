@@ -289,7 +289,7 @@ def filter_images(
         elif key == "reference":
             views = [v for v in views if _matches_reference(v, values)]
         elif key == "label":
-            views = [v for v in views if any(label_matches(v.labels, x) for x in values)]
+            views = [v for v in views if all(label_matches(v.labels, x) for x in values)]
         elif key in ("before", "since"):
             moments = [_image_time(views, ref) for ref in values]
             edge = min(m for m in moments if m) if key == "before" else max(m for m in moments if m)

@@ -194,8 +194,11 @@ async def prune(ctx: Ctx, cmd: DockerCommand) -> Output:
         (str(c["Id"]), str(c["Id"]))
         for c in listed
         if c.get("State") in STOPPED_STATES
-        and prune_selects(naming.strip_our_labels(c.get("Labels")), filters)
-    ]
+        and prune_selects(
+            naming.strip_our_labels(c.get("Labels")), filters,
+            objects.engine_time(c.get("Created")), ctx.now,
+        )
+    ]  # fmt: skip
 
     async def remove(ident: str) -> None:
         await ctx.run(lambda api: api.remove_container(ident, v=True))

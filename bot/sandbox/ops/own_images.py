@@ -176,7 +176,10 @@ async def image_prune(ctx: Ctx, cmd: DockerCommand) -> Output:
         names = [n for n in images.names.get(ident, []) if n in images.own]
         if used.get(ident) or (names and not cmd.has("all")):
             continue
-        if not prune_selects(naming.strip_our_labels(image.get("Labels")), filters):
+        created = objects.engine_time(image.get("Created"))
+        if not prune_selects(
+            naming.strip_our_labels(image.get("Labels")), filters, created, ctx.now
+        ):
             continue
         try:
             for engine in [images.own[n] for n in names] or [ident]:

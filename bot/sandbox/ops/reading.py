@@ -114,10 +114,12 @@ def _filtered(
     filters: Mapping[str, tuple[str, ...]],
     context: _PsContext,
 ) -> list[ContainerView]:
-    """docker's rule: several values of one key are OR-ed, different keys AND-ed."""
+    """docker's rule: several values of one key are OR-ed, different keys AND-ed; labels are
+    the exception, every label asked for must match."""
     for key, values in filters.items():
         test = _ps_test(key, context)
-        views = [v for v in views if any(test(v, value) for value in values)]
+        match = all if key == "label" else any
+        views = [v for v in views if match(test(v, value) for value in values)]
     return views
 
 

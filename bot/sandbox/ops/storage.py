@@ -44,7 +44,8 @@ log = logging.getLogger("bot.sandbox.storage")
 async def volume_create(ctx: Ctx, cmd: DockerCommand) -> Output:
     existing = await objects.volumes(ctx.worker, ctx.scope)
     names = {ctx.scope.user_name(v["Name"]) for v in existing}
-    name = user_name(cmd.args[0]) if cmd.args else _free_name("vol", names)
+    given = cmd.args[0] if cmd.args else cmd.text("name")  # --name: docker's older spelling
+    name = user_name(given) if given else _free_name("vol", names)
     if name in names:
         return Output(text=name)  # docker answers with the name when it exists already
     if len(existing) >= ctx.settings.quotas.volumes:
@@ -71,7 +72,7 @@ async def volume_ls(ctx: Ctx, cmd: DockerCommand) -> Output:
         labels = naming.strip_our_labels(volume.get("Labels"))
         if "name" in filters and not any(value in name for value in filters["name"]):
             continue
-        if "label" in filters and not any(label_matches(labels, v) for v in filters["label"]):
+        if "label" in filters and not all(label_matches(labels, v) for v in filters["label"]):
             continue
         if "driver" in filters and str(volume.get("Driver") or "local") not in filters["driver"]:
             continue
@@ -228,7 +229,7 @@ async def network_ls(ctx: Ctx, cmd: DockerCommand) -> Output:
         elif key == "scope":
             views = [v for v in views if v.scope in values]
         elif key == "label":
-            views = [v for v in views if any(label_matches(v.labels, x) for x in values)]
+            views = [v for v in views if all(label_matches(v.labels, x) for x in values)]
         elif key == "type":
             builtin = {v.id for v in views if kinds[v.id] == naming.KIND_BRIDGE}
             views = [v for v in views if ("builtin" if v.id in builtin else "custom") in values]
@@ -334,8 +335,11 @@ async def network_prune(ctx: Ctx, cmd: DockerCommand) -> Output:
     selected = [
         (str(n["Id"]), ctx.scope.user_name(str(n["Name"])))
         for n in await objects.networks(ctx.worker, ctx.scope)
-        if prune_selects(naming.strip_our_labels(n.get("Labels")), filters)
-    ]
+        if prune_selects(
+            naming.strip_our_labels(n.get("Labels")), filters,
+            objects.engine_time(n.get("Created")), ctx.now,
+        )
+    ]  # fmt: skip
     candidates = [(ident, name) for ident, name in selected if await _unused(ctx, ident)]
     removed, errors = await prune_each(ctx, candidates, partial(_remove_network, ctx))
     lines = ["Deleted Networks:", *removed] if removed else []

@@ -11,13 +11,15 @@ from __future__ import annotations
 import asyncio
 import platform
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 from bot.dockercli import output
 from bot.dockercli.layout import human_size, table
-from bot.dockercli.model import DockerCommand
+from bot.dockercli.model import DockerCommand, FlagValue
 from bot.sandbox import naming, objects
 from bot.sandbox.ops import images as image_ops
+from bot.sandbox.ops import lifecycle, own_images, storage
 from bot.sandbox.ops.base import Ctx, Output
 
 CLIENT_NAME = "Docker Coach (docker CLI grammar)"
@@ -268,3 +270,34 @@ async def info(ctx: Ctx, cmd: DockerCommand) -> Output:
         f" Live Restore Enabled: {str(data['LiveRestoreEnabled']).lower()}",
     ]
     return Output(text="\n".join(lines), name="docker-info.txt")
+
+
+# --------------------------------------------------------------------------------------------
+# system prune
+# --------------------------------------------------------------------------------------------
+
+
+def _part(cmd: DockerCommand, path: tuple[str, ...], **flags: FlagValue) -> DockerCommand:
+    """``system prune``'s filters and flags for one of the prunes it runs."""
+    kept: dict[str, FlagValue] = {"filter": cmd.values("filter"), "force": True, **flags}
+    return DockerCommand(path, MappingProxyType(kept), ())
+
+
+async def system_prune(ctx: Ctx, cmd: DockerCommand) -> Output:
+    """Stopped containers, unused networks, the learner's dangling images (``-a``: every
+    image of theirs no container uses) and, with ``--volumes``, unused volumes."""
+    parts = [
+        await lifecycle.prune(ctx, _part(cmd, ("container", "prune"))),
+        await storage.network_prune(ctx, _part(cmd, ("network", "prune"))),
+    ]
+    if cmd.has("volumes"):
+        parts.append(await storage.volume_prune(ctx, _part(cmd, ("volume", "prune"))))
+    images = await own_images.image_prune(ctx, _part(cmd, ("image", "prune"), all=cmd.has("all")))
+    lines: list[str] = []
+    for part in [*parts, images]:
+        lines += [line for line in part.text.splitlines() if not line.startswith("Total reclaimed")]
+    total = next(
+        (line for line in images.text.splitlines() if line.startswith("Total reclaimed")),
+        "Total reclaimed space: 0B",
+    )
+    return Output(text="\n".join([*lines, total]), error=any(p.error for p in parts))
