@@ -168,6 +168,12 @@ async def test_formats_and_filters_behave_like_docker(service: SandboxService) -
         service, ALICE, "ps -a --filter name=ok --filter name=bad --format '{{.Names}}'"
     )
     assert sorted(both.split()) == ["bad", "ok"]  # values of one key: OR
+    # since/before list stopped containers without -a, as the engine does; status implies -a
+    since = await docker_text(service, ALICE, "ps --filter since=ok --format '{{.Names}}'")
+    assert sorted(since.split()) == ["bad", "busy"]
+    assert len((await docker_text(service, ALICE, "ps -f status=exited -q")).split()) == 2
+    sized = await docker_text(service, ALICE, "ps --filter name=busy --format '{{.Size}}'")
+    assert "(virtual " in sized  # .Size in a template asks the engine for sizes, as -s does
     neither = await service.commands.docker(
         ALICE, tr(), "ps -a --filter name=ok --filter exited=3 --format '{{.Names}}'"
     )
