@@ -6,7 +6,11 @@ from __future__ import annotations
 import io
 import random
 import re
+import shutil
+import subprocess
 import tarfile
+import tempfile
+from pathlib import Path
 
 import docker
 import pytest
@@ -134,17 +138,51 @@ async def test_published_port_variants(service: SandboxService) -> None:
     await clean(service, ALICE)
 
 
+def _udp_probe() -> bytes:
+    """tests/sandbox/udp_probe.c built static (musl-gcc, as the host image's forwarder is)."""
+    source = Path(__file__).with_name("udp_probe.c")
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = Path(tmp) / "udp-probe"
+        for compiler in ("musl-gcc", "cc"):
+            if shutil.which(compiler) is None:
+                continue
+            built = subprocess.run(
+                [compiler, "-static", "-Os", "-o", str(binary), str(source)],
+                capture_output=True,
+                check=False,
+            )
+            if built.returncode == 0:
+                return binary.read_bytes()
+    pytest.fail("cannot build the UDP probe: apt-get install musl-tools (or gcc)")
+
+
 async def test_udp_is_published(service: SandboxService) -> None:
-    """BusyBox has no UDP server to answer, so the host shell's listening socket and the
-    forwarder's table stand witness (the forwarder's relaying of UDP is tested on its own)."""
-    await docker_text(service, ALICE, "run -d --name udp -p 8053:53/udp busybox sleep 300")
+    """A datagram sent to the host shell's published port reaches the container and its
+    answer comes back (BusyBox has no UDP tools: a small static probe plays both sides)."""
+    probe = _udp_probe()
+
+    async def read() -> bytes:
+        return probe
+
+    with_probe = Actor(
+        ALICE.user_id, ALICE.display_name, uploads=(Upload("udp-probe", len(probe), read),)
+    )
+    await service.commands.sh(with_probe, tr(), "chmod +x udp-probe")
+    await docker_text(
+        service, ALICE, "create --name udp -p 8053:53/udp busybox /udp-probe serve 53"
+    )
+    await docker_text(service, ALICE, "cp udp-probe udp:/udp-probe")
+    await docker_text(service, ALICE, "start udp")
     assert "0.0.0.0:8053->53/udp" in await docker_text(service, ALICE, "ps")
     assert "53/udp -> 0.0.0.0:8053" in await docker_text(service, ALICE, "port udp")
-    assert ":8053 " in await sh_text(service, ALICE, "netstat -lun")
     table = await sh_text(service, ALICE, "coach-portd show")
     assert re.search(r"udp:0\.0\.0\.0:8053:\d+\.\d+\.\d+\.\d+:53", table), table
-    await clean(service, ALICE)
+    answer = await sh_text(service, ALICE, "./udp-probe ask 127.0.0.1 8053 ping-udp")
+    assert "echo:ping-udp" in answer
+    await docker_text(service, ALICE, "stop -t 0 udp")  # forwarding stops with it
     assert ":8053 " not in await sh_text(service, ALICE, "netstat -lun")
+    assert "no answer" in await sh_text(service, ALICE, "./udp-probe ask 127.0.0.1 8053 x")
+    await clean(service, ALICE)
 
 
 # --------------------------------------------------------------------------------------------
