@@ -103,6 +103,9 @@ async def test_done_when_published_ports(service: SandboxService) -> None:
     await docker_text(service, ALICE, "rm -f web2")
     await docker_text(service, ALICE, "start web")
     assert "Welcome to nginx!" in await page(service, ALICE, "http://localhost:8080")
+    # a command past the bound restarts the host shell: its forwarder comes back with the table
+    assert "restarted" in await sh_text(service, ALICE, "sleep 60")
+    assert "Welcome to nginx!" in await page(service, ALICE, "http://localhost:8080")
     await clean(service, ALICE)
     await clean(service, BOB)
 
