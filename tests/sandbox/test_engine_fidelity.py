@@ -4,6 +4,7 @@ templates, filters, more of run, the learner's own images and ``cp -`` (issue 14
 from __future__ import annotations
 
 import io
+import json
 import random
 import re
 import shutil
@@ -455,3 +456,55 @@ async def test_system_commands(service: SandboxService) -> None:
     listed = await service.commands.docker(ALICE, tr(), "container ls -a --format '{{.Names}}'")
     assert listed[-1].code is None
     assert "busybox" in await docker_text(service, ALICE, "image ls")
+
+
+async def test_listing_filters_and_formats(service: SandboxService) -> None:
+    """volume ls, network ls, images, prune, search and info with docker's filters and
+    templates, against the sandbox's real objects."""
+    await docker_text(service, ALICE, "volume create --label team=a used")
+    await docker_text(service, ALICE, "volume create spare")
+    await docker_text(service, ALICE, "network create --label team=a front")
+    await docker_text(service, ALICE, "network create back")
+    await docker_text(service, ALICE, "run -d --name user -v used:/d --network front -l "
+                      "keep=yes busybox sleep 300")  # fmt: skip
+    await docker_text(service, ALICE, "create --name idle -l tier=tmp busybox")
+
+    async def names(line: str) -> list[str]:
+        return sorted((await docker_text(service, ALICE, line)).split())
+
+    assert await names("volume ls -q --filter dangling=true") == ["spare"]
+    assert await names("volume ls -q --filter name=us") == ["used"]
+    assert await names("volume ls --format '{{.Name}}' -f label=team=a") == ["used"]
+    assert await names("volume ls -q -f driver=local") == ["spare", "used"]
+    assert await names("network ls --format '{{.Name}}' -f dangling=true") == ["back"]
+    assert await names("network ls --format '{{.Name}}' -f label=team") == ["front"]
+    assert await names("network ls --format '{{.Name}}' -f name=ba") == ["back"]
+    assert await names("network ls --format '{{.Name}}' -f type=builtin") == ["bridge"]
+    assert "bridge" in await names("network ls --format '{{.Name}}' -f driver=bridge")
+    # images: reference globs, before/since, labels, json
+    await docker_text(service, ALICE, "commit -c 'LABEL stage=dev' user snap:1")
+    assert await names("images --format '{{.Repository}}' -f reference='b*'") == ["busybox"]
+    assert await names("images --format '{{.Tag}}' -f reference='snap:*'") == ["1"]
+    assert await names("images --format '{{.Repository}}' -f label=stage=dev") == ["snap"]
+    assert "snap" in await names("images --format '{{.Repository}}' -f since=busybox")
+    assert "snap" not in await names("images --format '{{.Repository}}' -f before=busybox")
+    lines = (await docker_text(service, ALICE, "images --format json snap")).strip().splitlines()
+    assert [json.loads(line)["Tag"] for line in lines] == ["1"]
+    rows = (await docker_text(service, ALICE, "ps -a --format json")).strip().splitlines()
+    assert sorted(json.loads(row)["Names"] for row in rows) == ["idle", "user"]
+    # prune: label and until decide what goes
+    kept = await docker_text(service, ALICE, "container prune -f --filter until=1h")
+    assert "idle" in await names("ps -a --format '{{.Names}}'"), kept
+    await docker_text(service, ALICE, "container prune -f --filter label=tier=tmp")
+    assert await names("ps -a --format '{{.Names}}'") == ["user"]
+    await docker_text(service, ALICE, "volume prune -f --filter label=nothing")
+    assert "spare" in await names("volume ls -q")
+    # search and info take templates too
+    found = await docker_text(service, ALICE, "search --format '{{.Name}}: {{.StarCount}}' nginx")
+    assert re.search(r"^nginx: \d+$", found.strip().splitlines()[0]), found
+    info = await docker_text(service, ALICE, "info --format '{{.Containers}} {{json .Images}}'")
+    assert re.fullmatch(r"1 \d+", info.strip()), info
+    await clean(service, ALICE)
+    await docker_text(service, ALICE, "rmi snap:1")
+    await docker_text(service, ALICE, "network rm front back")
+    await docker_text(service, ALICE, "volume rm used spare")
