@@ -63,6 +63,7 @@ class Quotas(_Section):
     running_containers: int = Field(default=4, ge=1)
     volumes: int = Field(default=5, ge=0)
     networks: int = Field(default=3, ge=0)
+    images: int = Field(default=5, ge=0, description="the learner's own image references")
 
 
 class SandboxSettings(_Section):
@@ -88,6 +89,11 @@ class SandboxSettings(_Section):
     idle_destroy_minutes: float = Field(default=24 * 60.0, gt=0)
     reaper_interval_seconds: float = Field(default=60.0, gt=0)
     upload_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
+    user_subnet_pool: str = Field(
+        default="172.28.0.0/14",
+        description="Where `network create --subnet` may take addresses (never the worker's).",
+    )
+    user_subnet_min_prefix: int = Field(default=24, ge=8, le=30)
     cooldown_seconds: float = Field(default=1.0, ge=0)
 
 

@@ -72,6 +72,7 @@ class Presenter:
             code=text or None,
             code_name=out.name,
             tone=Tone.WARNING if out.error else Tone.INFO,
+            files=tuple(ReplyFile(name, data) for name, data in out.files),
         )
 
     @staticmethod

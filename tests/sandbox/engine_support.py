@@ -186,6 +186,11 @@ def _remove_labelled(wanted_labels: Callable[[dict[str, str] | None], bool]) -> 
         ]
         volumes = api.volumes(filters=wanted).get("Volumes") or []
         found += [("volume", v["Name"]) for v in volumes if wanted_labels(v.get("Labels"))]
+        found += [
+            ("image", str(i["Id"]))
+            for i in api.images(filters=wanted)
+            if wanted_labels(i.get("Labels"))
+        ]
         return provision.remove_objects(api, found)
     finally:
         client.close()
