@@ -280,6 +280,8 @@ class DiscordFrontend(Frontend[discord.Interaction]):
         if interaction.type is discord.InteractionType.autocomplete:
             return
         title = tr("general.unexpected_title" if outcome == "error" else "general.error_title")
+        if isinstance(original, UserError):
+            title = tr(original.title_key)  # trouble on our side has its own heading
         messages = Renderer(tr).render(Reply(title=title, body=text, tone=Tone.ERROR))
         try:
             for message in messages:
