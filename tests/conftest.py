@@ -41,7 +41,9 @@ def settings(tmp_path: Path) -> Settings:
     data = base.model_dump()
     data["data_dir"] = tmp_path / "data"
     data["sandbox"]["search_index"] = SEARCH_INDEX
-    data["sandbox"]["instance"] = TEST_INSTANCE
+    # Each test's coach has a database of its own, so an instance of its own too: an instance
+    # belongs to one database (bot/sandbox/lease.py).
+    data["sandbox"]["instance"] = f"{TEST_INSTANCE}-{secrets.token_hex(3)}"
     return Settings.model_validate(data)
 
 
