@@ -19,6 +19,7 @@ from bot.sandbox.service import SandboxService
 from tests.sandbox.engine_support import (
     docker_text,
     engine_settings,
+    eventually,
     inspect_containers,
     isolated_service,
     labeled_objects,
@@ -244,3 +245,75 @@ async def test_no_reachable_worker_gives_a_clear_answer() -> None:
         assert await svc.reader.container_names(new_actor("nobody")) == []
     finally:
         await svc.close()
+
+
+def _break_sandbox(scope: naming.Scope, remove_host: bool) -> None:
+    """What another coach's cleanup did to a learner's sandbox (issue 11): every container of
+    it killed, its network removed, and the host shell too when ``remove_host``."""
+    client = docker.from_env()
+    try:
+        api = client.api
+        for container in api.containers(filters=scope.filters()):
+            api.kill(container["Id"])
+        if remove_host:
+            api.remove_container(scope.host_name, force=True)
+        api.remove_network(scope.bridge_name)
+    finally:
+        client.close()
+
+
+async def test_a_vanished_network_is_made_again_and_the_containers_reconnected() -> None:
+    actor = new_actor("renet")
+    service = await start(isolated_service())
+    try:
+        await docker_text(service, actor, "run -d --name web busybox sleep 600")
+        await sh_text(service, actor, "echo kept > notes.txt")
+        scope = service.manager.get(actor.user_id).scope
+        await asyncio.to_thread(_break_sandbox, scope, False)
+
+        replies = await service.commands.docker(actor, tr(), "start web")
+        told = "\n".join(r.body or "" for r in replies)
+        assert tr()("sandbox.repaired.network") in told
+        assert "web" in await docker_text(service, actor, "ps")  # running on the new network
+        assert "kept" in await sh_text(service, actor, "cat notes.txt")
+        again = await service.commands.docker(actor, tr(), "ps")
+        assert tr()("sandbox.repaired.network") not in "\n".join(r.body or "" for r in again)
+    finally:
+        await service.reader.destroy_user(actor.user_id)
+        await service.close()
+
+
+async def test_a_vanished_host_shell_is_made_again_and_the_learner_told() -> None:
+    actor = new_actor("rehost")
+    service = await start(isolated_service())
+    try:
+        await docker_text(service, actor, "volume create data")
+        await sh_text(service, actor, "echo gone > notes.txt")
+        scope = service.manager.get(actor.user_id).scope
+        await asyncio.to_thread(_break_sandbox, scope, True)
+
+        replies = await service.commands.sh(actor, tr(), "cat notes.txt")
+        told = "\n".join(r.body or "" for r in replies)
+        assert tr()("sandbox.repaired.host") in told
+        assert tr()("sandbox.repaired.network") in told
+        assert "data" in await docker_text(service, actor, "volume ls")  # the rest is kept
+        assert "alive" in await sh_text(service, actor, "echo alive")
+    finally:
+        await service.reader.destroy_user(actor.user_id)
+        await service.close()
+
+
+async def test_the_sweep_runs_on_its_own_schedule_while_the_reaper_ticks() -> None:
+    """v1 reset the sweep's timer on every reaper round, so it never ran: a half-made sandbox
+    (a network left by a coach killed while creating it) now goes within a sweep interval."""
+    settings = engine_settings(reaper_interval_seconds=0.05, sweep_interval_seconds=0.3)
+    service = await start(isolated_service(settings))
+    half = new_actor("halfmade")
+    try:
+        scope = naming.Scope(half.user_id, naming.new_sandbox_id(), settings.sandbox.instance)
+        await asyncio.to_thread(_half_created_network, scope)
+        assert await labeled_objects(half.user_id) != set()
+        left = await eventually(lambda: labeled_objects(half.user_id), lambda s: not s, 600)
+        assert left == set()
+    finally:
+        await service.close()
