@@ -36,6 +36,7 @@ from bot.settings import Settings, load_settings
 FIRST_COMMAND = "run -d --name web busybox sleep 600"
 LABEL_OWNER = "org.docker-coach.owner"
 LABEL_INSTANCE = "org.docker-coach.instance"
+LABEL_KIND = "org.docker-coach.kind"
 
 
 def _settings(data_dir: Path, instance: str) -> Settings:
@@ -63,7 +64,8 @@ async def _learner(coach: Coach, number: int, results: list[tuple[str, float]]) 
 
 
 def _remove_instance(instance: str) -> int:
-    """Whatever the instance left on the engine (normally nothing)."""
+    """Remove whatever the instance left on the engine; how many objects besides its lease
+    (normally none)."""
     client = docker.from_env(timeout=120)
     removed = 0
     try:
@@ -71,7 +73,8 @@ def _remove_instance(instance: str) -> int:
         wanted = {"label": [f"{LABEL_INSTANCE}={instance}"]}
         for container in api.containers(all=True, filters=wanted):
             api.remove_container(container["Id"], force=True, v=True)
-            removed += 1
+            if (container.get("Labels") or {}).get(LABEL_KIND) != "lease":
+                removed += 1  # the instance's lease stays by design (bot/sandbox/lease.py)
         for network in api.networks(filters=wanted):
             api.remove_network(network["Id"])
             removed += 1
