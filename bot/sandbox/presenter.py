@@ -17,12 +17,12 @@ from datetime import datetime
 
 from bot.core.errors import Unavailable, UserError
 from bot.core.i18n import Translator
+from bot.core.moments import moment
 from bot.core.reply import Choice, ChoiceStyle, Field, Reply, ReplyFile, Tone
 from bot.sandbox.ops.base import Note, Output
 from bot.settings import SandboxSettings
 
 ACTION = "sandbox"  # the prefix of the sandbox's button actions
-TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 
 # Engine texts and the hint each gets (matched in lower case).
 HINTS: tuple[tuple[str, str], ...] = (
@@ -164,14 +164,14 @@ class Presenter:
                 tr("sandbox.field.expiry"),
                 tr(
                     "sandbox.expiry",
-                    stop=status.stops_at.strftime(TIME_FORMAT),
-                    destroy=status.destroyed_at.strftime(TIME_FORMAT),
+                    stop=moment(status.stops_at),
+                    destroy=moment(status.destroyed_at),
                 ),
             ),
         )
         if status.aside:
             kept = ", ".join(
-                tr("sandbox.aside_item", worker=worker, created=created.strftime(TIME_FORMAT))
+                tr("sandbox.aside_item", worker=worker, created=moment(created))
                 for worker, created in status.aside
             )
             fields += (Field(tr("sandbox.field.aside"), tr("sandbox.aside", kept=kept)),)

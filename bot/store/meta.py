@@ -1,4 +1,4 @@
-"""Facts about the database itself (migration 0005): its id and its sandbox instance.
+"""Facts about the database itself (migration 0006): its id and its sandbox instance.
 
 Both are read once per process (they never change while it runs) and cached.
 """
