@@ -45,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
         "--admin", action="store_true", help="act as a server manager (allows /admin commands)"
     )
     console.add_argument(
+        "--color",
+        dest="colours",
+        action="store_true",
+        help="keep the colours of sandbox output (other terminal control sequences are "
+        "always removed)",
+    )
+    console.add_argument(
         "--no-pager",
         dest="pager",
         action="store_false",
@@ -115,7 +122,7 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
         coach = await Coach.open(settings)
         async with coach:
             return await run_until_stopped(
-                run_console(coach, actor, pager=args.pager),
+                run_console(coach, actor, pager=args.pager, colours=args.colours),
                 coach.gate,
                 settings.shutdown_grace_seconds,
             )

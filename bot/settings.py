@@ -44,7 +44,24 @@ class WorkerSettings(_Section):
     tls_ca_cert: Path | None = None
     tls_client_cert: Path | None = None
     tls_client_key: Path | None = None
-    max_sandboxes: int = Field(default=50, ge=1)
+    max_sandboxes: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most sandboxes on this worker; None: as many as the engine holds (its "
+        "address pools and memory, see memory_per_sandbox_bytes). Never more than its pools.",
+    )
+    memory_per_sandbox_bytes: int = Field(
+        default=40 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Worker memory planned per sandbox when max_sandboxes is None "
+        "(docs/deploy.md: 1 GiB per 25 sandboxes).",
+    )
+    address_pool_networks: int | None = Field(
+        default=None,
+        ge=1,
+        description="Networks the engine's default-address-pools hold; None: read from the "
+        "engine (docker info), or Docker's built-in pools (31 networks) if it does not say.",
+    )
 
 
 class ContainerLimits(_Section):
@@ -67,10 +84,12 @@ class Quotas(_Section):
 
 
 class SandboxSettings(_Section):
-    instance: str = Field(
-        default="default",
+    instance: str | None = Field(
+        default=None,
         pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$",
-        description="Names this coach on shared engines: it sees only its own instance's objects.",
+        description="Names this coach on shared engines: it sees only its own instance's "
+        "objects, and only one running coach may hold an instance. None: the database's own "
+        "instance (each database has one; databases from before instances use 'default').",
     )
     workers: tuple[WorkerSettings, ...] = (WorkerSettings(),)
     host_image: str = "docker-coach/host:latest"
@@ -83,11 +102,34 @@ class SandboxSettings(_Section):
     exec_timeout_seconds: float = Field(default=15.0, gt=0)
     foreground_run_seconds: float = Field(default=10.0, gt=0)
     api_timeout_seconds: float = Field(default=30.0, gt=0)
+    read_timeout_seconds: float = Field(
+        default=8.0, gt=0, description="Lists and inspects, where a learner waits for the answer."
+    )
     pull_timeout_seconds: float = Field(default=120.0, gt=0)
     thread_pool_size: int = Field(default=8, ge=1, le=64)
+    creations_per_worker: int = Field(
+        default=4,
+        ge=1,
+        description="Sandboxes being made at once on one worker; a class arriving together "
+        "waits its turn for the rest (the thread pool stays free for everyone's commands).",
+    )
     idle_stop_minutes: float = Field(default=30.0, gt=0)
     idle_destroy_minutes: float = Field(default=24 * 60.0, gt=0)
     reaper_interval_seconds: float = Field(default=60.0, gt=0)
+    sweep_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How often every worker is reconciled with its labels: half-made and "
+        "half-removed sandboxes are finished, sandboxes not in memory adopted.",
+    )
+    lease_heartbeat_seconds: float = Field(
+        default=10.0, gt=0, description="How often this coach renews its hold on its instance."
+    )
+    lease_ttl_seconds: float = Field(
+        default=45.0,
+        gt=0,
+        description="A hold not renewed for this long is a dead coach's: another may take it.",
+    )
     upload_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
     user_subnet_pool: str = Field(
         default="172.28.0.0/14",

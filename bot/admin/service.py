@@ -46,6 +46,11 @@ class SandboxListing(Protocol):
     @property
     def stopped(self) -> bool: ...
 
+    @property
+    def aside(self) -> bool:
+        """Kept aside: the learner has another sandbox, the one they use (a conflict)."""
+        ...
+
 
 class SandboxAdmin(Protocol):
     """The port to the sandbox capability's functions for managers."""
@@ -109,6 +114,8 @@ class AdminService:
             if name is None:
                 continue  # another server's member
             state = tr("admin.state_stopped" if row.stopped else "admin.state_active")
+            if row.aside:
+                state = tr("admin.state_aside", state=state)
             since = moment(row.last_activity) if row.last_activity else "?"
             lines.append(
                 tr(

@@ -3,17 +3,21 @@
 The console is a :class:`bot.core.frontend.Frontend`: one user at one terminal. Replies are
 printed whole; on an interactive terminal, an answer taller than the screen goes through a
 pager (``$PAGER``, else ``less``), and when the output is piped it is always written whole.
+Everything printed goes through :func:`bot.console.terminal.clean`: a container's output
+cannot drive the terminal (colours are kept only with ``--color``).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import io
 import os
 import re
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -26,6 +30,7 @@ from bot.coach import Coach
 from bot.console.completion import choice_matches
 from bot.console.parsing import LineError, parse_line
 from bot.console.prompt import PromptSession, prompt_session
+from bot.console.terminal import clean
 from bot.core.context import Actor, Upload
 from bot.core.frontend import Frontend
 from bot.core.i18n import Translator
@@ -62,13 +67,14 @@ def local_moments(text: str) -> str:
 class ConsoleRenderer:
     """Prints replies as plain text; files go to a downloads folder."""
 
-    def __init__(self, out: TextIO, downloads: Path, tr: Translator) -> None:
+    def __init__(self, out: TextIO, downloads: Path, tr: Translator, colours: bool = False) -> None:
         self.out = out
         self.downloads = downloads
         self.tr = tr  # the console's language, for the lines it adds itself
+        self.colours = colours  # keep the colours of sandbox output
 
     def _print(self, text: str = "") -> None:
-        self.out.write(text + "\n")
+        self.out.write(clean(text, self.colours) + "\n")
 
     def render(self, reply: Reply, number_from: int = 1) -> list[str]:
         """Print one reply whole, numbering its choices from ``number_from`` (disabled ones
@@ -76,7 +82,7 @@ class ConsoleRenderer:
         if reply.title:
             self._print(f"{_MARK[reply.tone]}== {_plain(reply.title)} ==")
         elif reply.tone in (Tone.ERROR, Tone.WARNING, Tone.SUCCESS):
-            self.out.write(_MARK[reply.tone])
+            self.out.write(_MARK[reply.tone])  # the line that follows ends it
         if reply.body:
             self._print(_plain(reply.body.rstrip()))
         for field in reply.fields:
@@ -116,6 +122,7 @@ class Console(Frontend[Turn]):
         stdout: TextIO | None = None,
         interactive: bool | None = None,
         pager: bool = True,
+        colours: bool = False,
     ) -> None:
         self.coach = coach
         self.user = actor
@@ -125,7 +132,10 @@ class Console(Frontend[Turn]):
         self.pager = pager and self.interactive and _isatty(self.stdout)
         self.locale = actor.locale  # follows /language (see :meth:`handle`)
         self.renderer = ConsoleRenderer(
-            self.stdout, coach.settings.data_dir / "downloads", coach.translator(self.locale)
+            self.stdout,
+            coach.settings.data_dir / "downloads",
+            coach.translator(self.locale),
+            colours,
         )
         self.choices: list[Choice] = []
         self.prompt: TextPrompt | None = None
@@ -257,11 +267,17 @@ class Console(Frontend[Turn]):
             self.stdout.write(f"✖ {self.tr('general.console_attach_usage')}\n")
             return
         path = Path(os.path.expanduser(raw))
+        limit = self.coach.settings.sandbox.upload_max_bytes
         try:
-            data = path.read_bytes()
+            data = _read_attachment(path, limit)
         except OSError as exc:
             self.stdout.write(
                 f"✖ {self.tr('general.console_no_file', path=raw, reason=exc.strerror)}\n"
+            )
+            return
+        except _TooBig as exc:
+            self.stdout.write(
+                f"✖ {self.tr('general.console_too_big', path=raw, size=exc.size, limit=limit)}\n"
             )
             return
 
@@ -321,6 +337,31 @@ class Console(Frontend[Turn]):
         if new_choices or replies:
             self.choices = new_choices
         return buffer.getvalue()
+
+
+class _TooBig(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def _read_attachment(path: Path, limit: int) -> bytes:
+    """The file's bytes, its size checked first: never more than ``limit`` + 1 bytes are
+    read, whatever the file claims (a device, a file that grows); only regular files."""
+    status = path.stat()
+    if not stat.S_ISREG(status.st_mode):
+        raise (
+            IsADirectoryError(errno.EISDIR, "not a regular file")
+            if path.is_dir()
+            else (OSError(errno.EINVAL, "not a regular file"))
+        )
+    if status.st_size > limit:
+        raise _TooBig(status.st_size)
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise _TooBig(len(data))
+    return data
 
 
 def _isatty(stream: TextIO) -> bool:

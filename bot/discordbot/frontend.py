@@ -466,6 +466,8 @@ class DiscordFrontend(Frontend[discord.Interaction]):
                     await interaction.response.autocomplete([])  # no suggestions
             return
         title = tr("general.unexpected_title" if outcome == "error" else "general.error_title")
+        if isinstance(original, UserError):
+            title = tr(original.title_key)  # trouble on our side has its own heading
         # Private; after a deferral, Discord shows the first follow-up as the deferral was.
         answer = Answer(interaction, ephemeral=True)
         try:

@@ -8,6 +8,7 @@ from bot.core.registry import Registry, Slot
 from bot.core.reply import Placement, Reply
 from bot.dockercli.table import COMMANDS, ROUTES
 from bot.sandbox.api import SandboxNames
+from bot.sandbox.manager import Identity
 from bot.sandbox.presenter import ACTION
 from bot.sandbox.service import SandboxService
 from bot.settings import SandboxSettings
@@ -35,7 +36,14 @@ def register(
     async def known_users() -> set[str]:
         return await store.get().known_user_ids()
 
-    service = SandboxService(settings, clock=clock, known_users=known_users)
+    async def identity() -> Identity:
+        """The database's instance unless the settings name one; the lease names the
+        database, so that another database cannot take the instance's sandboxes over."""
+        meta = store.get().meta
+        instance = settings.instance or await meta.sandbox_instance()
+        return Identity(instance, await meta.database_id())
+
+    service = SandboxService(settings, clock=clock, known_users=known_users, identity=identity)
     app.on_start(service.start)
     app.on_close(service.close)
 

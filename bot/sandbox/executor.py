@@ -1,8 +1,12 @@
 """The bounded thread pools every docker-py call runs on, with timeouts.
 
 docker-py blocks (it is built on requests), so the event loop never calls it directly:
-:meth:`DockerExecutor.call` runs a call on a pool thread and waits at most ``timeout`` seconds,
-raising :class:`CallTimedOut` past that (the thread goes on until the engine answers). What the
+:meth:`DockerExecutor.call` runs a call on a pool thread and waits at most ``timeout`` seconds
+once the call runs, raising :class:`CallTimedOut` past that (the thread goes on until the
+engine answers). Waiting for a free thread is bounded too, by the same amount: a call that
+could not even start in time is taken out of the queue and :class:`CallTimedOut` raised with
+``queued`` set. So a class arriving at once (many calls in the queue) is not mistaken for an
+engine that does not answer, and a learner never waits more than twice the timeout. What the
 call itself raises passes through unchanged: the worker (:mod:`bot.sandbox.workers`) maps it.
 """
 
@@ -13,7 +17,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from bot.core import metrics
 from bot.sandbox.errors import SandboxError
@@ -22,7 +26,11 @@ T = TypeVar("T")
 
 
 class CallTimedOut(SandboxError):
-    """A pool call gave no answer within its timeout."""
+    """A pool call gave no answer within its timeout (``queued``: it never got a thread)."""
+
+    def __init__(self, message: str, queued: bool = False) -> None:
+        super().__init__(message)
+        self.queued = queued
 
 
 @dataclass
@@ -51,8 +59,20 @@ class DockerExecutor:
         self.stats.running += 1
         started = time.perf_counter()
         tracked = metrics.TrackedCall()
-        future = loop.run_in_executor(self._pool, _tracked, tracked, fn)
+        running: asyncio.Future[None] = loop.create_future()
+
+        def on_thread() -> None:
+            tracked.start()
+            loop.call_soon_threadsafe(_settle, running)
+
+        future = loop.run_in_executor(self._pool, _tracked, on_thread, fn)
         try:
+            either: set[asyncio.Future[Any]] = {running, future}
+            await asyncio.wait(either, timeout=limit, return_when=asyncio.FIRST_COMPLETED)
+            if not running.done() and not future.done():
+                future.cancel()  # still queued: it never runs
+                self.stats.timeouts += 1
+                raise CallTimedOut(f"no free thread within {limit:.0f} s", queued=True)
             return await asyncio.wait_for(future, limit)
         except TimeoutError as exc:
             if not future.cancelled():  # raised by fn itself: not ours to reinterpret
@@ -65,6 +85,7 @@ class DockerExecutor:
             self.stats.failures += 1
             raise
         finally:
+            running.cancel()
             tracked.finish()
             self.stats.running -= 1
             self.stats.busy_seconds += time.perf_counter() - started
@@ -82,7 +103,12 @@ class DockerExecutor:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _tracked(tracked: metrics.TrackedCall, fn: Callable[[], T]) -> T:
+def _tracked(on_thread: Callable[[], None], fn: Callable[[], T]) -> T:
     """On the pool thread: the call leaves the queue and runs."""
-    tracked.start()
+    on_thread()
     return fn()
+
+
+def _settle(running: asyncio.Future[None]) -> None:
+    if not running.done():
+        running.set_result(None)

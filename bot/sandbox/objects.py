@@ -2,6 +2,7 @@
 
 Only objects that carry the sandbox's labels are ever considered, so a name, full id or id
 prefix of another user's object resolves to "no such object" exactly like a missing one.
+Lists and inspects use the worker's short read timeout (a learner is waiting).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Found:
 async def containers(worker: Worker, scope: Scope, all: bool = True) -> list[Listed]:
     """The user's containers (not the host shell), as the engine lists them."""
     filters = scope.filters(naming.KIND_CONTAINER)
-    listed: list[Listed] = await worker.run(lambda api: api.containers(all=all, filters=filters))
+    listed: list[Listed] = await worker.read(lambda api: api.containers(all=all, filters=filters))
     return scope.mine(listed)
 
 
@@ -76,7 +77,7 @@ async def container(worker: Worker, scope: Scope, ref: str) -> Found:
 
 
 async def inspect_container(worker: Worker, ident: str) -> Listed:
-    attrs: Listed = await worker.run(lambda api: api.inspect_container(ident))
+    attrs: Listed = await worker.read(lambda api: api.inspect_container(ident))
     return attrs
 
 
@@ -95,7 +96,7 @@ async def inspected(worker: Worker, listed: list[Listed]) -> list[Listed]:
 
 async def volumes(worker: Worker, scope: Scope) -> list[Listed]:
     filters = scope.filters(naming.KIND_VOLUME)
-    result = await worker.run(lambda api: api.volumes(filters=filters))
+    result = await worker.read(lambda api: api.volumes(filters=filters))
     return scope.mine(list(result.get("Volumes") or []))
 
 
@@ -118,7 +119,7 @@ async def volume(worker: Worker, scope: Scope, ref: str) -> Found:
 
 async def networks(worker: Worker, scope: Scope, with_bridge: bool = False) -> list[Listed]:
     filters = scope.filters()
-    listed: list[Listed] = scope.mine(await worker.run(lambda api: api.networks(filters=filters)))
+    listed: list[Listed] = scope.mine(await worker.read(lambda api: api.networks(filters=filters)))
     kinds = {naming.KIND_NETWORK} | ({naming.KIND_BRIDGE} if with_bridge else set())
     return [n for n in listed if (n.get("Labels") or {}).get(naming.KIND) in kinds]
 

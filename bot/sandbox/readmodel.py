@@ -126,7 +126,7 @@ class SandboxReadModel:
     ) -> list[str]:
         """The user's names of one kind; nothing when that cannot be had."""
         sandbox = self.manager.get(actor.user_id)
-        if sandbox is None or not sandbox.worker.healthy:
+        if sandbox is None or not sandbox.worker.ready:
             return []
         try:
             listed = await listing(sandbox.worker, sandbox.scope)
@@ -140,11 +140,12 @@ class SandboxReadModel:
     # admin and health --------------------------------------------------------------
     async def list_sandboxes(self, guild_members: set[str] | None = None) -> list[SandboxSummary]:
         summaries: list[SandboxSummary] = []
-        for sandbox in self.manager.sandboxes():
+        served = self.manager.sandboxes()
+        for sandbox in [*served, *self.manager.aside()]:
             if guild_members is not None and sandbox.owner not in guild_members:
                 continue
             counts = (0, 0, 0, 0)
-            if sandbox.worker.healthy:
+            if sandbox.worker.ready:
                 try:
                     listed, volumes, networks = await objects.listing(sandbox.worker, sandbox.scope)
                 except CoachError as exc:  # shown with zero counts, and logged
@@ -164,12 +165,14 @@ class SandboxReadModel:
                     sandbox.created_at,
                     sandbox.last_activity,
                     sandbox.stopped,
+                    aside=sandbox not in served,
                 )
             )
         return summaries
 
     async def destroy_user(self, user_id: str) -> bool:
-        """Remove the user's sandbox (after their running command); False when none."""
+        """Remove the user's sandboxes — the one they use and any kept aside — after their
+        running command; False when there is none."""
         return await self.manager.destroy_user(user_id)
 
     async def probe_workers(self) -> tuple[WorkerHealth, ...]:

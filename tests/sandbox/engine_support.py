@@ -16,7 +16,7 @@ from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.reply import Reply
-from bot.sandbox import naming, provision
+from bot.sandbox import lease, naming, provision
 from bot.sandbox.service import SandboxService
 from bot.settings import REPO_ROOT, Settings, load_settings
 from tests.conftest import SEARCH_INDEX, TEST_INSTANCE, TEST_MAX_SANDBOXES
@@ -54,6 +54,13 @@ async def _nobody() -> set[str]:
     return set()
 
 
+async def start(service: SandboxService) -> SandboxService:
+    """Start ``service`` and wait until its workers were brought up (reconciled)."""
+    await service.start()
+    await service.manager.settle()
+    return service
+
+
 def isolated_service(settings: Settings | None = None, **kwargs: Any) -> SandboxService:
     """A service of its own instance that adopts nobody's sandbox at start."""
     settings = settings or engine_settings()
@@ -64,8 +71,7 @@ def isolated_service(settings: Settings | None = None, **kwargs: Any) -> Sandbox
 async def started_service(*actors: Actor, **sandbox: Any) -> AsyncIterator[SandboxService]:
     """An isolated, started service (settings overridden by ``sandbox``); at the end the
     ``actors``' sandboxes are destroyed and the service closed."""
-    svc = isolated_service(engine_settings(**sandbox))
-    await svc.start()
+    svc = await start(isolated_service(engine_settings(**sandbox)))
     try:
         yield svc
     finally:
@@ -161,12 +167,14 @@ def _of_this_session(labels: dict[str, str] | None) -> bool:
 
 
 def remove_session_objects() -> int:
-    """Blocking: remove every object of this test session's instances from the engine."""
+    """Blocking: remove every object of this test session's instances from the engine (their
+    leases too)."""
     return _remove_labelled(_of_this_session)
 
 
 def remove_instance_objects(instance: str) -> int:
-    """Blocking: remove every object of one test's sandbox instance from the engine."""
+    """Blocking: remove every object of one test's sandbox instance from the engine (its
+    lease too)."""
     return _remove_labelled(lambda labels: naming.instance_of(labels) == instance)
 
 
@@ -174,9 +182,15 @@ def _remove_labelled(wanted_labels: Callable[[dict[str, str] | None], bool]) -> 
     client = docker.from_env()
     try:
         api, wanted = client.api, {"label": [naming.OWNER]}
+        leases = {"label": [f"{naming.KIND}={lease.KIND_LEASE}"]}
         found = [
             ("container", c["Id"])
             for c in api.containers(all=True, filters=wanted)
+            if wanted_labels(c.get("Labels"))
+        ]
+        found += [
+            ("container", c["Id"])
+            for c in api.containers(all=True, filters=leases)
             if wanted_labels(c.get("Labels"))
         ]
         found += [
