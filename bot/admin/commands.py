@@ -1,4 +1,5 @@
-"""Registers ``/admin sandboxes | destroy | reload | practice-channel`` (Manage Server only)."""
+"""Registers ``/admin sandboxes | workers | destroy | reload | practice-channel`` (Manage
+Server only)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,9 @@ def register(
     table = app.table
     table.add(
         CommandSpec(("admin", "sandboxes"), service.sandboxes, admin_only=True, touches_worker=True)
+    )
+    table.add(
+        CommandSpec(("admin", "workers"), service.workers, admin_only=True, touches_worker=True)
     )
     table.add(
         CommandSpec(

@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from datetime import timedelta
 
 from bot.core.clock import Clock, SystemClock
@@ -56,6 +56,11 @@ class SandboxManager:
         self._locks: dict[str, asyncio.Lock] = {}
         self._reconciled: set[str] = set()
         self.reaper = reaper.Periodic("sandbox-reaper", self.tick, settings.reaper_interval_seconds)
+        # Asked before a new sandbox is created on a worker; raises to refuse (the disk
+        # watchdog's free-space floor).
+        self.admission: Callable[[Worker], Awaitable[None]] | None = None
+        # Held around removing a sandbox's objects (the disk watchdog lets go of volumes).
+        self.removal: Callable[[Sandbox], AbstractAsyncContextManager[None]] | None = None
         self.started = False
 
     # life cycle ---------------------------------------------------------------------
@@ -118,6 +123,8 @@ class SandboxManager:
         places get exactly K sandboxes."""
         for _attempt in range(len(self.pool.workers) + 1):
             worker = await self.pool.pick()
+            if self.admission is not None:
+                await self.admission(worker)
             async with worker.provision_lock:
                 if not await self.pool.has_room(worker):
                     continue  # another coach took the last place meanwhile: pick again
@@ -137,10 +144,12 @@ class SandboxManager:
 
     async def remove(self, sandbox: Sandbox) -> None:
         """Remove every object of the sandbox and forget it. Call in the owner's turn."""
-        await sandbox.worker.run(
-            lambda api: provision.remove_sandbox_objects(api, sandbox.scope),
-            timeout=self.settings.api_timeout_seconds * 4,
-        )
+        guard = self.removal(sandbox) if self.removal else nullcontext()
+        async with guard:
+            await sandbox.worker.run(
+                lambda api: provision.remove_sandbox_objects(api, sandbox.scope),
+                timeout=self.settings.api_timeout_seconds * 4,
+            )
         if self._sandboxes.get(sandbox.owner) is sandbox:
             del self._sandboxes[sandbox.owner]
 

@@ -31,6 +31,7 @@ KIND_BRIDGE = "bridge"  # the sandbox's own internal network (the user's "bridge
 KIND_CONTAINER = "container"
 KIND_VOLUME = "volume"
 KIND_NETWORK = "network"
+KIND_MONITOR = "disk-monitor"  # the sandbox's disk monitor (bot/sandbox/usage.py)
 
 USER_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$")
 RESERVED_NETWORKS = frozenset({"bridge", "host", "none", "default"})

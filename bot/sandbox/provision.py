@@ -17,7 +17,7 @@ from docker.api import APIClient
 from bot.core.errors import Unavailable, UserError
 from bot.sandbox import naming
 from bot.sandbox.errors import EngineConflict, EngineError, EngineNotFound, LimitsMissing
-from bot.sandbox.limits import host_config_kwargs, missing_limits
+from bot.sandbox.limits import DiskSupport, host_config_kwargs, missing_limits, storage_for
 from bot.sandbox.naming import Scope
 from bot.sandbox.workers import Worker, engine_call, networking_config
 from bot.settings import SandboxSettings
@@ -43,8 +43,15 @@ class Sandbox:
         return self.scope.owner
 
 
-def _create_sandbox(api: APIClient, scope: Scope, settings: SandboxSettings, stamp: str) -> None:
-    """Blocking: network, then host shell, started and checked; undone on any failure."""
+def _create_sandbox(
+    api: APIClient,
+    scope: Scope,
+    settings: SandboxSettings,
+    stamp: str,
+    support: DiskSupport | None = None,
+) -> None:
+    """Blocking: network, then host shell, started and checked; undone on any failure
+    (``support``: what the worker's engine does with container size limits)."""
     try:
         api.create_network(
             scope.bridge_name,
@@ -53,8 +60,9 @@ def _create_sandbox(api: APIClient, scope: Scope, settings: SandboxSettings, sta
             check_duplicate=True,
             labels=scope.labels(naming.KIND_BRIDGE, "bridge", stamp),
         )
+        storage = storage_for(api, settings.limits, support, settings.host_image)
         host_config = api.create_host_config(
-            network_mode=scope.bridge_name, **host_config_kwargs(settings.limits)
+            network_mode=scope.bridge_name, **host_config_kwargs(settings.limits, storage)
         )
         networking = networking_config(api, scope.bridge_name, [naming.HOST_NAME])
         created = api.create_container(
@@ -67,7 +75,8 @@ def _create_sandbox(api: APIClient, scope: Scope, settings: SandboxSettings, sta
             networking_config=networking,
         )
         api.start(created["Id"])
-        missing = missing_limits(api.inspect_container(created["Id"]), settings.limits)
+        attrs = api.inspect_container(created["Id"])
+        missing = missing_limits(attrs, settings.limits, storage)
         if missing:
             raise LimitsMissing(missing)
     except BaseException:
@@ -121,9 +130,10 @@ async def create(worker: Worker, scope: Scope, settings: SandboxSettings) -> Non
     # The label records the engine-side (real) time: reconciliation compares it with the
     # engine's own times, whatever clock the coach runs on.
     stamp = datetime.now(UTC).isoformat()
+    support = worker.disk_support
     try:
         await worker.run(
-            lambda api: _create_sandbox(api, scope, settings, stamp),
+            lambda api: _create_sandbox(api, scope, settings, stamp, support),
             timeout=settings.api_timeout_seconds,
         )
     except EngineError as exc:

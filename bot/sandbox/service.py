@@ -1,13 +1,15 @@
 """The sandbox capability: every learner's own Docker playground on a worker host.
 
-Three parts with one job each, built and started together here:
+Four parts with one job each, built and started together here:
 
 - :class:`~bot.sandbox.manager.SandboxManager` — workers and their thread pools, placement,
   provisioning, one command per user at a time, the reaper and reconciliation;
 - :class:`~bot.sandbox.handlers.SandboxCommands` — ``/docker``, ``/sh``, ``/download``,
   ``/sandbox``, answering through the one :class:`~bot.sandbox.presenter.Presenter`;
 - :class:`~bot.sandbox.readmodel.SandboxReadModel` — what practice, autocomplete, admins and
-  the health endpoint may read (the interfaces in :mod:`bot.sandbox.api`).
+  the health endpoint may read (the interfaces in :mod:`bot.sandbox.api`);
+- :class:`~bot.sandbox.watchdog.DiskWatchdog` — every sandbox within its disk budget, every
+  worker above its free-space floor, and what each worker's engine can cap.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from bot.core.clock import Clock
 from bot.sandbox.handlers import SandboxCommands
 from bot.sandbox.manager import KnownUsers, SandboxManager
 from bot.sandbox.readmodel import SandboxReadModel
+from bot.sandbox.watchdog import DiskWatchdog
 from bot.sandbox.workers import Capacity
 from bot.settings import SandboxSettings
 
@@ -30,14 +33,20 @@ class SandboxService:
     ) -> None:
         """``known_users``: whose sandboxes of this instance to adopt (None: everyone's)."""
         self.manager = SandboxManager(settings, clock, known_users, capacity)
-        self.commands = SandboxCommands(self.manager)
-        self.reader = SandboxReadModel(self.manager)
+        self.watchdog = DiskWatchdog(self.manager)
+        self.manager.admission = self.watchdog.admit
+        self.manager.removal = self.watchdog.volumes_released
+        self.commands = SandboxCommands(self.manager, self.watchdog)
+        self.reader = SandboxReadModel(self.manager, self.watchdog)
 
     async def start(self) -> None:
-        """Connect workers, reconcile, start the reaper; never raises for a missing engine."""
+        """Connect workers, reconcile, start the reaper and the disk watchdog; never raises
+        for a missing engine."""
         await self.manager.start()
+        await self.watchdog.start()
 
     async def close(self) -> None:
+        await self.watchdog.close()
         await self.manager.close()
 
 

@@ -44,6 +44,7 @@ from bot.sandbox.errors import (
     WorkerDown,
 )
 from bot.sandbox.executor import CallTimedOut, DockerExecutor
+from bot.sandbox.limits import DiskSupport
 from bot.settings import WorkerSettings
 
 log = logging.getLogger("bot.sandbox.workers")
@@ -174,6 +175,9 @@ class Worker:
         self._last_attempt = 0.0
         # Capacity is checked and a sandbox created under this lock (see the manager).
         self.provision_lock = asyncio.Lock()
+        # Whether the engine caps containers' writable layers: found out by the disk
+        # watchdog when the coach reaches the worker (None: not known yet).
+        self.disk_support: DiskSupport | None = None
 
     @property
     def api(self) -> APIClient:
