@@ -629,7 +629,8 @@ class DiskWatchdog:
         was_over = state.over
         state.over = total >= budget
         ahead = state.rate * (state.latency + self.settings.disk.watch_min_seconds)
-        about_to = not state.over and state.rate > 0 and total + ahead >= budget
+        reach = min(total + ahead, self._ceiling(sandbox, measured, listing))
+        about_to = not state.over and state.rate > 0 and reach > budget
         if not (state.over or about_to):
             return
         writers = self._writers(state, measured, listing)
@@ -650,6 +651,25 @@ class DiskWatchdog:
         if stopped:
             state.due = 0.0  # their final sizes, at once
             state.dirty = True
+
+    def _ceiling(self, sandbox: Sandbox, measured: Usage, listing: Listing) -> float:
+        """The most the sandbox can come to hold without a volume growing: on a worker that
+        caps containers, each running container (the host shell too) at most its writable
+        limit; unbounded when a running container mounts a volume read-write, or the worker
+        caps nothing. (A dd the engine stops at 512 MiB is left to the engine.)"""
+        support = self._worker(sandbox.worker).support
+        if support is None or not support.limits_disk:
+            return math.inf
+        if any(listing.writers_of(volume) for volume in listing.volume_names):
+            return math.inf
+        writable = self.settings.limits.writable_bytes
+        per_file = measured.file_bytes
+        return float(
+            sum(
+                max(part.cost(per_file), writable) if part.running else part.cost(per_file)
+                for part in measured.parts
+            )
+        )
 
     def _writers(self, state: SandboxDisk, measured: Usage, listing: Listing) -> list[Part]:
         """The running containers that were writing: those that grew since the last look,
