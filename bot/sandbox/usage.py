@@ -265,22 +265,26 @@ def ensure_monitor(
     return str(attrs["Id"])
 
 
-# Prints "<real name> <KiB> <files>" for every mounted volume; a volume whose walk did not
-# finish in time prints nothing (the caller keeps what it knew).
+# Prints "<real name> <KiB allocated> <files> <apparent bytes>" for every mounted volume; a
+# volume whose walk did not finish in time prints nothing (the caller keeps what it knew).
+# Both sizes, because each can lag the other: data still in the page cache has no blocks yet
+# (btrfs allocates late), and a sparse file has fewer blocks than bytes.
 _MEASURE = (
     "for d in " + MONITOR_ROOT + '/*; do [ -d "$d" ] || continue; '
-    'k=$(du -sk "$d" | cut -f1); f=$(find "$d" | wc -l); '
-    'echo "${d#' + MONITOR_ROOT + '/} $k $f"; done'
+    'k=$(du -sk "$d" | cut -f1); b=$(du -sb "$d" | cut -f1); f=$(find "$d" | wc -l); '
+    'echo "${d#' + MONITOR_ROOT + '/} $k $f $b"; done'
 )
 
 
 def parse_measure(output: str) -> dict[str, tuple[int, int]]:
-    """The monitor's lines → ``{volume: (bytes, files)}`` (the volume's root is not a file)."""
+    """The monitor's lines → ``{volume: (bytes, files)}``: the larger of the allocated and the
+    apparent size (when given), and the files (the volume's root is not one)."""
     found: dict[str, tuple[int, int]] = {}
     for line in output.splitlines():
         fields = line.split()
-        if len(fields) == 3 and fields[1].isdigit() and fields[2].isdigit():
-            found[fields[0]] = (int(fields[1]) * 1024, max(0, int(fields[2]) - 1))
+        if len(fields) in (3, 4) and all(f.isdigit() for f in fields[1:]):
+            size = max(int(fields[1]) * 1024, int(fields[3]) if len(fields) == 4 else 0)
+            found[fields[0]] = (size, max(0, int(fields[2]) - 1))
     return found
 
 

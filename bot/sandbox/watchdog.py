@@ -136,6 +136,7 @@ class DiskWatchdog:
         self._jobs: dict[str, asyncio.Task[Any]] = {}
         self._slots: asyncio.Semaphore | None = None
         self._wake = asyncio.Event()  # a command asked for a measurement
+        self._closing = False
 
     @property
     def settings(self) -> SandboxSettings:
@@ -152,6 +153,7 @@ class DiskWatchdog:
             self._task = asyncio.create_task(self._loop(), name="sandbox-disk-watchdog")
 
     async def close(self) -> None:
+        self._closing = True
         tasks = [t for t in (self._task, *self._jobs.values()) if t is not None]
         for task in tasks:
             task.cancel()
@@ -169,7 +171,7 @@ class DiskWatchdog:
         return self._slots
 
     async def _loop(self) -> None:
-        while True:
+        while not self._closing:
             await self._sleep()
             try:
                 self._tick(time.monotonic())
@@ -183,8 +185,11 @@ class DiskWatchdog:
         due = min((s.due for s in self._sandboxes.values()), default=math.inf)
         seconds = min(self.settings.disk.watch_min_seconds, max(0.01, due - now))
         self._wake.clear()
+        # asyncio.timeout, not wait_for: Python 3.11's wait_for can swallow a cancellation
+        # that arrives as it times out, and close() would wait for this loop forever
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
 
     def _tick(self, now: float) -> None:
         """Start what is due: detection, free-space checks and measurements."""
@@ -628,15 +633,23 @@ class DiskWatchdog:
         total = measured.total
         was_over = state.over
         state.over = total >= budget
-        ahead = state.rate * (state.latency + self.settings.disk.watch_min_seconds)
-        reach = min(total + ahead, self._ceiling(sandbox, measured, listing))
+        # the sizes were read mid-measurement; the next chance to stop a writer comes after
+        # the rest of this one, a pause and a whole next one (and the kill itself)
+        window = 2 * state.latency + self.settings.disk.watch_min_seconds
+        reach = min(total + state.rate * window, self._ceiling(sandbox, measured, listing))
         about_to = not state.over and state.rate > 0 and reach > budget
         if not (state.over or about_to):
             return
         writers = self._writers(state, measured, listing)
+        planned = tuple((part.kind, part.name) for part in writers)
+        before = about_to and not state.over
+        if planned or (state.over and not was_over):
+            # told before the kill: a reply that shows a stopped writer carries the reason
+            state.notice = Stopped(measured, budget, planned, before)
         stopped = await self._stop(sandbox, writers)
+        if tuple(stopped) != planned and state.notice is not None:
+            state.notice = Stopped(measured, budget, tuple(stopped), before)
         if stopped or (state.over and not was_over):
-            state.notice = Stopped(measured, budget, tuple(stopped), about_to and not state.over)
             metrics.disk_budget_stop(sandbox.worker.name)
             log.warning(
                 "sandbox over its disk budget" if state.over else "sandbox stopped at its budget",

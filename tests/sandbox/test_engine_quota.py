@@ -436,3 +436,18 @@ async def test_every_sandbox_is_measured_at_least_every_interval(service) -> Non
     await service.watchdog.round()
     state = service.watchdog.state(sandbox)
     assert state.usage is not None and state.due - time.monotonic() <= 15.0
+
+
+async def test_sh_and_exec_stop_at_their_time_limit(service) -> None:
+    """A busy loop (CPU time) in the host shell and in a container ends at the wall-clock
+    limit (``exec_timeout_seconds``, 4 s in these tests), and nothing of it keeps running."""
+    seconds = service.manager.settings.exec_timeout_seconds
+    out = await sh_text(service, TMPFS, "while :; do :; done")
+    assert f"still running after {seconds:g} s" in out and "restarted" in out
+    assert "while" not in await sh_text(service, TMPFS, "ps -o args")  # the shell restarted
+    await docker_text(service, TMPFS, "run -d --name spin busybox sleep 600")
+    out = await docker_text(service, TMPFS, "exec spin sh -c 'while :; do :; done'")
+    assert f"still running after {seconds:g} s" in out and "was stopped" in out
+    top = await docker_text(service, TMPFS, "top spin")
+    assert "while" not in top  # the loop was killed, the container runs on
+    await docker_text(service, TMPFS, "rm -f spin")

@@ -133,6 +133,9 @@ def test_background_processes_of_a_host_shell() -> None:
 def test_parsers_of_what_probes_print() -> None:
     measured = parse_measure("dc-1-data 2048 3\ndc-1-logs 0 1\ngarbage\n")
     assert measured == {"dc-1-data": (2 * MIB, 2), "dc-1-logs": (0, 0)}
+    # the larger of allocated and apparent: data not yet on disk, sparse files
+    late = parse_measure(f"dc-1-data 1024 2 {5 * MIB}\ndc-1-sparse 8 2 4096\n")
+    assert late == {"dc-1-data": (5 * MIB, 1), "dc-1-sparse": (8192, 1)}
     df = "Filesystem 1024-blocks Used Available Capacity Mounted on\n/dev/x 1000 400 600 40% /p"
     space = parse_df(df)
     assert (space.total_bytes, space.free_bytes) == (1000 * 1024, 600 * 1024)
