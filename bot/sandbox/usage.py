@@ -146,14 +146,16 @@ def _get_json(api: APIClient, path: str, params: Mapping[str, Any], timeout: flo
 
 
 def container_bytes(api: APIClient, cid: str, timeout: float) -> int:
-    """Blocking: the container's ``SizeRw`` (0 when gone)."""
+    """Blocking: the container's ``SizeRw`` (0 when gone; -1 when the engine could not size
+    it, as btrfs does now and then)."""
     found = _get_json(
         api,
         "/containers/json",
         {"all": 1, "size": 1, "filters": f'{{"id": ["{cid}"]}}'},
         timeout,
     )
-    return max(0, int((found[0] if found else {}).get("SizeRw") or 0))
+    size = int((found[0] if found else {}).get("SizeRw") or 0)
+    return size if size >= 0 else -1
 
 
 def container_files(api: APIClient, cid: str, timeout: float) -> int:

@@ -63,6 +63,7 @@ from bot.settings import SandboxSettings
 log = logging.getLogger("bot.sandbox.watchdog")
 DETECT_RETRY_SECONDS = 60.0
 SLOW_MEASUREMENT_SECONDS = 1.0  # a measurement slower than this is not repeated at once
+HOT_SECONDS = 3.0  # after a command that wrote, its sandbox is measured closely this long
 T = TypeVar("T")
 PULL_WINDOW = timedelta(hours=1)
 
@@ -111,6 +112,7 @@ class SandboxDisk:
     running: bool = False  # a container of the learner's was running at the last look
     background: bool = False  # the host shell runs processes of its own
     over: bool = False
+    hot_until: float = -math.inf  # measured closely until then (a command just wrote)
     notice: Stopped | None = None  # to tell the learner at their next reply
     costs: dict[str, int] = field(default_factory=dict)  # each part's cost at the last look
     grown: set[str] = field(default_factory=set)  # parts that grew at the last look
@@ -424,6 +426,7 @@ class DiskWatchdog:
         state.dirty = True
         state.volumes_dirty = state.volumes_dirty or volumes
         state.due = 0.0
+        state.hot_until = time.monotonic() + HOT_SECONDS
         self._wake.set()
 
     @contextlib.asynccontextmanager
@@ -572,6 +575,10 @@ class DiskWatchdog:
         size = await self._call(
             sandbox.worker, lambda api: usage.container_bytes(api, cid, timeout), slow=True
         )
+        if size < 0:  # the engine could not size it this time (btrfs does, now and then)
+            state = self.state(sandbox)
+            size = state.costs.get(cid, 0)  # what it held at the last look…
+            state.hot_until = time.monotonic() + HOT_SECONDS  # …and again soon
         files = 0
         if count_files:
             files = await self._call(
@@ -634,8 +641,9 @@ class DiskWatchdog:
         was_over = state.over
         state.over = total >= budget
         # the sizes were read mid-measurement; the next chance to stop a writer comes after
-        # the rest of this one, a pause and a whole next one (and the kill itself)
-        window = 2 * state.latency + self.settings.disk.watch_min_seconds
+        # the rest of this one, a pause and a whole next one, and the kill itself: counted
+        # half as long again, since a write rate is never steady
+        window = 1.5 * (2 * state.latency + self.settings.disk.watch_min_seconds)
         reach = min(total + state.rate * window, self._ceiling(sandbox, measured, listing))
         about_to = not state.over and state.rate > 0 and reach > budget
         if not (state.over or about_to):
@@ -725,6 +733,10 @@ class DiskWatchdog:
             headroom = max(0, disk.budget_bytes - (state.usage.total if state.usage else 0))
             rate = max(state.rate, float(disk.write_rate_bytes))
             delay = min(max(headroom / rate / 2, disk.watch_min_seconds), interval)
+            if state.grown or now < state.hot_until:
+                # growing, or just written to (a writer may not have started yet): look
+                # closely until it stops, whatever rate was assumed
+                delay = disk.watch_min_seconds
         else:
             delay = interval
         if state.latency > SLOW_MEASUREMENT_SECONDS:

@@ -15,7 +15,12 @@ from bot.core.clock import Clock
 from bot.core.context import Actor
 from bot.sandbox import naming
 from bot.sandbox.service import SandboxService
-from tests.sandbox.engine_support import destroy_all, engine_settings, isolated_service
+from tests.sandbox.engine_support import (
+    destroy_all,
+    engine_settings,
+    eventually,
+    isolated_service,
+)
 
 MIB = 1024 * 1024
 
@@ -46,8 +51,13 @@ def _size_rw(base_url: str | None, name: str) -> int:
 
 
 async def size_rw(name: str, base_url: str | None = None) -> int:
-    """A container's writable-layer size as the engine reports it (real name)."""
-    return await asyncio.to_thread(_size_rw, base_url, name)
+    """A container's writable-layer size as the engine reports it (real name); asked again
+    while the engine answers -1 (btrfs could not size it this time)."""
+
+    async def read() -> int:
+        return await asyncio.to_thread(_size_rw, base_url, name)
+
+    return await eventually(read, lambda size: size >= 0, attempts=50)
 
 
 def _volume_bytes(base_url: str | None, volume: str) -> int:
@@ -75,8 +85,13 @@ def _sandbox_bytes(base_url: str | None, owner: str) -> int:
     client = docker.DockerClient(base_url=base_url) if base_url else docker.from_env()
     wanted = {"label": [f"{naming.OWNER}={owner}"]}
     try:
-        listed = client.api.containers(all=True, size=True, filters=wanted)
-        total = sum(int(c.get("SizeRw") or 0) for c in listed)
+        sizes = [-1]
+        for _attempt in range(50):  # btrfs answers -1 now and then: ask again
+            listed = client.api.containers(all=True, size=True, filters=wanted)
+            sizes = [int(c.get("SizeRw") or 0) for c in listed]
+            if min(sizes, default=0) >= 0:
+                break
+        total = sum(sizes)
         volumes = client.api.volumes(filters=wanted).get("Volumes") or []
     finally:
         client.close()

@@ -65,8 +65,9 @@ ROOM = new_actor("room")
 TMPFS = new_actor("tmpfs")
 FLOOD = new_actor("flood")
 PATHS = new_actor("paths")
+STATUS = new_actor("status")
 OTHER = new_actor("other")  # another learner, working all along
-ACTORS = (FILLER, TRIPLE, SHELL, BIGBOX, OVER, ROOM, TMPFS, FLOOD, PATHS, OTHER)
+ACTORS = (FILLER, TRIPLE, SHELL, BIGBOX, OVER, ROOM, TMPFS, FLOOD, PATHS, STATUS, OTHER)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -228,6 +229,14 @@ async def test_dd_in_the_host_shell_stops_at_its_writable_limit(service) -> None
     written = await size_rw(_real(service, SHELL, "host"))
     assert WRITABLE * 0.9 < written <= WRITABLE * 1.05
     await sh_text(service, SHELL, "rm big")
+
+
+async def test_sandbox_shows_disk_use_against_the_budget(service) -> None:
+    await sh_text(service, STATUS, "dd if=/dev/zero of=three bs=1M count=3")
+    reply = await service.commands.status(STATUS, tr())
+    [disk] = [field for field in reply.fields if field.name == "Disk"]
+    assert "of 1.0 GiB (0%)" in disk.value and "• host shell: 3." in disk.value
+    assert "at most 512 MiB into its own filesystem" in disk.value
 
 
 # --------------------------------------------------------------------------------------------
