@@ -72,8 +72,13 @@ def run_probe(
 ) -> tuple[int, str]:
     """Blocking: create, start, wait for and remove one probe container; (exit code, output)."""
     config = api.create_host_config(network_mode="none", **host)
-    created = api.create_container(
-        image, command, labels=labels, host_config=config, network_disabled=True
+    created = engine_call(  # mapped here: detect_support reads a refused size limit
+        api.create_container,
+        image,
+        command,
+        labels=labels,
+        host_config=config,
+        network_disabled=True,
     )
     cid = str(created["Id"])
     try:

@@ -160,12 +160,14 @@ def _creation_calls() -> set[tuple[str, str]]:
             if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
                 continue
             for node in ast.walk(function):
-                if (
+                named = isinstance(node, ast.Attribute) and node.attr == "create_container"
+                collection = (  # client.containers.create / .run
                     isinstance(node, ast.Call)
                     and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in ("create_container", "create", "run")
-                    and "container" in ast.unparse(node.func.value) + node.func.attr
-                ):
+                    and node.func.attr in ("create", "run")
+                    and "container" in ast.unparse(node.func.value)
+                )
+                if named or collection:
                     found.add((str(Path(path).relative_to(REPO_ROOT)), function.name))
     return found
 
