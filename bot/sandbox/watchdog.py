@@ -601,7 +601,9 @@ class DiskWatchdog:
             scope = sandbox.scope
             await self._call(sandbox.worker, lambda api: usage.remove_monitor(api, scope))
         if names and (state.volumes_dirty or any(writers.values()) or not known):
-            state.volumes_dirty = False
+            # a volume written to now is measured again at the next look too: what its
+            # writers wrote after this one (or until they were stopped) must count
+            state.volumes_dirty = any(writers.values())
             measured = await self._call(
                 sandbox.worker, self._measure_volumes(sandbox, names, support), slow=True
             )
@@ -671,7 +673,7 @@ class DiskWatchdog:
             )
         if stopped:
             state.due = 0.0  # their final sizes, at once
-            state.dirty = True
+            state.dirty = state.volumes_dirty = True
 
     def _ceiling(self, sandbox: Sandbox, measured: Usage, listing: Listing) -> float:
         """The most the sandbox can come to hold without a volume growing: on a worker that
