@@ -53,6 +53,13 @@ class DiskSupport:
     def counts_image(self) -> bool:
         return self.driver in IMAGE_COUNTED_DRIVERS
 
+    @property
+    def sizes_lag(self) -> bool:
+        """Whether a container's reported size lags what it wrote: btrfs counts data only
+        once it is committed, so what a writer has in the page cache (at most its memory
+        limit) is not in ``SizeRw`` yet."""
+        return self.driver in IMAGE_COUNTED_DRIVERS
+
 
 def storage_bytes(limits: ContainerLimits, support: DiskSupport | None, image_bytes: int) -> int:
     """The ``size`` to ask of the engine for a container of an ``image_bytes`` image (0: none,

@@ -646,7 +646,8 @@ class DiskWatchdog:
         # the rest of this one, a pause and a whole next one, and the kill itself: counted
         # half as long again, since a write rate is never steady
         window = 1.5 * (2 * state.latency + self.settings.disk.watch_min_seconds)
-        reach = min(total + state.rate * window, self._ceiling(sandbox, measured, listing))
+        unseen = self._unseen(sandbox, state, measured)
+        reach = min(total + state.rate * window + unseen, self._ceiling(sandbox, measured, listing))
         about_to = not state.over and state.rate > 0 and reach > budget
         if not (state.over or about_to):
             return
@@ -674,6 +675,19 @@ class DiskWatchdog:
         if stopped:
             state.due = 0.0  # their final sizes, at once
             state.dirty = state.volumes_dirty = True
+
+    def _unseen(self, sandbox: Sandbox, state: SandboxDisk, measured: Usage) -> int:
+        """What the growing containers may have written that their size does not show yet
+        (btrfs: their page cache, at most their memory limit each)."""
+        support = self._worker(sandbox.worker).support
+        if support is None or not support.sizes_lag:
+            return 0
+        growing = [
+            p
+            for p in measured.parts
+            if p.ident in state.grown and p.running and p.kind != KIND_VOLUME
+        ]
+        return len(growing) * self.settings.limits.memory_bytes
 
     def _ceiling(self, sandbox: Sandbox, measured: Usage, listing: Listing) -> float:
         """The most the sandbox can come to hold without a volume growing: on a worker that
