@@ -234,7 +234,8 @@ async def test_dd_in_the_host_shell_stops_at_its_writable_limit(service) -> None
 
 
 async def test_sandbox_shows_disk_use_against_the_budget(service) -> None:
-    await sh_text(service, STATUS, "dd if=/dev/zero of=three bs=1M count=3")
+    # sync: btrfs sizes what is committed (a fresh write shows within its 30 s commit)
+    await sh_text(service, STATUS, "dd if=/dev/zero of=three bs=1M count=3 && sync")
     reply = await service.commands.status(STATUS, tr())
     [disk] = [field for field in reply.fields if field.name == "Disk"]
     assert "of 1.0 GiB (0%)" in disk.value and "• host shell: 3." in disk.value
