@@ -83,6 +83,7 @@ class Quotas(_Section):
     volumes: int = Field(default=5, ge=0)
     networks: int = Field(default=3, ge=0)
     pulls_per_hour: int = Field(default=20, ge=1, description="Image pulls per user per hour.")
+    images: int = Field(default=5, ge=0, description="the learner's own image references")
 
 
 class DiskSettings(_Section):
@@ -151,7 +152,27 @@ class SandboxSettings(_Section):
     idle_destroy_minutes: float = Field(default=24 * 60.0, gt=0)
     reaper_interval_seconds: float = Field(default=60.0, gt=0)
     upload_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
+    user_subnet_pool: str = Field(
+        default="172.28.0.0/14",
+        description="Where `network create --subnet` may take addresses (never the worker's).",
+    )
+    user_subnet_min_prefix: int = Field(default=24, ge=8, le=30)
     cooldown_seconds: float = Field(default=1.0, ge=0)
+
+
+class RateSettings(_Section):
+    """At most ``uses`` in any window of ``seconds`` (0 seconds: no limit)."""
+
+    uses: int = Field(default=1, ge=1)
+    seconds: float = Field(default=0.0, ge=0)
+
+
+class CooldownSettings(_Section):
+    """Per-user limits on Discord (the sandbox commands use ``sandbox.cooldown_seconds``)."""
+
+    progress: RateSettings = RateSettings(uses=1, seconds=10.0)
+    quiz: RateSettings = RateSettings(uses=3, seconds=30.0)
+    press: RateSettings = RateSettings(uses=5, seconds=5.0)
 
 
 class DiscordSettings(_Section):
@@ -169,6 +190,7 @@ class DiscordSettings(_Section):
     dev_guild_id: int | None = None
     health_file: Path | None = None
     attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    cooldowns: CooldownSettings = CooldownSettings()
 
 
 class HttpSettings(_Section):

@@ -1,5 +1,5 @@
-"""Registers ``/admin sandboxes | workers | destroy | reload | practice-channel`` (Manage
-Server only)."""
+"""Registers ``/admin sandboxes | workers | destroy | reload | practice-channel | timezone``
+(Manage Server only)."""
 
 from __future__ import annotations
 
@@ -35,6 +35,14 @@ def register(
             ("admin", "practice-channel"),
             service.set_practice_channel,
             (OptionSpec("channel", OptionKind.CHANNEL, max_length=100),),
+            admin_only=True,
+        )
+    )
+    table.add(
+        CommandSpec(
+            ("admin", "timezone"),
+            service.timezone,
+            (OptionSpec("timezone", completer=service.complete_timezone, max_length=64),),
             admin_only=True,
         )
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.core.context import Actor
@@ -23,7 +24,7 @@ from bot.dockercli.parser import parse_docker
 from bot.sandbox import budget, naming, objects, policy, provision
 from bot.sandbox.errors import EngineError, EngineNotFound, TooBig
 from bot.sandbox.manager import SandboxManager
-from bot.sandbox.ops import OPERATIONS, Ctx, Note, Output, execs, files
+from bot.sandbox.ops import OPERATIONS, Ctx, Note, Output, execs, files, ports
 from bot.sandbox.presenter import Presenter, SandboxStatus
 from bot.sandbox.provision import HOME, Sandbox
 from bot.sandbox.watchdog import DiskWatchdog
@@ -52,7 +53,10 @@ class SandboxCommands:
             sandbox = await self.manager.obtain(actor.user_id)
             ctx = self._ctx(sandbox)
             try:
+                was_stopped = sandbox.stopped
                 await self.manager.wake(sandbox)
+                if was_stopped:  # the forwarder came back with a table of stopped containers
+                    await ports.sync(ctx)
                 yield ctx, await self._upload(ctx, actor, tr)
             except EngineError as exc:
                 raise await self._engine_failure(ctx, tr, exc) from exc
@@ -97,6 +101,7 @@ class SandboxCommands:
             name = files.safe_filename(upload.filename)
             async with self.disk.writing(ctx.sandbox, volumes=False):
                 await files.put_home_file(ctx, name, data)
+            ctx.attached.append((name, data))  # `docker cp - …` reads an attached tar
             saved.append(name)
         return [self.presenter.uploaded(tr, saved, HOME)] if saved else []
 
@@ -125,7 +130,10 @@ class SandboxCommands:
     # /docker ---------------------------------------------------------------------------
     async def docker(self, actor: Actor, tr: Translator, command_line: str) -> list[Reply]:
         command = parse_docker(command_line)
-        notes = [Note(key) for key in policy.enforce(command, self.manager.policy)]
+        # Which images are the learner's own is known inside their sandbox: run/create
+        # resolve the image there (their own first, else the allowlist decides).
+        deferred = replace(self.manager.policy, own_images=None)
+        notes = [Note(key) for key in policy.enforce(command, deferred)]
         operation = OPERATIONS.get(command.path)
         if operation is None:
             raise UserError("sandbox.unsupported_command", command=" ".join(command.path))

@@ -32,6 +32,7 @@ KIND_CONTAINER = "container"
 KIND_VOLUME = "volume"
 KIND_NETWORK = "network"
 KIND_MONITOR = "disk-monitor"  # the sandbox's disk monitor (bot/sandbox/usage.py)
+KIND_IMAGE = "image"  # an image the learner made (commit); their tags carry image_prefix
 
 USER_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$")
 RESERVED_NETWORKS = frozenset({"bridge", "host", "none", "default"})
@@ -62,6 +63,15 @@ class Scope:
 
     def real(self, user_name: str) -> str:
         return self.prefix + user_name
+
+    @property
+    def image_prefix(self) -> str:
+        """The repository prefix of the learner's own image names (``dc-<sandbox>/``)."""
+        return f"dc-{self.sandbox}/"
+
+    def image_real(self, reference: str) -> str:
+        """The engine's name of the learner's image ``reference`` (``mysite:v1``)."""
+        return self.image_prefix + reference
 
     @property
     def host_name(self) -> str:
@@ -122,11 +132,11 @@ class Scope:
     def rewrite(self, text: str) -> str:
         """Replace every real name of this sandbox in ``text`` by the user's name."""
         text = text.replace(self.bridge_name, "bridge").replace(self.host_name, HOST_NAME)
-        return text.replace(self.prefix, "")
+        return text.replace(self.prefix, "").replace(self.image_prefix, "")
 
 
 # Any sandbox's real names (``dc-1a2b3c4d--host``, ``dc-1a2b3c4d-web``) and full object ids.
-_REAL_NAME = re.compile(r"dc-[0-9a-f]{8}-(-host|-net|(?=[a-zA-Z0-9]))")
+_REAL_NAME = re.compile(r"dc-[0-9a-f]{8}(?:-(-host|-net|(?=[a-zA-Z0-9]))|/)")
 _FULL_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 _OWN = {"-host": HOST_NAME, "-net": "bridge"}
 
@@ -141,7 +151,7 @@ def for_user(text: str, scope: Scope, names: Mapping[str, str] | None = None) ->
     the user's (any other sandbox prefix is dropped too), a full 64-hex id becomes the user's
     name for that object when ``names`` (id → name) knows it, else its 12-character short id.
     """
-    text = _REAL_NAME.sub(lambda m: _OWN.get(m.group(1), ""), scope.rewrite(text))
+    text = _REAL_NAME.sub(lambda m: _OWN.get(m.group(1) or "", ""), scope.rewrite(text))
     known = names or {}
     return _FULL_ID.sub(lambda m: known.get(m.group(0)) or m.group(0)[:12], text)
 

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
+from bot.core.moments import moment
 from bot.core.reply import Choice, ChoiceStyle, Field, Reply, ReplyFile, Tone
 from bot.core.text import human_bytes
 from bot.sandbox.ops.base import Note, Output
@@ -23,7 +24,6 @@ from bot.sandbox.watchdog import Stopped
 from bot.settings import SandboxSettings
 
 ACTION = "sandbox"  # the prefix of the sandbox's button actions
-TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 MANY_FILES = 1000  # a part holding this many files says so (their metadata counts)
 
 # Engine texts and the hint each gets (matched in lower case).
@@ -81,6 +81,7 @@ class Presenter:
             code=text or None,
             code_name=out.name,
             tone=Tone.WARNING if out.error else Tone.INFO,
+            files=tuple(ReplyFile(name, data) for name, data in out.files),
         )
 
     @staticmethod
@@ -146,8 +147,8 @@ class Presenter:
                 tr("sandbox.field.expiry"),
                 tr(
                     "sandbox.expiry",
-                    stop=status.stops_at.strftime(TIME_FORMAT),
-                    destroy=status.destroyed_at.strftime(TIME_FORMAT),
+                    stop=moment(status.stops_at),
+                    destroy=moment(status.destroyed_at),
                 ),
             ),
         )

@@ -94,7 +94,23 @@ def remove_sandbox_objects(api: APIClient, scope: Scope) -> int:
     found += [("network", n["Id"]) for n in scope.mine(api.networks(filters=filters))]
     volumes = api.volumes(filters=filters).get("Volumes") or []
     found += [("volume", v["Name"]) for v in scope.mine(volumes)]
+    found += [("image", ref) for ref in own_images(api, scope)]
     return remove_objects(api, found)
+
+
+def own_images(api: APIClient, scope: Scope) -> list[str]:
+    """Blocking: the learner's own images (``commit``, ``tag``): each of their names under the
+    sandbox's prefix, then the ids of their images left without a name. Removing a name of a
+    shared image only takes the name away."""
+    refs: list[str] = []
+    for image in api.images(all=True):
+        names = [t for t in image.get("RepoTags") or [] if t.startswith(scope.image_prefix)]
+        labels = image.get("Labels") or {}
+        if names:
+            refs += names
+        elif scope.owns(labels) and labels.get(naming.KIND) == naming.KIND_IMAGE:
+            refs.append(str(image["Id"]))
+    return refs
 
 
 def _remove_one(api: APIClient, kind: str, ident: str) -> None:
@@ -109,6 +125,8 @@ def _remove_one(api: APIClient, kind: str, ident: str) -> None:
             engine_call(api.wait, ident, timeout=REMOVAL_WAIT_SECONDS, condition="removed")
     elif kind == "network":
         engine_call(api.remove_network, ident)
+    elif kind == "image":
+        engine_call(api.remove_image, ident, force=True)
     else:
         engine_call(api.remove_volume, ident, force=True)
 

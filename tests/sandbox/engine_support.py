@@ -41,9 +41,12 @@ def engine_settings(**sandbox: Any) -> Settings:
         output_bytes=8192,
     )
     data["sandbox"].update(sandbox)
-    if "workers" not in sandbox:
-        for worker in data["sandbox"]["workers"]:
-            worker["max_sandboxes"] = TEST_MAX_SANDBOXES
+    data["sandbox"]["workers"] = [
+        {"max_sandboxes": TEST_MAX_SANDBOXES, **worker}
+        if "workers" in sandbox
+        else {**worker, "max_sandboxes": TEST_MAX_SANDBOXES}
+        for worker in data["sandbox"]["workers"]
+    ]
     return Settings.model_validate(data)
 
 
@@ -183,6 +186,11 @@ def _remove_labelled(wanted_labels: Callable[[dict[str, str] | None], bool]) -> 
         ]
         volumes = api.volumes(filters=wanted).get("Volumes") or []
         found += [("volume", v["Name"]) for v in volumes if wanted_labels(v.get("Labels"))]
+        found += [
+            ("image", str(i["Id"]))
+            for i in api.images(filters=wanted)
+            if wanted_labels(i.get("Labels"))
+        ]
         return provision.remove_objects(api, found)
     finally:
         client.close()
