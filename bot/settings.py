@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from bot.core.errors import ConfigError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ENV_PREFIX = "COACH_"
+MIB = 1024 * 1024
 
 
 def _default_data_dir() -> Path:
@@ -73,6 +74,24 @@ class ContainerLimits(_Section):
     log_max_size: str = "1m"
     log_max_file: int = Field(default=2, ge=1)
     cap_drop: tuple[str, ...] = ("NET_RAW", "MKNOD", "SYS_CHROOT", "SETFCAP", "AUDIT_WRITE")
+    writable_bytes: int = Field(
+        default=512 * MIB,
+        ge=16 * MIB,
+        description="What one container may write into its own filesystem (storage_opt size, "
+        "on engines that enforce it; the image's own bytes come on top).",
+    )
+    tmpfs_bytes: int = Field(
+        default=16 * MIB, ge=MIB, description="Size of a tmpfs mount asked for without one."
+    )
+    tmpfs_max_bytes: int = Field(
+        default=64 * MIB, ge=MIB, description="The largest tmpfs a learner may ask for."
+    )
+
+    @model_validator(mode="after")
+    def _tmpfs_within_cap(self) -> ContainerLimits:
+        if self.tmpfs_bytes > self.tmpfs_max_bytes:
+            raise ValueError("tmpfs_bytes must not be above tmpfs_max_bytes")
+        return self
 
 
 class Quotas(_Section):
@@ -80,7 +99,50 @@ class Quotas(_Section):
     running_containers: int = Field(default=4, ge=1)
     volumes: int = Field(default=5, ge=0)
     networks: int = Field(default=3, ge=0)
+    pulls_per_hour: int = Field(default=20, ge=1, description="Image pulls per user per hour.")
     images: int = Field(default=5, ge=0, description="the learner's own image references")
+
+
+class DiskSettings(_Section):
+    """Disk: each sandbox's budget, the watchdog that keeps it, and the workers' floor."""
+
+    budget_bytes: int = Field(
+        default=1024 * MIB,
+        ge=32 * MIB,
+        description="Per sandbox: every container's writable layer, the volumes, uploads.",
+    )
+    watchdog_interval_seconds: float = Field(
+        default=15.0, gt=0, le=15.0, description="Every sandbox is measured at least this often."
+    )
+    no_quota_interval_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=15.0,
+        description="The same on workers whose engine does not enforce container size limits.",
+    )
+    watch_min_seconds: float = Field(
+        default=0.25, gt=0, description="Fastest re-measurement of a sandbox being written to."
+    )
+    write_rate_bytes: int = Field(
+        default=256 * MIB,
+        ge=MIB,
+        description="The fastest a sandbox can write (bytes per second): a sandbox with a "
+        "running container is measured again before it could pass its budget at that rate.",
+    )
+    file_metadata_bytes: int = Field(
+        default=384,
+        ge=0,
+        description="What one file costs beyond its bytes (btrfs: ~370): counted for volumes "
+        "and, on engines without size limits, for containers.",
+    )
+    free_floor_fraction: float = Field(
+        default=0.10,
+        ge=0,
+        le=1,
+        description="Below this free share of a worker's data root, new sandboxes, pulls and "
+        "builds are refused there (existing sandboxes keep working).",
+    )
+    measure_timeout_seconds: float = Field(default=120.0, gt=0)
 
 
 class SandboxSettings(_Section):
@@ -98,6 +160,7 @@ class SandboxSettings(_Section):
     max_image_bytes: int = Field(default=300 * 1024 * 1024, ge=1)
     limits: ContainerLimits = ContainerLimits()
     quotas: Quotas = Quotas()
+    disk: DiskSettings = DiskSettings()
     output_bytes: int = Field(default=1024 * 1024, ge=1024)  # a resource limit, not a display size
     exec_timeout_seconds: float = Field(default=15.0, gt=0)
     foreground_run_seconds: float = Field(default=10.0, gt=0)

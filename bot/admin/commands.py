@@ -1,5 +1,5 @@
-"""Registers ``/admin sandboxes | destroy | reload | practice-channel | timezone`` (Manage
-Server only)."""
+"""Registers ``/admin sandboxes | workers | destroy | reload | practice-channel | timezone``
+(Manage Server only)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ def register(
     table = app.table
     table.add(
         CommandSpec(("admin", "sandboxes"), service.sandboxes, admin_only=True, touches_worker=True)
+    )
+    table.add(
+        CommandSpec(("admin", "workers"), service.workers, admin_only=True, touches_worker=True)
     )
     table.add(
         CommandSpec(

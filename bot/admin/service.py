@@ -16,7 +16,7 @@ from bot.core.i18n import Translator
 from bot.core.moments import DEFAULT_ZONE, moment, valid_zone, zone_names
 from bot.core.registry import Slot
 from bot.core.reply import Choice, ChoiceStyle, Placement, Reply, Tone
-from bot.core.text import shorten
+from bot.core.text import human_bytes, shorten
 from bot.store import Store
 from bot.store.guilds import GuildRepo
 
@@ -51,11 +51,68 @@ class SandboxListing(Protocol):
         """Kept aside: the learner has another sandbox, the one they use (a conflict)."""
         ...
 
+    @property
+    def disk_bytes(self) -> int | None: ...
+
+    @property
+    def over_budget(self) -> bool: ...
+
+
+class WorkerDisk(Protocol):
+    """A worker's disk: whether its engine caps containers, its free space and floor."""
+
+    @property
+    def driver(self) -> str | None: ...
+
+    @property
+    def limits_enforced(self) -> bool | None: ...
+
+    @property
+    def detail(self) -> str | None: ...
+
+    @property
+    def free_bytes(self) -> int | None: ...
+
+    @property
+    def total_bytes(self) -> int | None: ...
+
+    @property
+    def floor(self) -> float: ...
+
+    @property
+    def below_floor(self) -> bool: ...
+
+    @property
+    def interval_seconds(self) -> float: ...
+
+
+class WorkerListing(Protocol):
+    """One practice worker, as managers see it."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def healthy(self) -> bool: ...
+
+    @property
+    def error(self) -> str | None: ...
+
+    @property
+    def sandboxes(self) -> int | None: ...
+
+    @property
+    def disk(self) -> WorkerDisk | None: ...
+
 
 class SandboxAdmin(Protocol):
     """The port to the sandbox capability's functions for managers."""
 
     async def list_sandboxes(self) -> Sequence[SandboxListing]: ...
+
+    async def probe_workers(self) -> Sequence[WorkerListing]:
+        """Every worker, pinged now, with its disk as last checked."""
+        ...
 
     async def destroy_user(self, user_id: str) -> bool:
         """Remove ``user_id``'s sandbox; False when they had none."""
@@ -117,20 +174,37 @@ class AdminService:
             if row.aside:
                 state = tr("admin.state_aside", state=state)
             since = moment(row.last_activity) if row.last_activity else "?"
-            lines.append(
-                tr(
-                    "admin.sandbox_line",
-                    name=name,
-                    worker=row.worker,
-                    state=state,
-                    since=since,
-                    containers=row.containers,
-                    running=row.running,
-                )
+            line = tr(
+                "admin.sandbox_line",
+                name=name,
+                worker=row.worker,
+                state=state,
+                since=since,
+                containers=row.containers,
+                running=row.running,
             )
+            if row.disk_bytes is not None:
+                key = "admin.sandbox_disk_over" if row.over_budget else "admin.sandbox_disk"
+                line += tr(key, used=human_bytes(row.disk_bytes))
+            lines.append(line)
         if not lines:
             return Reply(title=tr("admin.sandboxes_title", count=0), body=tr("admin.none"))
         return Reply(title=tr("admin.sandboxes_title", count=len(lines)), body="\n".join(lines))
+
+    # /admin workers -------------------------------------------------------------------
+    async def workers(self, request: Request) -> Reply:
+        """Every practice worker: reachable or not, its sandboxes, whether its engine caps
+        containers' disk use, its free space against the floor."""
+        self._require_admin(request)
+        tr = request.tr
+        listed = await self.sandboxes_port.probe_workers()
+        lines = [_worker_lines(tr, worker) for worker in listed]
+        low = any(w.disk is not None and w.disk.below_floor for w in listed)
+        return Reply(
+            title=tr("admin.workers_title", count=len(lines)),
+            body="\n\n".join(lines) or tr("admin.no_workers"),
+            tone=Tone.WARNING if low or not all(w.healthy for w in listed) else Tone.INFO,
+        )
 
     # /admin destroy member ------------------------------------------------------------
     async def destroy(self, request: Request) -> Reply:
@@ -236,3 +310,36 @@ class AdminService:
     async def practice_channel(self, guild_id: str) -> str | None:
         """The channel where practice runs on ``guild_id``, if a manager chose one."""
         return await self._guilds().practice_channel(guild_id)
+
+
+def _worker_lines(tr: Translator, worker: WorkerListing) -> str:
+    """A worker for managers: its state, then its disk (limits, free space, floor)."""
+    if not worker.healthy:
+        return tr("admin.worker_down", name=worker.name, error=worker.error or "?")
+    lines = [tr("admin.worker_up", name=worker.name, sandboxes=worker.sandboxes or 0)]
+    disk = worker.disk
+    if disk is None:
+        return lines[0]
+    seconds = f"{disk.interval_seconds:g}"
+    if disk.limits_enforced:
+        lines.append(tr("admin.worker_limits", driver=disk.driver, seconds=seconds))
+    elif disk.limits_enforced is False:
+        detail = disk.detail or ""
+        lines.append(
+            tr("admin.worker_no_limits", driver=disk.driver, seconds=seconds, detail=detail)
+        )
+    else:
+        lines.append(tr("admin.worker_limits_unknown", detail=disk.detail or "?"))
+    if disk.free_bytes is not None and disk.total_bytes:
+        lines.append(
+            tr(
+                "admin.worker_space",
+                free=human_bytes(disk.free_bytes),
+                total=human_bytes(disk.total_bytes),
+                percent=round(100 * disk.free_bytes / disk.total_bytes),
+                floor=round(100 * disk.floor),
+            )
+        )
+    if disk.below_floor:
+        lines.append(tr("admin.worker_below_floor", floor=round(100 * disk.floor)))
+    return "\n".join(lines)

@@ -78,6 +78,36 @@ QUIZ_ANSWERS = Counter(
     ("result",),
     registry=REGISTRY,
 )
+WORKER_DISK_FREE = Gauge(
+    "coach_worker_disk_free_bytes",
+    "Free bytes of each worker's data-root filesystem, as last checked.",
+    ("worker",),
+    registry=REGISTRY,
+)
+WORKER_DISK_TOTAL = Gauge(
+    "coach_worker_disk_total_bytes",
+    "Size of each worker's data-root filesystem.",
+    ("worker",),
+    registry=REGISTRY,
+)
+WORKER_BELOW_FLOOR = Gauge(
+    "coach_worker_below_disk_floor",
+    "1 while a worker's free space is below its floor (new sandboxes, pulls, builds refused).",
+    ("worker",),
+    registry=REGISTRY,
+)
+WORKER_DISK_LIMITS = Gauge(
+    "coach_worker_disk_limits",
+    "1 when the worker's engine caps each container's writable layer; 0: the watchdog only.",
+    ("worker",),
+    registry=REGISTRY,
+)
+DISK_BUDGET_STOPS = Counter(
+    "coach_disk_budget_stops",
+    "Times the disk watchdog stopped a sandbox's writers or found it over its budget.",
+    ("worker",),
+    registry=REGISTRY,
+)
 PRACTICE_STEPS = Counter(
     "coach_practice_steps_completed",
     "Guided-practice steps passed (checked against the sandbox).",
@@ -138,6 +168,20 @@ def set_sandboxes(worker: str, count: int) -> None:
 
 def set_worker_up(worker: str, up: bool) -> None:
     WORKER_UP.labels(worker).set(1 if up else 0)
+
+
+def set_worker_disk(worker: str, free: int, total: int, below_floor: bool) -> None:
+    WORKER_DISK_FREE.labels(worker).set(free)
+    WORKER_DISK_TOTAL.labels(worker).set(total)
+    WORKER_BELOW_FLOOR.labels(worker).set(1 if below_floor else 0)
+
+
+def set_worker_disk_limits(worker: str, enforced: bool) -> None:
+    WORKER_DISK_LIMITS.labels(worker).set(1 if enforced else 0)
+
+
+def disk_budget_stop(worker: str) -> None:
+    DISK_BUDGET_STOPS.labels(worker).inc()
 
 
 def quiz_answered(correct: bool) -> None:

@@ -25,3 +25,19 @@ def shorten(text: str, limit: int = QUOTE_CHARS) -> str:
     if len(text) <= limit:
         return text
     return text[: max(0, limit - 1)] + "…"
+
+
+_UNITS = ("B", "KiB", "MiB", "GiB", "TiB")
+
+
+def human_bytes(size: int) -> str:
+    """``size`` in binary units, as the sandbox's limits are given (``512 MiB``, ``1.5 GiB``)."""
+    value = float(size)
+    unit = _UNITS[0]
+    for unit in _UNITS:
+        if abs(value) < 1024 or unit == _UNITS[-1]:
+            break
+        value /= 1024
+    if unit == "B":
+        return f"{int(value)} B"
+    return f"{value:.1f} {unit}" if abs(value) < 10 else f"{value:.0f} {unit}"

@@ -3,7 +3,9 @@
 Ready means: it still accepts commands (no shutdown under way), the Discord gateway is
 connected (when there is one), the database takes a write, and every worker's engine
 answers a ping. Each check has a time-out, so a frozen engine makes ``/healthz`` say so
-instead of hanging.
+instead of hanging. A worker's check also says whether its engine caps containers' disk use
+and how much of its disk is free: a worker below its free-space floor stays *ready* (its
+learners keep working; only new sandboxes, pulls and builds are refused there), and says so.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 import aiosqlite
 
 from bot.coach import Coach
-from bot.sandbox.api import SandboxAdmin
+from bot.sandbox.api import SandboxAdmin, WorkerDiskView
 
 log = logging.getLogger("bot.ops.health")
 
@@ -88,7 +90,27 @@ class Readiness:
             CheckResult(
                 f"worker:{w.name}",
                 w.healthy,
-                f"{w.sandboxes} sandbox(es)" if w.healthy else (w.error or "unreachable"),
+                f"{w.sandboxes} sandbox(es){disk_detail(w.disk)}"
+                if w.healthy
+                else (w.error or "unreachable"),
             )
             for w in probed
         ]
+
+
+def disk_detail(disk: WorkerDiskView | None) -> str:
+    """``; disk limits enforced (btrfs); 97% free`` — what the check says of a worker's disk."""
+    if disk is None:
+        return ""
+    if disk.limits_enforced:
+        parts = [f"disk limits enforced ({disk.driver})"]
+    elif disk.limits_enforced is False:
+        parts = [f"NO disk limits ({disk.driver}): watchdog every {disk.interval_seconds:g} s"]
+    else:
+        parts = ["disk limits unknown"]
+    fraction = disk.free_fraction
+    if fraction is not None:
+        parts.append(f"{100 * fraction:.0f}% free")
+    if disk.below_floor:
+        parts.append(f"BELOW the {100 * disk.floor:.0f}% free-space floor: new sandboxes refused")
+    return "; " + "; ".join(parts)

@@ -25,6 +25,7 @@ __all__ = [
     "SandboxReader",
     "SandboxState",
     "SandboxSummary",
+    "WorkerDiskView",
     "WorkerHealth",
 ]
 
@@ -44,6 +45,42 @@ class SandboxSummary:
     last_activity: datetime
     stopped: bool
     aside: bool = False  # kept aside: the learner has another sandbox, which they use
+    disk_bytes: int | None = None  # disk use as the watchdog last measured it
+    over_budget: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerDiskView:
+    """A worker's disk as admins and the health endpoint see it."""
+
+    driver: str | None  # the engine's storage driver (None: not found out yet)
+    limits_enforced: bool | None  # the engine caps each container's writable layer
+    detail: str | None  # the probe's finding, or why it could not be made
+    free_bytes: int | None  # the data root's free space, as last checked
+    total_bytes: int | None
+    floor: float  # new sandboxes, pulls and builds are refused below this free share
+    below_floor: bool
+    interval_seconds: float  # every sandbox on it is measured at least this often
+
+    @property
+    def free_fraction(self) -> float | None:
+        if self.free_bytes is None or not self.total_bytes:
+            return None
+        return self.free_bytes / self.total_bytes
+
+    def as_dict(self) -> dict[str, Any]:
+        fraction = self.free_fraction
+        return {
+            "driver": self.driver,
+            "limits_enforced": self.limits_enforced,
+            "detail": self.detail,
+            "free_bytes": self.free_bytes,
+            "total_bytes": self.total_bytes,
+            "free_fraction": None if fraction is None else round(fraction, 4),
+            "floor": self.floor,
+            "below_floor": self.below_floor,
+            "watchdog_interval_seconds": self.interval_seconds,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +89,7 @@ class WorkerHealth:
     healthy: bool
     error: str | None = None
     sandboxes: int | None = None  # host shells of every instance, when just counted
+    disk: WorkerDiskView | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +106,14 @@ class SandboxHealth:
         return {
             "api": dict(self.api),
             "streams": dict(self.streams),
-            "workers": {w.name: {"healthy": w.healthy, "error": w.error} for w in self.workers},
+            "workers": {
+                w.name: {
+                    "healthy": w.healthy,
+                    "error": w.error,
+                    **({"disk": w.disk.as_dict()} if w.disk is not None else {}),
+                }
+                for w in self.workers
+            },
             "sandboxes": self.sandboxes,
         }
 

@@ -23,26 +23,31 @@ from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.reply import Reply
+from bot.dockercli.model import DockerCommand
 from bot.dockercli.parser import parse_docker
-from bot.sandbox import naming, objects, policy, provision
+from bot.sandbox import budget, naming, objects, policy, provision
 from bot.sandbox.errors import EngineError, EngineNotFound, TooBig
 from bot.sandbox.manager import SandboxManager
 from bot.sandbox.ops import OPERATIONS, Ctx, Note, Output, execs, files, ports
 from bot.sandbox.presenter import Presenter, SandboxStatus
 from bot.sandbox.provision import HOME, Sandbox
+from bot.sandbox.watchdog import DiskWatchdog
 
 log = logging.getLogger("bot.sandbox.handlers")
 
 
 class SandboxCommands:
-    def __init__(self, manager: SandboxManager, presenter: Presenter | None = None) -> None:
+    def __init__(
+        self, manager: SandboxManager, disk: DiskWatchdog, presenter: Presenter | None = None
+    ) -> None:
         self.manager = manager
+        self.disk = disk
         self.presenter = presenter or Presenter()
 
     # the learner's turn in their sandbox ------------------------------------------------
     def _ctx(self, sandbox: Sandbox) -> Ctx:
         self.manager.touch(sandbox)
-        return Ctx(sandbox, self.manager.settings, self.manager.policy)
+        return Ctx(sandbox, self.manager.settings, self.manager.policy, self.disk)
 
     @asynccontextmanager
     async def _session(
@@ -107,17 +112,44 @@ class SandboxCommands:
         writes into a stopped container too)."""
         saved: list[str] = []
         limit = self.manager.settings.upload_max_bytes
+        if actor.uploads:
+            await self._refuse_over_budget(ctx, tr, "sandbox.disk.over_budget_upload")
         for upload in actor.uploads:
             if upload.size > limit:
                 raise UserError("sandbox.too_big", limit=limit)
+            files.check_room(upload.size, self.disk.room(ctx.sandbox))  # the disk budget
             data = await upload.read()
             if len(data) > limit:
                 raise UserError("sandbox.too_big", limit=limit)
+            files.check_room(len(data), self.disk.room(ctx.sandbox))
             name = files.safe_filename(upload.filename)
-            await files.put_home_file(ctx, name, data)
+            async with self.disk.writing(ctx.sandbox, volumes=False):
+                await files.put_home_file(ctx, name, data)
             ctx.attached.append((name, data))  # `docker cp - …` reads an attached tar
             saved.append(name)
         return [self.presenter.uploaded(tr, saved, HOME)] if saved else []
+
+    # the disk budget ------------------------------------------------------------------
+    async def _refuse_over_budget(self, ctx: Ctx, tr: Translator, key: str) -> None:
+        """A UserError saying what uses the space when the sandbox is over its budget."""
+        over = await self.disk.over_budget(ctx.sandbox)
+        if over is not None:
+            budget_bytes = ctx.settings.disk.budget_bytes
+            raise self.presenter.over_budget(tr, over, budget_bytes, key)
+
+    async def _docker_gate(self, ctx: Ctx, tr: Translator, command: DockerCommand) -> None:
+        """Over the budget, commands that write are refused; ``exec`` of a program that only
+        looks or deletes still runs."""
+        if not budget.writes(command.path):
+            return
+        if command.path == ("exec",) and budget.frees_space(command.container_command):
+            return
+        await self._refuse_over_budget(ctx, tr, "sandbox.disk.over_budget")
+
+    def _notices(self, ctx: Ctx, tr: Translator) -> list[Reply]:
+        """What the disk watchdog did since the learner's last reply."""
+        stopped = self.disk.take_notice(ctx.sandbox)
+        return [self.presenter.disk_notice(tr, stopped)] if stopped is not None else []
 
     # /docker ---------------------------------------------------------------------------
     async def docker(self, actor: Actor, tr: Translator, command_line: str) -> list[Reply]:
@@ -130,9 +162,20 @@ class SandboxCommands:
         if operation is None:
             raise UserError("sandbox.unsupported_command", command=" ".join(command.path))
         async with self._session(actor, tr) as (ctx, replies):
-            output = await operation(ctx, command)
+            await self._docker_gate(ctx, tr, command)
+            if budget.looks(command.path):
+                output = await operation(ctx, command)
+            elif budget.writes(command.path):
+                volumes = budget.writes_volumes(command.path)
+                async with self.disk.writing(ctx.sandbox, volumes=volumes):
+                    output = await operation(ctx, command)
+            else:  # frees space (or changes no bytes): measured again after
+                try:
+                    output = await operation(ctx, command)
+                finally:
+                    self.disk.wrote(ctx.sandbox)
         replies.append(self.presenter.output(tr, output, before=notes))
-        return replies
+        return replies + self._notices(ctx, tr)
 
     # /sh ------------------------------------------------------------------------------
     async def sh(self, actor: Actor, tr: Translator, command_line: str) -> list[Reply]:
@@ -140,7 +183,10 @@ class SandboxCommands:
         if not command_line:
             raise UserError("sandbox.missing_command")
         async with self._session(actor, tr) as (ctx, replies):
-            captured, code = await execs.host_exec(ctx, command_line)
+            if not budget.shell_frees_space(command_line):
+                await self._refuse_over_budget(ctx, tr, "sandbox.disk.over_budget_sh")
+            async with self.disk.writing(ctx.sandbox, volumes=False):
+                captured, code = await execs.host_exec(ctx, command_line)
             output = Output(text=captured.text, name="sh.txt")
             settings = ctx.settings
             if captured.cut:
@@ -152,7 +198,7 @@ class SandboxCommands:
             elif code:
                 output.notes.append(Note("sandbox.exit_code", {"code": code}))
         replies.append(self.presenter.output(tr, output))
-        return replies
+        return replies + self._notices(ctx, tr)
 
     # /download ----------------------------------------------------------------------
     async def download(self, actor: Actor, tr: Translator, path: str) -> Reply:
@@ -195,6 +241,8 @@ class SandboxCommands:
             return self.presenter.status(tr, None, settings)
         containers, volumes, networks = await objects.listing(sandbox.worker, sandbox.scope)
         scope = sandbox.scope
+        disk = await self.disk.current(sandbox)
+        support = sandbox.worker.disk_support
         status = SandboxStatus(
             worker=sandbox.worker.name,
             stopped=sandbox.stopped,
@@ -206,7 +254,11 @@ class SandboxCommands:
             stops_at=sandbox.last_activity + timedelta(minutes=settings.idle_stop_minutes),
             destroyed_at=sandbox.last_activity + timedelta(minutes=settings.idle_destroy_minutes),
             aside=tuple((s.worker.name, s.created_at) for s in self.manager.aside(actor.user_id)),
+            disk=disk,
+            disk_limited=support.limits_disk if support is not None else None,
+            over_budget=self.disk.state(sandbox).over,
         )
+        self.disk.take_notice(sandbox)  # the status shows it all
         return self.presenter.status(tr, status, settings)
 
     async def reset(self, actor: Actor, tr: Translator, confirmed: bool = False) -> Reply:

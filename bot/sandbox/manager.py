@@ -27,7 +27,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -109,6 +109,11 @@ class SandboxManager:
         self.heartbeat = reaper.Periodic(
             "sandbox-lease", self.renew_leases, settings.lease_heartbeat_seconds
         )
+        # Asked before a new sandbox is created on a worker; raises to refuse (the disk
+        # watchdog's free-space floor).
+        self.admission: Callable[[Worker], Awaitable[None]] | None = None
+        # Held around removing a sandbox's objects (the disk watchdog lets go of volumes).
+        self.removal: Callable[[Sandbox], AbstractAsyncContextManager[None]] | None = None
         self.started = False
 
     @property
@@ -254,6 +259,8 @@ class SandboxManager:
         and the reservation are serialized; creations run side by side."""
         for _attempt in range(len(self.pool.workers) + 1):
             worker = await self.place()
+            if self.admission is not None:
+                await self.admission(worker)  # the worker's free-space floor
             scope = naming.Scope(owner, naming.new_sandbox_id(), self.instance)
             if not await self.reserve(worker, scope.sandbox):
                 continue  # taken meanwhile: place again
@@ -346,11 +353,13 @@ class SandboxManager:
         Forgotten even when the engine failed half-way: the tombstone then makes the sweep
         finish the removal; a removal that could not begin leaves the sandbox whole, and the
         owner's next command adopts it again."""
+        guard = self.removal(sandbox) if self.removal else nullcontext()
         try:
-            await sandbox.worker.run(
-                lambda api: provision.remove_sandbox_objects(api, sandbox.scope),
-                timeout=self.settings.api_timeout_seconds * 4,
-            )
+            async with guard:  # the disk watchdog lets go of the sandbox's volumes
+                await sandbox.worker.run(
+                    lambda api: provision.remove_sandbox_objects(api, sandbox.scope),
+                    timeout=self.settings.api_timeout_seconds * 4,
+                )
         finally:
             self._forget(sandbox)
 
@@ -563,7 +572,9 @@ class SandboxManager:
             settings, scope = self.settings, found.scope
             try:
                 await worker.direct(
-                    lambda api: provision.start_checked(api, scope.host_name, settings),
+                    lambda api: provision.start_host_checked(
+                        api, scope, settings, worker.disk_support
+                    ),
                     timeout=settings.api_timeout_seconds,
                 )
             except (LimitsMissing, EngineError):

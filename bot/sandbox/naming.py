@@ -31,6 +31,7 @@ KIND_BRIDGE = "bridge"  # the sandbox's own internal network (the user's "bridge
 KIND_CONTAINER = "container"
 KIND_VOLUME = "volume"
 KIND_NETWORK = "network"
+KIND_MONITOR = "disk-monitor"  # the sandbox's disk monitor (bot/sandbox/usage.py)
 KIND_IMAGE = "image"  # an image the learner made (commit); their tags carry image_prefix
 KIND_TOMBSTONE = "removing"  # a volume saying the sandbox is being removed (provision.py)
 

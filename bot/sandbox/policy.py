@@ -21,6 +21,9 @@ Decisions (see the rule descriptions too):
 - ``cp -L`` is allowed: it follows symlinks inside the sandbox's own containers only.
 - ``--pull`` is allowed only as ``missing``/``never``: pulls go through the image checks.
 - ``search`` terms naming a registry host are refused: the engine would contact that host.
+- a tmpfs (``--tmpfs``, ``--mount type=tmpfs``) always has a size: the one asked for, up to
+  ``limits.tmpfs_max_bytes`` (a bigger or non-byte size is refused), else
+  ``limits.tmpfs_bytes``. Its pages count against the container's memory limit as well.
 """
 
 from __future__ import annotations
@@ -59,6 +62,7 @@ class PolicyConfig:
     max_nano_cpus: int
     label_prefix: str = "org.docker-coach."
     max_stop_seconds: int = 30
+    max_tmpfs_bytes: int = 64 * 1024 * 1024
     subnet_pool: str = "172.28.0.0/14"  # where learners' own --subnet values must lie
     subnet_min_prefix: int = 24  # and how big one may be at most
     min_health_interval_seconds: float = 1.0
@@ -72,6 +76,7 @@ class PolicyConfig:
             image_allowlist=tuple(settings.image_allowlist),
             max_memory_bytes=settings.limits.memory_bytes,
             max_nano_cpus=settings.limits.nano_cpus,
+            max_tmpfs_bytes=settings.limits.tmpfs_max_bytes,
             subnet_pool=settings.user_subnet_pool,
             subnet_min_prefix=settings.user_subnet_min_prefix,
         )
@@ -165,6 +170,32 @@ def _cpus(value: str, _cmd: DockerCommand, config: PolicyConfig) -> Params:
     if parse_nano_cpus(value) <= config.max_nano_cpus:
         return None
     return {"limit": f"{config.max_nano_cpus / 1_000_000_000:g}"}
+
+
+def _tmpfs_limit(config: PolicyConfig) -> dict[str, Any]:
+    return {"limit": f"{config.max_tmpfs_bytes // (1024 * 1024)}m"}
+
+
+def _size_above(text: str | None, config: PolicyConfig) -> Params:
+    """A tmpfs size that is not a number of bytes, or above the sandbox's cap."""
+    if text is None:
+        return None
+    try:
+        size = parse_bytes(text)
+    except ValueError:
+        return _tmpfs_limit(config)
+    return _tmpfs_limit(config) if size > config.max_tmpfs_bytes else None
+
+
+def _tmpfs_size(value: str, _cmd: DockerCommand, config: PolicyConfig) -> Params:
+    _path, _, options = value.partition(":")
+    sizes = [o.strip()[5:] for o in options.split(",") if o.strip().startswith("size=")]
+    return _size_above(sizes[-1] if sizes else None, config)
+
+
+def _mount_tmpfs_size(value: str, _cmd: DockerCommand, config: PolicyConfig) -> Params:
+    spec = parse_mount(value)
+    return _size_above(spec.fields.get("tmpfs-size"), config) if spec.type == "tmpfs" else None
 
 
 def _stop_seconds(value: str, _cmd: DockerCommand, config: PolicyConfig) -> Params:
@@ -482,6 +513,12 @@ RULES: tuple[Rule, ...] = (
           "run -d --restart no nginx"),
     _rule("memory_limit", RUN, "memory", _memory, "run -m 4g busybox", "run -m 64m busybox"),
     _rule("cpus_limit", RUN, "cpus", _cpus, "run --cpus 4 busybox", "run --cpus 0.25 busybox"),
+    _rule("tmpfs_size", RUN, "tmpfs", _tmpfs_size, "run --tmpfs /cache:size=2g busybox",
+          "run --tmpfs /cache:size=32m busybox"),
+    _rule("mount_tmpfs_size", RUN, "mount", _mount_tmpfs_size,
+          "run --mount type=tmpfs,target=/cache,tmpfs-size=2g busybox",
+          "run --mount type=tmpfs,target=/cache,tmpfs-size=32m busybox",
+          key="policy.tmpfs_size"),
     _rule("stop_timeout", RUN, "stop-timeout", _stop_seconds,
           "run --stop-timeout 600 busybox", "run --stop-timeout 5 busybox"),
     _rule("stop_time", (("stop",), ("restart",)), "time", _stop_seconds,
@@ -596,7 +633,6 @@ _RUN_DECISION = _decide(
     "cpu-shares cpuset-mems stop-signal health-cmd health-timeout health-start-period "
     "health-retries no-healthcheck quiet sig-proxy detach-keys disable-content-trust",
     {
-        "tmpfs": "mounted with the sandbox's own size (16 MiB), whatever size is asked",
         "cap-drop": "added to the capabilities the sandbox always drops",
         "network-alias": "a name on the learner's own networks, checked like container names",
         "cpuset-cpus": "the engine refuses CPUs the worker does not have",

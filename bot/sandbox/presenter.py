@@ -19,10 +19,14 @@ from bot.core.errors import Unavailable, UserError
 from bot.core.i18n import Translator
 from bot.core.moments import moment
 from bot.core.reply import Choice, ChoiceStyle, Field, Reply, ReplyFile, Tone
+from bot.core.text import human_bytes
 from bot.sandbox.ops.base import Note, Output
+from bot.sandbox.usage import Usage
+from bot.sandbox.watchdog import Stopped
 from bot.settings import SandboxSettings
 
 ACTION = "sandbox"  # the prefix of the sandbox's button actions
+MANY_FILES = 1000  # a part holding this many files says so (their metadata counts)
 
 # Engine texts and the hint each gets (matched in lower case).
 HINTS: tuple[tuple[str, str], ...] = (
@@ -37,6 +41,7 @@ HINTS: tuple[tuple[str, str], ...] = (
     ("you cannot remove a running container", "sandbox.hint.remove_running"),
     ("volume is in use", "sandbox.hint.volume_in_use"),
     ("has active endpoints", "sandbox.hint.network_in_use"),
+    ("disk quota exceeded", "sandbox.hint.disk_quota"),
 )
 
 # Engine texts that mean the worker is in trouble, not that the learner did something wrong
@@ -68,6 +73,9 @@ class SandboxStatus:
     stops_at: datetime
     destroyed_at: datetime
     aside: tuple[tuple[str, datetime], ...] = ()  # (worker, created) of sandboxes kept aside
+    disk: Usage | None = None  # None: could not be measured now
+    disk_limited: bool | None = None  # the worker caps each container (None: not known)
+    over_budget: bool = False
 
     @property
     def running(self) -> int:
@@ -150,6 +158,7 @@ class Presenter:
             ),
             _usage_field(tr, "volumes", status.volumes, quotas.volumes),
             _usage_field(tr, "networks", status.networks, quotas.networks),
+            _disk_field(tr, status, settings),
             Field(
                 tr("sandbox.field.limits"),
                 tr(
@@ -177,6 +186,36 @@ class Presenter:
             )
             fields += (Field(tr("sandbox.field.aside"), tr("sandbox.aside", kept=kept)),)
         return Reply(title=title, fields=fields)
+
+    # the disk budget ---------------------------------------------------------------
+    @staticmethod
+    def over_budget(tr: Translator, usage: Usage, budget: int, key: str) -> UserError:
+        """A refusal of a command that writes while the sandbox is over its disk budget."""
+        return UserError(
+            key,
+            used=human_bytes(usage.total),
+            budget=human_bytes(budget),
+            parts=disk_parts(tr, usage),
+        )
+
+    @staticmethod
+    def disk_notice(tr: Translator, stopped: Stopped) -> Reply:
+        """What the disk watchdog did to hold the sandbox to its budget."""
+        names = ", ".join(_part_name(tr, kind, name) for kind, name in stopped.stopped)
+        if stopped.about_to:
+            key = "sandbox.disk.stopped_before"
+        elif names:
+            key = "sandbox.disk.stopped_over"
+        else:
+            key = "sandbox.disk.now_over"
+        body = tr(
+            key,
+            used=human_bytes(stopped.usage.total),
+            budget=human_bytes(stopped.budget),
+            stopped=names,
+            parts=disk_parts(tr, stopped.usage),
+        )
+        return Reply(title=tr("sandbox.disk.notice_title"), body=body, tone=Tone.WARNING)
 
     @staticmethod
     def confirm(tr: Translator, verb: str) -> Reply:
@@ -208,3 +247,41 @@ def _usage_field(tr: Translator, kind: str, names: tuple[str, ...], limit: int) 
     """An inline status field: the user's objects of a kind and their quota use."""
     value = (", ".join(names) or "—") + " · " + tr("sandbox.usage", used=len(names), limit=limit)
     return Field(tr(f"sandbox.field.{kind}"), value, True)
+
+
+def _part_name(tr: Translator, kind: str, name: str) -> str:
+    return tr(f"sandbox.disk.part.{kind}", name=name)
+
+
+def disk_parts(tr: Translator, usage: Usage) -> str:
+    """What takes the sandbox's disk space, largest first, one line each."""
+    lines = []
+    for part in usage.biggest():
+        size = human_bytes(part.cost(usage.file_bytes))
+        files = tr("sandbox.disk.files", count=part.files) if part.files >= MANY_FILES else ""
+        lines.append(f"• {_part_name(tr, part.kind, part.name)}: {size}{files}")
+    return "\n".join(lines) or tr("sandbox.disk.nothing")
+
+
+def _disk_field(tr: Translator, status: SandboxStatus, settings: SandboxSettings) -> Field:
+    budget = settings.disk.budget_bytes
+    if status.disk is None:
+        value = tr("sandbox.disk.unknown", budget=human_bytes(budget))
+    else:
+        used = status.disk.total
+        value = tr(
+            "sandbox.disk.usage",
+            used=human_bytes(used),
+            budget=human_bytes(budget),
+            percent=min(999, round(100 * used / budget)),
+        )
+        if status.over_budget:
+            value += "\n" + tr("sandbox.disk.status_over")
+        if used:
+            value += "\n" + disk_parts(tr, status.disk)
+    writable = human_bytes(settings.limits.writable_bytes)
+    if status.disk_limited:
+        value += "\n" + tr("sandbox.disk.per_container", writable=writable)
+    elif status.disk_limited is False:
+        value += "\n" + tr("sandbox.disk.per_container_watched")
+    return Field(tr("sandbox.field.disk"), value)

@@ -33,7 +33,7 @@ from docker.api import APIClient
 from bot.core.errors import Unavailable
 from bot.sandbox import naming
 from bot.sandbox.errors import EngineConflict, EngineError, EngineNotFound, LimitsMissing
-from bot.sandbox.limits import host_config_kwargs, missing_limits
+from bot.sandbox.limits import DiskSupport, host_config_kwargs, missing_limits, storage_for
 from bot.sandbox.naming import Scope
 from bot.sandbox.workers import Worker, engine_call, networking_config
 from bot.settings import SandboxSettings
@@ -92,11 +92,19 @@ def create_bridge(api: APIClient, scope: Scope, stamp: str) -> str:
     return str(created["Id"])
 
 
-def create_host(api: APIClient, scope: Scope, settings: SandboxSettings, stamp: str) -> str:
+def create_host(
+    api: APIClient,
+    scope: Scope,
+    settings: SandboxSettings,
+    stamp: str,
+    support: DiskSupport | None = None,
+) -> str:
     """Blocking: the host shell, created, started and checked (removed again when its
-    hardening did not hold); its id."""
+    hardening did not hold); its id (``support``: what the worker's engine does with
+    container size limits)."""
+    storage = storage_for(api, settings.limits, support, settings.host_image)
     host_config = api.create_host_config(
-        network_mode=scope.bridge_name, **host_config_kwargs(settings.limits)
+        network_mode=scope.bridge_name, **host_config_kwargs(settings.limits, storage)
     )
     networking = networking_config(api, scope.bridge_name, [naming.HOST_NAME])
     created = api.create_container(
@@ -109,26 +117,44 @@ def create_host(api: APIClient, scope: Scope, settings: SandboxSettings, stamp: 
         networking_config=networking,
     )
     ident = str(created["Id"])
-    start_checked(api, ident, settings)
+    start_checked(api, ident, settings, storage)
     return ident
 
 
-def start_checked(api: APIClient, ident: str, settings: SandboxSettings) -> None:
-    """Blocking: start a container the coach created and check its hardening; one that
-    lacks any is removed and :class:`LimitsMissing` raised."""
+def start_checked(api: APIClient, ident: str, settings: SandboxSettings, storage: int = 0) -> None:
+    """Blocking: start a container the coach created and check its hardening (``storage``:
+    the size limit it was given); one that lacks any is removed and :class:`LimitsMissing`
+    raised."""
     engine_call(api.start, ident)
-    missing = missing_limits(engine_call(api.inspect_container, ident), settings.limits)
+    attrs = engine_call(api.inspect_container, ident)
+    missing = missing_limits(attrs, settings.limits, storage)
     if missing:
         with contextlib.suppress(EngineNotFound):
             engine_call(api.remove_container, ident, force=True, v=True)
         raise LimitsMissing(missing)
 
 
-def _create_sandbox(api: APIClient, scope: Scope, settings: SandboxSettings, stamp: str) -> None:
-    """Blocking: network, then host shell, started and checked; undone on any failure."""
+def start_host_checked(
+    api: APIClient, scope: Scope, settings: SandboxSettings, support: DiskSupport | None
+) -> None:
+    """Blocking: start a host shell made earlier and check its hardening, its size limit
+    included."""
+    storage = storage_for(api, settings.limits, support, settings.host_image)
+    start_checked(api, scope.host_name, settings, storage)
+
+
+def _create_sandbox(
+    api: APIClient,
+    scope: Scope,
+    settings: SandboxSettings,
+    stamp: str,
+    support: DiskSupport | None = None,
+) -> None:
+    """Blocking: network, then host shell, started and checked; undone on any failure
+    (``support``: what the worker's engine does with container size limits)."""
     try:
         create_bridge(api, scope, stamp)
-        create_host(api, scope, settings, stamp)
+        create_host(api, scope, settings, stamp, support)
     except BaseException:
         try:
             remove_sandbox_objects(api, scope)
@@ -141,9 +167,10 @@ async def create(worker: Worker, scope: Scope, settings: SandboxSettings) -> Non
     """Create the sandbox on ``worker``; :class:`Unavailable` (in the learner's words) when
     the engine refuses."""
     stamp = stamp_now()
+    support = worker.disk_support
     try:
         await worker.run(
-            lambda api: _create_sandbox(api, scope, settings, stamp),
+            lambda api: _create_sandbox(api, scope, settings, stamp, support),
             timeout=settings.api_timeout_seconds * 2,
         )
     except EngineError as exc:
@@ -301,7 +328,9 @@ def _reconnect(api: APIClient, scope: Scope) -> None:
         )
 
 
-def repair_blocking(api: APIClient, scope: Scope, settings: SandboxSettings) -> list[str]:
+def repair_blocking(
+    api: APIClient, scope: Scope, settings: SandboxSettings, support: DiskSupport | None = None
+) -> list[str]:
     """Blocking: bring the sandbox back to a working host shell on its network; what had to
     be made again (:data:`REPAIRED_NETWORK`, :data:`REPAIRED_HOST`)."""
     repaired: list[str] = []
@@ -310,13 +339,13 @@ def repair_blocking(api: APIClient, scope: Scope, settings: SandboxSettings) -> 
         _reconnect(api, scope)
     state = host_state(api, scope)
     if state is None:
-        create_host(api, scope, settings, stamp_now())
+        create_host(api, scope, settings, stamp_now(), support)
         repaired.append(REPAIRED_HOST)
     elif state.get("Paused"):
         engine_call(api.unpause, scope.host_name)
     elif not state.get("Running"):
         if state.get("StartedAt") in (None, "", NEVER):
-            start_checked(api, scope.host_name, settings)  # never started: check it first
+            start_host_checked(api, scope, settings, support)  # never started: check it first
         else:
             engine_call(api.start, scope.host_name)
     return repaired
@@ -335,7 +364,7 @@ async def prepare(sandbox: Sandbox, settings: SandboxSettings, wake: bool = True
         return []
     if state is None or not state.get("Running") or state.get("Paused") or repaired:
         repaired = repaired + await sandbox.worker.run(
-            lambda api: repair_blocking(api, scope, settings),
+            lambda api: repair_blocking(api, scope, settings, sandbox.worker.disk_support),
             timeout=settings.api_timeout_seconds * 2,
         )
         if repaired:

@@ -10,6 +10,7 @@ is an empty answer, never an error: checks and autocomplete go on.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import replace
@@ -25,6 +26,7 @@ from bot.sandbox.manager import SandboxManager
 from bot.sandbox.naming import Scope
 from bot.sandbox.ops import execs, files
 from bot.sandbox.ops.images import allowed_tags
+from bot.sandbox.watchdog import DiskWatchdog
 from bot.sandbox.workers import Worker
 
 log = logging.getLogger("bot.sandbox.readmodel")
@@ -48,8 +50,9 @@ class SandboxReadModel:
     """Implements :class:`~bot.sandbox.api.SandboxReader`, ``SandboxNames`` and
     ``SandboxAdmin``."""
 
-    def __init__(self, manager: SandboxManager) -> None:
+    def __init__(self, manager: SandboxManager, disk: DiskWatchdog) -> None:
         self.manager = manager
+        self.disk = disk
 
     # practice ----------------------------------------------------------------------
     async def state(self, actor: Actor) -> SandboxState:
@@ -156,6 +159,7 @@ class SandboxReadModel:
                 else:
                     running = sum(1 for c in listed if c.get("State") == "running")
                     counts = (len(listed), running, len(volumes), len(networks))
+            disk = self.disk.state(sandbox)
             summaries.append(
                 SandboxSummary(
                     sandbox.owner,
@@ -166,6 +170,8 @@ class SandboxReadModel:
                     sandbox.last_activity,
                     sandbox.stopped,
                     aside=sandbox not in served,
+                    disk_bytes=disk.usage.total if disk.usage is not None else None,
+                    over_budget=disk.over,
                 )
             )
         return summaries
@@ -176,10 +182,20 @@ class SandboxReadModel:
         return await self.manager.destroy_user(user_id)
 
     async def probe_workers(self) -> tuple[WorkerHealth, ...]:
-        return await self.manager.probe_workers()
+        """Every worker pinged now, with its disk as the watchdog last saw it."""
+        return self._with_disk(await self.manager.probe_workers())
 
     def health(self) -> SandboxHealth:
-        return self.manager.health()
+        health = self.manager.health()
+        return dataclasses.replace(health, workers=self._with_disk(health.workers))
+
+    def _with_disk(self, workers: tuple[WorkerHealth, ...]) -> tuple[WorkerHealth, ...]:
+        found = []
+        for health in workers:
+            worker = self.manager.pool.get(health.name)
+            view = self.disk.view(worker) if worker is not None else None
+            found.append(dataclasses.replace(health, disk=view))
+        return tuple(found)
 
     def executor_stats(self) -> dict[str, Any]:
         """:meth:`health` as JSON-ready data (the health file's ``workers`` entry)."""

@@ -1,13 +1,15 @@
 """The sandbox capability: every learner's own Docker playground on a worker host.
 
-Three parts with one job each, built and started together here:
+Four parts with one job each, built and started together here:
 
 - :class:`~bot.sandbox.manager.SandboxManager` — workers and their thread pools, placement,
   provisioning, one command per user at a time, the reaper and reconciliation;
 - :class:`~bot.sandbox.handlers.SandboxCommands` — ``/docker``, ``/sh``, ``/download``,
   ``/sandbox``, answering through the one :class:`~bot.sandbox.presenter.Presenter`;
 - :class:`~bot.sandbox.readmodel.SandboxReadModel` — what practice, autocomplete, admins and
-  the health endpoint may read (the interfaces in :mod:`bot.sandbox.api`).
+  the health endpoint may read (the interfaces in :mod:`bot.sandbox.api`);
+- :class:`~bot.sandbox.watchdog.DiskWatchdog` — every sandbox within its disk budget, every
+  worker above its free-space floor, and what each worker's engine can cap.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from bot.sandbox.capacity import Capacity
 from bot.sandbox.handlers import SandboxCommands
 from bot.sandbox.manager import IdentitySource, KnownUsers, SandboxManager
 from bot.sandbox.readmodel import SandboxReadModel
+from bot.sandbox.watchdog import DiskWatchdog
 from bot.settings import SandboxSettings
 
 
@@ -32,15 +35,20 @@ class SandboxService:
         """``known_users``: whose sandboxes of this instance to adopt (None: everyone's);
         ``identity``: the instance and database (default: the settings' instance)."""
         self.manager = SandboxManager(settings, clock, known_users, capacity, identity)
-        self.commands = SandboxCommands(self.manager)
-        self.reader = SandboxReadModel(self.manager)
+        self.watchdog = DiskWatchdog(self.manager)
+        self.manager.admission = self.watchdog.admit
+        self.manager.removal = self.watchdog.volumes_released
+        self.commands = SandboxCommands(self.manager, self.watchdog)
+        self.reader = SandboxReadModel(self.manager, self.watchdog)
 
     async def start(self) -> None:
-        """Start bringing the workers up (in the background) and the periodic rounds; never
-        waits for an engine."""
+        """Start bringing the workers up (in the background), the periodic rounds and the
+        disk watchdog; never waits for an engine."""
         await self.manager.start()
+        await self.watchdog.start()
 
     async def close(self) -> None:
+        await self.watchdog.close()
         await self.manager.close()
 
 

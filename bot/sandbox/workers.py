@@ -54,6 +54,7 @@ from bot.sandbox.errors import (
     WorkerDown,
 )
 from bot.sandbox.executor import CallTimedOut, DockerExecutor
+from bot.sandbox.limits import DiskSupport
 from bot.settings import WorkerSettings
 
 log = logging.getLogger("bot.sandbox.workers")
@@ -252,6 +253,9 @@ class Worker:
         # without one, a successful ping is enough.
         self.bring_up_hook: Callable[[Worker], Awaitable[None]] | None = None
         self._bringing_up: asyncio.Task[None] | None = None
+        # Whether the engine caps containers' writable layers: found out by the disk
+        # watchdog when the coach reaches the worker (None: not known yet).
+        self.disk_support: DiskSupport | None = None
 
     @property
     def api(self) -> APIClient:

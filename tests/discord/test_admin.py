@@ -21,7 +21,8 @@ def text(replies) -> str:
 
 
 async def test_learners_cannot_use_admin_commands(dcoach):
-    for path in (("admin", "reload"), ("admin", "sandboxes"), ("admin", "practice-channel")):
+    paths = (("admin", "reload"), ("admin", "sandboxes"), ("admin", "workers"))
+    for path in (*paths, ("admin", "practice-channel")):
         [reply] = await dcoach.run(LEARNER, path, {})
         assert reply.tone is Tone.ERROR and "Manage Server" in reply.body
     [reply] = await dcoach.press(LEARNER, "admin:destroy:alice")
@@ -106,3 +107,13 @@ async def test_managers_see_and_destroy_members_sandboxes(dcoach):
         assert all(s.owner != "alice-admin-test" for s in listed)
     finally:
         await dcoach.sandbox.reader.destroy_user("alice-admin-test")
+
+
+@pytest.mark.docker
+async def test_managers_see_each_workers_disk_limits_and_free_space(dcoach):
+    await dcoach.sandbox.watchdog.round()  # the worker's limits and free space, found out now
+    [reply] = await dcoach.run(ADMIN, ("admin", "workers"), {})
+    assert reply.tone is Tone.INFO
+    assert "local" in reply.body and "reachable" in reply.body.lower()
+    assert "caps each container" in reply.body and "(btrfs)" in reply.body
+    assert "free of" in reply.body and "floor 10%" in reply.body

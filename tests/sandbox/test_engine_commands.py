@@ -261,11 +261,18 @@ async def test_an_unnamed_volume_is_always_a_new_one(service: SandboxService) ->
     await docker_text(service, ALICE, f"volume rm {second} {third}")
 
 
-async def test_tmpfs_options_keep_the_path_and_our_size(service: SandboxService) -> None:
+async def test_tmpfs_options_keep_the_path_and_a_size_within_the_cap(
+    service: SandboxService,
+) -> None:
     out = await docker_text(
-        service, ALICE, "run --rm --tmpfs /cache:noexec,size=1g busybox grep /cache /proc/mounts"
+        service, ALICE, "run --rm --tmpfs /cache:noexec,size=32m busybox grep /cache /proc/mounts"
     )
-    assert "tmpfs /cache tmpfs" in out and "noexec" in out and "size=16384k" in out
+    assert "tmpfs /cache tmpfs" in out and "noexec" in out and "size=32768k" in out
+    out = await docker_text(
+        service, ALICE, "run --rm --tmpfs /cache:noexec busybox grep /cache /proc/mounts"
+    )
+    assert "noexec" in out and "size=16384k" in out  # no size asked: the sandbox's default
+    # a size above limits.tmpfs_max_bytes is refused by the policy (test_engine_quota.py)
 
 
 async def test_sh_starts_a_host_shell_stopped_behind_the_coachs_back(

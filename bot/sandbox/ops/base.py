@@ -11,11 +11,12 @@ in the learner's names, with a hint.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from docker.api import APIClient
 
@@ -24,6 +25,7 @@ from bot.dockercli.model import DockerCommand
 from bot.dockercli.values import parse_timestamp
 from bot.sandbox import naming, objects
 from bot.sandbox.errors import EngineError, EngineNotFound
+from bot.sandbox.limits import DiskSupport
 from bot.sandbox.naming import Scope
 from bot.sandbox.policy import PolicyConfig
 from bot.sandbox.provision import Sandbox
@@ -58,13 +60,35 @@ class Output:
     files: list[tuple[str, bytes]] = field(default_factory=list)  # sent back as attachments
 
 
+class DiskGuard(Protocol):
+    """What operations ask of the disk watchdog (:mod:`bot.sandbox.watchdog`)."""
+
+    async def support(self, worker: Worker) -> DiskSupport | None:
+        """Whether the worker's engine caps containers' writable layers (None: unknown)."""
+        ...
+
+    def room(self, sandbox: Sandbox) -> int:
+        """Bytes the sandbox may still write before its disk budget."""
+        ...
+
+    async def before_pull(self, sandbox: Sandbox) -> None:
+        """Raise a UserError when the sandbox may not pull now (worker floor, pulls/hour)."""
+        ...
+
+    def volumes_released(self, sandbox: Sandbox) -> AbstractAsyncContextManager[None]:
+        """Around removing the learner's volumes: the watchdog lets go of them first."""
+        ...
+
+
 @dataclass
 class Ctx:
-    """One command's view of the world: the sandbox, its settings and the policy."""
+    """One command's view of the world: the sandbox, its settings, the policy and the disk
+    watchdog."""
 
     sandbox: Sandbox
     settings: SandboxSettings
     policy: PolicyConfig
+    disk: DiskGuard
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     attached: list[tuple[str, bytes]] = field(default_factory=list)  # this command's files
 

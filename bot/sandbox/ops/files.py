@@ -18,6 +18,7 @@ from urllib.parse import quote
 from docker.api import APIClient
 
 from bot.core.errors import UserError
+from bot.core.text import human_bytes
 from bot.dockercli.model import DockerCommand
 from bot.dockercli.parser import parse_copy
 from bot.sandbox import objects
@@ -97,14 +98,24 @@ def _is_dir(stat: dict[str, Any] | None) -> bool:
     return stat is not None and bool(int(stat.get("mode", 0)) & MODE_DIR)
 
 
+def check_room(size: int, room: int) -> None:
+    """Refuse to write ``size`` bytes into a sandbox with ``room`` bytes left of its budget."""
+    if size > room:
+        raise UserError(
+            "sandbox.disk.no_room", size=human_bytes(size), room=human_bytes(max(0, room))
+        )
+
+
 def copy_blocking(
-    api: APIClient, src: tuple[str, str], dst: tuple[str, str], max_bytes: int
+    api: APIClient, src: tuple[str, str], dst: tuple[str, str], max_bytes: int, room: int
 ) -> None:
-    """Copy ``src`` (id, path) to ``dst`` (id, path) with docker cp's rules."""
+    """Copy ``src`` (id, path) to ``dst`` (id, path) with docker cp's rules; what is copied
+    counts against the sandbox's disk budget (``room``: bytes left of it)."""
     src_stat = stat_path(api, *src)
     if src_stat is None:
         raise UserError("sandbox.cp_no_source", path=src[1])
     archive = read_archive(api, src[0], src[1], max_bytes)
+    check_room(archived_bytes(archive), room)
     dst_id, dst_path = dst
     dst_stat = stat_path(api, dst_id, dst_path)
     if _is_dir(dst_stat):
@@ -168,12 +179,18 @@ async def cp(ctx: Ctx, cmd: DockerCommand) -> Output:
     inside = (found.id, container_path(spec.container_path))
     local = (ctx.scope.host_name, host_path(spec.local_path))
     src, dst = (local, inside) if spec.to_container else (inside, local)
-    limit = ctx.settings.upload_max_bytes
+    limit, room = ctx.settings.upload_max_bytes, ctx.disk.room(ctx.sandbox)
     try:
-        await ctx.run(lambda api: copy_blocking(api, src, dst, limit))
+        await ctx.run(lambda api: copy_blocking(api, src, dst, limit, room))
     except TooBig as exc:
         raise UserError("sandbox.too_big", limit=exc.limit) from exc
     return Output(text=f"Successfully copied {cmd.args[0]} to {cmd.args[1]}")
+
+
+def archived_bytes(archive: bytes) -> int:
+    """What the files of a tar archive hold, in bytes (what writing them adds, about)."""
+    with tarfile.open(fileobj=io.BytesIO(archive)) as opened:
+        return sum(member.size for member in opened if member.isfile())
 
 
 def single_file_tar(name: str, data: bytes) -> bytes:

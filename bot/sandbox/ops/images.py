@@ -99,6 +99,7 @@ async def ensure_present(ctx: Ctx, ref: ImageRef, pull: bool = True) -> list[Not
 
 async def _pull_checked(ctx: Ctx, name: str) -> tuple[str, bool]:
     seconds, limit = ctx.settings.pull_timeout_seconds, ctx.settings.max_image_bytes
+    await ctx.disk.before_pull(ctx.sandbox)  # the worker's free-space floor, pulls per hour
     try:
         return await ctx.worker.slow(lambda api: _pull(api, name, limit), timeout=seconds)
     except EngineError as exc:

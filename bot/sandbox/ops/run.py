@@ -30,7 +30,14 @@ from bot.dockercli.values import (
 )
 from bot.sandbox import naming, objects
 from bot.sandbox.errors import EngineConflict, EngineNotFound, LimitsMissing, WorkerDown
-from bot.sandbox.limits import host_config_kwargs, missing_limits
+from bot.sandbox.limits import (
+    DiskSupport,
+    host_config_kwargs,
+    missing_limits,
+    storage_for,
+    tmpfs_mount_bytes,
+    tmpfs_options,
+)
 from bot.sandbox.ops import files, ports
 from bot.sandbox.ops import images as image_ops
 from bot.sandbox.ops.base import (
@@ -50,7 +57,6 @@ from bot.settings import ContainerLimits
 
 _ADJECTIVES = ("brave", "calm", "eager", "gentle", "happy", "keen", "lucid", "quiet", "witty")
 _NOUNS = ("turing", "hopper", "lovelace", "knuth", "ritchie", "thompson", "liskov", "dijkstra")
-TMPFS_BYTES = 16 * 1024 * 1024
 EXIT_CODE_WAIT_SECONDS = 5
 
 
@@ -109,14 +115,10 @@ async def _volume_mounts(ctx: Ctx, cmd: DockerCommand) -> _Mounts:
     for value in cmd.values("mount"):
         mount = parse_mount(value)
         if mount.type == "tmpfs":
+            asked = mount.fields.get("tmpfs-size")
+            size = tmpfs_mount_bytes(parse_bytes(asked) if asked else None, ctx.settings.limits)
             found.mounts.append(
-                Mount(
-                    mount.target,
-                    None,
-                    type="tmpfs",
-                    read_only=mount.read_only,
-                    tmpfs_size=TMPFS_BYTES,
-                )
+                Mount(mount.target, None, type="tmpfs", read_only=mount.read_only, tmpfs_size=size)
             )
         elif mount.type == "volume":
             use_volume(mount.source, mount.target, mount.read_only)
@@ -209,13 +211,6 @@ def _hardening(ctx: Ctx, cmd: DockerCommand) -> dict[str, Any]:
     return hardening
 
 
-def _tmpfs(value: str) -> tuple[str, str]:
-    """``--tmpfs /run:noexec,size=1g`` → ``("/run", "noexec,size=<ours>")``: the size is ours."""
-    path, _, options = value.partition(":")
-    kept = [o for o in options.split(",") if o and not o.startswith("size=")]
-    return path, ",".join([*kept, f"size={TMPFS_BYTES}"])
-
-
 def _entrypoint(cmd: DockerCommand) -> list[str] | None:
     entrypoint = cmd.text("entrypoint")
     if entrypoint is None:
@@ -234,9 +229,16 @@ class _Creation:
     address: str | None = None  # --ip
 
 
-def _create_blocking(api: APIClient, creation: _Creation, limits: ContainerLimits) -> str:
-    """Create, check the limits, remove again when anything is missing; return the id."""
-    host_config = api.create_host_config(network_mode=creation.network, **creation.host)
+def _create_blocking(
+    api: APIClient, creation: _Creation, limits: ContainerLimits, support: DiskSupport | None
+) -> str:
+    """Create (its writable layer capped where the engine can), check the limits, remove
+    again when anything is missing; return the id."""
+    host = dict(creation.host)
+    storage = storage_for(api, limits, support, str(creation.spec["image"]))
+    if storage:
+        host["storage_opt"] = {"size": str(storage)}
+    host_config = api.create_host_config(network_mode=creation.network, **host)
     networking = None
     if creation.network != "none":
         endpoint = api.create_endpoint_config(
@@ -247,7 +249,7 @@ def _create_blocking(api: APIClient, creation: _Creation, limits: ContainerLimit
         **creation.spec, host_config=host_config, networking_config=networking
     )
     cid = str(created["Id"])
-    missing = missing_limits(api.inspect_container(cid), limits)
+    missing = missing_limits(api.inspect_container(cid), limits, storage)
     if missing:
         api.remove_container(cid, force=True, v=True)
         raise LimitsMissing(missing)
@@ -306,7 +308,8 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
         host={
             "port_bindings": _recorded_bindings(asked) or None,
             "mounts": mounts.mounts or None,
-            "tmpfs": dict(_tmpfs(value) for value in cmd.values("tmpfs")) or None,
+            "tmpfs": dict(tmpfs_options(v, ctx.settings.limits) for v in cmd.values("tmpfs"))
+            or None,
             "read_only": cmd.has("read-only"),
             "auto_remove": cmd.has("rm"),
             "group_add": list(cmd.values("group-add")) or None,
@@ -323,7 +326,8 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
         address=cmd.text("ip"),
     )
     limits = ctx.settings.limits
-    cid = await ctx.run(lambda api: _create_blocking(api, creation, limits))
+    support = await ctx.disk.support(ctx.worker)
+    cid = await ctx.run(lambda api: _create_blocking(api, creation, limits, support))
     if cidfile is not None:
         await _write_cidfile(ctx, cidfile, cid)
     if create_only:

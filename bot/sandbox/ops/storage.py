@@ -100,7 +100,8 @@ async def volume_rm(ctx: Ctx, cmd: DockerCommand) -> Output:
     force = cmd.has("force")
     remove = engine_action(ctx, lambda api, ident: api.remove_volume(ident, force=force))
     listed = await objects.volumes(ctx.worker, ctx.scope)
-    return await for_each(ctx, cmd, remove, partial(objects.find_volume, ctx.scope, listed))
+    async with ctx.disk.volumes_released(ctx.sandbox):  # the disk monitor lets go of them
+        return await for_each(ctx, cmd, remove, partial(objects.find_volume, ctx.scope, listed))
 
 
 async def _volume_users(ctx: Ctx) -> dict[str, int]:
@@ -131,7 +132,8 @@ async def volume_prune(ctx: Ctx, cmd: DockerCommand) -> Output:
     async def remove(real: str) -> None:
         await ctx.run(lambda api: api.remove_volume(real))
 
-    removed, errors = await prune_each(ctx, candidates, remove)
+    async with ctx.disk.volumes_released(ctx.sandbox):  # the disk monitor lets go of them
+        removed, errors = await prune_each(ctx, candidates, remove)
     lines = (["Deleted Volumes:", *removed, ""] if removed else []) + ["Total reclaimed space: 0B"]
     lines += [f"Error response from daemon: {e}" for e in errors]
     return Output(text="\n".join(lines), error=bool(errors))

@@ -1,0 +1,118 @@
+"""Helpers of the disk-quota engine tests (``test_engine_quota*.py``): a started service of
+its own instance, and readings taken from the engine directly where the test must not trust
+the coach (a container's ``SizeRw``, what a sandbox's volumes hold)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import docker
+
+from bot.core.clock import Clock
+from bot.core.context import Actor
+from bot.sandbox import naming
+from bot.sandbox.service import SandboxService
+from tests.sandbox.engine_support import (
+    destroy_all,
+    engine_settings,
+    eventually,
+    isolated_service,
+)
+
+MIB = 1024 * 1024
+
+
+@asynccontextmanager
+async def quota_service(
+    *actors: Actor, clock: Clock | None = None, **sandbox: Any
+) -> AsyncIterator[SandboxService]:
+    """A started service of its own instance (settings overridden by ``sandbox``); the
+    ``actors``' sandboxes are destroyed at the end."""
+    svc = isolated_service(engine_settings(**sandbox), clock=clock)
+    await svc.start()
+    try:
+        yield svc
+    finally:
+        await destroy_all(svc, *actors)
+        await svc.close()
+
+
+def _size_rw(base_url: str | None, name: str) -> int:
+    client = docker.DockerClient(base_url=base_url) if base_url else docker.from_env()
+    try:
+        found = client.api.containers(all=True, size=True, filters={"name": name})
+        exact = [c for c in found if f"/{name}" in (c.get("Names") or [])]
+        return int((exact[0] if exact else {}).get("SizeRw") or 0)
+    finally:
+        client.close()
+
+
+async def size_rw(name: str, base_url: str | None = None) -> int:
+    """A container's writable-layer size as the engine reports it (real name); asked again
+    while the engine answers -1 (btrfs could not size it this time)."""
+
+    async def read() -> int:
+        return await asyncio.to_thread(_size_rw, base_url, name)
+
+    return await eventually(read, lambda size: size >= 0, attempts=50)
+
+
+def _volume_bytes(base_url: str | None, volume: str) -> int:
+    client = docker.DockerClient(base_url=base_url) if base_url else docker.from_env()
+    try:
+        output = client.containers.run(
+            "busybox",
+            ["du", "-sk", "/d"],
+            volumes={volume: {"bind": "/d", "mode": "ro"}},
+            network_mode="none",
+            remove=True,
+        )
+        return int(output.split()[0]) * 1024
+    finally:
+        client.close()
+
+
+async def volume_bytes(volume: str, base_url: str | None = None) -> int:
+    """What a volume holds (real name), read with ``du`` in a throwaway container."""
+    return await asyncio.to_thread(_volume_bytes, base_url, volume)
+
+
+def _sandbox_bytes(base_url: str | None, owner: str) -> int:
+    """Every writable layer and volume labelled for ``owner``, read from the engine."""
+    client = docker.DockerClient(base_url=base_url) if base_url else docker.from_env()
+    wanted = {"label": [f"{naming.OWNER}={owner}"]}
+    try:
+        sizes = [-1]
+        for _attempt in range(50):  # btrfs answers -1 now and then: ask again
+            listed = client.api.containers(all=True, size=True, filters=wanted)
+            sizes = [int(c.get("SizeRw") or 0) for c in listed]
+            if min(sizes, default=0) >= 0:
+                break
+        total = sum(sizes)
+        volumes = client.api.volumes(filters=wanted).get("Volumes") or []
+    finally:
+        client.close()
+    return total + sum(_volume_bytes(base_url, v["Name"]) for v in volumes)
+
+
+async def sandbox_bytes(owner: str, base_url: str | None = None) -> int:
+    """What a learner's sandbox holds on the worker, read directly (not through the coach)."""
+    return await asyncio.to_thread(_sandbox_bytes, base_url, owner)
+
+
+def _inspect_owned(base_url: str | None, owner: str) -> list[dict[str, Any]]:
+    client = docker.DockerClient(base_url=base_url) if base_url else docker.from_env()
+    wanted = {"label": [f"{naming.OWNER}={owner}"]}
+    try:
+        listed = client.api.containers(all=True, filters=wanted)
+        return [client.api.inspect_container(c["Id"]) for c in listed]
+    finally:
+        client.close()
+
+
+async def inspect_owned(owner: str, base_url: str | None = None) -> list[dict[str, Any]]:
+    """Inspect data of every container labelled for ``owner`` on an engine."""
+    return await asyncio.to_thread(_inspect_owned, base_url, owner)
