@@ -22,7 +22,9 @@ class Actor:
     """The person behind a request.
 
     ``user_id`` and ``guild_id`` are strings so that the console (``console``) and Discord
-    (snowflakes) share one store. ``guild_id`` scopes progress and leaderboards.
+    (snowflakes) share one store. ``guild_id`` scopes progress and leaderboards;
+    ``channel_id`` is where the request was made (a study group's round lives in a channel;
+    the console is one channel, ``console``).
     """
 
     user_id: str
@@ -31,6 +33,7 @@ class Actor:
     locale: str = "en"
     is_admin: bool = False
     uploads: tuple[Upload, ...] = field(default=())
+    channel_id: str = "console"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "locale", normalize_locale(self.locale))

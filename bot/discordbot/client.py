@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import discord
@@ -13,6 +13,7 @@ from discord.ext import commands
 
 from bot.discordbot.frontend import DiscordFrontend
 from bot.discordbot.health import INTERVAL_SECONDS, keep_writing, write_health
+from bot.discordbot.live import LivePoster
 from bot.discordbot.translator import CatalogTranslator
 from bot.discordbot.tree import CoachTree
 from bot.discordbot.views import ASK_MARK, ActionButton, submitted_text
@@ -27,6 +28,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.exts.progress",
     "bot.exts.practice",
     "bot.exts.admin",
+    "bot.exts.study",
 )
 
 
@@ -61,10 +63,19 @@ class CoachBot(commands.Bot):
         self.extension_names = tuple(extensions)
         self.health_interval = health_interval
         self._health_task: asyncio.Task[None] | None = None
+        settings = coach.settings
+        self.live = LivePoster(
+            self,
+            lambda: coach.translator(settings.default_locale),
+            settings.discord.live_edit_seconds,
+            self.front.prompts,
+        )
+        self._unsubscribe: Callable[[], None] | None = None
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CatalogTranslator(lambda: self.coach.library.catalog))
         self.add_dynamic_items(ActionButton)
+        self._unsubscribe = self.coach.posts.subscribe(self.live.post)
         for name in self.extension_names:
             await self.load_extension(name)
         path = self.coach.settings.discord.health_file
@@ -96,6 +107,10 @@ class CoachBot(commands.Bot):
         )
 
     async def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        await self.live.close()
         if self._health_task is not None:
             self._health_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -217,6 +217,7 @@ class DiscordFrontend(Frontend[discord.Interaction]):
             locale=interaction.locale.value,
             is_admin=is_admin,
             uploads=tuple(uploads),
+            channel_id=str(interaction.channel_id or f"dm:{user.id}"),
         )
 
     async def translator(self, interaction: discord.Interaction) -> Translator:

@@ -135,6 +135,29 @@ class PracticeService:
         scenario = self.scenarios.get(scenario_id)
         return scenario.title.get(locale) if scenario is not None else None
 
+    async def place(self, user_id: str, scenario_id: str) -> int | None:
+        """The step ``user_id`` is on in ``scenario_id`` (its index), None when they are not
+        working on it right now."""
+        session = await self._load(user_id)
+        if session is None or session.scenario_id != scenario_id:
+            return None
+        return session.step_index
+
+    def step_titles(self, scenario_id: str, locale: str) -> list[str] | None:
+        """A scenario's step titles in ``locale`` (None for an unknown scenario)."""
+        scenario = self.scenarios.get(scenario_id)
+        if scenario is None:
+            return None
+        return [step.title.get(locale) for step in scenario.steps]
+
+    def scenarios_by_concept(self) -> dict[str, list[str]]:
+        """Concept id -> the scenarios that practise it."""
+        found: dict[str, list[str]] = {}
+        for scenario in self.scenarios.values():
+            for concept in scenario.concepts:
+                found.setdefault(concept, []).append(scenario.id)
+        return found
+
     def _lock(self, user_id: str) -> asyncio.Lock:
         return self._locks.setdefault(user_id, asyncio.Lock())
 

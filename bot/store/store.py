@@ -10,6 +10,7 @@ from bot.store.guilds import GuildRepo
 from bot.store.practice import PracticeRepo
 from bot.store.progress import ProgressRepo
 from bot.store.quiz import QuizRepo
+from bot.store.study import StudyRepo
 from bot.store.users import UserRepo
 
 
@@ -22,6 +23,7 @@ class Store:
         self.practice = PracticeRepo(db, clock)
         self.progress = ProgressRepo(db, clock)
         self.guilds = GuildRepo(db, clock)
+        self.study = StudyRepo(db, clock)
 
     @classmethod
     async def open(
