@@ -102,7 +102,7 @@ class StudyService:
         await self.store.study.set_daily(actor.guild_id, channel, at.strftime("%H:%M"), zone_name)
         # Set after today's time: the first question comes tomorrow, not late today.
         local = self.clock.now().astimezone(ZoneInfo(zone_name))
-        if local.time() >= at:
+        if local.time().replace(second=0, microsecond=0) > at:
             await self.store.study.claim_daily(actor.guild_id, local.date().isoformat())
         return Reply(
             body=tr("study.daily_set", channel=channel, time=at.strftime("%H:%M"), zone=zone_name),
