@@ -46,8 +46,9 @@ async def test_answers_count_once_and_only_while_the_question_is_open(
     [started] = await scoach.run(alice, ("study", "quiz"), {"topic": "volume", "count": 2})
     assert "started a round" in started.body
     question = next(p for p in posts if p.key and p.key.startswith("study:q:"))
-    action = (question.reply.choices[0].action if question.reply.choices
-              else question.reply.prompt.action)  # type: ignore[union-attr]
+    action = (
+        question.reply.choices[0].action if question.reply.choices else question.reply.prompt.action
+    )  # type: ignore[union-attr]
     first = await scoach.press(bob, action, "docker ps")
     again = await scoach.press(bob, action, "docker ps")
     assert "one answer counts" in again[0].body

@@ -38,7 +38,9 @@ async def test_done_when_posted_once_at_the_time_and_not_again_after_a_restart(
     admin = make_actor("mod", guild="g", admin=True)
     coach = await open_coach(chosen, clock, seen)
     async with coach:
-        [reply] = await coach.run(admin, ("admin", "daily"), {"channel": "general", "time": "09:00"})
+        [reply] = await coach.run(
+            admin, ("admin", "daily"), {"channel": "general", "time": "09:00"}
+        )
         assert "09:00 (Asia/Seoul)" in reply.body
         await coach.study.tick()
         assert daily_posts(seen) == []  # 08:00 in Seoul: not yet
