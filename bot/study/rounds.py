@@ -43,6 +43,8 @@ ACTION = "study"
 BASE_POINTS = 100
 SPEED_POINTS = 100
 MEDALS = ("🥇", "🥈", "🥉")
+BOARD_LINES = 10  # the live board shows the leaders; the final ranking more
+RANKING_LINES = 25
 
 
 def points_for(correct: bool, seconds: float, limit: int) -> int:
@@ -78,6 +80,8 @@ class StudyRounds:
         self.quiz = quiz
         self.translator = translator
         self._locks: dict[int, asyncio.Lock] = {}
+        self._refreshing: set[int] = set()
+        self._stale: set[int] = set()
 
     @property
     def store(self) -> Store:
@@ -207,7 +211,25 @@ class StudyRounds:
             if waiting == 0:
                 await self.close_question(round_.round_id, round_.position, "everyone")
                 return
-        await self._show_board(await self._round(round_.round_id))
+        await self._refresh_board(round_.round_id)
+
+    async def _refresh_board(self, round_id: int) -> None:
+        """Publish the board once for many answers arriving together: while one refresh
+        runs, others only mark it stale, and it runs again with the latest scores."""
+        if round_id in self._refreshing:
+            self._stale.add(round_id)
+            return
+        self._refreshing.add(round_id)
+        try:
+            while True:
+                self._stale.discard(round_id)
+                round_ = await self._round(round_id)
+                if round_.live:
+                    await self._show_board(round_)
+                if round_id not in self._stale:
+                    return
+        finally:
+            self._refreshing.discard(round_id)
 
     # moving on ------------------------------------------------------------------------
     async def close_question(self, round_id: int, position: int, reason: str) -> None:
@@ -351,7 +373,7 @@ class StudyRounds:
         tr = self.translator(round_.locale)
         standings = await self._standings(round_)
         answered = await self.store.study.answered(round_.round_id, round_.position)
-        lines = _ranking_lines(standings) or [tr("study.board_empty")]
+        lines = _ranking_lines(tr, standings, BOARD_LINES) or [tr("study.board_empty")]
         reply = Reply(
             title=tr("study.board_title", number=round_.position + 1, total=round_.size),
             body="\n".join(lines),
@@ -366,7 +388,7 @@ class StudyRounds:
 
     def _ranking(self, round_: GroupRound, standings: list[Standing], reason: str) -> Reply:
         tr = self.translator(round_.locale)
-        lines = _ranking_lines(standings) or [tr("study.board_empty")]
+        lines = _ranking_lines(tr, standings, RANKING_LINES) or [tr("study.board_empty")]
         ending = tr(f"study.ended_{reason}") if reason in ENDINGS else ""
         return Reply(
             title=tr("study.ranking_title", total=round_.size),
@@ -379,14 +401,17 @@ class StudyRounds:
 ENDINGS = frozenset({"stopped", "restart"})
 
 
-def _ranking_lines(standings: list[Standing]) -> list[str]:
+def _ranking_lines(tr: Translator, standings: list[Standing], limit: int) -> list[str]:
+    """The leaders, best first; how many more played, when there are more."""
     lines = []
-    for index, standing in enumerate(standings):
+    for index, standing in enumerate(standings[:limit]):
         mark = MEDALS[index] if index < len(MEDALS) and standing.points else f"{index + 1}."
         name = escape_markdown(shorten(standing.display_name or standing.user_id, 40))
         lines.append(
             f"{mark} **{name}** — {standing.points} pts ({standing.correct}/{standing.answered})"
         )
+    if len(standings) > limit:
+        lines.append(tr("study.and_more", count=len(standings) - limit))
     return lines
 
 
