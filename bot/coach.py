@@ -184,6 +184,7 @@ class Coach:
             curriculum=Curriculum(self.concepts, self.quiz, self.practice),
             practice=self.practice,
             translator=self.translator,
+            font=self.chart_font,
         )
         self.admin: AdminService = admin_commands.register(
             self,

@@ -62,3 +62,18 @@ async def test_plan_for_a_korean_reader_is_a_table_and_a_chart_with_hangul(
     assert render_plan_chart(rows, 2, legend, font) != render_plan_chart(rows, 2, legend, None)
     [unknown] = await scoach.run(manager, ("study", "plan"), {"set": "set volume nosuchthing"})
     assert "nosuchthing" in unknown.body
+
+
+def test_the_progress_chart_names_topics_in_korean_with_the_hangul_font() -> None:
+    from datetime import date
+
+    from bot.progress.chart import TopicMastery, render_chart
+
+    font = find_font(None, FONT_PATHS)
+    mastery = [TopicMastery("basics", 3, 25), TopicMastery("storage", 1, 21)]
+    korean = {"basics": "도커 기초", "storage": "저장소"}
+    today = date(2026, 1, 1)
+    with_font = render_chart([], mastery, today, labels=korean, font_path=font)
+    assert with_font != render_chart([], mastery, today, font_path=font)  # names, not ids
+    # Without a Hangul font, topic ids are drawn rather than boxes.
+    assert render_chart([], mastery, today, labels=korean) == render_chart([], mastery, today)
