@@ -218,6 +218,7 @@ class DiscordFrontend(Frontend[discord.Interaction]):
             is_admin=is_admin,
             uploads=tuple(uploads),
             channel_id=str(interaction.channel_id or f"dm:{user.id}"),
+            guild_locale=interaction.guild_locale.value if interaction.guild_locale else None,
         )
 
     async def translator(self, interaction: discord.Interaction) -> Translator:

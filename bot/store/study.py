@@ -21,6 +21,7 @@ from bot.store.users import Who, ensure_member
 class StudyGuild:
     guild_id: str
     locale: str | None = None
+    server_locale: str | None = None
     daily_channel_id: str | None = None
     daily_time: str | None = None
     daily_timezone: str | None = None
@@ -126,7 +127,7 @@ def _order(text: str) -> tuple[int, ...]:
 
 _SETTINGS = (
     "SELECT guild_id, locale, daily_channel_id, daily_time, daily_timezone, daily_last_day, "
-    "summary_last_week, plan FROM study_settings"
+    "summary_last_week, plan, server_locale FROM study_settings"
 )
 
 
@@ -140,6 +141,7 @@ def _guild(row: Sequence[object]) -> StudyGuild:
         daily_last_day=str(row[5]) if row[5] else None,
         summary_last_week=str(row[6]) if row[6] else None,
         plan=tuple(json.loads(str(row[7]) or "[]")),
+        server_locale=str(row[8]) if row[8] else None,
     )
 
 
@@ -157,7 +159,7 @@ class StudyRepo:
         return _guild(row) if row is not None else StudyGuild(guild_id)
 
     async def _set(self, guild_id: str, column: str, value: object) -> None:
-        assert column in {"locale", "plan"}
+        assert column in {"locale", "plan", "server_locale"}
         await self.db.execute(
             f"INSERT INTO study_settings (guild_id, {column}, updated_at) VALUES (?, ?, ?) "
             f"ON CONFLICT (guild_id) DO UPDATE SET {column} = excluded.{column}, "
@@ -167,6 +169,12 @@ class StudyRepo:
 
     async def set_locale(self, guild_id: str, locale: str | None) -> None:
         await self._set(guild_id, "locale", locale)
+
+    async def note_server_locale(self, guild_id: str, locale: str) -> None:
+        """Remember the server's own language (the fallback for what is posted there)."""
+        current = await self.settings(guild_id)
+        if current.server_locale != locale:
+            await self._set(guild_id, "server_locale", locale)
 
     async def set_plan(self, guild_id: str, concepts: Sequence[str]) -> None:
         await self._set(guild_id, "plan", json.dumps(list(concepts)))

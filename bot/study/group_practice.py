@@ -20,6 +20,7 @@ from bot.core.text import escape_markdown, shorten
 from bot.store import Store
 from bot.store.study import GroupPractice, PracticeMember
 from bot.study.ports import GroupPracticePort
+from bot.study.rounds import post_locale
 
 DONE, CURRENT, TODO = "✔", "▶", "·"
 
@@ -50,9 +51,8 @@ class GroupPracticeService:
         scenario_id = str(request.opt("scenario", "")).strip().lower()
         if self.practice.step_titles(scenario_id, tr.locale) is None:
             raise UserError("practice.unknown_scenario", scenario=shorten(scenario_id, 60))
-        settings = await self.store.study.settings(actor.guild_id)
         practice_id = await self.store.study.open_practice(
-            actor, actor.channel_id, scenario_id, settings.locale or actor.locale
+            actor, actor.channel_id, scenario_id, await post_locale(self.store, actor)
         )
         if practice_id is None:
             raise UserError("study.practice_running")

@@ -24,7 +24,7 @@ from bot.core.clock import Clock
 from bot.core.commands import Request
 from bot.core.context import Actor
 from bot.core.errors import UserError
-from bot.core.i18n import Translator
+from bot.core.i18n import Translator, normalize_locale
 from bot.core.moments import moment
 from bot.core.posts import Outbox, Post
 from bot.core.registry import Slot
@@ -123,9 +123,9 @@ class StudyRounds:
         )
 
     async def _post_locale(self, actor: Actor) -> str:
-        """Posts speak the server's language, else the language of who started them."""
-        chosen = (await self.store.study.settings(actor.guild_id)).locale
-        return chosen or actor.locale
+        """Posts speak the language the server chose, else the server's own language, else
+        the language of who started them."""
+        return await post_locale(self.store, actor)
 
     async def join(self, request: Request) -> Reply | None:
         """Join the channel's round (its next questions wait for you); None without one."""
@@ -399,6 +399,16 @@ class StudyRounds:
 
 
 ENDINGS = frozenset({"stopped", "restart"})
+
+
+async def post_locale(store: Store, actor: Actor) -> str:
+    """The language of what the coach posts in ``actor``'s server: the one its managers chose
+    (``/admin language``), else the server's preferred one, else ``actor``'s."""
+    settings = await store.study.settings(actor.guild_id)
+    server = normalize_locale(actor.guild_locale) if actor.guild_locale else None
+    if server is not None:
+        await store.study.note_server_locale(actor.guild_id, server)
+    return settings.locale or server or settings.server_locale or actor.locale
 
 
 def _ranking_lines(tr: Translator, standings: list[Standing], limit: int) -> list[str]:

@@ -27,7 +27,7 @@ from bot.store import Store
 from bot.store.study import StudyGuild
 from bot.study.group_practice import GroupPracticeService
 from bot.study.plan import StudyPlan
-from bot.study.rounds import StudyRounds
+from bot.study.rounds import StudyRounds, post_locale
 
 log = logging.getLogger("bot.study")
 
@@ -100,6 +100,7 @@ class StudyService:
         if not valid_zone(zone_name):
             raise UserError("progress.timezone_unknown", zone=shorten(zone_name, 60))
         await self.store.study.set_daily(actor.guild_id, channel, at.strftime("%H:%M"), zone_name)
+        await post_locale(self.store, actor)  # remembers the server's own language
         # Set after today's time: the first question comes tomorrow, not late today.
         local = self.clock.now().astimezone(ZoneInfo(zone_name))
         if local.time().replace(second=0, microsecond=0) > at:
@@ -173,7 +174,7 @@ class StudyService:
                 extra={"guild": guild.guild_id, "day": today},
             )
             return
-        locale = guild.locale or self.default_locale()
+        locale = guild.locale or guild.server_locale or self.default_locale()
         question = await self.plan.daily_question(guild.guild_id)
         if question is not None:
             await self.rounds.post_daily(

@@ -1,5 +1,8 @@
 """A channel quiz round through the loopback Discord stand-in: one question message and one
-scoreboard message, edited in place as members press buttons, ending with the ranking."""
+scoreboard message, edited in place as members press buttons, ending with the ranking.
+
+The stand-in's server prefers Korean, so what the coach posts there is in Korean; the
+members' own answers follow their locale (English)."""
 
 from __future__ import annotations
 
@@ -89,8 +92,8 @@ async def test_done_when_three_members_answer_and_one_board_is_edited(
     _thinking, started = await run(study_bot, standin, start, 2)
     assert "started a round" in text_of(started)
     await study_bot.live.drain()
-    [question] = titled(standin, "Channel quiz")
-    [board] = titled(standin, "Scoreboard")
+    [question] = titled(standin, "채널 퀴즈")
+    [board] = titled(standin, "점수판")
     answer_id = next(cid for cid in question.custom_ids() if cid.lstrip("~").startswith("study:"))
 
     for user_id, name in MEMBERS:
@@ -109,10 +112,10 @@ async def test_done_when_three_members_answer_and_one_board_is_edited(
         question.id,
         board.id,
     ]  # the end too is an edit
-    assert titled(standin, "Scoreboard") == []
-    [ranking] = titled(standin, "Final ranking")
+    assert titled(standin, "점수판") == []
+    [ranking] = titled(standin, "최종 순위")
     assert ranking.id == board.id and board.edits >= 3
     assert all(name in text_of(ranking).lower() for _id, name in MEMBERS)
-    [closed] = titled(standin, "(closed)")
+    [closed] = titled(standin, "(마감)")
     assert closed.id == question.id
     assert all(button.get("disabled") for button in closed.buttons())

@@ -109,3 +109,18 @@ async def test_a_restarted_round_resumes_or_ends_with_the_scores_so_far(
         assert await coach.store.study.live_round("g", "console") is None
         assert any("Final ranking" in (p.reply.title or "") for p in seen)
         assert any("restart" in (p.reply.footer or "") for p in seen)
+
+
+async def test_posts_speak_the_servers_language(scoach: Coach, posts: list[Post]) -> None:
+    from dataclasses import replace
+
+    english = replace(make_actor("alice", guild="g"), guild_locale="ko")
+    await scoach.run(english, ("study", "quiz"), {"count": 1})
+    assert "채널 퀴즈" in (posts[0].reply.title or "")  # the server's own language
+    await scoach.run(english, ("study", "stop"), {})
+    manager = make_actor("mod", guild="g", admin=True)
+    [chosen] = await scoach.run(manager, ("admin", "language"), {"language": "en"})
+    assert "English" in chosen.body
+    posts.clear()
+    await scoach.run(english, ("study", "quiz"), {"count": 1})
+    assert "Channel quiz" in (posts[0].reply.title or "")  # the managers' choice wins

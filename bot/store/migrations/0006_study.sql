@@ -6,7 +6,8 @@
 
 CREATE TABLE study_settings (
     guild_id          TEXT PRIMARY KEY,
-    locale            TEXT CHECK (locale IN ('en', 'ko')),  -- NULL: the server's own locale
+    locale            TEXT CHECK (locale IN ('en', 'ko')),  -- chosen; NULL: server_locale
+    server_locale     TEXT,   -- the server's preferred locale, as its front end last said
     daily_channel_id  TEXT,                                 -- NULL: no daily question
     daily_time        TEXT,                                 -- HH:MM, local time
     daily_timezone    TEXT,                                 -- IANA name
