@@ -118,6 +118,9 @@ class GroupPractice:
     def scenarios_by_concept(self) -> dict[str, list[str]]:
         return self._practice.scenarios_by_concept()
 
+    def scenario_ids(self) -> list[str]:
+        return list(self._practice.scenarios)
+
     async def complete_scenario(self, request: Request, partial: str) -> list[Suggestion]:
         return await self._practice.complete_scenario(request, partial)
 

@@ -29,7 +29,18 @@ class Post:
     key: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    """Give ``user_id`` the role ``role_id`` in ``guild_id`` (a milestone's reward)."""
+
+    guild_id: str
+    user_id: str
+    role_id: str
+    reason: str
+
+
 Subscriber = Callable[[Post], Awaitable[None]]
+Granter = Callable[[RoleGrant], Awaitable[bool]]
 
 
 class Outbox:
@@ -37,6 +48,7 @@ class Outbox:
 
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
+        self._granters: list[Granter] = []
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Receive every post from now on; call the returned function to stop."""
@@ -47,6 +59,32 @@ class Outbox:
                 self._subscribers.remove(subscriber)
 
         return unsubscribe
+
+    def can_grant(self, granter: Granter) -> Callable[[], None]:
+        """A front end whose medium has roles gives them (True: given; False: refused, the
+        bot may not manage roles there)."""
+        self._granters.append(granter)
+
+        def stop() -> None:
+            if granter in self._granters:
+                self._granters.remove(granter)
+
+        return stop
+
+    async def grant(self, grant: RoleGrant) -> bool | None:
+        """Give a role through the front ends that can: True when one did, False when they
+        were refused, None when no front end has roles (a terminal)."""
+        outcome: bool | None = None
+        for granter in list(self._granters):
+            try:
+                given = await granter(grant)
+            except Exception:
+                log.exception("a front end could not give a role", extra={"role": grant.role_id})
+                continue
+            if given:
+                return True
+            outcome = False
+        return outcome
 
     @property
     def audience(self) -> int:

@@ -11,6 +11,7 @@ from typing import Any
 import discord
 from discord.ext import commands
 
+from bot.core.posts import RoleGrant
 from bot.discordbot.frontend import DiscordFrontend
 from bot.discordbot.health import INTERVAL_SECONDS, keep_writing, write_health
 from bot.discordbot.live import LivePoster
@@ -71,11 +72,13 @@ class CoachBot(commands.Bot):
             self.front.prompts,
         )
         self._unsubscribe: Callable[[], None] | None = None
+        self._stop_granting: Callable[[], None] | None = None
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CatalogTranslator(lambda: self.coach.library.catalog))
         self.add_dynamic_items(ActionButton)
         self._unsubscribe = self.coach.posts.subscribe(self.live.post)
+        self._stop_granting = self.coach.posts.can_grant(self.grant_role)
         for name in self.extension_names:
             await self.load_extension(name)
         path = self.coach.settings.discord.health_file
@@ -90,6 +93,17 @@ class CoachBot(commands.Bot):
                 "commands": len(self.tree.get_commands()),
             },
         )
+
+    async def grant_role(self, grant: RoleGrant) -> bool:
+        """Give a milestone's role; False when Discord refuses (no Manage Roles, or the role
+        is above the bot's): the coach tells the server once and carries on."""
+        try:
+            await self.http.add_role(
+                int(grant.guild_id), int(grant.user_id), int(grant.role_id), reason=grant.reason
+            )
+        except (discord.Forbidden, ValueError):
+            return False
+        return True
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Typed answers (modal submits with a ``~<action>`` id), before or after a restart."""
@@ -110,6 +124,9 @@ class CoachBot(commands.Bot):
         if self._unsubscribe is not None:
             self._unsubscribe()
             self._unsubscribe = None
+        if self._stop_granting is not None:
+            self._stop_granting()
+            self._stop_granting = None
         await self.live.close()
         if self._health_task is not None:
             self._health_task.cancel()

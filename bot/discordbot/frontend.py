@@ -300,7 +300,7 @@ class DiscordFrontend(Frontend[discord.Interaction]):
                 uploads.append(self._upload(value))
             elif option.kind is OptionKind.MEMBER:
                 options[option.name] = MemberRef(str(value.id), value.display_name)
-            elif option.kind is OptionKind.CHANNEL:
+            elif option.kind in (OptionKind.CHANNEL, OptionKind.ROLE):
                 options[option.name] = str(value.id)
             else:
                 options[option.name] = value

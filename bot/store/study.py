@@ -213,6 +213,77 @@ class StudyRepo:
         )
         return changed == 1
 
+    # role rewards ---------------------------------------------------------------------
+    async def set_reward(self, guild_id: str, milestone: str, role_id: str | None) -> None:
+        if role_id is None:
+            await self.db.execute(
+                "DELETE FROM study_rewards WHERE guild_id = ? AND milestone = ?",
+                (guild_id, milestone),
+            )
+            return
+        await self.db.execute(
+            "INSERT INTO study_rewards (guild_id, milestone, role_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id, milestone) DO UPDATE SET role_id = excluded.role_id",
+            (guild_id, milestone, role_id),
+        )
+
+    async def rewards(self, guild_id: str) -> dict[str, str]:
+        rows = await self.db.fetchall(
+            "SELECT milestone, role_id FROM study_rewards WHERE guild_id = ?", (guild_id,)
+        )
+        return {str(r[0]): str(r[1]) for r in rows}
+
+    async def claim_reward(self, who: Who, milestone: str) -> bool:
+        """Mark ``milestone`` as rewarded for ``who``; False when it already was."""
+        when = self._now()
+
+        async def job(conn: aiosqlite.Connection) -> bool:
+            await ensure_member(conn, who, when)
+            cursor = await conn.execute(
+                "INSERT INTO study_rewarded (guild_id, user_id, milestone, granted_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                (who.guild_id, who.user_id, milestone, when),
+            )
+            return cursor.rowcount == 1
+
+        return await self.db.write(job)
+
+    async def unclaim_reward(self, who: Who, milestone: str) -> None:
+        await self.db.execute(
+            "DELETE FROM study_rewarded WHERE guild_id = ? AND user_id = ? AND milestone = ?",
+            (who.guild_id, who.user_id, milestone),
+        )
+
+    async def roles_refused(self, guild_id: str, refused: bool) -> bool:
+        """Record whether the bot may give roles in ``guild_id``; True when a refusal is new
+        (the server has not been told yet)."""
+        if not refused:
+            await self.db.execute(
+                "UPDATE study_settings SET roles_refused_at = NULL WHERE guild_id = ?", (guild_id,)
+            )
+            return False
+        changed = await self.db.execute(
+            "INSERT INTO study_settings (guild_id, roles_refused_at, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET roles_refused_at = excluded.roles_refused_at "
+            "WHERE roles_refused_at IS NULL",
+            (guild_id, self._now(), self._now()),
+        )
+        return changed == 1
+
+    async def concepts_read_by(self, user_id: str, guild_id: str) -> set[str]:
+        rows = await self.db.fetchall(
+            "SELECT concept_id FROM concept_reads WHERE user_id = ? AND guild_id = ?",
+            (user_id, guild_id),
+        )
+        return {str(r[0]) for r in rows}
+
+    async def scenarios_completed_by(self, user_id: str, guild_id: str) -> set[str]:
+        rows = await self.db.fetchall(
+            "SELECT scenario_id FROM practice_completions WHERE user_id = ? AND guild_id = ?",
+            (user_id, guild_id),
+        )
+        return {str(r[0]) for r in rows}
+
     # rounds ---------------------------------------------------------------------------
     async def create_round(
         self,

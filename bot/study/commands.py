@@ -1,5 +1,5 @@
 """Registers ``/study quiz | next | stop | join | practice | end | plan`` and the server's study
-settings ``/admin daily | language``, routes the ``study:`` buttons and typed answers, and
+settings ``/admin daily | language | reward``, routes the ``study:`` buttons and typed answers, and
 follows group practice after every ``/docker``, ``/sh`` and ``/practice`` command."""
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from bot.store import Store
 from bot.study.group_practice import GroupPracticeService
 from bot.study.plan import StudyPlan
 from bot.study.ports import ConceptNames, GroupPracticePort, GroupQuiz
+from bot.study.rewards import MILESTONES, Rewards
 from bot.study.rounds import ACTION, StudyRounds
 from bot.study.service import LANGUAGES, StudyService
 
@@ -40,6 +41,7 @@ def register(
     rounds = StudyRounds(settings, clock, store, posts, quiz, translator)
     group = GroupPracticeService(store, posts, practice, translator)
     plan = StudyPlan(store, quiz, practice, concepts, translator, font)
+    rewards = Rewards(store, posts, practice, concepts, translator)
     service = StudyService(
         settings, clock, store, posts, rounds, group, plan, default_locale, translator
     )
@@ -102,9 +104,22 @@ def register(
             admin_only=True,
         )
     )
+    table.add(
+        CommandSpec(
+            ("admin", "reward"),
+            rewards.configure,
+            (
+                OptionSpec("milestone", required=True, choices=MILESTONES),
+                OptionSpec("role", OptionKind.ROLE),
+            ),
+            admin_only=True,
+        )
+    )
     table.add_action(ACTION, rounds.press)
     for path in (("docker",), ("sh",), ("practice",)):
         table.add_listener(path, group.after_command)
+    for path in (("docker",), ("sh",), ("practice",), ("concept",)):
+        table.add_listener(path, rewards.after_command)
     app.on_start(service.start)
     app.on_close(service.close)
     return service

@@ -144,6 +144,7 @@ async def study_together(store: Store, who: Actor) -> None:
     practice_id = await store.study.open_practice(who, f"channel-{who.user_id}", "volumes", "en")
     assert practice_id is not None
     await store.study.join_practice(practice_id, who)
+    assert await store.study.claim_reward(who, "all-concepts")
 
 
 async def test_progress_is_scoped_by_server(store: Store) -> None:

@@ -14,6 +14,7 @@ CREATE TABLE study_settings (
     daily_last_day    TEXT,   -- the local day whose daily question was posted (or passed)
     summary_last_week TEXT,   -- the ISO week (2026-W05) whose weekly summary was posted
     plan              TEXT NOT NULL DEFAULT '[]',           -- JSON list of concept ids
+    roles_refused_at  TEXT,   -- when the bot was last refused a reward role (said once)
     plan_set_at       TEXT,
     updated_at        TEXT NOT NULL
 ) WITHOUT ROWID;
@@ -136,3 +137,19 @@ CREATE TABLE study_practice_members (
 ) WITHOUT ROWID;
 
 CREATE INDEX study_practice_members_by_user ON study_practice_members (user_id);
+
+-- Role rewards for milestones ("completed all scenarios"), and who got which (given once).
+CREATE TABLE study_rewards (
+    guild_id  TEXT NOT NULL,
+    milestone TEXT NOT NULL,
+    role_id   TEXT NOT NULL,
+    PRIMARY KEY (guild_id, milestone)
+) WITHOUT ROWID;
+
+CREATE TABLE study_rewarded (
+    guild_id   TEXT NOT NULL,
+    user_id    TEXT NOT NULL REFERENCES users (user_id) ON DELETE CASCADE,
+    milestone  TEXT NOT NULL,
+    granted_at TEXT NOT NULL,
+    PRIMARY KEY (guild_id, user_id, milestone)
+) WITHOUT ROWID;
