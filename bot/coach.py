@@ -178,7 +178,7 @@ class Coach:
             self, content, self.settings.quiz, clock, store, concepts=self.concepts
         )
         self.practice: PracticeService = practice_commands.register(
-            self, content, clock, store, sandbox=self.sandbox.reader
+            self, content, clock, store, sandbox=self.sandbox.reader, font=self.chart_font
         )
         self.progress: ProgressService = progress_commands.register(
             self,

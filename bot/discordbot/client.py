@@ -101,7 +101,7 @@ class CoachBot(commands.Bot):
             await self.http.add_role(
                 int(grant.guild_id), int(grant.user_id), int(grant.role_id), reason=grant.reason
             )
-        except (discord.Forbidden, ValueError):
+        except (discord.Forbidden, discord.NotFound, ValueError):
             return False
         return True
 

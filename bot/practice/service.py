@@ -7,6 +7,7 @@ import dataclasses
 import logging
 import shlex
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Protocol
 
 from bot.core import metrics
@@ -21,7 +22,7 @@ from bot.dockercli import parse_docker
 from bot.dockercli.views import SandboxState
 from bot.practice.checks import CheckContext, SandboxReader, evaluate
 from bot.practice.content import SHELL_PREFIX, FailCheck, Scenario, Step
-from bot.practice.diagram import diagram_state, render_lifecycle
+from bot.practice.diagram import STATES, diagram_state, render_lifecycle
 from bot.practice.session import PracticeSession
 from bot.store.practice import PracticeSummary, SessionRecord
 
@@ -100,11 +101,13 @@ class PracticeService:
         sandbox: SandboxReader,
         repo: Callable[[], PracticeRepo],
         clock: Clock,
+        font: Callable[[], Path | None] = lambda: None,
     ) -> None:
         self._scenarios = scenarios
         self._sandbox = sandbox
         self._repo = repo
         self.clock = clock
+        self.font = font  # a font with Hangul for the diagram's Korean captions
         self._locks: dict[str, asyncio.Lock] = {}
 
     # plumbing -----------------------------------------------------------------------
@@ -530,8 +533,12 @@ class PracticeService:
             state = await self.sandbox().state(request.actor)
         view = state.container(name)
         current = view.status if view else ("removed" if name in session.remembered else None)
-        data = await asyncio.to_thread(render_lifecycle, current, name)
-        shown, tr = diagram_state(current), request.tr
+        tr = request.tr
+        captions = (
+            {s: tr(f"practice.diagram_states.{s}") for s in STATES} if tr.locale == "ko" else None
+        )
+        data = await asyncio.to_thread(render_lifecycle, current, name, captions, self.font())
+        shown = diagram_state(current)
         where = (
             tr("practice.diagram_here", name=name, state=shown)
             if shown

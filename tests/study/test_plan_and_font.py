@@ -77,3 +77,14 @@ def test_the_progress_chart_names_topics_in_korean_with_the_hangul_font() -> Non
     assert with_font != render_chart([], mastery, today, font_path=font)  # names, not ids
     # Without a Hangul font, topic ids are drawn rather than boxes.
     assert render_chart([], mastery, today, labels=korean) == render_chart([], mastery, today)
+
+
+def test_the_lifecycle_diagram_captions_states_in_korean() -> None:
+    from bot.practice.diagram import render_lifecycle
+
+    font = find_font(None, FONT_PATHS)
+    captions = {"running": "실행 중", "exited": "종료됨"}
+    korean = render_lifecycle("running", "web", captions, font)
+    assert korean != render_lifecycle("running", "web")
+    # Without a Hangul font no caption is drawn (never boxes of tofu).
+    assert render_lifecycle("running", "web", captions, None) == render_lifecycle("running", "web")
