@@ -99,3 +99,26 @@ async def test_a_daily_answer_counts_like_any_other(settings: Settings) -> None:
         assert coach.store is not None
         totals = await coach.store.progress.totals("bob", "g")
         assert totals.answers == 1
+
+
+async def test_the_weekly_summary_goes_to_the_daily_channel_once_a_week(
+    settings: Settings,
+) -> None:
+    chosen = study_settings(settings)
+    clock = FixedClock(datetime(2026, 1, 4, 23, 0, tzinfo=UTC))  # Monday 08:00 in Seoul
+    seen: list[Post] = []
+    admin = make_actor("mod", guild="g", admin=True)
+    coach = await open_coach(chosen, clock, seen)
+    async with coach:
+        await coach.run(admin, ("study", "plan"), {"set": "volume container"})
+        await coach.run(admin, ("admin", "daily"), {"channel": "general", "time": "09:00"})
+        clock.advance(hours=1)
+        await coach.study.tick()
+        await coach.study.tick()
+        weekly = [p for p in seen if (p.reply.title or "").startswith("Weekly summary")]
+        assert len(weekly) == 1 and weekly[0].channel_id == "general"
+        assert weekly[0].reply.image is not None and weekly[0].reply.code
+        clock.advance(timedelta(days=1))  # Tuesday: the daily question only
+        await coach.study.tick()
+        assert len([p for p in seen if (p.reply.title or "").startswith("Weekly")]) == 1
+        assert len(daily_posts(seen)) == 2
