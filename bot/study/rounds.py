@@ -205,12 +205,14 @@ class StudyRounds:
         return [Reply(body=tr("study.answer_wrong"), tone=Tone.WARNING)]
 
     async def _after_answer(self, round_: GroupRound) -> None:
-        """Update the board; move on when everyone who plays has answered."""
-        if round_.kind == "quiz":
-            waiting = await self.store.study.waiting_on(round_.round_id, round_.position)
-            if waiting == 0:
-                await self.close_question(round_.round_id, round_.position, "everyone")
-                return
+        """Update the board; move on when everyone who plays has answered. (The daily
+        question has no board: its tally shows when it closes.)"""
+        if round_.kind != "quiz":
+            return
+        waiting = await self.store.study.waiting_on(round_.round_id, round_.position)
+        if waiting == 0:
+            await self.close_question(round_.round_id, round_.position, "everyone")
+            return
         await self._refresh_board(round_.round_id)
 
     async def _refresh_board(self, round_id: int) -> None:

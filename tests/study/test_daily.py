@@ -99,6 +99,11 @@ async def test_a_daily_answer_counts_like_any_other(settings: Settings) -> None:
         assert coach.store is not None
         totals = await coach.store.progress.totals("bob", "g")
         assert totals.answers == 1
+        assert not [p for p in seen if p.key and p.key.startswith("study:board")]
+        clock.advance(timedelta(days=1))  # closed when the next one comes: the tally shows
+        await coach.study.tick()
+        closed = [p for p in seen if "(closed)" in (p.reply.title or "")]
+        assert len(closed) == 1 and "of 1 answered right" in closed[0].reply.body
 
 
 async def test_the_weekly_summary_goes_to_the_daily_channel_once_a_week(
