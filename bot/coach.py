@@ -25,6 +25,7 @@ import logging
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -47,8 +48,10 @@ from bot.core.commands import (
 )
 from bot.core.context import Actor
 from bot.core.errors import UserError
+from bot.core.fonts import find_font
 from bot.core.i18n import Translator
 from bot.core.lifecycle import Gate
+from bot.core.posts import Outbox
 from bot.core.registry import Lifecycle, Slot
 from bot.core.reply import Reply, Tone
 from bot.general import commands as general_commands
@@ -57,11 +60,14 @@ from bot.practice.service import PracticeService
 from bot.progress import commands as progress_commands
 from bot.progress.service import ProgressService
 from bot.quiz import commands as quiz_commands
+from bot.quiz.group import GroupQuestions
 from bot.quiz.service import QuizService
 from bot.sandbox import commands as sandbox_commands
 from bot.sandbox.service import SandboxService
-from bot.settings import Settings
+from bot.settings import FONT_PATHS, Settings
 from bot.store import Store
+from bot.study import commands as study_commands
+from bot.study.service import StudyService
 
 log = logging.getLogger("bot.coach")
 
@@ -86,6 +92,37 @@ class Curriculum:
 
     def scenario_title(self, scenario_id: str, locale: str) -> str | None:
         return self._practice.scenario_title(scenario_id, locale)
+
+
+class GroupPractice:
+    """Practice as a study group uses it (study's ``GroupPracticePort``): each member starts
+    the group's scenario in their own sandbox, and the board reads where they are."""
+
+    def __init__(self, practice: PracticeService) -> None:
+        self._practice = practice
+
+    async def start(self, request: Request, scenario_id: str) -> list[Reply]:
+        return await self._practice.start(
+            Request(request.actor, request.tr, {"scenario": scenario_id})
+        )
+
+    async def place(self, user_id: str, scenario_id: str) -> int | None:
+        return await self._practice.place(user_id, scenario_id)
+
+    def step_titles(self, scenario_id: str, locale: str) -> list[str] | None:
+        return self._practice.step_titles(scenario_id, locale)
+
+    def scenario_title(self, scenario_id: str, locale: str) -> str | None:
+        return self._practice.scenario_title(scenario_id, locale)
+
+    def scenarios_by_concept(self) -> dict[str, list[str]]:
+        return self._practice.scenarios_by_concept()
+
+    def scenario_ids(self) -> list[str]:
+        return list(self._practice.scenarios)
+
+    async def complete_scenario(self, request: Request, partial: str) -> list[Suggestion]:
+        return await self._practice.complete_scenario(request, partial)
 
 
 class ServedContent:
@@ -122,6 +159,7 @@ class Coach:
         self._starters: list[Lifecycle] = []
         self._closers: list[Lifecycle] = []
         self.gate = Gate()  # closed at shutdown: see bot/core/lifecycle.py
+        self.posts = Outbox()  # what the coach posts on its own (boards, the daily question)
         self._compose()
         if library is not None:
             self.content.install(library)
@@ -140,7 +178,7 @@ class Coach:
             self, content, self.settings.quiz, clock, store, concepts=self.concepts
         )
         self.practice: PracticeService = practice_commands.register(
-            self, content, clock, store, sandbox=self.sandbox.reader
+            self, content, clock, store, sandbox=self.sandbox.reader, font=self.chart_font
         )
         self.progress: ProgressService = progress_commands.register(
             self,
@@ -149,12 +187,26 @@ class Coach:
             curriculum=Curriculum(self.concepts, self.quiz, self.practice),
             practice=self.practice,
             translator=self.translator,
+            font=self.chart_font,
         )
         self.admin: AdminService = admin_commands.register(
             self,
             store,
             sandboxes=self.sandbox.reader,
             content=ServedContent(content, self.settings.content_dir),
+        )
+        self.study: StudyService = study_commands.register(
+            self,
+            self.settings.study,
+            clock,
+            store,
+            self.posts,
+            quiz=GroupQuestions(self.quiz),
+            practice=GroupPractice(self.practice),
+            concepts=self.concepts,
+            translator=self.translator,
+            default_locale=lambda: self.settings.default_locale,
+            font=self.chart_font,
         )
 
     async def _concept_read(self, actor: Actor, concept_id: str) -> None:
@@ -168,6 +220,10 @@ class Coach:
 
     def translator(self, locale: str) -> Translator:
         return Translator(self.library.catalog, locale)
+
+    def chart_font(self) -> Path | None:
+        """The font with Hangul that charts draw with (the setting, else a known path)."""
+        return find_font(self.settings.chart_font, FONT_PATHS)
 
     # life cycle ---------------------------------------------------------------------
     @classmethod
@@ -244,9 +300,7 @@ class Coach:
             return actor
         if not chosen or chosen == actor.locale:
             return actor
-        return Actor(
-            actor.user_id, actor.display_name, actor.guild_id, chosen, actor.is_admin, actor.uploads
-        )
+        return replace(actor, locale=chosen)
 
     async def run(
         self, actor: Actor, path: Sequence[str], options: dict[str, Any] | None = None

@@ -233,6 +233,12 @@ class DiscordSettings(_Section):
     health_file: Path | None = None
     attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     cooldowns: CooldownSettings = CooldownSettings()
+    live_edit_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        description="The least time between two messages the coach posts or edits on its own in "
+        "one channel (Discord allows 5 per 5 s); faster changes are coalesced to the latest.",
+    )
 
 
 class HttpSettings(_Section):
@@ -259,6 +265,36 @@ class QuizSettings(_Section):
     slow_answer_seconds: float = Field(default=45.0, gt=0)
 
 
+class StudySettings(_Section):
+    """Study groups: channel rounds, the daily question, group practice."""
+
+    tick_seconds: float = Field(
+        default=1.0, ge=0, description="How often timers are checked; 0: only when asked."
+    )
+    default_count: int = Field(default=5, ge=1, le=20)
+    max_count: int = Field(default=20, ge=1, le=50)
+    default_seconds: int = Field(default=30, ge=5, le=600)
+    min_seconds: int = Field(default=10, ge=1)
+    max_seconds: int = Field(default=300, ge=10)
+    daily_timezone: str = "Asia/Seoul"
+    daily_grace_hours: float = Field(
+        default=3.0,
+        gt=0,
+        description="A daily question later than this after a downtime is "
+        "skipped for the day (never posted late, never several at once).",
+    )
+    summary_weekday: int = Field(default=0, ge=0, le=6, description="0 is Monday.")
+
+
+FONT_PATHS: tuple[Path, ...] = (
+    Path("/usr/share/fonts/truetype/nanum/NanumGothic.ttf"),  # Debian fonts-nanum
+    Path("/usr/share/fonts/truetype/nanum/NanumBarunGothic.ttf"),
+    Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"),
+)
+"""Where a font with Hangul is looked for when ``chart_font`` is not set (deploy/dev.sh and
+the image install Debian's fonts-nanum)."""
+
+
 class Settings(_Section):
     data_dir: Path = Field(default_factory=_default_data_dir)
     database: Path | None = None
@@ -269,6 +305,10 @@ class Settings(_Section):
     sandbox: SandboxSettings = SandboxSettings()
     discord: DiscordSettings = DiscordSettings()
     quiz: QuizSettings = QuizSettings()
+    study: StudySettings = StudySettings()
+    chart_font: Path | None = Field(
+        default=None, description="A TrueType font with Hangul for charts; default: FONT_PATHS."
+    )
     http: HttpSettings = HttpSettings()
     backup: BackupSettings = BackupSettings()
     shutdown_grace_seconds: float = Field(

@@ -63,6 +63,16 @@ ensure_venv() {
     echo "$want" >"$stamp"
 }
 
+# Charts draw Korean labels with a font that has Hangul (Debian's fonts-nanum; the chart code
+# finds it at its known path, or at the chart_font setting): never rely on the machine's fonts.
+HANGUL_FONT=/usr/share/fonts/truetype/nanum/NanumGothic.ttf
+ensure_fonts() {
+    [ -f "$HANGUL_FONT" ] && return 0
+    say "installing a font with Hangul for charts (apt: fonts-nanum)"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends fonts-nanum >/dev/null
+}
+
 ensure_engine() {
     say "starting the local Docker engine (deploy/engine/setup.sh)"
     as_root bash "$ROOT/deploy/engine/setup.sh" >&2
@@ -81,10 +91,12 @@ shift || true
 case "$command" in
     setup)
         ensure_venv
+        ensure_fonts
         ensure_engine
         ;;
     console)
         ensure_venv
+        ensure_fonts || say "WARNING: no Hangul font; Korean chart labels will not show"
         if ! ensure_engine; then
             say "WARNING: no Docker engine; concepts and quizzes work, /docker and /practice will say the worker is unavailable"
         fi
@@ -93,6 +105,7 @@ case "$command" in
         ;;
     test)
         ensure_venv
+        ensure_fonts
         ensure_engine
         use_local_index
         say "ruff"

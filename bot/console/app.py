@@ -35,6 +35,7 @@ from bot.core.context import Actor, Upload
 from bot.core.frontend import Frontend
 from bot.core.i18n import Translator
 from bot.core.moments import in_zone, render_moments
+from bot.core.posts import Post
 from bot.core.reply import Choice, Reply, ReplyFile, TextPrompt, Tone
 from bot.ops.shutdown import blocking_read
 
@@ -141,6 +142,12 @@ class Console(Frontend[Turn]):
         self.prompt: TextPrompt | None = None
         self.uploads: list[Upload] = []
         self.session: PromptSession[str] | None = None
+        self.original = actor  # who started the console (/as switches the acting member)
+        # The channel's open question (a study round): anyone may answer it after /as.
+        self.channel_choices: list[Choice] = []
+        self.channel_prompt: TextPrompt | None = None
+        self.channel_key: str | None = None
+        self._unsubscribe = coach.posts.subscribe(self.on_post)
 
     def tr(self, key: str, **params: object) -> str:
         return self.coach.translator(self.locale)(key, **params)
@@ -156,7 +163,12 @@ class Console(Frontend[Turn]):
             if line.strip() in QUIT:
                 break
             await self.handle(line)
+        self.close()
         return 0
+
+    def close(self) -> None:
+        """Stop showing the channel's posts."""
+        self._unsubscribe()
 
     async def _read_line(self) -> str | None:
         if self.session is not None:
@@ -219,8 +231,10 @@ class Console(Frontend[Turn]):
         if not text or text.startswith("#"):
             return
         await self._follow_language()
-        if self.prompt is not None and not text.startswith("/"):
-            prompt, self.prompt = self.prompt, None
+        if not text.startswith("/") and (self.prompt or self.channel_prompt) is not None:
+            prompt = self.prompt or self.channel_prompt
+            self.prompt = None  # a personal prompt is answered once; the channel's stays open
+            assert prompt is not None
             turn = Turn()
             await self.present(turn, await self.coach.press(self.actor(turn), prompt.action, text))
             return
@@ -236,6 +250,9 @@ class Console(Frontend[Turn]):
         if command == "/attach":
             self._attach(rest.strip())
             return
+        if command == "/as":
+            self._act_as(rest.strip())
+            return
         try:
             parsed = parse_line(self.coach.table, text)
         except LineError as exc:
@@ -248,12 +265,51 @@ class Console(Frontend[Turn]):
         )
 
     async def _choose(self, number: int) -> None:
-        if not 1 <= number <= len(self.choices):
+        choices = self.choices or self.channel_choices
+        if not 1 <= number <= len(choices):
             self.stdout.write(f"✖ {self.tr('general.console_no_choice', number=number)}\n")
             return
-        choice = self.choices[number - 1]
+        choice = choices[number - 1]
         turn = Turn()
         await self.present(turn, await self.coach.press(self.actor(turn), choice.action))
+
+    def _act_as(self, name: str) -> None:
+        """``/as NAME``: type as another member of the group from now on (console only), so
+        that one terminal can play a whole channel round or group practice."""
+        if not name or len(name) > 32 or any(ch.isspace() for ch in name):
+            self.stdout.write(f"✖ {self.tr('general.console_as_usage')}\n")
+            return
+        original = self.original
+        if name == original.user_id:
+            self.user = original
+        else:
+            self.user = Actor(name, name, original.guild_id, original.locale, False)
+        self.choices, self.prompt = [], None  # the last member's own choices are theirs
+        self.stdout.write(self.tr("general.console_acting_as", name=name) + "\n")
+
+    async def on_post(self, post: Post) -> None:
+        """A message the coach posted on its own in a channel of this console's group."""
+        if post.guild_id != self.user.guild_id:
+            return
+        buffer = io.StringIO()
+        self.renderer.out = buffer
+        if post.channel_id != self.user.channel_id:
+            buffer.write(f"[#{post.channel_id}]\n")
+        self.renderer.render(post.reply)
+        reply = post.reply
+        enabled = [c for c in reply.choices if not c.disabled]
+        if enabled or reply.prompt is not None:
+            self.channel_choices, self.channel_prompt = enabled, reply.prompt
+            self.channel_key = post.key
+            if enabled:
+                buffer.write(self.tr("general.console_choose") + "\n")
+            if reply.prompt is not None:
+                label = reply.prompt.label
+                buffer.write(f"> {label} ({self.tr('general.console_answer')})\n")
+        elif post.key is not None and post.key == self.channel_key:
+            self.channel_choices, self.channel_prompt, self.channel_key = [], None, None
+        self.stdout.write(buffer.getvalue())
+        self.stdout.flush()
 
     async def _follow_language(self) -> None:
         """Speak the language the user chose with /language (the store remembers it)."""
@@ -293,7 +349,14 @@ class Console(Frontend[Turn]):
     def current_actor(self) -> Actor:
         """Who is typing, in the language they chose (for suggestions)."""
         user = self.user
-        return Actor(user.user_id, user.display_name, user.guild_id, self.locale, user.is_admin)
+        return Actor(
+            user.user_id,
+            user.display_name,
+            user.guild_id,
+            self.locale,
+            user.is_admin,
+            channel_id=user.channel_id,
+        )
 
     def actor(self, source: Turn) -> Actor:
         """The console's user, with the files staged for this line."""
@@ -305,6 +368,7 @@ class Console(Frontend[Turn]):
             user.locale,
             user.is_admin,
             source.uploads,
+            user.channel_id,
         )
 
     async def present(self, source: Turn, replies: Sequence[Reply]) -> None:

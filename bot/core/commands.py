@@ -25,6 +25,7 @@ class OptionKind(StrEnum):
     ATTACHMENT = "attachment"
     MEMBER = "member"
     CHANNEL = "channel"  # a text channel: its id (Discord) or the name typed (console)
+    ROLE = "role"  # a server role: its id (Discord) or the name typed (console)
 
 
 @dataclass(frozen=True, slots=True)

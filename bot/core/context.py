@@ -22,7 +22,10 @@ class Actor:
     """The person behind a request.
 
     ``user_id`` and ``guild_id`` are strings so that the console (``console``) and Discord
-    (snowflakes) share one store. ``guild_id`` scopes progress and leaderboards.
+    (snowflakes) share one store. ``guild_id`` scopes progress and leaderboards;
+    ``channel_id`` is where the request was made (a study group's round lives in a channel;
+    the console is one channel, ``console``); ``guild_locale`` the server's own language
+    (Discord's preferred locale), the last fallback for what the coach posts there.
     """
 
     user_id: str
@@ -31,6 +34,8 @@ class Actor:
     locale: str = "en"
     is_admin: bool = False
     uploads: tuple[Upload, ...] = field(default=())
+    channel_id: str = "console"
+    guild_locale: str | None = None  # the server's preferred language, where it has one
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "locale", normalize_locale(self.locale))

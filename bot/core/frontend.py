@@ -63,10 +63,16 @@ The leading replies to a press may take the place of the message the press came 
 answer to the press itself, which is why such a press should be acknowledged as "updating"
 rather than "thinking" when it is slow. The other replies to a press are for the presser
 alone: a medium with an audience shows them privately, so that pressing the buttons of a
-public message never posts to everyone. Messages the
-coach posts on its own and edits over time (a channel's live scoreboard, a group's practice
-board) will come through the same replies, addressed by a stable key that the front end maps
-to the message it posted; none exists yet.
+public message never posts to everyone.
+
+Messages the coach posts on its own
+-----------------------------------
+A channel's live scoreboard, a group's practice board, the daily question: capabilities
+publish :class:`~bot.core.posts.Post` s to :attr:`CoachPort.posts`, and a front end that
+shows channels subscribes. A post names its server and channel; a post with a ``key`` is a
+live message: the first is sent, the next ones with that key take its place (edited where
+the medium can, coalesced to the latest within the medium's rate limits; printed again on a
+terminal).
 """
 
 from __future__ import annotations
@@ -77,6 +83,7 @@ from typing import Any, Protocol, TypeVar, runtime_checkable
 from bot.core.commands import CommandTable, Suggestion
 from bot.core.context import Actor
 from bot.core.i18n import Translator
+from bot.core.posts import Outbox
 from bot.core.reply import Reply
 
 SourceT_contra = TypeVar("SourceT_contra", contravariant=True)
@@ -88,6 +95,11 @@ class CoachPort(Protocol):
     @property
     def table(self) -> CommandTable:
         """Every command, with its options, as the capabilities registered them."""
+        ...
+
+    @property
+    def posts(self) -> Outbox:
+        """Messages the coach posts on its own, for the front ends that show channels."""
         ...
 
     async def run(

@@ -5,14 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import discord
 from discord.ext import commands
 
+from bot.core.posts import RoleGrant
 from bot.discordbot.frontend import DiscordFrontend
 from bot.discordbot.health import INTERVAL_SECONDS, keep_writing, write_health
+from bot.discordbot.live import LivePoster
 from bot.discordbot.translator import CatalogTranslator
 from bot.discordbot.tree import CoachTree
 from bot.discordbot.views import ASK_MARK, ActionButton, submitted_text
@@ -27,6 +29,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.exts.progress",
     "bot.exts.practice",
     "bot.exts.admin",
+    "bot.exts.study",
 )
 
 
@@ -61,10 +64,21 @@ class CoachBot(commands.Bot):
         self.extension_names = tuple(extensions)
         self.health_interval = health_interval
         self._health_task: asyncio.Task[None] | None = None
+        settings = coach.settings
+        self.live = LivePoster(
+            self,
+            lambda: coach.translator(settings.default_locale),
+            settings.discord.live_edit_seconds,
+            self.front.prompts,
+        )
+        self._unsubscribe: Callable[[], None] | None = None
+        self._stop_granting: Callable[[], None] | None = None
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CatalogTranslator(lambda: self.coach.library.catalog))
         self.add_dynamic_items(ActionButton)
+        self._unsubscribe = self.coach.posts.subscribe(self.live.post)
+        self._stop_granting = self.coach.posts.can_grant(self.grant_role)
         for name in self.extension_names:
             await self.load_extension(name)
         path = self.coach.settings.discord.health_file
@@ -79,6 +93,17 @@ class CoachBot(commands.Bot):
                 "commands": len(self.tree.get_commands()),
             },
         )
+
+    async def grant_role(self, grant: RoleGrant) -> bool:
+        """Give a milestone's role; False when Discord refuses (no Manage Roles, or the role
+        is above the bot's): the coach tells the server once and carries on."""
+        try:
+            await self.http.add_role(
+                int(grant.guild_id), int(grant.user_id), int(grant.role_id), reason=grant.reason
+            )
+        except (discord.Forbidden, discord.NotFound, ValueError):
+            return False
+        return True
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Typed answers (modal submits with a ``~<action>`` id), before or after a restart."""
@@ -96,6 +121,13 @@ class CoachBot(commands.Bot):
         )
 
     async def close(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        if self._stop_granting is not None:
+            self._stop_granting()
+            self._stop_granting = None
+        await self.live.close()
         if self._health_task is not None:
             self._health_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

@@ -217,6 +217,8 @@ class DiscordFrontend(Frontend[discord.Interaction]):
             locale=interaction.locale.value,
             is_admin=is_admin,
             uploads=tuple(uploads),
+            channel_id=str(interaction.channel_id or f"dm:{user.id}"),
+            guild_locale=interaction.guild_locale.value if interaction.guild_locale else None,
         )
 
     async def translator(self, interaction: discord.Interaction) -> Translator:
@@ -298,7 +300,7 @@ class DiscordFrontend(Frontend[discord.Interaction]):
                 uploads.append(self._upload(value))
             elif option.kind is OptionKind.MEMBER:
                 options[option.name] = MemberRef(str(value.id), value.display_name)
-            elif option.kind is OptionKind.CHANNEL:
+            elif option.kind in (OptionKind.CHANNEL, OptionKind.ROLE):
                 options[option.name] = str(value.id)
             else:
                 options[option.name] = value

@@ -82,6 +82,8 @@ def annotation(option: OptionSpec) -> Any:
         return discord.User
     if kind is OptionKind.CHANNEL:
         return app_commands.Transform[app_commands.AppCommandChannel, TextChannelOption]
+    if kind is OptionKind.ROLE:
+        return discord.Role
     if option.max_length and not option.choices:
         return app_commands.Range[str, None, min(option.max_length, 6000)]
     return str

@@ -3,6 +3,9 @@ and the check after every ``/docker`` and ``/sh``."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 from bot.content.registry import ContentRegistry
 from bot.core.clock import Clock
 from bot.core.commands import CommandSpec, OptionSpec
@@ -19,6 +22,7 @@ def register(
     clock: Clock,
     store: Slot[Store],
     sandbox: SandboxReader,
+    font: Callable[[], Path | None] = lambda: None,
 ) -> PracticeService:
     """``sandbox``: how checks read a learner's sandbox (the sandbox capability's read model)."""
     content.add(SCENARIOS)
@@ -29,7 +33,7 @@ def register(
     def repo() -> PracticeRepo:
         return store.get().practice
 
-    service = PracticeService(scenarios.get, sandbox, repo, clock)
+    service = PracticeService(scenarios.get, sandbox, repo, clock, font)
     table = app.table
     scenario = OptionSpec(
         "scenario", required=True, completer=service.complete_scenario, max_length=64

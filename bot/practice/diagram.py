@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping
 from functools import lru_cache
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
+
+from bot.core.fonts import load_font
 
 WIDTH, HEIGHT = 760, 400
 BOX_W, BOX_H = 150, 56
@@ -81,7 +85,13 @@ def _arrow(draw: ImageDraw.ImageDraw, start: str, end: str, label: str, bend: in
     draw.text((mx, my), label, fill=MUTED, font=_font(14), anchor=anchor)
 
 
-def _box(draw: ImageDraw.ImageDraw, state: str, current: bool) -> None:
+def _box(
+    draw: ImageDraw.ImageDraw,
+    state: str,
+    current: bool,
+    caption: str | None = None,
+    font_path: Path | None = None,
+) -> None:
     cx, cy = STATES[state]
     rect = (cx - BOX_W / 2, cy - BOX_H / 2, cx + BOX_W / 2, cy + BOX_H / 2)
     draw.rounded_rectangle(
@@ -91,7 +101,11 @@ def _box(draw: ImageDraw.ImageDraw, state: str, current: bool) -> None:
         outline=(255, 255, 255) if current else ARROW,
         width=4 if current else 1,
     )
-    draw.text((cx, cy), state, fill=TEXT, font=_font(20), anchor="mm")
+    if caption is None:
+        draw.text((cx, cy), state, fill=TEXT, font=_font(20), anchor="mm")
+        return
+    draw.text((cx, cy - 10), state, fill=TEXT, font=_font(18), anchor="mm")
+    draw.text((cx, cy + 13), caption, fill=TEXT, font=load_font(font_path, 15), anchor="mm")
 
 
 def diagram_state(current: str | None) -> str | None:
@@ -100,12 +114,18 @@ def diagram_state(current: str | None) -> str | None:
     return state if state in STATES else None
 
 
-def render_lifecycle(current: str | None, container: str | None = None) -> bytes:
+def render_lifecycle(
+    current: str | None,
+    container: str | None = None,
+    captions: Mapping[str, str] | None = None,
+    font_path: Path | None = None,
+) -> bytes:
     """The lifecycle diagram as PNG bytes; ``current`` is highlighted (None: nothing) and
     labelled with the ``container``'s name.
 
-    The picture holds only Docker's own words (states, commands) and the user's name for the
-    container: its fonts have no Hangul, so sentences go into the translated alt text.
+    The picture holds Docker's own words (states, commands) and the user's name for the
+    container; ``captions`` adds each state's name in the reader's language under it, drawn
+    with ``font_path`` (a font with Hangul: :mod:`bot.core.fonts`).
     """
     current = diagram_state(current)
     image = Image.new("RGB", (WIDTH, HEIGHT), BACKGROUND)
@@ -120,7 +140,8 @@ def render_lifecycle(current: str | None, container: str | None = None) -> bytes
     for start, end, label, bend in TRANSITIONS:
         _arrow(draw, start, end, label, bend)
     for state in STATES:
-        _box(draw, state, state == current)
+        caption = captions.get(state) if captions and font_path is not None else None
+        _box(draw, state, state == current, caption, font_path)
     if container and current is not None:
         cx, cy = STATES[current]
         draw.text(

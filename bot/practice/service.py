@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Protocol
 
 from bot.core import metrics
@@ -19,7 +20,7 @@ from bot.core.text import shorten
 from bot.dockercli.views import SandboxState
 from bot.practice.checks import CheckContext, SandboxReader, evaluate
 from bot.practice.content import FailCheck, Scenario, Step
-from bot.practice.diagram import diagram_state, render_lifecycle
+from bot.practice.diagram import STATES, diagram_state, render_lifecycle
 from bot.practice.session import PracticeSession
 from bot.practice.uses import CommandUse, record
 from bot.store.practice import PracticeSummary, SessionRecord
@@ -78,11 +79,13 @@ class PracticeService:
         sandbox: SandboxReader,
         repo: Callable[[], PracticeRepo],
         clock: Clock,
+        font: Callable[[], Path | None] = lambda: None,
     ) -> None:
         self._scenarios = scenarios
         self._sandbox = sandbox
         self._repo = repo
         self.clock = clock
+        self.font = font  # a font with Hangul for the diagram's Korean captions
         self._locks: dict[str, asyncio.Lock] = {}
 
     # plumbing -----------------------------------------------------------------------
@@ -112,6 +115,29 @@ class PracticeService:
         """A scenario's title in ``locale`` (None for a scenario the content no longer has)."""
         scenario = self.scenarios.get(scenario_id)
         return scenario.title.get(locale) if scenario is not None else None
+
+    async def place(self, user_id: str, scenario_id: str) -> int | None:
+        """The step ``user_id`` is on in ``scenario_id`` (its index), None when they are not
+        working on it right now."""
+        session = await self._load(user_id)
+        if session is None or session.scenario_id != scenario_id:
+            return None
+        return session.step_index
+
+    def step_titles(self, scenario_id: str, locale: str) -> list[str] | None:
+        """A scenario's step titles in ``locale`` (None for an unknown scenario)."""
+        scenario = self.scenarios.get(scenario_id)
+        if scenario is None:
+            return None
+        return [step.title.get(locale) for step in scenario.steps]
+
+    def scenarios_by_concept(self) -> dict[str, list[str]]:
+        """Concept id -> the scenarios that practise it."""
+        found: dict[str, list[str]] = {}
+        for scenario in self.scenarios.values():
+            for concept in scenario.concepts:
+                found.setdefault(concept, []).append(scenario.id)
+        return found
 
     def _lock(self, user_id: str) -> asyncio.Lock:
         return self._locks.setdefault(user_id, asyncio.Lock())
@@ -485,8 +511,12 @@ class PracticeService:
             state = await self.sandbox().state(request.actor)
         view = state.container(name)
         current = view.status if view else ("removed" if name in session.remembered else None)
-        data = await asyncio.to_thread(render_lifecycle, current, name)
-        shown, tr = diagram_state(current), request.tr
+        tr = request.tr
+        captions = (
+            {s: tr(f"practice.diagram_states.{s}") for s in STATES} if tr.locale == "ko" else None
+        )
+        data = await asyncio.to_thread(render_lifecycle, current, name, captions, self.font())
+        shown = diagram_state(current)
         where = (
             tr("practice.diagram_here", name=name, state=shown)
             if shown

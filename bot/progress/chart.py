@@ -1,19 +1,22 @@
 """The /progress picture: activity per day, and mastery per topic, drawn with Pillow.
 
-Only digits, dates and topic ids are drawn (the default font has no Hangul); the captions
-are in the reply's text, in the user's language.
+Topic names are drawn in the reader's language with the font that has Hangul
+(:mod:`bot.core.fonts`: the ``chart_font`` setting or Debian's fonts-nanum); without such a
+font, topic ids are drawn instead, which Pillow's own font can show.
 """
 
 from __future__ import annotations
 
 import functools
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from bot.core.fonts import load_font, needs_hangul
 from bot.store.progress import DayActivity
 
 WIDTH = 720
@@ -55,9 +58,15 @@ def _font(size: int) -> Font:
 
 
 def render_chart(
-    days: Sequence[DayActivity], mastery: Sequence[TopicMastery], today: date, span: int = 14
+    days: Sequence[DayActivity],
+    mastery: Sequence[TopicMastery],
+    today: date,
+    span: int = 14,
+    labels: Mapping[str, str] | None = None,
+    font_path: Path | None = None,
 ) -> bytes:
-    """A PNG: the last ``span`` days of activity on top, mastery bars below."""
+    """A PNG: the last ``span`` days of activity on top, mastery bars below; ``labels`` names
+    the topics in the reader's language (drawn with ``font_path``, a font with Hangul)."""
     mastery = mastery[:MAX_TOPICS]
     height = ACTIVITY_HEIGHT + ROW * max(1, len(mastery)) + 12
     image = Image.new("P", (WIDTH, height), BACKGROUND)
@@ -65,8 +74,10 @@ def render_chart(
     draw = ImageDraw.Draw(image)
     draw.fontmode = "1"  # no anti-aliasing: a palette has no in-between colours
     small = _font(12)
+    names = {m.topic: _label(m.topic, labels, font_path) for m in mastery}
+    label_font = load_font(font_path, 13) if font_path is not None else small
     _activity(draw, small, days, today, span, (40, 16, WIDTH - 16, 190))
-    _mastery(draw, small, mastery, (120, ACTIVITY_HEIGHT, WIDTH - 60, height - 12))
+    _mastery(draw, label_font, mastery, names, (120, ACTIVITY_HEIGHT, WIDTH - 60, height - 12))
     out = io.BytesIO()
     image.save(out, format="PNG", compress_level=1)
     return out.getvalue()
@@ -103,8 +114,28 @@ def _activity(
             draw.text((x0, axis + 3), day.strftime("%m-%d"), fill=TEXT, font=font)
 
 
+def _label(topic: str, labels: Mapping[str, str] | None, font_path: Path | None) -> str:
+    """The topic's name, when the font can draw it; else its id."""
+    name = (labels or {}).get(topic, topic)
+    if needs_hangul(name) and font_path is None:
+        return topic
+    return name
+
+
+def _fit(draw: ImageDraw.ImageDraw, text: str, font: Font, width: int) -> str:
+    if draw.textlength(text, font=font) <= width:
+        return text
+    while text and draw.textlength(text + "…", font=font) > width:
+        text = text[:-1]
+    return text + "…"
+
+
 def _mastery(
-    draw: ImageDraw.ImageDraw, font: Font, mastery: Sequence[TopicMastery], box: Box
+    draw: ImageDraw.ImageDraw,
+    font: Font,
+    mastery: Sequence[TopicMastery],
+    names: Mapping[str, str],
+    box: Box,
 ) -> None:
     left, top, right, bottom = box
     if not mastery:
@@ -113,7 +144,7 @@ def _mastery(
     for index, item in enumerate(mastery):
         y0 = top + index * row + 4
         y1 = y0 + row - 8
-        draw.text((8, y0), item.topic[:16], fill=TEXT, font=font)
+        draw.text((8, y0), _fit(draw, names[item.topic], font, left - 14), fill=TEXT, font=font)
         draw.rectangle((left, y0, right, y1), fill=EMPTY_BAR)
         if item.share:
             draw.rectangle((left, y0, left + (right - left) * item.share, y1), fill=MASTERY)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 from bot.core.clock import Clock
 from bot.core.commands import CommandSpec, OptionKind, OptionSpec
@@ -19,10 +20,11 @@ def register(
     curriculum: Curriculum,
     practice: PracticeRecords,
     translator: Callable[[str], Translator],
+    font: Callable[[], Path | None] = lambda: None,
 ) -> ProgressService:
     """The service's ``concept_read`` and ``locale_for`` are the hooks the composition root
     gives to concepts (reads count for progress) and to every request (the chosen language)."""
-    service = ProgressService(store, clock, curriculum, practice, translator)
+    service = ProgressService(store, clock, curriculum, practice, translator, font)
     table = app.table
     table.add(
         CommandSpec(("progress",), service.progress, (OptionSpec("member", OptionKind.MEMBER),))

@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
+from pathlib import Path
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -66,12 +67,14 @@ class ProgressService:
         curriculum: Curriculum,
         practice: PracticeRecords,
         translator: Callable[[str], Translator],
+        font: Callable[[], Path | None] = lambda: None,
     ) -> None:
         self._store = store
         self.clock = clock
         self.curriculum = curriculum
         self.practice = practice
         self.translator = translator
+        self.font = font  # the font with Hangul the chart draws topic names with
 
     @property
     def store(self) -> Store:
@@ -163,7 +166,10 @@ class ProgressService:
         if mastery:
             fields.append(Field(tr("progress.mastery"), self._mastery_lines(tr, mastery), False))
         # Pillow drawing and PNG encoding are CPU work: keep them off the event loop.
-        chart = await asyncio.to_thread(render_chart, days, mastery, today, CHART_DAYS)
+        labels = {m.topic: self.curriculum.topic_title(tr, m.topic) for m in mastery}
+        chart = await asyncio.to_thread(
+            render_chart, days, mastery, today, CHART_DAYS, labels, self.font()
+        )
         return Reply(
             title=tr("progress.title", name=name),
             body=tr("progress.chart_caption", days=CHART_DAYS),

@@ -11,6 +11,7 @@ from bot.store.meta import MetaRepo
 from bot.store.practice import PracticeRepo
 from bot.store.progress import ProgressRepo
 from bot.store.quiz import QuizRepo
+from bot.store.study import StudyRepo
 from bot.store.users import UserRepo
 
 
@@ -24,6 +25,7 @@ class Store:
         self.progress = ProgressRepo(db, clock)
         self.guilds = GuildRepo(db, clock)
         self.meta = MetaRepo(db)
+        self.study = StudyRepo(db, clock)
 
     @classmethod
     async def open(

@@ -136,6 +136,7 @@ async def test_option_kinds_match(production):
         OptionKind.ATTACHMENT: discord.AppCommandOptionType.attachment,
         OptionKind.MEMBER: discord.AppCommandOptionType.user,
         OptionKind.CHANNEL: discord.AppCommandOptionType.channel,
+        OptionKind.ROLE: discord.AppCommandOptionType.role,
     }
     for command in bot.tree.walk_commands():
         if not isinstance(command, discord.app_commands.Command):

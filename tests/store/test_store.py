@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot.core.clock import FixedClock
+from bot.core.context import Actor
 from bot.store import Store, WriterFailed
 from bot.store.db import LOCAL_DAY
 from bot.store.practice import SessionRecord
 from bot.store.quiz import AnswerInput
+from bot.store.study import GroupAnswer
 from tests.store.helpers import answer_round, fixed_schedule, person
 
 # Tables of migrations 0001-0002 that hold a user_id (later migrations add more).
@@ -89,6 +91,7 @@ async def test_forget_user_deletes_every_row_in_every_table(store: Store) -> Non
         await store.practice.start_session(who, record)
         await store.practice.record_step(who, "volumes", "write", skipped=False)
         await store.practice.record_completion(who, "volumes", skipped=0)
+        await study_together(store, who)
     await store.users.set_locale(alice, "ko")
     assert await store.known_user_ids() == {"alice", "bob"}
     tables = [
@@ -116,7 +119,32 @@ async def test_forget_user_deletes_every_row_in_every_table(store: Store) -> Non
         "SELECT count(*) FROM round_questions WHERE round_id NOT IN (SELECT round_id FROM rounds)"
     )
     assert orphans == 0
+    hosts = await store.db.fetchall("SELECT host_id FROM study_rounds WHERE guild_id = 'g1'")
+    assert sorted(str(row[0]) for row in hosts) == ["None", "bob"]  # alice's goes on hostless
     assert not await store.forget_user("alice")
+
+
+async def study_together(store: Store, who: Actor) -> None:
+    """A channel round with an answer, and a group practice, hosted and joined by ``who``."""
+    round_id = await store.study.create_round(
+        who,
+        who.guild_id,
+        f"channel-{who.user_id}",
+        "quiz",
+        locale="en",
+        topic=None,
+        seconds=30,
+        deadline=store.clock.now() + timedelta(seconds=30),
+        questions=[("q0", ())],
+    )
+    assert round_id is not None
+    answer = GroupAnswer(round_id, 0, "q0", "x", True, 2.0, 3, 190)
+    due = store.clock.now() + timedelta(days=1)
+    assert (await store.study.record_answer(who, answer, fixed_schedule(due))).recorded
+    practice_id = await store.study.open_practice(who, f"channel-{who.user_id}", "volumes", "en")
+    assert practice_id is not None
+    await store.study.join_practice(practice_id, who)
+    assert await store.study.claim_reward(who, "all-concepts")
 
 
 async def test_progress_is_scoped_by_server(store: Store) -> None:

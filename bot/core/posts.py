@@ -1,0 +1,100 @@
+"""Messages the coach posts on its own: a channel's live scoreboard, a group's practice
+board, the daily question.
+
+A capability publishes a :class:`Post` to the coach's :class:`Outbox`; every front end that
+can show a channel subscribes and shows it there. A post with a ``key`` is a *live* message:
+the first post with that key is a new message, later ones take its place (a front end that
+can edit messages edits that one, within its medium's rate limits, keeping only the latest
+content when edits come faster than it may make them; a terminal prints it again).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.core.reply import Reply
+
+log = logging.getLogger("bot.posts")
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """``reply`` for everyone in ``channel_id`` of ``guild_id``; ``key`` names a live message."""
+
+    guild_id: str
+    channel_id: str
+    reply: Reply
+    key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RoleGrant:
+    """Give ``user_id`` the role ``role_id`` in ``guild_id`` (a milestone's reward)."""
+
+    guild_id: str
+    user_id: str
+    role_id: str
+    reason: str
+
+
+Subscriber = Callable[[Post], Awaitable[None]]
+Granter = Callable[[RoleGrant], Awaitable[bool]]
+
+
+class Outbox:
+    """Where capabilities publish posts and front ends receive them (in order)."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+        self._granters: list[Granter] = []
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Receive every post from now on; call the returned function to stop."""
+        self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            if subscriber in self._subscribers:
+                self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    def can_grant(self, granter: Granter) -> Callable[[], None]:
+        """A front end whose medium has roles gives them (True: given; False: refused, the
+        bot may not manage roles there)."""
+        self._granters.append(granter)
+
+        def stop() -> None:
+            if granter in self._granters:
+                self._granters.remove(granter)
+
+        return stop
+
+    async def grant(self, grant: RoleGrant) -> bool | None:
+        """Give a role through the front ends that can: True when one did, False when they
+        were refused, None when no front end has roles (a terminal)."""
+        outcome: bool | None = None
+        for granter in list(self._granters):
+            try:
+                given = await granter(grant)
+            except Exception:
+                log.exception("a front end could not give a role", extra={"role": grant.role_id})
+                continue
+            if given:
+                return True
+            outcome = False
+        return outcome
+
+    @property
+    def audience(self) -> int:
+        """How many front ends receive posts (none: nobody would see them)."""
+        return len(self._subscribers)
+
+    async def publish(self, post: Post) -> None:
+        """Hand ``post`` to every subscriber; one that fails is logged, the others still get it."""
+        for subscriber in list(self._subscribers):
+            try:
+                await subscriber(post)
+            except Exception:
+                log.exception("a front end could not show a post", extra={"key": post.key})

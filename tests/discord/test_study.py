@@ -1,0 +1,121 @@
+"""A channel quiz round through the loopback Discord stand-in: one question message and one
+scoreboard message, edited in place as members press buttons, ending with the ranking.
+
+The stand-in's server prefers Korean, so what the coach posts there is in Korean; the
+members' own answers follow their locale (English)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+
+from bot.coach import Coach
+from bot.core.clock import FixedClock
+from bot.discordbot.client import CoachBot
+from bot.settings import Settings
+from tests.discord.conftest import build_coach, logged_in_bot
+from tests.discord.helpers import run, settled, text_of
+from tests.discord.standin import (
+    CHANNEL_ID,
+    Message,
+    Recorded,
+    Standin,
+    command_data,
+    interaction_payload,
+    modal_data,
+)
+
+MEMBERS = ((801, "alice"), (802, "bob"), (803, "carol"))
+
+
+@pytest.fixture
+async def study_bot(
+    settings: Settings, clock: FixedClock, standin: Standin
+) -> AsyncIterator[CoachBot]:
+    data = settings.model_dump()
+    data["study"]["tick_seconds"] = 0
+    data["discord"]["live_edit_seconds"] = 0.02
+    coach: Coach = build_coach(Settings.model_validate(data), clock)
+    await coach.start()
+    client = await logged_in_bot(coach)
+    try:
+        yield client
+    finally:
+        await client.close()
+        await coach.close()
+        await asyncio.sleep(0)
+
+
+async def press_as(
+    bot: CoachBot, standin: Standin, custom_id: str, message: Message, user_id: int, name: str
+) -> Recorded:
+    """``name`` presses the button; a typed-answer button opens a form they submit."""
+    press = interaction_payload(
+        3,
+        {"custom_id": custom_id, "component_type": 2},
+        message=message.payload(),
+        user_id=user_id,
+        name=name,
+    )
+    [first] = await run(bot, standin, press)
+    if first.body is None or first.body.get("type") != 9:
+        return first
+    modal = first.body["data"]
+    field = modal["components"][0]["components"][0]["custom_id"]
+    submit = interaction_payload(
+        5,
+        modal_data(modal["custom_id"], field, "docker volume ls"),
+        user_id=user_id,
+        name=name,
+        message=message.payload(),
+    )
+    [answer] = await run(bot, standin, submit)
+    return answer
+
+
+def titled(standin: Standin, words: str) -> list[Message]:
+    return [
+        m
+        for m in standin.channel_messages(CHANNEL_ID)
+        if any(words in (e.get("title") or "") for e in m.embeds)
+    ]
+
+
+async def test_done_when_three_members_answer_and_one_board_is_edited(
+    study_bot: CoachBot, standin: Standin
+) -> None:
+    start = interaction_payload(
+        2, command_data(("study", "quiz"), {"topic": "volume", "count": 1}), user_id=801
+    )
+    _thinking, started = await run(study_bot, standin, start, 2)
+    assert "started a round" in text_of(started)
+    await study_bot.live.drain()
+    [question] = titled(standin, "채널 퀴즈")
+    [board] = titled(standin, "점수판")
+    answer_id = next(cid for cid in question.custom_ids() if cid.lstrip("~").startswith("study:"))
+
+    for user_id, name in MEMBERS:
+        answer = await press_as(study_bot, standin, answer_id, question, user_id, name)
+        assert answer.ephemeral  # "right" or "not this time": for the presser only
+        await settled()
+        await study_bot.live.drain()
+        assert name in text_of(board).lower()  # the same message, edited
+    public = [m for m in standin.channel_messages(CHANNEL_ID) if m.public]
+    assert [m.id for m in public] == [question.id, board.id]  # no message per answer
+    nxt = interaction_payload(2, command_data(("study", "next")), user_id=801)
+    await run(study_bot, standin, nxt)
+    await settled()
+    await study_bot.live.drain()
+    assert [m.id for m in standin.channel_messages(CHANNEL_ID) if m.public] == [
+        question.id,
+        board.id,
+    ]  # the end too is an edit
+    assert titled(standin, "점수판") == []
+    [ranking] = titled(standin, "최종 순위")
+    assert ranking.id == board.id and board.edits >= 3
+    assert all(name in text_of(ranking).lower() for _id, name in MEMBERS)
+    [closed] = titled(standin, "(마감)")
+    assert closed.id == question.id
+    assert all(button.get("disabled") for button in closed.buttons())
