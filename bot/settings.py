@@ -45,6 +45,11 @@ class WorkerSettings(_Section):
     tls_client_cert: Path | None = None
     tls_client_key: Path | None = None
     max_sandboxes: int = Field(default=50, ge=1)
+    concurrent_starts: int = Field(
+        default=4,
+        ge=1,
+        description="Container creations and starts the coach runs on this engine at once.",
+    )
 
 
 class ContainerLimits(_Section):
@@ -84,6 +89,14 @@ class SandboxSettings(_Section):
     api_timeout_seconds: float = Field(default=30.0, gt=0)
     pull_timeout_seconds: float = Field(default=120.0, gt=0)
     thread_pool_size: int = Field(default=8, ge=1, le=64)
+    calls_per_user: int = Field(
+        default=4,
+        ge=1,
+        description="Threads one learner's Docker calls may hold at once while others wait.",
+    )
+    queue_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="How long a Docker call may wait for a thread."
+    )
     idle_stop_minutes: float = Field(default=30.0, gt=0)
     idle_destroy_minutes: float = Field(default=24 * 60.0, gt=0)
     reaper_interval_seconds: float = Field(default=60.0, gt=0)

@@ -24,7 +24,7 @@ from bot.core.errors import Busy, CoachError, Unavailable
 from bot.sandbox import naming, policy, provision, reaper, reconcile
 from bot.sandbox.api import SandboxHealth, WorkerHealth
 from bot.sandbox.errors import EngineError
-from bot.sandbox.executor import DockerExecutor
+from bot.sandbox.executor import DockerExecutor, acting_for
 from bot.sandbox.provision import Sandbox
 from bot.sandbox.workers import Capacity, Worker, WorkerPool
 from bot.settings import SandboxSettings
@@ -47,8 +47,8 @@ class SandboxManager:
         self.clock = clock or SystemClock()
         self.known_users = known_users
         self.policy = policy.PolicyConfig.from_settings(settings)
-        self.executor = DockerExecutor(settings.thread_pool_size, settings.api_timeout_seconds)
-        self.streams = DockerExecutor(settings.thread_pool_size, settings.api_timeout_seconds)
+        self.executor = self._executor(settings)
+        self.streams = self._executor(settings)
         self.pool = WorkerPool(
             settings.workers, self.executor, settings.api_timeout_seconds, self.streams, capacity
         )
@@ -57,6 +57,15 @@ class SandboxManager:
         self._reconciled: set[str] = set()
         self.reaper = reaper.Periodic("sandbox-reaper", self.tick, settings.reaper_interval_seconds)
         self.started = False
+
+    @staticmethod
+    def _executor(settings: SandboxSettings) -> DockerExecutor:
+        return DockerExecutor(
+            settings.thread_pool_size,
+            settings.api_timeout_seconds,
+            per_owner=settings.calls_per_user,
+            queue_timeout=settings.queue_timeout_seconds,
+        )
 
     # life cycle ---------------------------------------------------------------------
     async def start(self) -> None:
@@ -97,7 +106,8 @@ class SandboxManager:
         if lock.locked():
             raise Busy("sandbox.busy")
         async with lock:
-            yield
+            with acting_for(user_id):  # their Docker calls wait in their own queue
+                yield
 
     def touch(self, sandbox: Sandbox) -> None:
         """A command of the user's: the idle timers start again."""
@@ -164,7 +174,8 @@ class SandboxManager:
         if user_id not in self._sandboxes:
             return False
         async with self.lock(user_id):
-            return await self.destroy(user_id)
+            with acting_for(user_id):
+                return await self.destroy(user_id)
 
     # reaper and reconciliation ---------------------------------------------------------
     async def _known(self) -> set[str] | None:

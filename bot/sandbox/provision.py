@@ -125,6 +125,7 @@ async def create(worker: Worker, scope: Scope, settings: SandboxSettings) -> Non
         await worker.run(
             lambda api: _create_sandbox(api, scope, settings, stamp),
             timeout=settings.api_timeout_seconds,
+            heavy=True,
         )
     except EngineError as exc:
         log.error(

@@ -43,7 +43,7 @@ from bot.sandbox.errors import (
     TookTooLong,
     WorkerDown,
 )
-from bot.sandbox.executor import CallTimedOut, DockerExecutor
+from bot.sandbox.executor import CallTimedOut, DockerExecutor, QueueTimedOut
 from bot.settings import WorkerSettings
 
 log = logging.getLogger("bot.sandbox.workers")
@@ -174,6 +174,9 @@ class Worker:
         self._last_attempt = 0.0
         # Capacity is checked and a sandbox created under this lock (see the manager).
         self.provision_lock = asyncio.Lock()
+        # Container creations and starts running on the engine at once (``heavy`` calls):
+        # past a few, each one gets slower and the engine does no more per second.
+        self.starts = asyncio.Semaphore(settings.concurrent_starts)
 
     @property
     def api(self) -> APIClient:
@@ -221,13 +224,32 @@ class Worker:
         if not await self.connect():
             raise Unavailable("sandbox.worker_unavailable")
 
-    async def run(self, fn: Callable[[APIClient], T], *, timeout: float | None = None) -> T:  # noqa: ASYNC109
+    async def run(
+        self,
+        fn: Callable[[APIClient], T],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        heavy: bool = False,
+    ) -> T:
         """``fn(api)`` on the API pool, errors mapped; a worker that does not answer is marked
-        down and :class:`Unavailable` raised."""
+        down and :class:`Unavailable` raised. ``heavy``: the call creates or starts a
+        container, and waits its turn among the worker's ``concurrent_starts``."""
+        if heavy:
+            async with self.starts:
+                return await self._on(self.executor, fn, timeout)
         return await self._on(self.executor, fn, timeout)
 
-    async def stream(self, fn: Callable[[APIClient], T], *, timeout: float) -> T:  # noqa: ASYNC109
+    async def stream(
+        self,
+        fn: Callable[[APIClient], T],
+        *,
+        timeout: float,  # noqa: ASYNC109
+        heavy: bool = False,
+    ) -> T:
         """Like :meth:`run`, on the pool reserved for long stream reads."""
+        if heavy:
+            async with self.starts:
+                return await self._on(self.streams, fn, timeout)
         return await self._on(self.streams, fn, timeout)
 
     async def slow(self, fn: Callable[[APIClient], T], *, timeout: float) -> T:  # noqa: ASYNC109
@@ -254,6 +276,8 @@ class Worker:
                 raise
             self.mark_down(exc)
             raise Unavailable("sandbox.worker_unavailable") from exc
+        except QueueTimedOut as exc:  # busy, not down: the engine answers, slowly
+            raise Unavailable("sandbox.worker_busy") from exc
         except WorkerDown as exc:
             metrics.engine_error("unreachable")
             self.mark_down(exc)

@@ -62,13 +62,15 @@ def _graceful(ctx: Ctx, verb: str, seconds: int) -> Action:
 
     async def action(found: objects.Found) -> None:
         timeout = ctx.settings.api_timeout_seconds + seconds
-        await ctx.run(lambda api: call(api, found.id), timeout=timeout)
+        await ctx.run(lambda api: call(api, found.id), timeout=timeout, heavy=verb == "restart")
 
     return action
 
 
 async def start(ctx: Ctx, cmd: DockerCommand) -> Output:
-    return await for_each_started(ctx, cmd, engine_action(ctx, lambda api, i: api.start(i)))
+    return await for_each_started(
+        ctx, cmd, engine_action(ctx, lambda api, i: api.start(i), heavy=True)
+    )
 
 
 async def stop(ctx: Ctx, cmd: DockerCommand) -> Output:
@@ -94,7 +96,9 @@ async def unpause(ctx: Ctx, cmd: DockerCommand) -> Output:
 
 async def rm(ctx: Ctx, cmd: DockerCommand) -> Output:
     force = cmd.has("force")
-    remove = engine_action(ctx, lambda api, i: api.remove_container(i, force=force, v=True))
+    remove = engine_action(
+        ctx, lambda api, i: api.remove_container(i, force=force, v=True), heavy=True
+    )
     return await for_each(ctx, cmd, remove)
 
 

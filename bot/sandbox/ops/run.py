@@ -264,12 +264,12 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
         aliases=[name, *(user_name(a) for a in cmd.values("network-alias"))],
     )
     limits = ctx.settings.limits
-    cid = await ctx.run(lambda api: _create_blocking(api, creation, limits))
+    cid = await ctx.run(lambda api: _create_blocking(api, creation, limits), heavy=True)
     notes += unpublished_note([(name, _asked(key, port)) for key, (_ip, port) in ports.items()])
     if create_only:
         return Output(text=cid, notes=notes)
     if cmd.has("detach"):
-        await ctx.run(lambda api: api.start(cid))
+        await ctx.run(lambda api: api.start(cid), heavy=True)
         return Output(text=cid, notes=notes)
     return await _foreground(ctx, cid, name, notes)
 
