@@ -52,11 +52,13 @@ async def submit(executor: DockerExecutor, owner: str, fn: object) -> asyncio.Ta
     return task
 
 
-async def until(condition: object) -> None:
+async def until(condition: object, attempts: int = 1000) -> None:
     """Wait (bounded) for a state the executor's threads reach by themselves."""
-    async with asyncio.timeout(5):
-        while not condition():  # type: ignore[operator]
-            await asyncio.sleep(0.005)
+    for _ in range(attempts):
+        if condition():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("the executor never reached the expected state")
 
 
 async def test_a_learner_with_many_calls_does_not_make_another_wait_behind_them() -> None:
