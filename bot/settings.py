@@ -45,6 +45,11 @@ class WorkerSettings(_Section):
     tls_client_cert: Path | None = None
     tls_client_key: Path | None = None
     max_sandboxes: int = Field(default=50, ge=1)
+    warm_pool: int = Field(
+        default=4,
+        ge=0,
+        description="Sandboxes kept ready for new learners (they count towards max_sandboxes).",
+    )
     concurrent_starts: int = Field(
         default=4,
         ge=1,

@@ -36,12 +36,14 @@ def library() -> ContentLibrary:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    """Defaults, with data in a fresh temporary folder and the test search index."""
+    """Defaults, with data in a fresh temporary folder and the test search index; no warm
+    pool (tests that want one say so), so that a coach started for a quiz makes no sandbox."""
     base = load_settings(environ={})
     data = base.model_dump()
     data["data_dir"] = tmp_path / "data"
     data["sandbox"]["search_index"] = SEARCH_INDEX
     data["sandbox"]["instance"] = TEST_INSTANCE
+    data["sandbox"]["workers"] = [{**w, "warm_pool": 0} for w in data["sandbox"]["workers"]]
     return Settings.model_validate(data)
 
 

@@ -61,13 +61,17 @@ class SandboxHealth:
     streams: dict[str, int] = field(default_factory=dict)  # the stream pool's counters
     workers: tuple[WorkerHealth, ...] = ()
     sandboxes: int = 0
+    warm: dict[str, int] = field(default_factory=dict)  # ready warm sandboxes per worker
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, as the health file shows it."""
         return {
             "api": dict(self.api),
             "streams": dict(self.streams),
-            "workers": {w.name: {"healthy": w.healthy, "error": w.error} for w in self.workers},
+            "workers": {
+                w.name: {"healthy": w.healthy, "error": w.error, "warm": self.warm.get(w.name, 0)}
+                for w in self.workers
+            },
             "sandboxes": self.sandboxes,
         }
 

@@ -7,8 +7,9 @@ labels on each worker say exists. Command handlers and the read model use it; no
 knows about replies or translations.
 
 Provisioning is a short pipeline so that what comes next slots in: :meth:`obtain` (the
-sandbox in memory, else a new one) → :meth:`provision` (pick a worker, check its capacity
-and create, under the worker's lock) → :func:`bot.sandbox.provision.create`.
+sandbox in memory, else a new one) → :meth:`provision` (claim a ready sandbox of the warm
+pool, :mod:`bot.sandbox.warmpool`; else pick a worker, check its capacity and create, under
+the worker's lock) → :func:`bot.sandbox.provision.create`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from bot.sandbox.api import SandboxHealth, WorkerHealth
 from bot.sandbox.errors import EngineError
 from bot.sandbox.executor import DockerExecutor, acting_for
 from bot.sandbox.provision import Sandbox
+from bot.sandbox.warmpool import WarmPool
 from bot.sandbox.workers import Capacity, Worker, WorkerPool
 from bot.settings import SandboxSettings
 
@@ -52,6 +54,10 @@ class SandboxManager:
         self.pool = WorkerPool(
             settings.workers, self.executor, settings.api_timeout_seconds, self.streams, capacity
         )
+        self._active = 0  # learners' commands running now
+        self._quiet = asyncio.Event()  # set while none runs
+        self._quiet.set()
+        self.warm = WarmPool(settings, self.pool, self.clock, self._quiet)
         self._sandboxes: dict[str, Sandbox] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._reconciled: set[str] = set()
@@ -73,11 +79,17 @@ class SandboxManager:
         workers are retried when needed and on every reaper round)."""
         await self.pool.connect_all()
         await self.reconcile()
+        self.warm.refill_all()
         self.reaper.start()
         self.started = True
 
+    async def warm_pool_ready(self) -> None:
+        """Until every worker's warm pool is full (or out of room, or its worker failing)."""
+        await self.warm.wait_ready()
+
     async def close(self) -> None:
         await self.reaper.close()
+        await self.warm.close()
         self.pool.close()
         self.executor.shutdown()
         self.streams.shutdown()
@@ -106,8 +118,15 @@ class SandboxManager:
         if lock.locked():
             raise Busy("sandbox.busy")
         async with lock:
-            with acting_for(user_id):  # their Docker calls wait in their own queue
-                yield
+            self._active += 1
+            self._quiet.clear()
+            try:
+                with acting_for(user_id):  # their Docker calls wait in their own queue
+                    yield
+            finally:
+                self._active -= 1
+                if not self._active:
+                    self._quiet.set()
 
     def touch(self, sandbox: Sandbox) -> None:
         """A command of the user's: the idle timers start again."""
@@ -123,9 +142,14 @@ class SandboxManager:
         return await self.provision(user_id)
 
     async def provision(self, owner: str) -> Sandbox:
-        """A new sandbox on the least-loaded healthy worker with room. Capacity is checked
-        and the sandbox created under the worker's lock, so N users racing for the last K
-        places get exactly K sandboxes."""
+        """A sandbox of the warm pool made ``owner``'s; else a new sandbox on the least-loaded
+        healthy worker with room. Capacity is checked and the sandbox created under the
+        worker's lock, so N users racing for the last K places get exactly K sandboxes."""
+        by_ready = sorted(self.pool.workers, key=self.warm.ready, reverse=True)
+        claimed = await self.warm.claim(owner, by_ready)
+        if claimed is not None:
+            self._sandboxes[owner] = claimed
+            return claimed
         for _attempt in range(len(self.pool.workers) + 1):
             worker = await self.pool.pick()
             async with worker.provision_lock:
@@ -215,6 +239,7 @@ class SandboxManager:
             for sandbox in outcome.adopted:
                 if sandbox.owner not in self._sandboxes and not self.lock(sandbox.owner).locked():
                     self._sandboxes[sandbox.owner] = sandbox
+            self.warm.adopt(worker, outcome.pooled)
             self._reconciled.add(worker.name)
 
     async def tick(self) -> None:
@@ -224,6 +249,7 @@ class SandboxManager:
             if not worker.healthy:
                 await worker.connect()
         await self.reconcile()
+        self.warm.refill_all()
         now = self.clock.now()
         stop_after = timedelta(minutes=self.settings.idle_stop_minutes)
         destroy_after = timedelta(minutes=self.settings.idle_destroy_minutes)
@@ -276,4 +302,5 @@ class SandboxManager:
             streams=self.streams.as_dict(),
             workers=tuple(WorkerHealth(w.name, w.healthy, w.last_error) for w in self.pool.workers),
             sandboxes=len(self._sandboxes),
+            warm=self.warm.counts(),
         )

@@ -142,6 +142,17 @@ async def create(worker: Worker, scope: Scope, settings: SandboxSettings) -> Non
         ) from exc
 
 
+async def claim(worker: Worker, scope: Scope, settings: SandboxSettings) -> None:
+    """Make the warm sandbox ``scope.sandbox`` ``scope.owner``'s: its claim marker, a volume
+    labelled with the learner as owner (labels cannot change, so the marker says it)."""
+    labels = scope.labels(naming.KIND_CLAIM, "claim", datetime.now(UTC).isoformat())
+    name = scope.claim_name
+    await worker.run(
+        lambda api: api.create_volume(name, driver="local", labels=labels),
+        timeout=settings.api_timeout_seconds,
+    )
+
+
 def _ensure_host_running(api: APIClient, scope: Scope) -> bool:
     """Blocking: start the host shell (and stopped-by-the-reaper state); True if it was off."""
     state = api.inspect_container(scope.host_name)["State"]

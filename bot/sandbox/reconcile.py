@@ -15,9 +15,16 @@ made when users were not yet registered first, is adopted even if its owner is u
 expires by the usual idle rules. The manager runs this at start and whenever a worker is
 reached for the first time.
 
+Objects are grouped by sandbox id. The owner of a sandbox is the owner its labels name; a
+warm sandbox's own objects name the pool (:data:`~bot.sandbox.naming.POOL_OWNER`), and once a
+learner claimed it, its claim marker (a volume) names the learner. Complete warm sandboxes
+nobody claimed go back into the warm pool — they are never counted as a learner's nor
+removed as an unknown owner's; half-made ones get the same grace as any other.
+
 The last activity of an adopted sandbox is derived from the engine's own times, since labels
-cannot change after creation: the newest of the objects' creation and start/finish times; when
-the host shell is stopped (only the reaper stops it), its finish time minus the idle-stop time.
+cannot change after creation: the newest of the objects' creation and start/finish times
+(a claim marker's creation is when its learner claimed it); when the host shell is stopped
+(only the reaper stops it), its finish time minus the idle-stop time.
 """
 
 from __future__ import annotations
@@ -79,15 +86,18 @@ class Found:
 @dataclass
 class Outcome:
     adopted: list[Sandbox] = field(default_factory=list)
+    pooled: list[Scope] = field(default_factory=list)  # complete warm sandboxes nobody claimed
     removed_sandboxes: int = 0
     removed_objects: int = 0
 
 
 def scan(
     api: APIClient, instance: str = naming.DEFAULT_INSTANCE
-) -> tuple[dict[tuple[str, str], Found], list[tuple[str, str]]]:
-    """Blocking: the instance's labeled objects, grouped; and strays without a sandbox label."""
-    groups: dict[tuple[str, str], Found] = {}
+) -> tuple[dict[str, Found], list[tuple[str, str]]]:
+    """Blocking: the instance's labeled objects grouped by sandbox id (each with its owner:
+    a claim marker's, else any learner's label, else the pool's); and strays without a
+    sandbox label."""
+    groups: dict[str, Found] = {}
     strays: list[tuple[str, str]] = []
     wanted = [naming.OWNER]
     if instance != naming.DEFAULT_INSTANCE:  # the default one also owns unlabeled objects
@@ -101,7 +111,10 @@ def scan(
         if not owner or not sandbox:
             strays.append((kind, ident))
             return None
-        found = groups.setdefault((owner, sandbox), Found(Scope(owner, sandbox, instance)))
+        found = groups.setdefault(sandbox, Found(Scope(owner, sandbox, instance)))
+        claim = labels.get(naming.KIND) == naming.KIND_CLAIM
+        if owner != found.scope.owner and (found.scope.pooled or claim):
+            found.scope = Scope(owner, sandbox, instance)
         found.legacy = found.legacy or naming.INSTANCE not in labels
         return found
 
@@ -125,9 +138,13 @@ def scan(
             if moment:
                 found.times.append(moment)
     for volume in api.volumes(filters=label).get("Volumes") or []:
-        found = group(volume.get("Labels") or {}, "volume", volume["Name"])
+        labels = volume.get("Labels") or {}
+        found = group(labels, "volume", volume["Name"])
         if found is not None:
             found.volumes.append(volume)
+            moment = engine_time(volume.get("CreatedAt"))
+            if moment and labels.get(naming.KIND) == naming.KIND_CLAIM:
+                found.times.append(moment)
     return groups, strays
 
 
@@ -184,6 +201,18 @@ def decide(
     return keep, doomed
 
 
+def pool_sandboxes(groups: list[Found], now: datetime) -> tuple[list[Scope], list[Scope]]:
+    """Warm sandboxes nobody claimed: the complete ones go back into the pool, half-made ones
+    older than the creation grace are removed."""
+    ready = [found.scope for found in groups if found.complete]
+    doomed = [
+        found.scope
+        for found in groups
+        if not found.complete and now - (found.stamped or now) >= CREATION_GRACE
+    ]
+    return ready, doomed
+
+
 async def reconcile(
     worker: Worker,
     instance: str,
@@ -194,8 +223,12 @@ async def reconcile(
 ) -> Outcome:
     """Adopt the instance's sandboxes of known users; remove the rest of what it labeled."""
     groups, strays = await worker.run(lambda api: scan(api, instance), timeout=timeout)
-    keep, doomed = decide(list(groups.values()), known, now or datetime.now(UTC))
-    outcome = Outcome()
+    moment = now or datetime.now(UTC)
+    pooled, doomed_pool = pool_sandboxes([f for f in groups.values() if f.scope.pooled], moment)
+    learners = [f for f in groups.values() if not f.scope.pooled]
+    keep, doomed = decide(learners, known, moment)
+    doomed += doomed_pool
+    outcome = Outcome(pooled=pooled)
     if doomed or strays:
         outcome.removed_objects = await worker.run(
             lambda api: remove_blocking(api, doomed, strays), timeout=timeout
@@ -212,6 +245,7 @@ async def reconcile(
             "worker": worker.name,
             "instance": instance,
             "adopted": len(outcome.adopted),
+            "pooled": len(outcome.pooled),
             "removed_sandboxes": outcome.removed_sandboxes,
             "removed_objects": outcome.removed_objects,
         },

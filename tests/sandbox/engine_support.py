@@ -30,7 +30,9 @@ def engine_settings(**sandbox: Any) -> Settings:
     """Defaults with the test search index and fast bounds; ``sandbox`` overrides more.
 
     Each call is a coach instance of its own (``<session instance>-<n>``): services made from
-    one settings object share their sandboxes, any other service never sees them.
+    one settings object share their sandboxes, any other service never sees them. Workers
+    keep no warm pool unless a test gives one (``workers=[{..., "warm_pool": 2}]``): the
+    tests that count a learner's objects expect them made for that learner.
     """
     data = load_settings(environ={}).model_dump()
     data["sandbox"].update(
@@ -40,7 +42,12 @@ def engine_settings(**sandbox: Any) -> Settings:
         exec_timeout_seconds=4.0,
         output_bytes=8192,
     )
+    if "workers" not in sandbox:
+        data["sandbox"]["workers"] = [{**w, "warm_pool": 0} for w in data["sandbox"]["workers"]]
     data["sandbox"].update(sandbox)
+    data["sandbox"]["workers"] = [
+        {"warm_pool": 0, **dict(worker)} for worker in data["sandbox"]["workers"]
+    ]
     return Settings.model_validate(data)
 
 

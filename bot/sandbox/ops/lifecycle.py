@@ -96,9 +96,7 @@ async def unpause(ctx: Ctx, cmd: DockerCommand) -> Output:
 
 async def rm(ctx: Ctx, cmd: DockerCommand) -> Output:
     force = cmd.has("force")
-    remove = engine_action(
-        ctx, lambda api, i: api.remove_container(i, force=force, v=True), heavy=True
-    )
+    remove = engine_action(ctx, lambda api, i: api.remove_container(i, force=force, v=True))
     return await for_each(ctx, cmd, remove)
 
 
