@@ -39,6 +39,7 @@ import asyncio
 import contextlib
 import random
 import re
+import signal
 import statistics
 import sys
 import tempfile
@@ -58,6 +59,7 @@ import docker
 from bot.coach import Coach, load_content
 from bot.content.items import ContentLibrary
 from bot.core.logs import configure_logging
+from bot.core.loops import loop_factory
 from bot.core.reply import Reply, Tone
 from bot.discordbot.frontend import DiscordFrontend, Policy
 from bot.exts.sandbox import Sandbox as SandboxCog
@@ -285,16 +287,16 @@ class CoachSide:
 
     async def first_runs(self, count: int) -> tuple[list[float], list[float], list[str]]:
         """A new learner's first ``run -d`` and the same learner's next one, one learner after
-        the other (the warm pool, if any, full again before each)."""
+        the other (the warm pool, if any, full again before each command)."""
         new: list[float] = []
         returning: list[float] = []
         failures: list[str] = []
         first, second = STEPS[0], Step("run -d", f"run -d --name web2 {IMAGE}", STEPS[0].ok)
         cleanup = Step("rm -f", "rm -f web web2", lambda _code: True)
         for index in range(count):
-            await self.pool_ready()
             user = self.new_user(f"first{index}")
             for step, into in ((first, new), (second, returning)):
+                await self.pool_ready()  # no refill running while either is measured
                 arrived = time.perf_counter()
                 done = await self.command(user, step, arrived)
                 into.append((done.sent_at or time.perf_counter()) - arrived)
@@ -527,6 +529,15 @@ def bench_settings(base: Settings, workdir: Path, instance: str, learners: int) 
     return Settings.model_validate(data)
 
 
+async def raw_burst(raw: RawSide, offsets: Sequence[float]) -> Figures:
+    """The raw engine's burst on threads; the loop's lag meanwhile (only the ticker runs on
+    it: what the process's own threads and the machine do to the loop, without the coach)."""
+    with Ticker() as ticker:
+        figures = await asyncio.to_thread(raw.burst, offsets)
+    figures.lags = ticker.lags
+    return figures
+
+
 async def measure(
     options: argparse.Namespace,
     settings: Settings,
@@ -546,14 +557,17 @@ async def measure(
         await coach.start()
         side = CoachSide(coach)
         await side.pool_ready()
+        # one learner after the other first (each claim is refilled before the next learner),
+        # then the burst with the pool full again
+        first = await side.first_runs(first_runs) if first_runs else None
+        await side.forget_all()
+        await side.pool_ready()
         if raw_first:
-            raw_figures = await asyncio.to_thread(raw.burst, offsets)
+            raw_figures = await raw_burst(raw, offsets)
             coach_figures = await side.burst(offsets)
         else:
             coach_figures = await side.burst(offsets)
-            raw_figures = await asyncio.to_thread(raw.burst, offsets)
-        await side.forget_all()
-        first = await side.first_runs(first_runs) if first_runs else None
+            raw_figures = await raw_burst(raw, offsets)
         await side.forget_all()
         return Measured(learners, loop_name, coach_figures, raw_figures, first)
     finally:
@@ -605,6 +619,12 @@ def print_measured(m: Measured) -> None:
         f"  {'loop lag':14} p50 {ms(percentile(lags, 0.5))}, p99 {ms(percentile(lags, 0.99))}, "
         f"max {ms(max(lags) if lags else 0)} ms ({len(lags)} ticks)"
     )
+    if raw.lags:
+        print(
+            f"  {'':14} during the raw burst (nothing but the ticker on the loop): "
+            f"p50 {ms(percentile(raw.lags, 0.5))}, p99 {ms(percentile(raw.lags, 0.99))}, "
+            f"max {ms(max(raw.lags))} ms"
+        )
     print(f"  {'failures':14} coach {len(coach.failures)}, raw engine {len(raw.failures)}")
     for text in sorted(set(coach.failures + raw.failures))[:5]:
         print(f"      {text}")
@@ -628,14 +648,6 @@ def summary(m: Measured) -> str:
     )
 
 
-def loop_factory(name: str) -> Callable[[], asyncio.AbstractEventLoop]:
-    if name == "uvloop":
-        import uvloop
-
-        return uvloop.new_event_loop
-    return asyncio.new_event_loop
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", default="25,50,100", help="class sizes, comma-separated")
@@ -656,7 +668,7 @@ def main(argv: list[str] | None = None) -> int:
     options = parser.parse_args(argv)
     sizes = [int(n) for n in str(options.learners).split(",") if n.strip()]
     base = load_settings(options.settings)
-    configured = getattr(base, "event_loop", "asyncio")
+    configured = base.event_loop
     loops = (
         ["asyncio", "uvloop"]
         if options.loop == "both"
@@ -664,7 +676,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     if options.starts:
         levels = [int(n) for n in options.starts.split(",") if n.strip()]
-        probe_starts(levels, max(32, 2 * max(levels)), base)
+        probe_starts(levels, 48, base)  # one sandbox-sized network (a /26) holds 61
         return 0
     library = load_content(base.content_dir)
     print(
@@ -700,4 +712,6 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
+    # SIGTERM ends the run like Ctrl-C: the coach closes and everything made is removed
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     sys.exit(main())
