@@ -157,6 +157,10 @@ class Settings(_Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     default_locale: Literal["en", "ko"] = "en"
+    event_loop: Literal["asyncio", "uvloop"] = Field(
+        default="asyncio",
+        description="The event loop of `python -m bot run` (uvloop must be installed).",
+    )
     sandbox: SandboxSettings = SandboxSettings()
     discord: DiscordSettings = DiscordSettings()
     quiz: QuizSettings = QuizSettings()
