@@ -62,7 +62,8 @@ def flush_logs() -> None:
         _QUEUE.join()
 
 
-def _stop_listener() -> None:
+def stop_logging() -> None:
+    """Write what is queued and end the listener thread (at exit, or before reconfiguring)."""
     global _LISTENER
     if _LISTENER is not None:
         _LISTENER.stop()  # writes what is queued, then ends the thread
@@ -76,7 +77,7 @@ def configure_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | N
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    _stop_listener()
+    stop_logging()
     _QUEUE = queue.Queue()
     _LISTENER = logging.handlers.QueueListener(_QUEUE, handler, respect_handler_level=True)
     _LISTENER.start()
@@ -88,4 +89,4 @@ def configure_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | N
     logging.getLogger("docker").setLevel(logging.WARNING)
 
 
-atexit.register(_stop_listener)
+atexit.register(stop_logging)
