@@ -69,11 +69,6 @@ class WarmPool:
         known = {scope.sandbox for scope in self._ready[worker.name]}
         self._ready[worker.name] += [s for s in scopes if s.sandbox not in known]
 
-    def forget(self, worker: Worker) -> list[Scope]:
-        """Take every ready sandbox of ``worker`` out of the pool (to be reconciled again)."""
-        scopes, self._ready[worker.name] = self._ready[worker.name], []
-        return scopes
-
     # claiming ----------------------------------------------------------------------------
     async def claim(self, owner: str, order: list[Worker]) -> Sandbox | None:
         """A ready sandbox made ``owner``'s, from the first worker of ``order`` that has one
@@ -88,24 +83,18 @@ class WarmPool:
             try:
                 await provision.claim(worker, scope, self.settings)
             except (CoachError, EngineError):
-                # the marker could not be made: this warm sandbox is not to be trusted
-                log.warning("claiming a warm sandbox failed", extra={"worker": worker.name})
-                self._discard(worker, pooled)
+                # The marker may or may not exist (a timeout says nothing): the sandbox is
+                # left where it is, out of the pool, for reconciliation to judge. The warm
+                # pool never removes a sandbox.
+                log.warning(
+                    "claiming a warm sandbox failed; left for reconciliation",
+                    extra={"worker": worker.name, "sandbox": pooled.sandbox},
+                )
                 continue
             now = self.clock.now()
             log.info("warm sandbox claimed", extra={"user": owner, "worker": worker.name})
             return Sandbox(scope, worker, now, now)
         return None
-
-    def _discard(self, worker: Worker, scope: Scope) -> None:
-        async def remove() -> None:
-            with contextlib.suppress(CoachError, EngineError):
-                await worker.run(
-                    lambda api: provision.remove_sandbox_objects(api, scope),
-                    timeout=self.settings.api_timeout_seconds * 4,
-                )
-
-        asyncio.get_running_loop().create_task(remove(), name="warm-pool-discard")
 
     # refilling -------------------------------------------------------------------------
     def refill_all(self) -> None:
