@@ -10,6 +10,9 @@ Provisioning is a short pipeline so that what comes next slots in: :meth:`obtain
 sandbox in memory, else a new one) → :meth:`provision` (claim a ready sandbox of the warm
 pool, :mod:`bot.sandbox.warmpool`; else pick a worker, check its capacity and create, under
 the worker's lock) → :func:`bot.sandbox.provision.create`.
+
+Alongside, in the background and in modules of their own: the warm pool's refills and the
+images the scenarios use pulled ahead onto each worker (:mod:`bot.sandbox.prepull`).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from bot.sandbox import naming, policy, provision, reaper, reconcile
 from bot.sandbox.api import SandboxHealth, WorkerHealth
 from bot.sandbox.errors import EngineError
 from bot.sandbox.executor import DockerExecutor, acting_for
+from bot.sandbox.prepull import ImagePrepull
 from bot.sandbox.provision import Sandbox
 from bot.sandbox.warmpool import WarmPool
 from bot.sandbox.workers import Capacity, Worker, WorkerPool
@@ -58,6 +62,7 @@ class SandboxManager:
         self._quiet = asyncio.Event()  # set while none runs
         self._quiet.set()
         self.warm = WarmPool(settings, self.pool, self.clock, self._quiet)
+        self.images = ImagePrepull(settings, self.pool, self.policy)
         self._sandboxes: dict[str, Sandbox] = {}
         self._locks: dict[str, asyncio.Lock] = {}
         self._reconciled: set[str] = set()
@@ -79,6 +84,7 @@ class SandboxManager:
         workers are retried when needed and on every reaper round)."""
         await self.pool.connect_all()
         await self.reconcile()
+        self.images.start()
         self.warm.refill_all()
         self.reaper.start()
         self.started = True
@@ -90,6 +96,7 @@ class SandboxManager:
     async def close(self) -> None:
         await self.reaper.close()
         await self.warm.close()
+        await self.images.close()
         self.pool.close()
         self.executor.shutdown()
         self.streams.shutdown()
@@ -249,6 +256,7 @@ class SandboxManager:
             if not worker.healthy:
                 await worker.connect()
         await self.reconcile()
+        self.images.start()
         self.warm.refill_all()
         now = self.clock.now()
         stop_after = timedelta(minutes=self.settings.idle_stop_minutes)

@@ -12,6 +12,8 @@ Three parts with one job each, built and started together here:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.core.clock import Clock
 from bot.sandbox.handlers import SandboxCommands
 from bot.sandbox.manager import KnownUsers, SandboxManager
@@ -32,6 +34,10 @@ class SandboxService:
         self.manager = SandboxManager(settings, clock, known_users, capacity)
         self.commands = SandboxCommands(self.manager)
         self.reader = SandboxReadModel(self.manager)
+
+    def prepare_images(self, references: Iterable[str]) -> None:
+        """Images every worker should have before learners need them (pulled at start)."""
+        self.manager.images.want(references)
 
     async def start(self) -> None:
         """Connect workers, reconcile, start the reaper; never raises for a missing engine."""
