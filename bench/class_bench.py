@@ -28,8 +28,10 @@ failures F``.
 The coach runs as an instance of its own (``bench-class-<random>``) with a database in a
 temporary folder, logging at INFO into a file as ``python -m bot run`` does into its stream;
 everything it and the raw side made on the engine is removed at the end (also after Ctrl-C).
-The worker's ``max_sandboxes`` is raised to fit the class (room is not what is measured);
-everything else comes from the settings (``--settings`` / ``COACH_*``).
+The worker's ``max_sandboxes`` is raised to fit the class (room is not what is measured) and
+its warm pool holds the class (``--warm-pool``: a worker set up for a class keeps that many
+ready, as the raw side's networks are made before the clock starts); everything else comes
+from the settings (``--settings`` / ``COACH_*``).
 """
 
 from __future__ import annotations
@@ -417,13 +419,26 @@ class RawSide:
 
     def clean(self) -> None:
         """Remove every container and network the raw side made."""
-        filters = {"label": [f"org.docker-coach.bench={self.instance}"]}
-        for container in self.api.containers(all=True, filters=filters):
-            with contextlib.suppress(docker.errors.NotFound):
-                self.api.remove_container(container["Id"], force=True, v=True)
-        for network in self.api.networks(filters=filters):
-            with contextlib.suppress(docker.errors.NotFound):
-                self.api.remove_network(network["Id"])
+        clean_raw(self.api, self.instance)
+
+
+def clean_raw(api: docker.APIClient, instance: str) -> None:
+    """Blocking: remove every container and network the raw side of ``instance`` made."""
+    filters = {"label": [f"org.docker-coach.bench={instance}"]}
+    for container in api.containers(all=True, filters=filters):
+        with contextlib.suppress(docker.errors.NotFound):
+            api.remove_container(container["Id"], force=True, v=True)
+    for network in api.networks(filters=filters):
+        with contextlib.suppress(docker.errors.NotFound):
+            api.remove_network(network["Id"])
+
+
+def remove_raw(instance: str) -> None:
+    client = docker.from_env(timeout=300)
+    try:
+        clean_raw(client.api, instance)
+    finally:
+        client.close()
 
 
 def probe_starts(levels: Sequence[int], count: int, settings: Settings) -> None:
@@ -473,25 +488,39 @@ def probe_starts(levels: Sequence[int], count: int, settings: Settings) -> None:
         raw.client.close()
 
 
-def remove_instance(instance: str) -> int:
-    """Remove everything labelled with the coach's bench instance (the safety net)."""
+def remove_instance(instance: str, passes: int = 3) -> int:
+    """Remove everything labelled with the coach's bench instance (the safety net). A call
+    the coach's threads were still making when it closed may add a container meanwhile (a
+    network then has an endpoint again): what could not go is tried again, ``passes`` times."""
     client = docker.from_env(timeout=300)
     api = client.api
     filters = {"label": [f"{naming.INSTANCE}={instance}"]}
     removed = 0
     try:
-        for container in api.containers(all=True, filters=filters):
-            with contextlib.suppress(docker.errors.NotFound):
-                api.remove_container(container["Id"], force=True, v=True)
-                removed += 1
-        for network in api.networks(filters=filters):
-            with contextlib.suppress(docker.errors.NotFound):
-                api.remove_network(network["Id"])
-                removed += 1
-        for volume in api.volumes(filters=filters).get("Volumes") or []:
-            with contextlib.suppress(docker.errors.NotFound):
-                api.remove_volume(volume["Name"], force=True)
-                removed += 1
+        for _ in range(passes):
+            left = 0
+            for container in api.containers(all=True, filters=filters):
+                with contextlib.suppress(docker.errors.NotFound):
+                    api.remove_container(container["Id"], force=True, v=True)
+                    removed += 1
+            for network in api.networks(filters=filters):
+                try:
+                    api.remove_network(network["Id"])
+                    removed += 1
+                except docker.errors.NotFound:
+                    pass
+                except docker.errors.APIError:  # an endpoint joined since: the next pass
+                    left += 1
+            for volume in api.volumes(filters=filters).get("Volumes") or []:
+                try:
+                    api.remove_volume(volume["Name"], force=True)
+                    removed += 1
+                except docker.errors.NotFound:
+                    pass
+                except docker.errors.APIError:
+                    left += 1
+            if not left:
+                break
     finally:
         client.close()
     return removed
@@ -515,15 +544,22 @@ class Measured:
         return self.coach.total / self.raw.total if self.raw.total else float("nan")
 
 
-def bench_settings(base: Settings, workdir: Path, instance: str, learners: int) -> Settings:
+def bench_settings(
+    base: Settings, workdir: Path, instance: str, learners: int, warm_pool: int | None
+) -> Settings:
+    """The coach's settings for one class: its own instance and folder, room for the class,
+    and a warm pool of ``warm_pool`` sandboxes per worker (None: as many as the class has
+    learners, as a worker set up for a class would keep; the raw side's networks, too, are
+    made before the clock starts)."""
     data = base.model_dump()
     data["data_dir"] = str(workdir)
     data["database"] = str(workdir / f"{instance}.sqlite3")
     sandbox = data["sandbox"]
     sandbox["instance"] = instance
-    room = 2 * learners + 60  # the class, and whatever others keep on the engine meanwhile
+    pool = learners if warm_pool is None else warm_pool
+    room = 2 * learners + pool + 60  # the class, its pool, whatever others keep meanwhile
     sandbox["workers"] = [
-        {**worker, "max_sandboxes": max(worker["max_sandboxes"], room)}
+        {**worker, "max_sandboxes": max(worker["max_sandboxes"], room), "warm_pool": pool}
         for worker in sandbox["workers"]
     ]
     return Settings.model_validate(data)
@@ -574,7 +610,8 @@ async def measure(
         await coach.close()
         await asyncio.to_thread(raw.clean)
         raw.client.close()
-        await asyncio.to_thread(remove_instance, instance)
+        with contextlib.suppress(docker.errors.APIError):  # run_one tries again
+            await asyncio.to_thread(remove_instance, instance)
 
 
 def run_one(
@@ -589,13 +626,20 @@ def run_one(
     """:func:`measure` on a fresh loop of ``loop_name``, in a folder of its own."""
     instance = f"bench-class-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="class-bench-") as tmp:
-        settings = bench_settings(base, Path(tmp), instance, learners)
-        with open(Path(tmp) / "coach.log", "w", encoding="utf-8") as log_file:
-            configure_logging(settings.log_level, settings.log_format, stream=log_file)
-            with asyncio.Runner(loop_factory=loop_factory(loop_name)) as runner:
-                return runner.run(
-                    measure(options, settings, library, learners, loop_name, raw_first, first_runs)
-                )
+        settings = bench_settings(base, Path(tmp), instance, learners, options.warm_pool)
+        try:
+            with open(Path(tmp) / "coach.log", "w", encoding="utf-8") as log_file:
+                configure_logging(settings.log_level, settings.log_format, stream=log_file)
+                with asyncio.Runner(loop_factory=loop_factory(loop_name)) as runner:
+                    return runner.run(
+                        measure(
+                            options, settings, library, learners, loop_name, raw_first, first_runs
+                        )
+                    )
+        finally:
+            # the safety net, also when Ctrl-C or SIGTERM cut the coach's own clean-up short
+            remove_instance(instance)
+            remove_raw(instance)
 
 
 # --------------------------------------------------------------------------------------------
@@ -658,6 +702,12 @@ def main(argv: list[str] | None = None) -> int:
         help="event loop(s): 'both' runs each class size under asyncio and under uvloop",
     )
     parser.add_argument("--first-runs", type=int, default=20, help="learners for new vs returning")
+    parser.add_argument(
+        "--warm-pool",
+        type=int,
+        default=None,
+        help="warm sandboxes per worker (default: the class size; 0 measures without a pool)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--settings", type=Path, default=None)
     parser.add_argument(
@@ -681,7 +731,9 @@ def main(argv: list[str] | None = None) -> int:
     library = load_content(base.content_dir)
     print(
         f"docker SDK {docker.__version__}, thread pool {base.sandbox.thread_pool_size}, "
-        f"image {IMAGE}, arrivals spread over 1 s (seed {options.seed}), loops {', '.join(loops)}"
+        f"image {IMAGE}, arrivals spread over 1 s (seed {options.seed}), loops {', '.join(loops)}, "
+        f"warm pool {'the class size' if options.warm_pool is None else options.warm_pool}, "
+        f"concurrent starts {', '.join(str(w.concurrent_starts) for w in base.sandbox.workers)}"
     )
     results: list[Measured] = []
     turn = 0

@@ -51,7 +51,7 @@ class WorkerSettings(_Section):
         description="Sandboxes kept ready for new learners (they count towards max_sandboxes).",
     )
     concurrent_starts: int = Field(
-        default=4,
+        default=16,
         ge=1,
         description="Container creations and starts the coach runs on this engine at once.",
     )
@@ -93,7 +93,7 @@ class SandboxSettings(_Section):
     foreground_run_seconds: float = Field(default=10.0, gt=0)
     api_timeout_seconds: float = Field(default=30.0, gt=0)
     pull_timeout_seconds: float = Field(default=120.0, gt=0)
-    thread_pool_size: int = Field(default=8, ge=1, le=64)
+    thread_pool_size: int = Field(default=32, ge=1, le=64)
     calls_per_user: int = Field(
         default=4,
         ge=1,
