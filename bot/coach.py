@@ -394,7 +394,9 @@ class Coach:
     @staticmethod
     def error_reply(tr: Translator, error: UserError) -> Reply:
         return Reply(
-            title=tr("general.error_title"), body=tr(error.key, **error.params), tone=Tone.ERROR
+            title=tr(error.title_key),
+            body=tr(error.key, **error.params),
+            tone=Tone.WARNING if error.ours else Tone.ERROR,
         )
 
 

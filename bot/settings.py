@@ -44,11 +44,29 @@ class WorkerSettings(_Section):
     tls_ca_cert: Path | None = None
     tls_client_cert: Path | None = None
     tls_client_key: Path | None = None
-    max_sandboxes: int = Field(default=50, ge=1)
+    max_sandboxes: int | None = Field(
+        default=None,
+        ge=1,
+        description="Most sandboxes on this worker; None: as many as the engine holds (its "
+        "address pools and memory, see memory_per_sandbox_bytes). Never more than its pools.",
+    )
+    memory_per_sandbox_bytes: int = Field(
+        default=40 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="Worker memory planned per sandbox when max_sandboxes is None "
+        "(docs/deploy.md: 1 GiB per 25 sandboxes).",
+    )
+    address_pool_networks: int | None = Field(
+        default=None,
+        ge=1,
+        description="Networks the engine's default-address-pools hold; None: read from the "
+        "engine (docker info), or Docker's built-in pools (31 networks) if it does not say.",
+    )
     warm_pool: int = Field(
         default=4,
         ge=0,
-        description="Sandboxes kept ready for new learners (they count towards max_sandboxes).",
+        description="Sandboxes kept ready for new learners (they count towards the worker's "
+        "capacity like any other sandbox; 0: none).",
     )
     concurrent_starts: int = Field(
         default=16,
@@ -73,13 +91,16 @@ class Quotas(_Section):
     running_containers: int = Field(default=4, ge=1)
     volumes: int = Field(default=5, ge=0)
     networks: int = Field(default=3, ge=0)
+    images: int = Field(default=5, ge=0, description="the learner's own image references")
 
 
 class SandboxSettings(_Section):
-    instance: str = Field(
-        default="default",
+    instance: str | None = Field(
+        default=None,
         pattern=r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$",
-        description="Names this coach on shared engines: it sees only its own instance's objects.",
+        description="Names this coach on shared engines: it sees only its own instance's "
+        "objects, and only one running coach may hold an instance. None: the database's own "
+        "instance (each database has one; databases from before instances use 'default').",
     )
     workers: tuple[WorkerSettings, ...] = (WorkerSettings(),)
     host_image: str = "docker-coach/host:latest"
@@ -92,6 +113,9 @@ class SandboxSettings(_Section):
     exec_timeout_seconds: float = Field(default=15.0, gt=0)
     foreground_run_seconds: float = Field(default=10.0, gt=0)
     api_timeout_seconds: float = Field(default=30.0, gt=0)
+    read_timeout_seconds: float = Field(
+        default=8.0, gt=0, description="Lists and inspects, where a learner waits for the answer."
+    )
     pull_timeout_seconds: float = Field(default=120.0, gt=0)
     thread_pool_size: int = Field(default=32, ge=1, le=64)
     calls_per_user: int = Field(
@@ -102,11 +126,51 @@ class SandboxSettings(_Section):
     queue_timeout_seconds: float = Field(
         default=120.0, gt=0, description="How long a Docker call may wait for a thread."
     )
+    creations_per_worker: int = Field(
+        default=4,
+        ge=1,
+        description="Sandboxes being made at once on one worker; a class arriving together "
+        "waits its turn for the rest (the thread pool stays free for everyone's commands).",
+    )
     idle_stop_minutes: float = Field(default=30.0, gt=0)
     idle_destroy_minutes: float = Field(default=24 * 60.0, gt=0)
     reaper_interval_seconds: float = Field(default=60.0, gt=0)
+    sweep_interval_seconds: float = Field(
+        default=300.0,
+        gt=0,
+        description="How often every worker is reconciled with its labels: half-made and "
+        "half-removed sandboxes are finished, sandboxes not in memory adopted.",
+    )
+    lease_heartbeat_seconds: float = Field(
+        default=10.0, gt=0, description="How often this coach renews its hold on its instance."
+    )
+    lease_ttl_seconds: float = Field(
+        default=45.0,
+        gt=0,
+        description="A hold not renewed for this long is a dead coach's: another may take it.",
+    )
     upload_max_bytes: int = Field(default=8 * 1024 * 1024, ge=1)
+    user_subnet_pool: str = Field(
+        default="172.28.0.0/14",
+        description="Where `network create --subnet` may take addresses (never the worker's).",
+    )
+    user_subnet_min_prefix: int = Field(default=24, ge=8, le=30)
     cooldown_seconds: float = Field(default=1.0, ge=0)
+
+
+class RateSettings(_Section):
+    """At most ``uses`` in any window of ``seconds`` (0 seconds: no limit)."""
+
+    uses: int = Field(default=1, ge=1)
+    seconds: float = Field(default=0.0, ge=0)
+
+
+class CooldownSettings(_Section):
+    """Per-user limits on Discord (the sandbox commands use ``sandbox.cooldown_seconds``)."""
+
+    progress: RateSettings = RateSettings(uses=1, seconds=10.0)
+    quiz: RateSettings = RateSettings(uses=3, seconds=30.0)
+    press: RateSettings = RateSettings(uses=5, seconds=5.0)
 
 
 class DiscordSettings(_Section):
@@ -124,6 +188,7 @@ class DiscordSettings(_Section):
     dev_guild_id: int | None = None
     health_file: Path | None = None
     attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    cooldowns: CooldownSettings = CooldownSettings()
 
 
 class HttpSettings(_Section):

@@ -50,6 +50,8 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Setting
     data = base.model_dump()
     data["data_dir"] = tmp_path / "data"
     data["sandbox"]["search_index"] = SEARCH_INDEX
+    # An instance belongs to one database (bot/sandbox/lease.py): each test's coach has a
+    # database of its own, so an instance of its own too.
     instance = f"{TEST_INSTANCE}-{secrets.token_hex(3)}"
     data["sandbox"]["instance"] = instance
     for worker in data["sandbox"]["workers"]:

@@ -50,6 +50,10 @@ class ExtraEngine:
     def data_root(self) -> Path:
         return STATE / self.name / "root"
 
+    @property
+    def socket(self) -> Path:
+        return RUN / self.name / "docker.sock"
+
     def client(self, timeout: int = 60) -> docker.DockerClient:
         return docker.DockerClient(base_url=self.base_url, timeout=timeout)
 
@@ -88,6 +92,21 @@ def start_engine(
 
 def stop_engine(name: str) -> None:
     _script("stop", name, timeout=180)
+
+
+def halt_engine(name: str) -> None:
+    """Stop the engine's dockerd only: its data stays, :func:`resume_engine` starts it again
+    (without live-restore its containers stop, as after a reboot)."""
+    _script("halt", name, timeout=180)
+
+
+def resume_engine(name: str) -> None:
+    _script("resume", name, timeout=180)
+
+
+def dockerd_pid(name: str) -> int:
+    """The pid of the engine's dockerd (to freeze it with SIGSTOP in a test)."""
+    return int((RUN / name / "dockerd.pid").read_text().strip())
 
 
 def unique_name(prefix: str = "t") -> str:

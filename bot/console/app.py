@@ -3,16 +3,21 @@
 The console is a :class:`bot.core.frontend.Frontend`: one user at one terminal. Replies are
 printed whole; on an interactive terminal, an answer taller than the screen goes through a
 pager (``$PAGER``, else ``less``), and when the output is piped it is always written whole.
+Everything printed goes through :func:`bot.console.terminal.clean`: a container's output
+cannot drive the terminal (colours are kept only with ``--color``).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import io
 import os
 import re
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -22,10 +27,14 @@ from typing import Any, TextIO
 
 from bot import __version__
 from bot.coach import Coach
+from bot.console.completion import choice_matches
 from bot.console.parsing import LineError, parse_line
+from bot.console.prompt import PromptSession, prompt_session
+from bot.console.terminal import clean
 from bot.core.context import Actor, Upload
 from bot.core.frontend import Frontend
 from bot.core.i18n import Translator
+from bot.core.moments import in_zone, render_moments
 from bot.core.reply import Choice, Reply, ReplyFile, TextPrompt, Tone
 from bot.ops.shutdown import blocking_read
 
@@ -45,20 +54,27 @@ class Turn:
 
 
 def _plain(markdown: str) -> str:
-    """Drop bold markers and markdown escapes, which a terminal would show literally."""
-    return _ESCAPED.sub(r"\1", _BOLD.sub(r"\1", markdown))
+    """Drop bold markers and markdown escapes, which a terminal would show literally; show
+    moments in the terminal's local time zone."""
+    return local_moments(_ESCAPED.sub(r"\1", _BOLD.sub(r"\1", markdown)))
+
+
+def local_moments(text: str) -> str:
+    """Moments (:func:`bot.core.moments.moment`) in the machine's local time zone."""
+    return render_moments(text, in_zone)
 
 
 class ConsoleRenderer:
     """Prints replies as plain text; files go to a downloads folder."""
 
-    def __init__(self, out: TextIO, downloads: Path, tr: Translator) -> None:
+    def __init__(self, out: TextIO, downloads: Path, tr: Translator, colours: bool = False) -> None:
         self.out = out
         self.downloads = downloads
         self.tr = tr  # the console's language, for the lines it adds itself
+        self.colours = colours  # keep the colours of sandbox output
 
     def _print(self, text: str = "") -> None:
-        self.out.write(text + "\n")
+        self.out.write(clean(text, self.colours) + "\n")
 
     def render(self, reply: Reply, number_from: int = 1) -> list[str]:
         """Print one reply whole, numbering its choices from ``number_from`` (disabled ones
@@ -66,11 +82,11 @@ class ConsoleRenderer:
         if reply.title:
             self._print(f"{_MARK[reply.tone]}== {_plain(reply.title)} ==")
         elif reply.tone in (Tone.ERROR, Tone.WARNING, Tone.SUCCESS):
-            self.out.write(_MARK[reply.tone])
+            self.out.write(_MARK[reply.tone])  # the line that follows ends it
         if reply.body:
             self._print(_plain(reply.body.rstrip()))
         for field in reply.fields:
-            self._print(f"-- {field.name} --")
+            self._print(f"-- {local_moments(field.name)} --")
             self._print(_plain(field.value.rstrip()))
         if reply.code is not None:
             self._print(reply.code.rstrip("\n"))
@@ -83,7 +99,7 @@ class ConsoleRenderer:
             self._print(f"  [{number}] {choice.label}")
             number += 1
         if reply.footer:
-            self._print(f"({reply.footer})")
+            self._print(f"({local_moments(reply.footer)})")
         return saved
 
     def _save(self, file: ReplyFile) -> str:
@@ -106,6 +122,7 @@ class Console(Frontend[Turn]):
         stdout: TextIO | None = None,
         interactive: bool | None = None,
         pager: bool = True,
+        colours: bool = False,
     ) -> None:
         self.coach = coach
         self.user = actor
@@ -115,11 +132,15 @@ class Console(Frontend[Turn]):
         self.pager = pager and self.interactive and _isatty(self.stdout)
         self.locale = actor.locale  # follows /language (see :meth:`handle`)
         self.renderer = ConsoleRenderer(
-            self.stdout, coach.settings.data_dir / "downloads", coach.translator(self.locale)
+            self.stdout,
+            coach.settings.data_dir / "downloads",
+            coach.translator(self.locale),
+            colours,
         )
         self.choices: list[Choice] = []
         self.prompt: TextPrompt | None = None
         self.uploads: list[Upload] = []
+        self.session: PromptSession[str] | None = None
 
     def tr(self, key: str, **params: object) -> str:
         return self.coach.translator(self.locale)(key, **params)
@@ -138,6 +159,14 @@ class Console(Frontend[Turn]):
         return 0
 
     async def _read_line(self) -> str | None:
+        if self.session is not None:
+            try:
+                line: str = await self.session.prompt_async("coach> ")
+            except EOFError:
+                return None
+            except KeyboardInterrupt:  # Ctrl-C drops the line being typed, as in a shell
+                return ""
+            return line
         if self.interactive:
             try:
                 return await blocking_read(input, "coach> ")
@@ -147,11 +176,25 @@ class Console(Frontend[Turn]):
         return line.rstrip("\n") if line else None
 
     def _enable_line_editing(self) -> None:
+        """On a terminal: prompt_toolkit (Tab completes like Discord's autocomplete, the arrow
+        keys pick a numbered choice, history kept between runs); readline where the output
+        is not a terminal too."""
+        history = self.coach.settings.data_dir / "console_history"
+        if _isatty(self.stdout) and self.stdin is sys.stdin:
+            with contextlib.suppress(OSError):
+                history.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.session = prompt_session(self, history)
+                return
+            except Exception:  # a terminal prompt_toolkit cannot drive: plain line editing
+                self.session = None
+        self._enable_readline(history)
+
+    def _enable_readline(self, history: Path) -> None:
         try:
             import readline
         except ImportError:  # pragma: no cover - not on every platform
             return
-        history = self.coach.settings.data_dir / "console_history"
         try:
             history.parent.mkdir(parents=True, exist_ok=True)
             if history.exists():
@@ -184,6 +227,11 @@ class Console(Frontend[Turn]):
         if text.isdigit():
             await self._choose(int(text))
             return
+        if self.interactive and not text.startswith("/") and self.choices:
+            picked = choice_matches(self.choices, text)
+            if len(picked) == 1:  # the start of a choice's label picks it
+                await self._choose(picked[0][0])
+                return
         command, _, rest = text.partition(" ")
         if command == "/attach":
             self._attach(rest.strip())
@@ -219,11 +267,17 @@ class Console(Frontend[Turn]):
             self.stdout.write(f"✖ {self.tr('general.console_attach_usage')}\n")
             return
         path = Path(os.path.expanduser(raw))
+        limit = self.coach.settings.sandbox.upload_max_bytes
         try:
-            data = path.read_bytes()
+            data = _read_attachment(path, limit)
         except OSError as exc:
             self.stdout.write(
                 f"✖ {self.tr('general.console_no_file', path=raw, reason=exc.strerror)}\n"
+            )
+            return
+        except _TooBig as exc:
+            self.stdout.write(
+                f"✖ {self.tr('general.console_too_big', path=raw, size=exc.size, limit=limit)}\n"
             )
             return
 
@@ -236,6 +290,11 @@ class Console(Frontend[Turn]):
         )
 
     # the Frontend protocol --------------------------------------------------------------
+    def current_actor(self) -> Actor:
+        """Who is typing, in the language they chose (for suggestions)."""
+        user = self.user
+        return Actor(user.user_id, user.display_name, user.guild_id, self.locale, user.is_admin)
+
     def actor(self, source: Turn) -> Actor:
         """The console's user, with the files staged for this line."""
         user = self.user
@@ -278,6 +337,31 @@ class Console(Frontend[Turn]):
         if new_choices or replies:
             self.choices = new_choices
         return buffer.getvalue()
+
+
+class _TooBig(Exception):
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def _read_attachment(path: Path, limit: int) -> bytes:
+    """The file's bytes, its size checked first: never more than ``limit`` + 1 bytes are
+    read, whatever the file claims (a device, a file that grows); only regular files."""
+    status = path.stat()
+    if not stat.S_ISREG(status.st_mode):
+        raise (
+            IsADirectoryError(errno.EISDIR, "not a regular file")
+            if path.is_dir()
+            else (OSError(errno.EINVAL, "not a regular file"))
+        )
+    if status.st_size > limit:
+        raise _TooBig(status.st_size)
+    with path.open("rb") as handle:
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise _TooBig(len(data))
+    return data
 
 
 def _isatty(stream: TextIO) -> bool:

@@ -8,7 +8,7 @@ anything that escapes a handler is logged with an id that the user is shown.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class CoachError(Exception):
@@ -16,7 +16,13 @@ class CoachError(Exception):
 
 
 class UserError(CoachError):
-    """A problem the user can fix; carries a translation key and its parameters."""
+    """A problem the user can fix; carries a translation key and its parameters.
+
+    ``title_key`` is the heading front ends show above the message: the user's mistake by
+    default ("Not quite"); trouble on our side (:class:`Unavailable`) has its own."""
+
+    title_key: ClassVar[str] = "general.error_title"
+    ours: ClassVar[bool] = False  # the trouble is on the coach's side, not the user's
 
     def __init__(self, key: str, /, **params: Any) -> None:
         super().__init__(key)
@@ -40,7 +46,11 @@ class Busy(UserError):
 
 
 class Unavailable(UserError):
-    """A backing service (a practice worker) cannot be reached right now."""
+    """A backing service (a practice worker) cannot serve the user right now: it is down,
+    slow, full or in trouble. Infrastructure, not the user's mistake: its own title."""
+
+    title_key: ClassVar[str] = "general.unavailable_title"
+    ours: ClassVar[bool] = True
 
 
 class ConfigError(CoachError):

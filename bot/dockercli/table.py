@@ -18,7 +18,16 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.dockercli.model import Flag, Path, SubcommandSpec
-from bot.dockercli.output import PS_FORMAT, SEARCH_FORMAT
+from bot.dockercli.output import (
+    DF_FORMAT,
+    HISTORY_FORMAT,
+    IMAGES_FORMAT,
+    NETWORKS_FORMAT,
+    PS_FORMAT,
+    SEARCH_FORMAT,
+    STATS_FORMAT,
+    VOLUMES_FORMAT,
+)
 from bot.dockercli.templates import OBJECT_FORMAT
 from bot.dockercli.values import (
     PS_STATUSES,
@@ -27,8 +36,13 @@ from bot.dockercli.values import (
     any_value,
     boolean_value,
     check_absolute,
+    check_attach,
     check_count,
     check_cpus,
+    check_cpuset,
+    check_duration,
+    check_expose,
+    check_ip,
     check_label,
     check_limit,
     check_mount,
@@ -40,9 +54,13 @@ from bot.dockercli.values import (
     check_signal,
     check_size,
     check_tail,
+    check_timestamp,
     check_volume,
     digits_value,
+    health_value,
     one_of,
+    port_value,
+    timestamp_value,
 )
 
 
@@ -58,8 +76,8 @@ def _f(spec: str, check: ValueCheck | None = None, note: str | None = None, **ex
 
 _INTERACTIVE = "cli.note_interactive"
 
-# Flags of ``run`` and ``create``. Supported ones first, then the ones the policy refuses by
-# name (they must parse so that the refusal can name them).
+# Flags of ``run`` and ``create``. Supported ones first, then the ones the policy bounds or
+# refuses by name (they must parse so that the refusal can name them).
 RUN_FLAGS: tuple[Flag, ...] = (
     _f("d|detach"),
     _f("name="),
@@ -69,28 +87,52 @@ RUN_FLAGS: tuple[Flag, ...] = (
     _f("mount=*", check_mount),
     _f("p|publish=*", check_publish),
     _f("P|publish-all"),
+    _f("expose=*", check_expose),
     _f("network=", aliases=("net",)),
     _f("network-alias=*", aliases=("net-alias",)),
+    _f("ip=", check_ip),
     _f("rm"),
     _f("w|workdir="),
     _f("entrypoint="),
     _f("i|interactive", note=_INTERACTIVE),
     _f("t|tty", note=_INTERACTIVE),
+    _f("a|attach=*", check_attach),
     _f("l|label=*", check_label),
     _f("h|hostname="),
+    _f("domainname="),
+    _f("mac-address="),
     _f("u|user="),
+    _f("group-add=*"),
     _f("restart=", check_restart),
     _f("init"),
     _f("m|memory=", check_size),
+    _f("memory-reservation=", check_size),
+    _f("memory-swappiness=", check_count),
     _f("cpus=", check_cpus),
+    _f("c|cpu-shares=", check_count),
+    _f("cpuset-cpus=", check_cpuset),
+    _f("cpuset-mems=", check_cpuset),
     _f("read-only"),
     _f("tmpfs=*", check_absolute),
     _f("stop-timeout=", check_count),
+    _f("stop-signal=", check_signal),
+    _f("health-cmd="),
+    _f("health-interval=", check_duration),
+    _f("health-timeout=", check_duration),
+    _f("health-start-period=", check_duration),
+    _f("health-retries=", check_count),
+    _f("no-healthcheck"),
+    _f("cidfile="),
+    _f("q|quiet"),
+    _f("sig-proxy"),
+    _f("detach-keys="),
+    _f("disable-content-trust"),
     # refused or limited by the policy
     _f("privileged"),
     _f("cap-add=*"),
     _f("cap-drop=*"),
     _f("device=*"),
+    _f("device-cgroup-rule=*"),
     _f("gpus="),
     _f("pid="),
     _f("ipc="),
@@ -101,40 +143,69 @@ RUN_FLAGS: tuple[Flag, ...] = (
     _f("sysctl=*"),
     _f("cgroup-parent="),
     _f("runtime="),
+    _f("isolation="),
     _f("oom-kill-disable"),
+    _f("oom-score-adj="),
     _f("volumes-from=*"),
     _f("volume-driver="),
     _f("add-host=*"),
     _f("dns=*"),
+    _f("dns-search=*"),
+    _f("dns-option=*", aliases=("dns-opt",)),
     _f("link=*"),
+    _f("ip6="),
+    _f("link-local-ip=*"),
     _f("shm-size=", check_size),
     _f("ulimit=*"),
     _f("memory-swap="),
+    _f("kernel-memory="),
     _f("pids-limit="),
+    _f("cpu-period="),
+    _f("cpu-quota="),
+    _f("cpu-rt-period="),
+    _f("cpu-rt-runtime="),
+    _f("cpu-count="),
+    _f("cpu-percent="),
+    _f("blkio-weight="),
+    _f("blkio-weight-device=*"),
+    _f("device-read-bps=*"),
+    _f("device-read-iops=*"),
+    _f("device-write-bps=*"),
+    _f("device-write-iops=*"),
+    _f("io-maxbandwidth="),
+    _f("io-maxiops="),
     _f("log-driver="),
     _f("log-opt=*"),
+    _f("storage-opt=*"),
+    _f("label-file=*"),
     _f("platform="),
     _f("pull=", check_pull),
+    _f("health-start-interval=", check_duration),
+    _f("annotation=*"),
+    _f("use-api-socket"),
 )
 
 # Real ``docker run`` flags the sandbox does not offer: named precisely instead of "unknown".
-RUN_UNSUPPORTED: tuple[str, ...] = (
-    "a|attach", "annotation", "blkio-weight", "blkio-weight-device", "cgroup-rw", "cidfile",
-    "c|cpu-shares", "cpu-period", "cpu-quota", "cpu-rt-period", "cpu-rt-runtime",
-    "cpuset-cpus", "cpuset-mems", "detach-keys", "device-cgroup-rule", "device-read-bps",
-    "device-read-iops", "device-write-bps", "device-write-iops", "disable-content-trust",
-    "dns-option", "dns-opt", "dns-search", "domainname", "expose", "group-add", "health-cmd",
-    "health-interval", "health-retries", "health-start-interval", "health-start-period",
-    "health-timeout", "ip", "ip6", "isolation", "kernel-memory", "label-file", "link-local-ip",
-    "mac-address", "memory-reservation", "memory-swappiness", "no-healthcheck",
-    "oom-score-adj", "q|quiet", "sig-proxy", "stop-signal", "storage-opt", "use-api-socket",
-)  # fmt: skip
+RUN_UNSUPPORTED: tuple[str, ...] = ("cgroup-rw",)
 
 _FILTER = _f("f|filter=*")
 _QUIET = _f("q|quiet")
 _FORCE = _f("f|force")
+_FORMAT = _f("format=")
 
 _LABEL_FILTERS: Mapping[str, FilterValue] = {"label": any_value, "label!": any_value}
+_PRUNE_FILTERS: Mapping[str, FilterValue] = {**_LABEL_FILTERS, "until": timestamp_value}
+PS_FILTERS: Mapping[str, FilterValue] = {
+    "name": any_value, "status": one_of(*PS_STATUSES), "ancestor": any_value, "id": any_value,
+    "label": any_value, "exited": digits_value, "before": any_value, "since": any_value,
+    "volume": any_value, "network": any_value, "publish": port_value, "expose": port_value,
+    "health": health_value, "isolation": any_value, "is-task": boolean_value,
+}  # fmt: skip
+IMAGE_FILTERS: Mapping[str, FilterValue] = {
+    "dangling": boolean_value, "label": any_value, "before": any_value, "since": any_value,
+    "reference": any_value, "until": timestamp_value,
+}  # fmt: skip
+_CONTAINER_ARGS = "CONTAINER [CONTAINER...]"
 
 COMMANDS: dict[Path, SubcommandSpec] = {
     ("run",): SubcommandSpec(
@@ -149,61 +220,55 @@ COMMANDS: dict[Path, SubcommandSpec] = {
         (
             _f("d|detach"), _f("e|env=*"), _f("w|workdir="), _f("u|user="),
             _f("i|interactive", note=_INTERACTIVE), _f("t|tty", note=_INTERACTIVE),
-            _f("privileged"),
+            _f("privileged"), _f("detach-keys="), _f("env-file=*"),
         ),
         interspersed=False, min_args=2, usage="CONTAINER COMMAND [ARG...]",
-        unsupported=("detach-keys", "env-file"),
     ),
     ("ps",): SubcommandSpec(
         (
             _f("a|all"), _QUIET, _FILTER, _f("n|last=", check_count), _f("l|latest"),
-            _f("no-trunc"), _f("s|size"), _f("format="),
+            _f("no-trunc"), _f("s|size"), _FORMAT,
         ),
-        max_args=0,
-        filters={
-            "name": any_value, "status": one_of(*PS_STATUSES), "ancestor": any_value,
-            "id": any_value, "label": any_value,
-        },
-        format=PS_FORMAT,
+        max_args=0, filters=PS_FILTERS, format=PS_FORMAT,
     ),
     ("images",): SubcommandSpec(
-        (_QUIET, _f("a|all"), _f("no-trunc")), max_args=1, usage="[REPOSITORY[:TAG]]",
-        unsupported=("digests", "f|filter", "format", "tree"),
+        (_QUIET, _f("a|all"), _f("no-trunc"), _f("digests"), _FILTER, _FORMAT),
+        max_args=1, usage="[REPOSITORY[:TAG]]", filters=IMAGE_FILTERS, format=IMAGES_FORMAT,
+        unsupported=("tree",),
     ),
     ("start",): SubcommandSpec(
-        (_f("a|attach", note="cli.note_attach"), _f("i|interactive", note=_INTERACTIVE)),
-        min_args=1, usage="CONTAINER [CONTAINER...]",
-        unsupported=("detach-keys", "checkpoint", "checkpoint-dir"),
+        (
+            _f("a|attach", note="cli.note_attach"), _f("i|interactive", note=_INTERACTIVE),
+            _f("detach-keys="),
+        ),
+        min_args=1, usage=_CONTAINER_ARGS, unsupported=("checkpoint", "checkpoint-dir"),
     ),
     ("stop",): SubcommandSpec(
         (_f("t|time=", check_count), _f("s|signal=", check_signal)),
-        min_args=1, usage="CONTAINER [CONTAINER...]",
+        min_args=1, usage=_CONTAINER_ARGS,
     ),
     ("restart",): SubcommandSpec(
         (_f("t|time=", check_count), _f("s|signal=", check_signal)),
-        min_args=1, usage="CONTAINER [CONTAINER...]",
+        min_args=1, usage=_CONTAINER_ARGS,
     ),
-    ("pause",): SubcommandSpec(min_args=1, usage="CONTAINER [CONTAINER...]"),
-    ("unpause",): SubcommandSpec(min_args=1, usage="CONTAINER [CONTAINER...]"),
-    ("kill",): SubcommandSpec(
-        (_f("s|signal=", check_signal),), min_args=1, usage="CONTAINER [CONTAINER...]"
-    ),
+    ("pause",): SubcommandSpec(min_args=1, usage=_CONTAINER_ARGS),
+    ("unpause",): SubcommandSpec(min_args=1, usage=_CONTAINER_ARGS),
+    ("kill",): SubcommandSpec((_f("s|signal=", check_signal),), min_args=1, usage=_CONTAINER_ARGS),
+    ("wait",): SubcommandSpec(min_args=1, usage=_CONTAINER_ARGS),
     ("rm",): SubcommandSpec(
-        (_f("f|force"), _f("v|volumes")), min_args=1, usage="CONTAINER [CONTAINER...]",
-        unsupported=("l|link",),
+        (_f("f|force"), _f("v|volumes"), _f("l|link")), min_args=1, usage=_CONTAINER_ARGS,
     ),
     ("logs",): SubcommandSpec(
         (
             _f("n|tail=", check_tail), _f("t|timestamps"),
-            _f("f|follow", note="cli.note_follow"),
+            _f("f|follow", note="cli.note_follow"), _f("since=", check_timestamp),
+            _f("until=", check_timestamp), _f("details"),
         ),
         min_args=1, max_args=1, usage="CONTAINER",
-        unsupported=("details", "since", "until"),
     ),
     ("cp",): SubcommandSpec(
-        (_f("a|archive"), _f("L|follow-link")),
+        (_f("a|archive"), _f("L|follow-link"), _f("q|quiet")),
         min_args=2, max_args=2, usage="SRC DEST (one of them CONTAINER:PATH)",
-        unsupported=("q|quiet",),
     ),
     ("inspect",): SubcommandSpec(
         (_f("f|format="), _f("type=", check_object_type), _f("s|size")),
@@ -213,29 +278,55 @@ COMMANDS: dict[Path, SubcommandSpec] = {
     ("top",): SubcommandSpec(interspersed=False, min_args=1, usage="CONTAINER [ps OPTIONS]"),
     ("port",): SubcommandSpec(min_args=1, max_args=2, usage="CONTAINER [PRIVATE_PORT[/PROTO]]"),
     ("stats",): SubcommandSpec(
-        (_f("no-stream"), _f("a|all"), _f("no-trunc")), usage="[CONTAINER...]",
-        unsupported=("format",),
+        (_f("no-stream"), _f("a|all"), _f("no-trunc"), _FORMAT), usage="[CONTAINER...]",
+        format=STATS_FORMAT,
+    ),
+    ("diff",): SubcommandSpec(min_args=1, max_args=1, usage="CONTAINER"),
+    ("commit",): SubcommandSpec(
+        (_f("a|author="), _f("m|message="), _f("c|change=*"), _f("p|pause")),
+        min_args=1, max_args=2, usage="CONTAINER [REPOSITORY[:TAG]]",
     ),
     ("search",): SubcommandSpec(
-        (_f("limit=", check_limit), _FILTER, _f("no-trunc"), _f("format=")),
+        (_f("limit=", check_limit), _FILTER, _f("no-trunc"), _FORMAT),
         min_args=1, max_args=1, usage="TERM",
-        filters={"is-official": boolean_value, "stars": digits_value}, format=SEARCH_FORMAT,
+        filters={
+            "is-official": boolean_value, "stars": digits_value, "is-automated": boolean_value,
+        },
+        format=SEARCH_FORMAT,
     ),
     ("pull",): SubcommandSpec(
-        (_QUIET, _f("a|all-tags"), _f("platform=")),
+        (_QUIET, _f("a|all-tags"), _f("platform="), _f("disable-content-trust")),
         min_args=1, max_args=1, usage="NAME[:TAG]",
-        unsupported=("disable-content-trust",),
+    ),
+    ("tag",): SubcommandSpec(min_args=2, max_args=2, usage="SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]"),
+    ("rmi",): SubcommandSpec(
+        (_FORCE, _f("no-prune")), min_args=1, usage="IMAGE [IMAGE...]",
+    ),
+    ("history",): SubcommandSpec(
+        (_f("H|human"), _QUIET, _f("no-trunc"), _FORMAT),
+        min_args=1, max_args=1, usage="IMAGE", format=HISTORY_FORMAT,
+    ),
+    ("image", "inspect"): SubcommandSpec(
+        (_f("f|format="),), min_args=1, usage="IMAGE [IMAGE...]", format=OBJECT_FORMAT
+    ),
+    ("image", "prune"): SubcommandSpec(
+        (_FORCE, _f("a|all"), _f("filter=*")), max_args=0, filters=_PRUNE_FILTERS,
     ),
     ("container", "prune"): SubcommandSpec(
-        (_FORCE, _f("filter=*")), max_args=0, filters=_LABEL_FILTERS
+        (_FORCE, _f("filter=*")), max_args=0, filters=_PRUNE_FILTERS
     ),
     ("volume", "create"): SubcommandSpec(
-        (_f("d|driver="), _f("o|opt=*", check_option), _f("label=*", check_label)), max_args=1,
-        usage="[VOLUME]",
+        (
+            _f("d|driver="), _f("o|opt=*", check_option), _f("label=*", check_label),
+            _f("name="),
+        ),
+        max_args=1, usage="[VOLUME]",
     ),
     ("volume", "ls"): SubcommandSpec(
-        (_QUIET, _FILTER), max_args=0, unsupported=("format",),
-        filters={"name": any_value, "label": any_value, "dangling": boolean_value},
+        (_QUIET, _FILTER, _FORMAT), max_args=0, format=VOLUMES_FORMAT,
+        filters={
+            "name": any_value, "label": any_value, "dangling": boolean_value, "driver": any_value,
+        },
     ),
     ("volume", "inspect"): SubcommandSpec(
         (_f("f|format="),), min_args=1, usage="VOLUME [VOLUME...]", format=OBJECT_FORMAT
@@ -248,37 +339,56 @@ COMMANDS: dict[Path, SubcommandSpec] = {
         (
             _f("d|driver="), _f("internal"), _f("subnet=*"), _f("gateway=*"),
             _f("ip-range=*"), _f("label=*", check_label), _f("o|opt=*", check_option),
-            _f("attachable"), _f("ipv6"),
+            _f("attachable"), _f("ipv6"), _f("scope="), _f("ipam-driver="),
+            _f("aux-address=*"), _f("ipam-opt=*"),
         ),
         min_args=1, max_args=1, usage="NETWORK",
     ),
     ("network", "ls"): SubcommandSpec(
-        (_QUIET, _FILTER, _f("no-trunc")), max_args=0, unsupported=("format",),
-        filters={"name": any_value, "label": any_value, "driver": any_value, "id": any_value},
+        (_QUIET, _FILTER, _f("no-trunc"), _FORMAT), max_args=0, format=NETWORKS_FORMAT,
+        filters={
+            "name": any_value, "label": any_value, "driver": any_value, "id": any_value,
+            "type": one_of("custom", "builtin"), "dangling": boolean_value,
+            "scope": one_of("local", "swarm", "global"),
+        },
     ),
     ("network", "inspect"): SubcommandSpec(
-        (_f("f|format="),), min_args=1, usage="NETWORK [NETWORK...]", format=OBJECT_FORMAT
+        (_f("f|format="), _f("v|verbose")), min_args=1, usage="NETWORK [NETWORK...]",
+        format=OBJECT_FORMAT,
     ),
     ("network", "rm"): SubcommandSpec((_FORCE,), min_args=1, usage="NETWORK [NETWORK...]"),
     ("network", "connect"): SubcommandSpec(
-        (_f("alias=*"), _f("ip=")), min_args=2, max_args=2, usage="NETWORK CONTAINER",
-        unsupported=("driver-opt", "ip6", "link", "link-local-ip"),
+        (_f("alias=*"), _f("ip=", check_ip), _f("ip6="), _f("link=*"), _f("link-local-ip=*"),
+         _f("driver-opt=*")),
+        min_args=2, max_args=2, usage="NETWORK CONTAINER",
     ),
     ("network", "disconnect"): SubcommandSpec(
         (_FORCE,), min_args=2, max_args=2, usage="NETWORK CONTAINER"
     ),
     ("network", "prune"): SubcommandSpec(
-        (_FORCE, _f("filter=*")), max_args=0, filters=_LABEL_FILTERS
+        (_FORCE, _f("filter=*")), max_args=0, filters=_PRUNE_FILTERS
     ),
+    ("system", "df"): SubcommandSpec(
+        (_f("v|verbose"), _FORMAT), max_args=0, format=DF_FORMAT,
+    ),
+    ("system", "prune"): SubcommandSpec(
+        (_f("a|all"), _FORCE, _f("volumes"), _f("filter=*")), max_args=0, filters=_PRUNE_FILTERS,
+    ),
+    ("version",): SubcommandSpec((_f("f|format="),), max_args=0, format=OBJECT_FORMAT),
+    ("info",): SubcommandSpec((_f("f|format="),), max_args=0, format=OBJECT_FORMAT),
 }  # fmt: skip
 
 # Words that reach a canonical path: the short forms and the management-command forms.
 _CONTAINER_VERBS = (
     "run", "create", "start", "stop", "restart", "pause", "unpause", "kill", "rm", "logs",
-    "exec", "cp", "inspect", "rename", "top", "port", "stats",
+    "exec", "cp", "inspect", "rename", "top", "port", "stats", "wait", "diff", "commit",
+)  # fmt: skip
+_TOP_LEVEL = (
+    *_CONTAINER_VERBS, "ps", "images", "search", "pull", "tag", "rmi", "history", "version",
+    "info",
 )  # fmt: skip
 ROUTES: dict[Path, Path] = {
-    **{(verb,): (verb,) for verb in (*_CONTAINER_VERBS, "ps", "images", "search", "pull")},
+    **{(verb,): (verb,) for verb in _TOP_LEVEL},
     **{("container", verb): (verb,) for verb in _CONTAINER_VERBS},
     ("container", "ls"): ("ps",),
     ("container", "list"): ("ps",),
@@ -288,6 +398,12 @@ ROUTES: dict[Path, Path] = {
     ("image", "ls"): ("images",),
     ("image", "list"): ("images",),
     ("image", "pull"): ("pull",),
+    ("image", "tag"): ("tag",),
+    ("image", "rm"): ("rmi",),
+    ("image", "remove"): ("rmi",),
+    ("image", "history"): ("history",),
+    ("image", "inspect"): ("image", "inspect"),
+    ("image", "prune"): ("image", "prune"),
     **{("volume", verb): ("volume", verb) for verb in ("create", "ls", "inspect", "rm", "prune")},
     ("volume", "list"): ("volume", "ls"),
     ("volume", "remove"): ("volume", "rm"),
@@ -297,21 +413,21 @@ ROUTES: dict[Path, Path] = {
     },
     ("network", "list"): ("network", "ls"),
     ("network", "remove"): ("network", "rm"),
+    ("system", "df"): ("system", "df"),
+    ("system", "prune"): ("system", "prune"),
+    ("system", "info"): ("info",),
 }
-GROUPS = ("container", "image", "volume", "network")
+GROUPS = ("container", "image", "volume", "network", "system")
 
 # Real docker commands the sandbox does not run (a clear message instead of "unknown").
 NOT_IN_SANDBOX: frozenset[str] = frozenset(
     {
-        "attach", "build", "builder", "buildx", "checkpoint", "commit", "compose", "config",
-        "context", "debug", "diff", "events", "export", "help", "history", "import", "info",
-        "init", "load", "login", "logout", "manifest", "node", "plugin", "push", "rmi", "save",
-        "scout", "secret", "service", "stack", "swarm", "system", "tag", "trust", "update",
-        "version", "wait",
-        "container attach", "container commit", "container diff", "container export",
-        "container update", "container wait",
-        "image build", "image history", "image import", "image inspect", "image load",
-        "image prune", "image push", "image rm", "image remove", "image save", "image tag",
-        "volume update",
+        "attach", "build", "builder", "buildx", "checkpoint", "compose", "config",
+        "context", "debug", "events", "export", "help", "import", "init", "load", "login",
+        "logout", "manifest", "node", "plugin", "push", "save", "scout", "secret", "service",
+        "stack", "swarm", "trust", "update",
+        "container attach", "container export", "container update",
+        "image build", "image import", "image load", "image push", "image save",
+        "volume update", "system events", "system dial-stdio",
     }
 )  # fmt: skip

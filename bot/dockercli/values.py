@@ -10,9 +10,11 @@ command table attaches to flags.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from types import MappingProxyType
 
 from bot.dockercli.errors import CliError, bad_value
@@ -83,6 +85,39 @@ def parse_duration(text: str) -> float:
     if not body:
         raise ValueError(text)
     return total
+
+
+_TIMESTAMP = re.compile(
+    r"^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}(?::\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?)?"
+    r"(?:Z|[+-]\d{2}:?\d{2})?$"
+)
+
+
+def parse_timestamp(text: str, now: float) -> float:
+    """A docker ``--since``/``--until`` value as Unix seconds: a Go duration before ``now``
+    (``10m``, ``1h30m``), Unix seconds (``1700000000``, ``1700000000.5``) or an RFC 3339
+    date/time (``2024-01-02``, ``2024-01-02T15:04:05Z``, a local time is read as UTC);
+    ValueError when it is none of them."""
+    body = text.strip()
+    if re.fullmatch(r"\d+(?:\.\d+)?", body):
+        return float(body)
+    try:
+        return now - parse_duration(body)
+    except ValueError:
+        pass
+    if not _TIMESTAMP.match(body):
+        raise ValueError(text)
+
+    iso = body.replace(" ", "T").replace("Z", "+00:00")
+    if "." in iso:
+        head, _, rest = iso.partition(".")
+        digits = re.match(r"\d+", rest)
+        assert digits is not None
+        iso = f"{head}.{digits.group(0)[:6]}{rest[digits.end() :]}"
+    moment = datetime.fromisoformat(iso)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
 
 
 # --------------------------------------------------------------------------------------------
@@ -310,9 +345,10 @@ def _split_cp(arg: str) -> tuple[str, str] | None:
 
 def parse_copy_args(source: str, dest: str) -> CopySpec:
     """The two ``cp`` arguments as a :class:`CopySpec`; CliError when not exactly one side
-    names a container."""
-    if "-" in (source, dest):
-        raise CliError("cli.cp_stream")
+    names a container. ``-`` stands for a tar stream: an attached tar as the source, a tar
+    sent back as an attachment as the destination (``local_path`` is then ``-``)."""
+    if source == "-" and dest == "-":
+        raise CliError("cli.cp_no_container", source=source, dest=dest)
     src, dst = _split_cp(source), _split_cp(dest)
     if src and dst:
         raise CliError("cli.cp_two_containers", source=source, dest=dest)
@@ -398,8 +434,59 @@ def check_absolute(flag: str, value: str) -> None:
 
 
 def check_object_type(flag: str, value: str) -> None:
-    if value not in ("container", "volume", "network"):
+    if value not in ("container", "volume", "network", "image"):
         raise bad_value(flag, value, "type")
+
+
+def check_timestamp(flag: str, value: str) -> None:
+    try:
+        parse_timestamp(value, 0.0)
+    except ValueError:
+        raise bad_value(flag, value, "timestamp") from None
+
+
+def check_attach(flag: str, value: str) -> None:
+    if value.lower() not in ("stdin", "stdout", "stderr"):
+        raise bad_value(flag, value, "attach")
+
+
+def parse_cpuset(text: str) -> list[int]:
+    """``0-2,4`` → [0, 1, 2, 4]; ValueError when malformed."""
+    found: list[int] = []
+    for part in text.split(","):
+        low, dash, high = part.partition("-")
+        if not low.isdigit() or (dash and not high.isdigit()):
+            raise ValueError(text)
+        first, last = int(low), int(high) if dash else int(low)
+        if last < first or last > 1023:
+            raise ValueError(text)
+        found.extend(range(first, last + 1))
+    return found
+
+
+def check_cpuset(flag: str, value: str) -> None:
+    try:
+        parse_cpuset(value)
+    except ValueError:
+        raise bad_value(flag, value, "cpuset") from None
+
+
+def check_expose(flag: str, value: str) -> None:
+    body, _, protocol = value.partition("/")
+    low, _, high = body.partition("-")
+    if protocol not in ("", "tcp", "udp", "sctp") or not low.isdigit():
+        raise bad_value(flag, value, "expose")
+    if high and (not high.isdigit() or not 0 < int(low) <= int(high) <= 65535):
+        raise bad_value(flag, value, "expose")
+    if not 0 < int(low) <= 65535:
+        raise bad_value(flag, value, "expose")
+
+
+def check_ip(flag: str, value: str) -> None:
+    try:
+        ipaddress.IPv4Address(value)
+    except ValueError:
+        raise bad_value(flag, value, "ip") from None
 
 
 def check_publish(_flag: str, value: str) -> None:
@@ -435,6 +522,25 @@ def boolean_value(value: str) -> bool:
 
 def digits_value(value: str) -> bool:
     return value.isdigit()
+
+
+def timestamp_value(value: str) -> bool:
+    try:
+        parse_timestamp(value, 0.0)
+    except ValueError:
+        return False
+    return True
+
+
+def health_value(value: str) -> bool:
+    return value in ("starting", "healthy", "unhealthy", "none")
+
+
+def port_value(value: str) -> bool:
+    """``80``, ``80/tcp``, ``8000-8080/udp``: a ``publish``/``expose`` filter value."""
+    body, _, protocol = value.partition("/")
+    low, _, high = body.partition("-")
+    return protocol in ("", "tcp", "udp", "sctp") and low.isdigit() and (not high or high.isdigit())
 
 
 def one_of(*allowed: str) -> FilterValue:

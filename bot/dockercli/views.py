@@ -53,6 +53,15 @@ class ContainerView:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     labels: Mapping[str, str] = field(default_factory=dict)  # the user's own labels
+    # What ``docker inspect`` says about limits and health (the read model fills these).
+    hostname: str = ""
+    memory: int = 0  # HostConfig.Memory: the memory limit in bytes (0: no limit)
+    nano_cpus: int = 0  # HostConfig.NanoCpus: the CPU limit in billionths of a CPU (0: none)
+    oom_killed: bool = False  # State.OOMKilled
+    health: str | None = None  # State.Health.Status: starting | healthy | unhealthy (None: none)
+    addresses: tuple[str, ...] = ()  # "network/address" for each network it is on
+    size_rw: int | None = None  # measured with ``ps -s`` only
+    size_root_fs: int | None = None
 
     @property
     def short_id(self) -> str:
@@ -87,10 +96,18 @@ class ImageView:
     id: str  # "sha256:…" or bare hex
     size: int
     created_at: datetime | None = None
+    digest: str = "<none>"  # "sha256:…" when the image came from a registry
+    labels: Mapping[str, str] = field(default_factory=dict)
+    containers: int = 0  # the learner's containers made from it
+    own: bool = False  # the learner's own image (commit, tag, build), not a shared one
 
     @property
     def short_id(self) -> str:
         return self.id.removeprefix("sha256:")[:12]
+
+    @property
+    def reference(self) -> str:
+        return f"{self.repository}:{self.tag}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,10 +116,37 @@ class NetworkView:
     id: str
     driver: str = "bridge"
     scope: str = "local"
+    internal: bool = False
+    ipv6: bool = False
+    labels: Mapping[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
 
     @property
     def short_id(self) -> str:
         return self.id[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class VolumeView:
+    name: str
+    driver: str = "local"
+    scope: str = "local"
+    mountpoint: str = ""
+    labels: Mapping[str, str] = field(default_factory=dict)
+    links: int = 0  # containers using it
+    size: int | None = None  # None: not measured
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    """One layer of ``docker history``."""
+
+    id: str  # "sha256:…" or "<missing>"
+    created_at: datetime | None
+    created_by: str
+    size: int
+    comment: str = ""
+    tags: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +161,7 @@ class SearchResult:
 class StatsSample:
     id: str
     name: str
+    running: bool = True
     cpu_percent: float = 0.0
     memory_usage: int = 0
     memory_limit: int = 0

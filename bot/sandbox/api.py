@@ -43,6 +43,7 @@ class SandboxSummary:
     created_at: datetime
     last_activity: datetime
     stopped: bool
+    aside: bool = False  # kept aside: the learner has another sandbox, which they use
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from bot.core.clock import Clock
 from bot.core.commands import CommandSpec, OptionKind, OptionSpec, Request, Suggestion
 from bot.core.registry import Registry, Slot
-from bot.core.reply import Reply
+from bot.core.reply import Placement, Reply
 from bot.dockercli.table import COMMANDS, ROUTES
 from bot.sandbox.api import SandboxNames
+from bot.sandbox.manager import Identity
 from bot.sandbox.presenter import ACTION
 from bot.sandbox.service import SandboxService
 from bot.settings import SandboxSettings
@@ -35,7 +36,14 @@ def register(
     async def known_users() -> set[str]:
         return await store.get().known_user_ids()
 
-    service = SandboxService(settings, clock=clock, known_users=known_users)
+    async def identity() -> Identity:
+        """The database's instance unless the settings name one; the lease names the
+        database, so that another database cannot take the instance's sandboxes over."""
+        meta = store.get().meta
+        instance = settings.instance or await meta.sandbox_instance()
+        return Identity(instance, await meta.database_id())
+
+    service = SandboxService(settings, clock=clock, known_users=known_users, identity=identity)
     app.on_start(service.start)
     app.on_close(service.close)
 
@@ -69,7 +77,9 @@ def register(
 
     async def press(request: Request, action: str, _value: str | None) -> Reply:
         await known(request)  # a confirmed reset creates a sandbox
-        return await handlers.press(request.actor, request.tr, action)
+        outcome = await handlers.press(request.actor, request.tr, action)
+        # The outcome takes the confirmation's place: its buttons cannot be pressed twice.
+        return outcome.but(placement=Placement.REPLACE)
 
     async def complete(request: Request, partial: str) -> list[Suggestion]:
         return await complete_docker(service.reader, request, partial)

@@ -51,7 +51,7 @@ def acting_for(owner: str) -> Iterator[None]:
 
 
 class CallTimedOut(SandboxError):
-    """A pool call gave no answer within its timeout."""
+    """A pool call gave no answer within its timeout (counted from when it got a thread)."""
 
 
 class QueueTimedOut(SandboxError):
@@ -188,7 +188,9 @@ class DockerExecutor:
             tracked.finish()
             raise
         started = time.perf_counter()
-        future = loop.run_in_executor(self._pool, _tracked, tracked, fn)
+        # A slot is a thread of its own: the call starts at once, so its timeout is the
+        # engine's time, never the queue's (that one is bounded by ``queue_timeout``).
+        future = loop.run_in_executor(self._pool, _tracked, tracked.start, fn)
         try:
             return await asyncio.wait_for(future, limit)
         except TimeoutError as exc:
@@ -222,7 +224,7 @@ class DockerExecutor:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _tracked(tracked: metrics.TrackedCall, fn: Callable[[], T]) -> T:
+def _tracked(on_thread: Callable[[], None], fn: Callable[[], T]) -> T:
     """On the pool thread: the call leaves the queue and runs."""
-    tracked.start()
+    on_thread()
     return fn()

@@ -2,16 +2,21 @@
 
 Each runs in the learner's turn (one command per learner at a time) in their sandbox (created
 on first use, woken when the reaper stopped it), with their attachments saved to the host
-shell first. This is the command boundary: an :class:`~bot.sandbox.errors.EngineError` that
-reaches it becomes the engine's words in the learner's names with a hint; replies come from
-the one :class:`~bot.sandbox.presenter.Presenter`.
+shell first; a host shell or network that vanished is made again first, and the learner told.
+This is the command boundary: an :class:`~bot.sandbox.errors.EngineError` that reaches it
+becomes the engine's words in the learner's names with a hint (or, when the trouble is the
+worker's, a message of our own); replies come from the one
+:class:`~bot.sandbox.presenter.Presenter`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import timedelta
 
 from bot.core.context import Actor
@@ -22,9 +27,11 @@ from bot.dockercli.parser import parse_docker
 from bot.sandbox import naming, objects, policy, provision
 from bot.sandbox.errors import EngineError, EngineNotFound, TooBig
 from bot.sandbox.manager import SandboxManager
-from bot.sandbox.ops import OPERATIONS, Ctx, Note, Output, execs, files
+from bot.sandbox.ops import OPERATIONS, Ctx, Note, Output, execs, files, ports
 from bot.sandbox.presenter import Presenter, SandboxStatus
 from bot.sandbox.provision import HOME, Sandbox
+
+log = logging.getLogger("bot.sandbox.handlers")
 
 
 class SandboxCommands:
@@ -41,23 +48,44 @@ class SandboxCommands:
     async def _session(
         self, actor: Actor, tr: Translator
     ) -> AsyncIterator[tuple[Ctx, list[Reply]]]:
-        """The actor's turn in their (woken) sandbox, their uploads saved (the replies that
-        say so come with it). An engine error inside is shown in the engine's own words."""
+        """The actor's turn in their (woken, repaired) sandbox, their uploads saved (the
+        replies that say so come with it). An engine error inside is shown in the engine's
+        own words."""
         async with self.manager.turn(actor.user_id):
             sandbox = await self.manager.obtain(actor.user_id)
             ctx = self._ctx(sandbox)
             try:
-                await self.manager.wake(sandbox)
-                yield ctx, await self._upload(ctx, actor, tr)
+                was_stopped = sandbox.stopped
+                repaired = await self.manager.prepare(sandbox)
+                if was_stopped or repaired:  # the forwarder came back with a stale table
+                    await ports.sync(ctx)
+                replies = self._repaired(tr, repaired)
+                replies += await self._upload(ctx, actor, tr)
+                yield ctx, replies
             except EngineError as exc:
                 raise await self._engine_failure(ctx, tr, exc) from exc
 
+    def _repaired(self, tr: Translator, repaired: list[str]) -> list[Reply]:
+        return [self.presenter.repaired(tr, repaired)] if repaired else []
+
     async def _engine_failure(self, ctx: Ctx, tr: Translator, exc: EngineError) -> UserError:
-        """``exc`` for the learner: real names rewritten, full ids shown as their names."""
+        """``exc`` for the learner: real names rewritten, full ids shown as their names; the
+        worker's own trouble as a message of ours (the engine's words go to the log)."""
         names: dict[str, str] = {}
         if naming.has_full_id(exc.explanation):
             names = await self._names_by_id(ctx)
-        return self.presenter.engine_error(tr, naming.for_user(exc.explanation, ctx.scope, names))
+        error = self.presenter.engine_error(tr, naming.for_user(exc.explanation, ctx.scope, names))
+        if error.ours:
+            log.warning(
+                "engine trouble shown to a learner as %s",
+                error.key,
+                extra={
+                    "user": ctx.scope.owner,
+                    "error": exc.explanation[:500],
+                    "status": exc.status,
+                },
+            )
+        return error
 
     async def _names_by_id(self, ctx: Ctx) -> dict[str, str]:
         """The learner's names of their containers and networks by full id (what can be had:
@@ -87,13 +115,17 @@ class SandboxCommands:
                 raise UserError("sandbox.too_big", limit=limit)
             name = files.safe_filename(upload.filename)
             await files.put_home_file(ctx, name, data)
+            ctx.attached.append((name, data))  # `docker cp - …` reads an attached tar
             saved.append(name)
         return [self.presenter.uploaded(tr, saved, HOME)] if saved else []
 
     # /docker ---------------------------------------------------------------------------
     async def docker(self, actor: Actor, tr: Translator, command_line: str) -> list[Reply]:
         command = parse_docker(command_line)
-        notes = [Note(key) for key in policy.enforce(command, self.manager.policy)]
+        # Which images are the learner's own is known inside their sandbox: run/create
+        # resolve the image there (their own first, else the allowlist decides).
+        deferred = replace(self.manager.policy, own_images=None)
+        notes = [Note(key) for key in policy.enforce(command, deferred)]
         operation = OPERATIONS.get(command.path)
         if operation is None:
             raise UserError("sandbox.unsupported_command", command=" ".join(command.path))
@@ -127,11 +159,15 @@ class SandboxCommands:
         limit = self.manager.settings.upload_max_bytes
         async with self.manager.turn(actor.user_id):
             sandbox = await self.manager.obtain(actor.user_id)
-            ctx = self._ctx(sandbox)  # the engine reads a stopped host shell too
+            ctx = self._ctx(sandbox)
             real, host = files.host_path(path), ctx.scope.host_name
             try:
+                # the engine reads a stopped host shell too: repaired if gone, not woken
+                repaired = self._repaired(tr, await self.manager.prepare(sandbox, wake=False))
                 archive, single = await ctx.run(lambda api: files.read_file(api, host, real, limit))
             except EngineNotFound as exc:
+                if repaired:  # the host shell was made again: the file went with the old one
+                    raise UserError("sandbox.repaired_no_file", path=path[:200]) from exc
                 raise UserError("sandbox.no_such_file", path=path[:200]) from exc
             except TooBig as exc:
                 raise UserError("sandbox.too_big", limit=exc.limit) from exc
@@ -143,12 +179,18 @@ class SandboxCommands:
         else:
             name, data = single
             name = name.rsplit("/", 1)[-1]
-        return self.presenter.download(tr, real, files.safe_filename(name), data)
+        reply = self.presenter.download(tr, real, files.safe_filename(name), data)
+        if repaired:
+            reply = dataclasses.replace(reply, body=f"{repaired[0].body}\n{reply.body}")
+        return reply
 
     # /sandbox -----------------------------------------------------------------------
     async def status(self, actor: Actor, tr: Translator) -> Reply:
         settings = self.manager.settings
         sandbox = self.manager.get(actor.user_id)
+        if sandbox is None:  # one of theirs on a worker (after a restart) counts too
+            async with self.manager.turn(actor.user_id):
+                sandbox = await self.manager.adopt(actor.user_id)
         if sandbox is None:
             return self.presenter.status(tr, None, settings)
         containers, volumes, networks = await objects.listing(sandbox.worker, sandbox.scope)
@@ -163,6 +205,7 @@ class SandboxCommands:
             networks=objects.user_names(scope, networks),
             stops_at=sandbox.last_activity + timedelta(minutes=settings.idle_stop_minutes),
             destroyed_at=sandbox.last_activity + timedelta(minutes=settings.idle_destroy_minutes),
+            aside=tuple((s.worker.name, s.created_at) for s in self.manager.aside(actor.user_id)),
         )
         return self.presenter.status(tr, status, settings)
 

@@ -40,6 +40,8 @@ KIND_VOLUME = "volume"
 KIND_NETWORK = "network"
 KIND_CLAIM = "claim"  # the volume that names the learner who claimed a warm sandbox
 POOL_OWNER = "~pool"  # the owner of a warm sandbox nobody has claimed (no user id has a "~")
+KIND_IMAGE = "image"  # an image the learner made (commit); their tags carry image_prefix
+KIND_TOMBSTONE = "removing"  # a volume saying the sandbox is being removed (provision.py)
 
 USER_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$")
 RESERVED_NETWORKS = frozenset({"bridge", "host", "none", "default"})
@@ -72,6 +74,15 @@ class Scope:
         return self.prefix + user_name
 
     @property
+    def image_prefix(self) -> str:
+        """The repository prefix of the learner's own image names (``dc-<sandbox>/``)."""
+        return f"dc-{self.sandbox}/"
+
+    def image_real(self, reference: str) -> str:
+        """The engine's name of the learner's image ``reference`` (``mysite:v1``)."""
+        return self.image_prefix + reference
+
+    @property
     def host_name(self) -> str:
         return self.prefix + "-host"
 
@@ -87,6 +98,10 @@ class Scope:
     def pooled(self) -> bool:
         """A warm sandbox nobody has claimed yet."""
         return self.owner == POOL_OWNER
+
+    @property
+    def tombstone_name(self) -> str:
+        return self.prefix + "-removing"
 
     def labels(self, kind: str, name: str, created: str = "") -> dict[str, str]:
         labels = {
@@ -140,13 +155,20 @@ class Scope:
     def rewrite(self, text: str) -> str:
         """Replace every real name of this sandbox in ``text`` by the user's name."""
         text = text.replace(self.bridge_name, "bridge").replace(self.host_name, HOST_NAME)
-        return text.replace(self.prefix, "")
+        return text.replace(self.prefix, "").replace(self.image_prefix, "")
 
 
 # Any sandbox's real names (``dc-1a2b3c4d--host``, ``dc-1a2b3c4d-web``) and full object ids.
-_REAL_NAME = re.compile(r"dc-[0-9a-f]{8}-(-host|-net|(?=[a-zA-Z0-9]))")
+_REAL_NAME = re.compile(r"dc-[0-9a-f]{8}(?:-(-host|-net|-removing|(?=[a-zA-Z0-9]))|/)")
 _FULL_ID = re.compile(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])")
 _OWN = {"-host": HOST_NAME, "-net": "bridge"}
+# Where the worker keeps its engine's data and state (its own layout is nobody's business):
+# shown as the standard ``/var/lib/docker/…``.
+_ENGINE_PATH = re.compile(
+    r"/(?:var/lib/docker[\w.-]*|var/lib/containerd|var/run/docker[\w.-]*|run/docker[\w.-]*"
+    r"|run/containerd)(?:/[^\s\"'`,;:)]*)?"
+)
+_OUR_LABEL = re.compile(re.escape(LABEL_PREFIX) + r"[\w.-]*(?:=[^\s\"',;)]*)?")
 
 
 def has_full_id(text: str) -> bool:
@@ -157,9 +179,13 @@ def has_full_id(text: str) -> bool:
 def for_user(text: str, scope: Scope, names: Mapping[str, str] | None = None) -> str:
     """Engine text (an error message) in the learner's names: the sandbox's real names become
     the user's (any other sandbox prefix is dropped too), a full 64-hex id becomes the user's
-    name for that object when ``names`` (id → name) knows it, else its 12-character short id.
+    name for that object when ``names`` (id → name) knows it, else its 12-character short id;
+    paths of the worker's engine data read ``/var/lib/docker/…``, the coach's own labels are
+    left out.
     """
-    text = _REAL_NAME.sub(lambda m: _OWN.get(m.group(1), ""), scope.rewrite(text))
+    text = _REAL_NAME.sub(lambda m: _OWN.get(m.group(1) or "", ""), scope.rewrite(text))
+    text = _ENGINE_PATH.sub("/var/lib/docker/…", text)
+    text = _OUR_LABEL.sub("…", text)
     known = names or {}
     return _FULL_ID.sub(lambda m: known.get(m.group(0)) or m.group(0)[:12], text)
 

@@ -2,6 +2,7 @@
 
 Only objects that carry the sandbox's labels are ever considered, so a name, full id or id
 prefix of another user's object resolves to "no such object" exactly like a missing one.
+Lists and inspects use the worker's short read timeout (a learner is waiting).
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class Found:
 async def containers(worker: Worker, scope: Scope, all: bool = True) -> list[Listed]:
     """The user's containers (not the host shell), as the engine lists them."""
     filters = scope.filters(naming.KIND_CONTAINER)
-    listed: list[Listed] = await worker.run(lambda api: api.containers(all=all, filters=filters))
+    listed: list[Listed] = await worker.read(lambda api: api.containers(all=all, filters=filters))
     return scope.mine(listed)
 
 
@@ -76,7 +77,7 @@ async def container(worker: Worker, scope: Scope, ref: str) -> Found:
 
 
 async def inspect_container(worker: Worker, ident: str) -> Listed:
-    attrs: Listed = await worker.run(lambda api: api.inspect_container(ident))
+    attrs: Listed = await worker.read(lambda api: api.inspect_container(ident))
     return attrs
 
 
@@ -95,7 +96,7 @@ async def inspected(worker: Worker, listed: list[Listed]) -> list[Listed]:
 
 async def volumes(worker: Worker, scope: Scope) -> list[Listed]:
     filters = scope.filters(naming.KIND_VOLUME)
-    result = await worker.run(lambda api: api.volumes(filters=filters))
+    result = await worker.read(lambda api: api.volumes(filters=filters))
     return scope.mine(list(result.get("Volumes") or []))
 
 
@@ -118,7 +119,7 @@ async def volume(worker: Worker, scope: Scope, ref: str) -> Found:
 
 async def networks(worker: Worker, scope: Scope, with_bridge: bool = False) -> list[Listed]:
     filters = scope.filters()
-    listed: list[Listed] = scope.mine(await worker.run(lambda api: api.networks(filters=filters)))
+    listed: list[Listed] = scope.mine(await worker.read(lambda api: api.networks(filters=filters)))
     kinds = {naming.KIND_NETWORK} | ({naming.KIND_BRIDGE} if with_bridge else set())
     return [n for n in listed if (n.get("Labels") or {}).get(naming.KIND) in kinds]
 
@@ -178,6 +179,55 @@ def _networks(scope: Scope, data: Mapping[str, Any]) -> tuple[str, ...]:
     return tuple(scope.user_name(name) for name in networks)
 
 
+PORTS_LABEL = naming.LABEL_PREFIX + "ports"  # the -p/-P mappings asked at creation
+
+
+@dataclass(frozen=True, slots=True)
+class AskedPort:
+    """One mapping a container asked for (``-p``, or ``-P`` for an exposed port)."""
+
+    container_port: int
+    protocol: str = "tcp"
+    host_ip: str = "0.0.0.0"
+    host_port: int | None = None  # None: an ephemeral port
+
+    @property
+    def key(self) -> str:
+        return f"{self.container_port}/{self.protocol}"
+
+
+def decode_ports(text: str) -> list[AskedPort]:
+    """The ports label's value (``0.0.0.0:8080:80/tcp,127.0.0.1::443/tcp``); malformed parts
+    are skipped."""
+    found: list[AskedPort] = []
+    for part in text.split(","):
+        try:
+            ip, host, inner = part.split(":")
+            number, _, protocol = inner.partition("/")
+            port = int(host) if host else None
+            found.append(AskedPort(int(number), protocol or "tcp", ip or "0.0.0.0", port))
+        except ValueError:
+            continue
+    return found
+
+
+def asked_ports(attrs: Mapping[str, Any]) -> list[AskedPort]:
+    """What a container asked for, from its inspect data: the ports label; for containers
+    made before the label existed, the bindings the engine recorded."""
+    labels = (attrs.get("Config") or {}).get("Labels") or {}
+    if PORTS_LABEL in labels:
+        return decode_ports(str(labels[PORTS_LABEL]))
+    asked: list[AskedPort] = []
+    for key, bindings in ((attrs.get("HostConfig") or {}).get("PortBindings") or {}).items():
+        number, _, protocol = str(key).partition("/")
+        for binding in bindings or [{}]:
+            port = str((binding or {}).get("HostPort") or "")
+            asked.append(
+                AskedPort(int(number), protocol or "tcp", host_port=int(port) if port else None)
+            )
+    return asked
+
+
 def view_from_inspect(scope: Scope, attrs: Mapping[str, Any]) -> ContainerView:
     """A :class:`ContainerView` in the user's names from ``inspect_container`` data."""
     config = attrs.get("Config") or {}
@@ -187,33 +237,31 @@ def view_from_inspect(scope: Scope, attrs: Mapping[str, Any]) -> ContainerView:
         key, _, value = item.partition("=")
         env[key] = value
     mounts, nets = _mounts(scope, attrs), _networks(scope, attrs)
-    ports: list[PortView] = []
-    bindings = (attrs.get("NetworkSettings") or {}).get("Ports") or {}
-    published = any(bindings.values())
-    if not published:
-        # Sandbox networks are internal, so the engine binds nothing: keep what was asked
-        # (practice checks read it), marked as not published.
-        configured = (attrs.get("HostConfig") or {}).get("PortBindings") or {}
-        bindings = {k: None for k in (config.get("ExposedPorts") or {})} | {
-            k: [b for b in v or [] if b.get("HostPort")] or None for k, v in configured.items()
-        }
-    for key, bound in bindings.items():
-        number, _, proto = key.partition("/")
-        for item in bound or [None]:
-            ports.append(
-                PortView(
-                    int(number),
-                    proto or "tcp",
-                    item.get("HostIp") if item else None,
-                    int(item["HostPort"]) if item and item.get("HostPort") else None,
-                    published=published,
-                )
-            )
+    # What was asked with -p/-P (published by the host shell's forwarder while the container
+    # runs: ops/ports.py puts the published ports in place of these), then exposed ports.
+    ports: list[PortView] = [
+        PortView(a.container_port, a.protocol, a.host_ip, a.host_port, published=False)
+        for a in asked_ports(attrs)
+    ]
+    asked_keys = {(p.container_port, p.protocol) for p in ports}
+    for key in config.get("ExposedPorts") or {}:
+        number, _, proto = str(key).partition("/")
+        if (int(number), proto or "tcp") not in asked_keys:
+            ports.append(PortView(int(number), proto or "tcp", published=False))
     command = tuple(config.get("Entrypoint") or ()) + tuple(config.get("Cmd") or ())
     if attrs.get("Path"):
         command = (attrs["Path"], *(attrs.get("Args") or ()))
     running = state.get("Status") in ("running", "paused", "restarting")
+    health = (state.get("Health") or {}).get("Status") or None
+    networks = (attrs.get("NetworkSettings") or {}).get("Networks") or {}
+    addresses = tuple(
+        f"{scope.user_name(name)}/{(net or {}).get('IPAddress')}"
+        for name, net in sorted(networks.items())
+        if (net or {}).get("IPAddress")
+    )
     return ContainerView(
+        health=health,
+        addresses=addresses,
         labels=naming.strip_our_labels(config.get("Labels")),
         name=scope.user_name(attrs.get("Name", "")),
         id=attrs["Id"],

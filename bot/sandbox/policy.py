@@ -25,6 +25,7 @@ Decisions (see the rule descriptions too):
 
 from __future__ import annotations
 
+import ipaddress
 import posixpath
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from bot.dockercli.values import (
     VolumeSpec,
     is_registry,
     parse_bytes,
+    parse_duration,
     parse_image_reference,
     parse_mount,
     parse_nano_cpus,
@@ -57,6 +59,12 @@ class PolicyConfig:
     max_nano_cpus: int
     label_prefix: str = "org.docker-coach."
     max_stop_seconds: int = 30
+    subnet_pool: str = "172.28.0.0/14"  # where learners' own --subnet values must lie
+    subnet_min_prefix: int = 24  # and how big one may be at most
+    min_health_interval_seconds: float = 1.0
+    # the learner's own images (``mysite:v1``); None: not known yet, so the allowlist rule
+    # for run/create is left to the operation, which knows them (image_ops.resolve)
+    own_images: frozenset[str] | None = frozenset()
 
     @classmethod
     def from_settings(cls, settings: SandboxSettings) -> PolicyConfig:
@@ -64,6 +72,8 @@ class PolicyConfig:
             image_allowlist=tuple(settings.image_allowlist),
             max_memory_bytes=settings.limits.memory_bytes,
             max_nano_cpus=settings.limits.nano_cpus,
+            subnet_pool=settings.user_subnet_pool,
+            subnet_min_prefix=settings.user_subnet_min_prefix,
         )
 
 
@@ -209,14 +219,76 @@ def _under_proc(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Param
     return {} if path == "/proc" or path.startswith("/proc/") else None
 
 
+PUBLISH_ADDRESSES = frozenset({"0.0.0.0", "127.0.0.1", "localhost"})
+
+
 def _publish_ip(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
     for port in parse_publish(value):
-        if port.host_ip not in (None, "127.0.0.1", "localhost"):
+        if port.host_ip not in (None, *PUBLISH_ADDRESSES):
             return {"ip": port.host_ip}
     return None
 
 
+def _below_seconds(limit_of: Callable[[PolicyConfig], float]) -> Test:
+    def test(value: str, _cmd: DockerCommand, config: PolicyConfig) -> Params:
+        seconds = parse_duration(value)
+        limit = limit_of(config)
+        return {"limit": f"{limit:g}s"} if 0 < seconds < limit else None
+
+    return test
+
+
+def _negative(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    return {} if value.strip().startswith("-") else None
+
+
+def _subnet(value: str, _cmd: DockerCommand, config: PolicyConfig) -> Params:
+    pool = ipaddress.ip_network(config.subnet_pool)
+    params = {"pool": config.subnet_pool, "prefix": config.subnet_min_prefix}
+    try:
+        network = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return params
+    if network.version != 4 or not network.subnet_of(pool):  # type: ignore[arg-type]
+        return params
+    return params if network.prefixlen < config.subnet_min_prefix else None
+
+
+_COMMIT_INSTRUCTIONS = frozenset(
+    {"CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "ONBUILD", "USER", "WORKDIR", "STOPSIGNAL",
+     "HEALTHCHECK"}
+)  # fmt: skip
+
+
+def _commit_change(value: str, _cmd: DockerCommand, config: PolicyConfig) -> Params:
+    instruction, _, rest = value.strip().partition(" ")
+    word = instruction.upper()
+    if word not in _COMMIT_INSTRUCTIONS or (
+        word == "LABEL" and config.label_prefix.lower() in rest.lower()
+    ):
+        return {"instruction": word}
+    return None
+
+
+def _tag_registry(value: None, cmd: DockerCommand, _config: PolicyConfig) -> Params:
+    target = cmd.args[-1] if len(cmd.args) >= 2 else ""
+    first = target.split("/", 1)[0]
+    return {"registry": first} if "/" in target and is_registry(first) else None
+
+
+def _commit_registry(value: None, cmd: DockerCommand, config: PolicyConfig) -> Params:
+    return _tag_registry(value, cmd, config) if len(cmd.args) == 2 else None
+
+
 def _image(value: None, cmd: DockerCommand, config: PolicyConfig) -> Params:
+    if cmd.path != ("pull",):
+        if config.own_images is None:
+            return None  # decided where the learner's own images are known
+        try:
+            if parse_image_reference(cmd.image).name in config.own_images:
+                return None
+        except CliError:
+            pass
     return _image_problem(cmd.image, config, "policy.image_not_allowed")
 
 
@@ -320,6 +392,75 @@ RULES: tuple[Rule, ...] = (
           "run --network backend busybox"),
     _rule("add_host", RUN, "add-host", _always, "run --add-host db:10.0.0.1 busybox"),
     _rule("dns", RUN, "dns", _always, "run --dns 8.8.8.8 busybox"),
+    _rule("dns_search", RUN, "dns-search", _always, "run --dns-search example.com busybox",
+          key="policy.dns"),
+    _rule("dns_option", RUN, "dns-option", _always, "run --dns-option ndots:2 busybox",
+          key="policy.dns"),
+    _rule("run_ip6", RUN, "ip6", _always, "run --ip6 2001:db8::33 busybox",
+          key="policy.network_addresses"),
+    _rule("run_link_local_ip", RUN, "link-local-ip", _always,
+          "run --link-local-ip 169.254.0.9 busybox", key="policy.network_addresses"),
+    _rule("device_cgroup_rule", RUN, "device-cgroup-rule", _always,
+          "run --device-cgroup-rule 'c 42:* rmw' busybox", key="policy.device"),
+    _rule("isolation", RUN, "isolation", _not_in("default"), "run --isolation hyperv busybox",
+          "run --isolation default busybox"),
+    _rule("oom_score_adj", RUN, "oom-score-adj", _negative, "run --oom-score-adj -500 busybox",
+          "run --oom-score-adj 500 busybox"),
+    _rule("kernel_memory", RUN, "kernel-memory", _always, "run --kernel-memory 50m busybox",
+          "run -m 50m busybox"),
+    _rule("cpu_period", RUN, "cpu-period", _always, "run --cpu-period 50000 busybox",
+          "run --cpus 0.25 busybox", key="policy.cpu_tuning"),
+    _rule("cpu_quota", RUN, "cpu-quota", _always, "run --cpu-quota 25000 busybox",
+          key="policy.cpu_tuning"),
+    _rule("cpu_rt_period", RUN, "cpu-rt-period", _always, "run --cpu-rt-period 1000 busybox",
+          key="policy.cpu_tuning"),
+    _rule("cpu_rt_runtime", RUN, "cpu-rt-runtime", _always,
+          "run --cpu-rt-runtime 950 busybox", key="policy.cpu_tuning"),
+    _rule("cpu_count", RUN, "cpu-count", _always, "run --cpu-count 2 busybox",
+          key="policy.windows_only"),
+    _rule("cpu_percent", RUN, "cpu-percent", _always, "run --cpu-percent 50 busybox",
+          key="policy.windows_only"),
+    _rule("io_maxbandwidth", RUN, "io-maxbandwidth", _always,
+          "run --io-maxbandwidth 10m busybox", key="policy.windows_only"),
+    _rule("io_maxiops", RUN, "io-maxiops", _always, "run --io-maxiops 100 busybox",
+          key="policy.windows_only"),
+    _rule("blkio_weight", RUN, "blkio-weight", _always, "run --blkio-weight 300 busybox",
+          key="policy.block_io"),
+    _rule("blkio_weight_device", RUN, "blkio-weight-device", _always,
+          "run --blkio-weight-device /dev/sda:200 busybox", key="policy.block_io"),
+    _rule("device_read_bps", RUN, "device-read-bps", _always,
+          "run --device-read-bps /dev/sda:1mb busybox", key="policy.block_io"),
+    _rule("device_read_iops", RUN, "device-read-iops", _always,
+          "run --device-read-iops /dev/sda:1000 busybox", key="policy.block_io"),
+    _rule("device_write_bps", RUN, "device-write-bps", _always,
+          "run --device-write-bps /dev/sda:1mb busybox", key="policy.block_io"),
+    _rule("device_write_iops", RUN, "device-write-iops", _always,
+          "run --device-write-iops /dev/sda:1000 busybox", key="policy.block_io"),
+    _rule("storage_opt", RUN, "storage-opt", _always, "run --storage-opt size=120G busybox"),
+    _rule("label_file", RUN, "label-file", _always, "run --label-file labels.txt busybox",
+          "run -l app=shop busybox", key="policy.env_file"),
+    _rule("health_interval", RUN, "health-interval",
+          _below_seconds(lambda c: c.min_health_interval_seconds),
+          "run --health-cmd true --health-interval 100ms busybox",
+          "run --health-cmd true --health-interval 1s busybox"),
+    _rule("health_start_interval", RUN, "health-start-interval", _always,
+          "run --health-start-interval 1s busybox", key="policy.engine_too_old"),
+    _rule("annotation", RUN, "annotation", _always, "run --annotation a=b busybox",
+          key="policy.engine_too_old"),
+    _rule("use_api_socket", RUN, "use-api-socket", _always, "run --use-api-socket busybox",
+          key="policy.docker_socket"),
+    _rule("exec_env_file", (("exec",),), "env-file", _always, "exec --env-file app.env web env",
+          "exec -e MODE=dev web env", key="policy.env_file"),
+    _rule("rm_link", (("rm",),), "link", _always, "rm --link web/db", "rm web",
+          key="policy.link"),
+    _rule("commit_change", (("commit",),), "change", _commit_change,
+          "commit --change 'VOLUME /data' web site:v1",
+          "commit --change 'CMD [\"httpd\", \"-f\"]' web site:v1"),
+    _rule("tag_registry", (("tag",),), None, _tag_registry, "tag nginx example.com/web:v1",
+          "tag nginx web:v1", key="policy.push_registry", label="TARGET_IMAGE"),
+    _rule("commit_registry", (("commit",),), None, _commit_registry,
+          "commit web example.com/web:v1", "commit web web:v1", key="policy.push_registry",
+          label="REPOSITORY"),
     _rule("log_driver", RUN, "log-driver", _always, "run --log-driver none busybox",
           key="policy.logging"),
     _rule("log_opt", RUN, "log-opt", _always, "run --log-opt max-size=1g busybox",
@@ -376,21 +517,31 @@ RULES: tuple[Rule, ...] = (
     _rule("network_opt", (("network", "create"),), "opt", _always,
           "network create -o com.docker.network.bridge.name=eth9 backend",
           "network create backend"),
-    _rule("network_subnet", (("network", "create"),), "subnet", _always,
-          "network create --subnet 10.9.0.0/16 backend", "network create --internal backend",
-          key="policy.network_addresses"),
-    _rule("network_gateway", (("network", "create"),), "gateway", _always,
-          "network create --gateway 10.9.0.1 backend", key="policy.network_addresses"),
-    _rule("network_ip_range", (("network", "create"),), "ip-range", _always,
-          "network create --ip-range 10.9.1.0/24 backend", key="policy.network_addresses"),
+    _rule("network_subnet", (("network", "create"),), "subnet", _subnet,
+          "network create --subnet 10.9.0.0/16 backend",
+          "network create --subnet 172.28.5.0/24 backend"),
     _rule("network_ipv6", (("network", "create"),), "ipv6", _always,
           "network create --ipv6 backend", key="policy.network_addresses"),
-    _rule("network_ip", (("network", "connect"),), "ip", _always,
-          "network connect --ip 10.9.0.5 backend web", "network connect backend web",
+    _rule("network_ipam_driver", (("network", "create"),), "ipam-driver", _not_in("default"),
+          "network create --ipam-driver dhcp backend", key="policy.network_driver"),
+    _rule("network_ipam_opt", (("network", "create"),), "ipam-opt", _always,
+          "network create --ipam-opt foo=bar backend", key="policy.network_opt"),
+    _rule("network_scope", (("network", "create"),), "scope", _not_in("local"),
+          "network create --scope swarm backend", "network create --scope local backend",
+          key="policy.network_driver"),
+    _rule("network_ip6", (("network", "connect"),), "ip6", _always,
+          "network connect --ip6 2001:db8::33 backend web", key="policy.network_addresses"),
+    _rule("network_link_local", (("network", "connect"),), "link-local-ip", _always,
+          "network connect --link-local-ip 169.254.0.9 backend web",
           key="policy.network_addresses"),
+    _rule("network_connect_link", (("network", "connect"),), "link", _always,
+          "network connect --link db:db backend web", key="policy.link"),
+    _rule("network_driver_opt", (("network", "connect"),), "driver-opt", _always,
+          "network connect --driver-opt com.docker.network.endpoint.sysctls=x backend web",
+          key="policy.network_opt"),
     _rule("workdir_proc", RUN_EXEC, "workdir", _under_proc, "run -w /proc/self/fd/8 busybox",
           "run -w /app busybox"),
-    _rule("publish_ip", RUN, "publish", _publish_ip, "run -p 0.0.0.0:8080:80 nginx",
+    _rule("publish_ip", RUN, "publish", _publish_ip, "run -p 192.168.1.5:8080:80 nginx",
           "run -p 127.0.0.1:8080:80 nginx"),
     _rule("registry", (*RUN, ("pull",)), None, _registry, "pull quay.io/nginx/nginx",
           "pull docker.io/library/nginx", label="IMAGE"),
@@ -440,57 +591,97 @@ def _decide(allowed: str = "", bounded: Mapping[str, str] | None = None) -> Deci
 
 
 _RUN_DECISION = _decide(
-    "detach name env publish-all rm entrypoint interactive tty hostname user init read-only",
+    "detach name env publish-all rm entrypoint interactive tty hostname user init read-only "
+    "expose attach domainname mac-address group-add memory-reservation memory-swappiness "
+    "cpu-shares cpuset-mems stop-signal health-cmd health-timeout health-start-period "
+    "health-retries no-healthcheck quiet sig-proxy detach-keys disable-content-trust",
     {
         "tmpfs": "mounted with the sandbox's own size (16 MiB), whatever size is asked",
         "cap-drop": "added to the capabilities the sandbox always drops",
         "network-alias": "a name on the learner's own networks, checked like container names",
+        "cpuset-cpus": "the engine refuses CPUs the worker does not have",
+        "ip": "only on the learner's own networks with a subnet (the engine checks it)",
+        "cidfile": "written in the learner's host shell, like a file on their machine",
     },
 )
 _NO_FLAGS = _decide()
+_OWN_IMAGES = "only the learner's own images (commit, tag); shared images stay"
 
 DECISIONS: dict[Path, Decision] = {
     ("run",): _RUN_DECISION,
     ("create",): _RUN_DECISION,
     ("exec",): _decide(
-        "env user interactive tty",
+        "env user interactive tty detach-keys",
         {"detach": "the process runs under the sandbox's time limit for detached ones (1 h)"},
     ),
     ("ps",): _decide("all quiet filter last latest no-trunc size format"),
-    ("images",): _decide("quiet all no-trunc"),
-    ("start",): _decide("attach interactive"),
+    ("images",): _decide("quiet all no-trunc digests filter format"),
+    ("start",): _decide("attach interactive detach-keys"),
     ("stop",): _decide("signal"),
     ("restart",): _decide("signal"),
     ("pause",): _NO_FLAGS,
     ("unpause",): _NO_FLAGS,
     ("kill",): _decide("signal"),
+    ("wait",): _NO_FLAGS,
     ("rm",): _decide("force volumes"),
-    ("logs",): _decide("timestamps follow", {"tail": "read up to the sandbox's output limit"}),
-    ("cp",): _decide("archive follow-link"),
+    ("logs",): _decide(
+        "timestamps follow since until details",
+        {"tail": "read up to the sandbox's output limit"},
+    ),
+    ("cp",): _decide(
+        "archive follow-link quiet",
+        {},
+    ),
     ("inspect",): _decide("format type size"),
     ("rename",): _NO_FLAGS,
     ("top",): _NO_FLAGS,
     ("port",): _NO_FLAGS,
-    ("stats",): _decide("no-stream all no-trunc"),
+    ("stats",): _decide(
+        "no-trunc format",
+        {
+            "no-stream": "always one reading (two samples)",
+            "all": "the learner's own containers only",
+        },
+    ),
+    ("diff",): _NO_FLAGS,
+    ("commit",): _decide("author message pause"),
     ("search",): _decide("filter no-trunc format", {"limit": "at most 100 results"}),
-    ("pull",): _decide("quiet"),
+    ("pull",): _decide("quiet disable-content-trust"),
+    ("tag",): _NO_FLAGS,
+    ("rmi",): _decide("no-prune", {"force": _OWN_IMAGES}),
+    ("history",): _decide("human quiet no-trunc format"),
+    ("image", "inspect"): _decide("format"),
+    ("image", "prune"): _decide("force filter", {"all": _OWN_IMAGES}),
     ("container", "prune"): _decide("force filter"),
-    ("volume", "create"): _NO_FLAGS,
-    ("volume", "ls"): _decide("quiet filter"),
+    ("volume", "create"): _decide("name"),
+    ("volume", "ls"): _decide("quiet filter format"),
     ("volume", "inspect"): _decide("format"),
     ("volume", "rm"): _decide("force"),
     ("volume", "prune"): _decide("force filter all"),
     ("network", "create"): _decide(
-        "attachable", {"internal": "every sandbox network is internal, asked for or not"}
+        "attachable aux-address",
+        {
+            "internal": "every sandbox network is internal, asked for or not",
+            "gateway": "inside the network's own subnet (the engine checks it)",
+            "ip-range": "inside the network's own subnet (the engine checks it)",
+        },
     ),
-    ("network", "ls"): _decide("quiet filter no-trunc"),
-    ("network", "inspect"): _decide("format"),
+    ("network", "ls"): _decide("quiet filter no-trunc format"),
+    ("network", "inspect"): _decide("format verbose"),
     ("network", "rm"): _decide("force"),
     ("network", "connect"): _decide(
-        "", {"alias": "a name on the learner's own networks, checked like container names"}
+        "",
+        {
+            "alias": "a name on the learner's own networks, checked like container names",
+            "ip": "only on the learner's own networks with a subnet (the engine checks it)",
+        },
     ),
     ("network", "disconnect"): _decide("force"),
     ("network", "prune"): _decide("force filter"),
+    ("system", "df"): _decide("verbose format"),
+    ("system", "prune"): _decide("all force volumes filter"),
+    ("version",): _decide("format"),
+    ("info",): _decide("format"),
 }
 
 

@@ -56,7 +56,7 @@ class ImagePrepull:
         for worker in self.workers.workers:
             task = self._tasks.get(worker.name)
             busy = task is not None and not task.done()
-            if busy or worker.name in self.prepared or not worker.healthy or not self.images:
+            if busy or worker.name in self.prepared or not worker.ready or not self.images:
                 continue
             self._tasks[worker.name] = asyncio.get_running_loop().create_task(
                 self._prepare(worker), name=f"prepull-{worker.name}"

@@ -4,7 +4,9 @@ Operations return :class:`~bot.sandbox.ops.base.Output` (CLI-like text and untra
 notes); the handlers hand it here with the learner's translator. Output is never cut: it
 arrives whole in ``Reply.code`` (bounded only by the sandbox's ``output_bytes`` resource
 limit) and each front end fits it to its medium. Engine errors are shown in the engine's own
-words, in the learner's names, with a hint in the learner's language.
+words, in the learner's names, with a hint in the learner's language — except the worker's
+own trouble (no room for networks, a full disk, a broken runtime), which is not the learner's
+to fix: that is a message of ours (:data:`WORKER_TROUBLE`), with the infrastructure's title.
 """
 
 from __future__ import annotations
@@ -13,14 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.core.errors import UserError
+from bot.core.errors import Unavailable, UserError
 from bot.core.i18n import Translator
+from bot.core.moments import moment
 from bot.core.reply import Choice, ChoiceStyle, Field, Reply, ReplyFile, Tone
 from bot.sandbox.ops.base import Note, Output
 from bot.settings import SandboxSettings
 
 ACTION = "sandbox"  # the prefix of the sandbox's button actions
-TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 
 # Engine texts and the hint each gets (matched in lower case).
 HINTS: tuple[tuple[str, str], ...] = (
@@ -35,7 +37,22 @@ HINTS: tuple[tuple[str, str], ...] = (
     ("you cannot remove a running container", "sandbox.hint.remove_running"),
     ("volume is in use", "sandbox.hint.volume_in_use"),
     ("has active endpoints", "sandbox.hint.network_in_use"),
-    ("could not find an available", "sandbox.hint.address_pools"),
+)
+
+# Engine texts that mean the worker is in trouble, not that the learner did something wrong
+# (matched in lower case): the learner gets our message, the log the engine's words.
+WORKER_TROUBLE: tuple[tuple[str, str], ...] = (
+    ("could not find an available, non-overlapping", "sandbox.networks_full"),
+    ("no space left on device", "sandbox.worker_disk_full"),
+    ("cannot allocate memory", "sandbox.worker_trouble"),
+    ("too many open files", "sandbox.worker_trouble"),
+    ("failed to create shim", "sandbox.worker_trouble"),
+    ("containerd", "sandbox.worker_trouble"),
+    ("context deadline exceeded", "sandbox.worker_trouble"),
+    ("error creating overlay mount", "sandbox.worker_trouble"),
+    ("driver failed programming", "sandbox.worker_trouble"),
+    ("input/output error", "sandbox.worker_trouble"),
+    ("read-only file system", "sandbox.worker_trouble"),
 )
 
 
@@ -50,6 +67,7 @@ class SandboxStatus:
     networks: tuple[str, ...]
     stops_at: datetime
     destroyed_at: datetime
+    aside: tuple[tuple[str, datetime], ...] = ()  # (worker, created) of sandboxes kept aside
 
     @property
     def running(self) -> int:
@@ -72,6 +90,7 @@ class Presenter:
             code=text or None,
             code_name=out.name,
             tone=Tone.WARNING if out.error else Tone.INFO,
+            files=tuple(ReplyFile(name, data) for name, data in out.files),
         )
 
     @staticmethod
@@ -81,10 +100,20 @@ class Presenter:
 
     @staticmethod
     def engine_error(tr: Translator, text: str) -> UserError:
-        """The engine's answer (already in the learner's names) with a hint when one fits."""
+        """The engine's answer (already in the learner's names) with a hint when one fits;
+        the worker's own trouble as our message (:class:`Unavailable`)."""
         lowered = text.lower()
+        trouble = next((key for needle, key in WORKER_TROUBLE if needle in lowered), None)
+        if trouble is not None:
+            return Unavailable(trouble)
         hint = next((tr(key) for needle, key in HINTS if needle in lowered), "")
         return UserError("sandbox.engine_error", message=text[:1500], hint=hint)
+
+    @staticmethod
+    def repaired(tr: Translator, repaired: Sequence[str]) -> Reply:
+        """What had to be made again before the command (the host shell, the network)."""
+        lines = [tr(f"sandbox.repaired.{what}") for what in repaired]
+        return Reply(body="\n".join(lines), tone=Tone.WARNING)
 
     @staticmethod
     def uploaded(tr: Translator, names: Sequence[str], home: str) -> Reply:
@@ -105,7 +134,7 @@ class Presenter:
             return Reply(title=title, body=tr("sandbox.status_none"))
         quotas, limits = settings.quotas, settings.limits
         containers = ", ".join(f"{name} ({state})" for name, state in status.containers) or "—"
-        fields = (
+        fields: tuple[Field, ...] = (
             Field(tr("sandbox.field.worker"), status.worker, True),
             Field(
                 tr("sandbox.field.state"),
@@ -136,11 +165,17 @@ class Presenter:
                 tr("sandbox.field.expiry"),
                 tr(
                     "sandbox.expiry",
-                    stop=status.stops_at.strftime(TIME_FORMAT),
-                    destroy=status.destroyed_at.strftime(TIME_FORMAT),
+                    stop=moment(status.stops_at),
+                    destroy=moment(status.destroyed_at),
                 ),
             ),
         )
+        if status.aside:
+            kept = ", ".join(
+                tr("sandbox.aside_item", worker=worker, created=moment(created))
+                for worker, created in status.aside
+            )
+            fields += (Field(tr("sandbox.field.aside"), tr("sandbox.aside", kept=kept)),)
         return Reply(title=title, fields=fields)
 
     @staticmethod

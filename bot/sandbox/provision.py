@@ -1,20 +1,36 @@
-"""Creating and removing sandboxes: an internal bridge network and the user's host shell.
+"""Creating, repairing and removing sandboxes: an internal bridge network and the user's host
+shell, and whatever the user made in it.
 
-A sandbox lives on one worker (sticky). Creation is all-or-nothing: if any step fails, what
-was created is removed again. Removal takes every object that carries the sandbox's labels.
-The blocking helpers here run on the worker's thread pool (``worker.run``).
+A sandbox lives on one worker (sticky). Everything here is written to survive the coach being
+killed between any two engine calls (the fault suite does exactly that):
+
+* **Creation** — network, host shell created, started, its hardening checked. A failure
+  undoes what was made; a kill leaves a *half-made* sandbox that holds no user data (a network
+  alone, or a host shell that never started), which reconciliation completes or removes.
+* **Removal** — a *tombstone* comes first: a labelled volume ``dc-<sandbox>--removing``
+  that says "this sandbox is being removed because someone asked". Then the user's
+  containers, volumes and networks, the host shell, the sandbox's network, and the tombstone
+  last. A kill anywhere in between leaves the tombstone, and reconciliation finishes the
+  removal; a sandbox without a tombstone is never removed for looking incomplete.
+* **Repair** — before each command :func:`prepare` checks the host shell (one inspect when
+  all is well); one that is stopped is started, one that vanished is made again, and a
+  sandbox network that vanished is made again with every container of the sandbox
+  reconnected to it. What had to be repaired is returned so the learner can be told.
+
+The blocking helpers run on the worker's thread pool (``worker.run``).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from docker.api import APIClient
 
-from bot.core.errors import Unavailable, UserError
+from bot.core.errors import Unavailable
 from bot.sandbox import naming
 from bot.sandbox.errors import EngineConflict, EngineError, EngineNotFound, LimitsMissing
 from bot.sandbox.limits import host_config_kwargs, missing_limits
@@ -26,6 +42,11 @@ log = logging.getLogger("bot.sandbox.provision")
 HOME = "/home/coach"
 REMOVAL_WAIT_SECONDS = 10
 ADDRESS_POOLS_EXHAUSTED = "could not find an available, non-overlapping"
+NEVER = "0001-01-01T00:00:00Z"  # the engine's StartedAt of a container never started
+
+# What :func:`prepare` had to repair (the learner is told).
+REPAIRED_NETWORK = "network"
+REPAIRED_HOST = "host"
 
 
 @dataclass
@@ -37,55 +58,168 @@ class Sandbox:
     created_at: datetime
     last_activity: datetime
     stopped: bool = False  # the reaper stopped it for being idle
+    repairs: list[str] = field(default_factory=list)  # found damaged when adopted
 
     @property
     def owner(self) -> str:
         return self.scope.owner
 
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.scope.instance, self.scope.sandbox
+
+
+# --------------------------------------------------------------------------------------------
+# Creation
+# --------------------------------------------------------------------------------------------
+
+
+def stamp_now() -> str:
+    """The label that records the engine-side (real) creation time: reconciliation compares
+    it with the engine's own times, whatever clock the coach runs on."""
+    return datetime.now(UTC).isoformat()
+
+
+def create_bridge(api: APIClient, scope: Scope, stamp: str) -> str:
+    """Blocking: the sandbox's own internal network; its id."""
+    created = api.create_network(
+        scope.bridge_name,
+        driver="bridge",
+        internal=True,
+        check_duplicate=True,
+        labels=scope.labels(naming.KIND_BRIDGE, "bridge", stamp),
+    )
+    return str(created["Id"])
+
+
+def create_host(api: APIClient, scope: Scope, settings: SandboxSettings, stamp: str) -> str:
+    """Blocking: the host shell, created, started and checked (removed again when its
+    hardening did not hold); its id."""
+    host_config = api.create_host_config(
+        network_mode=scope.bridge_name, **host_config_kwargs(settings.limits)
+    )
+    networking = networking_config(api, scope.bridge_name, [naming.HOST_NAME])
+    created = api.create_container(
+        settings.host_image,
+        name=scope.host_name,
+        hostname="host",
+        working_dir=HOME,
+        labels=scope.labels(naming.KIND_HOST, naming.HOST_NAME, stamp),
+        host_config=host_config,
+        networking_config=networking,
+    )
+    ident = str(created["Id"])
+    start_checked(api, ident, settings)
+    return ident
+
+
+def start_checked(api: APIClient, ident: str, settings: SandboxSettings) -> None:
+    """Blocking: start a container the coach created and check its hardening; one that
+    lacks any is removed and :class:`LimitsMissing` raised."""
+    engine_call(api.start, ident)
+    missing = missing_limits(engine_call(api.inspect_container, ident), settings.limits)
+    if missing:
+        with contextlib.suppress(EngineNotFound):
+            engine_call(api.remove_container, ident, force=True, v=True)
+        raise LimitsMissing(missing)
+
 
 def _create_sandbox(api: APIClient, scope: Scope, settings: SandboxSettings, stamp: str) -> None:
     """Blocking: network, then host shell, started and checked; undone on any failure."""
     try:
-        api.create_network(
-            scope.bridge_name,
-            driver="bridge",
-            internal=True,
-            check_duplicate=True,
-            labels=scope.labels(naming.KIND_BRIDGE, "bridge", stamp),
-        )
-        host_config = api.create_host_config(
-            network_mode=scope.bridge_name, **host_config_kwargs(settings.limits)
-        )
-        networking = networking_config(api, scope.bridge_name, [naming.HOST_NAME])
-        created = api.create_container(
-            settings.host_image,
-            name=scope.host_name,
-            hostname="host",
-            working_dir=HOME,
-            labels=scope.labels(naming.KIND_HOST, naming.HOST_NAME, stamp),
-            host_config=host_config,
-            networking_config=networking,
-        )
-        api.start(created["Id"])
-        missing = missing_limits(api.inspect_container(created["Id"]), settings.limits)
-        if missing:
-            raise LimitsMissing(missing)
+        create_bridge(api, scope, stamp)
+        create_host(api, scope, settings, stamp)
     except BaseException:
         try:
             remove_sandbox_objects(api, scope)
-        except Exception:  # the original failure matters more; the sweep retries the rest
+        except Exception:  # the original failure matters more; the sweep finishes it
             log.exception("could not undo a half-made sandbox", extra={"sandbox": scope.sandbox})
         raise
 
 
+async def create(worker: Worker, scope: Scope, settings: SandboxSettings) -> None:
+    """Create the sandbox on ``worker``; :class:`Unavailable` (in the learner's words) when
+    the engine refuses."""
+    stamp = stamp_now()
+    try:
+        await worker.run(
+            lambda api: _create_sandbox(api, scope, settings, stamp),
+            timeout=settings.api_timeout_seconds * 2,
+            heavy=True,
+        )
+    except EngineError as exc:
+        log.error(
+            "sandbox creation failed",
+            extra={"worker": worker.name, "error": exc.explanation, "status": exc.status},
+        )
+        image = settings.host_image.split(":")[0]
+        if isinstance(exc, EngineNotFound) and image in exc.explanation:
+            raise Unavailable("sandbox.host_image_missing", image=settings.host_image) from exc
+        if ADDRESS_POOLS_EXHAUSTED in exc.explanation:
+            raise Unavailable("sandbox.workers_full") from exc
+        raise Unavailable("sandbox.create_failed") from exc
+    except LimitsMissing as exc:
+        log.error("host shell lacked limits", extra={"worker": worker.name, "missing": exc.missing})
+        raise Unavailable("sandbox.create_failed") from exc
+
+
+# --------------------------------------------------------------------------------------------
+# Removal
+# --------------------------------------------------------------------------------------------
+
+_REMOVAL_ORDER = {
+    ("container", naming.KIND_CONTAINER): 0,
+    ("container", naming.KIND_HOST): 1,
+    ("volume", naming.KIND_VOLUME): 2,
+    ("network", naming.KIND_NETWORK): 3,
+    ("network", naming.KIND_BRIDGE): 4,
+}
+
+
+def _mark_removing(api: APIClient, scope: Scope) -> None:
+    """The tombstone: removal of this sandbox was asked for (kept until the very end)."""
+    labels = scope.labels(naming.KIND_TOMBSTONE, "removing")
+    # creating a volume that exists (an earlier removal left it) is fine for the engine
+    engine_call(api.create_volume, scope.tombstone_name, driver="local", labels=labels)
+
+
 def remove_sandbox_objects(api: APIClient, scope: Scope) -> int:
-    """Blocking: remove every container, network and volume labeled for ``scope``."""
+    """Blocking: remove every container, volume and network labelled for ``scope``, kill-safe
+    (see the module doc); how many objects were still there."""
+    _mark_removing(api, scope)
     filters = scope.filters()
-    found = [("container", c["Id"]) for c in scope.mine(api.containers(all=True, filters=filters))]
-    found += [("network", n["Id"]) for n in scope.mine(api.networks(filters=filters))]
+    found: list[tuple[int, str, str]] = []
+    for container in scope.mine(api.containers(all=True, filters=filters)):
+        kind = (container.get("Labels") or {}).get(naming.KIND, "")
+        found.append((_REMOVAL_ORDER.get(("container", kind), 0), "container", container["Id"]))
     volumes = api.volumes(filters=filters).get("Volumes") or []
-    found += [("volume", v["Name"]) for v in scope.mine(volumes)]
-    return remove_objects(api, found)
+    for volume in scope.mine(volumes):
+        if volume["Name"] != scope.tombstone_name:
+            found.append((2, "volume", volume["Name"]))
+    for network in scope.mine(api.networks(filters=filters)):
+        kind = (network.get("Labels") or {}).get(naming.KIND, "")
+        found.append((_REMOVAL_ORDER.get(("network", kind), 3), "network", network["Id"]))
+    # the learner's own images once no container of theirs uses them any more
+    found += [(5, "image", ref) for ref in own_images(api, scope)]
+    found.sort(key=lambda item: item[0])
+    removed = remove_objects(api, [(kind, ident) for _order, kind, ident in found])
+    remove_objects(api, [("volume", scope.tombstone_name)])
+    return removed
+
+
+def own_images(api: APIClient, scope: Scope) -> list[str]:
+    """Blocking: the learner's own images (``commit``, ``tag``): each of their names under the
+    sandbox's prefix, then the ids of their images left without a name. Removing a name of a
+    shared image only takes the name away."""
+    refs: list[str] = []
+    for image in api.images(all=True):
+        names = [t for t in image.get("RepoTags") or [] if t.startswith(scope.image_prefix)]
+        labels = image.get("Labels") or {}
+        if names:
+            refs += names
+        elif scope.owns(labels) and labels.get(naming.KIND) == naming.KIND_IMAGE:
+            refs.append(str(image["Id"]))
+    return refs
 
 
 def _remove_one(api: APIClient, kind: str, ident: str) -> None:
@@ -100,6 +234,8 @@ def _remove_one(api: APIClient, kind: str, ident: str) -> None:
             engine_call(api.wait, ident, timeout=REMOVAL_WAIT_SECONDS, condition="removed")
     elif kind == "network":
         engine_call(api.remove_network, ident)
+    elif kind == "image":
+        engine_call(api.remove_image, ident, force=True)
     else:
         engine_call(api.remove_volume, ident, force=True)
 
@@ -115,47 +251,139 @@ def remove_objects(api: APIClient, found: list[tuple[str, str]]) -> int:
     return removed
 
 
-async def create(worker: Worker, scope: Scope, settings: SandboxSettings) -> None:
-    """Create the sandbox on ``worker``; a :class:`UserError` (in the learner's words) when
-    the engine refuses."""
-    # The label records the engine-side (real) time: reconciliation compares it with the
-    # engine's own times, whatever clock the coach runs on.
-    stamp = datetime.now(UTC).isoformat()
+# --------------------------------------------------------------------------------------------
+# The warm pool: claiming, and removing one nobody claimed
+# --------------------------------------------------------------------------------------------
+
+
+def claim_blocking(api: APIClient, scope: Scope) -> None:
+    """Blocking: make the warm sandbox ``scope.sandbox`` ``scope.owner``'s with its claim
+    marker, a volume labelled with the learner as owner (labels cannot change, so the marker
+    says it). From then on it is the learner's under every rule of reconciliation."""
+    labels = scope.labels(naming.KIND_CLAIM, "claim", stamp_now())
+    engine_call(api.create_volume, scope.claim_name, driver="local", labels=labels)
+
+
+def claimed_by(api: APIClient, scope: Scope) -> str | None:
+    """Blocking: the learner whose claim marker is on the sandbox (None: nobody's)."""
     try:
-        await worker.run(
-            lambda api: _create_sandbox(api, scope, settings, stamp),
-            timeout=settings.api_timeout_seconds,
-            heavy=True,
-        )
-    except EngineError as exc:
-        log.error(
-            "sandbox creation failed",
-            extra={"worker": worker.name, "error": exc.explanation, "status": exc.status},
-        )
-        image = settings.host_image.split(":")[0]
-        if isinstance(exc, EngineNotFound) and image in exc.explanation:
-            raise UserError("sandbox.host_image_missing", image=settings.host_image) from exc
-        if ADDRESS_POOLS_EXHAUSTED in exc.explanation:
-            raise Unavailable("sandbox.workers_full") from exc
-        raise UserError(
-            "sandbox.create_failed", reason=naming.for_user(exc.explanation, scope)
-        ) from exc
+        volume = engine_call(api.inspect_volume, scope.claim_name)
+    except EngineNotFound:
+        return None
+    return str((volume.get("Labels") or {}).get(naming.OWNER) or "?")
 
 
-async def claim(worker: Worker, scope: Scope, settings: SandboxSettings) -> None:
-    """Make the warm sandbox ``scope.sandbox`` ``scope.owner``'s: its claim marker, a volume
-    labelled with the learner as owner (labels cannot change, so the marker says it)."""
-    labels = scope.labels(naming.KIND_CLAIM, "claim", datetime.now(UTC).isoformat())
-    name = scope.claim_name
-    await worker.run(
-        lambda api: api.create_volume(name, driver="local", labels=labels),
-        timeout=settings.api_timeout_seconds,
-    )
+def remove_unclaimed(api: APIClient, scope: Scope) -> bool:
+    """Blocking: remove the warm sandbox ``scope`` (owned by the pool) unless a claim marker
+    names a learner: then it is theirs and nothing is touched. Whether it was removed."""
+    if not scope.pooled:
+        raise ValueError(f"not a warm sandbox: {scope.sandbox}")
+    if claimed_by(api, scope) is not None:
+        return False
+    remove_sandbox_objects(api, scope)
+    return True
+
+
+# --------------------------------------------------------------------------------------------
+# Before each command: wake and repair
+# --------------------------------------------------------------------------------------------
+
+
+def host_state(api: APIClient, scope: Scope) -> dict[str, Any] | None:
+    """Blocking: the host shell's state (None when it does not exist)."""
+    try:
+        attrs = engine_call(api.inspect_container, scope.host_name)
+    except EngineNotFound:
+        return None
+    state: dict[str, Any] = attrs.get("State") or {}
+    return state
+
+
+def _ensure_bridge(api: APIClient, scope: Scope) -> bool:
+    """Blocking: make the sandbox's network again if it vanished; True if it had to."""
+    try:
+        engine_call(api.inspect_network, scope.bridge_name)
+        return False
+    except EngineNotFound:
+        pass
+    try:
+        create_bridge(api, scope, stamp_now())
+    except EngineConflict:  # made meanwhile
+        return False
+    return True
+
+
+def _reconnect(api: APIClient, scope: Scope) -> None:
+    """Blocking: after the sandbox's network was made again, join every container of the
+    sandbox that was on the old one (containers remember a network by its id)."""
+    network = engine_call(api.inspect_network, scope.bridge_name)
+    for container in scope.mine(api.containers(all=True, filters=scope.filters())):
+        networks = (container.get("NetworkSettings") or {}).get("Networks") or {}
+        endpoint = networks.get(scope.bridge_name)
+        if endpoint is None or endpoint.get("NetworkID") == network["Id"]:
+            continue
+        name = (container.get("Labels") or {}).get(naming.NAME) or naming.HOST_NAME
+        with contextlib.suppress(EngineNotFound, EngineConflict):
+            engine_call(
+                api.disconnect_container_from_network,
+                container["Id"],
+                scope.bridge_name,
+                force=True,
+            )
+        engine_call(
+            api.connect_container_to_network, container["Id"], network["Id"], aliases=[name]
+        )
+
+
+def repair_blocking(api: APIClient, scope: Scope, settings: SandboxSettings) -> list[str]:
+    """Blocking: bring the sandbox back to a working host shell on its network; what had to
+    be made again (:data:`REPAIRED_NETWORK`, :data:`REPAIRED_HOST`)."""
+    repaired: list[str] = []
+    if _ensure_bridge(api, scope):
+        repaired.append(REPAIRED_NETWORK)
+        _reconnect(api, scope)
+    state = host_state(api, scope)
+    if state is None:
+        create_host(api, scope, settings, stamp_now())
+        repaired.append(REPAIRED_HOST)
+    elif state.get("Paused"):
+        engine_call(api.unpause, scope.host_name)
+    elif not state.get("Running"):
+        if state.get("StartedAt") in (None, "", NEVER):
+            start_checked(api, scope.host_name, settings)  # never started: check it first
+        else:
+            engine_call(api.start, scope.host_name)
+    return repaired
+
+
+async def prepare(sandbox: Sandbox, settings: SandboxSettings, wake: bool = True) -> list[str]:
+    """Make sure the sandbox's host shell runs on its network before a command: one inspect
+    when it does; woken when the reaper (or an engine restart) stopped it (unless not
+    ``wake``: reading files needs no running shell); repaired when its host shell or network
+    vanished. Returns what had to be made again."""
+    scope = sandbox.scope
+    state = await sandbox.worker.read(lambda api: host_state(api, scope))
+    repaired = sandbox.repairs
+    sandbox.repairs = []
+    if state is not None and not wake and not repaired:
+        return []
+    if state is None or not state.get("Running") or state.get("Paused") or repaired:
+        repaired = repaired + await sandbox.worker.run(
+            lambda api: repair_blocking(api, scope, settings),
+            timeout=settings.api_timeout_seconds * 2,
+        )
+        if repaired:
+            log.warning(
+                "sandbox repaired",
+                extra={"user": sandbox.owner, "sandbox": scope.sandbox, "repaired": repaired},
+            )
+    sandbox.stopped = False
+    return sorted(set(repaired))
 
 
 def _ensure_host_running(api: APIClient, scope: Scope) -> bool:
     """Blocking: start the host shell (and stopped-by-the-reaper state); True if it was off."""
-    state = api.inspect_container(scope.host_name)["State"]
+    state = engine_call(api.inspect_container, scope.host_name)["State"]
     if state.get("Running") and not state.get("Paused"):
         return False
     if state.get("Paused"):

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from bot.core.context import Actor
 from bot.core.errors import CoachError, UserError
+from bot.dockercli.views import ContainerView
 from bot.sandbox import objects
 from bot.sandbox.api import SandboxHealth, SandboxState, SandboxSummary, WorkerHealth
 from bot.sandbox.errors import EngineNotFound, SandboxError, TooBig
@@ -26,6 +28,20 @@ from bot.sandbox.ops.images import allowed_tags
 from bot.sandbox.workers import Worker
 
 log = logging.getLogger("bot.sandbox.readmodel")
+
+
+def _with_limits(view: ContainerView, attrs: Mapping[str, Any]) -> ContainerView:
+    """``view`` with what practice checks read of ``inspect``: hostname, limits, OOM, health."""
+    host = attrs.get("HostConfig") or {}
+    state = attrs.get("State") or {}
+    return replace(
+        view,
+        hostname=str((attrs.get("Config") or {}).get("Hostname") or ""),
+        memory=int(host.get("Memory") or 0),
+        nano_cpus=int(host.get("NanoCpus") or 0),
+        oom_killed=bool(state.get("OOMKilled")),
+        health=(state.get("Health") or {}).get("Status"),
+    )
 
 
 class SandboxReadModel:
@@ -49,7 +65,9 @@ class SandboxReadModel:
         return SandboxState(
             exists=True,
             worker=worker.name,
-            containers=tuple(objects.view_from_inspect(scope, a) for a in inspected),
+            containers=tuple(
+                _with_limits(objects.view_from_inspect(scope, a), a) for a in inspected
+            ),
             volumes=objects.user_names(scope, volumes),
             networks=objects.user_names(scope, networks),
             images=tuple(sorted(images)),
@@ -108,7 +126,7 @@ class SandboxReadModel:
     ) -> list[str]:
         """The user's names of one kind; nothing when that cannot be had."""
         sandbox = self.manager.get(actor.user_id)
-        if sandbox is None or not sandbox.worker.healthy:
+        if sandbox is None or not sandbox.worker.ready:
             return []
         try:
             listed = await listing(sandbox.worker, sandbox.scope)
@@ -122,11 +140,12 @@ class SandboxReadModel:
     # admin and health --------------------------------------------------------------
     async def list_sandboxes(self, guild_members: set[str] | None = None) -> list[SandboxSummary]:
         summaries: list[SandboxSummary] = []
-        for sandbox in self.manager.sandboxes():
+        served = self.manager.sandboxes()
+        for sandbox in [*served, *self.manager.aside()]:
             if guild_members is not None and sandbox.owner not in guild_members:
                 continue
             counts = (0, 0, 0, 0)
-            if sandbox.worker.healthy:
+            if sandbox.worker.ready:
                 try:
                     listed, volumes, networks = await objects.listing(sandbox.worker, sandbox.scope)
                 except CoachError as exc:  # shown with zero counts, and logged
@@ -146,12 +165,14 @@ class SandboxReadModel:
                     sandbox.created_at,
                     sandbox.last_activity,
                     sandbox.stopped,
+                    aside=sandbox not in served,
                 )
             )
         return summaries
 
     async def destroy_user(self, user_id: str) -> bool:
-        """Remove the user's sandbox (after their running command); False when none."""
+        """Remove the user's sandboxes — the one they use and any kept aside — after their
+        running command; False when there is none."""
         return await self.manager.destroy_user(user_id)
 
     async def probe_workers(self) -> tuple[WorkerHealth, ...]:

@@ -15,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.core.clock import Clock
+from bot.sandbox.capacity import Capacity
 from bot.sandbox.handlers import SandboxCommands
-from bot.sandbox.manager import KnownUsers, SandboxManager
+from bot.sandbox.manager import IdentitySource, KnownUsers, SandboxManager
 from bot.sandbox.readmodel import SandboxReadModel
-from bot.sandbox.workers import Capacity
 from bot.settings import SandboxSettings
 
 
@@ -29,9 +29,11 @@ class SandboxService:
         clock: Clock | None = None,
         known_users: KnownUsers | None = None,
         capacity: Capacity | None = None,
+        identity: IdentitySource | None = None,
     ) -> None:
-        """``known_users``: whose sandboxes of this instance to adopt (None: everyone's)."""
-        self.manager = SandboxManager(settings, clock, known_users, capacity)
+        """``known_users``: whose sandboxes of this instance to adopt (None: everyone's);
+        ``identity``: the instance and database (default: the settings' instance)."""
+        self.manager = SandboxManager(settings, clock, known_users, capacity, identity)
         self.commands = SandboxCommands(self.manager)
         self.reader = SandboxReadModel(self.manager)
 
@@ -40,7 +42,8 @@ class SandboxService:
         self.manager.images.want(references)
 
     async def start(self) -> None:
-        """Connect workers, reconcile, start the reaper; never raises for a missing engine."""
+        """Start bringing the workers up (in the background) and the periodic rounds; never
+        waits for an engine."""
         await self.manager.start()
 
     async def close(self) -> None:

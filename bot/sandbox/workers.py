@@ -2,9 +2,18 @@
 boundary between the coach and docker-py.
 
 A worker is reached through docker-py (``unix://``, ``tcp://`` with TLS, ``ssh://``). It is
-*healthy* after a successful ping; a failed call marks it down and the next use pings it
-again, so a worker that comes back is used again without a restart. New sandboxes go to the
-healthy worker with the fewest sandboxes.
+*healthy* while its engine answers, and *ready* once it is healthy, this coach holds its
+instance there (:mod:`bot.sandbox.lease`) and it has been reconciled: only a ready worker
+serves learners. Bringing a worker up (ping, engine facts, lease, reconciliation) is the
+manager's job, installed as :attr:`Worker.bring_up_hook`; it runs in the background at start,
+on a learner's command when the worker is not ready (one attempt at a time, at most every
+:data:`RETRY_AFTER_SECONDS`) and on every reaper round, so a worker that comes back is used
+again — and its sandboxes adopted — without a restart.
+
+A call that gets no answer in time is followed by a short ping on a thread of its own: no
+answer marks the worker down ("unavailable"); an answer means the engine is only slow, and
+the learner is told so without the worker being taken out of service. Lists and inspects
+where a learner waits use :meth:`Worker.read` (``read_timeout_seconds``).
 
 Every docker-py call runs through :meth:`Worker.run` (or :meth:`~Worker.stream`,
 :meth:`~Worker.slow`) on a thread pool, and this module is the one place where docker-py's
@@ -20,10 +29,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import ipaddress
 import logging
 import time
-from collections.abc import Callable
-from typing import Any, ParamSpec, Protocol, TypeVar
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
 import docker
 import requests
@@ -34,7 +45,6 @@ from docker.types import NetworkingConfig
 
 from bot.core import metrics
 from bot.core.errors import Unavailable
-from bot.sandbox import naming
 from bot.sandbox.errors import (
     EngineConflict,
     EngineError,
@@ -47,8 +57,12 @@ from bot.sandbox.executor import CallTimedOut, DockerExecutor, QueueTimedOut
 from bot.settings import WorkerSettings
 
 log = logging.getLogger("bot.sandbox.workers")
-PING_TIMEOUT = 5.0
+PING_TIMEOUT = 3.0
 RETRY_AFTER_SECONDS = 2.0
+# docker-py's own HTTP timeout, for every call (it cannot be set per call): the longest any
+# call may take (a sandbox's removal). What a learner waits is bounded per call, sooner, by
+# the executor's timeout.
+CLIENT_TIMEOUT_FACTOR = 4
 T = TypeVar("T")
 P = ParamSpec("P")
 
@@ -128,11 +142,55 @@ def networking_config(api: APIClient, network: str, aliases: list[str]) -> Netwo
 # Workers
 # --------------------------------------------------------------------------------------------
 
+# Docker's built-in default-address-pools (libnetwork), used when the engine names none:
+# 172.17-31.0.0/16 as /16s and 192.168.0.0/16 as /20s, 31 networks.
+BUILTIN_POOLS: tuple[tuple[str, int], ...] = (
+    *((f"172.{n}.0.0/16", 16) for n in range(17, 32)),
+    ("192.168.0.0/16", 20),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineFacts:
+    """What the engine says about itself (``docker info``), read when it is brought up."""
+
+    pools: tuple[tuple[str, int], ...]  # default-address-pools: (base, size of each network)
+    memory_bytes: int
+    configured_pools: bool  # False: the engine named none, Docker's built-in pools apply
+
+    @property
+    def pool_networks(self) -> int:
+        return sum(2 ** (size - ipaddress.ip_network(base).prefixlen) for base, size in self.pools)
+
+    @classmethod
+    def from_info(cls, info: dict[str, Any]) -> EngineFacts:
+        pools = tuple(
+            (str(pool["Base"]), int(pool["Size"]))
+            for pool in info.get("DefaultAddressPools") or ()
+            if pool.get("Base") and pool.get("Size")
+        )
+        return cls(pools or BUILTIN_POOLS, int(info.get("MemTotal") or 0), bool(pools))
+
+
+def _ping(api: APIClient) -> None:
+    """Blocking: ``GET /_ping`` with a short timeout of its own (a hung engine holds a
+    thread for :data:`PING_TIMEOUT`, not for the client's long timeout)."""
+    response = api.get(f"{api.base_url}/_ping", timeout=PING_TIMEOUT)
+    response.raise_for_status()
+
 
 def _make_client(settings: WorkerSettings, timeout: float, pool_size: int) -> docker.DockerClient:
-    """Build (and version-negotiate) a client; blocking, so it runs on the executor."""
+    """Build (and version-negotiate, within :data:`PING_TIMEOUT`) a client whose calls time
+    out after ``timeout``; blocking, so it runs on the executor."""
+    client = _new_client(settings, pool_size)
+    client.api.timeout = int(timeout)
+    return client
+
+
+def _new_client(settings: WorkerSettings, pool_size: int) -> docker.DockerClient:
+    timeout = int(PING_TIMEOUT)
     if settings.url is None:
-        return docker.from_env(timeout=int(timeout), max_pool_size=pool_size)
+        return docker.from_env(timeout=timeout, max_pool_size=pool_size)
     tls: TLSConfig | bool = False
     if settings.url.startswith("tcp://") and (settings.tls_verify or settings.tls_client_cert):
         client_cert = None
@@ -153,6 +211,10 @@ def _make_client(settings: WorkerSettings, timeout: float, pool_size: int) -> do
     )
 
 
+def _read_facts(api: APIClient) -> EngineFacts:
+    return EngineFacts.from_info(api.info())
+
+
 class Worker:
     """One engine and what the coach knows about it."""
 
@@ -162,21 +224,37 @@ class Worker:
         executor: DockerExecutor,
         api_timeout: float,
         streams: DockerExecutor | None = None,
+        read_timeout: float | None = None,
     ) -> None:
         self.settings = settings
         self.name = settings.name
         self.executor = executor
         self.streams = streams or executor
         self.api_timeout = api_timeout
+        self.read_timeout = read_timeout or api_timeout
         self.client: docker.DockerClient | None = None
-        self.healthy = False
+        self.healthy = False  # the engine answered the last ping or call
+        self.ready = False  # healthy, our instance's lease held, reconciled: serves learners
+        # Why a worker that answers cannot serve learners (another coach holds our instance
+        # here, the host image is missing), as the error they get.
+        self.problem: Unavailable | None = None
+        self.facts: EngineFacts | None = None
         self.last_error: str | None = None
-        self._last_attempt = 0.0
-        # Capacity is checked and a sandbox created under this lock (see the manager).
+        self._last_attempt = -RETRY_AFTER_SECONDS
+        # Pings run on a thread of their own, so that a pool full of calls waiting on a slow
+        # engine cannot make a live engine look dead.
+        self._pinger = DockerExecutor(1, PING_TIMEOUT)
+        # Sandboxes being created here (their ids): counted as used while they are made.
+        self.pending: set[str] = set()
+        # Held only while capacity is checked and a place reserved (see the manager).
         self.provision_lock = asyncio.Lock()
         # Container creations and starts running on the engine at once (``heavy`` calls):
         # past a few, each one gets slower and the engine does no more per second.
         self.starts = asyncio.Semaphore(settings.concurrent_starts)
+        # How the manager brings the worker up (ping, facts, lease, reconciliation);
+        # without one, a successful ping is enough.
+        self.bring_up_hook: Callable[[Worker], Awaitable[None]] | None = None
+        self._bringing_up: asyncio.Task[None] | None = None
 
     @property
     def api(self) -> APIClient:
@@ -184,19 +262,21 @@ class Worker:
             raise Unavailable("sandbox.worker_unavailable")
         return self.client.api
 
+    # reaching the engine ----------------------------------------------------------------
     async def connect(self) -> bool:
         """Create the client if needed and ping; remember the outcome."""
-        self._last_attempt = time.monotonic()
         pool_size = self.executor.size + (
             self.streams.size if self.streams is not self.executor else 0
         )
-        settings, timeout = self.settings, self.api_timeout
+        settings, timeout = self.settings, self.api_timeout * CLIENT_TIMEOUT_FACTOR
         try:
-            if self.client is None:
-                self.client = await self.executor.call(
+            client = self.client
+            if client is None:
+                client = self.client = await self._pinger.call(
                     lambda: _make_client(settings, timeout, pool_size), PING_TIMEOUT + 5
                 )
-            await self.executor.call(self.client.api.ping, PING_TIMEOUT)
+            api = client.api
+            await self._pinger.call(lambda: _ping(api), PING_TIMEOUT + 1)
         except Exception as exc:  # every failure here means "not usable now", and is kept
             self.mark_down(exc)
             return False
@@ -207,23 +287,62 @@ class Worker:
         self.last_error = None
         return True
 
+    async def read_facts(self) -> EngineFacts:
+        """``docker info``: address pools and memory (kept in :attr:`facts`)."""
+        self.facts = await self.direct(_read_facts, timeout=self.read_timeout + PING_TIMEOUT)
+        return self.facts
+
     def mark_down(self, exc: BaseException) -> None:
         if self.healthy:
             log.warning("worker down", extra={"worker": self.name, "error": str(exc)[:200]})
         metrics.set_worker_up(self.name, False)
         self.healthy = False
+        self.ready = False
         self.last_error = f"{type(exc).__name__}: {exc}"[:300]
-        self._last_attempt = time.monotonic()
+
+    # bringing it up -------------------------------------------------------------------
+    async def bring_up(self, *, now: bool = False) -> None:
+        """Bring the worker up unless that is under way (then wait for it) or was tried less
+        than :data:`RETRY_AFTER_SECONDS` ago (``now``: try anyway)."""
+        task = self._bringing_up
+        if task is None or task.done():
+            recently = time.monotonic() - self._last_attempt < RETRY_AFTER_SECONDS
+            if recently and not now:
+                return
+            self._last_attempt = time.monotonic()
+            task = self._bringing_up = asyncio.create_task(
+                self._bring_up_once(), name=f"bring-up-{self.name}"
+            )
+        await asyncio.shield(task)
+
+    async def _bring_up_once(self) -> None:
+        try:
+            if self.bring_up_hook is not None:
+                await self.bring_up_hook(self)
+            else:
+                self.ready = await self.connect()
+        except Exception as exc:  # a bring-up that failed leaves the worker not ready
+            self.ready = False
+            if not isinstance(exc, Unavailable | SandboxError):
+                log.exception("bringing up a worker failed", extra={"worker": self.name})
+            self.last_error = self.last_error or f"{type(exc).__name__}: {exc}"[:300]
 
     async def ensure(self) -> None:
-        """Raise :class:`Unavailable` unless the worker answers (re-pinging a down worker)."""
-        if self.healthy:
+        """Raise :class:`Unavailable` unless the worker serves learners (bringing it up if it
+        does not)."""
+        if self.ready and self.healthy:
             return
-        if time.monotonic() - self._last_attempt < RETRY_AFTER_SECONDS:
-            raise Unavailable("sandbox.worker_unavailable")  # asked moments ago: no pile-up
-        if not await self.connect():
-            raise Unavailable("sandbox.worker_unavailable")
+        await self.bring_up()
+        if not (self.ready and self.healthy):
+            raise self.unavailable()
 
+    def unavailable(self) -> Unavailable:
+        """Why learners cannot use the worker now, as the error they get."""
+        if self.problem is not None and self.healthy:
+            return self.problem
+        return Unavailable("sandbox.worker_unavailable")
+
+    # calls ------------------------------------------------------------------------------
     async def run(
         self,
         fn: Callable[[APIClient], T],
@@ -231,13 +350,30 @@ class Worker:
         timeout: float | None = None,  # noqa: ASYNC109
         heavy: bool = False,
     ) -> T:
-        """``fn(api)`` on the API pool, errors mapped; a worker that does not answer is marked
-        down and :class:`Unavailable` raised. ``heavy``: the call creates or starts a
-        container, and waits its turn among the worker's ``concurrent_starts``."""
-        if heavy:
-            async with self.starts:
-                return await self._on(self.executor, fn, timeout)
-        return await self._on(self.executor, fn, timeout)
+        """``fn(api)`` on the API pool, errors mapped; the worker must be ready (see
+        :meth:`ensure`). A call without an answer in time raises :class:`Unavailable`: the
+        worker is marked down unless a ping shows it is only slow. ``heavy``: the call
+        creates or starts a container, and waits its turn among the worker's
+        ``concurrent_starts``."""
+        await self.ensure()
+        return await self._on(self.executor, fn, timeout, heavy)
+
+    async def read(self, fn: Callable[[APIClient], T]) -> T:
+        """Like :meth:`run` with the short timeout of lists and inspects."""
+        return await self.run(fn, timeout=self.read_timeout)
+
+    async def direct(
+        self,
+        fn: Callable[[APIClient], T],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        heavy: bool = False,
+    ) -> T:
+        """Like :meth:`run` on a worker that is reachable but not ready yet (bringing it up:
+        facts, lease, reconciliation)."""
+        if not self.healthy:
+            raise self.unavailable()
+        return await self._on(self.executor, fn, timeout, heavy)
 
     async def stream(
         self,
@@ -247,15 +383,14 @@ class Worker:
         heavy: bool = False,
     ) -> T:
         """Like :meth:`run`, on the pool reserved for long stream reads."""
-        if heavy:
-            async with self.starts:
-                return await self._on(self.streams, fn, timeout)
-        return await self._on(self.streams, fn, timeout)
+        await self.ensure()
+        return await self._on(self.streams, fn, timeout, heavy)
 
     async def slow(self, fn: Callable[[APIClient], T], *, timeout: float) -> T:  # noqa: ASYNC109
         """Like :meth:`run` for calls whose time depends on more than the worker (pulls,
         index searches): running out of time raises :class:`TookTooLong` instead of marking
         the worker down (the thread goes on until the engine answers)."""
+        await self.ensure()
         try:
             return await self._on(self.executor, fn, timeout, slow=True)
         except CallTimedOut as exc:
@@ -266,20 +401,38 @@ class Worker:
         pool: DockerExecutor,
         fn: Callable[[APIClient], T],
         timeout: float | None,  # noqa: ASYNC109
+        heavy: bool = False,
         slow: bool = False,
     ) -> T:
-        await self.ensure()
+        if heavy:
+            async with self.starts:
+                return await self._call(pool, fn, timeout, slow)
+        return await self._call(pool, fn, timeout, slow)
+
+    async def _call(
+        self,
+        pool: DockerExecutor,
+        fn: Callable[[APIClient], T],
+        timeout: float | None,  # noqa: ASYNC109
+        slow: bool,
+    ) -> T:
         try:
             return await pool.call(functools.partial(engine_call, fn, self.api), timeout)
         except CallTimedOut as exc:
             if slow:
                 raise
+            if await self._answers():
+                log.warning("engine slow: %s", exc, extra={"worker": self.name})
+                raise Unavailable("sandbox.worker_slow") from exc
             self.mark_down(exc)
             raise Unavailable("sandbox.worker_unavailable") from exc
         except QueueTimedOut as exc:  # busy, not down: the engine answers, slowly
             raise Unavailable("sandbox.worker_busy") from exc
         except WorkerDown as exc:
             metrics.engine_error("unreachable")
+            if await self._answers():  # a connection cut or timed out, the engine is there
+                log.warning("engine call failed: %s", exc, extra={"worker": self.name})
+                raise Unavailable("sandbox.worker_slow") from exc
             self.mark_down(exc)
             raise Unavailable("sandbox.worker_unavailable") from exc
         except EngineError as exc:
@@ -287,32 +440,26 @@ class Worker:
                 metrics.engine_error("api")
             raise
 
+    async def _answers(self) -> bool:
+        """Whether the engine answers a ping now (after a call that got no answer)."""
+        if self.client is None:
+            return False
+        api = self.client.api
+        try:
+            await self._pinger.call(lambda: _ping(api), PING_TIMEOUT + 1)
+        except Exception:  # any failure: it does not answer
+            return False
+        return True
+
     def close(self) -> None:
+        if self._bringing_up is not None:
+            self._bringing_up.cancel()
+        self._pinger.shutdown()
         if self.client is not None:
             try:
                 self.client.close()
             except Exception:  # closing a broken client is best effort
                 log.debug("closing client failed", exc_info=True)
-
-
-def _host_shells(api: APIClient) -> int:
-    hosts = api.containers(all=True, filters={"label": [f"{naming.KIND}={naming.KIND_HOST}"]})
-    return len(hosts)
-
-
-class Capacity(Protocol):
-    """How many sandboxes a worker holds now, as counted against its ``max_sandboxes``."""
-
-    async def used(self, worker: Worker) -> int: ...
-
-
-class PhysicalCapacity:
-    """Host shells on the engine of *every* coach instance: memory and CPU are physical."""
-
-    async def used(self, worker: Worker) -> int:
-        count = await worker.run(_host_shells)
-        metrics.set_sandboxes(worker.name, count)
-        return count
 
 
 class WorkerPool:
@@ -324,38 +471,12 @@ class WorkerPool:
         executor: DockerExecutor,
         api_timeout: float,
         streams: DockerExecutor | None = None,
-        capacity: Capacity | None = None,
+        read_timeout: float | None = None,
     ) -> None:
-        self.workers = [Worker(s, executor, api_timeout, streams) for s in settings]
-        self.capacity = capacity or PhysicalCapacity()
+        self.workers = [Worker(s, executor, api_timeout, streams, read_timeout) for s in settings]
 
     def get(self, name: str) -> Worker | None:
         return next((w for w in self.workers if w.name == name), None)
-
-    async def connect_all(self) -> None:
-        await asyncio.gather(*(w.connect() for w in self.workers))
-
-    async def has_room(self, worker: Worker) -> bool:
-        return await self.capacity.used(worker) < worker.settings.max_sandboxes
-
-    async def pick(self) -> Worker:
-        """The least-loaded healthy worker with room; :class:`Unavailable` if none."""
-        best: tuple[Worker, int] | None = None
-        for worker in self.workers:
-            try:
-                await worker.ensure()
-                count = await self.capacity.used(worker)
-            except Unavailable:
-                continue
-            if count >= worker.settings.max_sandboxes:
-                continue
-            if best is None or count < best[1]:
-                best = (worker, count)
-        if best is None:
-            if any(w.healthy for w in self.workers):
-                raise Unavailable("sandbox.workers_full")
-            raise Unavailable("sandbox.worker_unavailable")
-        return best[0]
 
     def close(self) -> None:
         for worker in self.workers:

@@ -7,6 +7,7 @@ from pathlib import Path
 from bot.core.clock import Clock
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo
+from bot.store.meta import MetaRepo
 from bot.store.practice import PracticeRepo
 from bot.store.progress import ProgressRepo
 from bot.store.quiz import QuizRepo
@@ -22,6 +23,7 @@ class Store:
         self.practice = PracticeRepo(db, clock)
         self.progress = ProgressRepo(db, clock)
         self.guilds = GuildRepo(db, clock)
+        self.meta = MetaRepo(db)
 
     @classmethod
     async def open(

@@ -27,6 +27,7 @@ import struct
 import subprocess
 import sys
 import tarfile
+import tempfile
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -266,13 +267,34 @@ child=$!
 wait "$child"
 """
 
-HOST_PROFILE = """\
-export PS1='coach@\\h:\\w\\$ '
-"""
+# The host shell's own files live beside the worker's recipe (deploy/worker/host/), so that
+# both ways of building it give learners the same machine.
+HOST_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "worker", "host")
 
-HOST_MOTD = """\
-Docker Coach practice host (BusyBox).  Your home is /home/coach.
-"""
+
+def host_file(name: str) -> str:
+    with open(os.path.join(HOST_DIR, name), encoding="utf-8") as fh:
+        return fh.read()
+
+
+def build_forwarder() -> bytes:
+    """coach-portd, the host shell's port forwarder: a static binary built from its C source
+    with musl-gcc (or the system compiler with -static when musl is missing)."""
+    source = os.path.join(HOST_DIR, "coach-portd.c")
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = os.path.join(tmp, "coach-portd")
+        for compiler in (["musl-gcc"], ["cc"]):
+            if shutil.which(compiler[0]) is None:
+                continue
+            cmd = [*compiler, "-static", "-Os", "-Wall", "-o", binary, source]
+            proc = subprocess.run(cmd, capture_output=True, text=True)
+            if proc.returncode == 0:
+                subprocess.run(["strip", binary], capture_output=True)
+                with open(binary, "rb") as fh:
+                    return fh.read()
+            print(proc.stderr, file=sys.stderr)
+    raise SystemExit("build_images: cannot build coach-portd (apt-get install gcc musl-tools)")
+
 
 # --------------------------------------------------------------------------- recipes
 
@@ -282,7 +304,7 @@ class Recipe:
     name: str  # repository path in the registry, e.g. "library/nginx"
     tag: str
     changes: list[str]
-    files: dict[str, tuple[str, int]] = field(default_factory=dict)  # path -> (text, mode)
+    files: dict[str, tuple[str | bytes, int]] = field(default_factory=dict)  # path -> (data, mode)
     dirs: list[str] = field(default_factory=list)
     local_tag: str | None = None  # extra plain local tag (host image only)
     description: str = ""
@@ -293,7 +315,8 @@ class Recipe:
         return f"{base}:{self.tag}"
 
 
-def recipes() -> list[Recipe]:
+def recipes(forwarder: bytes = b"") -> list[Recipe]:
+    """Every stand-in image; ``forwarder`` is the host shell's coach-portd binary."""
     sh = json.dumps
     return [
         Recipe(
@@ -382,9 +405,11 @@ def recipes() -> list[Recipe]:
             ],
             files={
                 "etc/os-release": (os_release("Docker Coach host", "docker-coach"), 0o644),
-                "etc/profile": (HOST_PROFILE, 0o644),
-                "docker-entrypoint.sh": (ENTRYPOINT_SH, 0o755),
-                "etc/motd": (HOST_MOTD, 0o644),
+                "etc/profile": (host_file("profile"), 0o644),
+                "docker-entrypoint.sh": (host_file("docker-entrypoint.sh"), 0o755),
+                "etc/motd": (host_file("motd"), 0o644),
+                "usr/local/bin/curl": (host_file("curl"), 0o755),
+                "usr/local/bin/coach-portd": (forwarder, 0o755),
             },
             dirs=["home/coach"],
             local_tag="docker-coach/host:latest",
@@ -500,7 +525,7 @@ def build_tar(recipe: Recipe, busybox_bytes: bytes, applets: list[str]) -> bytes
     }
     for path, (text, mode) in {**base_files, **recipe.files}.items():
         entries.pop(path, None)  # a recipe file may replace an applet symlink
-        add_file(path, text.encode(), mode)
+        add_file(path, text.encode() if isinstance(text, str) else text, mode)
     if recipe.local_tag and "home/coach" in entries:
         entries["home/coach"].uid = entries["home/coach"].gid = 1000
 
@@ -642,7 +667,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--list", action="store_true", help="list image names and exit")
     args = ap.parse_args(argv)
 
-    todo = recipes()
+    if args.list:
+        for r in recipes():
+            print(f"{r.short:<22} -> {args.registry}/{r.name}:{r.tag}")
+        return 0
+    todo = recipes(build_forwarder())
     if args.list:
         for r in todo:
             print(f"{r.short:<22} -> {args.registry}/{r.name}:{r.tag}")

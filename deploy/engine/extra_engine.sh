@@ -3,6 +3,8 @@
 #
 #   extra_engine.sh start NAME [--driver btrfs|overlay2] [--size 4G] [--images busybox,...]
 #   extra_engine.sh stop NAME         removes its containers, networks, data and mounts
+#   extra_engine.sh halt NAME         stops its dockerd only (data, mounts and settings kept)
+#   extra_engine.sh resume NAME       starts a halted engine again, as it was started
 #   extra_engine.sh host NAME         prints its DOCKER_HOST (unix:///run/docker-coach/engines/NAME/docker.sock)
 #   extra_engine.sh list
 #
@@ -23,7 +25,7 @@ RUN=/run/docker-coach/engines
 REGISTRY=${COACH_ENGINE_REGISTRY:-127.0.0.1:5000}
 
 die() { printf '[extra-engine] ERROR: %s\n' "$*" >&2; exit 1; }
-usage() { die "usage: extra_engine.sh start NAME [--driver btrfs|overlay2] [--size 4G] [--images a,b] | stop NAME | host NAME | list"; }
+usage() { die "usage: extra_engine.sh start NAME [--driver btrfs|overlay2] [--size 4G] [--images a,b] | stop NAME | halt NAME | resume NAME | host NAME | list"; }
 
 [ "$(id -u)" = 0 ] || die "run me as root"
 command=${1:-}
@@ -99,8 +101,27 @@ cmd_start() {
     [ -n "$pool" ] || die "every extra-engine address pool (10.210–10.249) is taken; stop an engine"
     engine_env
     export COACH_ENGINE_DRIVER="$driver" COACH_ENGINE_LOOP_SIZE="$size" COACH_ENGINE_ADDRESS_POOLS="$pool"
+    printf '%s %s\n' "$driver" "$size" >"$STATE/$name/storage"
     bash "$HERE/dockerd.sh" start
     pull_images "$images"
+    echo "unix://$COACH_ENGINE_SOCKET"
+}
+
+# Stop and start dockerd again with the same data (tests of engine restarts).
+cmd_halt() {
+    engine_env
+    bash "$HERE/dockerd.sh" stop
+}
+
+cmd_resume() {
+    local driver size
+    [ -s "$STATE/$name/storage" ] || die "no engine $name was started by this script"
+    read -r driver size <"$STATE/$name/storage"
+    engine_env
+    export COACH_ENGINE_DRIVER="$driver" COACH_ENGINE_LOOP_SIZE="$size"
+    COACH_ENGINE_ADDRESS_POOLS="$(cat "$STATE/$name/pool")"
+    export COACH_ENGINE_ADDRESS_POOLS
+    bash "$HERE/dockerd.sh" start
     echo "unix://$COACH_ENGINE_SOCKET"
 }
 
@@ -121,6 +142,8 @@ cmd_stop() {
 case $command in
     start) cmd_start "$@" ;;
     stop) cmd_stop ;;
+    halt) cmd_halt ;;
+    resume) cmd_resume ;;
     host) echo "unix://$RUN/$name/docker.sock" ;;
     list) for d in "$STATE"/*/; do [ -d "$d" ] && basename "$d"; done; true ;;
     *) usage ;;

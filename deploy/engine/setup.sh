@@ -85,6 +85,9 @@ step_packages() {
     command -v iptables >/dev/null || need+=(iptables)
     command -v mkfs.btrfs >/dev/null || need+=(btrfs-progs)
     command -v curl >/dev/null || need+=(curl)
+    # the host shell's port forwarder (deploy/worker/host/coach-portd.c) is built static
+    command -v gcc >/dev/null || need+=(gcc libc6-dev)
+    command -v musl-gcc >/dev/null || need+=(musl-tools)
     command -v python3 >/dev/null || need+=(python3)
     [ -e /etc/ssl/certs/ca-certificates.crt ] || need+=(ca-certificates)
     if grep -qs Y /sys/module/apparmor/parameters/enabled && ! command -v apparmor_parser >/dev/null; then

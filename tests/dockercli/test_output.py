@@ -18,6 +18,7 @@ from bot.dockercli.views import (
     PortView,
     SearchResult,
     StatsSample,
+    VolumeView,
     stats_sample,
 )
 
@@ -185,10 +186,11 @@ def test_ports() -> None:
     assert caught.value.params == {"port": "81/tcp", "container": "web"}
 
 
-def test_ports_asked_for_but_not_published() -> None:
-    """Closed sandbox networks publish nothing: shown as Docker shows an unpublished port."""
+def test_ports_asked_for_but_not_published_now() -> None:
+    """A mapping of a container that is not running is not shown (as Docker shows it)."""
     asked = PortView(80, "tcp", "127.0.0.1", 8080, published=False)
-    assert output.format_ports((asked,)) == "80/tcp"
+    assert output.format_ports((asked,)) == ""
+    assert output.format_ports((asked, PortView(443, published=False))) == "443/tcp"
     assert asked.asked == "8080->80/tcp"
     view = replace(WEB, ports=(asked,))
     assert output.port_text(view) == ""
@@ -212,10 +214,14 @@ def test_images_table_snapshot() -> None:
 
 
 def test_volume_and_network_tables() -> None:
-    assert output.volumes_table(["data", "cache"]) == (
+    volumes = [VolumeView("data"), VolumeView("cache", labels={"env": "dev"})]
+    assert output.volumes_table(volumes) == (
         "DRIVER    VOLUME NAME\nlocal     data\nlocal     cache"
     )
-    assert output.volumes_table(["data"], quiet=True) == "data"
+    assert output.volumes_table(volumes[:1], quiet=True) == "data"
+    assert output.volumes_table(volumes, template='{{.Name}}: {{.Label "env"}}') == (
+        "data: \ncache: dev"
+    )
     networks = [NetworkView("bridge", "1234567890abcdef"), NetworkView("backend", "abcdef1234567")]
     assert output.networks_table(networks) == "\n".join(
         [
@@ -269,8 +275,12 @@ def test_stats() -> None:
     }  # fmt: skip
     sample = stats_sample("web", raw)
     assert sample == StatsSample(
-        "a1b2c3d4e5f6aaaa", "web", 1.0, 1_600_000, 128 * 1024 * 1024, 1200, 648, 0, 4096, 2
+        "a1b2c3d4e5f6aaaa", "web", True, 1.0, 1_600_000, 128 * 1024 * 1024, 1200, 648, 0, 4096, 2
     )
+    assert output.stats_table([sample], template="{{.Name}} {{.CPUPerc}}") == "web 1.00%"
+    assert output.stats_table(
+        [sample], template="table {{.Container}}\t{{.MemPerc}}", named=["w"]
+    ) == ("CONTAINER   MEM %\nw           1.19%")
     assert output.stats_table([sample]) == "\n".join(
         [
             "CONTAINER ID   NAME      CPU %     MEM USAGE / LIMIT   MEM %     NET I/O        BLOCK I/O    PIDS",  # noqa: E501
@@ -280,17 +290,31 @@ def test_stats() -> None:
     assert stats_sample("empty", {}).cpu_percent == 0
 
 
-def test_templates() -> None:
-    rows = RowFormat({"ID": "CONTAINER ID", "Names": "NAMES", "Image": "IMAGE"}, "{{.ID}}")
-    assert rows.render("{{.Names}}\\t{{ .Image }}", [{"Names": "web", "Image": "x"}]) == "web\tx"
-    rows.check("table {{.ID}}\\t{{.Names}}")
-    for bad in ("{{.Nope}}", "{{json .}}", "{{.Names}", "{{printf}}"):
+def test_row_templates() -> None:
+    rows = RowFormat({"ID": "CONTAINER ID", "Names": "NAMES", "Image": "IMAGE"}, "table {{.ID}}")
+    row = rows.row({"ID": "abc", "Names": "web", "Image": "x"})
+    assert rows.render("{{.Names}}\\t{{ .Image }}", [row]) == "web\tx"
+    assert rows.render("table {{.ID}}\\t{{.Names | upper}}", [row]) == (
+        "CONTAINER ID   NAMES\nabc            WEB"
+    )
+    assert rows.render("json", [row]) == '{"ID":"abc","Image":"x","Names":"web"}'
+    assert rows.render("table", [row]) == "CONTAINER ID\nabc"
+    with pytest.raises(CliError) as caught:
+        rows.render("{{.Nope}}", [row])
+    assert caught.value.key == "cli.template_field"
+    assert "can't evaluate field Nope in type *formatter.Context" in caught.value.params["error"]
+    for bad in ("{{.Names}", "{{nope}}", "{{range .Names}}", "{{end}}"):
         with pytest.raises(CliError) as caught:
             rows.check(bad)
-        assert caught.value.key == "cli.bad_format"
-    with pytest.raises(CliError) as caught:
-        rows.check("{{range .Names}}{{.Nope}}")
-    assert caught.value.params["part"] == "{{range .Names}}"  # the first problem, in order
+        assert caught.value.key == "cli.template_error"
+
+
+def test_ps_labels_and_header_label() -> None:
+    labelled = replace(WEB, labels={"com.example.version": "1.0"})
+    template = 'table {{.Names}}\\t{{.Label "com.example.version"}}'
+    assert output.ps_table([labelled], NOW, template=template) == (
+        "NAMES     version\nweb       1.0"
+    )
 
 
 def test_inspect_templates_and_json() -> None:
@@ -299,11 +323,15 @@ def test_inspect_templates_and_json() -> None:
     assert OBJECT_FORMAT.render("{{json .Config.Env}}", data) == '["A=B"]'
     assert OBJECT_FORMAT.render("{{.State}}", data) == "map[Running:true Status:running]"
     assert OBJECT_FORMAT.render("{{.Config.Env}}", data) == "[A=B]"
-    assert OBJECT_FORMAT.render("{{.Nope.Deeper}}", data) == "<no value>"
     assert OBJECT_FORMAT.render("{{json .}}", {"Id": "x"}) == '{"Id":"x"}'
-    OBJECT_FORMAT.check("{{.State.Status}} {{json .NetworkSettings.Networks}}")
-    with pytest.raises(CliError):
-        OBJECT_FORMAT.check("{{range .Mounts}}{{.Source}}{{end}}")
+    assert OBJECT_FORMAT.render("json", {"Id": "x"}) == '{"Id":"x"}'
+    with pytest.raises(CliError) as caught:
+        OBJECT_FORMAT.render("{{.Nope.Deeper}}", data)
+    assert caught.value.params["error"] == (
+        'template parsing error: template: :1:7: executing "" at <.Nope.Deeper>: '
+        'map has no entry for key "Nope"'
+    )
+    OBJECT_FORMAT.check("{{range .Mounts}}{{.Source}}{{end}}")
     assert output.inspect_json([{"Id": "x"}]) == '[\n    {\n        "Id": "x"\n    }\n]'
 
 

@@ -16,7 +16,7 @@ from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.reply import Reply
-from bot.sandbox import naming, provision
+from bot.sandbox import lease, naming, provision
 from bot.sandbox.service import SandboxService
 from bot.settings import REPO_ROOT, Settings, load_settings
 from tests.conftest import SEARCH_INDEX, TEST_INSTANCE, TEST_MAX_SANDBOXES
@@ -44,16 +44,23 @@ def engine_settings(**sandbox: Any) -> Settings:
     )
     data["sandbox"].update(sandbox)
     data["sandbox"]["workers"] = [
-        {"warm_pool": 0, **dict(worker)} for worker in data["sandbox"]["workers"]
+        {"warm_pool": 0, "max_sandboxes": TEST_MAX_SANDBOXES, **worker}
+        if "workers" in sandbox
+        else {"warm_pool": 0, **worker, "max_sandboxes": TEST_MAX_SANDBOXES}
+        for worker in data["sandbox"]["workers"]
     ]
-    if "workers" not in sandbox:
-        for worker in data["sandbox"]["workers"]:
-            worker["max_sandboxes"] = TEST_MAX_SANDBOXES
     return Settings.model_validate(data)
 
 
 async def _nobody() -> set[str]:
     return set()
+
+
+async def start(service: SandboxService) -> SandboxService:
+    """Start ``service`` and wait until its workers were brought up (reconciled)."""
+    await service.start()
+    await service.manager.settle()
+    return service
 
 
 def isolated_service(settings: Settings | None = None, **kwargs: Any) -> SandboxService:
@@ -66,8 +73,7 @@ def isolated_service(settings: Settings | None = None, **kwargs: Any) -> Sandbox
 async def started_service(*actors: Actor, **sandbox: Any) -> AsyncIterator[SandboxService]:
     """An isolated, started service (settings overridden by ``sandbox``); at the end the
     ``actors``' sandboxes are destroyed and the service closed."""
-    svc = isolated_service(engine_settings(**sandbox))
-    await svc.start()
+    svc = await start(isolated_service(engine_settings(**sandbox)))
     try:
         yield svc
     finally:
@@ -163,12 +169,14 @@ def _of_this_session(labels: dict[str, str] | None) -> bool:
 
 
 def remove_session_objects() -> int:
-    """Blocking: remove every object of this test session's instances from the engine."""
+    """Blocking: remove every object of this test session's instances from the engine (their
+    leases too)."""
     return _remove_labelled(_of_this_session)
 
 
 def remove_instance_objects(instance: str) -> int:
-    """Blocking: remove every object of one test's sandbox instance from the engine."""
+    """Blocking: remove every object of one test's sandbox instance from the engine (its
+    lease too)."""
     return _remove_labelled(lambda labels: naming.instance_of(labels) == instance)
 
 
@@ -176,9 +184,15 @@ def _remove_labelled(wanted_labels: Callable[[dict[str, str] | None], bool]) -> 
     client = docker.from_env()
     try:
         api, wanted = client.api, {"label": [naming.OWNER]}
+        leases = {"label": [f"{naming.KIND}={lease.KIND_LEASE}"]}
         found = [
             ("container", c["Id"])
             for c in api.containers(all=True, filters=wanted)
+            if wanted_labels(c.get("Labels"))
+        ]
+        found += [
+            ("container", c["Id"])
+            for c in api.containers(all=True, filters=leases)
             if wanted_labels(c.get("Labels"))
         ]
         found += [
@@ -188,6 +202,11 @@ def _remove_labelled(wanted_labels: Callable[[dict[str, str] | None], bool]) -> 
         ]
         volumes = api.volumes(filters=wanted).get("Volumes") or []
         found += [("volume", v["Name"]) for v in volumes if wanted_labels(v.get("Labels"))]
+        found += [
+            ("image", str(i["Id"]))
+            for i in api.images(filters=wanted)
+            if wanted_labels(i.get("Labels"))
+        ]
         return provision.remove_objects(api, found)
     finally:
         client.close()

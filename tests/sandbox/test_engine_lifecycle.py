@@ -14,17 +14,18 @@ import pytest
 from bot.core.clock import FixedClock
 from bot.core.errors import Unavailable
 from bot.sandbox import naming
-from bot.sandbox.reconcile import Found, decide, last_activity
+from bot.sandbox.reconcile import Found, last_activity
 from bot.sandbox.service import SandboxService
-from bot.sandbox.workers import RETRY_AFTER_SECONDS
 from tests.sandbox.engine_support import (
     docker_text,
     engine_settings,
+    eventually,
     inspect_containers,
     isolated_service,
     labeled_objects,
     new_actor,
     sh_text,
+    start,
     tr,
 )
 
@@ -37,8 +38,7 @@ async def test_reaper_stops_idle_sandboxes_then_destroys_them() -> None:
     settings = engine_settings(
         idle_stop_minutes=1, idle_destroy_minutes=5, reaper_interval_seconds=3600
     )
-    svc = isolated_service(settings, clock=clock)
-    await svc.start()
+    svc = await start(isolated_service(settings, clock=clock))
     actor = new_actor("sleepy")
     try:
         await docker_text(svc, actor, "run -d --name web busybox sleep 600")
@@ -69,8 +69,7 @@ def _half_created_network(scope: naming.Scope) -> str:
 
 async def test_reconcile_adopts_known_users_and_removes_the_rest() -> None:
     settings = engine_settings()
-    first = isolated_service(settings)
-    await first.start()
+    first = await start(isolated_service(settings))
     keeper, orphan, half = new_actor("keeper"), new_actor("orphan"), new_actor("half")
     second: SandboxService | None = None
     try:
@@ -88,7 +87,7 @@ async def test_reconcile_adopts_known_users_and_removes_the_rest() -> None:
 
         second = SandboxService(settings.sandbox, known_users=known)
         restarted_at = datetime.now(UTC)
-        await second.start()  # the orphan's owner is unknown: removed at once
+        await start(second)  # the orphan's owner is unknown: removed at once
         assert await labeled_objects(orphan.user_id) == set()
         assert await labeled_objects(half.user_id) == set()
         state = await second.reader.state(keeper)
@@ -109,15 +108,16 @@ async def test_reconcile_adopts_known_users_and_removes_the_rest() -> None:
 
 
 async def test_two_instances_on_one_engine_leave_each_other_alone() -> None:
-    """Staging beside production: each reconciles, sweeps and reaps only its own sandboxes."""
+    """Staging beside production: each reconciles, sweeps and reaps only its own sandboxes;
+    a second coach of staging's instance is refused while staging runs."""
     clock = FixedClock(datetime.now(UTC))
     production = isolated_service(engine_settings(), clock=clock)
     staging_settings = engine_settings(idle_stop_minutes=1, idle_destroy_minutes=2)
     staging = isolated_service(staging_settings, clock=clock)
     alice, bob = new_actor("prod-user"), new_actor("staging-user")
     try:
-        await production.start()
-        await staging.start()
+        await start(production)
+        await start(staging)
         await docker_text(production, alice, "run -d --name web busybox sleep 600")
         await docker_text(staging, bob, "run -d --name web busybox sleep 600")
         alices, bobs = await labeled_objects(alice.user_id), await labeled_objects(bob.user_id)
@@ -126,41 +126,24 @@ async def test_two_instances_on_one_engine_leave_each_other_alone() -> None:
 
         await production.manager.reconcile(again=True)  # a sweep that knows only alice
         assert await labeled_objects(bob.user_id) == bobs
-        restarted = isolated_service(staging_settings, clock=clock)
-        await restarted.start()  # knows nobody: removes staging's sandbox, not production's
-        await restarted.close()
-        assert await labeled_objects(bob.user_id) == set()
-        assert await labeled_objects(alice.user_id) == alices
+        twin = await start(isolated_service(staging_settings, clock=clock))
+        with pytest.raises(Unavailable) as refused:  # staging runs: its instance is taken
+            await twin.commands.docker(bob, tr(), "ps")
+        assert refused.value.key == "sandbox.instance_taken"
+        await twin.close()
+        assert await labeled_objects(bob.user_id) == bobs
 
         await docker_text(staging, new_actor("idle"), "ps")
         clock.advance(minutes=5)  # staging's reaper destroys its idle sandboxes only
         await staging.manager.tick()
         assert staging.manager.sandboxes() == []
+        assert await labeled_objects(bob.user_id) == set()
         assert await labeled_objects(alice.user_id) == alices
         assert "web" in await docker_text(production, alice, "ps")
     finally:
         await production.reader.destroy_user(alice.user_id)
         await production.close()
         await staging.close()
-
-
-def test_reconcile_decisions() -> None:
-    """Incomplete sandboxes get a short grace; unknown owners go, unless from before instances."""
-    now = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
-
-    def found(owner: str, complete: bool = True, age: int = 60, legacy: bool = False) -> Found:
-        item = Found(naming.Scope(owner, naming.new_sandbox_id()), legacy=legacy)
-        item.times = [now - timedelta(minutes=age)]
-        item.networks = [{"Labels": {naming.KIND: naming.KIND_BRIDGE}}]
-        item.host = {"State": {"Running": True}} if complete else None
-        return item
-
-    young, old = found("a", complete=False, age=0), found("b", complete=False)
-    forgotten, legacy = found("c"), found("d", legacy=True)
-    older, newer = found("e", age=90), found("e", age=30)
-    keep, doomed = decide([young, old, forgotten, legacy, older, newer], {"e"}, now)
-    assert keep == {"d": legacy, "e": newer}
-    assert doomed == [old.scope, forgotten.scope, older.scope]
 
 
 def test_activity_of_a_sandbox_stopped_by_the_reaper() -> None:
@@ -215,8 +198,7 @@ async def test_a_worker_that_goes_down_and_comes_back() -> None:
     proxy = SocketProxy(path)
     await proxy.start()
     settings = engine_settings(workers=[{"name": "proxied", "url": f"unix://{path}"}])
-    svc = isolated_service(settings)
-    await svc.start()
+    svc = await start(isolated_service(settings))
     actor = new_actor("flaky")
     try:
         assert "CONTAINER ID" in await docker_text(svc, actor, "ps")
@@ -225,7 +207,8 @@ async def test_a_worker_that_goes_down_and_comes_back() -> None:
             await svc.commands.docker(actor, tr(), "ps")
         assert caught.value.key == "sandbox.worker_unavailable"
         await proxy.start()
-        await asyncio.sleep(RETRY_AFTER_SECONDS + 0.1)  # a down worker is retried after a pause
+        await svc.manager.tick()  # the reaper's round brings down workers up again
+        assert svc.manager.pool.workers[0].ready
         assert "CONTAINER ID" in await docker_text(svc, actor, "ps")
     finally:
         with contextlib.suppress(Exception):
@@ -240,8 +223,7 @@ async def test_new_sandboxes_go_to_a_healthy_worker() -> None:
         {"name": "dead", "url": "unix:///nonexistent/docker.sock"},
         {"name": "live", "url": f"unix://{DOCKER_SOCKET}"},
     ]
-    svc = isolated_service(engine_settings(workers=workers))
-    await svc.start()
+    svc = await start(isolated_service(engine_settings(workers=workers)))
     actor = new_actor("placed")
     try:
         await docker_text(svc, actor, "ps")
@@ -255,8 +237,7 @@ async def test_new_sandboxes_go_to_a_healthy_worker() -> None:
 
 async def test_no_reachable_worker_gives_a_clear_answer() -> None:
     workers = [{"name": "dead", "url": "tcp://127.0.0.1:9"}]
-    svc = isolated_service(engine_settings(workers=workers, api_timeout_seconds=3))
-    await svc.start()  # does not raise
+    svc = await start(isolated_service(engine_settings(workers=workers, api_timeout_seconds=3)))
     try:
         with pytest.raises(Unavailable) as caught:
             await svc.commands.docker(new_actor("nobody"), tr(), "ps")
@@ -264,3 +245,75 @@ async def test_no_reachable_worker_gives_a_clear_answer() -> None:
         assert await svc.reader.container_names(new_actor("nobody")) == []
     finally:
         await svc.close()
+
+
+def _break_sandbox(scope: naming.Scope, remove_host: bool) -> None:
+    """What another coach's cleanup did to a learner's sandbox (issue 11): every container of
+    it killed, its network removed, and the host shell too when ``remove_host``."""
+    client = docker.from_env()
+    try:
+        api = client.api
+        for container in api.containers(filters=scope.filters()):
+            api.kill(container["Id"])
+        if remove_host:
+            api.remove_container(scope.host_name, force=True)
+        api.remove_network(scope.bridge_name)
+    finally:
+        client.close()
+
+
+async def test_a_vanished_network_is_made_again_and_the_containers_reconnected() -> None:
+    actor = new_actor("renet")
+    service = await start(isolated_service())
+    try:
+        await docker_text(service, actor, "run -d --name web busybox sleep 600")
+        await sh_text(service, actor, "echo kept > notes.txt")
+        scope = service.manager.get(actor.user_id).scope
+        await asyncio.to_thread(_break_sandbox, scope, False)
+
+        replies = await service.commands.docker(actor, tr(), "start web")
+        told = "\n".join(r.body or "" for r in replies)
+        assert tr()("sandbox.repaired.network") in told
+        assert "web" in await docker_text(service, actor, "ps")  # running on the new network
+        assert "kept" in await sh_text(service, actor, "cat notes.txt")
+        again = await service.commands.docker(actor, tr(), "ps")
+        assert tr()("sandbox.repaired.network") not in "\n".join(r.body or "" for r in again)
+    finally:
+        await service.reader.destroy_user(actor.user_id)
+        await service.close()
+
+
+async def test_a_vanished_host_shell_is_made_again_and_the_learner_told() -> None:
+    actor = new_actor("rehost")
+    service = await start(isolated_service())
+    try:
+        await docker_text(service, actor, "volume create data")
+        await sh_text(service, actor, "echo gone > notes.txt")
+        scope = service.manager.get(actor.user_id).scope
+        await asyncio.to_thread(_break_sandbox, scope, True)
+
+        replies = await service.commands.sh(actor, tr(), "cat notes.txt")
+        told = "\n".join(r.body or "" for r in replies)
+        assert tr()("sandbox.repaired.host") in told
+        assert tr()("sandbox.repaired.network") in told
+        assert "data" in await docker_text(service, actor, "volume ls")  # the rest is kept
+        assert "alive" in await sh_text(service, actor, "echo alive")
+    finally:
+        await service.reader.destroy_user(actor.user_id)
+        await service.close()
+
+
+async def test_the_sweep_runs_on_its_own_schedule_while_the_reaper_ticks() -> None:
+    """v1 reset the sweep's timer on every reaper round, so it never ran: a half-made sandbox
+    (a network left by a coach killed while creating it) now goes within a sweep interval."""
+    settings = engine_settings(reaper_interval_seconds=0.05, sweep_interval_seconds=0.3)
+    service = await start(isolated_service(settings))
+    half = new_actor("halfmade")
+    try:
+        scope = naming.Scope(half.user_id, naming.new_sandbox_id(), settings.sandbox.instance)
+        await asyncio.to_thread(_half_created_network, scope)
+        assert await labeled_objects(half.user_id) != set()
+        left = await eventually(lambda: labeled_objects(half.user_id), lambda s: not s, 600)
+        assert left == set()
+    finally:
+        await service.close()

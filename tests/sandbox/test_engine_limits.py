@@ -8,9 +8,8 @@ import pytest
 import pytest_asyncio
 
 from bot.core.errors import Busy, Unavailable, UserError
-from bot.sandbox import naming
+from bot.sandbox.capacity import EngineCapacity
 from bot.sandbox.service import SandboxService
-from bot.sandbox.workers import Worker
 from tests.sandbox.engine_support import (
     changed_settings,
     docker_text,
@@ -20,6 +19,7 @@ from tests.sandbox.engine_support import (
     labeled_objects,
     new_actor,
     sh_text,
+    start,
     started_service,
     tr,
 )
@@ -103,25 +103,18 @@ async def test_one_command_per_user_at_a_time(service: SandboxService) -> None:
     await docker_text(service, ERIN, "rm -f " + " ".join(f"race{i}" for i in range(6)) + " || true")
 
 
-class InstanceCapacity:
-    """Counts only this test's own host shells, so that other coaches using the engine at the
+def InstanceCapacity(instance: str) -> EngineCapacity:
+    """Counts only this test's own sandboxes, so that other coaches using the engine at the
     same time (parallel test runs, a console) cannot move the edge under the test. The
-    coach's own count is physical (every instance's host shells): same check, same lock."""
-
-    def __init__(self, instance: str) -> None:
-        self.instance = instance
-
-    async def used(self, worker: Worker) -> int:
-        wanted = [f"{naming.KIND}={naming.KIND_HOST}", f"{naming.INSTANCE}={self.instance}"]
-        hosts = await worker.run(lambda api: api.containers(all=True, filters={"label": wanted}))
-        return len(hosts)
+    coach's own count is physical (every instance's sandboxes): same check, same lock."""
+    return EngineCapacity(instance)
 
 
 async def test_worker_capacity_lets_exactly_the_allowed_number_through() -> None:
     """Five new users race for two free places: two get a sandbox, three a clear answer."""
     settings = engine_settings()
     svc = isolated_service(settings, capacity=InstanceCapacity(settings.sandbox.instance))
-    await svc.start()
+    await start(svc)
     worker = svc.manager.pool.workers[0]
     worker.settings = worker.settings.model_copy(update={"max_sandboxes": 2})
     actors = [new_actor(f"cap{i}") for i in range(5)]
@@ -132,7 +125,7 @@ async def test_worker_capacity_lets_exactly_the_allowed_number_through() -> None
         assert sum(1 for r in results if isinstance(r, list)) == 2, results
         full = [r for r in results if isinstance(r, Unavailable)]
         assert len(full) == 3 and {r.key for r in full} == {"sandbox.workers_full"}
-        assert await svc.manager.pool.capacity.used(worker) == 2
+        assert (await svc.manager.capacity.load(worker)).count == 2
     finally:
         for actor in actors:
             await svc.reader.destroy_user(actor.user_id)
@@ -144,16 +137,16 @@ async def test_capacity_is_physical_by_default() -> None:
     with no sandbox of its own sees another instance's sandbox as used capacity."""
     ours = isolated_service(engine_settings())
     other = isolated_service(engine_settings())
-    await ours.start()
-    await other.start()
+    await start(ours)
+    await start(other)
     actor = new_actor("physical")
     try:
         await docker_text(other, actor, "ps")  # a sandbox of the other instance
         assert ours.manager.sandboxes() == []
         mine = InstanceCapacity(ours.manager.settings.instance)
         worker = ours.manager.pool.workers[0]
-        assert await mine.used(worker) == 0
-        assert await ours.manager.pool.capacity.used(worker) >= 1
+        assert (await mine.load(worker)).count == 0
+        assert (await ours.manager.capacity.load(worker)).count >= 1
     finally:
         await other.reader.destroy_user(actor.user_id)
         await other.close()

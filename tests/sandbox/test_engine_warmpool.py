@@ -14,8 +14,8 @@ import pytest
 from bot.core.clock import FixedClock
 from bot.core.errors import Unavailable
 from bot.sandbox import naming
+from bot.sandbox.capacity import EngineCapacity
 from bot.sandbox.service import SandboxService
-from bot.sandbox.workers import Worker
 from bot.settings import Settings
 from tests.sandbox.engine_support import (
     destroy_all,
@@ -23,6 +23,7 @@ from tests.sandbox.engine_support import (
     engine_settings,
     new_actor,
     sh_text,
+    start,
 )
 
 pytestmark = [pytest.mark.docker]
@@ -33,14 +34,15 @@ def pool_settings(size: int = 2, **sandbox: Any) -> Settings:
 
 
 def _objects(instance: str) -> list[dict[str, str]]:
-    """Labels of every container, network and volume of ``instance``, read directly."""
+    """Labels of every container, network and volume of ``instance``'s sandboxes, read
+    directly (its lease is no sandbox's)."""
     client = docker.from_env()
     try:
         api, wanted = client.api, {"label": [f"{naming.INSTANCE}={instance}"]}
         found = [c.get("Labels") or {} for c in api.containers(all=True, filters=wanted)]
         found += [n.get("Labels") or {} for n in api.networks(filters=wanted)]
         found += [v.get("Labels") or {} for v in api.volumes(filters=wanted).get("Volumes") or []]
-        return found
+        return [labels for labels in found if naming.SANDBOX in labels]
     finally:
         client.close()
 
@@ -53,25 +55,30 @@ async def sandboxes_on_engine(instance: str) -> dict[str, set[str]]:
     return found
 
 
-class InstanceCapacity:
-    """Only this test's own host shells count (others may use the engine meanwhile)."""
-
-    def __init__(self, instance: str) -> None:
-        self.instance = instance
-
-    async def used(self, worker: Worker) -> int:
-        wanted = [f"{naming.KIND}={naming.KIND_HOST}", f"{naming.INSTANCE}={self.instance}"]
-        hosts = await worker.run(lambda api: api.containers(all=True, filters={"label": wanted}))
-        return len(hosts)
-
-
 async def nobody() -> set[str]:
     return set()
 
 
 def service(settings: Settings, known: Any = nobody, **kwargs: Any) -> SandboxService:
-    capacity = InstanceCapacity(settings.sandbox.instance)
+    """Only this test's own sandboxes count (others may use the engine meanwhile)."""
+    capacity = EngineCapacity(settings.sandbox.instance)
     return SandboxService(settings.sandbox, known_users=known, capacity=capacity, **kwargs)
+
+
+def with_pool(settings: Settings, size: int) -> Settings:
+    """The same instance (same sandboxes), another warm pool size."""
+    data = settings.model_dump()
+    data["sandbox"]["workers"] = [{**w, "warm_pool": size} for w in data["sandbox"]["workers"]]
+    return Settings.model_validate(data)
+
+
+def claims_on_engine(instance: str) -> dict[str, str]:
+    """sandbox id → the learner its claim marker names."""
+    return {
+        labels[naming.SANDBOX]: labels[naming.OWNER]
+        for labels in _objects(instance)
+        if labels.get(naming.KIND) == naming.KIND_CLAIM
+    }
 
 
 async def test_a_new_learner_claims_a_warm_sandbox_and_the_pool_refills() -> None:
@@ -79,7 +86,7 @@ async def test_a_new_learner_claims_a_warm_sandbox_and_the_pool_refills() -> Non
     instance = settings.sandbox.instance
     svc = service(settings)
     alice = new_actor("alice")
-    await svc.start()
+    await start(svc)
     try:
         await svc.manager.warm_pool_ready()
         assert svc.manager.warm.counts() == {"local": 2}
@@ -109,12 +116,13 @@ async def test_a_new_learner_claims_a_warm_sandbox_and_the_pool_refills() -> Non
 
 async def test_after_a_restart_the_claim_says_whose_sandbox_it_is() -> None:
     """Reconciliation adopts the claimed sandbox for its learner (files kept), puts the
-    unclaimed warm sandboxes back into the pool and removes none of them."""
+    unclaimed warm sandboxes back into the pool and removes none of them, through the
+    sweep and reaper rounds too."""
     settings = pool_settings(2)
     instance = settings.sandbox.instance
     alice = new_actor("alice")
     first = service(settings)
-    await first.start()
+    await start(first)
     await first.manager.warm_pool_ready()
     await sh_text(first, alice, "echo kept > notes.txt")
     claimed = first.manager.get(alice.user_id)
@@ -127,7 +135,7 @@ async def test_after_a_restart_the_claim_says_whose_sandbox_it_is() -> None:
         return {alice.user_id}
 
     second = service(settings, known)
-    await second.start()
+    await start(second)
     try:
         adopted = second.manager.get(alice.user_id)
         assert adopted is not None and adopted.scope.sandbox == claimed.scope.sandbox
@@ -135,6 +143,11 @@ async def test_after_a_restart_the_claim_says_whose_sandbox_it_is() -> None:
         await second.manager.warm_pool_ready()
         assert second.manager.warm.counts() == {"local": 2}
         assert await sandboxes_on_engine(instance) == before  # nothing removed, nothing made
+        for _round in range(2):
+            await second.manager.sweep()
+            await second.manager.tick()
+        assert await sandboxes_on_engine(instance) == before
+        assert "kept" in await sh_text(second, alice, "cat notes.txt")
     finally:
         await destroy_all(second, alice)
         await second.close()
@@ -145,7 +158,7 @@ async def test_warm_sandboxes_are_never_an_unknown_owners_nor_the_reapers() -> N
     instance = settings.sandbox.instance
     clock = FixedClock()
     first = service(settings, clock=clock)
-    await first.start()
+    await start(first)
     await first.manager.warm_pool_ready()
     warm = await sandboxes_on_engine(instance)
     clock.advance(timedelta(hours=3))
@@ -154,7 +167,7 @@ async def test_warm_sandboxes_are_never_an_unknown_owners_nor_the_reapers() -> N
     await first.close()
 
     second = service(settings)  # knows nobody: a learner's sandbox would go, warm ones stay
-    await second.start()
+    await start(second)
     try:
         assert await sandboxes_on_engine(instance) == warm
         assert second.manager.warm.counts() == {"local": 2}
@@ -168,7 +181,7 @@ async def test_the_pool_never_fills_past_the_workers_capacity() -> None:
     instance = settings.sandbox.instance
     svc = service(settings)
     alice, bob, carol = new_actor("alice"), new_actor("bob"), new_actor("carol")
-    await svc.start()
+    await start(svc)
     try:
         await svc.manager.warm_pool_ready()
         assert svc.manager.warm.counts() == {"local": 2}
@@ -184,4 +197,78 @@ async def test_the_pool_never_fills_past_the_workers_capacity() -> None:
         assert len(await sandboxes_on_engine(instance)) == 2
     finally:
         await destroy_all(svc, alice, bob, carol)
+        await svc.close()
+
+
+async def test_a_claimed_warm_sandbox_survives_a_restart_that_shuts_the_pool_down() -> None:
+    """Coach stopped, started again with the pool set to 0 by a coach that does not know the
+    learner yet as served: the unclaimed warm sandboxes are removed (the pool is over its
+    size), the claimed one is the learner's and keeps their container, volume and file."""
+    settings = pool_settings(2)
+    instance = settings.sandbox.instance
+    alice = new_actor("alice")
+    first = service(settings)
+    await start(first)
+    await first.manager.warm_pool_ready()
+    await docker_text(first, alice, "volume create data")
+    await docker_text(first, alice, "run -d --name keep -v data:/data nginx")
+    await sh_text(first, alice, "echo kept > notes.txt")
+    claimed = first.manager.get(alice.user_id)
+    assert claimed is not None
+    await first.manager.warm_pool_ready()
+    await first.close()
+    assert claims_on_engine(instance) == {claimed.scope.sandbox: alice.user_id}
+
+    async def known() -> set[str]:
+        return {alice.user_id}
+
+    second = service(with_pool(settings, 0), known)
+    await start(second)
+    try:
+        await second.manager.warm_pool_ready()
+        await second.manager.sweep()
+        await second.manager.tick()
+        on_engine = await sandboxes_on_engine(instance)
+        assert list(on_engine) == [claimed.scope.sandbox]  # the pool's are gone, hers is not
+        adopted = second.manager.get(alice.user_id)
+        assert adopted is not None and adopted.scope.sandbox == claimed.scope.sandbox
+        assert "kept" in await sh_text(second, alice, "cat notes.txt")
+        assert "keep" in await docker_text(second, alice, "ps")
+        assert "data" in await docker_text(second, alice, "volume ls")
+    finally:
+        await destroy_all(second, alice)
+        await second.close()
+
+
+async def test_an_unclaimed_warm_sandbox_is_never_handed_to_two_learners() -> None:
+    """Six learners arrive at once at a pool of three while a sweep runs: each learner has a
+    sandbox of their own, each claimed sandbox's marker names exactly its learner, and no
+    claimed sandbox is back in the pool."""
+    settings = pool_settings(3)
+    instance = settings.sandbox.instance
+    actors = [new_actor(f"l{i}") for i in range(6)]
+    svc = service(settings)
+    await start(svc)
+    try:
+        await svc.manager.warm_pool_ready()
+        warm_before = set(await sandboxes_on_engine(instance))
+        await asyncio.gather(
+            *(docker_text(svc, actor, "ps") for actor in actors), svc.manager.sweep()
+        )
+        mine = {a.user_id: svc.manager.get(a.user_id) for a in actors}
+        ids = [s.scope.sandbox for s in mine.values() if s is not None]
+        assert len(ids) == len(set(ids)) == len(actors)
+        claims = claims_on_engine(instance)
+        assert {sid: owner for sid, owner in claims.items()} == {
+            s.scope.sandbox: owner
+            for owner, s in mine.items()
+            if s is not None and s.scope.sandbox in warm_before
+        }
+        assert len(claims) == 3  # the three warm ones went to three learners, once each
+        await svc.manager.sweep()
+        await svc.manager.warm_pool_ready()
+        ready = {s.sandbox for scopes in svc.manager.warm._ready.values() for s in scopes}
+        assert not ready & set(ids)
+    finally:
+        await destroy_all(svc, *actors)
         await svc.close()

@@ -37,7 +37,7 @@ def test_instance_must_be_a_plain_label_value(value: str) -> None:
 def test_instance_from_the_environment() -> None:
     settings = load_settings(environ={"COACH_SANDBOX__INSTANCE": "staging-2"})
     assert settings.sandbox.instance == "staging-2"
-    assert load_settings(environ={}).sandbox.instance == "default"
+    assert load_settings(environ={}).sandbox.instance is None  # the database's own
 
 
 def test_engine_text_in_the_learners_names() -> None:

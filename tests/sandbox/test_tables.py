@@ -40,7 +40,7 @@ def test_a_command_or_flag_without_a_decision_is_refused() -> None:
     verdict = policy.check(made, CONFIG)
     assert verdict.refusal is not None and verdict.refusal.key == "policy.undecided"
     assert verdict.refusal.params["flag"] == "--bogus"
-    unknown = DockerCommand(("system", "df"), MappingProxyType({}), ())
+    unknown = DockerCommand(("system", "events"), MappingProxyType({}), ())
     verdict = policy.check(unknown, CONFIG)
-    assert verdict.refusal is not None and verdict.refusal.params["flag"] == "docker system df"
+    assert verdict.refusal is not None and verdict.refusal.params["flag"] == "docker system events"
     assert policy.check(parse_docker("ps -a --format '{{.Names}}'"), CONFIG).allowed

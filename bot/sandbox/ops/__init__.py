@@ -7,7 +7,17 @@ checks it, and that the policy decided about each of them).
 from __future__ import annotations
 
 from bot.dockercli.model import Path
-from bot.sandbox.ops import execs, files, images, lifecycle, reading, run, storage
+from bot.sandbox.ops import (
+    execs,
+    files,
+    images,
+    lifecycle,
+    own_images,
+    reading,
+    run,
+    storage,
+    system,
+)
 from bot.sandbox.ops.base import Ctx, Note, Op, Output
 
 OPERATIONS: dict[Path, Op] = {
@@ -28,11 +38,23 @@ OPERATIONS: dict[Path, Op] = {
     ("top",): reading.top,
     ("port",): reading.port,
     ("stats",): reading.stats,
+    ("wait",): reading.wait,
+    ("diff",): reading.diff,
     ("exec",): execs.exec_,
     ("cp",): files.cp,
     ("images",): images.images,
     ("pull",): images.pull,
     ("search",): images.search,
+    ("image", "inspect"): images.image_inspect,
+    ("commit",): own_images.commit,
+    ("tag",): own_images.tag,
+    ("rmi",): own_images.rmi,
+    ("history",): own_images.history,
+    ("image", "prune"): own_images.image_prune,
+    ("system", "df"): system.system_df,
+    ("system", "prune"): system.system_prune,
+    ("version",): system.version,
+    ("info",): system.info,
     ("volume", "create"): storage.volume_create,
     ("volume", "ls"): storage.volume_ls,
     ("volume", "inspect"): storage.volume_inspect,

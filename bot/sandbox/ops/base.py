@@ -21,6 +21,7 @@ from docker.api import APIClient
 
 from bot.core.errors import UserError
 from bot.dockercli.model import DockerCommand
+from bot.dockercli.values import parse_timestamp
 from bot.sandbox import naming, objects
 from bot.sandbox.errors import EngineError, EngineNotFound
 from bot.sandbox.naming import Scope
@@ -54,6 +55,7 @@ class Output:
     name: str = "docker.txt"
     notes: list[Note] = field(default_factory=list)
     error: bool = False  # some of the objects named failed (the rest worked)
+    files: list[tuple[str, bytes]] = field(default_factory=list)  # sent back as attachments
 
 
 @dataclass
@@ -64,6 +66,7 @@ class Ctx:
     settings: SandboxSettings
     policy: PolicyConfig
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    attached: list[tuple[str, bytes]] = field(default_factory=list)  # this command's files
 
     @property
     def scope(self) -> Scope:
@@ -111,9 +114,11 @@ def user_labels(cmd: DockerCommand) -> dict[str, str]:
     return labels
 
 
-async def create_volume(ctx: Ctx, name: str) -> None:
-    """Create the user's volume ``name`` (a local volume under the sandbox's labels)."""
-    real, labels = ctx.scope.real(name), ctx.scope.labels(naming.KIND_VOLUME, name)
+async def create_volume(ctx: Ctx, name: str, extra: Mapping[str, str] | None = None) -> None:
+    """Create the user's volume ``name`` (a local volume under the sandbox's labels, with
+    the learner's own ``extra`` labels)."""
+    real = ctx.scope.real(name)
+    labels = {**(extra or {}), **ctx.scope.labels(naming.KIND_VOLUME, name)}
     await ctx.run(lambda api: api.create_volume(real, driver="local", labels=labels))
 
 
@@ -123,11 +128,23 @@ def label_matches(labels: Mapping[str, str], wanted: str) -> bool:
     return key in labels and (not has_value or labels[key] == value)
 
 
-def prune_selects(labels: Mapping[str, str], filters: Mapping[str, tuple[str, ...]]) -> bool:
-    """Whether a prune with ``--filter label=…``/``label!=…`` takes an object with ``labels``."""
+def prune_selects(
+    labels: Mapping[str, str],
+    filters: Mapping[str, tuple[str, ...]],
+    created: datetime | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Whether a prune with ``--filter label=…``/``label!=…``/``until=…`` takes an object with
+    ``labels`` made at ``created`` (``until``: only what was made before that time)."""
     if not all(label_matches(labels, wanted) for wanted in filters.get("label", ())):
         return False
-    return not any(label_matches(labels, unwanted) for unwanted in filters.get("label!", ()))
+    if any(label_matches(labels, unwanted) for unwanted in filters.get("label!", ())):
+        return False
+    for value in filters.get("until", ()):
+        edge = parse_timestamp(value, (now or datetime.now(UTC)).timestamp())
+        if created is None or created.timestamp() >= edge:
+            return False
+    return True
 
 
 def captured_output(ctx: Ctx, captured: Captured, name: str, notes: list[Note]) -> Output:

@@ -1,4 +1,5 @@
-"""Files: ``docker cp`` between the host shell and a container, uploads and downloads.
+"""Files: ``docker cp`` between the host shell and a container (``-`` for a tar archive
+sent back as a file, or an attached one), uploads and downloads.
 
 Archives travel through the coach (``get_archive`` → ``put_archive``), capped in size. The
 destination directory must exist, like ``docker cp``.
@@ -21,7 +22,7 @@ from bot.dockercli.model import DockerCommand
 from bot.dockercli.parser import parse_copy
 from bot.sandbox import objects
 from bot.sandbox.errors import TooBig
-from bot.sandbox.ops.base import Ctx, Output
+from bot.sandbox.ops.base import Ctx, Output, note
 from bot.sandbox.provision import HOME
 
 MODE_DIR = 1 << 31
@@ -118,9 +119,52 @@ def copy_blocking(
     api.put_archive(dst_id, parent, archive)
 
 
+async def _cp_stream_out(ctx: Ctx, cid: str, path: str, shown: str) -> Output:
+    """``docker cp web:/path -``: the path as a tar archive, sent back as a file."""
+    limit = ctx.settings.upload_max_bytes
+    if await ctx.run(lambda api: stat_path(api, cid, path)) is None:
+        raise UserError("sandbox.cp_no_source", path=path)
+    try:
+        archive = await ctx.run(lambda api: read_archive(api, cid, path, limit))
+    except TooBig as exc:
+        raise UserError("sandbox.too_big", limit=exc.limit) from exc
+    name = safe_filename((posixpath.basename(path.rstrip("/")) or "root") + ".tar")
+    return Output(text="", notes=[note("sandbox.cp_tar_sent", path=shown, name=name)],
+                  files=[(name, archive)])  # fmt: skip
+
+
+async def _cp_stream_in(ctx: Ctx, cid: str, path: str, shown: str) -> Output:
+    """``docker cp - web:/dir``: the attached tar archive extracted into a directory."""
+    tars = [(name, data) for name, data in ctx.attached if _is_tar(data)]
+    if len(tars) != 1:
+        raise UserError("sandbox.cp_needs_tar", dest=shown)
+    name, data = tars[0]
+    stat = await ctx.run(lambda api: stat_path(api, cid, path))
+    if stat is None:
+        raise UserError("sandbox.cp_no_destination", path=path)
+    if not _is_dir(stat):
+        raise UserError("sandbox.cp_tar_onto_file", path=path)
+    await ctx.run(lambda api: api.put_archive(cid, path, data))
+    return Output(text="", notes=[note("sandbox.cp_tar_extracted", name=name, path=shown)])
+
+
+def _is_tar(data: bytes) -> bool:
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+            archive.getmembers()
+    except (tarfile.TarError, EOFError):
+        return False
+    return True
+
+
 async def cp(ctx: Ctx, cmd: DockerCommand) -> Output:
     spec = parse_copy(cmd)
     found = await objects.container(ctx.worker, ctx.scope, spec.container)
+    if spec.local_path == "-":
+        path = container_path(spec.container_path)
+        if spec.to_container:
+            return await _cp_stream_in(ctx, found.id, path, cmd.args[1])
+        return await _cp_stream_out(ctx, found.id, path, cmd.args[0])
     inside = (found.id, container_path(spec.container_path))
     local = (ctx.scope.host_name, host_path(spec.local_path))
     src, dst = (local, inside) if spec.to_container else (inside, local)

@@ -1,14 +1,22 @@
-"""Image subcommands: search, pull, images; and the checked pull that ``run`` uses.
+"""Image subcommands: search, pull, images, image inspect; the checked pull that ``run``
+uses; and how a reference resolves for a learner.
 
-Images are shared by every sandbox on a worker. Only references the policy allows are
-ever pulled or shown; a pull has a timeout and its size is checked afterwards.
+Allowlisted images are shared by every sandbox on a worker: only references the policy
+allows are ever pulled or shown; a pull has a timeout and its size is checked afterwards.
+Images a learner makes (``commit``, ``tag``; ``build`` next) are theirs alone: their tags live
+under the sandbox's prefix (``dc-<sandbox>/mysite:v1``, shown as ``mysite:v1``), committed
+images carry the sandbox's labels, and :func:`resolve` looks at the learner's own images
+first, so another learner can neither see, run nor remove them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import fnmatch
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,13 +24,14 @@ from docker.api import APIClient
 
 from bot.core.errors import NotFound, UserError
 from bot.dockercli import output
+from bot.dockercli.errors import CliError
 from bot.dockercli.model import DockerCommand
 from bot.dockercli.parser import parse_filters
-from bot.dockercli.values import ImageRef
+from bot.dockercli.values import ImageRef, is_registry, parse_image_reference, parse_timestamp
 from bot.dockercli.views import ImageView, SearchResult
-from bot.sandbox import naming, policy
+from bot.sandbox import naming, objects, policy
 from bot.sandbox.errors import EngineError, EngineNotFound, TookTooLong
-from bot.sandbox.ops.base import Ctx, Note, Output, note
+from bot.sandbox.ops.base import Ctx, Note, Output, label_matches, note
 from bot.sandbox.workers import engine_call, inspect_image
 
 log = logging.getLogger("bot.sandbox.images")
@@ -129,36 +138,278 @@ def allowed_tags(
                 yield image, tag
 
 
-async def images(ctx: Ctx, cmd: DockerCommand) -> Output:
-    """The allowlisted images present on the worker (images are shared by its sandboxes)."""
-    wanted = cmd.args[0] if cmd.args else None
-    views: list[ImageView] = []
+# --------------------------------------------------------------------------------------------
+# The learner's own images: tags under the sandbox's prefix, committed images labeled
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Visible:
+    """Every image the learner can see: engine listing entries by id, with the names they
+    see for it (their own tags without the prefix, allowed shared tags as they are)."""
+
+    images: dict[str, dict[str, Any]]  # id → listed image
+    names: dict[str, list[str]]  # id → the learner's names ("mysite:v1", "nginx:latest")
+    own: dict[str, str]  # the learner's name → engine name, for their own tags
+    own_ids: set[str]  # ids of images that are the learner's (own tags or own labels)
+
+
+def _mine(scope: naming.Scope, image: Mapping[str, Any]) -> bool:
+    labels = image.get("Labels") or {}
+    return scope.owns(labels) and labels.get(naming.KIND) == naming.KIND_IMAGE
+
+
+def visible(
+    scope: naming.Scope, listed: Iterable[dict[str, Any]], config: policy.PolicyConfig
+) -> Visible:
+    found = Visible({}, {}, {}, set())
+    for image in listed:
+        ident = str(image["Id"])
+        names: list[str] = []
+        for tag in image.get("RepoTags") or []:
+            if tag.startswith(scope.image_prefix):
+                name = tag.removeprefix(scope.image_prefix)
+                found.own[name] = tag
+                found.own_ids.add(ident)
+                names.append(name)
+            elif policy.image_allowed(tag, config):
+                names.append(tag)
+        if _mine(scope, image):
+            found.own_ids.add(ident)
+        if names or ident in found.own_ids:
+            found.images[ident] = image
+            found.names[ident] = sorted(set(names))
+    return found
+
+
+async def listed_images(ctx: Ctx) -> Visible:
     listed: list[dict[str, Any]] = await ctx.run(lambda api: api.images())
-    for image, tag in allowed_tags(listed, ctx.policy):
-        repository, _, version = tag.rpartition(":")
-        if wanted and repository != wanted.split(":")[0]:
-            continue
-        created = image.get("Created")
-        views.append(
-            ImageView(
-                repository,
-                version,
-                image["Id"],
-                int(image.get("Size") or 0),
-                datetime.fromtimestamp(created, UTC) if created else None,
-            )
+    return visible(ctx.scope, listed, ctx.policy)
+
+
+def own_names(found: Visible) -> frozenset[str]:
+    return frozenset(found.own)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """An image reference resolved for the learner."""
+
+    engine: str  # what the engine is given: an engine tag or an image id
+    shown: str  # how the learner names it
+    own: bool
+    ref: ImageRef | None = None  # the shared image's reference (None for own images)
+
+
+def _by_id(found: Visible, reference: str) -> str | None:
+    """A visible image whose id starts with ``reference`` (a hex prefix), when exactly one."""
+    body = reference.removeprefix("sha256:")
+    if len(body) < 4 or any(c not in "0123456789abcdef" for c in body):
+        return None
+    matches = [i for i in found.images if i.removeprefix("sha256:").startswith(body)]
+    return matches[0] if len(matches) == 1 else None
+
+
+async def resolve(ctx: Ctx, reference: str, found: Visible | None = None) -> Resolved:
+    """``reference`` as the learner means it: their own image first (by name or id prefix),
+    else a shared image the policy allows (``Refused`` otherwise)."""
+    found = found or await listed_images(ctx)
+    try:
+        name = parse_image_reference(reference)
+    except CliError:
+        name = None
+    if name is not None and name.registry is None and name.digest is None:
+        engine = found.own.get(name.name)
+        if engine is not None:
+            return Resolved(engine, name.name, True)
+    ident = _by_id(found, reference)
+    if ident is not None:
+        names = found.names.get(ident) or [reference]
+        return Resolved(ident, names[0], ident in found.own_ids)
+    ref = check(ctx, reference)
+    return Resolved(engine_name(ref), engine_name(ref), False, ref)
+
+
+def _created(image: Mapping[str, Any]) -> datetime | None:
+    created = image.get("Created")
+    return datetime.fromtimestamp(created, UTC) if created else None
+
+
+def _digest(image: Mapping[str, Any]) -> str:
+    for item in image.get("RepoDigests") or []:
+        _repository, _, digest = str(item).partition("@")
+        if digest:
+            return digest
+    return "<none>"
+
+
+def image_views(found: Visible, used: Mapping[str, int]) -> list[ImageView]:
+    """One row per name (an image with no name the learner sees is ``<none>``)."""
+    views: list[ImageView] = []
+    for ident, image in found.images.items():
+        names = found.names.get(ident) or ["<none>:<none>"]
+        for name in names:
+            repository, _, tag = name.rpartition(":")
+            views.append(
+                ImageView(
+                    repository, tag, ident, int(image.get("Size") or 0), _created(image),
+                    _digest(image), naming.strip_our_labels(image.get("Labels")),
+                    used.get(ident, 0), ident in found.own_ids,
+                )
+            )  # fmt: skip
+    return views
+
+
+def _matches_reference(view: ImageView, patterns: tuple[str, ...]) -> bool:
+    full = view.reference
+    return any(
+        fnmatch.fnmatchcase(full, p) or fnmatch.fnmatchcase(view.repository, p)
+        or fnmatch.fnmatchcase(full, p + ":latest")
+        for p in patterns
+    )  # fmt: skip
+
+
+def _image_time(views: list[ImageView], ref: str) -> datetime | None:
+    for view in views:
+        if ref in (view.reference, view.repository, view.short_id) or view.id.removeprefix(
+            "sha256:"
+        ).startswith(ref):
+            return view.created_at
+    raise EngineNotFound(f"No such image: {ref}")
+
+
+def filter_images(
+    views: list[ImageView], filters: Mapping[str, tuple[str, ...]], now: float
+) -> list[ImageView]:
+    """docker's image filters: values of one key are OR-ed, keys AND-ed."""
+    for key, values in filters.items():
+        if key == "dangling":
+            want = values[-1] == "true"
+            views = [v for v in views if (v.repository == "<none>") == want]
+        elif key == "reference":
+            views = [v for v in views if _matches_reference(v, values)]
+        elif key == "label":
+            views = [v for v in views if all(label_matches(v.labels, x) for x in values)]
+        elif key in ("before", "since"):
+            moments = [_image_time(views, ref) for ref in values]
+            edge = min(m for m in moments if m) if key == "before" else max(m for m in moments if m)
+            views = [
+                v for v in views if v.created_at
+                and (v.created_at < edge if key == "before" else v.created_at > edge)
+            ]  # fmt: skip
+        elif key == "until":
+            edges = [parse_timestamp(x, now) for x in values]
+            views = [v for v in views if v.created_at and v.created_at.timestamp() < min(edges)]
+    return views
+
+
+async def used_images(ctx: Ctx) -> dict[str, int]:
+    """How many of the learner's containers use each image id."""
+    counts: dict[str, int] = {}
+    for summary in await objects.containers(ctx.worker, ctx.scope, all=True):
+        ident = str(summary.get("ImageID") or "")
+        counts[ident] = counts.get(ident, 0) + 1
+    return counts
+
+
+async def images(ctx: Ctx, cmd: DockerCommand) -> Output:
+    """The shared images the policy allows and the learner's own ones."""
+    found, used = await asyncio.gather(listed_images(ctx), used_images(ctx))
+    views = image_views(found, used)
+    if not cmd.has("all"):
+        views = [v for v in views if v.repository != "<none>" or v.id in found.own_ids]
+    if cmd.args:
+        wanted = cmd.args[0]
+        repository, _, tag = wanted.partition(":")
+        views = [v for v in views if v.repository == repository and (not tag or v.tag == tag)]
+    views = filter_images(views, parse_filters(cmd), ctx.now.timestamp())
+    views.sort(
+        key=lambda v: (
+            v.created_at is None,
+            -(v.created_at.timestamp() if v.created_at else 0),
+            v.repository,
+            v.tag,
         )
-    views.sort(key=lambda v: (v.repository, v.tag))
-    text = output.images_table(views, ctx.now, quiet=cmd.has("quiet"), no_trunc=cmd.has("no-trunc"))
+    )
+    text = output.images_table(
+        views, ctx.now, quiet=cmd.has("quiet"), no_trunc=cmd.has("no-trunc"),
+        digests=cmd.has("digests"), template=cmd.text("format"),
+    )  # fmt: skip
     return Output(text=text, name="docker-images.txt")
+
+
+def _shown_tags(scope: naming.Scope, tags: Iterable[str], config: policy.PolicyConfig) -> list[str]:
+    shown: list[str] = []
+    for tag in tags:
+        if tag.startswith(scope.image_prefix):
+            shown.append(tag.removeprefix(scope.image_prefix))
+        elif policy.image_allowed(tag, config):
+            shown.append(tag)
+    return shown
+
+
+def _shown_digests(digests: Iterable[str], config: policy.PolicyConfig) -> list[str]:
+    shown: list[str] = []
+    for item in digests:
+        repository, _, digest = item.partition("@")
+        parts = repository.split("/")
+        if len(parts) > 1 and is_registry(parts[0]):
+            parts = parts[1:]
+        if parts[:1] == ["library"]:
+            parts = parts[1:]
+        name = "/".join(parts)
+        if policy.image_allowed(name, config):
+            shown.append(f"{name}@{digest}")
+    return shown
+
+
+def clean_image(ctx: Ctx, attrs: Mapping[str, Any]) -> dict[str, Any]:
+    """Image inspect data in the learner's names: their tags, allowed shared tags only."""
+    data = dict(attrs)
+    data["RepoTags"] = _shown_tags(ctx.scope, attrs.get("RepoTags") or [], ctx.policy)
+    data["RepoDigests"] = _shown_digests(attrs.get("RepoDigests") or [], ctx.policy)
+    for key in ("Config", "ContainerConfig"):
+        section = attrs.get(key)
+        if isinstance(section, Mapping):
+            data[key] = {
+                **section,
+                "Labels": naming.strip_our_labels(section.get("Labels")) or None,
+            }
+    container = str(attrs.get("Container") or "")
+    if container:
+        data["Container"] = container[:12] if len(container) == 64 else container
+    return data
 
 
 async def inspect(ctx: Ctx, ref: ImageRef) -> Any:
     name = engine_name(ref)
     try:
-        return await ctx.run(lambda api: inspect_image(api, name))
+        attrs = await ctx.run(lambda api: inspect_image(api, name))
     except EngineNotFound as exc:
         raise NotFound("sandbox.no_such_object", ref=name) from exc
+    return clean_image(ctx, attrs)
+
+
+async def inspect_resolved(ctx: Ctx, reference: str) -> Any:
+    """``docker image inspect REF``: the learner's own image or an allowed shared one."""
+    resolved = await resolve(ctx, reference)
+    if not resolved.own and resolved.ref is not None:
+        return await inspect(ctx, resolved.ref)
+    engine = resolved.engine
+    attrs = await ctx.run(lambda api: inspect_image(api, engine))
+    return clean_image(ctx, attrs)
+
+
+async def image_inspect(ctx: Ctx, cmd: DockerCommand) -> Output:
+    results = []
+    for ref in cmd.args:
+        try:
+            results.append(await inspect_resolved(ctx, ref))
+        except (EngineNotFound, NotFound) as exc:
+            raise EngineNotFound(f"No such image: {ref}") from exc
+    template = cmd.text("format")
+    text = output.inspect_text(template, results)
+    return Output(text=text, name="inspect.txt" if template is not None else "inspect.json")
 
 
 def search_term(index: str, term: str) -> str:

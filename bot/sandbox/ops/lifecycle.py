@@ -1,4 +1,8 @@
-"""Container lifecycle: start, stop, restart, kill, pause, unpause, rm, rename, prune."""
+"""Container lifecycle: start, stop, restart, kill, pause, unpause, rm, rename, prune.
+
+Starting checks and takes the container's published ports (``ops/ports.py``); whatever
+stops or removes running containers hands the forwarder its new table.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,7 @@ from bot.dockercli.model import DockerCommand
 from bot.dockercli.parser import parse_filters
 from bot.sandbox import naming, objects
 from bot.sandbox.errors import EngineError
+from bot.sandbox.ops import ports
 from bot.sandbox.ops.base import (
     RUNNING_STATES,
     Action,
@@ -24,6 +29,7 @@ from bot.sandbox.ops.base import (
     prune_selects,
     user_name,
 )
+from bot.sandbox.ops.run import start_publishing
 
 STOP_SECONDS = 10
 STOPPED_STATES = frozenset({"exited", "created", "dead"})
@@ -67,23 +73,46 @@ def _graceful(ctx: Ctx, verb: str, seconds: int) -> Action:
     return action
 
 
+async def _then_sync(ctx: Ctx, out: Output) -> Output:
+    """After containers stopped or went: their published ports are free again."""
+    await ports.sync(ctx)
+    return out
+
+
 async def start(ctx: Ctx, cmd: DockerCommand) -> Output:
-    return await for_each_started(
-        ctx, cmd, engine_action(ctx, lambda api, i: api.start(i), heavy=True)
-    )
+    notes: list[Note] = []
+
+    async def action(found: objects.Found) -> None:
+        notes.extend(await start_publishing(ctx, found.id, found.name))
+
+    out = await for_each_started(ctx, cmd, action)
+    out.notes.extend(notes)
+    return out
 
 
 async def stop(ctx: Ctx, cmd: DockerCommand) -> Output:
-    return await for_each(ctx, cmd, _graceful(ctx, "stop", _stop_seconds(cmd)))
+    return await _then_sync(
+        ctx, await for_each(ctx, cmd, _graceful(ctx, "stop", _stop_seconds(cmd)))
+    )
 
 
 async def restart(ctx: Ctx, cmd: DockerCommand) -> Output:
-    return await for_each_started(ctx, cmd, _graceful(ctx, "restart", _stop_seconds(cmd)))
+    graceful = _graceful(ctx, "restart", _stop_seconds(cmd))
+    notes: list[Note] = []
+
+    async def action(found: objects.Found) -> None:
+        await graceful(found)
+        notes.extend(await ports.publish_started(ctx, found.id, found.name))
+
+    out = await for_each_started(ctx, cmd, action)
+    out.notes.extend(notes)
+    return out
 
 
 async def kill(ctx: Ctx, cmd: DockerCommand) -> Output:
     signal = cmd.text("signal") or "KILL"
-    return await for_each(ctx, cmd, engine_action(ctx, lambda api, i: api.kill(i, signal=signal)))
+    kill_one = engine_action(ctx, lambda api, i: api.kill(i, signal=signal))
+    return await _then_sync(ctx, await for_each(ctx, cmd, kill_one))
 
 
 async def pause(ctx: Ctx, cmd: DockerCommand) -> Output:
@@ -97,7 +126,8 @@ async def unpause(ctx: Ctx, cmd: DockerCommand) -> Output:
 async def rm(ctx: Ctx, cmd: DockerCommand) -> Output:
     force = cmd.has("force")
     remove = engine_action(ctx, lambda api, i: api.remove_container(i, force=force, v=True))
-    return await for_each(ctx, cmd, remove)
+    out = await for_each(ctx, cmd, remove)
+    return await _then_sync(ctx, out) if force else out
 
 
 # --------------------------------------------------------------------------------------------
@@ -164,8 +194,11 @@ async def prune(ctx: Ctx, cmd: DockerCommand) -> Output:
         (str(c["Id"]), str(c["Id"]))
         for c in listed
         if c.get("State") in STOPPED_STATES
-        and prune_selects(naming.strip_our_labels(c.get("Labels")), filters)
-    ]
+        and prune_selects(
+            naming.strip_our_labels(c.get("Labels")), filters,
+            objects.engine_time(c.get("Created")), ctx.now,
+        )
+    ]  # fmt: skip
 
     async def remove(ident: str) -> None:
         await ctx.run(lambda api: api.remove_container(ident, v=True))

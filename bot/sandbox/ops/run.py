@@ -1,5 +1,5 @@
-"""``docker run`` and ``docker create``: quotas, mounts, ports, network, hardening, and a
-foreground run read as a bounded stream.
+"""``docker run`` and ``docker create``: quotas, mounts, published ports, network, health
+checks, hardening, and a foreground run read as a bounded stream.
 
 The container is created with the low-level API (which never pulls by itself), inspected,
 and removed again when any of its hardening is missing. An allowed image that is not on the
@@ -8,6 +8,7 @@ worker yet is pulled first, through the same checks as ``docker pull``.
 
 from __future__ import annotations
 
+import posixpath
 import random
 import shlex
 from collections.abc import Callable
@@ -21,15 +22,16 @@ from bot.core.errors import UserError
 from bot.dockercli.model import DockerCommand
 from bot.dockercli.values import (
     parse_bytes,
+    parse_duration,
     parse_mount,
     parse_nano_cpus,
     parse_publish,
     parse_volume,
 )
-from bot.dockercli.views import ContainerView, PortView
 from bot.sandbox import naming, objects
-from bot.sandbox.errors import EngineNotFound, LimitsMissing, WorkerDown
+from bot.sandbox.errors import EngineConflict, EngineNotFound, LimitsMissing, WorkerDown
 from bot.sandbox.limits import host_config_kwargs, missing_limits
+from bot.sandbox.ops import files, ports
 from bot.sandbox.ops import images as image_ops
 from bot.sandbox.ops.base import (
     RUNNING_STATES,
@@ -43,7 +45,7 @@ from bot.sandbox.ops.base import (
     user_name,
 )
 from bot.sandbox.streams import Captured, read_multiplexed
-from bot.sandbox.workers import engine_call, inspect_image, networking_config
+from bot.sandbox.workers import engine_call, inspect_image
 from bot.settings import ContainerLimits
 
 _ADJECTIVES = ("brave", "calm", "eager", "gentle", "happy", "keen", "lucid", "quiet", "witty")
@@ -123,25 +125,60 @@ async def _volume_mounts(ctx: Ctx, cmd: DockerCommand) -> _Mounts:
     return found
 
 
-async def _port_bindings(
+async def _published(
     ctx: Ctx, cmd: DockerCommand, image: str
-) -> dict[str, tuple[str, int | None]]:
-    """``-p``/``-P`` as bindings on the worker's loopback only (recorded: sandbox networks
-    are internal, so the engine publishes nothing)."""
-    ports: dict[str, tuple[str, int | None]] = {}
+) -> tuple[list[ports.Asked], list[str]]:
+    """What ``-p``/``-P`` ask for, and every port the container exposes (``--expose``, the
+    image's, the published ones), as ``80/tcp``."""
+    exposed: list[str] = []
+    for value in cmd.values("expose"):
+        body, _, protocol = value.partition("/")
+        low, _, high = body.partition("-")
+        exposed += [f"{n}/{protocol or 'tcp'}" for n in range(int(low), int(high or low) + 1)]
+    asked: list[ports.Asked] = []
     if cmd.has("publish-all"):
         attrs = await ctx.run(lambda api: inspect_image(api, image))
-        for key in (attrs.get("Config") or {}).get("ExposedPorts") or {}:
-            ports[key] = ("127.0.0.1", None)
+        image_ports = list((attrs.get("Config") or {}).get("ExposedPorts") or {})
+        for key in dict.fromkeys([*image_ports, *exposed]):
+            number, _, protocol = key.partition("/")
+            asked.append(ports.Asked(int(number), protocol or "tcp"))
     for value in cmd.values("publish"):
-        for spec in parse_publish(value):
-            ports[f"{spec.container_port}/{spec.protocol}"] = ("127.0.0.1", spec.host_port)
-    return ports
+        asked += ports.asked_from_specs(parse_publish(value))
+    exposed += [a.key for a in asked]
+    return asked, list(dict.fromkeys(exposed))
 
 
-def _asked(key: str, host_port: int | None) -> PortView:
-    number, _, protocol = key.partition("/")
-    return PortView(int(number), protocol or "tcp", host_port=host_port, published=False)
+def _recorded_bindings(asked: list[ports.Asked]) -> dict[str, list[tuple[str, int | None]]]:
+    """What the engine records (on 127.0.0.1 only; internal networks bind nothing): the
+    learner's own mapping is the ports label, the forwarder publishes it."""
+    bindings: dict[str, list[tuple[str, int | None]]] = {}
+    for item in asked:
+        bindings.setdefault(item.key, []).append(("127.0.0.1", item.host_port))
+    return bindings
+
+
+def _healthcheck(cmd: DockerCommand) -> dict[str, Any] | None:
+    """``--health-*`` as the engine's healthcheck (``--no-healthcheck``: NONE)."""
+    if cmd.has("no-healthcheck"):
+        return {"Test": ["NONE"]}
+    names = ("health-cmd", "health-interval", "health-timeout", "health-start-period",
+             "health-retries")  # fmt: skip
+    if not any(cmd.has(n) for n in names):
+        return None
+    check: dict[str, Any] = {}
+    if cmd.text("health-cmd") is not None:
+        check["Test"] = ["CMD-SHELL", cmd.text("health-cmd")]
+    for flag, key in (
+        ("health-interval", "Interval"), ("health-timeout", "Timeout"),
+        ("health-start-period", "StartPeriod"),
+    ):  # fmt: skip
+        value = cmd.text(flag)
+        if value is not None:
+            check[key] = int(parse_duration(value) * 1_000_000_000)
+    retries = cmd.int_flag("health-retries")
+    if retries is not None:
+        check["Retries"] = retries
+    return check
 
 
 def _lowered(value: int, wanted: str | None, parse: Callable[[str], int]) -> int:
@@ -194,6 +231,7 @@ class _Creation:
     host: dict[str, Any]
     network: str
     aliases: list[str]
+    address: str | None = None  # --ip
 
 
 def _create_blocking(api: APIClient, creation: _Creation, limits: ContainerLimits) -> str:
@@ -201,7 +239,10 @@ def _create_blocking(api: APIClient, creation: _Creation, limits: ContainerLimit
     host_config = api.create_host_config(network_mode=creation.network, **creation.host)
     networking = None
     if creation.network != "none":
-        networking = networking_config(api, creation.network, creation.aliases)
+        endpoint = api.create_endpoint_config(
+            aliases=creation.aliases, ipv4_address=creation.address
+        )
+        networking = api.create_networking_config({creation.network: endpoint})  # type: ignore[arg-type]
     created = api.create_container(
         **creation.spec, host_config=host_config, networking_config=networking
     )
@@ -214,10 +255,9 @@ def _create_blocking(api: APIClient, creation: _Creation, limits: ContainerLimit
 
 
 async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output:
-    image = cmd.image
-    if not image:
+    if not cmd.image:
         raise UserError("sandbox.missing_image")
-    ref = image_ops.check(ctx, image)
+    resolved = await image_ops.resolve(ctx, cmd.image)
     listed = await check_container_quota(ctx)
     running = sum(1 for c in listed if c.get("State") in RUNNING_STATES)
     if not create_only and running >= ctx.settings.quotas.running_containers:
@@ -229,79 +269,124 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
     mounts = await _volume_mounts(ctx, cmd)
     if mounts.to_create and mounts.existing + len(mounts.to_create) > ctx.settings.quotas.volumes:
         raise UserError("sandbox.quota.volumes", limit=ctx.settings.quotas.volumes)
+    cidfile = await _cidfile_free(ctx, cmd)
     notes: list[Note] = []
-    notes += await image_ops.ensure_present(ctx, ref, pull=cmd.text("pull") != "never")
+    if resolved.ref is not None:
+        pulled = await image_ops.ensure_present(ctx, resolved.ref, pull=cmd.text("pull") != "never")
+        notes += [] if cmd.has("quiet") else pulled
     for volume in mounts.to_create:
         await create_volume(ctx, volume)
-    engine_image = image_ops.engine_name(ref)
-    ports = await _port_bindings(ctx, cmd, engine_image)
+    asked, exposed = await _published(ctx, cmd, resolved.engine)
+    labels = {
+        **user_labels(cmd),
+        **ctx.scope.labels(naming.KIND_CONTAINER, name),
+        ports.PORTS_LABEL: ports.encode(asked),
+    }
     creation = _Creation(
         spec={
-            "image": engine_image,
+            "image": resolved.engine,
             "command": list(cmd.container_command) or None,
             "name": ctx.scope.real(name),
             "environment": list(cmd.values("env")) or None,
             "working_dir": cmd.text("workdir") or None,
             "entrypoint": _entrypoint(cmd),
-            "labels": {**user_labels(cmd), **ctx.scope.labels(naming.KIND_CONTAINER, name)},
+            "labels": labels,
             "user": cmd.text("user") or None,
             "stop_timeout": cmd.int_flag("stop-timeout"),
-            "ports": [tuple(k.split("/")) for k in ports] or None,
+            "stop_signal": cmd.text("stop-signal"),
+            "ports": [tuple(k.split("/")) for k in exposed] or None,
             "hostname": cmd.text("hostname") or None,
+            "domainname": cmd.text("domainname") or None,
+            "mac_address": cmd.text("mac-address") or None,
+            "healthcheck": _healthcheck(cmd),
             "detach": True,
             "tty": False,
             "stdin_open": False,
         },
         host={
-            "port_bindings": ports or None,
+            "port_bindings": _recorded_bindings(asked) or None,
             "mounts": mounts.mounts or None,
             "tmpfs": dict(_tmpfs(value) for value in cmd.values("tmpfs")) or None,
             "read_only": cmd.has("read-only"),
             "auto_remove": cmd.has("rm"),
+            "group_add": list(cmd.values("group-add")) or None,
+            "cpuset_cpus": cmd.text("cpuset-cpus"),
+            "cpuset_mems": cmd.text("cpuset-mems"),
+            "cpu_shares": cmd.int_flag("cpu-shares"),
+            "mem_reservation": cmd.text("memory-reservation"),
+            "mem_swappiness": cmd.int_flag("memory-swappiness"),
+            "oom_score_adj": cmd.int_flag("oom-score-adj"),
             **_hardening(ctx, cmd),
         },
         network=network,
         aliases=[name, *(user_name(a) for a in cmd.values("network-alias"))],
+        address=cmd.text("ip"),
     )
     limits = ctx.settings.limits
     cid = await ctx.run(lambda api: _create_blocking(api, creation, limits), heavy=True)
-    notes += unpublished_note([(name, _asked(key, port)) for key, (_ip, port) in ports.items()])
+    if cidfile is not None:
+        await _write_cidfile(ctx, cidfile, cid)
     if create_only:
         return Output(text=cid, notes=notes)
     if cmd.has("detach"):
-        await ctx.run(lambda api: api.start(cid), heavy=True)
+        notes += await start_publishing(ctx, cid, name)
         return Output(text=cid, notes=notes)
-    return await _foreground(ctx, cid, name, notes)
+    await ports.check_free(ctx, cid, name)
+    return await _foreground(ctx, cid, name, notes, _streams(cmd))
+
+
+async def start_publishing(ctx: Ctx, cid: str, name: str) -> list[Note]:
+    """Start a created or stopped container the way Docker does with published ports: a
+    host port another running container holds refuses the start (the container stays as
+    it was); otherwise it starts and the host shell's forwarder takes its ports."""
+    await ports.check_free(ctx, cid, name)
+    await ctx.run(lambda api: api.start(cid), heavy=True)
+    return await ports.publish_started(ctx, cid, name)
 
 
 async def create(ctx: Ctx, cmd: DockerCommand) -> Output:
     return await run(ctx, cmd, create_only=True)
 
 
+async def _cidfile_free(ctx: Ctx, cmd: DockerCommand) -> str | None:
+    """``--cidfile PATH`` in the host shell, which must not exist yet (Docker's rule)."""
+    path = cmd.text("cidfile")
+    if not path:
+        return None
+    real, host = files.host_path(path), ctx.scope.host_name
+    if await ctx.run(lambda api: files.stat_path(api, host, real)) is not None:
+        raise EngineConflict(
+            f"Container ID file found, make sure the other container isn't running or delete {path}"
+        )
+    return real
+
+
+async def _write_cidfile(ctx: Ctx, path: str, cid: str) -> None:
+    directory, name = posixpath.split(path)
+    host = ctx.scope.host_name
+    await ctx.run(lambda api: files.put_file(api, host, directory or "/", name, cid.encode()))
+
+
 # --------------------------------------------------------------------------------------------
-# The truth about -p, and a run in the foreground
+# A run in the foreground
 # --------------------------------------------------------------------------------------------
 
 
-def unpublished_note(asked: list[tuple[str, PortView]]) -> list[Note]:
-    """The truth about ``-p`` in the sandbox, for ``(container, port)`` pairs: nothing is
-    published, and how to reach the container instead."""
-    if not asked:
-        return []
-    shown = ", ".join(f"{name} {port.asked}" for name, port in asked)
-    name, first = asked[0]
-    return [note("sandbox.ports_not_published", ports=shown, name=name, port=first.container_port)]
-
-
-def asked_ports(views: list[ContainerView]) -> list[tuple[str, PortView]]:
-    """The mappings asked for with ``-p`` that the engine did not publish."""
-    return [(v.name, p) for v in views for p in v.ports if not p.published and p.host_port]
+def _streams(cmd: DockerCommand) -> tuple[bool, bool]:
+    """Which of stdout and stderr a foreground run shows (``-a``; both by default)."""
+    attach = {value.lower() for value in cmd.values("attach")}
+    if not attach - {"stdin"}:
+        return True, True
+    return "stdout" in attach, "stderr" in attach
 
 
 def _attach_start_read(
-    api: APIClient, cid: str, cap: int, seconds: float
+    api: APIClient, cid: str, cap: int, seconds: float, streams: tuple[bool, bool]
 ) -> tuple[Captured, int | None]:
-    sock = api.attach_socket(cid, params={"stdout": 1, "stderr": 1, "stream": 1, "logs": 1})
+    """Attach first (so that no output of a short-lived container is missed), start, read."""
+    stdout, stderr = streams
+    params = {"stdout": int(stdout), "stderr": int(stderr), "stream": 1, "logs": 1}
+    sock = api.attach_socket(cid, params=params)
     api.start(cid)
     captured = read_multiplexed(sock, cap, seconds)
     code: int | None = None
@@ -316,14 +401,17 @@ def _attach_start_read(
     return captured, code
 
 
-async def _foreground(ctx: Ctx, cid: str, name: str, notes: list[Note]) -> Output:
+async def _foreground(
+    ctx: Ctx, cid: str, name: str, notes: list[Note], streams: tuple[bool, bool]
+) -> Output:
     seconds = ctx.settings.foreground_run_seconds
     cap = ctx.settings.output_bytes
     captured, code = await ctx.worker.stream(
-        lambda api: _attach_start_read(api, cid, cap, seconds), timeout=seconds + 30
+        lambda api: _attach_start_read(api, cid, cap, seconds, streams), timeout=seconds + 30
     )
     out = captured_output(ctx, captured, "docker-run.txt", notes)
-    if not captured.ended:
+    if not captured.ended:  # it goes on in the background: its ports are published now
+        out.notes.extend(await ports.publish_started(ctx, cid, name))
         out.notes.append(note("sandbox.run_detached", name=name, seconds=round(seconds)))
     elif code:
         out.notes.append(note("sandbox.exit_code", code=code))

@@ -1,7 +1,9 @@
 #!/bin/sh
-# PID 1 of a learner's host shell. A PID 1 without a signal handler ignores SIGTERM, so
-# `docker stop` would wait its whole time-out: run the long-lived command as a child and stop
-# at once on TERM/INT/QUIT/HUP. Anything else is exec'd unchanged.
+# PID 1's child in a learner's host shell (docker-init is PID 1). Starts the forwarder of the
+# sandbox's published ports (coach-portd: the ports the learner's containers publish, heard
+# in this shell's own network namespace), then keeps the shell up. A long-lived command runs
+# as a child so that TERM/INT/QUIT/HUP stop it at once; anything else is exec'd unchanged.
+[ -x /usr/local/bin/coach-portd ] && /usr/local/bin/coach-portd daemon
 case ${1##*/} in
   sleep) ;;
   *) exec "$@" ;;
