@@ -10,7 +10,7 @@ import pytest
 
 from bot.coach import Coach
 from bot.settings import Settings
-from tests.sandbox.engine_support import isolated_service
+from tests.sandbox.engine_support import isolated_service, start
 
 pytestmark = [pytest.mark.docker]
 
@@ -20,7 +20,7 @@ async def test_images_present_on_the_worker_prepare_it_without_a_pull(
 ) -> None:
     svc = isolated_service()
     svc.prepare_images(["busybox", "nginx:latest"])
-    await svc.start()
+    await start(svc)  # once the worker is ready, its images are checked
     try:
         await svc.manager.images.wait()
         assert svc.manager.images.images == ["busybox:latest", "nginx:latest"]
@@ -33,7 +33,7 @@ async def test_images_present_on_the_worker_prepare_it_without_a_pull(
 async def test_an_image_that_cannot_be_pulled_is_retried_and_the_others_still_checked() -> None:
     svc = isolated_service()
     svc.prepare_images(["busybox:no-such-tag", "busybox"])
-    await svc.start()
+    await start(svc)  # once the worker is ready, its images are checked
     try:
         await svc.manager.images.wait()
         assert svc.manager.images.failed == {"local": ["busybox:no-such-tag"]}
