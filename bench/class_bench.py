@@ -559,7 +559,7 @@ def bench_settings(
     pool = learners if warm_pool is None else warm_pool
     room = 2 * learners + pool + 60  # the class, its pool, whatever others keep meanwhile
     sandbox["workers"] = [
-        {**worker, "max_sandboxes": max(worker["max_sandboxes"], room), "warm_pool": pool}
+        {**worker, "max_sandboxes": max(worker["max_sandboxes"] or 0, room), "warm_pool": pool}
         for worker in sandbox["workers"]
     ]
     return Settings.model_validate(data)
