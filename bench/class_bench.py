@@ -177,9 +177,9 @@ class BenchInteraction:
 class BenchFrontend(DiscordFrontend):
     """The Discord front end, keeping what it presented (to check the answers)."""
 
-    async def present(self, interaction: Any, replies: Sequence[Reply]) -> None:
-        interaction.replies = list(replies)
-        await super().present(interaction, replies)
+    async def deliver(self, answer: Any, replies: Sequence[Reply]) -> None:
+        answer.interaction.replies = list(replies)
+        await super().deliver(answer, replies)
 
 
 # --------------------------------------------------------------------------------------------
