@@ -261,6 +261,8 @@ class Coach:
                 self.settings.database_path, self.clock, backups=self.settings.backup_dir
             )
         )
+        # the images the scenarios use are pulled onto every worker ahead of the learners
+        self.sandbox.prepare_images(self.practice.images())
         for starter in self._starters:
             await starter()
 

@@ -63,6 +63,17 @@ class WorkerSettings(_Section):
         description="Networks the engine's default-address-pools hold; None: read from the "
         "engine (docker info), or Docker's built-in pools (31 networks) if it does not say.",
     )
+    warm_pool: int = Field(
+        default=4,
+        ge=0,
+        description="Sandboxes kept ready for new learners (they count towards the worker's "
+        "capacity like any other sandbox; 0: none).",
+    )
+    concurrent_starts: int = Field(
+        default=16,
+        ge=1,
+        description="Container creations and starts the coach runs on this engine at once.",
+    )
 
 
 class ContainerLimits(_Section):
@@ -169,7 +180,15 @@ class SandboxSettings(_Section):
         default=8.0, gt=0, description="Lists and inspects, where a learner waits for the answer."
     )
     pull_timeout_seconds: float = Field(default=120.0, gt=0)
-    thread_pool_size: int = Field(default=8, ge=1, le=64)
+    thread_pool_size: int = Field(default=32, ge=1, le=64)
+    calls_per_user: int = Field(
+        default=4,
+        ge=1,
+        description="Threads one learner's Docker calls may hold at once while others wait.",
+    )
+    queue_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="How long a Docker call may wait for a thread."
+    )
     creations_per_worker: int = Field(
         default=4,
         ge=1,
@@ -302,6 +321,10 @@ class Settings(_Section):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["text", "json"] = "text"
     default_locale: Literal["en", "ko"] = "en"
+    event_loop: Literal["asyncio", "uvloop"] = Field(
+        default="asyncio",
+        description="The event loop of `python -m bot run` (uvloop must be installed).",
+    )
     sandbox: SandboxSettings = SandboxSettings()
     discord: DiscordSettings = DiscordSettings()
     quiz: QuizSettings = QuizSettings()

@@ -44,7 +44,8 @@ TEST_MAX_SANDBOXES = 100_000
 def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
     """Defaults, with data in a fresh temporary folder, the test search index and a sandbox
     instance of this test's own (each test's coach has a database of its own). What a test
-    that uses the engine leaves there is removed when it ends."""
+    that uses the engine leaves there is removed when it ends. No warm pool (tests that want
+    one say so), so that a coach started for a quiz makes no sandbox."""
     base = load_settings(environ={})
     data = base.model_dump()
     data["data_dir"] = tmp_path / "data"
@@ -55,6 +56,7 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Setting
     data["sandbox"]["instance"] = instance
     for worker in data["sandbox"]["workers"]:
         worker["max_sandboxes"] = TEST_MAX_SANDBOXES
+        worker["warm_pool"] = 0
     yield Settings.model_validate(data)
     if "docker_engine" in request.fixturenames:
         from tests.sandbox.engine_support import remove_instance_objects

@@ -1,9 +1,17 @@
-"""Logging set-up: readable text or one JSON object per line."""
+"""Logging set-up: readable text or one JSON object per line, written off the event loop.
+
+Records are put on a queue by the thread that logs (the event loop, mostly) and formatted and
+written by a listener thread: a slow log reader (a full pipe to a container runtime's log
+driver, a busy disk) never blocks the loop, and neither does formatting a traceback.
+"""
 
 from __future__ import annotations
 
+import atexit
 import json
 import logging
+import logging.handlers
+import queue
 import sys
 from datetime import UTC, datetime
 from typing import TextIO
@@ -34,15 +42,51 @@ class TextFormatter(logging.Formatter):
         return line
 
 
+class _Enqueue(logging.handlers.QueueHandler):
+    """Hands the record itself to the listener thread (no formatting here): the message is
+    fixed now, so that arguments changed later do not change it."""
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        record.message = record.getMessage()
+        record.msg, record.args = record.message, None
+        return record
+
+
+_LISTENER: logging.handlers.QueueListener | None = None
+_QUEUE: queue.Queue[logging.LogRecord] | None = None
+
+
+def flush_logs() -> None:
+    """Block until every record logged so far is written."""
+    if _QUEUE is not None and _LISTENER is not None:
+        _QUEUE.join()
+
+
+def stop_logging() -> None:
+    """Write what is queued and end the listener thread (at exit, or before reconfiguring)."""
+    global _LISTENER
+    if _LISTENER is not None:
+        _LISTENER.stop()  # writes what is queued, then ends the thread
+        _LISTENER = None
+
+
 def configure_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None = None) -> None:
+    global _LISTENER, _QUEUE
     handler = logging.StreamHandler(stream or sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:
         handler.setFormatter(TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    stop_logging()
+    _QUEUE = queue.Queue()
+    _LISTENER = logging.handlers.QueueListener(_QUEUE, handler, respect_handler_level=True)
+    _LISTENER.start()
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.handlers[:] = [_Enqueue(_QUEUE)]
     root.setLevel(level)
     logging.getLogger("discord").setLevel(max(logging.getLevelName(level), logging.INFO))
     logging.getLogger("urllib3").setLevel(logging.WARNING)
     logging.getLogger("docker").setLevel(logging.WARNING)
+
+
+atexit.register(stop_logging)

@@ -50,7 +50,7 @@ def head_lines(text: str, max_chars: int, max_lines: int) -> tuple[str, int]:
     """
     kept: list[str] = []
     size = 0
-    for line in text.split("\n")[:max_lines]:
+    for line in text.split("\n", max_lines)[:max_lines]:  # never splits the rest of it
         extra = len(line) + (1 if kept else 0)
         if size + extra > max_chars:
             if not kept:

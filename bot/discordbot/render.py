@@ -234,9 +234,10 @@ class Renderer:
         note_text = limits.cut("\n".join(notes), limits.MESSAGE_CONTENT // 2)
         if reply.code is None:
             return note_text or None
-        block = code_block(reply.code)
-        if len(block) + len(note_text) + 1 <= limits.MESSAGE_CONTENT:
-            return f"{block}\n{note_text}" if note_text else block
+        if len(reply.code) + len(note_text) < limits.MESSAGE_CONTENT:  # else it cannot fit
+            block = code_block(reply.code)
+            if len(block) + len(note_text) + 1 <= limits.MESSAGE_CONTENT:
+                return f"{block}\n{note_text}" if note_text else block
         data = reply.code.encode("utf-8")
         total = reply.code.rstrip("\n").count("\n") + 1
         kept = limits.fit_bytes(data, self.filesize_limit)

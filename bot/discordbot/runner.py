@@ -12,6 +12,7 @@ import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 
+from bot.core.loops import loop_factory
 from bot.settings import DiscordSettings, Settings
 
 if TYPE_CHECKING:
@@ -36,8 +37,10 @@ def gateway_connected(client: discord.Client) -> bool:
 
 
 def run_bot(settings: Settings) -> int:
-    """Connect to Discord and serve until stopped; the exit status for the CLI."""
-    return asyncio.run(_serve(settings))
+    """Connect to Discord and serve until stopped (on the event loop the settings name); the
+    exit status for the CLI."""
+    with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as runner:
+        return runner.run(_serve(settings))
 
 
 async def _serve(settings: Settings) -> int:

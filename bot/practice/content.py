@@ -40,7 +40,8 @@ from bot.content.items import (
     Role,
 )
 from bot.content.wording import wording_check
-from bot.dockercli import COMMANDS
+from bot.dockercli import COMMANDS, CliError, parse_docker
+from bot.dockercli.model import IMAGE_COMMANDS
 from bot.dockercli.values import parse_bytes
 from bot.practice.exercise import (
     STATUS_FACETS,
@@ -516,6 +517,26 @@ class Scenario(ContentItem):
                         names.add(check.container.name)
             names.update(step.remember)
         return names
+
+    def images(self) -> set[str]:
+        """Every image the scenario's checks name and its solution runs, creates or pulls
+        (as typed): what a worker should have before a learner starts the scenario."""
+        found: set[str] = set()
+        for step in self.steps:
+            for root in (step.check, *(f.when for f in step.fail_checks)):
+                for check in walk(root):
+                    if isinstance(check, ContainerCheck) and check.container.image:
+                        found.add(check.container.image)
+        for line in (c for s in self.solution for c in s.commands):
+            if not line.startswith("/docker "):
+                continue
+            try:
+                cmd = parse_docker(line.removeprefix("/docker "))
+            except CliError:  # reported by the solution's own checks
+                continue
+            if cmd.path in IMAGE_COMMANDS and cmd.image:
+                found.add(cmd.image)
+        return found
 
 
 # --- cross-file checks ------------------------------------------------------------------

@@ -96,6 +96,10 @@ class PracticeService:
     def sandbox(self) -> SandboxReader:
         return self._sandbox
 
+    def images(self) -> list[str]:
+        """The images the scenarios use, sorted (workers pull them ahead of the learners)."""
+        return sorted({image for s in self.scenarios.values() for image in s.images()})
+
     def repo(self) -> PracticeRepo:
         return self._repo()
 

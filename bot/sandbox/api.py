@@ -100,6 +100,7 @@ class SandboxHealth:
     streams: dict[str, int] = field(default_factory=dict)  # the stream pool's counters
     workers: tuple[WorkerHealth, ...] = ()
     sandboxes: int = 0
+    warm: dict[str, int] = field(default_factory=dict)  # ready warm sandboxes per worker
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, as the health file shows it."""
@@ -110,6 +111,7 @@ class SandboxHealth:
                 w.name: {
                     "healthy": w.healthy,
                     "error": w.error,
+                    "warm": self.warm.get(w.name, 0),
                     **({"disk": w.disk.as_dict()} if w.disk is not None else {}),
                 }
                 for w in self.workers

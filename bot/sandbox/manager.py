@@ -6,12 +6,13 @@ per-user locks, placement and provisioning, the instance's lease on every worker
 the sweep and reconciliation with what the labels on each worker say exists. Command
 handlers and the read model use it; nothing here knows about replies or translations.
 
-Getting a learner's sandbox is a short pipeline, each step a method of its own so that what
-comes next (a warm pool) slots in:
+Getting a learner's sandbox is a short pipeline, each step a method of its own:
 
 :meth:`obtain` — the sandbox this process serves them, else →
 :meth:`adopt` — theirs on a worker (labels say so: adopt before create), else →
-:meth:`provision` — :meth:`place` on the least-loaded ready worker, :meth:`reserve` a place
+:meth:`provision` — a ready sandbox of the warm pool claimed (:mod:`bot.sandbox.warmpool`: it
+already counts towards its worker's capacity, so nothing is reserved), else
+:meth:`place` on the least-loaded ready worker, :meth:`reserve` a place
 there (the only serialized step: capacity check and reservation under the worker's lock),
 :func:`bot.sandbox.provision.create` (side by side with other creations, at most
 ``creations_per_worker`` at once per worker), register.
@@ -19,6 +20,11 @@ there (the only serialized step: capacity check and reservation under the worker
 Workers are brought up (:meth:`_bring_up`: ping, engine facts, the instance's lease,
 reconciliation) in the background at start — start-up never waits for an engine — on a
 learner's command when one is not ready, and on every reaper round.
+
+Alongside, in the background and in modules of their own: the warm pool's refills (through
+:meth:`reserve` like any creation) and the images the scenarios use pulled ahead onto each
+worker (:mod:`bot.sandbox.prepull`). A learner's Docker calls wait in their own queue of the
+thread pool (:func:`bot.sandbox.executor.acting_for`), so one learner cannot starve others.
 """
 
 from __future__ import annotations
@@ -44,9 +50,12 @@ from bot.sandbox.capacity import (
     with_sandboxes,
 )
 from bot.sandbox.errors import EngineError, EngineNotFound, LimitsMissing
-from bot.sandbox.executor import DockerExecutor
+from bot.sandbox.executor import DockerExecutor, acting_for
+from bot.sandbox.naming import Scope
+from bot.sandbox.prepull import ImagePrepull
 from bot.sandbox.provision import Sandbox
 from bot.sandbox.reconcile import Found, Plan
+from bot.sandbox.warmpool import WarmPool
 from bot.sandbox.workers import Worker, WorkerPool
 from bot.settings import SandboxSettings
 
@@ -82,8 +91,8 @@ class SandboxManager:
         self.clock = clock or SystemClock()
         self.known_users = known_users
         self.policy = policy.PolicyConfig.from_settings(settings)
-        self.executor = DockerExecutor(settings.thread_pool_size, settings.api_timeout_seconds)
-        self.streams = DockerExecutor(settings.thread_pool_size, settings.api_timeout_seconds)
+        self.executor = self._executor(settings)
+        self.streams = self._executor(settings)
         self.pool = WorkerPool(
             settings.workers,
             self.executor,
@@ -114,7 +123,21 @@ class SandboxManager:
         self.admission: Callable[[Worker], Awaitable[None]] | None = None
         # Held around removing a sandbox's objects (the disk watchdog lets go of volumes).
         self.removal: Callable[[Sandbox], AbstractAsyncContextManager[None]] | None = None
+        self._active = 0  # learners' commands running now
+        self._quiet = asyncio.Event()  # set while none runs
+        self._quiet.set()
+        self.warm = WarmPool(settings, self.pool, self.clock, self._make_warm, self._quiet)
+        self.images = ImagePrepull(settings, self.pool, self.policy)
         self.started = False
+
+    @staticmethod
+    def _executor(settings: SandboxSettings) -> DockerExecutor:
+        return DockerExecutor(
+            settings.thread_pool_size,
+            settings.api_timeout_seconds,
+            per_owner=settings.calls_per_user,
+            queue_timeout=settings.queue_timeout_seconds,
+        )
 
     @property
     def instance(self) -> str:
@@ -128,8 +151,10 @@ class SandboxManager:
         if self._identity_source is not None:
             self.identity = await self._identity_source()
         self.settings = self.settings.model_copy(update={"instance": self.identity.instance})
+        self.warm.settings = self.images.settings = self.settings
         self.holder.forget()
         self.holder = lease.Holder.me(self.identity.database)
+        self.started = True
         self._starting = [
             asyncio.create_task(w.bring_up(now=True), name=f"start-{w.name}")
             for w in self.pool.workers
@@ -137,7 +162,6 @@ class SandboxManager:
         self.reaper.start()
         self.sweeper.start()
         self.heartbeat.start()
-        self.started = True
 
     def bringing_up(self) -> bool:
         """Whether a bring-up begun by :meth:`start` is still under way."""
@@ -147,11 +171,19 @@ class SandboxManager:
         """Wait until the bring-up attempts begun by :meth:`start` have ended (tests, tools)."""
         await asyncio.gather(*self._starting, return_exceptions=True)
 
+    async def warm_pool_ready(self) -> None:
+        """Until every worker is brought up and its warm pool full (or out of room, or its
+        worker failing)."""
+        await self.settle()
+        await self.warm.wait_ready()
+
     async def close(self) -> None:
         for periodic in (self.heartbeat, self.sweeper, self.reaper):
             await periodic.close()
         for task in self._starting:
             task.cancel()
+        await self.warm.close()
+        await self.images.close()
         await self._release_leases()
         self.holder.forget()
         self.pool.close()
@@ -199,7 +231,15 @@ class SandboxManager:
         if lock.locked():
             raise Busy("sandbox.busy")
         async with lock:
-            yield
+            self._active += 1
+            self._quiet.clear()
+            try:
+                with acting_for(user_id):  # their Docker calls wait in their own queue
+                    yield
+            finally:
+                self._active -= 1
+                if not self._active:
+                    self._quiet.set()
 
     def touch(self, sandbox: Sandbox) -> None:
         """A command of the user's: the idle timers start again."""
@@ -255,8 +295,14 @@ class SandboxManager:
         return ready
 
     async def provision(self, owner: str) -> Sandbox:
-        """A new sandbox on the least-loaded ready worker with room. Only the capacity check
-        and the reservation are serialized; creations run side by side."""
+        """A warm sandbox claimed for ``owner``, else a new sandbox on the least-loaded ready
+        worker with room. Only the capacity check and the reservation are serialized;
+        creations run side by side. Call in their turn, after :meth:`adopt`."""
+        by_ready = sorted(self.pool.workers, key=self.warm.ready, reverse=True)
+        claimed = await self.warm.claim(owner, by_ready)
+        if claimed is not None:
+            self._register(claimed)
+            return claimed
         for _attempt in range(len(self.pool.workers) + 1):
             worker = await self.place()
             if self.admission is not None:
@@ -276,6 +322,24 @@ class SandboxManager:
             log.info("sandbox created", extra={"user": owner, "worker": worker.name})
             return sandbox
         raise Unavailable("sandbox.workers_full")
+
+    async def _make_warm(self, worker: Worker, scope: Scope) -> bool:
+        """One warm sandbox on ``worker``, its place reserved like any creation's (False:
+        no room). Being made, its id is pending: reconciliation leaves it alone."""
+        if self.admission is not None:
+            try:  # the worker's disk limits known, its free space above the floor
+                await self.admission(worker)
+            except CoachError:
+                return False
+        if not await self.reserve(worker, scope.sandbox):
+            return False
+        try:
+            async with self._creation_slots(worker):
+                await provision.create(worker, scope, self.settings)
+            self._made_since.setdefault(worker.name, set()).add((scope.instance, scope.sandbox))
+        finally:
+            worker.pending.discard(scope.sandbox)
+        return True
 
     def _creation_slots(self, worker: Worker) -> asyncio.Semaphore:
         """At most ``creations_per_worker`` sandboxes are made at once on a worker."""
@@ -385,8 +449,9 @@ class SandboxManager:
             return False
         async with self.lock(user_id):
             served = self.get(user_id)
-            for sandbox in [*self.aside(user_id), *([served] if served else [])]:
-                await self.remove(sandbox)
+            with acting_for(user_id):
+                for sandbox in [*self.aside(user_id), *([served] if served else [])]:
+                    await self.remove(sandbox)
         return True
 
     # bringing a worker up, the lease -----------------------------------------------------
@@ -402,6 +467,9 @@ class SandboxManager:
         await self._reconcile(worker)
         worker.ready = True
         log.info("worker ready", extra={"worker": worker.name, "instance": self.instance})
+        if self.started:
+            self.images.start()
+            self.warm.refill(worker)
 
     async def _claim(self, worker: Worker) -> bool:
         image, me = self.settings.host_image, self.holder
@@ -453,6 +521,7 @@ class SandboxManager:
                 continue
             log.error("lease lost", extra={"worker": worker.name, "instance": instance})
             worker.ready = False
+            self.warm.forget_worker(worker)
             await worker.bring_up(now=True)
             if not worker.ready and worker.problem is not None:
                 for sandbox in [*self.sandboxes(), *self.aside()]:
@@ -489,6 +558,7 @@ class SandboxManager:
         """Reconcile one worker (its lease held): carry out :func:`reconcile.plan`, each
         owner's part in their turn (owners busy with a command wait for the next sweep)."""
         in_flight = set(worker.pending)  # taken before the scan: still being made
+        warm_before = self.warm.snapshot(worker)
         served = self._served()
         known = await self._known()
         instance, limits = self.instance, self.settings.limits
@@ -502,6 +572,18 @@ class SandboxManager:
             found.worker = worker.name
         in_flight |= worker.pending
         plan = reconcile.plan(list(scanned.groups.values()), known, self._served(), in_flight)
+        # the pool's own: what it holds, hands out or removes is never removed here
+        plan.remove = [
+            (found, why)
+            for found, why in plan.remove
+            if not found.pooled or self.warm.release(found.scope.sandbox)
+        ]
+        self.warm.adopt(
+            worker,
+            [found.scope.sandbox for found in plan.pooled],
+            set(scanned.groups),
+            warm_before,
+        )
         plan.strays = scanned.strays
         if plan.strays:
             strays = plan.strays
@@ -525,6 +607,7 @@ class SandboxManager:
                 "worker": worker.name,
                 "instance": instance,
                 "adopted": len(plan.adopt),
+                "pooled": len(plan.pooled),
                 "aside": sum(len(v) for v in plan.aside.values()),
                 "removed": len(plan.remove),
             },
@@ -669,6 +752,8 @@ class SandboxManager:
         for worker in self.pool.workers:
             if not worker.ready:
                 await worker.bring_up(now=True)
+        self.images.start()
+        self.warm.refill_all()
         now = self.clock.now()
         stop_after = timedelta(minutes=self.settings.idle_stop_minutes)
         destroy_after = timedelta(minutes=self.settings.idle_destroy_minutes)
@@ -727,6 +812,7 @@ class SandboxManager:
                 for w in self.pool.workers
             ),
             sandboxes=len(self._sandboxes),
+            warm=self.warm.counts(),
         )
 
 

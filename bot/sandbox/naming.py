@@ -8,6 +8,13 @@ before instances existed have no instance label and belong to ``"default"``.
 Real Docker names are the user's names behind a per-sandbox prefix (``dc-<sandbox>-web``), so
 two users can each have a ``web``. The sandbox's own objects use a double dash
 (``dc-<sandbox>--host``), which no user name can produce.
+
+A sandbox of the warm pool is made before anyone asks for it: its network and host shell
+carry the owner :data:`POOL_OWNER`. Labels cannot change after creation, so when a learner
+claims it a *claim marker* — a volume ``dc-<sandbox>--claim`` of kind :data:`KIND_CLAIM` —
+records the learner as its owner. The sandbox id, not the owner, is what identifies a
+sandbox's objects: :meth:`Scope.filters` selects by sandbox (and instance), and
+:meth:`Scope.owns` accepts the pool's owner on the sandbox's own objects.
 """
 
 from __future__ import annotations
@@ -32,6 +39,8 @@ KIND_CONTAINER = "container"
 KIND_VOLUME = "volume"
 KIND_NETWORK = "network"
 KIND_MONITOR = "disk-monitor"  # the sandbox's disk monitor (bot/sandbox/usage.py)
+KIND_CLAIM = "claim"  # the volume that names the learner who claimed a warm sandbox
+POOL_OWNER = "~pool"  # the owner of a warm sandbox nobody has claimed (no user id has a "~")
 KIND_IMAGE = "image"  # an image the learner made (commit); their tags carry image_prefix
 KIND_TOMBSTONE = "removing"  # a volume saying the sandbox is being removed (provision.py)
 
@@ -83,6 +92,15 @@ class Scope:
         return self.prefix + "-net"
 
     @property
+    def claim_name(self) -> str:
+        return self.prefix + "-claim"
+
+    @property
+    def pooled(self) -> bool:
+        """A warm sandbox nobody has claimed yet."""
+        return self.owner == POOL_OWNER
+
+    @property
     def tombstone_name(self) -> str:
         return self.prefix + "-removing"
 
@@ -101,10 +119,11 @@ class Scope:
     def filters(self, kind: str | None = None) -> dict[str, list[str]]:
         """Engine list filters for this sandbox's objects (of one kind).
 
-        The default instance cannot filter on its label (older objects lack it), so lists
+        The sandbox id selects (a claimed warm sandbox's own objects carry the pool's owner);
+        the default instance cannot filter on its label (older objects lack it), so lists
         are narrowed further with :meth:`mine`.
         """
-        wanted = [f"{OWNER}={self.owner}", f"{SANDBOX}={self.sandbox}"]
+        wanted = [f"{SANDBOX}={self.sandbox}"]
         if self.instance != DEFAULT_INSTANCE:
             wanted.append(f"{INSTANCE}={self.instance}")
         if kind:
@@ -114,7 +133,7 @@ class Scope:
     def owns(self, labels: Mapping[str, str] | None) -> bool:
         labels = labels or {}
         return (
-            labels.get(OWNER) == self.owner
+            labels.get(OWNER) in (self.owner, POOL_OWNER)
             and labels.get(SANDBOX) == self.sandbox
             and instance_of(labels) == self.instance
         )

@@ -172,6 +172,7 @@ async def create(worker: Worker, scope: Scope, settings: SandboxSettings) -> Non
         await worker.run(
             lambda api: _create_sandbox(api, scope, settings, stamp, support),
             timeout=settings.api_timeout_seconds * 2,
+            heavy=True,
         )
     except EngineError as exc:
         log.error(
@@ -275,6 +276,39 @@ def remove_objects(api: APIClient, found: list[tuple[str, str]]) -> int:
             _remove_one(api, kind, ident)
             removed += 1
     return removed
+
+
+# --------------------------------------------------------------------------------------------
+# The warm pool: claiming, and removing one nobody claimed
+# --------------------------------------------------------------------------------------------
+
+
+def claim_blocking(api: APIClient, scope: Scope) -> None:
+    """Blocking: make the warm sandbox ``scope.sandbox`` ``scope.owner``'s with its claim
+    marker, a volume labelled with the learner as owner (labels cannot change, so the marker
+    says it). From then on it is the learner's under every rule of reconciliation."""
+    labels = scope.labels(naming.KIND_CLAIM, "claim", stamp_now())
+    engine_call(api.create_volume, scope.claim_name, driver="local", labels=labels)
+
+
+def claimed_by(api: APIClient, scope: Scope) -> str | None:
+    """Blocking: the learner whose claim marker is on the sandbox (None: nobody's)."""
+    try:
+        volume = engine_call(api.inspect_volume, scope.claim_name)
+    except EngineNotFound:
+        return None
+    return str((volume.get("Labels") or {}).get(naming.OWNER) or "?")
+
+
+def remove_unclaimed(api: APIClient, scope: Scope) -> bool:
+    """Blocking: remove the warm sandbox ``scope`` (owned by the pool) unless a claim marker
+    names a learner: then it is theirs and nothing is touched. Whether it was removed."""
+    if not scope.pooled:
+        raise ValueError(f"not a warm sandbox: {scope.sandbox}")
+    if claimed_by(api, scope) is not None:
+        return False
+    remove_sandbox_objects(api, scope)
+    return True
 
 
 # --------------------------------------------------------------------------------------------

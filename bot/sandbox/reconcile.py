@@ -30,9 +30,21 @@ exists. A sandbox whose host shell or network vanished is adopted as it is and r
 its owner's next command (:func:`bot.sandbox.provision.prepare`). Sandboxes being created by
 this process right now (their ids are reserved on the worker) are left alone.
 
+**Warm sandboxes** (:mod:`bot.sandbox.warmpool`) are made before anyone asks, owned by
+:data:`~bot.sandbox.naming.POOL_OWNER`; a learner's claim adds a *claim marker* (a volume
+naming the learner: labels cannot change). Objects are grouped by sandbox id and the owner is
+resolved over the whole group, whatever order the engine lists them in
+(:func:`resolve_owner`): a claim marker's learner, else a learner named by any object, else
+the pool. So a claimed warm sandbox is its learner's under every rule above (a claim marker
+counts as data: it is never "half-made"), and one nobody claimed is never "forgotten": it is
+the instance's. Complete unclaimed ones go back to the warm pool (:attr:`Plan.pooled`), which
+alone decides to remove one (when it is over its size); half-made ones and tombstoned ones
+are removed like any other.
+
 The last activity of an adopted sandbox is derived from the engine's own times, since labels
-cannot change after creation: the newest of the objects' creation and start/finish times; when
-the host shell is stopped (only the reaper stops it), its finish time minus the idle-stop time.
+cannot change after creation: the newest of the objects' creation and start/finish times (a
+claim marker's creation is when its learner claimed it); when the host shell is stopped (only
+the reaper stops it), its finish time minus the idle-stop time.
 """
 
 from __future__ import annotations
@@ -94,6 +106,16 @@ class Found:
         return listed is not None and listed.get("State") == "created"
 
     @property
+    def claimed(self) -> bool:
+        """Whether a learner's claim marker is there (a warm sandbox made theirs)."""
+        return any(_kind(v) == naming.KIND_CLAIM for v in self.volumes)
+
+    @property
+    def pooled(self) -> bool:
+        """A warm sandbox nobody claimed (see :func:`resolve_owner`)."""
+        return self.scope.pooled
+
+    @property
     def removing(self) -> bool:
         return any(_kind(v) == naming.KIND_TOMBSTONE for v in self.volumes)
 
@@ -108,9 +130,10 @@ class Found:
 
     @property
     def holds_data(self) -> bool:
-        """Whether anything in it may hold the learner's work."""
+        """Whether anything in it may hold the learner's work (a claimed warm sandbox
+        always may: it was handed to its learner)."""
         ran = self.host_listed is not None and not self.host_never_started
-        return ran or self.user_objects > 0
+        return ran or self.user_objects > 0 or self.claimed
 
     @property
     def complete(self) -> bool:
@@ -131,6 +154,26 @@ class Found:
         return min(stamps) if stamps else self.created
 
 
+def resolve_owner(labelled: list[Mapping[str, str]]) -> str:
+    """The owner of a sandbox from the labels of all its objects, whatever their order: the
+    learner a claim marker names; else a learner any object names; else the pool. Several
+    learners (which the coach never makes) resolve to the first by sort order."""
+    claims = sorted(
+        {
+            labels.get(naming.OWNER, "")
+            for labels in labelled
+            if labels.get(naming.KIND) == naming.KIND_CLAIM
+        }
+        - {"", naming.POOL_OWNER}
+    )
+    if claims:
+        return claims[0]
+    learners = sorted(
+        {labels.get(naming.OWNER, "") for labels in labelled} - {"", naming.POOL_OWNER}
+    )
+    return learners[0] if learners else naming.POOL_OWNER
+
+
 @dataclass
 class Scan:
     groups: dict[str, Found] = field(default_factory=dict)  # by sandbox id
@@ -145,45 +188,73 @@ def scan(
     limits: ContainerLimits | None = None,
     served: frozenset[str] = frozenset(),
 ) -> Scan:
-    """Blocking: the instance's labelled objects (of one ``owner``), grouped by sandbox, and
-    strays without a sandbox label. Containers of sandboxes not ``served`` (by sandbox id)
-    are inspected for their times; never-started containers are checked against ``limits``.
+    """Blocking: the instance's labelled objects (of one ``owner``: theirs, and every object
+    of a warm sandbox their claim marker names), grouped by sandbox with the owner resolved
+    over the group (:func:`resolve_owner`), and strays without a sandbox label. Containers of
+    sandboxes not ``served`` (by sandbox id) are inspected for their times; never-started
+    containers are checked against ``limits``.
     """
     found = Scan()
     wanted = [f"{naming.OWNER}={owner}" if owner else naming.OWNER]
     if instance != naming.DEFAULT_INSTANCE:  # the default one also owns unlabelled objects
         wanted.append(f"{naming.INSTANCE}={instance}")
-    label = {"label": wanted}
-
-    def group(labels: dict[str, str], kind: str, ident: str) -> Found | None:
-        if naming.instance_of(labels) != instance:
-            return None
-        who, sandbox = labels.get(naming.OWNER, ""), labels.get(naming.SANDBOX, "")
-        if not who or not sandbox:
-            found.strays.append((kind, ident))
-            return None
-        item = found.groups.setdefault(sandbox, Found(Scope(who, sandbox, instance)))
-        item.legacy = item.legacy or naming.INSTANCE not in labels
-        return item
-
-    for summary in api.containers(all=True, filters=label):
-        item = group(summary.get("Labels") or {}, "container", summary["Id"])
-        if item is not None:
-            item.containers.append(summary)
-    for network in api.networks(filters=label):
-        item = group(network.get("Labels") or {}, "network", network["Id"])
-        if item is not None:
-            item.networks.append(network)
-            moment = engine_time(network.get("Created"))
-            if moment:
-                item.times.append(moment)
-    for volume in api.volumes(filters=label).get("Volumes") or []:
-        item = group(volume.get("Labels") or {}, "volume", volume["Name"])
-        if item is not None:
-            item.volumes.append(volume)
+    listed = _listing(api, {"label": wanted})
+    if owner:  # their claimed warm sandboxes: the sandbox's own objects name the pool
+        claimed = {
+            labels.get(naming.SANDBOX, "")
+            for _kind_of, item in listed
+            if (labels := item.get("Labels") or {}).get(naming.KIND) == naming.KIND_CLAIM
+        } - {""}
+        for sandbox in sorted(claimed):
+            wanted_here = [f"{naming.SANDBOX}={sandbox}", *wanted[1:]]
+            listed += _listing(api, {"label": wanted_here})
+    _group(found, listed, instance)
     for item in found.groups.values():
         _inspect(api, item, limits, detailed=item.scope.sandbox not in served)
     return found
+
+
+def _listing(api: APIClient, filters: dict[str, list[str]]) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        *(("container", c) for c in api.containers(all=True, filters=filters)),
+        *(("network", n) for n in api.networks(filters=filters)),
+        *(("volume", v) for v in api.volumes(filters=filters).get("Volumes") or []),
+    ]
+
+
+def _group(found: Scan, listed: list[tuple[str, dict[str, Any]]], instance: str) -> None:
+    """Group listed objects by sandbox id (each object once), then resolve each group's owner
+    over all of its objects."""
+    seen: set[tuple[str, str]] = set()
+    labelled: dict[str, list[Mapping[str, str]]] = {}
+    for kind, item in listed:
+        ident = str(item["Name"] if kind == "volume" else item["Id"])
+        labels = item.get("Labels") or {}
+        if (kind, ident) in seen or naming.instance_of(labels) != instance:
+            continue
+        seen.add((kind, ident))
+        who, sandbox = labels.get(naming.OWNER, ""), labels.get(naming.SANDBOX, "")
+        if not who or not sandbox:
+            found.strays.append((kind, ident))
+            continue
+        group = found.groups.setdefault(sandbox, Found(Scope(who, sandbox, instance)))
+        group.legacy = group.legacy or naming.INSTANCE not in labels
+        labelled.setdefault(sandbox, []).append(labels)
+        if kind == "container":
+            group.containers.append(item)
+            continue
+        moment = engine_time(item.get("Created" if kind == "network" else "CreatedAt"))
+        if kind == "network":
+            group.networks.append(item)
+        else:
+            group.volumes.append(item)
+            if labels.get(naming.KIND) != naming.KIND_CLAIM:
+                moment = None  # a claim marker's creation is when the learner claimed it
+        if moment:
+            group.times.append(moment)
+    for sandbox, labels_seen in labelled.items():
+        group = found.groups[sandbox]
+        group.scope = Scope(resolve_owner(labels_seen), sandbox, instance)
 
 
 def _inspect(api: APIClient, item: Found, limits: ContainerLimits | None, detailed: bool) -> None:
@@ -236,6 +307,7 @@ class Plan:
     remove: list[tuple[Found, str]] = field(default_factory=list)  # (sandbox, why)
     unchecked: list[Found] = field(default_factory=list)  # sandboxes with such containers
     strays: list[tuple[str, str]] = field(default_factory=list)
+    pooled: list[Found] = field(default_factory=list)  # complete warm sandboxes nobody claimed
 
     def owners(self) -> set[str]:
         owners = set(self.adopt) | set(self.aside)
@@ -260,6 +332,11 @@ def plan(
         owner = found.scope.owner
         if found.removing:
             result.remove.append((found, REMOVING))
+        elif found.pooled:  # the instance's, nobody's yet: never "forgotten"
+            if found.complete and not found.host_never_started:
+                result.pooled.append(found)
+            else:
+                result.remove.append((found, HALF_MADE))
         elif not found.holds_data and not found.complete:
             result.remove.append((found, HALF_MADE))
         elif known is not None and owner not in known and not found.legacy:

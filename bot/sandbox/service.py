@@ -14,6 +14,8 @@ Four parts with one job each, built and started together here:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bot.core.clock import Clock
 from bot.sandbox.capacity import Capacity
 from bot.sandbox.handlers import SandboxCommands
@@ -40,6 +42,10 @@ class SandboxService:
         self.manager.removal = self.watchdog.volumes_released
         self.commands = SandboxCommands(self.manager, self.watchdog)
         self.reader = SandboxReadModel(self.manager, self.watchdog)
+
+    def prepare_images(self, references: Iterable[str]) -> None:
+        """Images every worker should have before learners need them (pulled at start)."""
+        self.manager.images.want(references)
 
     async def start(self) -> None:
         """Start bringing the workers up (in the background), the periodic rounds and the

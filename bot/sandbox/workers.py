@@ -53,7 +53,7 @@ from bot.sandbox.errors import (
     TookTooLong,
     WorkerDown,
 )
-from bot.sandbox.executor import CallTimedOut, DockerExecutor
+from bot.sandbox.executor import CallTimedOut, DockerExecutor, QueueTimedOut
 from bot.sandbox.limits import DiskSupport
 from bot.settings import WorkerSettings
 
@@ -249,6 +249,9 @@ class Worker:
         self.pending: set[str] = set()
         # Held only while capacity is checked and a place reserved (see the manager).
         self.provision_lock = asyncio.Lock()
+        # Container creations and starts running on the engine at once (``heavy`` calls):
+        # past a few, each one gets slower and the engine does no more per second.
+        self.starts = asyncio.Semaphore(settings.concurrent_starts)
         # How the manager brings the worker up (ping, facts, lease, reconciliation);
         # without one, a successful ping is enough.
         self.bring_up_hook: Callable[[Worker], Awaitable[None]] | None = None
@@ -344,28 +347,48 @@ class Worker:
         return Unavailable("sandbox.worker_unavailable")
 
     # calls ------------------------------------------------------------------------------
-    async def run(self, fn: Callable[[APIClient], T], *, timeout: float | None = None) -> T:  # noqa: ASYNC109
+    async def run(
+        self,
+        fn: Callable[[APIClient], T],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        heavy: bool = False,
+    ) -> T:
         """``fn(api)`` on the API pool, errors mapped; the worker must be ready (see
         :meth:`ensure`). A call without an answer in time raises :class:`Unavailable`: the
-        worker is marked down unless a ping shows it is only slow."""
+        worker is marked down unless a ping shows it is only slow. ``heavy``: the call
+        creates or starts a container, and waits its turn among the worker's
+        ``concurrent_starts``."""
         await self.ensure()
-        return await self._on(self.executor, fn, timeout)
+        return await self._on(self.executor, fn, timeout, heavy)
 
     async def read(self, fn: Callable[[APIClient], T]) -> T:
         """Like :meth:`run` with the short timeout of lists and inspects."""
         return await self.run(fn, timeout=self.read_timeout)
 
-    async def direct(self, fn: Callable[[APIClient], T], *, timeout: float | None = None) -> T:  # noqa: ASYNC109
+    async def direct(
+        self,
+        fn: Callable[[APIClient], T],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        heavy: bool = False,
+    ) -> T:
         """Like :meth:`run` on a worker that is reachable but not ready yet (bringing it up:
         facts, lease, reconciliation)."""
         if not self.healthy:
             raise self.unavailable()
-        return await self._on(self.executor, fn, timeout)
+        return await self._on(self.executor, fn, timeout, heavy)
 
-    async def stream(self, fn: Callable[[APIClient], T], *, timeout: float) -> T:  # noqa: ASYNC109
+    async def stream(
+        self,
+        fn: Callable[[APIClient], T],
+        *,
+        timeout: float,  # noqa: ASYNC109
+        heavy: bool = False,
+    ) -> T:
         """Like :meth:`run`, on the pool reserved for long stream reads."""
         await self.ensure()
-        return await self._on(self.streams, fn, timeout)
+        return await self._on(self.streams, fn, timeout, heavy)
 
     async def slow(self, fn: Callable[[APIClient], T], *, timeout: float) -> T:  # noqa: ASYNC109
         """Like :meth:`run` for calls whose time depends on more than the worker (pulls,
@@ -382,7 +405,20 @@ class Worker:
         pool: DockerExecutor,
         fn: Callable[[APIClient], T],
         timeout: float | None,  # noqa: ASYNC109
+        heavy: bool = False,
         slow: bool = False,
+    ) -> T:
+        if heavy:
+            async with self.starts:
+                return await self._call(pool, fn, timeout, slow)
+        return await self._call(pool, fn, timeout, slow)
+
+    async def _call(
+        self,
+        pool: DockerExecutor,
+        fn: Callable[[APIClient], T],
+        timeout: float | None,  # noqa: ASYNC109
+        slow: bool,
     ) -> T:
         try:
             return await pool.call(functools.partial(engine_call, fn, self.api), timeout)
@@ -394,6 +430,8 @@ class Worker:
                 raise Unavailable("sandbox.worker_slow") from exc
             self.mark_down(exc)
             raise Unavailable("sandbox.worker_unavailable") from exc
+        except QueueTimedOut as exc:  # busy, not down: the engine answers, slowly
+            raise Unavailable("sandbox.worker_busy") from exc
         except WorkerDown as exc:
             metrics.engine_error("unreachable")
             if await self._answers():  # a connection cut or timed out, the engine is there

@@ -52,7 +52,9 @@ def coach_settings(
     data["database"] = database
     data["sandbox"].update(
         instance=instance,
-        workers=[{"name": "local", "url": engine_url}],
+        # no warm pool: the kill tests hold the learner's own creation calls, which a pool
+        # refill would make too (the pool's safety is tested in tests/sandbox)
+        workers=[{"name": "local", "url": engine_url, "warm_pool": 0}],
         cooldown_seconds=0,
         reaper_interval_seconds=QUIET,
         sweep_interval_seconds=QUIET,
@@ -182,7 +184,7 @@ def console_environment(
     """``COACH_*`` variables giving a console subprocess the same settings as
     :func:`coach_settings`."""
     values: dict[str, Any] = {
-        "workers": json.dumps([{"name": "local", "url": engine_url}]),
+        "workers": json.dumps([{"name": "local", "url": engine_url, "warm_pool": 0}]),
         "cooldown_seconds": 0,
         "reaper_interval_seconds": QUIET,
         "sweep_interval_seconds": QUIET,

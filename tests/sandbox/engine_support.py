@@ -30,7 +30,9 @@ def engine_settings(**sandbox: Any) -> Settings:
     """Defaults with the test search index and fast bounds; ``sandbox`` overrides more.
 
     Each call is a coach instance of its own (``<session instance>-<n>``): services made from
-    one settings object share their sandboxes, any other service never sees them.
+    one settings object share their sandboxes, any other service never sees them. Workers
+    keep no warm pool unless a test gives one (``workers=[{..., "warm_pool": 2}]``): the
+    tests that count a learner's objects expect them made for that learner.
     """
     data = load_settings(environ={}).model_dump()
     data["sandbox"].update(
@@ -42,9 +44,9 @@ def engine_settings(**sandbox: Any) -> Settings:
     )
     data["sandbox"].update(sandbox)
     data["sandbox"]["workers"] = [
-        {"max_sandboxes": TEST_MAX_SANDBOXES, **worker}
+        {"warm_pool": 0, "max_sandboxes": TEST_MAX_SANDBOXES, **worker}
         if "workers" in sandbox
-        else {**worker, "max_sandboxes": TEST_MAX_SANDBOXES}
+        else {"warm_pool": 0, **worker, "max_sandboxes": TEST_MAX_SANDBOXES}
         for worker in data["sandbox"]["workers"]
     ]
     return Settings.model_validate(data)

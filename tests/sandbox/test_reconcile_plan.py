@@ -3,11 +3,12 @@ it adopts, and that it never removes a known learner's sandbox because another o
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bot.sandbox import naming
-from bot.sandbox.reconcile import FORGOTTEN, HALF_MADE, REMOVING, Found, plan
+from bot.sandbox import naming, reconcile
+from bot.sandbox.reconcile import FORGOTTEN, HALF_MADE, REMOVING, Found, plan, resolve_owner
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -117,3 +118,96 @@ def test_containers_that_never_started_unhardened_are_flagged() -> None:
     found = sandbox("kim", containers=1)
     found.unchecked = ["c" * 64]
     assert plan([found], {"kim"}, {}, set()).unchecked == [found]
+
+
+# --- warm sandboxes and claim markers ---------------------------------------------------------
+
+
+def _listed(kind: str, owner: str, sandbox_id: str, what: str) -> tuple[str, dict[str, Any]]:
+    labels = {
+        naming.INSTANCE: "t",
+        naming.OWNER: owner,
+        naming.SANDBOX: sandbox_id,
+        naming.KIND: what,
+    }
+    if kind == "volume":
+        return kind, {"Name": f"dc-{sandbox_id}--{what}", "Labels": labels}
+    state = {"State": "running"} if kind == "container" else {}
+    return kind, {"Id": f"{what}-{sandbox_id}", "Labels": labels, **state}
+
+
+def _claimed_warm(sandbox_id: str, learner: str) -> list[tuple[str, dict[str, Any]]]:
+    """A warm sandbox a learner claimed: the pool's network and host shell, their marker and
+    one volume of their own."""
+    return [
+        _listed("network", naming.POOL_OWNER, sandbox_id, naming.KIND_BRIDGE),
+        _listed("container", naming.POOL_OWNER, sandbox_id, naming.KIND_HOST),
+        _listed("volume", learner, sandbox_id, naming.KIND_CLAIM),
+        _listed("volume", learner, sandbox_id, naming.KIND_VOLUME),
+    ]
+
+
+def test_a_claim_marker_makes_the_sandbox_its_learners_in_any_listing_order() -> None:
+    """Ownership is resolved over the whole group: every order the engine could list the
+    objects in gives the learner, never the pool (the first object seen decides nothing)."""
+    objects = _claimed_warm("s1", "ann")
+    for order in itertools.permutations(objects):
+        found = reconcile.Scan()
+        reconcile._group(found, list(order), "t")
+        assert found.groups["s1"].scope.owner == "ann"
+        assert found.groups["s1"].claimed
+
+
+def test_owner_resolution_prefers_the_claim_then_a_learner_then_the_pool() -> None:
+    pool = {naming.OWNER: naming.POOL_OWNER, naming.KIND: naming.KIND_HOST}
+    claim = {naming.OWNER: "ann", naming.KIND: naming.KIND_CLAIM}
+    learner = {naming.OWNER: "bob", naming.KIND: naming.KIND_CONTAINER}
+    assert resolve_owner([pool]) == naming.POOL_OWNER
+    assert resolve_owner([pool, learner]) == "bob"
+    assert resolve_owner([learner, pool, claim]) == "ann"
+    assert resolve_owner([claim, learner, pool]) == "ann"
+
+
+def warm(**kwargs: Any) -> Found:
+    return sandbox(naming.POOL_OWNER, **kwargs)
+
+
+def claimed(owner: str, **kwargs: Any) -> Found:
+    found = sandbox(owner, **kwargs)
+    found.volumes.append(_labels(naming.KIND_CLAIM))
+    return found
+
+
+def test_unclaimed_warm_sandboxes_go_back_to_the_pool_never_removed_as_forgotten() -> None:
+    ready = warm()
+    result = plan([ready], set(), {}, set())  # the store knows nobody
+    assert result.pooled == [ready]
+    assert result.remove == [] and result.adopt == {}
+    assert naming.POOL_OWNER not in result.owners()
+
+
+def test_half_made_or_tombstoned_warm_sandboxes_are_removed() -> None:
+    network_only, never_started, tombstoned = warm(host=None), warm(host="created"), warm()
+    tombstoned.volumes.append(_labels(naming.KIND_TOMBSTONE))
+    result = plan([network_only, never_started, tombstoned], set(), {}, set())
+    assert removed(result) == {
+        network_only.scope.sandbox: HALF_MADE,
+        never_started.scope.sandbox: HALF_MADE,
+        tombstoned.scope.sandbox: REMOVING,
+    }
+    assert result.pooled == []
+
+
+def test_warm_sandboxes_being_made_are_left_alone() -> None:
+    making = warm(host=None)
+    result = plan([making], set(), {}, {making.scope.sandbox})
+    assert result.remove == [] and result.pooled == []
+
+
+def test_a_claimed_warm_sandbox_is_its_learners_even_when_it_looks_half_made() -> None:
+    """A claim marker counts as data: a claimed sandbox whose host shell vanished (or never
+    ran) is adopted for repair, never removed as half-made nor handed back to the pool."""
+    whole, no_host = claimed("ann"), claimed("bob", host=None, bridge=False)
+    result = plan([whole, no_host], {"ann", "bob"}, {}, set())
+    assert result.adopt == {"ann": whole, "bob": no_host}
+    assert result.remove == [] and result.pooled == []

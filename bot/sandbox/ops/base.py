@@ -100,9 +100,17 @@ class Ctx:
     def worker(self) -> Worker:
         return self.sandbox.worker
 
-    async def run(self, fn: Callable[[APIClient], T], *, timeout: float | None = None) -> T:  # noqa: ASYNC109
-        """``fn(api)`` on the worker (the API timeout unless told otherwise)."""
-        return await self.worker.run(fn, timeout=timeout or self.settings.api_timeout_seconds)
+    async def run(
+        self,
+        fn: Callable[[APIClient], T],
+        *,
+        timeout: float | None = None,  # noqa: ASYNC109
+        heavy: bool = False,
+    ) -> T:
+        """``fn(api)`` on the worker (the API timeout unless told otherwise); ``heavy`` for
+        calls that create, start or remove a container (see ``Worker.run``)."""
+        limit = timeout or self.settings.api_timeout_seconds
+        return await self.worker.run(fn, timeout=limit, heavy=heavy)
 
 
 Op = Callable[[Ctx, DockerCommand], Awaitable[Output]]
@@ -247,10 +255,12 @@ async def prune_each(
     return removed, errors
 
 
-def engine_action(ctx: Ctx, call: Callable[[APIClient, str], object]) -> Action:
+def engine_action(
+    ctx: Ctx, call: Callable[[APIClient, str], object], heavy: bool = False
+) -> Action:
     """An action calling ``call(api, id)`` for each object."""
 
     async def action(found: objects.Found) -> None:
-        await ctx.run(lambda api: call(api, found.id))
+        await ctx.run(lambda api: call(api, found.id), heavy=heavy)
 
     return action

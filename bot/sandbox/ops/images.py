@@ -50,23 +50,23 @@ def engine_name(ref: ImageRef) -> str:
     return ref.name
 
 
-def _size(api: APIClient, name: str) -> int | None:
+def image_size(api: APIClient, name: str) -> int | None:
     try:
         return int(engine_call(inspect_image, api, name).get("Size") or 0)
     except EngineNotFound:
         return None
 
 
-def _pull(api: APIClient, name: str, max_bytes: int) -> tuple[str, bool]:
+def pull_blocking(api: APIClient, name: str, max_bytes: int) -> tuple[str, bool]:
     """Blocking pull; returns the last status line and whether the image was new."""
-    before = _size(api, name)
+    before = image_size(api, name)
     repository, _, tag = name.rpartition(":")
     last = ""
     for event in api.pull(repository, tag=tag, stream=True, decode=True):
         if "error" in event:
             raise EngineError(str(event["error"]))
         last = event.get("status", last)
-    after = _size(api, name)
+    after = image_size(api, name)
     if after is not None and after > max_bytes:
         if before is None:  # new and too big: it goes again (unless someone uses it already)
             try:
@@ -84,7 +84,7 @@ async def ensure_present(ctx: Ctx, ref: ImageRef, pull: bool = True) -> list[Not
     key = (ctx.worker.name, name, limit)
     if time.monotonic() - _CHECKED.get(key, -CHECK_SECONDS) < CHECK_SECONDS:
         return []
-    size = await ctx.run(lambda api: _size(api, name))
+    size = await ctx.run(lambda api: image_size(api, name))
     if size is not None and size <= limit:
         _CHECKED[key] = time.monotonic()
     if size is None and not pull:
@@ -101,7 +101,7 @@ async def _pull_checked(ctx: Ctx, name: str) -> tuple[str, bool]:
     seconds, limit = ctx.settings.pull_timeout_seconds, ctx.settings.max_image_bytes
     await ctx.disk.before_pull(ctx.sandbox)  # the worker's free-space floor, pulls per hour
     try:
-        return await ctx.worker.slow(lambda api: _pull(api, name, limit), timeout=seconds)
+        return await ctx.worker.slow(lambda api: pull_blocking(api, name, limit), timeout=seconds)
     except EngineError as exc:
         reason = naming.for_user(exc.explanation, ctx.scope)
         raise UserError("sandbox.pull_failed", image=name, reason=reason) from exc

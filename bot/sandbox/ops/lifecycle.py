@@ -68,7 +68,7 @@ def _graceful(ctx: Ctx, verb: str, seconds: int) -> Action:
 
     async def action(found: objects.Found) -> None:
         timeout = ctx.settings.api_timeout_seconds + seconds
-        await ctx.run(lambda api: call(api, found.id), timeout=timeout)
+        await ctx.run(lambda api: call(api, found.id), timeout=timeout, heavy=verb == "restart")
 
     return action
 

@@ -327,7 +327,7 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
     )
     limits = ctx.settings.limits
     support = await ctx.disk.support(ctx.worker)
-    cid = await ctx.run(lambda api: _create_blocking(api, creation, limits, support))
+    cid = await ctx.run(lambda api: _create_blocking(api, creation, limits, support), heavy=True)
     if cidfile is not None:
         await _write_cidfile(ctx, cidfile, cid)
     if create_only:
@@ -344,7 +344,7 @@ async def start_publishing(ctx: Ctx, cid: str, name: str) -> list[Note]:
     host port another running container holds refuses the start (the container stays as
     it was); otherwise it starts and the host shell's forwarder takes its ports."""
     await ports.check_free(ctx, cid, name)
-    await ctx.run(lambda api: api.start(cid))
+    await ctx.run(lambda api: api.start(cid), heavy=True)
     return await ports.publish_started(ctx, cid, name)
 
 

@@ -1,0 +1,81 @@
+"""Start slots per worker and the bounded wait for a thread, on a real worker."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+
+from bot.core.errors import Unavailable
+from bot.sandbox.executor import DockerExecutor, acting_for
+from bot.sandbox.workers import Worker
+from bot.settings import WorkerSettings
+from tests.sandbox.engine_support import message
+
+pytestmark = [pytest.mark.docker]
+
+
+async def connected(executor: DockerExecutor, **settings: object) -> Worker:
+    worker = Worker(WorkerSettings(**settings), executor, 10)  # type: ignore[arg-type]
+    assert await worker.connect()
+    return worker
+
+
+async def until(condition: object, attempts: int = 1000) -> None:
+    for _ in range(attempts):
+        if condition():  # type: ignore[operator]
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("never reached")
+
+
+async def test_heavy_calls_wait_for_one_of_the_workers_start_slots() -> None:
+    executor = DockerExecutor(4, 10)
+    worker = await connected(executor, concurrent_starts=1)
+    release = threading.Event()
+    running: list[str] = []
+
+    def heavy(name: str) -> object:
+        def call(_api: object) -> str:
+            running.append(name)
+            release.wait(10)
+            return name
+
+        return call
+
+    try:
+        first = asyncio.create_task(worker.run(heavy("first"), heavy=True))
+        second = asyncio.create_task(worker.run(heavy("second"), heavy=True))
+        light = asyncio.create_task(worker.run(lambda api: "light"))
+        assert await light == "light"  # a light call does not wait for a start slot
+        await until(lambda: running == ["first"])
+        await asyncio.sleep(0.05)
+        assert running == ["first"]  # two threads free, one start slot: the second waits
+        release.set()
+        assert await asyncio.gather(first, second) == ["first", "second"]
+    finally:
+        release.set()
+        worker.close()
+        executor.shutdown()
+
+
+async def test_a_call_that_waits_too_long_for_a_thread_is_told_the_worker_is_busy() -> None:
+    executor = DockerExecutor(1, 10, queue_timeout=0.2)
+    worker = await connected(executor)
+    release = threading.Event()
+    try:
+        with acting_for("alice"):
+            busy = asyncio.create_task(worker.run(lambda api: release.wait(10)))
+        await until(lambda: executor.stats.running == 1)
+        with acting_for("bob"), pytest.raises(Unavailable) as refused:
+            await worker.run(lambda api: api.ping())
+        assert refused.value.key == "sandbox.worker_busy"
+        assert "very busy" in message(refused.value)
+        assert worker.healthy  # busy is not down
+        release.set()
+        await busy
+    finally:
+        release.set()
+        worker.close()
+        executor.shutdown()
