@@ -24,6 +24,15 @@ pytestmark = pytest.mark.docker
 SCENARIOS = sorted(load_content(CONTENT).items(SCENARIOS).values(), key=lambda s: s.order)
 
 
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """The replays check the scenarios, not the engine's speed: a foreground run may take a
+    minute before it is left running in the background (an OOM kill under a loaded engine
+    can take longer than the default 10 s)."""
+    sandbox = settings.sandbox.model_copy(update={"foreground_run_seconds": 60.0})
+    return settings.model_copy(update={"sandbox": sandbox})
+
+
 async def run_line(coach: Coach, actor: Actor, line: str) -> list[Reply]:
     """Type one ``/docker …`` or ``/sh …`` line, as in the console."""
     kind, _, rest = line.partition(" ")
