@@ -88,6 +88,17 @@ class AnswerInput:
     rating: int
 
 
+def question_rows(
+    round_id: int, questions: Sequence[tuple[str, Sequence[int]]], when: str
+) -> list[tuple[int, int, str, str, str | None]]:
+    """The rows of a new round's questions: (round, position, question, option order, shown
+    at — only the first question is shown at once)."""
+    return [
+        (round_id, i, qid, ",".join(map(str, order)), when if i == 0 else None)
+        for i, (qid, order) in enumerate(questions)
+    ]
+
+
 def _order(text: str) -> tuple[int, ...]:
     return tuple(int(part) for part in text.split(",")) if text else ()
 
@@ -120,10 +131,7 @@ class QuizRepo:
             await conn.executemany(
                 "INSERT INTO round_questions (round_id, position, question_id, option_order, "
                 "shown_at) VALUES (?, ?, ?, ?, ?)",
-                [
-                    (round_id, i, qid, ",".join(map(str, order)), when if i == 0 else None)
-                    for i, (qid, order) in enumerate(questions)
-                ],
+                question_rows(round_id, questions, when),
             )
             return round_id
 

@@ -12,7 +12,7 @@ import aiosqlite
 
 from bot.core.clock import Clock
 from bot.store.db import Database
-from bot.store.quiz import QuizRepo, Recorded, Schedule
+from bot.store.quiz import QuizRepo, Recorded, Schedule, question_rows
 from bot.store.timefmt import parse, stamp
 from bot.store.users import Who, ensure_member
 
@@ -335,10 +335,7 @@ class StudyRepo:
             await conn.executemany(
                 "INSERT INTO study_round_questions (round_id, position, question_id, "
                 "option_order, shown_at) VALUES (?, ?, ?, ?, ?)",
-                [
-                    (round_id, i, qid, ",".join(map(str, order)), when if i == 0 else None)
-                    for i, (qid, order) in enumerate(questions)
-                ],
+                question_rows(round_id, questions, when),
             )
             return round_id
 
