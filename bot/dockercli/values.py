@@ -493,6 +493,10 @@ def check_publish(_flag: str, value: str) -> None:
     parse_publish(value)
 
 
+def check_image(_flag: str, value: str) -> None:
+    parse_image_reference(value)
+
+
 def check_volume(_flag: str, value: str) -> None:
     parse_volume(value)
 
