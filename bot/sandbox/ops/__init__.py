@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.dockercli.model import Path
 from bot.sandbox.ops import (
+    build,
     execs,
     files,
     images,
@@ -51,6 +52,7 @@ OPERATIONS: dict[Path, Op] = {
     ("rmi",): own_images.rmi,
     ("history",): own_images.history,
     ("image", "prune"): own_images.image_prune,
+    ("build",): build.build,
     ("system", "df"): system.system_df,
     ("system", "prune"): system.system_prune,
     ("version",): system.version,

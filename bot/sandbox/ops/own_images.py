@@ -52,7 +52,7 @@ def _count(found: Visible) -> int:
     return len(found.own) + len(untagged)
 
 
-def _check_quota(ctx: Ctx, found: Visible, new_name: str | None) -> None:
+def check_quota(ctx: Ctx, found: Visible, new_name: str | None) -> None:
     if new_name is not None and new_name in found.own:
         return  # the name moves to another image: nothing more to count
     limit = ctx.settings.quotas.images
@@ -78,7 +78,7 @@ async def commit(ctx: Ctx, cmd: DockerCommand) -> Output:
     repository, tag = _reference(target) if target else ("", "")
     name = f"{repository}:{tag}" if target else None
     images = await listed_images(ctx)
-    _check_quota(ctx, images, name)
+    check_quota(ctx, images, name)
     changes = [*cmd.values("change"), *_label_changes(ctx.scope, name or "<none>")]
     pause = cmd.flag("pause", True) is not False
     message, author = cmd.text("message"), cmd.text("author")
@@ -99,7 +99,7 @@ async def tag(ctx: Ctx, cmd: DockerCommand) -> Output:
     images = await listed_images(ctx)
     source = await resolve(ctx, cmd.args[0], images)
     repository, version = _reference(cmd.args[1])
-    _check_quota(ctx, images, f"{repository}:{version}")
+    check_quota(ctx, images, f"{repository}:{version}")
     if not source.own and source.ref is not None:
         await ensure_present(ctx, source.ref)
     engine, target = source.engine, ctx.scope.image_real(repository)
