@@ -34,15 +34,30 @@ def library() -> ContentLibrary:
     return load_content(CONTENT)
 
 
+# A worker's cap counts the host shells of every coach on the engine (memory and CPU are
+# physical), and sandboxes outlive the coach that made them, as in production. The suite's
+# coaches therefore get a cap no session reaches; the tests of the cap set a small one.
+TEST_MAX_SANDBOXES = 100_000
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    """Defaults, with data in a fresh temporary folder and the test search index."""
+def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Settings]:
+    """Defaults, with data in a fresh temporary folder, the test search index and a sandbox
+    instance of this test's own (each test's coach has a database of its own). What a test
+    that uses the engine leaves there is removed when it ends."""
     base = load_settings(environ={})
     data = base.model_dump()
     data["data_dir"] = tmp_path / "data"
     data["sandbox"]["search_index"] = SEARCH_INDEX
-    data["sandbox"]["instance"] = TEST_INSTANCE
-    return Settings.model_validate(data)
+    instance = f"{TEST_INSTANCE}-{secrets.token_hex(3)}"
+    data["sandbox"]["instance"] = instance
+    for worker in data["sandbox"]["workers"]:
+        worker["max_sandboxes"] = TEST_MAX_SANDBOXES
+    yield Settings.model_validate(data)
+    if "docker_engine" in request.fixturenames:
+        from tests.sandbox.engine_support import remove_instance_objects
+
+        remove_instance_objects(instance)
 
 
 @pytest.fixture

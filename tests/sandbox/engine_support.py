@@ -19,7 +19,7 @@ from bot.core.reply import Reply
 from bot.sandbox import naming, provision
 from bot.sandbox.service import SandboxService
 from bot.settings import REPO_ROOT, Settings, load_settings
-from tests.conftest import SEARCH_INDEX, TEST_INSTANCE
+from tests.conftest import SEARCH_INDEX, TEST_INSTANCE, TEST_MAX_SANDBOXES
 
 T = TypeVar("T")
 _CATALOG = None
@@ -41,6 +41,9 @@ def engine_settings(**sandbox: Any) -> Settings:
         output_bytes=8192,
     )
     data["sandbox"].update(sandbox)
+    if "workers" not in sandbox:
+        for worker in data["sandbox"]["workers"]:
+            worker["max_sandboxes"] = TEST_MAX_SANDBOXES
     return Settings.model_validate(data)
 
 
@@ -156,21 +159,35 @@ def _of_this_session(labels: dict[str, str] | None) -> bool:
 
 def remove_session_objects() -> int:
     """Blocking: remove every object of this test session's instances from the engine."""
+    return _remove_labelled(_of_this_session)
+
+
+def remove_instance_objects(instance: str) -> int:
+    """Blocking: remove every object of one test's sandbox instance from the engine."""
+    return _remove_labelled(lambda labels: naming.instance_of(labels) == instance)
+
+
+def _remove_labelled(wanted_labels: Callable[[dict[str, str] | None], bool]) -> int:
     client = docker.from_env()
     try:
         api, wanted = client.api, {"label": [naming.OWNER]}
         found = [
             ("container", c["Id"])
             for c in api.containers(all=True, filters=wanted)
-            if _of_this_session(c.get("Labels"))
+            if wanted_labels(c.get("Labels"))
         ]
         found += [
             ("network", n["Id"])
             for n in api.networks(filters=wanted)
-            if _of_this_session(n.get("Labels"))
+            if wanted_labels(n.get("Labels"))
         ]
         volumes = api.volumes(filters=wanted).get("Volumes") or []
-        found += [("volume", v["Name"]) for v in volumes if _of_this_session(v.get("Labels"))]
+        found += [("volume", v["Name"]) for v in volumes if wanted_labels(v.get("Labels"))]
+        found += [
+            ("image", str(i["Id"]))
+            for i in api.images(filters=wanted)
+            if wanted_labels(i.get("Labels"))
+        ]
         return provision.remove_objects(api, found)
     finally:
         client.close()

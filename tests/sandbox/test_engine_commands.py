@@ -107,26 +107,23 @@ async def test_logs_exec_top_stats_port(service: SandboxService) -> None:
     assert "talker" in await docker_text(service, ALICE, "stats --no-stream")
     attrs = [a for a in await inspect_containers(ALICE.user_id) if a["Name"].endswith("-talker")]
     bindings = attrs[0]["HostConfig"]["PortBindings"]["8080/tcp"]
-    assert all(b["HostIp"] == "127.0.0.1" for b in bindings)
+    assert bindings and all(b["HostIp"] == "127.0.0.1" for b in bindings)
+    await docker_text(service, ALICE, "rm -f talker")  # its 8080 is the next test's
 
 
-async def test_published_ports_are_told_truthfully(service: SandboxService) -> None:
-    """Closed networks publish nothing: ps/port say so, and name the way that works."""
-    run = await service.commands.docker(
-        ALICE, tr(), "run -d --name pub -p 8080:80 busybox httpd -f -p 80"
-    )
-    assert "Not published: pub 8080->80/tcp" in run[0].body
-    assert "http://pub:80" in run[0].body
+async def test_published_ports_reach_the_host_shell(service: SandboxService) -> None:
+    """-p publishes in the learner's host shell (its forwarder), as Docker publishes on the
+    host; the container is reachable by name too."""
+    await docker_text(service, ALICE, "run -d --name pub -p 8080:80 busybox httpd -f -p 80")
     ps = await service.commands.docker(ALICE, tr(), "ps")
-    assert "127.0.0.1:8080" not in ps[0].code and "80/tcp" in ps[0].code
-    assert "pub 8080->80/tcp" in ps[0].body
-    for line in ("port pub", "port pub 80"):
-        port = await service.commands.docker(ALICE, tr(), line)
-        assert port[0].code is None and "Not published" in port[0].body
+    assert "0.0.0.0:8080->80/tcp" in ps[0].code
+    port = await service.commands.docker(ALICE, tr(), "port pub")
+    assert port[0].code == "80/tcp -> 0.0.0.0:8080"
     assert (await service.reader.state(ALICE)).container("pub").ports[0].host_port == 8080
     await sh_text(service, ALICE, "echo served > index.html")
     await docker_text(service, ALICE, "cp index.html pub:/index.html")
     assert "served" in await sh_text(service, ALICE, "wget -qO- http://pub:80/")
+    assert "served" in await sh_text(service, ALICE, "wget -qO- http://localhost:8080/")
     await docker_text(service, ALICE, "create --name nopub busybox")
     with pytest.raises(UserError) as caught:  # no -p at all: Docker's own answer
         await service.commands.docker(ALICE, tr(), "port nopub 80")

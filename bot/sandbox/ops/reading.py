@@ -41,11 +41,10 @@ def _port_filter(value: str, ports_: tuple[PortView, ...], published: bool) -> b
     body, _, protocol = value.partition("/")
     low, _, high = body.partition("-")
     wanted = range(int(low), int(high or low) + 1)
-    for port in ports_:
-        number = port.host_port if published else port.container_port
+    for port in ports_:  # the container's own port, published (publish) or not (expose)
         if published and not port.published:
             continue
-        if number in wanted and (not protocol or port.protocol == protocol):
+        if port.container_port in wanted and (not protocol or port.protocol == protocol):
             return True
     return False
 
