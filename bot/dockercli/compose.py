@@ -153,9 +153,9 @@ class Service(_Strict):
     @field_validator("restart")
     @classmethod
     def _restart_word(cls, value: str | None) -> str | None:
-        if value is not None and value not in ("no", "always", "on-failure", "unless-stopped"):
-            if not value.startswith("on-failure:"):
-                raise ValueError("must be no, always, on-failure or unless-stopped")
+        words = ("no", "always", "on-failure", "unless-stopped")
+        if value is not None and value not in words and not value.startswith("on-failure:"):
+            raise ValueError("must be no, always, on-failure or unless-stopped")
         return value
 
     def dependencies(self) -> dict[str, DependsOn]:

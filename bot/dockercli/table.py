@@ -211,7 +211,9 @@ BUILD_UNSUPPORTED: tuple[str, ...] = (
 
 # ``docker compose``: the options every compose subcommand takes (typed before or after it)
 COMPOSE_GLOBAL_FLAGS: tuple[Flag, ...] = (
-    _f("f|file=*"), _f("p|project-name="), _f("project-directory="),
+    _f("f|file=*"),
+    _f("p|project-name="),
+    _f("project-directory="),
 )
 COMPOSE_GLOBAL_VALUED = frozenset({"-f", "--file", "-p", "--project-name", "--project-directory"})
 _SERVICES = "[SERVICE...]"

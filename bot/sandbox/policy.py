@@ -487,7 +487,8 @@ RULES: tuple[Rule, ...] = (
     _rule("restart", RUN, "restart", _not_in("no"), "run -d --restart always nginx",
           "run -d --restart no nginx"),
     _rule("memory_limit", RUN_BUILD, "memory", _memory, "run -m 4g busybox", "run -m 64m busybox"),
-    _rule("cpus_limit", RUN_BUILD, "cpus", _cpus, "run --cpus 4 busybox", "run --cpus 0.25 busybox"),
+    _rule("cpus_limit", RUN_BUILD, "cpus", _cpus, "run --cpus 4 busybox",
+          "run --cpus 0.25 busybox"),
     _rule("stop_timeout", RUN, "stop-timeout", _stop_seconds,
           "run --stop-timeout 600 busybox", "run --stop-timeout 5 busybox"),
     _rule("compose_stop_time", (("compose", "stop"), ("compose", "restart"), ("compose", "down")),
@@ -838,9 +839,7 @@ def _run_step(item: Instruction, config: PolicyConfig) -> None:
             continue  # sandbox is the default
         if name == "network":
             if value == "default":
-                raise Refused(
-                    "policy.build_network", flag=f"{_where(item)} --network", value=value
-                )
+                raise Refused("policy.build_network", flag=f"{_where(item)} --network", value=value)
             flags["network"] = value
             continue
         raise Refused("policy.undecided", flag=f"{_where(item)} --{name}", value=value)

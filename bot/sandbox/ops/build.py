@@ -14,6 +14,7 @@ sandbox's prefix, counted by the image quota and the disk budget, removed with t
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import hashlib
 import io
@@ -21,7 +22,7 @@ import json
 import posixpath
 import tarfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -51,7 +52,7 @@ from bot.sandbox.ops import images as image_ops
 from bot.sandbox.ops.base import Ctx, Output
 from bot.sandbox.ops.own_images import check_quota
 from bot.sandbox.streams import Captured, read_multiplexed
-from bot.sandbox.workers import engine_call
+from bot.sandbox.workers import engine_call, inspect_image
 
 CACHE_LABEL = naming.LABEL_PREFIX + "build-cache"
 KIND_BUILD = "build"  # a build step's container (never a learner's container)
@@ -100,7 +101,8 @@ class Context:
         matcher = PatternMatcher(patterns)
         kept = Context()
         for path, item in self.members.items():
-            if not matcher.matches(path) or path in ("Dockerfile", ".dockerignore"):
+            ignored = matcher.matches(path)  # type: ignore[arg-type]
+            if not ignored or path in ("Dockerfile", ".dockerignore"):
                 kept.members[path] = item
                 kept.size += len(item[1])
         return kept
@@ -201,8 +203,9 @@ def _create(
     env = {**state.env, **{k: v for k, v in state.args.items() if k not in state.env}}
     if "PATH" not in env:
         env["PATH"] = DEFAULT_PATH
+    environment = [f"{k}={v}" for k, v in env.items()]
     created = api.create_container(
-        image, command=command, entrypoint=entrypoint, environment=[f"{k}={v}" for k, v in env.items()],
+        image, command=command, entrypoint=entrypoint, environment=environment,
         working_dir=state.config.get("WorkingDir") or None, user=state.config.get("User") or "",
         labels=ctx.scope.labels(KIND_BUILD, "build"), host_config=host_config,
         network_disabled=True, detach=True,
@@ -211,10 +214,8 @@ def _create(
 
 
 def _remove(api: APIClient, cid: str) -> None:
-    try:
+    with contextlib.suppress(EngineNotFound):
         engine_call(api.remove_container, cid, force=True, v=True)
-    except EngineNotFound:
-        pass
 
 
 def _commit(api: APIClient, cid: str, state: State, labels: Mapping[str, str]) -> str:
@@ -448,8 +449,7 @@ async def _stage_files(run: Run, ref: str, item: Instruction) -> dict[str, Any]:
         await ctx.run(read, timeout=ctx.settings.api_timeout_seconds * 2)
     except TooBig as exc:
         raise UserError("build.context_too_big", limit=exc.limit) from exc
-    normalized = {posixpath.normpath(k.lstrip("/")): v for k, v in found.items()}
-    return normalized
+    return {posixpath.normpath(k.lstrip("/")): v for k, v in found.items()}
 
 
 def _digest(entries: list[tuple[tarfile.TarInfo, bytes]]) -> str:
@@ -594,7 +594,8 @@ async def _step(run: Run, state: State, item: Instruction, dockerfile: Dockerfil
                 raise
     try:
         image = await ctx.run(
-            lambda api: _commit(api, cid, state, labels), timeout=ctx.settings.api_timeout_seconds * 4
+            lambda api: _commit(api, cid, state, labels),
+            timeout=ctx.settings.api_timeout_seconds * 4,
         )
     finally:
         await ctx.run(lambda api: _remove(api, cid))
@@ -608,14 +609,16 @@ async def _step(run: Run, state: State, item: Instruction, dockerfile: Dockerfil
 
 async def _check_size(run: Run, image: str) -> None:
     ctx = run.ctx
-    attrs = await ctx.run(lambda api: api.inspect_image(image))
+    attrs = await ctx.run(lambda api: inspect_image(api, image))
     size = int(attrs.get("Size") or 0)
     limit = ctx.settings.max_image_bytes
     if size > limit:
         raise UserError("sandbox.image_too_big", image="(build)", size=size, limit=limit)
 
 
-async def _from(run: Run, stage: Stage, dockerfile: Dockerfile, global_args: dict[str, str]) -> State:
+async def _from(
+    run: Run, stage: Stage, dockerfile: Dockerfile, global_args: dict[str, str]
+) -> State:
     ctx = run.ctx
     run.step += 1
     run.say(f"Step {run.step}/{run.steps} : {stage.instruction.text}")
@@ -625,14 +628,14 @@ async def _from(run: Run, stage: Stage, dockerfile: Dockerfile, global_args: dic
         image = run.stage_images[earlier]
     else:
         found = await image_ops.listed_images(ctx)
-        config = replace(ctx.policy, own_images=image_ops.own_names(found))
-        policy.check_base_image(stage.instruction, base, config)
+        allowed = replace(ctx.policy, own_images=image_ops.own_names(found))
+        policy.check_base_image(stage.instruction, base, allowed)
         resolved = await image_ops.resolve(ctx, base, found)
         if resolved.ref is not None:
             await image_ops.ensure_present(ctx, resolved.ref)
-        attrs = await ctx.run(lambda api: api.inspect_image(resolved.engine))
+        attrs = await ctx.run(lambda api: inspect_image(api, resolved.engine))
         image = str(attrs["Id"])
-    attrs = await ctx.run(lambda api: api.inspect_image(image))
+    attrs = await ctx.run(lambda api: inspect_image(api, image))
     config = dict(attrs.get("Config") or {})
     for key in ("Hostname", "Domainname", "AttachStdin", "AttachStdout", "AttachStderr",
                 "Tty", "OpenStdin", "StdinOnce", "Image"):  # fmt: skip
@@ -650,9 +653,7 @@ async def _read_context(ctx: Ctx, path: str) -> Context:
     except TooBig as exc:
         raise UserError("build.context_too_big", limit=exc.limit) from exc
     except EngineNotFound as exc:
-        raise EngineError(
-            f'unable to prepare context: path "{path}" not found'
-        ) from exc
+        raise EngineError(f'unable to prepare context: path "{path}" not found') from exc
     context = Context.from_archive(archive)
     if context.size > limit:
         raise UserError("build.context_too_big", limit=limit)
@@ -754,12 +755,15 @@ async def build_image(
         raise
     image = state.image
     run.say(f"Successfully built {_short(image)}")
-    for tag, name in zip(tags, names, strict=True):
+    for _tag, name in zip(tags, names, strict=True):
         repository, _, version = name.rpartition(":")
-        engine = ctx.scope.image_real(repository)
-        await ctx.run(lambda api, e=engine, v=version: api.tag(image, e, v, force=True))
+        await ctx.run(_tagger(image, ctx.scope.image_real(repository), version))
         run.say(f"Successfully tagged {name}")
     return image, run.lines
+
+
+def _tagger(image: str, repository: str, version: str) -> Callable[[APIClient], object]:
+    return lambda api: api.tag(image, repository, version, force=True)
 
 
 def _tag_name(tag: str) -> str:
@@ -789,4 +793,3 @@ async def build(ctx: Ctx, cmd: DockerCommand) -> Output:
     if cmd.has("quiet"):
         return Output(text=image, name="docker-build.txt")
     return Output(text="\n".join(lines), name="docker-build.txt")
-
