@@ -537,7 +537,8 @@ def run_command(
     _simple_keys(service, out)
     _refused_only(service, out)
     out.many("env", [f"{k}={v}" for k, v in env.items()], "environment")
-    out.many("label", [f"{k}={v}" for k, v in labels.items()], "labels")
+    all_labels = {**pair_dict(service.labels), **labels}
+    out.many("label", [f"{k}={v}" for k, v in all_labels.items()], "labels")
     out.many("publish", [_port(p) for p in service.ports or []], "ports")
     for index, item in enumerate(service.volumes or []):
         flag, value = _volume(item)

@@ -45,7 +45,8 @@ def _hoist_compose_options(words: list[str]) -> list[str]:
     index, leading = 1, []
     while index < len(words) and words[index].startswith("-"):
         word = words[index]
-        leading.append(word)
+        # in their long form: after the subcommand, ``-f`` may mean something else (logs -f)
+        leading.append({"-f": "--file", "-p": "--project-name"}.get(word, word))
         index += 1
         if word in COMPOSE_GLOBAL_VALUED and index < len(words):
             leading.append(words[index])

@@ -691,8 +691,7 @@ DECISIONS: dict[Path, Decision] = {
     ("system", "df"): _decide("verbose format"),
     ("system", "prune"): _decide("all force volumes filter"),
     ("build",): _decide(
-        "tag file build-arg no-cache target quiet pull rm force-rm iidfile progress",
-        {"label": "kept on the image, under the learner's own keys"},
+        "tag file build-arg no-cache target quiet pull rm force-rm iidfile progress"
     ),
     ("compose", "up"): _decide(
         "file project-name project-directory detach build no-build force-recreate no-recreate "

@@ -148,7 +148,6 @@ async def _environment(ctx: Ctx, project: Project, service: Service) -> dict[str
 
 def _labels(project: Project, service_name: str, service: Service) -> dict[str, str]:
     return {
-        **pair_dict(service.labels),
         PROJECT_LABEL: project.name,
         SERVICE_LABEL: service_name,
         NUMBER_LABEL: "1",
