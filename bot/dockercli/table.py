@@ -15,6 +15,7 @@ in ``bot/sandbox/policy.py`` (a test checks that the three tables agree).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from bot.dockercli.model import Flag, Path, SubcommandSpec
@@ -220,7 +221,13 @@ _SERVICES = "[SERVICE...]"
 
 
 def _compose(*flags: Flag, **extra: Any) -> SubcommandSpec:
-    return SubcommandSpec((*COMPOSE_GLOBAL_FLAGS, *flags), **extra)
+    """A compose subcommand: its flags and compose's own options (whose letter it may take
+    for itself, as ``logs -f`` does: ``-f FILE`` then goes before the subcommand)."""
+    letters = {flag.short for flag in flags if flag.short}
+    shared = tuple(
+        replace(f, short=None) if f.short in letters else f for f in COMPOSE_GLOBAL_FLAGS
+    )
+    return SubcommandSpec((*shared, *flags), **extra)
 
 
 COMPOSE_COMMANDS: dict[Path, SubcommandSpec] = {
