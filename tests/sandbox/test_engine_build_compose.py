@@ -1,0 +1,151 @@
+"""``docker build`` and ``docker compose`` in a sandbox, against the real engine."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import docker
+import pytest
+import pytest_asyncio
+
+from bot.core.errors import Refused, UserError
+from bot.sandbox.service import SandboxService
+from tests.sandbox.engine_support import docker_text, new_actor, sh_text, started_service
+
+pytestmark = [pytest.mark.docker, pytest.mark.asyncio(loop_scope="module")]
+ALICE, BOB = new_actor("alice"), new_actor("bob")
+# a host image with the published-port forwarder (CI builds docker-coach/host:latest with it)
+HOST = (
+    {"host_image": os.environ["COACH_TEST_HOST_IMAGE"]}
+    if "COACH_TEST_HOST_IMAGE" in os.environ
+    else {}
+)
+
+
+@pytest_asyncio.fixture(loop_scope="module", scope="module")
+async def service():
+    build = {"step_seconds": 5.0, "disk_bytes": 64 * 1024 * 1024}
+    quotas = {"containers": 10, "running_containers": 6, "networks": 3, "volumes": 5}
+    async with started_service(ALICE, BOB, build=build, quotas=quotas, **HOST) as svc:
+        yield svc
+
+
+SITE = (
+    "mkdir -p site && cd site && echo hello-site > index.html && "
+    "printf 'FROM busybox\\nCOPY index.html /www/\\n"
+    'CMD ["httpd","-f","-p","80","-h","/www"]\\n\' > Dockerfile'
+)
+
+
+def _owned(owner: str) -> tuple[list[str], list[str]]:
+    client = docker.from_env()
+    try:
+        wanted = {"label": [f"org.docker-coach.owner={owner}"]}
+        containers = [c.name for c in client.containers.list(all=True, filters=wanted)]
+        images = [i.id for i in client.images.list(all=True, filters=wanted)]
+        return [c for c in containers if not c.endswith("--host")], images
+    finally:
+        client.close()
+
+
+async def test_done_when_build_run_cache_and_isolation(service: SandboxService) -> None:
+    await sh_text(service, ALICE, SITE)
+    started = time.perf_counter()
+    first = await docker_text(service, ALICE, "build -t site site")
+    first_seconds = time.perf_counter() - started
+    assert "Step 2/3 : COPY index.html /www/" in first
+    assert "Successfully built" in first and "Successfully tagged site:latest" in first
+    started = time.perf_counter()
+    again = await docker_text(service, ALICE, "build -t site site")
+    again_seconds = time.perf_counter() - started
+    assert again.count(" ---> Using cache") == 2  # every step after FROM
+    print(f"build: first {first_seconds:.2f} s, cached {again_seconds:.2f} s, "
+          f"{first_seconds / again_seconds:.1f}x")  # fmt: skip
+    assert "site " in await docker_text(service, ALICE, "images")
+    await docker_text(service, ALICE, "run -d --name s -p 8080:80 site")
+    assert "hello-site" in await sh_text(service, ALICE, "wget -qO- localhost:8080")
+    assert "site " not in await docker_text(service, BOB, "images")
+    with pytest.raises(Refused):
+        await docker_text(service, BOB, "run -d site")
+    await docker_text(service, ALICE, "rm -f s")
+
+
+@pytest.mark.parametrize(
+    ("step", "key"),
+    [
+        ("RUN dd if=/dev/zero of=/x bs=1M count=4096", "build.step_failed"),
+        ("RUN wget -T 3 http://example.com", "build.step_failed"),
+        ("RUN sleep 100000", "build.step_timeout"),
+    ],
+)
+async def test_build_limits_leave_nothing_behind(
+    service: SandboxService, step: str, key: str
+) -> None:
+    await sh_text(
+        service, ALICE, f"mkdir -p lim && printf 'FROM busybox\\n{step}\\n' > lim/Dockerfile"
+    )
+    _containers, images_before = _owned(ALICE.user_id)
+    with pytest.raises(UserError) as caught:
+        await docker_text(service, ALICE, "build -t lim lim")
+    assert caught.value.key == key
+    if "dd" in step:
+        assert "Disk quota exceeded" in caught.value.params["output"]
+    containers, images = _owned(ALICE.user_id)
+    assert containers == [] and sorted(images) == sorted(images_before)
+
+
+COMPOSE = """\
+services:
+  web:
+    image: busybox
+    command: httpd -f -p 80 -h /www
+    volumes: [pages:/www]
+    healthcheck: {test: ["CMD", "true"], interval: 1s}
+  client:
+    image: busybox
+    command: sleep 3600
+    depends_on:
+      web: {condition: service_healthy}
+volumes:
+  pages:
+"""
+
+
+async def test_done_when_compose_up_ps_exec_down(service: SandboxService) -> None:
+    await sh_text(service, BOB, f"mkdir -p shop && cat > shop/compose.yaml <<'EOF'\n{COMPOSE}EOF")
+    up = await docker_text(service, BOB, "compose -f shop/compose.yaml up -d")
+    assert "Network shop_default" in up and "Container shop-client-1" in up
+    ps = await docker_text(service, BOB, "compose -f shop/compose.yaml ps")
+    assert "shop-web-1" in ps and "shop-client-1" in ps and "(healthy)" in ps
+    await docker_text(
+        service, BOB, "compose -f shop/compose.yaml exec web sh -c 'echo hi > /www/index.html'"
+    )
+    got = await docker_text(
+        service, BOB, "compose -f shop/compose.yaml exec client wget -qO- http://web"
+    )
+    assert "hi" in got
+    down = await docker_text(service, BOB, "compose -f shop/compose.yaml down -v")
+    assert "Volume shop_pages" in down
+    assert "shop" not in await docker_text(service, BOB, "ps -a")
+    assert "shop" not in await docker_text(service, BOB, "volume ls")
+    assert "shop" not in await docker_text(service, BOB, "network ls")
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ("    privileged: true\n", "services.web.privileged"),
+        ("    volumes: ['/etc:/host-etc']\n", "services.web.volumes[0]"),
+    ],
+)
+async def test_compose_refusal_creates_nothing(
+    service: SandboxService, body: str, key: str
+) -> None:
+    text = f"services:\n  web:\n    image: busybox\n{body}"
+    await sh_text(service, BOB, f"mkdir -p bad && cat > bad/compose.yaml <<'EOF'\n{text}EOF")
+    with pytest.raises(Refused) as caught:
+        await docker_text(service, BOB, "compose -f bad/compose.yaml up -d")
+    assert caught.value.params["flag"] == key
+    assert "bad" not in await docker_text(service, BOB, "network ls")
+    assert "bad-web-1" not in await docker_text(service, BOB, "ps -a")
