@@ -277,7 +277,7 @@ class _Lexer:
                 match = _IDENT.match(text, pos + 1)
                 end = match.end() if match else pos + 1
                 self.tokens.append(Token("var", text[pos:end], pos))
-                pos = end
+                pos = self._terminated(end)
             elif char == ".":
                 match = _IDENT.match(text, pos + 1)
                 if match is None:
@@ -290,7 +290,7 @@ class _Lexer:
                         pos += 1
                 else:
                     self.tokens.append(Token("field", text[pos : match.end()], pos))
-                    pos = match.end()
+                    pos = self._terminated(match.end())
             elif char.isdigit() or (
                 char in "+-" and pos + 1 < len(text) and text[pos + 1] in "0123456789."
             ):
@@ -310,11 +310,19 @@ class _Lexer:
                     else "ident"
                 )  # fmt: skip
                 self.tokens.append(Token(kind, word, pos))
-                pos = match.end()
+                pos = self._terminated(match.end())
             elif char in "{}":
                 raise self.error(pos, f'unexpected "{char}" in operand')
             else:
                 raise self.error(pos, f"unexpected {char!r} in command")
+
+    def _terminated(self, pos: int) -> int:
+        """``pos`` after a field, variable or word, which only a terminator may follow (Go's
+        lexer: ``{{.Name}`` is a bad character, not an unclosed action)."""
+        text = self.text
+        if pos >= len(text) or text[pos] in _TERMINATORS or text.startswith("}}", pos):
+            return pos
+        raise self.error(pos, f"bad character {_unicode_name(text[pos])}")
 
     def _after_close(self, pos: int, trim_right: bool) -> int:
         if trim_right:
@@ -344,6 +352,14 @@ class _Lexer:
             raise self.error(pos, f"malformed character constant: {self.text[pos : end + 1]}")
         self.tokens.append(Token("char", str(ord(body)), pos))
         return end + 1
+
+
+_TERMINATORS = frozenset(" \t\r\n.,|:()=")
+
+
+def _unicode_name(char: str) -> str:
+    """Go's ``%#U``: ``U+007D '}'``."""
+    return f"U+{ord(char):04X} '{char}'" if char.isprintable() else f"U+{ord(char):04X}"
 
 
 _ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'", "a": "\a",
@@ -674,17 +690,19 @@ class _Parser:
             node = pipe
         else:
             raise self.error(token, f"unexpected {_show(token)} in {context}")
+        chain_pos: int | None = None  # Go's chain sits at its first chained field
         while self.peek(skip_space=False).kind == "field":
             chained = self.next(skip_space=False)
+            chain_pos = chained.pos if chain_pos is None else chain_pos
             names = tuple(chained.value[1:].split("."))
             if isinstance(node, FieldNode):
-                node = FieldNode(node.pos, node.names + names, node.receiver)
+                node = FieldNode(chain_pos, node.names + names, node.receiver)
             elif isinstance(node, DotNode):
-                node = FieldNode(node.pos, names)
+                node = FieldNode(chain_pos, names)
             elif isinstance(node, LiteralNode | IdentNode):
                 raise self.error(chained, f"unexpected . after term {str(node)!r}")
             else:
-                node = FieldNode(node.pos, names, node)
+                node = FieldNode(chain_pos, names, node)
         return node
 
 
@@ -768,20 +786,40 @@ def _index(item: Any, *keys: Any) -> Any:
     return current
 
 
+def _slice_index(value: Any, cap: int) -> int:
+    if value is None or value is NO_VALUE:
+        raise _FuncError("cannot index slice/array with nil")
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise _FuncError(f"cannot index slice/array with type {type_name(value)}")
+    if not 0 <= value <= cap:
+        raise _FuncError(f"index out of range: {value}")
+    return value
+
+
 def _slice(item: Any, *bounds: Any) -> Any:
-    if not isinstance(item, list | tuple | str):
+    """Go's ``slice``: ``slice x 1 2`` is ``x[1:2]``; ``x[i:j:k]`` for lists."""
+    if item is None or item is NO_VALUE:
+        raise _FuncError("slice of untyped nil")
+    if len(bounds) > 3:
+        raise _FuncError(f"too many slice indexes: {len(bounds)}")
+    if isinstance(item, str):
+        if len(bounds) == 3:
+            raise _FuncError("cannot 3-index slice a string")
+    elif not isinstance(item, list | tuple):
         raise _FuncError(f"can't slice item of type {type_name(item)}")
-    numbers = [_integer(b) for b in bounds]
-    if len(numbers) > 2:
-        raise _FuncError("too many slice indexes")
-    low = numbers[0] if numbers else 0
-    high = numbers[1] if len(numbers) > 1 else len(item)
-    if not 0 <= low <= high <= len(item):
-        raise _FuncError(f"index out of range: {high if high > len(item) else low}")
-    return item[low:high]
+    index = [0, len(item), len(item)]
+    for position, bound in enumerate(bounds):
+        index[position] = _slice_index(bound, len(item))
+    if index[0] > index[1]:
+        raise _FuncError(f"invalid slice index: {index[0]} > {index[1]}")
+    if len(bounds) == 3 and index[1] > index[2]:
+        raise _FuncError(f"invalid slice index: {index[1]} > {index[2]}")
+    return item[index[0] : index[1]]
 
 
 def _len(item: Any) -> int:
+    if item is None:
+        raise _FuncError("len of nil pointer")
     if isinstance(item, str | list | tuple | Mapping):
         return len(item)
     raise _FuncError(f"len of type {type_name(item)}")
@@ -1009,6 +1047,33 @@ _ARITY: dict[str, tuple[int, int | None]] = {
 
 # docker's header functions: a table header is the template run over the column names, with
 # these functions leaving the name as it is
+# the Go parameter types of docker's functions: a value of another type is refused at the
+# argument itself (``at <.N>: wrong type for value; expected string; got int``)
+_PARAMETERS: dict[str, tuple[str, ...]] = {
+    "split": ("string", "string"), "join": ("[]string", "string"), "title": ("string",),
+    "lower": ("string",), "upper": ("string",), "pad": ("string", "int", "int"),
+    "truncate": ("string", "int"),
+}  # fmt: skip
+
+
+def _literal_mismatch(node: LiteralNode, wanted: str) -> str:
+    if node.source == "nil":
+        return f"cannot assign nil to {wanted}"
+    if wanted == "string":
+        return f"expected string; found {node.source}"
+    if wanted == "int":
+        return f"expected integer; found {node.source}"
+    return f"can't handle {node.source} for arg of type {wanted}"
+
+
+def _fits(value: Any, wanted: str) -> bool:
+    if wanted == "string":
+        return isinstance(value, str)
+    if wanted == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, list | tuple) and all(isinstance(i, str) for i in value)
+
+
 HEADER_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "json": lambda v: v,
     "split": lambda v, _sep: v,
@@ -1195,6 +1260,8 @@ class Template:
             return self._call(state, first, rest, dot, final, command)
         if isinstance(first, FieldNode):
             return self._field(state, first, dot, rest, final)
+        if isinstance(first, LiteralNode) and first.source == "nil":
+            raise _ExecError(first, "nil is not a command")
         if rest or final is not _NOTHING:
             raise _ExecError(first, f"can't give argument to non-function {_node_text(first)}")
         return self._operand(state, first, dot)
@@ -1223,14 +1290,16 @@ class Template:
     ) -> Any:
         receiver = dot if node.receiver is None else self._operand(state, node.receiver, dot)
         names = node.names
+        from_map = False  # a map's value is an interface {} to Go, whatever it holds
         for index, name in enumerate(names):
             last = index == len(names) - 1
             arguments = [self._operand(state, a, dot) for a in args] if last else []
             if last and final is not _NOTHING:
                 arguments.append(final)
-            receiver = self._one_field(
-                state, node, receiver, name, arguments, last and bool(args or final is not _NOTHING)
-            )
+            called = last and bool(args or final is not _NOTHING)
+            parent = receiver
+            receiver = self._one_field(state, node, receiver, name, arguments, called, from_map)
+            from_map = isinstance(parent, Mapping)
         return receiver
 
     def _one_field(
@@ -1241,6 +1310,7 @@ class Template:
         name: str,
         args: list[Any],
         called: bool,
+        from_map: bool = False,
     ) -> Any:
         if isinstance(receiver, Struct):
             if name in receiver.methods:
@@ -1265,9 +1335,14 @@ class Template:
             if state.missing_key_error:
                 raise _ExecError(node, f'map has no entry for key "{name}"')
             return NO_VALUE
-        if receiver is None or receiver is NO_VALUE:
+        if receiver is NO_VALUE:  # a missing key's field: Go's zero value, or its error
+            if state.missing_key_error:
+                raise _ExecError(node, f'nil data; no entry for key "{name}"')
+            return NO_VALUE
+        if receiver is None:
             raise _ExecError(node, f"nil pointer evaluating interface {{}}.{name}")
-        raise _ExecError(node, f"can't evaluate field {name} in type {type_name(receiver)}")
+        kind = "interface {}" if from_map else type_name(receiver)
+        raise _ExecError(node, f"can't evaluate field {name} in type {kind}")
 
     def _call(
         self,
@@ -1302,6 +1377,8 @@ class Template:
             raise _ExecError(
                 ident, f"wrong number of args for {name}: want {want} got {len(values)}"
             )
+        if function is FUNCTIONS.get(name):
+            self._check_types(name, values, args, command)
         try:
             return function(*values)
         except _FuncError as exc:
@@ -1310,6 +1387,22 @@ class Template:
             raise _ExecError(
                 command, f"wrong number of args for {name}: got {len(values)}"
             ) from None
+
+    @staticmethod
+    def _check_types(
+        name: str, values: Sequence[Any], args: Sequence[Node], command: CommandNode
+    ) -> None:
+        for position, (value, wanted) in enumerate(
+            zip(values, _PARAMETERS.get(name, ()), strict=False)
+        ):
+            if _fits(value, wanted):
+                continue
+            at = args[position] if position < len(args) else command  # the piped value
+            if isinstance(at, LiteralNode):  # Go reads a constant as the parameter's type
+                raise _ExecError(at, _literal_mismatch(at, wanted))
+            if value is None or value is NO_VALUE:
+                raise _ExecError(at, f"invalid value; expected {wanted}")
+            raise _ExecError(at, f"wrong type for value; expected {wanted}; got {type_name(value)}")
 
 
 class _Nothing:

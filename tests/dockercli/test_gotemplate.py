@@ -97,7 +97,7 @@ def run(template: str, data: object = CONTAINER, **options: object) -> str:
         ("{{lt 1 2}} {{le 2 2}} {{gt \"b\" \"a\"}} {{ge 1 2}} {{ne 1 2}} {{eq 1 2 3 1}}",
          "true true true false true true"),
         ("{{/* a comment */}}a {{- \" b \" -}} c", "a b c"),
-        ("{{`raw\\n`}} {{'a'}} {{0x10}} {{1e3}} {{nil | print}}", "raw\\n 97 16 1000 <nil>"),
+        ("{{`raw\\n`}} {{'a'}} {{0x10}} {{1e3}} {{print nil}}", "raw\\n 97 16 1000 <nil>"),
         ("{{json .Name}} {{json .State.Running}} {{json .HostConfig.LogConfig.Config}}",
          '"/web" true {}'),
         ("{{$.Config.Image}}{{range .Config.Cmd}}{{$.State.Pid}}{{end}}", "nginx1234512345"),
@@ -117,18 +117,45 @@ def test_docker_examples(template: str, expected: str) -> None:
     [
         ("{{.Nope}}", 'template: :1:2: executing "" at <.Nope>: map has no entry for key "Nope"'),
         ("x\n {{.State.Nope}}",
-         'template: :2:3: executing "" at <.State.Nope>: map has no entry for key "Nope"'),
+         'template: :2:9: executing "" at <.State.Nope>: map has no entry for key "Nope"'),
         ("{{.Config.Cmd.X}}",
-         'template: :1:2: executing "" at <.Config.Cmd.X>: can\'t evaluate field X in type '
-         "[]interface {}"),
+         # a map's value is an interface {} to Go; the chain sits at its first chained field
+         'template: :1:9: executing "" at <.Config.Cmd.X>: can\'t evaluate field X in type '
+         "interface {}"),
         ("{{index .Config.Cmd 5}}",
          'template: :1:2: executing "" at <index .Config.Cmd 5>: error calling index: '
          "index out of range: 5"),
         ("{{len .State.Pid}}",
          'template: :1:2: executing "" at <len .State.Pid>: error calling len: len of type int'),
         ("{{join .Config.Labels \",\"}}",
-         'template: :1:2: executing "" at <join .Config.Labels ",">: error calling join: wrong '
-         "type for value; expected []string; got map[string]interface {}"),
+         # an argument of the wrong type is refused at the argument, before the call
+         'template: :1:14: executing "" at <.Config.Labels>: wrong type for value; expected '
+         "[]string; got map[string]interface {}"),
+        ("{{nil | print}}", 'template: :1:2: executing "" at <nil>: nil is not a command'),
+        # each message below is what Go 1.19's text/template prints for the same template
+        ("{{.Name.X.Y}}",
+         'template: :1:7: executing "" at <.Name.X.Y>: can\'t evaluate field X in type '
+         "interface {}"),
+        ("{{.State.Nope.X}}",
+         'template: :1:8: executing "" at <.State.Nope.X>: map has no entry for key "Nope"'),
+        ("{{upper .State.Pid}}",
+         'template: :1:14: executing "" at <.State.Pid>: wrong type for value; expected '
+         "string; got int"),
+        ("{{.State.Pid | upper}}",
+         'template: :1:15: executing "" at <upper>: wrong type for value; expected string; '
+         "got int"),
+        ('{{pad .Name "2" 1}}',
+         'template: :1:12: executing "" at <"2">: expected integer; found "2"'),
+        ("{{upper nil}}",
+         'template: :1:8: executing "" at <nil>: cannot assign nil to string'),
+        ('{{join "a" ","}}',
+         'template: :1:7: executing "" at <"a">: can\'t handle "a" for arg of type []string'),
+        ("{{slice .Name 3 1}}",
+         'template: :1:2: executing "" at <slice .Name 3 1>: error calling slice: invalid '
+         "slice index: 3 > 1"),
+        ("{{slice .Name 1 2 3}}",
+         'template: :1:2: executing "" at <slice .Name 1 2 3>: error calling slice: cannot '
+         "3-index slice a string"),
         ("{{eq .State.Pid \"x\"}}",
          'template: :1:2: executing "" at <eq .State.Pid "x">: error calling eq: incompatible '
          "types for comparison"),
@@ -149,7 +176,7 @@ def test_execution_errors_read_like_go(template: str, message: str) -> None:
     ("template", "message"),
     [
         ("{{.Name", "template: :1: unclosed action"),
-        ("{{.Name}", 'template: :1: unexpected "}" in operand'),
+        ("{{.Name}", "template: :1: bad character U+007D '}'"),  # a field ends at a terminator
         ("{{foo .Name}}", 'template: :1: function "foo" not defined'),
         ("{{if .Name}}x", "template: :1: unexpected EOF"),
         ("{{end}}", "template: :1: unexpected {{end}}"),

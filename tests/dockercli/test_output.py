@@ -328,7 +328,7 @@ def test_inspect_templates_and_json() -> None:
     with pytest.raises(CliError) as caught:
         OBJECT_FORMAT.render("{{.Nope.Deeper}}", data)
     assert caught.value.params["error"] == (
-        'template parsing error: template: :1:2: executing "" at <.Nope.Deeper>: '
+        'template parsing error: template: :1:7: executing "" at <.Nope.Deeper>: '
         'map has no entry for key "Nope"'
     )
     OBJECT_FORMAT.check("{{range .Mounts}}{{.Source}}{{end}}")

@@ -4,9 +4,14 @@ templates, filters, more of run, the learner's own images and ``cp -`` (issue 14
 from __future__ import annotations
 
 import io
+import json
 import random
 import re
+import shutil
+import subprocess
 import tarfile
+import tempfile
+from pathlib import Path
 
 import docker
 import pytest
@@ -99,6 +104,9 @@ async def test_done_when_published_ports(service: SandboxService) -> None:
     await docker_text(service, ALICE, "rm -f web2")
     await docker_text(service, ALICE, "start web")
     assert "Welcome to nginx!" in await page(service, ALICE, "http://localhost:8080")
+    # a command past the bound restarts the host shell: its forwarder comes back with the table
+    assert "restarted" in await sh_text(service, ALICE, "sleep 60")
+    assert "Welcome to nginx!" in await page(service, ALICE, "http://localhost:8080")
     await clean(service, ALICE)
     await clean(service, BOB)
 
@@ -134,17 +142,51 @@ async def test_published_port_variants(service: SandboxService) -> None:
     await clean(service, ALICE)
 
 
+def _udp_probe() -> bytes:
+    """tests/sandbox/udp_probe.c built static (musl-gcc, as the host image's forwarder is)."""
+    source = Path(__file__).with_name("udp_probe.c")
+    with tempfile.TemporaryDirectory() as tmp:
+        binary = Path(tmp) / "udp-probe"
+        for compiler in ("musl-gcc", "cc"):
+            if shutil.which(compiler) is None:
+                continue
+            built = subprocess.run(
+                [compiler, "-static", "-Os", "-o", str(binary), str(source)],
+                capture_output=True,
+                check=False,
+            )
+            if built.returncode == 0:
+                return binary.read_bytes()
+    pytest.fail("cannot build the UDP probe: apt-get install musl-tools (or gcc)")
+
+
 async def test_udp_is_published(service: SandboxService) -> None:
-    """BusyBox has no UDP server to answer, so the host shell's listening socket and the
-    forwarder's table stand witness (the forwarder's relaying of UDP is tested on its own)."""
-    await docker_text(service, ALICE, "run -d --name udp -p 8053:53/udp busybox sleep 300")
+    """A datagram sent to the host shell's published port reaches the container and its
+    answer comes back (BusyBox has no UDP tools: a small static probe plays both sides)."""
+    probe = _udp_probe()
+
+    async def read() -> bytes:
+        return probe
+
+    with_probe = Actor(
+        ALICE.user_id, ALICE.display_name, uploads=(Upload("udp-probe", len(probe), read),)
+    )
+    await service.commands.sh(with_probe, tr(), "chmod +x udp-probe")
+    await docker_text(
+        service, ALICE, "create --name udp -p 8053:53/udp busybox /udp-probe serve 53"
+    )
+    await docker_text(service, ALICE, "cp udp-probe udp:/udp-probe")
+    await docker_text(service, ALICE, "start udp")
     assert "0.0.0.0:8053->53/udp" in await docker_text(service, ALICE, "ps")
     assert "53/udp -> 0.0.0.0:8053" in await docker_text(service, ALICE, "port udp")
-    assert ":8053 " in await sh_text(service, ALICE, "netstat -lun")
     table = await sh_text(service, ALICE, "coach-portd show")
     assert re.search(r"udp:0\.0\.0\.0:8053:\d+\.\d+\.\d+\.\d+:53", table), table
-    await clean(service, ALICE)
+    answer = await sh_text(service, ALICE, "./udp-probe ask 127.0.0.1 8053 ping-udp")
+    assert "echo:ping-udp" in answer
+    await docker_text(service, ALICE, "stop -t 0 udp")  # forwarding stops with it
     assert ":8053 " not in await sh_text(service, ALICE, "netstat -lun")
+    assert "no answer" in await sh_text(service, ALICE, "./udp-probe ask 127.0.0.1 8053 x")
+    await clean(service, ALICE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -168,6 +210,12 @@ async def test_formats_and_filters_behave_like_docker(service: SandboxService) -
         service, ALICE, "ps -a --filter name=ok --filter name=bad --format '{{.Names}}'"
     )
     assert sorted(both.split()) == ["bad", "ok"]  # values of one key: OR
+    # since/before list stopped containers without -a, as the engine does; status implies -a
+    since = await docker_text(service, ALICE, "ps --filter since=ok --format '{{.Names}}'")
+    assert sorted(since.split()) == ["bad", "busy"]
+    assert len((await docker_text(service, ALICE, "ps -f status=exited -q")).split()) == 2
+    sized = await docker_text(service, ALICE, "ps --filter name=busy --format '{{.Size}}'")
+    assert "(virtual " in sized  # .Size in a template asks the engine for sizes, as -s does
     neither = await service.commands.docker(
         ALICE, tr(), "ps -a --filter name=ok --filter exited=3 --format '{{.Names}}'"
     )
@@ -408,3 +456,55 @@ async def test_system_commands(service: SandboxService) -> None:
     listed = await service.commands.docker(ALICE, tr(), "container ls -a --format '{{.Names}}'")
     assert listed[-1].code is None
     assert "busybox" in await docker_text(service, ALICE, "image ls")
+
+
+async def test_listing_filters_and_formats(service: SandboxService) -> None:
+    """volume ls, network ls, images, prune, search and info with docker's filters and
+    templates, against the sandbox's real objects."""
+    await docker_text(service, ALICE, "volume create --label team=a used")
+    await docker_text(service, ALICE, "volume create spare")
+    await docker_text(service, ALICE, "network create --label team=a front")
+    await docker_text(service, ALICE, "network create back")
+    await docker_text(service, ALICE, "run -d --name user -v used:/d --network front -l "
+                      "keep=yes busybox sleep 300")  # fmt: skip
+    await docker_text(service, ALICE, "create --name idle -l tier=tmp busybox")
+
+    async def names(line: str) -> list[str]:
+        return sorted((await docker_text(service, ALICE, line)).split())
+
+    assert await names("volume ls -q --filter dangling=true") == ["spare"]
+    assert await names("volume ls -q --filter name=us") == ["used"]
+    assert await names("volume ls --format '{{.Name}}' -f label=team=a") == ["used"]
+    assert await names("volume ls -q -f driver=local") == ["spare", "used"]
+    assert await names("network ls --format '{{.Name}}' -f dangling=true") == ["back"]
+    assert await names("network ls --format '{{.Name}}' -f label=team") == ["front"]
+    assert await names("network ls --format '{{.Name}}' -f name=ba") == ["back"]
+    assert await names("network ls --format '{{.Name}}' -f type=builtin") == ["bridge"]
+    assert "bridge" in await names("network ls --format '{{.Name}}' -f driver=bridge")
+    # images: reference globs, before/since, labels, json
+    await docker_text(service, ALICE, "commit -c 'LABEL stage=dev' user snap:1")
+    assert await names("images --format '{{.Repository}}' -f reference='b*'") == ["busybox"]
+    assert await names("images --format '{{.Tag}}' -f reference='snap:*'") == ["1"]
+    assert await names("images --format '{{.Repository}}' -f label=stage=dev") == ["snap"]
+    assert "snap" in await names("images --format '{{.Repository}}' -f since=busybox")
+    assert "snap" not in await names("images --format '{{.Repository}}' -f before=busybox")
+    lines = (await docker_text(service, ALICE, "images --format json snap")).strip().splitlines()
+    assert [json.loads(line)["Tag"] for line in lines] == ["1"]
+    rows = (await docker_text(service, ALICE, "ps -a --format json")).strip().splitlines()
+    assert sorted(json.loads(row)["Names"] for row in rows) == ["idle", "user"]
+    # prune: label and until decide what goes
+    kept = await docker_text(service, ALICE, "container prune -f --filter until=1h")
+    assert "idle" in await names("ps -a --format '{{.Names}}'"), kept
+    await docker_text(service, ALICE, "container prune -f --filter label=tier=tmp")
+    assert await names("ps -a --format '{{.Names}}'") == ["user"]
+    await docker_text(service, ALICE, "volume prune -f --filter label=nothing")
+    assert "spare" in await names("volume ls -q")
+    # search and info take templates too
+    found = await docker_text(service, ALICE, "search --format '{{.Name}}: {{.StarCount}}' nginx")
+    assert re.search(r"^nginx: \d+$", found.strip().splitlines()[0]), found
+    info = await docker_text(service, ALICE, "info --format '{{.Containers}} {{json .Images}}'")
+    assert re.fullmatch(r"1 \d+", info.strip()), info
+    await clean(service, ALICE)
+    await docker_text(service, ALICE, "rmi snap:1")
+    await docker_text(service, ALICE, "network rm front back")
+    await docker_text(service, ALICE, "volume rm used spare")

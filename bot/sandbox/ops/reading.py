@@ -152,10 +152,13 @@ async def container_views(
 
 
 async def ps(ctx: Ctx, cmd: DockerCommand) -> Output:
-    views, attrs, _planned = await container_views(ctx, size=cmd.has("size"))
+    template = cmd.text("format")
+    # docker asks the engine for sizes when -s is given or the template uses .Size
+    sized = cmd.has("size") or (template is not None and ".Size" in template)
+    views, attrs, _planned = await container_views(ctx, size=sized)
     filters = parse_filters(cmd)
     last = 1 if cmd.has("latest") else cmd.int_flag("last")
-    if not cmd.has("all") and "status" not in filters and last is None:
+    if not _lists_stopped(cmd, filters, last):
         views = [v for v in views if v.status in ports.RUNNING]
     views = _filtered(views, filters, _PsContext(views, attrs))
     if last is not None:
@@ -166,9 +169,19 @@ async def ps(ctx: Ctx, cmd: DockerCommand) -> Output:
         quiet=cmd.has("quiet"),
         no_trunc=cmd.has("no-trunc"),
         size=cmd.has("size"),
-        template=cmd.text("format"),
+        template=template,
     )
     return Output(text=text, name="docker-ps.txt")
+
+
+def _lists_stopped(
+    cmd: DockerCommand, filters: Mapping[str, tuple[str, ...]], last: int | None
+) -> bool:
+    """Whether ``ps`` lists stopped containers: the engine's rule (``-a``, a ``status``
+    filter, ``-n``/``-l``, or a ``before``/``since`` filter)."""
+    if cmd.has("all") or last is not None:
+        return True
+    return any(key in filters for key in ("status", "before", "since"))
 
 
 def _read_logs(

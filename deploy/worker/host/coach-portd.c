@@ -189,6 +189,8 @@ static void close_entry(int i) {
 
 static void save_table(void) {
     char line[LINE];
+    mkdir("/var", 0755); /* the table outlives a restart of the shell: its parents may */
+    mkdir("/var/lib", 0755); /* be missing from a BusyBox root (no /var/lib there) */
     mkdir(STATE_DIR, 0700);
     FILE *f = fopen(STATE_FILE ".new", "w");
     if (!f) return;
