@@ -57,12 +57,21 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sync = sub.add_parser("sync", help="register the slash commands with Discord")
-    sync.add_argument(
+    where = sync.add_mutually_exclusive_group()
+    where.add_argument(
         "--guild",
         type=int,
         default=None,
         help="server id: register there only (shows at once); default: every server "
         "(takes up to an hour)",
+    )
+    where.add_argument(
+        "--clear-guild",
+        type=int,
+        default=None,
+        metavar="GUILD",
+        help="server id: remove the commands registered there only (after a server sync and a "
+        "global one, every command shows twice there)",
     )
 
     content = sub.add_parser("content", help="check the content files or show their coverage")
@@ -118,7 +127,10 @@ def _content_check(args: argparse.Namespace, settings: Settings) -> int:
     from bot.coach import content_registry
 
     root = args.content or settings.content_dir
-    library, problems = content_registry(settings).check(root)
+    registry = content_registry(settings)
+    library, problems = registry.check(root)
+    for warning in registry.warnings(library):
+        print(f"warning: {warning}")
     if problems:
         for problem in problems:
             print(problem)
@@ -157,7 +169,7 @@ def _sync(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     from bot.discordbot.runner import sync_commands
 
-    return sync_commands(settings, args.guild)
+    return sync_commands(settings, args.guild, clear=args.clear_guild)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -117,6 +117,21 @@ class SandboxSettings(_Section):
     cooldown_seconds: float = Field(default=1.0, ge=0)
 
 
+class RateSettings(_Section):
+    """At most ``uses`` in any window of ``seconds`` (0 seconds: no limit)."""
+
+    uses: int = Field(default=1, ge=1)
+    seconds: float = Field(default=0.0, ge=0)
+
+
+class CooldownSettings(_Section):
+    """Per-user limits on Discord (the sandbox commands use ``sandbox.cooldown_seconds``)."""
+
+    progress: RateSettings = RateSettings(uses=1, seconds=10.0)
+    quiz: RateSettings = RateSettings(uses=3, seconds=30.0)
+    press: RateSettings = RateSettings(uses=5, seconds=5.0)
+
+
 class DiscordSettings(_Section):
     token: str | None = None
     api_base: str = Field(
@@ -132,6 +147,7 @@ class DiscordSettings(_Section):
     dev_guild_id: int | None = None
     health_file: Path | None = None
     attachment_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
+    cooldowns: CooldownSettings = CooldownSettings()
 
 
 class HttpSettings(_Section):

@@ -1,4 +1,5 @@
-"""Registers ``/admin sandboxes | destroy | reload | practice-channel`` (Manage Server only)."""
+"""Registers ``/admin sandboxes | destroy | reload | practice-channel | timezone`` (Manage
+Server only)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,14 @@ def register(
             ("admin", "practice-channel"),
             service.set_practice_channel,
             (OptionSpec("channel", OptionKind.CHANNEL, max_length=100),),
+            admin_only=True,
+        )
+    )
+    table.add(
+        CommandSpec(
+            ("admin", "timezone"),
+            service.timezone,
+            (OptionSpec("timezone", completer=service.complete_timezone, max_length=64),),
             admin_only=True,
         )
     )

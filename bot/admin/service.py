@@ -10,11 +10,13 @@ from datetime import datetime
 from typing import Protocol
 
 from bot.content.registry import ReloadOutcome
-from bot.core.commands import MemberRef, Request
+from bot.core.commands import MAX_SUGGESTIONS, MemberRef, Request, Suggestion
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
+from bot.core.moments import DEFAULT_ZONE, moment, valid_zone, zone_names
 from bot.core.registry import Slot
-from bot.core.reply import Choice, ChoiceStyle, Reply, Tone
+from bot.core.reply import Choice, ChoiceStyle, Placement, Reply, Tone
+from bot.core.text import shorten
 from bot.store import Store
 from bot.store.guilds import GuildRepo
 
@@ -107,7 +109,7 @@ class AdminService:
             if name is None:
                 continue  # another server's member
             state = tr("admin.state_stopped" if row.stopped else "admin.state_active")
-            since = row.last_activity.strftime("%Y-%m-%d %H:%M UTC") if row.last_activity else "?"
+            since = moment(row.last_activity) if row.last_activity else "?"
             lines.append(
                 tr(
                     "admin.sandbox_line",
@@ -149,7 +151,7 @@ class AdminService:
         tr = request.tr
         parts = action.split(":", 2)
         if len(parts) < 3 or parts[1] != "destroy":
-            return Reply(body=tr("admin.cancelled"))
+            return Reply(body=tr("admin.cancelled"), placement=Placement.REPLACE)
         user_id = parts[2]
         removed = await self.sandboxes_port.destroy_user(user_id)
         log.info(
@@ -158,7 +160,8 @@ class AdminService:
         )
         key = "admin.destroyed" if removed else "admin.nothing_to_destroy"
         name = await self._member_name(request.actor.guild_id, user_id) or user_id
-        return Reply(body=tr(key, name=name), tone=Tone.SUCCESS)
+        # The outcome takes the confirmation's place: its buttons cannot be pressed twice.
+        return Reply(body=tr(key, name=name), tone=Tone.SUCCESS, placement=Placement.REPLACE)
 
     # /admin reload --------------------------------------------------------------------
     async def reload(self, request: Request) -> Reply:
@@ -196,6 +199,32 @@ class AdminService:
         return Reply(
             body=tr("admin.practice_channel_set", channel=channel_label(channel)), tone=Tone.SUCCESS
         )
+
+    # /admin timezone [zone] -----------------------------------------------------------
+    async def timezone(self, request: Request) -> Reply:
+        """Show or choose the server's time zone, its members' default ("default": none)."""
+        self._require_admin(request)
+        tr, guild = request.tr, request.actor.guild_id
+        wanted = str(request.opt("timezone", "")).strip()
+        if wanted:
+            if wanted.lower() == "default":
+                wanted = ""
+            elif not valid_zone(wanted):
+                raise UserError("progress.timezone_unknown", zone=shorten(wanted, 60))
+            await self._guilds().set_timezone(guild, wanted or None)
+        chosen = await self._guilds().timezone(guild)
+        if wanted and chosen:
+            return Reply(body=tr("admin.timezone_set", zone=chosen), tone=Tone.SUCCESS)
+        if chosen:
+            return Reply(body=tr("admin.timezone_now", zone=chosen))
+        return Reply(body=tr("admin.timezone_none", zone=DEFAULT_ZONE))
+
+    async def complete_timezone(self, _request: Request, partial: str) -> list[Suggestion]:
+        return [
+            Suggestion(name, name)
+            for name in sorted(zone_names())
+            if name.casefold().startswith(partial.strip().casefold())
+        ][:MAX_SUGGESTIONS]
 
     async def practice_channel(self, guild_id: str) -> str | None:
         """The channel where practice runs on ``guild_id``, if a manager chose one."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.concepts.models import Concept
+from bot.concepts.models import Concept, SandboxSupport
 from bot.content.base import (
     BODY_LIMIT,
     FIELD_LIMIT,
@@ -15,12 +15,15 @@ from bot.content.base import (
     too_long,
 )
 from bot.content.items import ContentKind, ContentLibrary, CoverageRule, PartRef, Role
+from bot.content.wording import wording_check
 
 # Vocabularies this kind exports for other kinds' checks (see bot.content.library).
 CONCEPT_IDS = "concept"
 CONCEPT_TOPICS = "concept-topic"
+CONCEPT_EXAMPLES = "concept-example"  # "<concept id> <command>" for each example that runs
 # What this kind's checks refer to in other kinds.
 SCENARIO_IDS = "scenario"
+SCENARIO_EXERCISES = "scenario-exercise"  # "<scenario id> <concept id>": a step exercises it
 
 
 def _examples_block(concept: Concept, locale: str) -> str:
@@ -36,6 +39,7 @@ def check_links(library: ContentLibrary) -> Iterable[str]:
     concepts = library.items(CONCEPTS)
     seed_ids = library.seed_ids()
     scenarios = library.vocabulary(SCENARIO_IDS)
+    exercised = library.vocabulary(SCENARIO_EXERCISES)
     for concept in concepts.values():
         where = library.origin(CONCEPTS, concept.id)
         for related in concept.related:
@@ -49,6 +53,11 @@ def check_links(library: ContentLibrary) -> Iterable[str]:
                     yield f"{where}: seed: unknown seed part {part!r}"
         if concept.scenario and concept.scenario not in scenarios:
             yield f"{where}: scenario: unknown scenario {concept.scenario!r}"
+        elif concept.scenario and f"{concept.scenario} {concept.id}" not in exercised:
+            yield (
+                f"{where}: scenario: no step of {concept.scenario!r} exercises this concept "
+                "(a step lists it in its concepts, and its check touches it)"
+            )
 
 
 def check_limits(library: ContentLibrary) -> Iterable[str]:
@@ -95,7 +104,13 @@ def _explains(concept: Concept, part: PartRef) -> bool:
 CONCEPTS: ContentKind[Concept] = ContentKind(
     "concepts",
     Concept,
-    checks=(check_links, check_limits, check_alias_clashes),
-    vocabularies={CONCEPT_IDS: lambda c: (c.id,), CONCEPT_TOPICS: lambda c: (c.topic,)},
+    checks=(check_links, check_limits, check_alias_clashes, wording_check("concepts")),
+    vocabularies={
+        CONCEPT_IDS: lambda c: (c.id,),
+        CONCEPT_TOPICS: lambda c: (c.topic,),
+        CONCEPT_EXAMPLES: lambda c: (
+            f"{c.id} {e.command}" for e in c.examples if e.sandbox is SandboxSupport.RUNS
+        ),
+    },
     coverage=CoverageRule(Role.EXPLAINS, _explains, order=lambda c: c.order),
 )

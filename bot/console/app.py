@@ -8,6 +8,7 @@ pager (``$PAGER``, else ``less``), and when the output is piped it is always wri
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import re
@@ -22,10 +23,13 @@ from typing import Any, TextIO
 
 from bot import __version__
 from bot.coach import Coach
+from bot.console.completion import choice_matches
 from bot.console.parsing import LineError, parse_line
+from bot.console.prompt import PromptSession, prompt_session
 from bot.core.context import Actor, Upload
 from bot.core.frontend import Frontend
 from bot.core.i18n import Translator
+from bot.core.moments import in_zone, render_moments
 from bot.core.reply import Choice, Reply, ReplyFile, TextPrompt, Tone
 from bot.ops.shutdown import blocking_read
 
@@ -45,8 +49,14 @@ class Turn:
 
 
 def _plain(markdown: str) -> str:
-    """Drop bold markers and markdown escapes, which a terminal would show literally."""
-    return _ESCAPED.sub(r"\1", _BOLD.sub(r"\1", markdown))
+    """Drop bold markers and markdown escapes, which a terminal would show literally; show
+    moments in the terminal's local time zone."""
+    return local_moments(_ESCAPED.sub(r"\1", _BOLD.sub(r"\1", markdown)))
+
+
+def local_moments(text: str) -> str:
+    """Moments (:func:`bot.core.moments.moment`) in the machine's local time zone."""
+    return render_moments(text, in_zone)
 
 
 class ConsoleRenderer:
@@ -70,7 +80,7 @@ class ConsoleRenderer:
         if reply.body:
             self._print(_plain(reply.body.rstrip()))
         for field in reply.fields:
-            self._print(f"-- {field.name} --")
+            self._print(f"-- {local_moments(field.name)} --")
             self._print(_plain(field.value.rstrip()))
         if reply.code is not None:
             self._print(reply.code.rstrip("\n"))
@@ -83,7 +93,7 @@ class ConsoleRenderer:
             self._print(f"  [{number}] {choice.label}")
             number += 1
         if reply.footer:
-            self._print(f"({reply.footer})")
+            self._print(f"({local_moments(reply.footer)})")
         return saved
 
     def _save(self, file: ReplyFile) -> str:
@@ -120,6 +130,7 @@ class Console(Frontend[Turn]):
         self.choices: list[Choice] = []
         self.prompt: TextPrompt | None = None
         self.uploads: list[Upload] = []
+        self.session: PromptSession[str] | None = None
 
     def tr(self, key: str, **params: object) -> str:
         return self.coach.translator(self.locale)(key, **params)
@@ -138,6 +149,14 @@ class Console(Frontend[Turn]):
         return 0
 
     async def _read_line(self) -> str | None:
+        if self.session is not None:
+            try:
+                line: str = await self.session.prompt_async("coach> ")
+            except EOFError:
+                return None
+            except KeyboardInterrupt:  # Ctrl-C drops the line being typed, as in a shell
+                return ""
+            return line
         if self.interactive:
             try:
                 return await blocking_read(input, "coach> ")
@@ -147,11 +166,25 @@ class Console(Frontend[Turn]):
         return line.rstrip("\n") if line else None
 
     def _enable_line_editing(self) -> None:
+        """On a terminal: prompt_toolkit (Tab completes like Discord's autocomplete, the arrow
+        keys pick a numbered choice, history kept between runs); readline where the output
+        is not a terminal too."""
+        history = self.coach.settings.data_dir / "console_history"
+        if _isatty(self.stdout) and self.stdin is sys.stdin:
+            with contextlib.suppress(OSError):
+                history.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                self.session = prompt_session(self, history)
+                return
+            except Exception:  # a terminal prompt_toolkit cannot drive: plain line editing
+                self.session = None
+        self._enable_readline(history)
+
+    def _enable_readline(self, history: Path) -> None:
         try:
             import readline
         except ImportError:  # pragma: no cover - not on every platform
             return
-        history = self.coach.settings.data_dir / "console_history"
         try:
             history.parent.mkdir(parents=True, exist_ok=True)
             if history.exists():
@@ -184,6 +217,11 @@ class Console(Frontend[Turn]):
         if text.isdigit():
             await self._choose(int(text))
             return
+        if self.interactive and not text.startswith("/") and self.choices:
+            picked = choice_matches(self.choices, text)
+            if len(picked) == 1:  # the start of a choice's label picks it
+                await self._choose(picked[0][0])
+                return
         command, _, rest = text.partition(" ")
         if command == "/attach":
             self._attach(rest.strip())
@@ -236,6 +274,11 @@ class Console(Frontend[Turn]):
         )
 
     # the Frontend protocol --------------------------------------------------------------
+    def current_actor(self) -> Actor:
+        """Who is typing, in the language they chose (for suggestions)."""
+        user = self.user
+        return Actor(user.user_id, user.display_name, user.guild_id, self.locale, user.is_admin)
+
     def actor(self, source: Turn) -> Actor:
         """The console's user, with the files staged for this line."""
         user = self.user

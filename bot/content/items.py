@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Generic, TypeVar, cast
 
 from bot.content.base import ContentModel, Id
+from bot.content.lint import Glossary
 from bot.content.seed import SeedMap
 from bot.core.errors import ConfigError
 from bot.core.i18n import Catalog
@@ -53,30 +54,46 @@ class PartRef:
 
 
 @dataclass(frozen=True, slots=True)
+class Exercise:
+    """One place where an item practises an explaining item: ``where`` (a step) of ``item``
+    exercises ``explains`` (a concept)."""
+
+    item: str
+    where: str
+    explains: str
+
+
+@dataclass(frozen=True, slots=True)
 class CoverageRule(Generic[ItemT]):
     """How items of a kind cover the seed parts (``content coverage``).
 
     ``covers(item, part)`` decides; ``order`` sorts the ids listed (default: by id);
-    ``brief`` lists a count and the first few ids instead of every id.
+    ``brief`` lists a count and the first few ids instead of every id. A kind that practises
+    gives ``exercises``: for an item, the (where, explaining item id) pairs it exercises
+    (a scenario's steps and their concepts), which ``content coverage`` lists part by part.
     """
 
     role: Role
     covers: Callable[[ItemT, PartRef], bool]
     order: Callable[[ItemT], Any] | None = None
     brief: bool = False
+    exercises: Callable[[ItemT], Iterable[tuple[str, str]]] | None = None
 
 
 @dataclass(frozen=True, eq=False)
 class ContentKind(Generic[ItemT]):
     """One folder of content files, each holding one item or a list of items.
 
-    ``vocabularies`` name the sets of words this kind lets other kinds refer to: for each
-    name, a function giving an item's words (``{"concept": lambda c: [c.id]}``).
+    ``checks`` find problems (``content check`` fails); ``warnings`` find things worth a
+    second look that are not wrong on their own (printed, never failing). ``vocabularies``
+    name the sets of words this kind lets other kinds refer to: for each name, a function
+    giving an item's words (``{"concept": lambda c: [c.id]}``).
     """
 
     name: str
     model: type[ItemT]
     checks: tuple[CrossCheck, ...] = ()
+    warnings: tuple[CrossCheck, ...] = ()
     vocabularies: Mapping[str, Callable[[ItemT], Iterable[str]]] = field(default_factory=dict)
     coverage: CoverageRule[ItemT] | None = None
 
@@ -92,6 +109,7 @@ class ContentLibrary:
     root: Path
     catalog: Catalog
     seed: SeedMap | None = None
+    glossary: Glossary | None = None
     kinds: tuple[ContentKind[Any], ...] = ()
     by_kind: Mapping[str, Mapping[str, ContentItem]] = field(default_factory=dict)
     origins: Mapping[tuple[str, str], Path] = field(default_factory=dict)

@@ -2,9 +2,11 @@
 
 The loader is the same for every kind: a folder of YAML files (each one item or a list of
 items) validated by the kind's model, ids unique within the kind, then every kind's cross-file
-checks, then the seed coverage. It imports no capability: the kinds are handed to it (by the
-content registry, ``bot.content.registry``, in which capabilities register them). The types
-it loads into live in ``bot.content.items`` and are re-exported here.
+checks, then the checks of the content package's own files (the wording of the message
+catalogs and the seed map, the seed coverage). Warnings (:func:`content_warnings`) are the
+kinds' second looks that never fail a check. It imports no capability: the kinds are handed
+to it (by the content registry, ``bot.content.registry``, in which capabilities register
+them). The types it loads into live in ``bot.content.items`` and are re-exported here.
 """
 
 from __future__ import annotations
@@ -22,11 +24,14 @@ from bot.content.items import (
     ContentKind,
     ContentLibrary,
     CoverageRule,
+    CrossCheck,
     PartRef,
     Role,
     exported_vocabularies,
 )
+from bot.content.lint import Glossary
 from bot.content.seed import SeedMap
+from bot.content.wording import check_own_wording
 from bot.core.errors import ConfigError
 from bot.core.i18n import Catalog
 
@@ -94,6 +99,18 @@ def _seed(root: Path, problems: list[str]) -> SeedMap | None:
         return None
 
 
+def _glossary(root: Path, problems: list[str]) -> Glossary | None:
+    path = root / "glossary.yaml"
+    data = _read_yaml(path, problems) if path.exists() else None
+    if data is None:
+        return None
+    try:
+        return Glossary.from_mapping(data)
+    except (KeyError, TypeError, AttributeError) as exc:
+        problems.append(f"{path}: not a glossary (terms, phrases, contexts, typos): {exc!r}")
+        return None
+
+
 def _unique(kinds: Sequence[ContentKind[Any]]) -> tuple[ContentKind[Any], ...]:
     names = [kind.name for kind in kinds]
     twice = sorted({name for name in names if names.count(name) > 1})
@@ -117,25 +134,41 @@ def check_content(
     catalog, catalog_problems = Catalog.load(root / "i18n")
     problems.extend(catalog_problems)
     seed = _seed(root, problems)
+    glossary = _glossary(root, problems)
     origins: dict[tuple[str, str], Path] = {}
     by_kind = {kind.name: _load_kind(root, kind, origins, problems) for kind in kinds}
     library = ContentLibrary(
         root=root,
         catalog=catalog,
         seed=seed,
+        glossary=glossary,
         kinds=kinds,
         by_kind=by_kind,
         origins=origins,
         vocabularies=exported_vocabularies(kinds, by_kind),
     )
     for kind in kinds:
-        for check in kind.checks:
-            try:
-                problems.extend(check(library))
-            except ConfigError as exc:  # a check that refers to a vocabulary nobody exports
-                problems.extend(f"{kind.name}: {problem}" for problem in exc.problems)
+        problems.extend(_run(kind, kind.checks, library))
+    problems.extend(check_own_wording(library))
     problems.extend(check_seed_coverage(library))
     return library, problems
+
+
+def _run(
+    kind: ContentKind[Any], checks: Sequence[CrossCheck], library: ContentLibrary
+) -> list[str]:
+    found: list[str] = []
+    for check in checks:
+        try:
+            found.extend(check(library))
+        except ConfigError as exc:  # a check that refers to a vocabulary nobody exports
+            found.extend(f"{kind.name}: {problem}" for problem in exc.problems)
+    return found
+
+
+def content_warnings(library: ContentLibrary) -> list[str]:
+    """What every kind's warnings find in ``library``: worth a look, never a failure."""
+    return [warning for kind in library.kinds for warning in _run(kind, kind.warnings, library)]
 
 
 def load_library(root: Path, kinds: Sequence[ContentKind[Any]] = ()) -> ContentLibrary:
@@ -154,5 +187,6 @@ __all__ = [
     "PartRef",
     "Role",
     "check_content",
+    "content_warnings",
     "load_library",
 ]

@@ -311,24 +311,42 @@ def variant_problems(
     accept: Sequence[str],
     reject: Sequence[str],
     grade: Callable[[str], bool] | None = None,
+    variants: Sequence[str] = (),
+    grade_answer_only: Callable[[str], bool] | None = None,
 ) -> list[str]:
-    """Problems with a typed-command question's variants.
+    """Problems with a typed-command question's lines.
 
-    It needs at least one accepted variant besides ``answer`` and at least one near miss in
-    ``reject``; no line may be listed twice. ``grade`` (typed line → graded right?) checks
-    that every accepted line grades right and every rejected one wrong.
+    ``accept`` lists other right answers that the grader cannot know (another way of doing
+    the task); ``variants`` lists spellings a Docker engineer would type that the grader's
+    equivalences must accept; ``reject`` lists near misses that must be graded wrong. A
+    question needs at least one accepted line besides ``answer`` (in either list) and at
+    least one near miss; no line may be listed twice.
+
+    ``grade`` (typed line → graded right?) checks every line grades as listed;
+    ``grade_answer_only`` (the same, with ``answer`` alone accepted) finds ``accept`` lines the
+    equivalences already take: they belong in ``variants``, so that ``accept`` stays short.
     """
     found: list[str] = []
-    if not accept:
-        found.append("accept: list the other spellings a Docker engineer would accept")
+    if not accept and not variants:
+        found.append(
+            "variants: list spellings a Docker engineer would type (graded right by the "
+            "grader's equivalences), or accept: other right answers"
+        )
     if not reject:
         found.append("reject: list at least one near miss that must be graded wrong")
-    lines = [answer, *accept, *reject]
+    lines = [answer, *accept, *variants, *reject]
     for line in sorted({line for line in lines if lines.count(line) > 1}):
         found.append(f"{line!r} is listed more than once")
+    if grade_answer_only is not None:
+        for line in accept:
+            if grade_answer_only(line):
+                found.append(
+                    f"accept line {line!r} is already graded right by the grader's "
+                    "equivalences: move it to variants"
+                )
     if grade is None:
         return found
-    for line in (answer, *accept):
+    for line in (answer, *accept, *variants):
         if not grade(line):
             found.append(f"accepted line {line!r} is graded wrong")
     for line in reject:

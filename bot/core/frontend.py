@@ -38,6 +38,9 @@ every part of each reply, **whole**; when the medium has limits, it fits, it doe
 * ``files`` and ``image``: attached, or saved where the user can open them.
 * ``choices`` and ``prompt``: buttons and a form, or numbered options and "type your answer".
   A ``disabled`` choice is shown, not pressable.
+* moments: text may hold :func:`~bot.core.moments.moment` markers (a due time, when a
+  sandbox stops); the front end shows each in its reader's time zone (Discord: its own
+  timestamps; the console: the terminal's local zone), never as the marker.
 * ``tone``: a colour or a marker. ``private``: only the asking user sees the reply, when
   the medium can whisper; a medium without an audience (a terminal) ignores it.
 * ``placement``: :attr:`~bot.core.reply.Placement.REPLACE` edits the message the choice came
@@ -54,10 +57,13 @@ option the front end offers), since some mediums fix it at acknowledgement.
 
 Messages that change
 --------------------
-A reply to a press may take the place of the message the press came from
-(:attr:`~bot.core.reply.Placement.REPLACE`; its spent choices come back ``disabled``): a
-medium that can edit does it in the answer to the press itself, which is why such a press
-should be acknowledged as "updating" rather than "thinking" when it is slow. Messages the
+The leading replies to a press may take the place of the message the press came from
+(:attr:`~bot.core.reply.Placement.REPLACE`; spent choices come back ``disabled``, see
+:func:`~bot.core.reply.spent`): a medium that can edit puts them in that message, in the
+answer to the press itself, which is why such a press should be acknowledged as "updating"
+rather than "thinking" when it is slow. The other replies to a press are for the presser
+alone: a medium with an audience shows them privately, so that pressing the buttons of a
+public message never posts to everyone. Messages the
 coach posts on its own and edits over time (a channel's live scoreboard, a group's practice
 board) will come through the same replies, addressed by a stable key that the front end maps
 to the message it posted; none exists yet.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import string
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import yaml
@@ -91,6 +92,10 @@ class Catalog:
 
     def keys(self) -> set[str]:
         return set(self._messages[DEFAULT_LOCALE])
+
+    def messages(self, locale: str) -> Mapping[str, str]:
+        """Every template of ``locale`` by key, unformatted (for content checks)."""
+        return MappingProxyType(self._messages[normalize_locale(locale)])
 
     def t(self, locale: str, key: str, /, **params: Any) -> str:
         """The message ``key`` in ``locale``, formatted with ``params``."""

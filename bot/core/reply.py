@@ -44,7 +44,9 @@ class Placement(StrEnum):
     should take the place of the message the choice was on (a quiz question becomes its
     graded version; a confirmation becomes its outcome): a front end that can edit messages
     edits that one, so its old choices stop being pressable; one that cannot (a terminal)
-    shows the reply as a new message. Only the first reply of a press may replace.
+    shows the reply as a new message. The *leading* replies of a press marked ``REPLACE``
+    take that place together (a graded answer and the next question: a quiz round lives in
+    one message); a ``REPLACE`` after a ``NEW`` reply is shown as new.
     """
 
     NEW = "new"
@@ -88,6 +90,23 @@ class Choice:
 
     def __post_init__(self) -> None:
         _check_action(self.action)
+
+
+def spent(
+    choices: tuple[Choice, ...],
+    pressed: str | None = None,
+    style: ChoiceStyle = ChoiceStyle.PRIMARY,
+) -> tuple[Choice, ...]:
+    """``choices`` once answered, to show on the reply that replaces them: every one disabled,
+    the pressed one (by action) in ``style`` (green for right, red for wrong), the rest grey."""
+    return tuple(
+        replace(
+            choice,
+            disabled=True,
+            style=style if choice.action == pressed else ChoiceStyle.SECONDARY,
+        )
+        for choice in choices
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from discord.ext import commands
 
-from bot.discordbot.frontend import Policy
+from bot.discordbot.policy import Policy
 from bot.discordbot.slash import Built, SlashBuilder
 
 if TYPE_CHECKING:

@@ -18,16 +18,20 @@ A reply arrives whole; nothing is dropped on the way to Discord:
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import PurePath
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import discord
 
 from bot.core.i18n import Translator
-from bot.core.reply import ChoiceStyle, Reply, ReplyFile, Tone
+from bot.core.moments import has_moments, in_zone, render_moments
+from bot.core.reply import ChoiceStyle, Field, Reply, ReplyFile, Tone
 from bot.discordbot import limits
-from bot.discordbot.views import ActionButton
+from bot.discordbot.views import ActionButton, PromptMemory
 
 COLOURS = {
     Tone.INFO: discord.Colour.blurple(),
@@ -44,6 +48,7 @@ STYLES = {
 FENCE = limits.FENCE
 HEAD_LINES = 15  # lines of long output shown above its file
 BODY_PAGES = 3  # embeds of body text before the body goes into a file instead
+UTC_ZONE = ZoneInfo("UTC")
 EMPTY = "\u200b"  # Discord refuses empty texts; a zero-width space shows nothing
 
 
@@ -84,6 +89,19 @@ class Message:
             "view": self.view,
         }
 
+    def channel_kwargs(self) -> dict[str, Any]:
+        """Arguments for ``Messageable.send`` (a channel or a DM: no visibility to choose)."""
+        args = self.kwargs()
+        del args["ephemeral"]
+        return args
+
+    def channel_edit_kwargs(self) -> dict[str, Any]:
+        """Arguments for ``Message.edit`` with the bot's token."""
+        return self.edit_kwargs()
+
+    def buttons(self) -> list[discord.ui.Item[discord.ui.View]]:
+        return list(self.view.children) if self.view is not None else []
+
     def discord_files(self) -> list[discord.File]:
         return [
             discord.File(io.BytesIO(f.data), filename=f.filename, description=f.description or None)
@@ -94,21 +112,107 @@ class Message:
         return not (self.content or self.embeds or self.files)
 
 
+def _timestamp(when: datetime, style: str) -> str:
+    return discord.utils.format_dt(when, style)  # type: ignore[arg-type]
+
+
+def discord_moments(reply: Reply) -> Reply:
+    """The reply with its moments as Discord timestamps, which every client shows in its
+    reader's time zone and language. Discord renders them in message text, descriptions and
+    field values but not in titles and footers: a footer with a moment becomes the last line
+    of the body, in small text; a title shows the moment in UTC."""
+    texts = (reply.title or "", reply.body, reply.footer or "", *(f.value for f in reply.fields))
+    if not any(has_moments(text) for text in texts):
+        return reply
+    body = render_moments(reply.body, _timestamp)
+    footer = reply.footer
+    if footer and has_moments(footer):
+        small = "\n".join(f"-# {line}" for line in render_moments(footer, _timestamp).split("\n"))
+        body = f"{body}\n\n{small}" if body else small
+        footer = None
+    title = reply.title
+    if title and has_moments(title):
+        title = render_moments(title, lambda when, _style: in_zone(when, "f", UTC_ZONE))
+    fields = tuple(
+        Field(f.name, render_moments(f.value, _timestamp), f.inline) for f in reply.fields
+    )
+    return reply.but(title=title, body=body, footer=footer, fields=fields)
+
+
 def code_block(code: str, language: str = "") -> str:
     """``code`` fenced for Discord; fences inside it are broken so that they cannot end it."""
     safe = code.rstrip("\n").replace(FENCE, "`\u200b``")
     return f"{FENCE}{language}\n{safe}\n{FENCE}"
 
 
-class Renderer:
-    """Renders replies for one interaction (its language and its upload size limit)."""
+def _embed_size(message: Message) -> int:
+    return sum(len(embed) for embed in message.embeds)
 
-    def __init__(self, tr: Translator, filesize_limit: int = limits.ATTACHMENT_BYTES) -> None:
+
+def _fits_together(first: Message, second: Message) -> bool:
+    """Whether ``second`` can be shown inside ``first``, in the same order, within Discord's
+    limits: its text (if any) cannot go above ``first``'s embeds, and buttons stay last."""
+    if first.view is not None:
+        return False
+    if second.content and (first.embeds or first.files):
+        return False
+    content = len(first.content or "") + len(second.content or "") + 1
+    return (
+        content <= limits.MESSAGE_CONTENT
+        and len(first.embeds) + len(second.embeds) <= limits.EMBEDS_PER_MESSAGE
+        and _embed_size(first) + _embed_size(second) <= limits.EMBED_TOTAL
+        and len(first.files) + len(second.files) <= limits.FILES_PER_MESSAGE
+        and len({f.filename for f in first.files} & {f.filename for f in second.files}) == 0
+    )
+
+
+def merge(messages: list[Message]) -> list[Message]:
+    """Consecutive messages shown as few as Discord allows (an answer and the next question in
+    one message, a command's output and the practice step it completed): fewer messages, fewer
+    edits, less of the channel's rate limit."""
+    merged: list[Message] = []
+    for message in messages:
+        if message.content == EMPTY:
+            message.content = None
+        last = merged[-1] if merged else None
+        if last is None or last.ephemeral != message.ephemeral or not _fits_together(last, message):
+            merged.append(message)
+            continue
+        if message.content:
+            last.content = f"{last.content}\n{message.content}" if last.content else message.content
+        last.embeds.extend(message.embeds)
+        last.files.extend(message.files)
+        last.view = message.view
+    for message in merged:
+        if message.is_empty():
+            message.content = EMPTY
+    return merged
+
+
+class Renderer:
+    """Renders replies for one interaction (its language and its upload size limit).
+
+    ``prompts`` remembers the placeholder of every typed-answer button rendered, so that the
+    form it opens can show it (see :class:`~bot.discordbot.views.PromptMemory`).
+    """
+
+    def __init__(
+        self,
+        tr: Translator,
+        filesize_limit: int = limits.ATTACHMENT_BYTES,
+        prompts: PromptMemory | None = None,
+    ) -> None:
         self.tr = tr
         self.filesize_limit = filesize_limit
+        self.prompts = prompts
+
+    def render_all(self, replies: Sequence[Reply]) -> list[Message]:
+        """The messages of every reply, in order."""
+        return [message for reply in replies for message in self.render(reply)]
 
     def render(self, reply: Reply) -> list[Message]:
         """The messages that show ``reply`` whole, in order (always at least one)."""
+        reply = discord_moments(reply)
         notes: list[str] = []
         files: list[ReplyFile] = []
         pages = self._pages(reply, files, notes)
@@ -271,6 +375,8 @@ class Renderer:
             for choice in reply.choices
         ]
         if reply.prompt is not None:
+            if self.prompts is not None:
+                self.prompts.remember(reply.prompt.action, reply.prompt.placeholder)
             buttons.append(
                 ActionButton(
                     reply.prompt.action, reply.prompt.label, discord.ButtonStyle.primary, ask=True

@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 
 from bot.settings import DiscordSettings, Settings
+
+if TYPE_CHECKING:
+    from bot.discordbot.client import CoachBot
 
 log = logging.getLogger("bot.discord")
 
@@ -79,29 +84,54 @@ async def _serve(settings: Settings) -> int:
     return 0
 
 
-def sync_commands(settings: Settings, guild_id: int | None) -> int:
-    """Register the slash commands globally (slow to spread) or in one server (instant)."""
+def sync_commands(settings: Settings, guild_id: int | None, clear: int | None = None) -> int:
+    """Register the slash commands globally (slow to spread) or in one server (instant), or
+    remove the commands registered in one server (``clear``)."""
+    if clear is not None:
+        return asyncio.run(_clear(settings, clear))
     return asyncio.run(_sync(settings, guild_id))
 
 
+async def _clear(settings: Settings, guild_id: int) -> int:
+    """Remove a server's own copies of the commands (the global ones stay)."""
+
+    async def clear(bot: CoachBot) -> str:
+        guild = discord.Object(id=guild_id)
+        bot.tree.clear_commands(guild=guild)
+        await bot.tree.sync(guild=guild)
+        log.info("cleared the commands of one server", extra={"guild": guild_id})
+        return f"Removed the commands registered in server {guild_id}; the global ones stay."
+
+    return await _with_commands(settings, clear)
+
+
 async def _sync(settings: Settings, guild_id: int | None) -> int:
+    async def sync(bot: CoachBot) -> str:
+        guild = discord.Object(id=guild_id) if guild_id else None
+        if guild is not None:
+            bot.tree.copy_global_to(guild=guild)
+        synced = await bot.tree.sync(guild=guild)
+        where = f"server {guild_id}" if guild_id else "all servers (may take up to an hour to show)"
+        return f"Registered {len(synced)} commands for {where}."
+
+    return await _with_commands(settings, sync)
+
+
+async def _with_commands(settings: Settings, work: Callable[[CoachBot], Awaitable[str]]) -> int:
+    """Log in with the command tree built (the coach's services are not started) and run
+    ``work``; print what it says."""
     from bot.coach import Coach
     from bot.discordbot.client import CoachBot
 
-    # Only the command table is needed: the coach's services are not started.
     point_at(settings.discord)
     coach = Coach.build(settings)
     bot = CoachBot(coach)
     try:
         async with bot:
             await bot.login(settings.discord.token or "")
-            guild = discord.Object(id=guild_id) if guild_id else None
-            if guild is not None:
-                bot.tree.copy_global_to(guild=guild)
-            synced = await bot.tree.sync(guild=guild)
+            said = await work(bot)
     except discord.LoginFailure:
         print("Discord refused the token: check DISCORD_TOKEN.", file=sys.stderr)
         return 1
-    where = f"server {guild_id}" if guild_id else "all servers (may take up to an hour to show)"
-    print(f"Registered {len(synced)} commands for {where}.")
+    print(said)
     return 0

@@ -22,12 +22,14 @@ from discord.app_commands import locale_str
 from bot.core.commands import CommandSpec, CommandTable, OptionKind, OptionSpec
 from bot.core.i18n import DEFAULT_LOCALE, Catalog
 from bot.discordbot import limits
-from bot.discordbot.frontend import DiscordFrontend, Policy, python_name
+from bot.discordbot.frontend import SHARE_OPTION, DiscordFrontend, python_name
+from bot.discordbot.policy import Policy
 
 log = logging.getLogger("bot.discord.slash")
 
-SHARE_OPTION = "share"
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
+IN_SERVERS = app_commands.AppCommandContext(guild=True)
+IN_SERVERS_AND_DMS = app_commands.AppCommandContext(guild=True, dm_channel=True)
 Built = app_commands.Command[Any, ..., Any] | app_commands.Group
 
 
@@ -49,6 +51,22 @@ def group_key(path: tuple[str, ...]) -> str:
     return "commands." + "_".join(path).replace("-", "_")
 
 
+class TextChannelOption(app_commands.Transformer):
+    """A channel option that offers text channels only and hands over the channel Discord
+    resolved in the payload (no cache needed)."""
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text]
+
+    async def transform(self, interaction: discord.Interaction, value: Any, /) -> Any:
+        return value
+
+
 def annotation(option: OptionSpec) -> Any:
     """The Python type that makes discord.py declare the option as the core wants it."""
     kind = option.kind
@@ -63,20 +81,21 @@ def annotation(option: OptionSpec) -> Any:
     if kind is OptionKind.MEMBER:
         return discord.User
     if kind is OptionKind.CHANNEL:
-        return app_commands.AppCommandChannel  # resolved from the payload, no cache needed
+        return app_commands.Transform[app_commands.AppCommandChannel, TextChannelOption]
     if option.max_length and not option.choices:
         return app_commands.Range[str, None, min(option.max_length, 6000)]
     return str
 
 
 class SlashBuilder:
-    """Builds the commands of one extension from the core table."""
+    """Builds the commands of one extension from the core table, with discord.py's public
+    ``app_commands`` API only (``describe``, ``rename``, ``choices``, ``autocomplete``,
+    checks and contexts applied in code)."""
 
     def __init__(self, front: DiscordFrontend, table: CommandTable, catalog: Catalog) -> None:
         self.front = front
         self.table = table
         self.catalog = catalog
-        self.cooldown_seconds = float(front.settings.sandbox.cooldown_seconds)
 
     def build(self, policies: Mapping[str, Policy]) -> list[Built]:
         """One top-level command or group per name in ``policies`` that the core has."""
@@ -90,14 +109,17 @@ class SlashBuilder:
         return built
 
     def _top(self, top: str, specs: list[CommandSpec], policy: Policy) -> Built:
+        admin = all(spec.admin_only for spec in specs)
+        server_only = policy.server_only or admin
         if len(specs) == 1 and specs[0].path == (top,):
             command = self._command(specs[0], policy, None)
-            if specs[0].admin_only:
+            app_commands.allowed_contexts(guilds=True, dms=not server_only)(command)
+            if server_only:
                 app_commands.guild_only()(command)
-                command.default_permissions = ADMIN_PERMISSIONS
+            if admin:
+                app_commands.default_permissions(manage_guild=True)(command)
             return command
-        admin = all(spec.admin_only for spec in specs)
-        root = self._group((top,), None, admin)
+        root = self._group((top,), None, admin, server_only)
         groups: dict[tuple[str, ...], app_commands.Group] = {(top,): root}
         for spec in specs:
             if len(spec.path) == 1:
@@ -105,18 +127,26 @@ class SlashBuilder:
                 continue
             parent = groups.get(spec.path[:-1])
             if parent is None:
-                parent = self._group(spec.path[:-1], root, admin)
+                parent = self._group(spec.path[:-1], root, admin, server_only)
                 groups[spec.path[:-1]] = parent
             parent.add_command(self._command(spec, policy, parent))
         return root
 
     def _group(
-        self, path: tuple[str, ...], parent: app_commands.Group | None, admin: bool
+        self,
+        path: tuple[str, ...],
+        parent: app_commands.Group | None,
+        admin: bool,
+        server_only: bool,
     ) -> app_commands.Group:
         key = group_key(path)
         extra: dict[str, Any] = {}
-        if parent is None and admin:
-            extra = {"guild_only": True, "default_permissions": ADMIN_PERMISSIONS}
+        if parent is None:
+            extra["allowed_contexts"] = IN_SERVERS if server_only else IN_SERVERS_AND_DMS
+            if server_only:
+                extra["guild_only"] = True
+            if admin:
+                extra["default_permissions"] = ADMIN_PERMISSIONS
         group = app_commands.Group(
             name=name(path[-1], key + ".name"),
             description=text(self.catalog, key + ".group", path[-1]),
@@ -136,29 +166,30 @@ class SlashBuilder:
         async def callback(interaction: discord.Interaction[Any], /, **values: Any) -> None:
             await front.run_command(interaction, spec, policy, values)
 
-        self._declare_options(callback, spec, policy.share or spec.share_option)
+        async def check(interaction: discord.Interaction[Any]) -> bool:
+            return await front.check(interaction, spec, policy)
+
+        described = self._declare_options(callback, spec, policy.share or spec.share_option)
         command: app_commands.Command[Any, ..., None] = app_commands.Command(
             name=name(spec.path[-1], spec.key + ".name"),
             description=text(self.catalog, spec.key + ".description", spec.name),
-            callback=callback,
+            callback=described,
             parent=parent,
-            extras={"path": spec.path},
+            extras={"path": spec.path, "policy": policy},
         )
         for option in spec.options:
-            if option.kind is OptionKind.CHANNEL:
-                command._params[python_name(option.name)].channel_types = [discord.ChannelType.text]
             if option.completer is not None and not option.choices:
-                command._params[python_name(option.name)].autocomplete = self._completer(
-                    spec, option.name
-                )
-        if policy.cooldown and self.cooldown_seconds > 0:
-            app_commands.checks.cooldown(1, self.cooldown_seconds, key=lambda i: i.user.id)(command)
-        if spec.admin_only:
-            app_commands.checks.has_permissions(manage_guild=True)(command)
+                command.autocomplete(python_name(option.name))(self._completer(spec, option.name))
+        command.add_check(check)
         return command
 
-    def _declare_options(self, callback: Any, spec: CommandSpec, share: bool) -> None:
-        """Give ``callback`` the signature, names, texts and choices of the core's options."""
+    def _declare_options(self, callback: Any, spec: CommandSpec, share: bool) -> Any:
+        """``callback`` with the signature, names, texts and choices of the core's options.
+
+        The signature is Python's own protocol (``__signature__``, read by ``inspect``);
+        names, descriptions and choices go through ``app_commands.rename``, ``describe`` and
+        ``choices``, as if written as decorators.
+        """
         params = [
             inspect.Parameter(
                 "interaction",
@@ -166,8 +197,8 @@ class SlashBuilder:
                 annotation=discord.Interaction,
             )
         ]
-        descriptions: dict[str, locale_str] = {}
-        renames: dict[str, locale_str] = {}
+        descriptions: dict[str, str | locale_str] = {}
+        renames: dict[str, str | locale_str] = {}
         choices: dict[str, list[app_commands.Choice[str]]] = {}
         for option in spec.options:
             py = python_name(option.name)
@@ -201,9 +232,13 @@ class SlashBuilder:
             descriptions[SHARE_OPTION] = text(self.catalog, "discord.share.description", "share")
             renames[SHARE_OPTION] = name(SHARE_OPTION, "discord.share.name")
         callback.__signature__ = inspect.Signature(params)
-        callback.__discord_app_commands_param_description__ = descriptions
-        callback.__discord_app_commands_param_rename__ = renames
-        callback.__discord_app_commands_param_choices__ = choices
+        if descriptions:
+            callback = app_commands.describe(**descriptions)(callback)
+        if renames:
+            callback = app_commands.rename(**renames)(callback)
+        if choices:
+            callback = app_commands.choices(**choices)(callback)
+        return callback
 
     def _completer(self, spec: CommandSpec, option: str) -> Any:
         front = self.front

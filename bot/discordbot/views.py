@@ -9,6 +9,7 @@ pressing it opens an :class:`AnswerModal`. Owner checks are the core's job.
 from __future__ import annotations
 
 import re
+from collections import OrderedDict
 from typing import Any, Protocol
 
 import discord
@@ -37,6 +38,29 @@ class PressHandler(Protocol):
     async def report_error(
         self, interaction: discord.Interaction, error: BaseException, kind: str
     ) -> None: ...
+
+
+class PromptMemory:
+    """The placeholders of the typed-answer buttons this process rendered (``docker …``).
+
+    A button carries only its action; the form it opens shows the placeholder remembered
+    here, or a general one for buttons rendered before a restart. Bounded: the oldest go.
+    """
+
+    def __init__(self, size: int = 4096) -> None:
+        self.size = size
+        self._placeholders: OrderedDict[str, str] = OrderedDict()
+
+    def remember(self, action: str, placeholder: str) -> None:
+        if not placeholder:
+            return
+        self._placeholders[action] = placeholder
+        self._placeholders.move_to_end(action)
+        while len(self._placeholders) > self.size:
+            self._placeholders.popitem(last=False)
+
+    def placeholder(self, action: str) -> str | None:
+        return self._placeholders.get(action)
 
 
 def custom_id_for(action: str, ask: bool = False) -> str:
@@ -107,7 +131,9 @@ class AnswerModal(ui.Modal):
     ``on_interaction`` hands every such submit to the core, so an answer typed while the bot
     restarted still arrives; this object only shows the form."""
 
-    def __init__(self, front: PressHandler, action: str, title: str, label: str) -> None:
+    def __init__(
+        self, front: PressHandler, action: str, title: str, label: str, placeholder: str = ""
+    ) -> None:
         super().__init__(
             title=limits.cut(title, limits.MODAL_TITLE),
             timeout=15 * 60,
@@ -118,6 +144,7 @@ class AnswerModal(ui.Modal):
         self.answer: ui.TextInput[Any] = ui.TextInput(
             label=limits.cut(label, limits.INPUT_LABEL),
             style=discord.TextStyle.paragraph,
+            placeholder=limits.cut(placeholder, limits.INPUT_PLACEHOLDER) or None,
             max_length=ANSWER_LENGTH,
         )
         self.add_item(self.answer)

@@ -1,27 +1,320 @@
 """Comparing two docker commands by meaning, for grading typed answers.
 
-:func:`equivalent` ignores spelling (flag order, ``--name=web`` vs ``--name web``, clusters,
-``nginx`` vs ``docker.io/library/nginx:latest``); :func:`differences` says what a typed
-command lacks, adds or changes compared with the expected one, each difference a message key
-(``cli.diff_<kind>``) with the flag's label and both values as typed.
+A typed answer is right when it does what the expected command does, the way a Docker
+engineer reading it would judge. Spelling never matters (the parser already makes flag order,
+``--name=web`` vs ``--name web``, clusters, ``docker container run`` vs ``docker run`` and
+``nginx`` vs ``docker.io/library/nginx:latest`` equal). On top of that, :func:`grading_form`
+rewrites both commands into one form where the docker CLI offers several ways to say the
+same thing:
+
+* a default spelled out: ``network create -d bridge``, ``volume create -d local``,
+  ``run --network bridge``, ``--restart no``, ``search --limit 25``, ``logs --tail all``,
+  ``stop -t 10``, ``-p 0.0.0.0:8080:80``;
+* ``--mount type=volume,source=data,target=/data`` for ``-v data:/data`` (and bind mounts);
+* ``docker volume inspect NAME`` as ``docker inspect --type volume NAME`` (networks alike);
+* spaces inside ``--format`` actions: ``{{ .State.ExitCode }}``;
+* what a container runs: ``sh -c "ls /tmp"`` is ``ls /tmp``, ``/bin/ls`` is ``ls``,
+  ``/tmp/`` is ``/tmp``, ``http://web`` is ``http://web/``, and programs that print the same
+  thing (``ip a`` / ``ip addr``, ``printenv`` / ``env``, ``arch`` / ``uname -m``,
+  ``cat /etc/hostname`` / ``hostname``, ``ps aux`` / ``ps``, ``ls -la`` / ``ls``);
+* ``docker cp``: what ends up where. ``docker cp web:/a/f.conf .``, ``./``, ``f.conf`` and
+  ``./f.conf`` all make ``./f.conf``; a folder destination with or without its trailing slash.
+
+Some differences only matter in one direction (:func:`aligned`): a typed answer may add a
+flag that changes only how the output looks (``--no-trunc``, ``logs -t``, ``exec -it``), and
+may leave out ``--type`` where the expected answer names the object's kind. One rewrite
+depends on the task (:func:`alternatives`): ``docker exec N ps`` lists the processes that
+``docker top N`` lists, with the container's own PIDs, so it is accepted unless the question
+is ``strict`` (its prompt is about the host's view).
+
+Everything else is a difference: :func:`differences` says what a typed command lacks, adds or
+changes compared with the expected one, each a message key (``cli.diff_<kind>``) with the
+flag's label and both values.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import posixpath
+import re
+import shlex
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from types import MappingProxyType
+from urllib.parse import urlsplit, urlunsplit
 
-from bot.dockercli.model import IMAGE_COMMANDS, DockerCommand, FlagValue, canonical_args
+from bot.dockercli.errors import CliError
+from bot.dockercli.model import IMAGE_COMMANDS, DockerCommand, FlagValue, Path, canonical_args
 from bot.dockercli.parser import flag_label, misplaced_options
 from bot.dockercli.table import COMMANDS
+from bot.dockercli.values import parse_copy_args, parse_mount
+
+# --------------------------------------------------------------------------------------------
+# The tables: defaults, display-only flags, programs that print the same
+# --------------------------------------------------------------------------------------------
+
+_RUN_DEFAULTS = {"network": "bridge", "restart": "no"}
+DEFAULTS: Mapping[Path, Mapping[str, str]] = {
+    ("run",): _RUN_DEFAULTS,
+    ("create",): _RUN_DEFAULTS,
+    ("network", "create"): {"driver": "bridge"},
+    ("volume", "create"): {"driver": "local"},
+    ("search",): {"limit": "25"},
+    ("logs",): {"tail": "all"},
+    ("stop",): {"time": "10"},
+    ("restart",): {"time": "10"},
+}
+"""Flag values that say what the command does anyway (``--driver bridge``)."""
+
+DISPLAY_ONLY: Mapping[Path, frozenset[str]] = {
+    ("ps",): frozenset({"no-trunc", "size"}),
+    ("images",): frozenset({"no-trunc"}),
+    ("search",): frozenset({"no-trunc"}),
+    ("stats",): frozenset({"no-trunc"}),
+    ("network", "ls"): frozenset({"no-trunc"}),
+    ("logs",): frozenset({"timestamps"}),
+    ("inspect",): frozenset({"size"}),
+    ("exec",): frozenset({"interactive", "tty"}),
+}
+"""Flags that change only how the output looks: a typed answer may add them."""
+
+_TYPED_INSPECT: Mapping[Path, str] = {
+    ("volume", "inspect"): "volume",
+    ("network", "inspect"): "network",
+}
+_SHELLS = frozenset({"sh", "ash", "bash", "dash"})
+_SHELL_SYNTAX = re.compile(r"""[|&;<>()$`\\"'*?\[\]#~=%{}\n]""")
+_BIN_DIRS = ("/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/", "/usr/local/bin/")
+_PS_OPTIONS = frozenset({"aux", "-aux", "ax", "-e", "-ef", "-A", "-eF", "-ely", "-elf"})
+_LS_OPTIONS = re.compile(r"^-[alhA1F]+$")
+# Words that print the same as another spelling (whole command lines in a container).
+_SAME_OUTPUT: Mapping[tuple[str, ...], tuple[str, ...]] = {
+    ("ip", "a"): ("ip", "addr"),
+    ("ip", "address"): ("ip", "addr"),
+    ("ip", "addr", "show"): ("ip", "addr"),
+    ("ip", "a", "show"): ("ip", "addr"),
+    ("printenv",): ("env",),
+    ("arch",): ("uname", "-m"),
+    ("cat", "/etc/hostname"): ("hostname",),
+}
+_FORMAT_ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}")
+
+
+# --------------------------------------------------------------------------------------------
+# One form for each way of saying the same thing
+# --------------------------------------------------------------------------------------------
+
+
+def _with(
+    cmd: DockerCommand,
+    *,
+    path: Path | None = None,
+    flags: Mapping[str, FlagValue] | None = None,
+    args: tuple[str, ...] | None = None,
+) -> DockerCommand:
+    """A copy of ``cmd`` with another path, flags or arguments (``raw`` stays as typed)."""
+    return replace(
+        cmd,
+        path=cmd.path if path is None else path,
+        flags=cmd.flags if flags is None else MappingProxyType(dict(flags)),
+        args=cmd.args if args is None else args,
+    )
+
+
+def _typed_inspect(cmd: DockerCommand) -> DockerCommand:
+    kind = _TYPED_INSPECT.get(cmd.path)
+    if kind is None:
+        return cmd
+    return _with(cmd, path=("inspect",), flags={**cmd.flags, "type": kind})
+
+
+def _without_defaults(cmd: DockerCommand) -> DockerCommand:
+    defaults = DEFAULTS.get(cmd.path, {})
+    flags = {k: v for k, v in cmd.flags.items() if defaults.get(k) != v}
+    if cmd.path == ("inspect",) and flags.get("type") == "container":
+        flags.pop("type")  # containers are what inspect looks for first
+    if "publish" in flags:
+        flags["publish"] = tuple(v.removeprefix("0.0.0.0:") for v in _values(flags["publish"]))
+    return _with(cmd, flags=flags) if flags != dict(cmd.flags) else cmd
+
+
+def _values(value: FlagValue) -> tuple[str, ...]:
+    if isinstance(value, bool):
+        return ()
+    return value if isinstance(value, tuple) else (value,)
+
+
+def _mounts_as_volumes(cmd: DockerCommand) -> DockerCommand:
+    """``--mount`` values that ``-v`` can say, said with ``-v``."""
+    if "mount" not in cmd.flags:
+        return cmd
+    volumes = list(_values(cmd.flags.get("volume", ())))
+    kept: list[str] = []
+    for value in _values(cmd.flags["mount"]):
+        try:
+            spec = parse_mount(value)
+        except CliError:
+            kept.append(value)
+            continue
+        plain = set(spec.fields) <= {"type", "source", "target", "readonly"}
+        if spec.type in ("volume", "bind") and plain and (spec.source or spec.type == "volume"):
+            source = f"{spec.source}:" if spec.source else ""
+            volumes.append(f"{source}{spec.target}{':ro' if spec.read_only else ''}")
+        else:
+            kept.append(value)
+    flags: dict[str, FlagValue] = {k: v for k, v in cmd.flags.items() if k != "mount"}
+    if kept:
+        flags["mount"] = tuple(kept)
+    if volumes:
+        flags["volume"] = tuple(volumes)
+    return _with(cmd, flags=flags)
+
+
+def _plain_format(cmd: DockerCommand) -> DockerCommand:
+    template = cmd.flags.get("format")
+    if not isinstance(template, str):
+        return cmd
+    plain = _FORMAT_ACTION.sub(lambda m: "{{" + " ".join(m.group(1).split()) + "}}", template)
+    return _with(cmd, flags={**cmd.flags, "format": plain.strip()})
+
+
+def _word(word: str) -> str:
+    """One argument of a container command in one spelling."""
+    if word.startswith(("http://", "https://")):
+        parts = urlsplit(word)
+        return urlunsplit(parts._replace(path=parts.path or "/"))
+    if word.startswith("/") and len(word) > 1:
+        return word.rstrip("/") or "/"
+    return word
+
+
+def program_form(words: tuple[str, ...]) -> tuple[str, ...]:
+    """What a container runs, in one spelling (see the module docstring)."""
+    if not words:
+        return words
+    program = words[0]
+    for folder in _BIN_DIRS:
+        if program.startswith(folder) and "/" not in program[len(folder) :]:
+            program = program[len(folder) :]
+    rest = tuple(_word(w) for w in words[1:])
+    if program in _SHELLS and len(rest) == 2 and rest[0] == "-c":
+        script = rest[1]
+        if not _SHELL_SYNTAX.search(script) and script.strip():
+            return program_form(tuple(shlex.split(script)))
+    line = (program, *rest)
+    if program == "ps" and all(w in _PS_OPTIONS for w in rest):
+        return ("ps",)
+    if program == "ls":
+        line = (program, *(w for w in rest if not _LS_OPTIONS.match(w)))
+    return _SAME_OUTPUT.get(line, line)
+
+
+def _container_command(cmd: DockerCommand) -> DockerCommand:
+    spec = COMMANDS.get(cmd.path)
+    if spec is None or spec.interspersed or cmd.path == ("top",) or len(cmd.args) < 2:
+        return cmd
+    if misplaced_options(cmd):
+        return cmd  # ``docker run nginx -d``: shown as typed, with its own hint
+    return _with(cmd, args=(cmd.args[0], *program_form(cmd.args[1:])))
+
+
+def grading_form(cmd: DockerCommand) -> DockerCommand:
+    """``cmd`` in the one form shared by every way of saying it (see the module docstring)."""
+    for step in (_typed_inspect, _without_defaults, _mounts_as_volumes, _plain_format):
+        cmd = step(cmd)
+    return _container_command(cmd)
+
+
+def aligned(expected: DockerCommand, given: DockerCommand) -> DockerCommand:
+    """``given`` without what may differ in one direction only: display-only flags that
+    ``expected`` does not use, and ``inspect`` without ``--type`` where ``expected`` has one."""
+    if expected.path != given.path:
+        return given
+    extra = DISPLAY_ONLY.get(given.path, frozenset()) - expected.flags.keys()
+    flags = {k: v for k, v in given.flags.items() if k not in extra}
+    if given.path == ("inspect",) and "type" in expected.flags and "type" not in flags:
+        flags["type"] = expected.flags["type"]
+    return _with(given, flags=flags) if flags != dict(given.flags) else given
+
+
+def alternatives(expected: DockerCommand, strict: bool = False) -> tuple[DockerCommand, ...]:
+    """``expected`` and the other commands that do its task (none when ``strict``)."""
+    found = [expected]
+    if not strict and expected.path == ("top",) and len(expected.args) == 1:
+        found.append(_with(expected, path=("exec",), flags={}, args=(expected.args[0], "ps")))
+    return tuple(found)
+
+
+# --------------------------------------------------------------------------------------------
+# docker cp: what ends up where
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Copy:
+    to_container: bool
+    container: str
+    source: str
+    results: frozenset[str]  # the path (or paths) the copy may create
+
+
+def _clean(path: str, local: bool) -> str:
+    path = posixpath.normpath(path) if path else "."
+    return path.removeprefix("./") if local else path
+
+
+def _copy(cmd: DockerCommand) -> _Copy | None:
+    if cmd.path != ("cp",) or len(cmd.args) != 2:
+        return None
+    try:
+        spec = parse_copy_args(*cmd.args)
+    except CliError:
+        return None
+    if spec.to_container:
+        source, dest = _clean(spec.local_path, True), spec.container_path
+    else:
+        source, dest = _clean(spec.container_path, False), spec.local_path
+    local_dest = not spec.to_container
+    name = posixpath.basename(source)
+    into = posixpath.join(dest, name)
+    if dest in (".", "./", "") or dest.endswith("/"):
+        results = {_clean(into, local_dest)}
+    else:  # a file name, or a folder that exists: docker decides when it runs
+        results = {_clean(dest, local_dest), _clean(into, local_dest)}
+    return _Copy(spec.to_container, spec.container, source, frozenset(results))
+
+
+def same_copy(expected: DockerCommand, given: DockerCommand) -> bool:
+    """Whether two ``docker cp`` commands copy the same thing to the same place."""
+    first, second = _copy(expected), _copy(given)
+    if first is None or second is None:
+        return False
+    return (first.to_container, first.container, first.source) == (
+        second.to_container,
+        second.container,
+        second.source,
+    ) and bool(first.results & second.results)
+
+
+# --------------------------------------------------------------------------------------------
+# Equivalence and differences
+# --------------------------------------------------------------------------------------------
 
 
 def normalize(cmd: DockerCommand) -> tuple[object, ...]:
-    """The canonical form of ``cmd`` (equal for equivalent commands)."""
-    return cmd.canonical()
+    """The canonical form of ``cmd``'s grading form (equal for equivalent commands)."""
+    return grading_form(cmd).canonical()
 
 
 def equivalent(a: DockerCommand, b: DockerCommand) -> bool:
-    return a.canonical() == b.canonical()
+    """Whether ``a`` and ``b`` mean the same, both ways round."""
+    return not _differences(grading_form(a), grading_form(b)) and not _differences(
+        grading_form(b), grading_form(a)
+    )
+
+
+def same_task(expected: DockerCommand, given: DockerCommand, strict: bool = False) -> bool:
+    """Whether the typed ``given`` does what ``expected`` does (one direction)."""
+    return not differences(expected, given, strict)
 
 
 @dataclass(frozen=True)
@@ -44,6 +337,28 @@ class Difference:
         return {"flag": self.flag, "expected": self.expected, "given": self.given}
 
 
+def differences(
+    expected: DockerCommand, given: DockerCommand, strict: bool = False
+) -> list[Difference]:
+    """What ``given`` lacks, adds or changes compared with ``expected`` (empty: it does the
+    same task): the fewest differences to any of ``expected``'s :func:`alternatives`."""
+    typed = grading_form(given)
+    best: list[Difference] | None = None
+    for candidate in alternatives(grading_form(expected), strict):
+        found = _differences(candidate, aligned(candidate, typed))
+        if not found:
+            return []
+        if best is None or len(found) < len(best):
+            best = found
+    # A different subcommand is named as typed (``docker volume inspect``, not its form).
+    return [
+        replace(d, expected=expected.command_name, given=given.command_name)
+        if d.kind == "subcommand" and len(best or ()) == 1
+        else d
+        for d in best or []
+    ]
+
+
 def _show(value: FlagValue | None) -> str:
     if value is None or value is False:
         return ""
@@ -54,8 +369,7 @@ def _show(value: FlagValue | None) -> str:
     return value
 
 
-def differences(expected: DockerCommand, given: DockerCommand) -> list[Difference]:
-    """What ``given`` lacks, adds or changes compared with ``expected`` (empty: equivalent)."""
+def _differences(expected: DockerCommand, given: DockerCommand) -> list[Difference]:
     if expected.path != given.path:
         return [Difference("subcommand", expected=expected.command_name, given=given.command_name)]
     found: list[Difference] = []
@@ -93,11 +407,18 @@ def _flag_differences(
     return found
 
 
+_ArgCompare = Callable[[DockerCommand, DockerCommand], bool]
+_SAME_ARGS: Mapping[Path, _ArgCompare] = {("cp",): same_copy}
+
+
 def _arg_differences(
     expected: DockerCommand, given: DockerCommand, misplaced: bool
 ) -> list[Difference]:
     spec = COMMANDS[expected.path]
     kind = "image" if expected.path in IMAGE_COMMANDS else "args"
+    same = _SAME_ARGS.get(expected.path)
+    if same is not None and same(expected, given):
+        return []
     if spec.interspersed:
         if canonical_args(expected) == canonical_args(given):
             return []

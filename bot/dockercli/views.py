@@ -53,7 +53,12 @@ class ContainerView:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     labels: Mapping[str, str] = field(default_factory=dict)  # the user's own labels
-    health: str | None = None  # starting | healthy | unhealthy (None: no health check)
+    # What ``docker inspect`` says about limits and health (the read model fills these).
+    hostname: str = ""
+    memory: int = 0  # HostConfig.Memory: the memory limit in bytes (0: no limit)
+    nano_cpus: int = 0  # HostConfig.NanoCpus: the CPU limit in billionths of a CPU (0: none)
+    oom_killed: bool = False  # State.OOMKilled
+    health: str | None = None  # State.Health.Status: starting, healthy, unhealthy; None: no check
     addresses: tuple[str, ...] = ()  # "network/address" for each network it is on
     size_rw: int | None = None  # measured with ``ps -s`` only
     size_root_fs: int | None = None

@@ -1,8 +1,9 @@
 """Evaluate declarative checks against one user's sandbox.
 
-Checks only read: the sandbox's state, files (through the sandbox's own reader) and HTTP
-answers fetched from the user's own host shell. Every read of one evaluation round is
-cached, so a step and its fail checks share a single snapshot of the sandbox.
+Checks only read: the sandbox's state, files (through the sandbox's own reader), HTTP
+answers fetched from the user's own host shell, and the commands the learner used with what
+they printed (:mod:`bot.practice.uses`). Every read of one evaluation round is cached, so a
+step and its fail checks share a single snapshot of the sandbox.
 """
 
 from __future__ import annotations
@@ -24,10 +25,13 @@ from bot.practice.content import (
     ImageCheck,
     NetworkCheck,
     NotCheck,
+    OutputCheck,
     RemovedCheck,
     UsedCheck,
+    UsedSpec,
     VolumeCheck,
 )
+from bot.practice.uses import CommandUse
 
 
 class SandboxReader(Protocol):
@@ -46,8 +50,8 @@ class CheckContext:
 
     reader: SandboxReader
     actor: Actor
-    used_since_step: Sequence[str] = ()
-    used_in_session: Sequence[str] = ()
+    used_since_step: Sequence[CommandUse] = ()
+    used_in_session: Sequence[CommandUse] = ()
     remembered: Mapping[str, str] = field(default_factory=dict)
     _state: SandboxState | None = None
     _files: dict[tuple[str | None, str], bytes | None] = field(default_factory=dict)
@@ -110,6 +114,8 @@ def _matches(view: ContainerView, spec: ContainerSpec, remembered: Mapping[str, 
     for key, value in spec.env.items():
         if key not in view.env or (value is not None and view.env[key] != value):
             return False
+    if not _inspected_fields_match(view, spec):
+        return False
     if spec.port and not any(
         p.container_port == spec.port.container
         and p.host_port is not None
@@ -123,6 +129,19 @@ def _matches(view: ContainerView, spec: ContainerSpec, remembered: Mapping[str, 
             return False
         return (view.id == known) == (spec.remembered == "same")
     return True
+
+
+def _inspected_fields_match(view: ContainerView, spec: ContainerSpec) -> bool:
+    """Hostname, limits, exit code, OOM kill and health, as ``docker inspect`` shows them."""
+    wanted: list[tuple[object, object]] = [
+        (spec.hostname, view.hostname),
+        (spec.memory, view.memory),
+        (None if spec.cpus is None else round(spec.cpus * 1_000_000_000), view.nano_cpus),
+        (spec.exit_code, None if view.running else view.exit_code),
+        (spec.oom_killed, view.oom_killed),
+        (spec.health, view.health),
+    ]
+    return all(want is None or want == have for want, have in wanted)
 
 
 async def _container(check: ContainerCheck, ctx: CheckContext) -> bool:
@@ -172,9 +191,47 @@ async def _image(check: ImageCheck, ctx: CheckContext) -> bool:
     return any(same_image(image, wanted) for image in (await ctx.state()).images)
 
 
+def _names_container(typed: str | None, wanted: str, state: SandboxState) -> bool:
+    """Whether ``typed`` (a name or an ID prefix, as typed) names the container ``wanted``."""
+    if typed is None:
+        return False
+    if typed == wanted:
+        return True
+    view = state.container(wanted)
+    return view is not None and len(typed) >= 4 and view.id.startswith(typed)
+
+
+async def _use_matches(use: CommandUse, spec: UsedSpec, ctx: CheckContext) -> bool:
+    if spec.shell is not None:
+        return use.kind == "sh" and use.program == spec.shell
+    if use.subcommand != spec.command or not all(use.has_flag(f) for f in spec.flags):
+        return False
+    if spec.program is not None and use.program != spec.program:
+        return False
+    if spec.container is not None:
+        return _names_container(use.container, spec.container, await ctx.state())
+    return True
+
+
+async def _matching(spec: UsedSpec, ctx: CheckContext) -> list[CommandUse]:
+    pool = ctx.used_since_step if spec.since == "step" else ctx.used_in_session
+    return [use for use in pool if await _use_matches(use, spec, ctx)]
+
+
 async def _used(check: UsedCheck, ctx: CheckContext) -> bool:
-    pool = ctx.used_since_step if check.used.since == "step" else ctx.used_in_session
-    return check.used.token in pool
+    return bool(await _matching(check.used, ctx))
+
+
+async def _output(check: OutputCheck, ctx: CheckContext) -> bool:
+    """What the last matching command printed has every ``contains`` and no ``lacks``."""
+    found = await _matching(check.output, ctx)
+    if not found or found[-1].output is None:
+        return False
+    printed = found[-1].output
+    spec = check.output
+    return all(text in printed for text in spec.contains) and not any(
+        text in printed for text in spec.lacks
+    )
 
 
 async def _all(check: AllCheck, ctx: CheckContext) -> bool:
@@ -210,6 +267,7 @@ EVALUATORS: dict[type, Evaluator] = {
     NetworkCheck: _network,
     ImageCheck: _image,
     UsedCheck: _used,
+    OutputCheck: _output,
     RemovedCheck: _removed,
     AllCheck: _all,
     AnyCheck: _any,

@@ -9,7 +9,7 @@ from bot.core.commands import CommandSpec, OptionSpec
 from bot.core.registry import Registry, Slot
 from bot.practice.checks import SandboxReader
 from bot.practice.content import SCENARIOS
-from bot.practice.service import PracticeRepo, PracticeService, in_order
+from bot.practice.service import ACTION, PracticeRepo, PracticeService, in_order
 from bot.store import Store
 
 
@@ -41,6 +41,7 @@ def register(
     table.add(CommandSpec(("practice", "hint"), service.hint))
     table.add(CommandSpec(("practice", "skip"), service.skip, touches_worker=True))
     table.add(CommandSpec(("practice", "stop"), service.stop))
+    table.add_action(ACTION, service.press)
     table.add_listener(("docker",), service.after_command)
     table.add_listener(("sh",), service.after_command)
     return service

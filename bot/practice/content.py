@@ -7,10 +7,18 @@ that names its kind (``{container: {name: web, running: true}}``, ``{all: [...]}
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from typing import Annotated, Any, Literal
 
-from pydantic import Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from bot.content.base import (
     BODY_LIMIT,
@@ -31,32 +39,54 @@ from bot.content.items import (
     PartRef,
     Role,
 )
+from bot.content.wording import wording_check
+from bot.dockercli import COMMANDS
+from bot.dockercli.values import parse_bytes
+from bot.practice.exercise import (
+    STATUS_FACETS,
+    cmd_facet,
+    example_facets,
+    flag_facet,
+    run_flag_facets,
+    touches,
+)
 
 # Vocabularies this kind exports (see bot.content.library) …
 SCENARIO_IDS = "scenario"
+SCENARIO_EXERCISES = "scenario-exercise"  # "<scenario id> <concept id>": a step exercises it
 # … and those its checks refer to.
 CONCEPT_IDS = "concept"
+CONCEPT_EXAMPLES = "concept-example"  # "<concept id> <docker command>", runnable examples
 QUIZ_TOPICS = "quiz-topic"
 
 # Docker subcommands a ``used`` check may name: the parser's canonical ``DockerCommand.path``
 # joined by spaces (``container ls`` is recorded as ``ps``, ``image ls`` as ``images``).
-KNOWN_SUBCOMMANDS: frozenset[str] = frozenset(
+KNOWN_SUBCOMMANDS: frozenset[str] = frozenset(" ".join(path) for path in COMMANDS)
+# Subcommands whose use names a container (``used: {command: logs, container: app}``) and
+# those that run a program in one (``used: {command: exec, program: ps}``).
+ON_A_CONTAINER: frozenset[str] = frozenset(
     {
-        "search", "pull", "images", "run", "create", "start", "stop", "restart", "pause",
-        "unpause", "kill", "rm", "ps", "logs", "exec", "cp", "inspect", "rename", "top",
-        "port", "stats", "container prune", "volume create", "volume ls", "volume inspect",
-        "volume rm", "volume prune", "network create", "network ls", "network inspect",
-        "network rm", "network connect", "network disconnect", "network prune",
+        "exec", "logs", "top", "inspect", "start", "stop", "restart", "pause", "unpause",
+        "kill", "rm", "port", "rename", "stats", "cp",
     }
-)  # fmt: skip
-SHELL_PREFIX = "sh:"
+) & KNOWN_SUBCOMMANDS  # fmt: skip
+RUNS_A_PROGRAM: frozenset[str] = frozenset({"exec", "run", "create"})
 CONTAINER_STATES = ("created", "running", "paused", "restarting", "exited", "dead")
+HEALTH_STATES = ("starting", "healthy", "unhealthy")
 
 
 # --- check models -------------------------------------------------------------------
 class MountSpec(ContentModel):
     volume: NonEmpty | None = None
     destination: NonEmpty | None = None
+
+
+class Leaf(ContentModel):
+    """A check that looks at one thing; ``facets`` say which commands make it hold
+    (:mod:`bot.practice.exercise`)."""
+
+    def facets(self) -> Iterator[str]:
+        return iter(())
 
 
 class PortSpec(ContentModel):
@@ -76,6 +106,12 @@ class ContainerSpec(ContentModel):
     network: NonEmpty | None = None
     env: dict[str, str | None] = Field(default_factory=dict)
     port: PortSpec | None = None
+    hostname: NonEmpty | None = None
+    memory: int | None = Field(default=None, description="memory limit: 64m, 1g or bytes")
+    cpus: float | None = Field(default=None, gt=0, description="CPU limit: 0.25")
+    exit_code: int | None = Field(default=None, ge=0, le=255)
+    oom_killed: bool | None = None
+    health: Literal[HEALTH_STATES] | None = None  # type: ignore[valid-type]
     remembered: Literal["same", "new"] | None = Field(
         default=None, description="same (or a new) container as the one an earlier step remembered"
     )
@@ -85,11 +121,36 @@ class ContainerSpec(ContentModel):
     def _one_or_many(cls, value: Any) -> Any:
         return (value,) if isinstance(value, str) else value
 
+    @field_validator("memory", mode="before")
+    @classmethod
+    def _size(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            try:
+                return parse_bytes(value)
+            except ValueError:
+                raise ValueError(f"not a memory size: {value!r} (e.g. 64m)") from None
+        return value
+
     @model_validator(mode="after")
     def _remembered_needs_name(self) -> ContainerSpec:
         if self.remembered and not self.name:
             raise ValueError("remembered needs a container name")
         return self
+
+    def facets(self) -> Iterator[str]:
+        for status in self.status or (("running",) if self.running else ()):
+            yield from STATUS_FACETS.get(status, ())
+        if self.image:
+            yield cmd_facet("run")
+        if self.remembered == "same":
+            yield from (cmd_facet("start"), cmd_facet("restart"))
+        for field in ("hostname", "memory", "cpus", "network", "mount", "env", "port", "health"):
+            if getattr(self, field) not in (None, {}):
+                yield from run_flag_facets(field)
+        if self.oom_killed:
+            yield from run_flag_facets("oom_killed")
+        if self.mount is not None:
+            yield cmd_facet("volume create")
 
 
 class FileSpec(ContentModel):
@@ -108,11 +169,24 @@ class NameSpec(ContentModel):
     name: NonEmpty
 
 
+def _words(value: Any) -> Any:
+    return (value,) if isinstance(value, str) else value
+
+
 class UsedSpec(ContentModel):
-    """A docker subcommand (``command: cp``) or a host-shell program (``shell: wget``) was used."""
+    """A command was used (only successful commands count).
+
+    ``command`` names a docker subcommand (``ps``, ``volume create``), ``shell`` a program run
+    in the host shell (``wget``). A docker command may also have to carry ``flags`` (``[-a]``),
+    act on a ``container`` (``exec``, ``logs``, ``top``, ``inspect``, ``cp`` …) or run a
+    ``program`` in one (``exec``, ``run``: ``docker exec web ps`` runs ``ps``).
+    """
 
     command: NonEmpty | None = None
     shell: NonEmpty | None = None
+    flags: tuple[NonEmpty, ...] = Field(default=(), description="-a or --all: the flag's name")
+    container: NonEmpty | None = None
+    program: NonEmpty | None = None
     since: Literal["step", "session"] = "step"
 
     @field_validator("command")
@@ -125,64 +199,162 @@ class UsedSpec(ContentModel):
             raise ValueError(f"unknown docker subcommand {value!r}")
         return value
 
+    @field_validator("flags", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return _words(value)
+
+    @field_validator("flags")
+    @classmethod
+    def _canonical_flags(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        command = info.data.get("command")
+        if not value or command is None:
+            return value  # no flags, or a problem reported on ``command`` / by ``_fits``
+        return tuple(_flag_name(command, flag) for flag in value)
+
+    def facets(self) -> Iterator[str]:
+        if self.shell is not None:
+            yield f"prog:{self.shell}"
+            return
+        command = str(self.command)
+        yield cmd_facet(command)
+        yield from (flag_facet(command, name) for name in self.flags)
+        if self.program:
+            yield f"prog:{self.program}"
+
     @model_validator(mode="after")
-    def _one_of(self) -> UsedSpec:
+    def _fits(self) -> UsedSpec:
         if (self.command is None) == (self.shell is None):
             raise ValueError("give exactly one of command (a docker subcommand) or shell")
+        command = self.command or ""
+        if self.shell is not None and (self.flags or self.container or self.program):
+            raise ValueError("flags, container and program go with a docker command")
+        if self.container and command not in ON_A_CONTAINER:
+            raise ValueError(f"docker {command} does not act on one container")
+        if self.program and command not in RUNS_A_PROGRAM:
+            raise ValueError(f"docker {command} runs no program (exec, run and create do)")
         return self
 
-    @property
-    def token(self) -> str:
-        """How the session records this use: ``run`` or ``sh:wget``."""
-        return self.command if self.command is not None else SHELL_PREFIX + str(self.shell)
+
+def _flag_name(command: str, typed: str) -> str:
+    spec = COMMANDS[tuple(command.split())]
+    flag = spec.by_short.get(typed[1:]) if len(typed) == 2 and typed[0] == "-" else None
+    flag = flag or spec.by_long.get(typed.lstrip("-"))
+    if flag is None:
+        known = ", ".join(sorted(f.label for f in spec.flags)) or "none"
+        raise ValueError(f"docker {command} has no flag {typed!r} (flags: {known})")
+    return flag.name
 
 
-class ContainerCheck(ContentModel):
+class OutputSpec(UsedSpec):
+    """What the **last** command matching the :class:`UsedSpec` fields printed: it
+    ``contains`` every text given and ``lacks`` every one."""
+
+    contains: tuple[NonEmpty, ...] = ()
+    lacks: tuple[NonEmpty, ...] = ()
+
+    @field_validator("contains", "lacks", mode="before")
+    @classmethod
+    def _texts(cls, value: Any) -> Any:
+        return _words(value)
+
+    @model_validator(mode="after")
+    def _something_to_read(self) -> OutputSpec:
+        if not self.contains and not self.lacks:
+            raise ValueError("an output check needs contains or lacks")
+        return self
+
+
+class ContainerCheck(Leaf):
     container: ContainerSpec
 
+    def facets(self) -> Iterator[str]:
+        return self.container.facets()
 
-class FileCheck(ContentModel):
+
+class FileCheck(Leaf):
     file: FileSpec
 
+    def facets(self) -> Iterator[str]:
+        yield cmd_facet("cp")
+        if self.file.container:
+            yield cmd_facet("exec")
 
-class HttpCheck(ContentModel):
+
+class HttpCheck(Leaf):
     http: HttpSpec
 
+    def facets(self) -> Iterator[str]:
+        yield from ("prog:wget", "prog:curl")
 
-class VolumeCheck(ContentModel):
+
+class VolumeCheck(Leaf):
     volume: NameSpec
 
+    def facets(self) -> Iterator[str]:
+        yield cmd_facet("volume create")
 
-class NetworkCheck(ContentModel):
+
+class NetworkCheck(Leaf):
     network: NameSpec
 
+    def facets(self) -> Iterator[str]:
+        yield cmd_facet("network create")
 
-class ImageCheck(ContentModel):
+
+class ImageCheck(Leaf):
     image: NameSpec
 
+    def facets(self) -> Iterator[str]:
+        yield cmd_facet("pull")
 
-class UsedCheck(ContentModel):
+
+class UsedCheck(Leaf):
     used: UsedSpec
 
+    def facets(self) -> Iterator[str]:
+        return self.used.facets()
 
-class RemovedCheck(ContentModel):
+
+class OutputCheck(Leaf):
+    output: OutputSpec
+
+    def facets(self) -> Iterator[str]:
+        return self.output.facets()
+
+
+class RemovedCheck(Leaf):
     removed: NameSpec
+
+    def facets(self) -> Iterator[str]:
+        yield from (cmd_facet("rm"), cmd_facet("container prune"))
 
 
 class AllCheck(ContentModel):
     all: tuple[Check, ...] = Field(min_length=1)
 
+    def facets(self) -> Iterator[str]:
+        for child in self.all:
+            yield from child.facets()
+
 
 class AnyCheck(ContentModel):
     any: tuple[Check, ...] = Field(min_length=1)
+
+    def facets(self) -> Iterator[str]:
+        for child in self.any:
+            yield from child.facets()
 
 
 class NotCheck(ContentModel):
     not_: Check = Field(alias="not")
 
+    def facets(self) -> Iterator[str]:
+        return iter(())  # what must *not* hold makes no command's case
+
 
 CHECK_KINDS = (
-    "container", "file", "http", "volume", "network", "image", "used", "removed",
+    "container", "file", "http", "volume", "network", "image", "used", "output", "removed",
     "all", "any", "not",
 )  # fmt: skip
 
@@ -207,6 +379,7 @@ Check = Annotated[
     | Annotated[NetworkCheck, Tag("network")]
     | Annotated[ImageCheck, Tag("image")]
     | Annotated[UsedCheck, Tag("used")]
+    | Annotated[OutputCheck, Tag("output")]
     | Annotated[RemovedCheck, Tag("removed")]
     | Annotated[AllCheck, Tag("all")]
     | Annotated[AnyCheck, Tag("any")]
@@ -227,6 +400,7 @@ CHECK_MODELS: dict[str, type[ContentModel]] = {
     "network": NetworkCheck,
     "image": ImageCheck,
     "used": UsedCheck,
+    "output": OutputCheck,
     "removed": RemovedCheck,
     "all": AllCheck,
     "any": AnyCheck,
@@ -274,6 +448,18 @@ class Step(ContentModel):
     remember: tuple[NonEmpty, ...] = Field(
         default=(), description="container names whose ids later steps may refer to"
     )
+    concepts: tuple[Id, ...] = Field(
+        default=(), description="the concepts this step exercises (its check must touch each)"
+    )
+    shows_command: bool = Field(
+        default=False,
+        description="a later step that gives its command word for word on purpose: the command "
+        "sets the stage (writes a file, runs a prepared program) and typing it is not the lesson",
+    )
+
+    def facets(self) -> frozenset[str]:
+        """What the step's check makes a learner do (:mod:`bot.practice.exercise`)."""
+        return frozenset(self.check.facets())
 
 
 class SolutionStep(ContentModel):
@@ -302,12 +488,19 @@ class Scenario(ContentItem):
     intro: Localized
     steps: tuple[Step, ...] = Field(min_length=1)
     recap: Localized
-    concepts: tuple[Id, ...] = ()
+    concepts: tuple[Id, ...] = Field(
+        default=(), description="the concepts the recap links: each exercised by a step"
+    )
     quiz_topic: Id | None = None
-    seed: tuple[Id, ...] = ()
     diagram: Diagram | None = None
     solution: tuple[SolutionStep, ...] = ()
     wrong_moves: tuple[WrongMove, ...] = ()
+
+    def exercises(self) -> Iterator[tuple[str, str]]:
+        """(step id, concept id) for every concept a step exercises."""
+        for step in self.steps:
+            for concept in step.concepts:
+                yield step.id, concept
 
     def step_index(self, step_id: str) -> int | None:
         return next((i for i, s in enumerate(self.steps) if s.id == step_id), None)
@@ -327,6 +520,9 @@ class Scenario(ContentItem):
 
 # --- cross-file checks ------------------------------------------------------------------
 COMMAND_PREFIXES = ("/docker ", "/sh ")
+SHOWN_STEPS = 2
+"""The first steps may give their command word for word; later ones show the goal."""
+_CODE_SPAN = re.compile(r"`([^`]+)`")
 
 
 def _step_problems(scenario: Scenario, where: str) -> Iterable[str]:
@@ -382,6 +578,32 @@ def _text_problems(step: Step, at: str) -> Iterable[str]:
             yield f"{at}: fail_checks.{fail.id}.hint: {problem}"
 
 
+def _answer_problems(scenario: Scenario, where: str) -> Iterable[str]:
+    """From the third step on, neither the instruction nor ``practises`` gives a command of the
+    reference solution word for word: the step shows the goal and its hints reveal the command."""
+    commands = {part.step: part.commands for part in scenario.solution}
+    for index, step in enumerate(scenario.steps):
+        if index < SHOWN_STEPS or step.shows_command:
+            continue
+        at = f"{where}: steps[{index}] ({step.id})"
+        shown = {
+            (f"instruction ({locale})", span.strip().removeprefix("/"))
+            for locale in ("en", "ko")
+            for span in _CODE_SPAN.findall(step.instruction.get(locale))
+        }
+        shown |= {("practises", line.strip().removeprefix("/")) for line in step.practises}
+        for command in commands.get(step.id, ()):
+            answer = command.removeprefix("/")
+            labels = sorted(label for label, text in shown if text == answer)
+            if labels:
+                yield (
+                    f"{at}: {', '.join(labels)}: gives the answer {command!r} word for word: "
+                    "show the goal, let the hints reveal the command and practise its pattern "
+                    "(NAME, IMAGE, [OPTIONS]), or set shows_command: true when typing it is "
+                    "not the lesson"
+                )
+
+
 def _solution_problems(scenario: Scenario, where: str) -> Iterable[str]:
     if not scenario.solution:
         yield f"{where}: solution: every scenario needs a reference solution"
@@ -413,11 +635,13 @@ def _link_problems(scenario: Scenario, library: ContentLibrary, where: str) -> I
     for concept in scenario.concepts:
         if concept not in concepts:
             yield f"{where}: concepts: unknown concept {concept!r}"
-    seed_ids = library.seed_ids()
-    if seed_ids is not None:
-        for part in scenario.seed:
-            if part not in seed_ids:
-                yield f"{where}: seed: unknown seed part {part!r}"
+    exercised = {concept for _step, concept in scenario.exercises()}
+    for concept in scenario.concepts:
+        if concept in concepts and concept not in exercised:
+            yield (
+                f"{where}: concepts: no step exercises {concept!r} (list it in the concepts of "
+                "the step whose check touches it, or leave it out of the recap)"
+            )
     quiz_topics = library.vocabulary(QUIZ_TOPICS)
     topic = scenario.quiz_topic
     if topic and quiz_topics and topic not in quiz_topics and topic not in concepts:
@@ -433,22 +657,48 @@ def _link_problems(scenario: Scenario, library: ContentLibrary, where: str) -> I
             yield f"{where}: {name}: {problem}"
 
 
+def _exercise_problems(scenario: Scenario, library: ContentLibrary, where: str) -> Iterable[str]:
+    """Every concept a step lists exists, and the step's check touches it."""
+    concepts = library.vocabulary(CONCEPT_IDS)
+    examples = example_facets(library.vocabulary(CONCEPT_EXAMPLES))
+    for index, step in enumerate(scenario.steps):
+        at = f"{where}: steps[{index}] ({step.id}): concepts"
+        facets = step.facets()
+        for concept in step.concepts:
+            if concept not in concepts:
+                yield f"{at}: unknown concept {concept!r}"
+            elif not touches(facets, examples.get(concept, frozenset())):
+                shown = ", ".join(sorted(facets)) or "nothing"
+                yield (
+                    f"{at}: the check never touches {concept!r}: no example of the concept "
+                    f"uses what the check looks for ({shown})"
+                )
+
+
 def check_scenarios(library: ContentLibrary) -> Iterable[str]:
     for scenario in library.items(SCENARIOS).values():
         where = library.origin(SCENARIOS, scenario.id)
         yield from _step_problems(scenario, where)
         yield from _solution_problems(scenario, where)
+        yield from _answer_problems(scenario, where)
         yield from _link_problems(scenario, library, where)
+        yield from _exercise_problems(scenario, library, where)
 
 
 def _practises(scenario: Scenario, part: PartRef) -> bool:
-    return part.id in scenario.seed or not part.explained_by.isdisjoint(scenario.concepts)
+    """A step exercises a concept that explains the part."""
+    return any(concept in part.explained_by for _step, concept in scenario.exercises())
 
 
 SCENARIOS: ContentKind[Scenario] = ContentKind(
     "scenarios",
     Scenario,
-    checks=(check_scenarios,),
-    vocabularies={SCENARIO_IDS: lambda s: (s.id,)},
-    coverage=CoverageRule(Role.PRACTISES, _practises, order=lambda s: s.order),
+    checks=(check_scenarios, wording_check("scenarios")),
+    vocabularies={
+        SCENARIO_IDS: lambda s: (s.id,),
+        SCENARIO_EXERCISES: lambda s: (f"{s.id} {concept}" for _step, concept in s.exercises()),
+    },
+    coverage=CoverageRule(
+        Role.PRACTISES, _practises, order=lambda s: s.order, exercises=Scenario.exercises
+    ),
 )

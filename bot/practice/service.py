@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import shlex
 from collections.abc import Callable, Mapping, Sequence
 from typing import Protocol
 
@@ -15,17 +14,20 @@ from bot.core.commands import MAX_SUGGESTIONS, Request, Suggestion
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
-from bot.core.reply import Field, Reply, ReplyFile, Tone
+from bot.core.reply import Choice, ChoiceStyle, Field, Placement, Reply, ReplyFile, Tone
 from bot.core.text import shorten
-from bot.dockercli import parse_docker
 from bot.dockercli.views import SandboxState
 from bot.practice.checks import CheckContext, SandboxReader, evaluate
-from bot.practice.content import SHELL_PREFIX, FailCheck, Scenario, Step
+from bot.practice.content import FailCheck, Scenario, Step
 from bot.practice.diagram import diagram_state, render_lifecycle
 from bot.practice.session import PracticeSession
+from bot.practice.uses import CommandUse, record
 from bot.store.practice import PracticeSummary, SessionRecord
 
 log = logging.getLogger("bot.practice")
+
+ACTION = "practice"
+PRIMARY = ChoiceStyle.PRIMARY
 
 
 class PracticeRepo(Protocol):
@@ -50,34 +52,13 @@ class PracticeRepo(Protocol):
     async def summary(self, user_id: str, guild_id: str) -> PracticeSummary: ...
 
 
-def docker_subcommand(line: str) -> str | None:
-    """The canonical subcommand of a ``/docker`` line (``run``, ``volume create``), or None."""
-    try:
-        return " ".join(parse_docker(line).path)
-    except UserError:  # a line the parser refuses was not a use of any subcommand
+def command_use(path: tuple[str, ...], line: str, replies: Sequence[Reply]) -> CommandUse | None:
+    """The use of a ``/docker`` or ``/sh`` command that answered ``replies`` (its output is
+    the preformatted text they show)."""
+    if path not in (("docker",), ("sh",)):
         return None
-
-
-def shell_program(line: str) -> str | None:
-    """The first program of a ``/sh`` line (``wget`` in ``wget -qO- http://web``)."""
-    try:
-        words = shlex.split(line)
-    except ValueError:
-        words = line.split()
-    for word in words:
-        if "=" in word and not word.startswith(("-", "/", ".")):
-            continue  # an environment assignment such as NAME=value
-        return word.rsplit("/", 1)[-1] or None
-    return None
-
-
-def _used_token(path: tuple[str, ...], line: str) -> str | None:
-    if path == ("docker",):
-        return docker_subcommand(line)
-    if path == ("sh",):
-        program = shell_program(line)
-        return SHELL_PREFIX + program if program else None
-    return None
+    output = "\n".join(reply.code for reply in replies if reply.code)
+    return record("docker" if path == ("docker",) else "sh", line, output)
 
 
 def in_order(scenarios: Mapping[str, Scenario]) -> dict[str, Scenario]:
@@ -269,6 +250,26 @@ class PracticeService:
             replies.append(await self._step_reply(request, scenario, session))
             return replies
 
+    # the status message's buttons --------------------------------------------------------
+    async def press(self, request: Request, action: str, _value: str | None) -> list[Reply]:
+        """``practice:check:<user>`` and ``practice:hint:<user>`` on a step's message: the
+        answer takes that message's place, so it stays the learner's live status."""
+        parts = action.split(":")
+        if len(parts) != 3 or parts[1] not in ("check", "hint"):
+            raise UserError("general.expired_action")
+        if parts[2] != request.actor.user_id:
+            raise UserError("practice.not_yours")
+        if parts[1] == "hint":
+            shown = await self.hint(request)
+            if shown.tone is Tone.WARNING:  # no (more) hints: said to the presser only
+                return [shown]
+            replies = [await self.status(request)]
+        else:
+            replies = await self.check(request)
+            if not any(r.meta.get("practice") in ("step", "finished") for r in replies):
+                replies.append(await self.status(request))
+        return [reply.but(placement=Placement.REPLACE) for reply in replies]
+
     async def stop(self, request: Request) -> Reply:
         async with self._lock(request.actor.user_id):
             _session, scenario = await self._active(request)
@@ -289,9 +290,9 @@ class PracticeService:
                 return []
             failed = any(reply.tone is Tone.ERROR for reply in replies)
             if not failed:
-                used = _used_token(path, str(request.opt("command", "")))
-                if used:
-                    session.used.append((session.step_index, used))
+                used = command_use(path, str(request.opt("command", "")), replies)
+                if used is not None:
+                    session.use(used)
             # The command itself has answered: a check that cannot run now stays quiet for the
             # learner (and never hides the command's own output), but not for the log.
             try:
@@ -457,8 +458,19 @@ class PracticeService:
             fields=tuple(fields),
             footer=tr("practice.step_footer"),
             image=image,
+            choices=self._step_choices(tr, request.actor.user_id, step, session),
             meta={"practice": "step", "scenario": scenario.id, "step": step.id},
         )
+
+    @staticmethod
+    def _step_choices(
+        tr: Translator, user_id: str, step: Step, session: PracticeSession
+    ) -> tuple[Choice, ...]:
+        """Check the step (and, while some are left, show a hint) from the step's message."""
+        choices = [Choice(tr("practice.check_button"), f"{ACTION}:check:{user_id}", PRIMARY)]
+        if session.hints_shown < len(step.hints):
+            choices.append(Choice(tr("practice.hint_button"), f"{ACTION}:hint:{user_id}"))
+        return tuple(choices)
 
     async def _diagram(
         self,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from bot.practice.uses import CommandUse, keep_outputs
 from bot.store.practice import SessionRecord
 
 
@@ -12,9 +13,9 @@ from bot.store.practice import SessionRecord
 class PracticeSession:
     """An active scenario: the step reached, hints shown, commands used, facts remembered.
 
-    ``used`` holds ``(step index, docker subcommand)`` pairs, so that a check can ask
-    "since this step began" or "ever in this session". ``last_fail`` is the fail check
-    whose hint was shown last, so that the same hint is not repeated after every command.
+    ``used`` holds ``(step index, command use)`` pairs, so that a check can ask "since this
+    step began" or "ever in this session" (:mod:`bot.practice.uses`). ``last_fail`` is the fail
+    check whose hint was shown last, so that the same hint is not repeated after every command.
     """
 
     user_id: str
@@ -24,7 +25,7 @@ class PracticeSession:
     step_started_at: datetime
     step_index: int = 0
     hints_shown: int = 0
-    used: list[tuple[int, str]] = field(default_factory=list)
+    used: list[tuple[int, CommandUse]] = field(default_factory=list)
     remembered: dict[str, str] = field(default_factory=dict)
     last_fail: str | None = None
     skipped: int = 0
@@ -39,7 +40,7 @@ class PracticeSession:
             step_started_at=record.step_started_at,
             step_index=record.step_index,
             hints_shown=record.hints_shown,
-            used=list(record.used),
+            used=[(index, CommandUse.decode(token)) for index, token in record.used],
             remembered=dict(record.remembered),
             last_fail=record.last_fail,
             skipped=record.skipped,
@@ -55,15 +56,25 @@ class PracticeSession:
             step_index=self.step_index,
             hints_shown=self.hints_shown,
             skipped=self.skipped,
-            used=tuple(self.used),
+            used=self._saved_uses(),
             remembered=tuple(sorted(self.remembered.items())),
             last_fail=self.last_fail,
         )
 
-    def used_since_step(self) -> list[str]:
+    def _saved_uses(self) -> tuple[tuple[int, str], ...]:
+        kept = keep_outputs([use for _index, use in self.used])
+        return tuple(
+            (index, use.encode()) for (index, _old), use in zip(self.used, kept, strict=True)
+        )
+
+    def use(self, command: CommandUse) -> None:
+        """Record a command used at the current step."""
+        self.used.append((self.step_index, command))
+
+    def used_since_step(self) -> list[CommandUse]:
         return [command for index, command in self.used if index == self.step_index]
 
-    def used_in_session(self) -> list[str]:
+    def used_in_session(self) -> list[CommandUse]:
         return [command for _index, command in self.used]
 
     def advance(self, now: datetime) -> None:

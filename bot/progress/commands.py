@@ -1,4 +1,4 @@
-"""Registers ``/progress``, ``/leaderboard``, ``/forget-me`` and ``/language``."""
+"""Registers ``/progress``, ``/leaderboard``, ``/forget-me``, ``/language`` and ``/timezone``."""
 
 from __future__ import annotations
 
@@ -36,6 +36,13 @@ def register(
     table.add(
         CommandSpec(
             ("language",), service.language, (OptionSpec("language", choices=SUPPORTED_LOCALES),)
+        )
+    )
+    table.add(
+        CommandSpec(
+            ("timezone",),
+            service.timezone,
+            (OptionSpec("timezone", completer=service.complete_timezone, max_length=64),),
         )
     )
     table.add_action(ACTION, service.press)

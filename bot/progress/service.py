@@ -7,14 +7,16 @@ import logging
 from collections.abc import Callable, Mapping
 from datetime import date, timedelta
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from bot.core.clock import Clock
-from bot.core.commands import MemberRef, Request
+from bot.core.commands import MemberRef, Request, Suggestion
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import SUPPORTED_LOCALES, Translator
+from bot.core.moments import KOREAN_ZONE, in_zone, learner_zone, valid_zone, zone, zone_names
 from bot.core.registry import Slot
-from bot.core.reply import Choice, ChoiceStyle, Field, Reply, ReplyFile, Tone
+from bot.core.reply import Choice, ChoiceStyle, Field, Placement, Reply, ReplyFile, Tone
 from bot.core.text import escape_markdown, shorten
 from bot.core.when import describe_due
 from bot.progress.chart import TopicMastery, render_chart
@@ -75,8 +77,37 @@ class ProgressService:
     def store(self) -> Store:
         return self._store.get()
 
-    def today(self) -> date:
-        return self.clock.now().date()
+    def today(self, zone: ZoneInfo | None = None) -> date:
+        """Today in ``zone`` (a learner's: see :meth:`zone_for`)."""
+        return self.clock.now().astimezone(zone or ZoneInfo("UTC")).date()
+
+    async def zone_for(self, actor: Actor, user_id: str | None = None) -> ZoneInfo:
+        """The zone ``user_id``'s (default: the actor's) days follow in the actor's server."""
+        name, _source = await self._zone_name(actor, user_id or actor.user_id)
+        return zone(name)
+
+    async def _zone_name(self, actor: Actor, user_id: str) -> tuple[str, str]:
+        """The learner's zone and where it comes from (chosen, server, korean, default)."""
+        users, guilds = self.store.users, self.store.guilds
+        chosen = await users.timezone(user_id)
+        server = await guilds.timezone(actor.guild_id)
+        if user_id == actor.user_id:
+            locale: str | None = actor.locale
+        else:  # another member: the language they chose, else the one last seen here
+            locale = await users.locale(user_id)
+            if locale is None and await users.zone_of(user_id, actor.guild_id) == KOREAN_ZONE:
+                locale = "ko"
+        name = learner_zone(chosen, server, locale)
+        source = (
+            "chosen"
+            if name == chosen
+            else "server"
+            if name == server
+            else "korean"
+            if name == KOREAN_ZONE and locale == "ko"
+            else "default"
+        )
+        return name, source
 
     # hooks ----------------------------------------------------------------------------
     async def concept_read(self, actor: Actor, concept_id: str) -> None:
@@ -107,9 +138,10 @@ class ProgressService:
                 "progress.nothing_yet_self" if user_id == actor.user_id else "progress.nothing_yet"
             )
             return Reply(title=tr("progress.title", name=name), body=tr(key, name=name))
-        today = self.today()
+        tz = await self.zone_for(actor, user_id)
+        today = self.today(tz)
         days = await repo.days(user_id, guild)
-        streak = streaks(days, today)
+        streak = streaks(days, today, tz)
         mastery = await self._mastery(user_id, guild)
         fields = [
             Field(tr("progress.concepts"), self._concepts_line(tr, totals.concepts_read), True),
@@ -225,7 +257,8 @@ class ProgressService:
     async def leaderboard(self, request: Request) -> Reply:
         actor, tr = request.actor, request.tr
         period = str(request.opt("period", "week"))
-        since = self.today() - timedelta(days=WEEK_DAYS - 1) if period == "week" else None
+        today = self.today(await self.zone_for(request.actor))
+        since = today - timedelta(days=WEEK_DAYS - 1) if period == "week" else None
         rows = await self.store.progress.leaderboard(actor.guild_id, since, limit=10)
         title = tr("progress.leaderboard_week" if period == "week" else "progress.leaderboard_all")
         if not rows:
@@ -275,14 +308,50 @@ class ProgressService:
         if parts[3] != request.actor.user_id:
             raise UserError("progress.forget_not_yours")
         tr = request.tr
+        # The outcome takes the confirmation's place: its buttons cannot be pressed twice.
         if parts[2] == "cancel":
-            return Reply(title=tr("progress.forget_title"), body=tr("progress.forget_cancelled"))
+            return Reply(
+                title=tr("progress.forget_title"),
+                body=tr("progress.forget_cancelled"),
+                placement=Placement.REPLACE,
+            )
         await self.store.forget_user(request.actor.user_id)
         return Reply(
-            title=tr("progress.forget_title"), body=tr("progress.forget_done"), tone=Tone.SUCCESS
+            title=tr("progress.forget_title"),
+            body=tr("progress.forget_done"),
+            tone=Tone.SUCCESS,
+            placement=Placement.REPLACE,
         )
 
     # /language ------------------------------------------------------------------------
+    # /timezone ------------------------------------------------------------------------
+    async def timezone(self, request: Request) -> Reply:
+        """Show the zone the learner's days follow, or choose one ("default": forget it)."""
+        tr, actor = request.tr, request.actor
+        wanted = str(request.opt("timezone", "")).strip()
+        if wanted:
+            if wanted.lower() == "default":
+                await self.store.users.set_timezone(actor, None)
+            elif valid_zone(wanted):
+                await self.store.users.set_timezone(actor, wanted)
+            else:
+                raise UserError("progress.timezone_unknown", zone=shorten(wanted, 60))
+        name, source = await self._zone_name(actor, actor.user_id)
+        now = in_zone(self.clock.now(), "f", zone(name))
+        if wanted:
+            body = tr("progress.timezone_set", zone=name, now=now)
+            return Reply(title=tr("progress.timezone_title"), body=body, tone=Tone.SUCCESS)
+        body = tr(
+            "progress.timezone_now",
+            zone=name,
+            source=tr(f"progress.timezone_sources.{source}"),
+            now=now,
+        )
+        return Reply(title=tr("progress.timezone_title"), body=body)
+
+    async def complete_timezone(self, _request: Request, partial: str) -> list[Suggestion]:
+        return suggest_zones(partial)
+
     async def language(self, request: Request) -> Reply:
         chosen = request.opt("language")
         if not chosen:
@@ -307,3 +376,17 @@ class ProgressService:
             body=tr("progress.language_set", name=tr(f"progress.language_names.{chosen}")),
             tone=Tone.SUCCESS,
         )
+
+
+def suggest_zones(partial: str, limit: int = 25) -> list[Suggestion]:
+    """Zone names for ``partial``: those that start with it first (``Asia/Se``), then those
+    with a part that does (``seoul``, ``berlin``)."""
+    wanted = partial.strip().replace(" ", "_").casefold()
+    names = sorted(zone_names())
+    first = [n for n in names if n.casefold().startswith(wanted)]
+    rest = [
+        n
+        for n in names
+        if n not in first and any(p.casefold().startswith(wanted) for p in n.split("/")[1:])
+    ]
+    return [Suggestion(name, name) for name in (first + rest)[:limit]]

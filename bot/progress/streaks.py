@@ -1,6 +1,6 @@
 """Streaks: runs of days with activity that forgive days when nothing was due.
 
-Definitions (all days are UTC days, per server):
+Definitions (all days are days in the learner's time zone, per server):
 
 * An **active day** is a day with at least one answer, concept read or practice step.
 * After each active day D the store keeps ``next_due``: the earliest review due at the end
@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from bot.store.progress import DayActivity
 
@@ -30,22 +31,26 @@ class Streaks:
     best: int
 
 
-def linked(previous: DayActivity, later: date) -> bool:
+UTC = ZoneInfo("UTC")
+
+
+def linked(previous: DayActivity, later: date, zone: ZoneInfo = UTC) -> bool:
     """Whether ``later`` continues a streak whose last active day is ``previous``."""
     if later - previous.day <= timedelta(days=1):
         return True
-    return previous.next_due is not None and previous.next_due.date() >= later
+    return previous.next_due is not None and previous.next_due.astimezone(zone).date() >= later
 
 
-def streaks(days: Sequence[DayActivity], today: date) -> Streaks:
+def streaks(days: Sequence[DayActivity], today: date, zone: ZoneInfo = UTC) -> Streaks:
+    """Current and best streaks; ``today`` and the days are the learner's, in ``zone``."""
     active = sorted((d for d in days if d.events > 0), key=lambda d: d.day)
     best = run = 0
     last: DayActivity | None = None
     for day in active:
-        run = run + 1 if last is not None and linked(last, day.day) else 1
+        run = run + 1 if last is not None and linked(last, day.day, zone) else 1
         best = max(best, run)
         last = day
     if last is None or last.day > today:
         return Streaks(0 if last is None else run, best)
-    current = run if linked(last, today) else 0
+    current = run if linked(last, today, zone) else 0
     return Streaks(current, best)

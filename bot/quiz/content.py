@@ -10,8 +10,9 @@ Three types of question::
       prompt: {en: "...", ko: "..."}
       explanation: {en: "...", ko: "..."}
       answer: "docker run -d --name web nginx"   # command: the expected command line
-      accept: ["docker container run -d --name web nginx"]  # optional other right answers
-      reject: ["docker run --name web nginx"]  # optional near misses that must be graded wrong
+      variants: ["docker run --detach --name=web nginx:latest"]  # the grader must take these
+      accept: ["docker exec web ps"]   # other right answers the grader cannot know (rare)
+      reject: ["docker run --name web nginx"]  # near misses that must be graded wrong
 
     - type: choice
       options:                    # 2 to 5 options, each in both languages (button labels)
@@ -40,6 +41,8 @@ from bot.content.items import (
     PartRef,
     Role,
 )
+from bot.content.lint import MAX_LONGEST_SHARE
+from bot.content.wording import wording_check
 from bot.quiz.question_types import QUESTION_TYPES, QuestionType, question_type
 
 # The prompt shares its embed with a heading line and, for choices, the numbered options.
@@ -60,9 +63,17 @@ class Question(ContentItem):
     explanation: Localized
     options: tuple[Localized, ...] = ()
     answer: bool | int | Text
-    accept: tuple[Text, ...] = ()
+    accept: tuple[Text, ...] = Field(
+        default=(), description="other right command lines the grader cannot know"
+    )
+    variants: tuple[Text, ...] = Field(
+        default=(), description="spellings the grader's equivalences must accept (checked)"
+    )
     reject: tuple[Text, ...] = Field(
         default=(), description="near-miss command lines that must be graded wrong"
+    )
+    strict: bool = Field(
+        default=False, description="no task-level equivalences (docker exec N ps for top)"
     )
     difficulty: int | None = Field(default=None, ge=1, le=3)
 
@@ -119,6 +130,26 @@ def check_by_type(library: ContentLibrary) -> Iterable[str]:
             yield f"{where}: {problem}"
 
 
+def warn_by_type(library: ContentLibrary) -> Iterable[str]:
+    """What each question's type finds worth a second look (a right option that is the
+    strictly longest), and how often options give the answer away across the bank."""
+    questions = library.items(QUESTIONS).values()
+    judged = [q.kind.guessable(q) for q in questions]
+    for question in questions:
+        where = f"{library.origin(QUESTIONS, question.id)}: {question.id}"
+        for warning in question.kind.warnings(question):
+            yield f"{where}: {warning}"
+    rated = [g for g in judged if g is not None]
+    if rated:
+        share = sum(rated) / len(rated)
+        verdict = "within" if share < MAX_LONGEST_SHARE else "OVER"
+        yield (
+            f"{library.root / QUESTIONS.name}: {sum(rated)}/{len(rated)} questions ({share:.0%}) "
+            f"can be answered by picking the longest option: {verdict} the limit of "
+            f"{MAX_LONGEST_SHARE:.0%}"
+        )
+
+
 def _tests(question: Question, part: PartRef) -> bool:
     return not part.explained_by.isdisjoint(question.concepts)
 
@@ -126,7 +157,8 @@ def _tests(question: Question, part: PartRef) -> bool:
 QUESTIONS: ContentKind[Question] = ContentKind(
     "questions",
     Question,
-    checks=(check_links, check_limits, check_by_type),
+    checks=(check_links, check_limits, check_by_type, wording_check("questions")),
+    warnings=(warn_by_type,),
     vocabularies={
         QUESTION_IDS: lambda q: (q.id,),
         QUIZ_TOPICS: lambda q: (q.topic, *q.concepts),

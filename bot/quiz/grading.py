@@ -1,9 +1,11 @@
 """Grades and hints, and the comparison of typed docker commands.
 
-Typed commands are compared by meaning, with the docker CLI parser:
-``docker run --name=web --detach nginx`` is ``docker run -d --name web nginx``. A near miss
-gets specific hints: a missing ``-d``, a wrong container name, an option typed after the
-image. Which answers a question takes is its type's business (``bot.quiz.question_types``).
+Typed commands are compared by meaning, with the docker CLI parser and the grading
+equivalences of :mod:`bot.dockercli.compare`: ``docker run --name=web --detach nginx`` is
+``docker run -d --name web nginx``, ``docker cp web:/f.conf ./`` is ``docker cp web:/f.conf .``,
+``--mount source=data,target=/data`` is ``-v data:/data``. A near miss gets specific hints:
+a missing ``-d``, a wrong container name, an option typed after the image. Which answers a
+question takes is its type's business (``bot.quiz.question_types``).
 """
 
 from __future__ import annotations
@@ -52,9 +54,10 @@ def clean_typed(typed: str) -> str:
     return typed.removeprefix("$ ")
 
 
-def compare_command(accepted: Sequence[str], typed: str) -> Grade:
-    """Right when ``typed`` means the same as one of the ``accepted`` command lines; else the
-    hints of the closest one."""
+def compare_command(accepted: Sequence[str], typed: str, strict: bool = False) -> Grade:
+    """Right when ``typed`` does the task of one of the ``accepted`` command lines; else the
+    hints of the closest one. ``strict``: only the accepted lines' own way of doing it (no
+    ``docker exec N ps`` for ``docker top N``)."""
     typed = clean_typed(typed)
     if not typed:
         return Grade(False, (Hint("empty"),))
@@ -64,7 +67,7 @@ def compare_command(accepted: Sequence[str], typed: str) -> Grade:
         return Grade(False, (Hint("unreadable", {"key": exc.key, **exc.params}),))
     best: list[Hint] | None = None
     for line in accepted:
-        hints = _hints(parse_docker(line), given)
+        hints = _hints(parse_docker(line), given, strict)
         if not hints:
             return Grade(True)
         if best is None or len(hints) < len(best):
@@ -72,5 +75,5 @@ def compare_command(accepted: Sequence[str], typed: str) -> Grade:
     return Grade(False, tuple((best or [])[:MAX_HINTS]))
 
 
-def _hints(expected: DockerCommand, given: DockerCommand) -> list[Hint]:
-    return [Hint(diff.kind, dict(diff.params)) for diff in differences(expected, given)]
+def _hints(expected: DockerCommand, given: DockerCommand, strict: bool) -> list[Hint]:
+    return [Hint(diff.kind, dict(diff.params)) for diff in differences(expected, given, strict)]

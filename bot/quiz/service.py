@@ -22,7 +22,7 @@ from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.registry import Slot
-from bot.core.reply import Reply, Tone
+from bot.core.reply import ChoiceStyle, Placement, Reply, Tone, spent
 from bot.core.text import shorten
 from bot.core.when import describe_due
 from bot.quiz.content import QUESTIONS, Question
@@ -185,7 +185,7 @@ class QuizService:
             given = question.kind.given(question, slot.option_order, answer)
         except WrongAnswerKind:  # an old button or form of another question
             raise UserError("general.expired_action") from None
-        return await self._record(request, round_, slot, question, grade, given)
+        return await self._record(request, round_, slot, question, grade, given, action)
 
     async def _record(
         self,
@@ -195,6 +195,7 @@ class QuizService:
         question: Question,
         grade: Grade,
         given: str,
+        pressed: str,
     ) -> list[Reply]:
         now = self.now()
         assert slot.shown_at is not None
@@ -219,14 +220,17 @@ class QuizService:
             return [self._already(request.tr)]
         metrics.quiz_answered(grade.correct)
         tr = request.tr
-        replies = [self._feedback(tr, question, grade, now, recorded.due)]
+        feedback = self._feedback(tr, question, grade, now, recorded.due)
         if last:
             score = round_.score + int(grade.correct)
-            replies.append(self._score(tr, round_, score))
+            style = ChoiceStyle.SUCCESS if grade.correct else ChoiceStyle.DANGER
+            answered = spent(self._render(tr, round_, slot).choices, pressed, style)
+            following = self._score(tr, round_, score).but(choices=answered)
         else:
             # The round read before recording is enough to draw the next question.
-            replies.append(self._render(tr, round_, round_.questions[slot.position + 1]))
-        return replies
+            following = self._render(tr, round_, round_.questions[slot.position + 1])
+        # The answer and what follows take the question's place: a round lives in one message.
+        return [reply.but(placement=Placement.REPLACE) for reply in (feedback, following)]
 
     # rendering ------------------------------------------------------------------------
     async def _show(self, tr: Translator, round_id: int, position: int) -> Reply:

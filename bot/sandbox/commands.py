@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.core.clock import Clock
 from bot.core.commands import CommandSpec, OptionKind, OptionSpec, Request, Suggestion
 from bot.core.registry import Registry, Slot
-from bot.core.reply import Reply
+from bot.core.reply import Placement, Reply
 from bot.dockercli.table import COMMANDS, ROUTES
 from bot.sandbox.api import SandboxNames
 from bot.sandbox.presenter import ACTION
@@ -69,7 +69,9 @@ def register(
 
     async def press(request: Request, action: str, _value: str | None) -> Reply:
         await known(request)  # a confirmed reset creates a sandbox
-        return await handlers.press(request.actor, request.tr, action)
+        outcome = await handlers.press(request.actor, request.tr, action)
+        # The outcome takes the confirmation's place: its buttons cannot be pressed twice.
+        return outcome.but(placement=Placement.REPLACE)
 
     async def complete(request: Request, partial: str) -> list[Suggestion]:
         return await complete_docker(service.reader, request, partial)

@@ -15,12 +15,12 @@ from datetime import datetime
 
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
+from bot.core.moments import moment
 from bot.core.reply import Choice, ChoiceStyle, Field, Reply, ReplyFile, Tone
 from bot.sandbox.ops.base import Note, Output
 from bot.settings import SandboxSettings
 
 ACTION = "sandbox"  # the prefix of the sandbox's button actions
-TIME_FORMAT = "%Y-%m-%d %H:%M UTC"
 
 # Engine texts and the hint each gets (matched in lower case).
 HINTS: tuple[tuple[str, str], ...] = (
@@ -137,8 +137,8 @@ class Presenter:
                 tr("sandbox.field.expiry"),
                 tr(
                     "sandbox.expiry",
-                    stop=status.stops_at.strftime(TIME_FORMAT),
-                    destroy=status.destroyed_at.strftime(TIME_FORMAT),
+                    stop=moment(status.stops_at),
+                    destroy=moment(status.destroyed_at),
                 ),
             ),
         )

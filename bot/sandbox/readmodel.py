@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
 from bot.core.context import Actor
 from bot.core.errors import CoachError, UserError
+from bot.dockercli.views import ContainerView
 from bot.sandbox import objects
 from bot.sandbox.api import SandboxHealth, SandboxState, SandboxSummary, WorkerHealth
 from bot.sandbox.errors import EngineNotFound, SandboxError, TooBig
@@ -26,6 +28,20 @@ from bot.sandbox.ops.images import allowed_tags
 from bot.sandbox.workers import Worker
 
 log = logging.getLogger("bot.sandbox.readmodel")
+
+
+def _with_limits(view: ContainerView, attrs: Mapping[str, Any]) -> ContainerView:
+    """``view`` with what practice checks read of ``inspect``: hostname, limits, OOM kill
+    (``view_from_inspect`` reads health already)."""
+    host = attrs.get("HostConfig") or {}
+    state = attrs.get("State") or {}
+    return replace(
+        view,
+        hostname=str((attrs.get("Config") or {}).get("Hostname") or ""),
+        memory=int(host.get("Memory") or 0),
+        nano_cpus=int(host.get("NanoCpus") or 0),
+        oom_killed=bool(state.get("OOMKilled")),
+    )
 
 
 class SandboxReadModel:
@@ -49,7 +65,9 @@ class SandboxReadModel:
         return SandboxState(
             exists=True,
             worker=worker.name,
-            containers=tuple(objects.view_from_inspect(scope, a) for a in inspected),
+            containers=tuple(
+                _with_limits(objects.view_from_inspect(scope, a), a) for a in inspected
+            ),
             volumes=objects.user_names(scope, volumes),
             networks=objects.user_names(scope, networks),
             images=tuple(sorted(images)),

@@ -30,8 +30,9 @@ from typing import Any, TypeVar
 import aiosqlite
 
 from bot.core.errors import StoreError
-from bot.store.maintenance import RunningLock, backup_before_migrating
+from bot.store.maintenance import RunningLock, backup_before_migrating, preparing
 from bot.store.migrate import migrate
+from bot.store.timefmt import sql_local_day
 
 log = logging.getLogger("bot.store")
 
@@ -48,6 +49,10 @@ class StoreClosed(StoreError):
 
 class WriterFailed(StoreError):
     """The writer task stopped with an error; nothing more can be written."""
+
+
+# The SQL function the schema's triggers use to count activity on the learner's own day.
+LOCAL_DAY = ("local_day", 2, sql_local_day)
 
 
 def _pragmas(read_only: bool) -> list[str]:
@@ -67,12 +72,14 @@ def _prepare(path: Path, backups: Path | None = None) -> str:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
+        conn.create_function(*LOCAL_DAY, deterministic=True)
         for pragma in _pragmas(read_only=False):
             conn.execute(pragma)
-        saved = backup_before_migrating(conn, path, backups or path.parent / "backups")
-        if saved is not None:
-            log.info("backed up before migrating", extra={"backup": str(saved)})
-        migrate(conn)
+        with preparing(path):
+            saved = backup_before_migrating(conn, path, backups or path.parent / "backups")
+            if saved is not None:
+                log.info("backed up before migrating", extra={"backup": str(saved)})
+            migrate(conn)
     finally:
         conn.close()
     return path.resolve().as_uri() + "?mode=ro"
@@ -129,6 +136,7 @@ class Database:
             raise
         for conn in {writer, reader or writer}:
             conn.row_factory = sqlite3.Row
+            await conn.create_function(*LOCAL_DAY, deterministic=True)
         return cls(path, writer, reader or writer)
 
     # reads --------------------------------------------------------------------------

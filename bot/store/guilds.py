@@ -33,6 +33,21 @@ class GuildRepo:
             self._channels[guild_id] = channel
         return channel
 
+    async def timezone(self, guild_id: str) -> str | None:
+        """The time zone a manager chose for ``guild_id`` (its members' default)."""
+        value = await self.db.scalar(
+            "SELECT timezone FROM guild_settings WHERE guild_id = ?", (guild_id,)
+        )
+        return str(value) if value else None
+
+    async def set_timezone(self, guild_id: str, timezone: str | None) -> None:
+        await self.db.execute(
+            "INSERT INTO guild_settings (guild_id, timezone, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET timezone = excluded.timezone, "
+            "updated_at = excluded.updated_at",
+            (guild_id, timezone, stamp(self.clock.now())),
+        )
+
     async def set_practice_channel(self, guild_id: str, channel_id: str | None) -> None:
         """Choose the practice channel of ``guild_id`` (None: any channel)."""
         self._changes += 1

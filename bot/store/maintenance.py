@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import secrets
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -81,6 +82,20 @@ def exclusive(db_path: Path) -> Iterator[None]:
                 f"{db_path}: the coach is running with this database (the bot or a console); "
                 "stop it first (docker compose stop coach)"
             ) from None
+        yield
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def preparing(db_path: Path) -> Iterator[None]:
+    """One process at a time brings the database up to date (backup, then migrations):
+    processes starting together wait here, then find the work done."""
+    path = db_path.with_name(db_path.name + ".prepare.lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
         yield
     finally:
         os.close(fd)
@@ -178,8 +193,8 @@ def backup(db_path: Path, target: Path, *, overwrite: bool = False) -> CheckResu
 
 def _copy(source: sqlite3.Connection, target: Path) -> CheckResult:
     target.parent.mkdir(parents=True, exist_ok=True)
-    partial = target.with_name(target.name + ".partial")
-    partial.unlink(missing_ok=True)
+    # A name of this copy's own: two processes backing up at once never share a file.
+    partial = target.with_name(f"{target.name}.{os.getpid()}-{secrets.token_hex(4)}.partial")
     copy = sqlite3.connect(partial, isolation_level=None)
     try:
         source.backup(copy)  # every page in one step: one consistent snapshot

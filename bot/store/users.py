@@ -36,16 +36,18 @@ class Member:
 async def ensure_member(conn: aiosqlite.Connection, who: Who, when: str) -> None:
     """Inside a write job: make sure ``who`` has a users row and a membership row."""
     name = who.display_name[:100]
+    locale = getattr(who, "locale", None)  # the language it speaks there (a learner's zone)
     await conn.execute(
         "INSERT INTO users (user_id, display_name, created_at) VALUES (?, ?, ?) "
         "ON CONFLICT (user_id) DO NOTHING",
         (who.user_id, name, when),
     )
     await conn.execute(
-        "INSERT INTO memberships (guild_id, user_id, display_name, first_seen, last_seen) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) "
-        "DO UPDATE SET display_name = excluded.display_name, last_seen = excluded.last_seen",
-        (who.guild_id, who.user_id, name, when, when),
+        "INSERT INTO memberships (guild_id, user_id, display_name, first_seen, last_seen, "
+        "locale) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (guild_id, user_id) "
+        "DO UPDATE SET display_name = excluded.display_name, last_seen = excluded.last_seen, "
+        "locale = coalesce(excluded.locale, locale)",
+        (who.guild_id, who.user_id, name, when, when, locale),
     )
 
 
@@ -114,6 +116,29 @@ class UserRepo:
     def _forget_locale(self, user_id: str) -> None:
         self._locale_changes += 1
         self._locales.pop(user_id, None)
+
+    async def set_timezone(self, who: Who, timezone: str | None) -> None:
+        """Remember the time zone ``who`` chose (an IANA name; None: the default again)."""
+        await write_for_member(
+            self.db,
+            who,
+            stamp(self.clock.now()),
+            ("UPDATE users SET timezone = ? WHERE user_id = ?", (timezone, who.user_id)),
+        )
+
+    async def timezone(self, user_id: str) -> str | None:
+        """The time zone ``user_id`` chose, if any."""
+        value = await self.db.scalar("SELECT timezone FROM users WHERE user_id = ?", (user_id,))
+        return str(value) if value else None
+
+    async def zone_of(self, user_id: str, guild_id: str) -> str | None:
+        """The zone the learner's days follow in ``guild_id`` as the store sees it (chosen,
+        else the server's, else Seoul for Korean); None: the coach's default."""
+        value = await self.db.scalar(
+            "SELECT zone FROM learner_zones WHERE user_id = ? AND guild_id = ?",
+            (user_id, guild_id),
+        )
+        return str(value) if value else None
 
     async def member(self, guild_id: str, user_id: str) -> Member | None:
         row = await self.db.fetchone(

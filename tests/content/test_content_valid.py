@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -27,13 +26,6 @@ NO_COMMAND_QUESTION = frozenset({"container-history"})
 
 def content_cli(*args: str) -> subprocess.CompletedProcess[str]:
     return run_bot("content", *args)
-
-
-@pytest.fixture
-def copy(tmp_path: Path) -> Path:
-    target = tmp_path / "content"
-    shutil.copytree(CONTENT, target)
-    return target
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -188,22 +188,34 @@ def test_longest_option_warning_names_the_languages() -> None:
 # --- typed commands ---------------------------------------------------------------------
 def test_a_typed_question_needs_variants_and_a_near_miss() -> None:
     problems = variant_problems("docker ps -a", [], [])
-    assert any(p.startswith("accept:") for p in problems)
+    assert any(p.startswith("variants:") for p in problems)
     assert any(p.startswith("reject:") for p in problems)
-    assert variant_problems("docker ps -a", ["docker ps --all"], ["docker ps"]) == []
+    assert variant_problems("docker ps -a", [], ["docker ps"], variants=["docker ps --all"]) == []
+    assert variant_problems("docker top box", ["docker exec box ps"], ["docker ps"]) == []
 
 
 def test_a_line_listed_twice_is_a_problem() -> None:
-    problems = variant_problems("docker ps -a", ["docker ps -a"], ["docker ps"])
+    problems = variant_problems("docker ps -a", [], ["docker ps"], variants=["docker ps -a"])
     assert problems == ["'docker ps -a' is listed more than once"]
 
 
 def test_the_grader_must_agree_with_the_lists() -> None:
     right = {"docker ps -a", "docker ps --all"}
     grade = right.__contains__
-    assert variant_problems("docker ps -a", ["docker ps --all"], ["docker ps"], grade) == []
+    assert variant_problems("docker ps -a", [], ["docker ps"], grade, ["docker ps --all"]) == []
     problems = variant_problems(
-        "docker ps -a", ["docker container ls -a"], ["docker ps --all"], grade
+        "docker ps -a", [], ["docker ps --all"], grade, ["docker container ls -a"]
     )
     assert "accepted line 'docker container ls -a' is graded wrong" in problems
     assert "rejected line 'docker ps --all' is graded right" in problems
+
+
+def test_an_accept_line_the_equivalences_already_take_belongs_in_variants() -> None:
+    by_answer = {"docker ps -a", "docker ps --all"}.__contains__
+    problems = variant_problems(
+        "docker ps -a", ["docker ps --all"], ["docker ps"], grade_answer_only=by_answer
+    )
+    assert problems == [
+        "accept line 'docker ps --all' is already graded right by the grader's "
+        "equivalences: move it to variants"
+    ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bot.coach import content_registry
 from bot.content.library import ContentLibrary
 from bot.content.lint import MAX_LONGEST_SHARE, longest_option_warning
 from bot.quiz.content import QUESTIONS
 from tests.content.quiz_stats import choices, quiz_stats
+from tests.content.test_content_valid import content_cli
 
 MIN_PER_CONCEPT = 4
 MIN_HARD_MIXED = 30
@@ -44,6 +46,18 @@ def test_every_typed_question_lists_variants_and_a_near_miss(library: ContentLib
     bare = [
         q.id
         for q in library.items(QUESTIONS).values()
-        if str(q.type) == "command" and (not q.accept or not q.reject)
+        if str(q.type) == "command" and (not (q.accept or q.variants) or not q.reject)
     ]
     assert bare == []
+
+
+def test_content_check_warns_about_each_giveaway_without_failing(library: ContentLibrary) -> None:
+    warnings = content_registry().warnings(library)
+    giveaways = [w for w in warnings if "strictly longest" in w]
+    assert len(giveaways) == quiz_stats(library).options.either
+    assert any(
+        "can be answered by picking the longest option: within the limit" in w for w in warnings
+    )
+    result = content_cli("check")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "warning: " in result.stdout and "content OK" in result.stdout

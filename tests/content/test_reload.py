@@ -255,5 +255,5 @@ def test_a_kind_is_registered_once_and_vocabularies_must_exist() -> None:
     _library, problems = registry.check(CONTENT)  # concepts refer to scenario ids
     assert problems == [
         "concepts: no content kind exports the vocabulary 'scenario' (exported: concept, "
-        "concept-topic)"
+        "concept-example, concept-topic)"
     ]

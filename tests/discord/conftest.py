@@ -18,7 +18,7 @@ from bot.discordbot.client import EXTENSIONS, CoachBot
 from bot.settings import Settings
 from tests.conftest import CONTENT
 from tests.discord import testing_ext
-from tests.discord.standin import Standin
+from tests.discord.standin import Standin, StandinClock
 
 TEST_EXTENSIONS = (*EXTENSIONS, "tests.discord.testing_ext")
 
@@ -43,7 +43,7 @@ async def dcoach(settings: Settings, clock: FixedClock) -> AsyncIterator[Coach]:
 
 @pytest.fixture
 async def standin() -> AsyncIterator[Standin]:
-    server = Standin()
+    server = Standin(StandinClock(frozen=True))
     await server.start()
     try:
         async with server.pointed_at():

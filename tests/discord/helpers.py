@@ -8,24 +8,34 @@ from typing import Any
 
 from discord.ext import commands
 
-from tests.discord.standin import Recorded, Standin, interaction_payload
+from tests.discord.standin import (
+    Message,
+    Recorded,
+    Standin,
+    interaction_payload,
+    modal_data,
+)
 
 Send = Callable[..., Awaitable[list[Recorded]]]
 
 
-def fire(bot: commands.Bot, payload: dict[str, Any]) -> None:
-    """What the gateway does with INTERACTION_CREATE: a real ``Interaction`` from the payload."""
+def fire(bot: commands.Bot, payload: dict[str, Any], standin: Standin | None = None) -> None:
+    """What the gateway does with INTERACTION_CREATE: a real ``Interaction`` from the payload
+    (the stand-in, when given, learns of the interaction first, as Discord knows of it)."""
+    if standin is not None:
+        standin.register(payload)
     bot._connection.parse_interaction_create(payload)  # type: ignore[arg-type]
 
 
 async def answers(
     standin: Standin, payload: dict[str, Any], count: int = 1, within: float = 15.0
 ) -> list[Recorded]:
-    """The first ``count`` requests that answered the interaction in ``payload``."""
+    """The first ``count`` accepted requests that answered the interaction in ``payload``
+    (a request refused with a 429 and retried counts once, by its retry)."""
     interaction_id, token = payload["id"], payload["token"]
 
     def belongs(r: Recorded) -> bool:
-        return f"/interactions/{interaction_id}/" in r.path or f"/{token}" in r.path
+        return r.ok and (f"/interactions/{interaction_id}/" in r.path or f"/{token}" in r.path)
 
     found = await standin.wait_for(belongs, count, within)
     return found[:count]
@@ -34,7 +44,7 @@ async def answers(
 async def run(
     bot: commands.Bot, standin: Standin, payload: dict[str, Any], count: int = 1
 ) -> list[Recorded]:
-    fire(bot, payload)
+    fire(bot, payload, standin)
     return await answers(standin, payload, count)
 
 
@@ -61,13 +71,18 @@ async def settled(within: float = 15.0) -> None:
             await asyncio.wait(pending)
 
 
-def text_of(recorded: Recorded) -> str:
-    """Content, embed titles, descriptions and fields of a sent message, as one string."""
-    message = recorded.message
-    parts = [message.get("content") or ""]
-    for embed in message.get("embeds") or []:
+def text_of(recorded: Recorded | Message) -> str:
+    """Content, embed titles, descriptions, fields and footers of a message, as one string."""
+    if isinstance(recorded, Message):
+        content, embeds = recorded.content, recorded.embeds
+    else:
+        content = recorded.message.get("content") or ""
+        embeds = recorded.message.get("embeds") or []
+    parts = [content or ""]
+    for embed in embeds:
         parts += [embed.get("title") or "", embed.get("description") or ""]
         parts += [f"{f['name']} {f['value']}" for f in embed.get("fields", [])]
+        parts.append((embed.get("footer") or {}).get("text") or "")
     return "\n".join(parts)
 
 
@@ -88,14 +103,7 @@ async def answer_with(
     modal = first.body["data"]
     field = modal["components"][0]["components"][0]["custom_id"]
     submit = interaction_payload(
-        5,
-        {
-            "custom_id": modal["custom_id"],
-            "components": [
-                {"type": 1, "components": [{"type": 4, "custom_id": field, "value": text}]}
-            ],
-        },
-        user_id=user_id,
+        5, modal_data(modal["custom_id"], field, text), user_id=user_id, message=message
     )
     [answer] = await send(submit, 1)
     return answer

@@ -2,8 +2,25 @@
 
 An unmodified ``discord.Client`` connects to it when ``discord.http.Route.BASE`` and
 ``DiscordWebSocket.DEFAULT_GATEWAY`` point here (:meth:`Standin.pointed_at`). It records
-every REST request (JSON bodies and multipart files) so tests can assert on interaction
-callbacks and follow-ups, and it can dispatch gateway events such as INTERACTION_CREATE.
+every REST request (JSON bodies and multipart files), keeps the messages they create and edit,
+and dispatches gateway events such as INTERACTION_CREATE.
+
+It behaves like Discord where a bot can get it wrong:
+
+* **Interactions** are answered once (a second callback is ``400``, code 40060), within 3 s
+  (later: ``404`` Unknown interaction, 10062), and their token works for 15 minutes (later:
+  ``401`` Invalid Webhook Token, 50027). After a "thinking" deferral (type 5) the **first
+  follow-up takes the deferral's place and its visibility**, whatever flags it asks for; a
+  deferred update (type 6) and an update (type 7) address the message the component was on.
+* **Rate limits**: :meth:`Standin.rate_limit` makes chosen requests answer ``429`` with a
+  ``retry_after`` (per route or global), as Discord does (with its ``Via`` header).
+* **Gateway**: sessions with sequence numbers; :meth:`Standin.reconnect` sends RECONNECT (the
+  client comes back with RESUME and gets what it missed, then RESUMED);
+  :meth:`Standin.invalidate_session` sends INVALID_SESSION (resumable or not); READY lists
+  the guilds as unavailable and a GUILD_CREATE with the guild's real data follows.
+
+Time is the stand-in's :class:`StandinClock`: real time by default (as a service), frozen in
+tests so that only the test moves it (``standin.clock.advance(15 * 60)``).
 """
 
 from __future__ import annotations
@@ -12,6 +29,8 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,12 +45,34 @@ BOT_ID = 900000000000000002
 GUILD_ID = 700000000000000001
 CHANNEL_ID = 700000000000000002
 OTHER_CHANNEL_ID = 700000000000000003
+THREAD_ID = 700000000000000004
+DM_CHANNEL_ID = 700000000000000005
+OWNER_ID = 100
 API = "/api/v10"
+EPHEMERAL = 64
+ACK_SECONDS = 3.0
+TOKEN_SECONDS = 15 * 60.0
 _ids = itertools.count(1_000_000_000_000_000_000)
 
 
 def snowflake() -> str:
     return str(next(_ids))
+
+
+class StandinClock:
+    """Seconds as the stand-in sees them: real time plus what a test added; or, frozen, only
+    what a test added (so that a slow machine never makes an interaction late)."""
+
+    def __init__(self, frozen: bool = False) -> None:
+        self.frozen = frozen
+        self._offset = 0.0
+
+    def now(self) -> float:
+        return self._offset + (0.0 if self.frozen else time.monotonic())
+
+    def advance(self, seconds: float) -> float:
+        self._offset += seconds
+        return self.now()
 
 
 def user_payload(user_id: int | str, name: str, bot: bool = False) -> dict[str, Any]:
@@ -57,11 +98,13 @@ def message_payload(
     author: dict[str, Any] | None = None,
     message_id: str | None = None,
     interaction_user: dict[str, Any] | None = None,
+    channel_id: int | str = CHANNEL_ID,
+    guild_id: int | str | None = GUILD_ID,
+    attachments: list[Any] | None = None,
 ) -> dict[str, Any]:
-    return {
+    payload: dict[str, Any] = {
         "id": message_id or snowflake(),
-        "channel_id": str(CHANNEL_ID),
-        "guild_id": str(GUILD_ID),
+        "channel_id": str(channel_id),
         "author": author or BOT_USER,
         "content": content or "",
         "timestamp": "2026-01-01T09:00:00.000000+00:00",
@@ -70,7 +113,7 @@ def message_payload(
         "mention_everyone": False,
         "mentions": [],
         "mention_roles": [],
-        "attachments": [],
+        "attachments": attachments or [],
         "embeds": embeds or [],
         "components": components or [],
         "pinned": False,
@@ -78,22 +121,35 @@ def message_payload(
         "flags": flags,
         "application_id": str(APP_ID),
     }
+    if guild_id is not None:
+        payload["guild_id"] = str(guild_id)
+    return payload
 
 
-def _json(data: Any, status: int = 200) -> web.Response:
+def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
     """A JSON answer with Discord's exact content type (discord.py compares it exactly)."""
     return web.Response(
-        body=json.dumps(data).encode(), status=status, headers={"Content-Type": "application/json"}
+        body=json.dumps(data).encode(),
+        status=status,
+        headers={"Content-Type": "application/json", **(headers or {})},
     )
+
+
+def _error(status: int, message: str, code: int) -> web.Response:
+    return _json({"message": message, "code": code}, status=status)
 
 
 @dataclass
 class Recorded:
+    """One REST request as it arrived, and what the stand-in answered."""
+
     method: str
     path: str
     query: dict[str, str]
     body: dict[str, Any] | None
     files: list[tuple[str, bytes]] = field(default_factory=list)
+    status: int = 200
+    message_id: str | None = None  # the message the request created or edited
 
     @property
     def flags(self) -> int:
@@ -103,7 +159,9 @@ class Recorded:
 
     @property
     def ephemeral(self) -> bool:
-        return bool(self.flags & 64)
+        """Whether the request *asked* for an ephemeral message (see :class:`Message` for
+        what Discord actually showed)."""
+        return bool(self.flags & EPHEMERAL)
 
     @property
     def message(self) -> dict[str, Any]:
@@ -111,16 +169,130 @@ class Recorded:
         body = self.body or {}
         return (body.get("data") or {}) if "type" in body else body
 
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+@dataclass
+class Message:
+    """A message as members see it, after every edit."""
+
+    id: str
+    channel_id: str
+    flags: int
+    content: str = ""
+    embeds: list[Any] = field(default_factory=list)
+    components: list[Any] = field(default_factory=list)
+    attachments: list[str] = field(default_factory=list)
+    edits: int = 0
+    deleted: bool = False
+    loading: bool = False  # a "thinking…" message that a follow-up has not replaced yet
+    interaction_id: str | None = None
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & EPHEMERAL)
+
+    @property
+    def public(self) -> bool:
+        return not self.ephemeral
+
+    def apply(self, body: dict[str, Any], files: list[tuple[str, bytes]]) -> None:
+        """Edit: what the body names changes; what it leaves out stays (as on Discord)."""
+        for key in ("content", "embeds", "components"):
+            if key in body and body[key] is not None:
+                setattr(self, key, body[key])
+        if "attachments" in body or files:
+            self.attachments = [name for name, _data in files]
+
+    def payload(self, guild_id: int | None = GUILD_ID) -> dict[str, Any]:
+        """The message as Discord sends it back in a component interaction."""
+        return message_payload(
+            self.content,
+            embeds=self.embeds,
+            components=self.components,
+            flags=self.flags,
+            message_id=self.id,
+            channel_id=self.channel_id,
+            guild_id=guild_id,
+        )
+
+    def custom_ids(self) -> list[str]:
+        return [
+            component["custom_id"]
+            for row in self.components
+            for component in row.get("components", [])
+            if "custom_id" in component
+        ]
+
+    def buttons(self) -> list[dict[str, Any]]:
+        return [c for row in self.components for c in row.get("components", [])]
+
+
+@dataclass
+class InteractionState:
+    """What the stand-in knows of one interaction: when it was created, how it was answered."""
+
+    id: str
+    token: str
+    created: float
+    channel_id: str
+    message_id: str | None = None  # the message a component or form was on
+    callback: int | None = None  # the type of the first (only) callback
+    original: str | None = None  # the message the response created or addresses
+    deferred_flags: int = 0
+    followups: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RateLimit:
+    """Answer the next ``times`` requests matching ``method``/``pattern`` with a 429."""
+
+    pattern: re.Pattern[str]
+    method: str | None
+    times: int
+    retry_after: float
+    is_global: bool
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.times <= 0:
+            return False
+        return (self.method is None or self.method == method) and bool(self.pattern.search(path))
+
+
+@dataclass
+class Session:
+    """A gateway session: its sequence, the events sent, the socket it is on (if any)."""
+
+    id: str
+    sequence: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
+    socket: web.WebSocketResponse | None = None
+    valid: bool = True
+
 
 class Standin:
-    def __init__(self) -> None:
+    """``deadlines=False`` stops enforcing Discord's 3 s and 15 min (for a service whose
+    clients are too slow to be fair to)."""
+
+    def __init__(self, clock: StandinClock | None = None, deadlines: bool = True) -> None:
+        self.clock = clock or StandinClock()
+        self.deadlines = deadlines
         self.requests: list[Recorded] = []
+        self.messages: dict[str, Message] = {}
+        self.interactions: dict[str, InteractionState] = {}
+        self._tokens: dict[str, str] = {}
         self.sockets: list[web.WebSocketResponse] = []
+        self.sessions: dict[str, Session] = {}
         self.identified = asyncio.Event()
+        self.identifies = 0
+        self.resumes = 0
         self.heartbeats = 0
         self.identify: dict[str, Any] = {}
+        self.limits: list[RateLimit] = []
+        self.guilds: list[dict[str, Any]] = [guild_payload()]
         self._changed = asyncio.Condition()
-        self._sequence = itertools.count(1)
         self._runner: web.AppRunner | None = None
         self.port = 0
         self.commands: dict[str, list[Any]] = {}
@@ -164,6 +336,44 @@ class Standin:
             discord.http.Route.BASE = saved_base
             DiscordWebSocket.DEFAULT_GATEWAY = saved_gateway
 
+    # what tests set up ------------------------------------------------------------------
+    def rate_limit(
+        self,
+        pattern: str,
+        *,
+        method: str | None = None,
+        times: int = 1,
+        retry_after: float = 0.05,
+        is_global: bool = False,
+    ) -> RateLimit:
+        """Answer the next ``times`` requests whose path matches ``pattern`` with a 429."""
+        rule = RateLimit(re.compile(pattern), method, times, retry_after, is_global)
+        self.limits.append(rule)
+        return rule
+
+    def register(self, payload: dict[str, Any]) -> InteractionState:
+        """Remember an interaction about to be delivered (its time, channel and message)."""
+        state = InteractionState(
+            id=str(payload["id"]),
+            token=str(payload["token"]),
+            created=self.clock.now(),
+            channel_id=str(payload.get("channel_id") or CHANNEL_ID),
+            message_id=(payload.get("message") or {}).get("id"),
+        )
+        self.interactions[state.id] = state
+        self._tokens[state.token] = state.id
+        shown = payload.get("message")
+        if shown and shown["id"] not in self.messages:  # a message made outside the stand-in
+            self.messages[shown["id"]] = Message(
+                id=shown["id"],
+                channel_id=state.channel_id,
+                flags=int(shown.get("flags") or 0),
+                content=shown.get("content") or "",
+                embeds=list(shown.get("embeds") or []),
+                components=list(shown.get("components") or []),
+            )
+        return state
+
     # waiting ------------------------------------------------------------------------------
     async def wait_for(
         self, predicate: Callable[[Recorded], bool], count: int = 1, within: float = 15.0
@@ -177,6 +387,16 @@ class Standin:
 
         return await asyncio.wait_for(matching(), within)
 
+    async def wait_until(self, condition: Callable[[], bool], within: float = 15.0) -> None:
+        """Wait until ``condition()`` holds (checked whenever a request or gateway event
+        changes the stand-in's state)."""
+
+        async def until() -> None:
+            async with self._changed:
+                await self._changed.wait_for(condition)
+
+        await asyncio.wait_for(until(), within)
+
     def to_interaction(self, interaction_id: str, token: str) -> list[Recorded]:
         """Every request that answered one interaction: its callback and its webhook calls."""
         return [
@@ -185,33 +405,81 @@ class Standin:
             if f"/interactions/{interaction_id}/" in r.path or f"/{token}" in r.path
         ]
 
-    async def _record(self, entry: Recorded) -> None:
+    def answered(self, interaction_id: str, token: str) -> list[Recorded]:
+        """The requests that answered one interaction and were accepted (no 429s)."""
+        return [r for r in self.to_interaction(interaction_id, token) if r.ok]
+
+    def channel_messages(self, channel_id: int | str = CHANNEL_ID) -> list[Message]:
+        return [m for m in self.messages.values() if m.channel_id == str(channel_id)]
+
+    async def _notify(self) -> None:
         async with self._changed:
-            self.requests.append(entry)
             self._changed.notify_all()
 
     # REST ---------------------------------------------------------------------------------
     async def _rest(self, request: web.Request) -> web.StreamResponse:
         tail = "/" + request.match_info["tail"]
         body, files = await self._read_body(request)
-        await self._record(Recorded(request.method, tail, dict(request.query), body, files))
+        entry = Recorded(request.method, tail, dict(request.query), body, files)
+        response = self._limited(request.method, tail) or self._route(entry)
+        entry.status = response.status
+        async with self._changed:
+            self.requests.append(entry)
+            self._changed.notify_all()
+        return response
+
+    def _limited(self, method: str, path: str) -> web.Response | None:
+        rule = next((r for r in self.limits if r.matches(method, path)), None)
+        if rule is None:
+            return None
+        rule.times -= 1
+        scope = "global" if rule.is_global else "user"
+        headers = {
+            "Via": "1.1 google",  # Discord's own 429s carry it; Cloudflare's do not
+            "Retry-After": str(max(1, round(rule.retry_after))),
+            "X-RateLimit-Scope": scope,
+        }
+        if rule.is_global:
+            headers["X-RateLimit-Global"] = "true"
+        else:
+            headers.update(
+                {
+                    "X-RateLimit-Limit": "5",
+                    "X-RateLimit-Remaining": "0",
+                    "X-RateLimit-Reset-After": f"{rule.retry_after:.3f}",
+                    "X-RateLimit-Bucket": "standin-" + re.sub(r"\W", "", rule.pattern.pattern),
+                }
+            )
+        data = {
+            "message": "You are being rate limited.",
+            "retry_after": rule.retry_after,
+            "global": rule.is_global,
+        }
+        return _json(data, status=429, headers=headers)
+
+    def _route(self, entry: Recorded) -> web.Response:
+        tail, method, body = entry.path, entry.method, entry.body
         parts = tail.strip("/").split("/")
-        method = request.method
         if tail in ("/gateway", "/gateway/bot"):
             return _json({"url": str(self.gateway), "shards": 1, "session_start_limit": {}})
         if parts[0] == "files":  # attachment downloads (the CDN)
             return web.Response(body=self.files.get(parts[-1], b""))
         if tail == "/users/@me":
             return _json(BOT_USER)
+        if tail == "/users/@me/channels" and method == "POST":
+            recipient = str((body or {}).get("recipient_id", ""))
+            return _json(dm_channel_payload(recipient))
         if tail == "/oauth2/applications/@me":
             return _json(self._application())
         if parts[0] == "applications" and parts[-1] == "commands":
             return self._commands(method, tail, body)
         if parts[0] == "interactions" and parts[-1] == "callback":
-            return self._callback(parts[1], body or {})
+            return self._callback(entry, parts[1], parts[2], body or {})
         if parts[0] == "webhooks":
-            return self._webhook(method, parts, body or {})
-        return _json({"message": "404: Not Found", "code": 0}, status=404)
+            return self._webhook(entry, method, parts, body or {})
+        if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
+            return self._channel_message(entry, method, parts, body or {})
+        return _error(404, "404: Not Found", 0)
 
     @staticmethod
     async def _read_body(request: web.Request) -> tuple[dict[str, Any] | None, list[Any]]:
@@ -240,7 +508,7 @@ class Standin:
             "icon": None,
             "bot_public": True,
             "bot_require_code_grant": False,
-            "owner": user_payload(1, "owner"),
+            "owner": user_payload(OWNER_ID, "owner"),
             "verify_key": "0" * 64,
             "flags": 0,
         }
@@ -255,84 +523,397 @@ class Standin:
             return _json(stored)
         return _json(self.commands.get(path, []))
 
-    def _callback(self, interaction_id: str, body: dict[str, Any]) -> web.Response:
-        kind = body.get("type")
+    # interactions -------------------------------------------------------------------------
+    def _interaction(self, interaction_id: str, token: str) -> InteractionState:
+        state = self.interactions.get(interaction_id)
+        if state is None:  # delivered without register(): it was created just now
+            state = InteractionState(interaction_id, token, self.clock.now(), str(CHANNEL_ID))
+            self.interactions[interaction_id] = state
+            self._tokens[token] = interaction_id
+        return state
+
+    def _by_token(self, token: str) -> InteractionState:
+        interaction_id = self._tokens.get(token)
+        if interaction_id is None:
+            return self._interaction("unknown-" + token, token)
+        return self.interactions[interaction_id]
+
+    def _new_message(
+        self,
+        body: dict[str, Any],
+        files: list[tuple[str, bytes]],
+        *,
+        channel_id: str,
+        flags: int,
+        interaction_id: str | None = None,
+        loading: bool = False,
+    ) -> Message:
+        message = Message(
+            id=snowflake(),
+            channel_id=channel_id,
+            flags=flags,
+            loading=loading,
+            interaction_id=interaction_id,
+        )
+        message.apply(body, files)
+        self.messages[message.id] = message
+        return message
+
+    def _callback(
+        self, entry: Recorded, interaction_id: str, token: str, body: dict[str, Any]
+    ) -> web.Response:
+        state = self._interaction(interaction_id, token)
+        if state.callback is not None:
+            return _error(400, "Interaction has already been acknowledged.", 40060)
+        if self.deadlines and self.clock.now() - state.created > ACK_SECONDS:
+            return _error(404, "Unknown interaction", 10062)
+        kind = int(body.get("type") or 0)
         data = body.get("data") or {}
         flags = int(data.get("flags") or 0)
+        state.callback = kind
+        message: Message | None = None
+        if kind == 4:  # CHANNEL_MESSAGE_WITH_SOURCE
+            message = self._new_message(
+                data, entry.files, channel_id=state.channel_id, flags=flags, interaction_id=state.id
+            )
+        elif kind == 5:  # DEFERRED_CHANNEL_MESSAGE_WITH_SOURCE: "thinking…"
+            state.deferred_flags = flags & EPHEMERAL
+            message = self._new_message(
+                {},
+                [],
+                channel_id=state.channel_id,
+                flags=state.deferred_flags,
+                interaction_id=state.id,
+                loading=True,
+            )
+        elif kind in (6, 7):  # (DEFERRED_)UPDATE_MESSAGE: the component's message
+            message = self.messages.get(state.message_id or "")
+            if message is None and state.message_id is not None:
+                message = Message(state.message_id, state.channel_id, 0)
+                self.messages[message.id] = message
+            if message is not None and kind == 7:
+                message.apply(data, entry.files)
+                message.edits += 1
+        if message is not None:
+            state.original = message.id
+            entry.message_id = message.id
         answer: dict[str, Any] = {
             "interaction": {
                 "id": interaction_id,
                 "type": 2,
                 "response_message_loading": kind == 5,
-                "response_message_ephemeral": bool(flags & 64),
+                "response_message_ephemeral": bool((message.flags if message else flags) & 64),
             }
         }
-        if kind in (4, 5, 7):
-            message = message_payload(
-                data.get("content", ""),
-                embeds=data.get("embeds"),
-                components=data.get("components"),
-                flags=flags,
-            )
-            answer["interaction"]["response_message_id"] = message["id"]
-            answer["resource"] = {"type": kind, "message": message}
+        if message is not None and kind in (4, 5, 7):
+            answer["interaction"]["response_message_id"] = message.id
+            answer["resource"] = {"type": kind, "message": message.payload()}
         return _json(answer)
 
-    def _webhook(self, method: str, parts: list[str], body: dict[str, Any]) -> web.Response:
-        message = message_payload(
-            body.get("content", ""),
-            embeds=body.get("embeds"),
-            components=body.get("components"),
-            flags=int(body.get("flags") or 0),
-        )
-        if method == "DELETE":
-            return web.Response(status=204)
-        return _json(message)
+    def _webhook(
+        self, entry: Recorded, method: str, parts: list[str], body: dict[str, Any]
+    ) -> web.Response:
+        if len(parts) < 3:
+            return _error(404, "Unknown Webhook", 10015)
+        state = self._by_token(parts[2])
+        if self.deadlines and self.clock.now() - state.created > TOKEN_SECONDS:
+            return _error(401, "Invalid Webhook Token", 50027)
+        if state.callback is None:
+            return _error(404, "Unknown Webhook", 10015)  # nothing to follow up yet
+        if len(parts) == 3 and method == "POST":
+            return self._follow_up(entry, state, body)
+        if len(parts) == 5 and parts[3] == "messages":
+            target = state.original if parts[4] == "@original" else parts[4]
+            message = self.messages.get(target or "")
+            if message is None or message.deleted:
+                return _error(404, "Unknown Message", 10008)
+            entry.message_id = message.id
+            if method == "DELETE":
+                message.deleted = True
+                return web.Response(status=204)
+            if method == "PATCH":
+                message.apply(body, entry.files)
+                message.edits += 1
+                message.loading = False
+            return _json(message.payload())
+        return _error(405, "405: Method Not Allowed", 0)
+
+    def _follow_up(
+        self, entry: Recorded, state: InteractionState, body: dict[str, Any]
+    ) -> web.Response:
+        loading = self.messages.get(state.original or "")
+        if state.callback == 5 and loading is not None and loading.loading:
+            # Discord's rule: the first follow-up after a deferral *is* the deferred message,
+            # with the deferral's visibility, whatever flags the follow-up asks for.
+            loading.apply(body, entry.files)
+            loading.loading = False
+            message = loading
+        else:
+            message = self._new_message(
+                body,
+                entry.files,
+                channel_id=state.channel_id,
+                flags=int(body.get("flags") or 0),
+                interaction_id=state.id,
+            )
+        state.followups.append(message.id)
+        entry.message_id = message.id
+        return _json(message.payload())
+
+    def _channel_message(
+        self, entry: Recorded, method: str, parts: list[str], body: dict[str, Any]
+    ) -> web.Response:
+        channel_id = parts[1]
+        if len(parts) == 3 and method == "POST":
+            message = self._new_message(body, entry.files, channel_id=channel_id, flags=0)
+            entry.message_id = message.id
+            return _json(message.payload())
+        if len(parts) == 4:
+            message = self.messages.get(parts[3])
+            if message is None or message.deleted or message.channel_id != channel_id:
+                return _error(404, "Unknown Message", 10008)
+            entry.message_id = message.id
+            if method == "PATCH":
+                message.apply(body, entry.files)
+                message.edits += 1
+            elif method == "DELETE":
+                message.deleted = True
+                return web.Response(status=204)
+            return _json(message.payload())
+        return _error(405, "405: Method Not Allowed", 0)
 
     # gateway ------------------------------------------------------------------------------
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse()
         await socket.prepare(request)
         self.sockets.append(socket)
+        session: Session | None = None
         await socket.send_json({"op": 10, "d": {"heartbeat_interval": 41250}})
-        async for frame in socket:
-            if frame.type is not WSMsgType.TEXT:
-                continue
-            payload = json.loads(frame.data)
-            op = payload.get("op")
-            if op == 1:
-                self.heartbeats += 1
-                await socket.send_json({"op": 11})
-            elif op == 2:
-                self.identify = payload["d"]
-                await socket.send_json(self._ready())
-                self.identified.set()
-        self.sockets.remove(socket)
+        try:
+            async for frame in socket:
+                if frame.type is not WSMsgType.TEXT:
+                    continue
+                payload = json.loads(frame.data)
+                op = payload.get("op")
+                if op == 1:
+                    self.heartbeats += 1
+                    await socket.send_json({"op": 11})
+                elif op == 2:
+                    session = await self._identified(socket, payload["d"])
+                elif op == 6:
+                    session = await self._resumed(socket, payload["d"]) or session
+        finally:
+            if session is not None and session.socket is socket:
+                session.socket = None
+            self.sockets.remove(socket)
+            await self._notify()
         return socket
 
-    def _ready(self) -> dict[str, Any]:
+    async def _identified(self, socket: web.WebSocketResponse, data: dict[str, Any]) -> Session:
+        self.identify = data
+        self.identifies += 1
+        session = Session("standin-session-" + snowflake(), socket=socket)
+        self.sessions[session.id] = session
+        await self._send(session, "READY", self._ready(session))
+        for guild in self.guilds:
+            await self._send(session, "GUILD_CREATE", guild)
+        self.identified.set()
+        await self._notify()
+        return session
+
+    async def _resumed(self, socket: web.WebSocketResponse, data: dict[str, Any]) -> Session | None:
+        session = self.sessions.get(str(data.get("session_id")))
+        if session is None or not session.valid:
+            await socket.send_json({"op": 9, "d": False})
+            return None
+        session.socket = socket
+        missed = [e for e in session.events if e["s"] > int(data.get("seq") or 0)]
+        for event in missed:
+            await socket.send_json(event)
+        await self._send(session, "RESUMED", {})
+        self.resumes += 1
+        await self._notify()
+        return session
+
+    def _ready(self, session: Session) -> dict[str, Any]:
         return {
-            "op": 0,
-            "t": "READY",
-            "s": next(self._sequence),
-            "d": {
-                "v": 10,
-                "user": BOT_USER,
-                "guilds": [],
-                "session_id": "standin-session",
-                "resume_gateway_url": str(self.gateway),
-                "application": {"id": str(APP_ID), "flags": 0},
-                "private_channels": [],
-                "relationships": [],
-            },
+            "v": 10,
+            "user": BOT_USER,
+            "guilds": [{"id": g["id"], "unavailable": True} for g in self.guilds],
+            "session_id": session.id,
+            "resume_gateway_url": str(self.gateway),
+            "application": {"id": str(APP_ID), "flags": 0},
+            "private_channels": [],
+            "relationships": [],
         }
 
+    async def _send(self, session: Session, event: str, data: dict[str, Any]) -> None:
+        session.sequence += 1
+        frame = {"op": 0, "t": event, "s": session.sequence, "d": data}
+        session.events.append(frame)
+        if session.socket is not None and not session.socket.closed:
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await session.socket.send_json(frame)
+
     async def dispatch(self, event: str, data: dict[str, Any]) -> None:
-        for socket in self.sockets:
-            await socket.send_json({"op": 0, "t": event, "s": next(self._sequence), "d": data})
+        """Send a gateway event to every session; a session whose client is reconnecting
+        gets it when it resumes."""
+        if event == "INTERACTION_CREATE" and str(data.get("id")) not in self.interactions:
+            self.register(data)
+        for session in list(self.sessions.values()):
+            if session.valid:
+                await self._send(session, event, data)
+
+    async def reconnect(self) -> None:
+        """Ask every client to reconnect and resume (op 7 RECONNECT)."""
+        for socket in list(self.sockets):
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await socket.send_json({"op": 7, "d": None})
+
+    async def invalidate_session(self, resumable: bool = False) -> None:
+        """op 9 INVALID_SESSION: a resumable one asks the client to RESUME, another to
+        IDENTIFY anew (its session is forgotten)."""
+        for session in list(self.sessions.values()):
+            if session.socket is None:
+                continue
+            if not resumable:
+                session.valid = False
+            with contextlib.suppress(ConnectionError, RuntimeError):
+                await session.socket.send_json({"op": 9, "d": resumable})
 
 
-# interaction payloads -----------------------------------------------------------------------
+# payloads -----------------------------------------------------------------------------------
+def channel_payload(
+    channel_id: int | str = CHANNEL_ID, name: str = "study", position: int = 0
+) -> dict[str, Any]:
+    return {
+        "id": str(channel_id),
+        "type": 0,
+        "name": name,
+        "position": position,
+        "permission_overwrites": [],
+        "nsfw": False,
+        "parent_id": None,
+        "topic": None,
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "guild_id": str(GUILD_ID),
+    }
+
+
+def thread_payload(
+    thread_id: int | str = THREAD_ID, parent_id: int | str = CHANNEL_ID
+) -> dict[str, Any]:
+    return {
+        "id": str(thread_id),
+        "type": 11,  # a public thread
+        "name": "practice night",
+        "parent_id": str(parent_id),
+        "guild_id": str(GUILD_ID),
+        "owner_id": "111",
+        "last_message_id": None,
+        "rate_limit_per_user": 0,
+        "message_count": 0,
+        "member_count": 1,
+        "flags": 0,
+        "thread_metadata": {
+            "archived": False,
+            "auto_archive_duration": 1440,
+            "archive_timestamp": "2026-01-01T09:00:00.000000+00:00",
+            "locked": False,
+        },
+    }
+
+
+def dm_channel_payload(user_id: int | str, channel_id: int | str = DM_CHANNEL_ID) -> dict[str, Any]:
+    return {
+        "id": str(channel_id),
+        "type": 1,
+        "last_message_id": None,
+        "recipients": [user_payload(user_id, f"user{user_id}")],
+    }
+
+
+def guild_payload(guild_id: int | str = GUILD_ID, name: str = "Docker Study") -> dict[str, Any]:
+    """A GUILD_CREATE as Discord sends it to a bot with only the guilds intent."""
+    everyone = discord.Permissions(
+        view_channel=True,
+        send_messages=True,
+        read_message_history=True,
+        use_application_commands=True,
+    )
+    return {
+        "id": str(guild_id),
+        "name": name,
+        "icon": None,
+        "splash": None,
+        "discovery_splash": None,
+        "banner": None,
+        "description": None,
+        "owner_id": str(OWNER_ID),
+        "afk_channel_id": None,
+        "afk_timeout": 300,
+        "verification_level": 1,
+        "default_message_notifications": 1,
+        "explicit_content_filter": 2,
+        "mfa_level": 0,
+        "nsfw_level": 0,
+        "premium_tier": 0,
+        "premium_subscription_count": 0,
+        "premium_progress_bar_enabled": False,
+        "preferred_locale": "ko",
+        "system_channel_id": str(CHANNEL_ID),
+        "system_channel_flags": 0,
+        "rules_channel_id": None,
+        "public_updates_channel_id": None,
+        "safety_alerts_channel_id": None,
+        "vanity_url_code": None,
+        "max_members": 500000,
+        "max_video_channel_users": 25,
+        "features": ["COMMUNITY", "NEWS"],
+        "roles": [
+            {
+                "id": str(guild_id),
+                "name": "@everyone",
+                "permissions": str(everyone.value),
+                "position": 0,
+                "color": 0,
+                "hoist": False,
+                "managed": False,
+                "mentionable": False,
+                "flags": 0,
+            }
+        ],
+        "emojis": [],
+        "stickers": [],
+        "joined_at": "2025-12-01T00:00:00.000000+00:00",
+        "large": False,
+        "unavailable": False,
+        "member_count": 4,
+        "voice_states": [],
+        "members": [
+            {
+                "user": BOT_USER,
+                "roles": [],
+                "joined_at": "2025-12-01T00:00:00.000000+00:00",
+                "deaf": False,
+                "mute": False,
+                "flags": 0,
+                "nick": None,
+            }
+        ],
+        "channels": [
+            channel_payload(CHANNEL_ID, "study", 0),
+            channel_payload(OTHER_CHANNEL_ID, "general", 1),
+        ],
+        "threads": [thread_payload()],
+        "presences": [],
+        "stage_instances": [],
+        "guild_scheduled_events": [],
+        "soundboard_sounds": [],
+    }
+
+
 def member_payload(user_id: int | str, name: str, permissions: int = 0) -> dict[str, Any]:
     return {
         "user": user_payload(user_id, name),
@@ -357,40 +938,38 @@ def interaction_payload(
     channel_id: int = CHANNEL_ID,
     message: dict[str, Any] | None = None,
     guild: bool = True,
+    thread: bool = False,
 ) -> dict[str, Any]:
+    """An INTERACTION_CREATE payload: in a server channel (or one of its threads, with
+    ``parent_id``), or in a DM with the bot (``guild=False``: ``user`` instead of ``member``)."""
     payload: dict[str, Any] = {
         "id": snowflake(),
         "application_id": str(APP_ID),
         "type": kind,
         "token": "token-" + snowflake(),
         "version": 1,
-        "channel_id": str(channel_id),
-        "channel": {
-            "id": str(channel_id),
-            "type": 0,
-            "name": "study",
-            "position": 0,
-            "permission_overwrites": [],
-            "nsfw": False,
-            "parent_id": None,
-            "guild_id": str(GUILD_ID),
-        },
         "locale": locale,
         "app_permissions": str(discord.Permissions.all().value),
         "attachment_size_limit": 10 * 1024 * 1024,
         "entitlements": [],
-        "authorizing_integration_owners": {},
+        "authorizing_integration_owners": {"0": str(GUILD_ID) if guild else str(user_id)},
         "data": data,
     }
     if guild:
+        channel = thread_payload(channel_id, CHANNEL_ID) if thread else channel_payload(channel_id)
+        payload["channel_id"] = str(channel_id)
+        payload["channel"] = channel
         payload["guild_id"] = str(GUILD_ID)
-        payload["guild_locale"] = "en-US"
+        payload["guild"] = {"id": str(GUILD_ID), "locale": "ko", "features": ["COMMUNITY"]}
+        payload["guild_locale"] = "ko"
         payload["member"] = member_payload(user_id, name, permissions)
         payload["context"] = 0
     else:
+        payload["channel_id"] = str(DM_CHANNEL_ID)
+        payload["channel"] = dm_channel_payload(user_id)
         payload["user"] = user_payload(user_id, name)
         payload["context"] = 1
-        payload["channel"] = {"id": str(channel_id), "type": 1, "recipients": []}
+        payload["authorizing_integration_owners"] = {"0": str(GUILD_ID)}
     if message is not None:
         payload["message"] = message
     return payload
@@ -425,7 +1004,17 @@ def command_data(
     return data
 
 
-def component_message(custom_ids: list[str], flags: int = 64) -> dict[str, Any]:
+def modal_data(custom_id: str, field_id: str, value: str) -> dict[str, Any]:
+    """The ``data`` of a MODAL_SUBMIT whose one text input holds ``value``."""
+    return {
+        "custom_id": custom_id,
+        "components": [
+            {"type": 1, "components": [{"type": 4, "custom_id": field_id, "value": value}]}
+        ],
+    }
+
+
+def component_message(custom_ids: list[str], flags: int = EPHEMERAL) -> dict[str, Any]:
     """A message of ours that carries buttons with ``custom_ids`` (as Discord sends it back)."""
     rows = [
         {

@@ -12,6 +12,8 @@ from bot.discordbot.client import CoachBot, intents
 from bot.discordbot.health import snapshot
 from tests.discord.helpers import answer_with, answers, text_of
 from tests.discord.standin import (
+    CHANNEL_ID,
+    GUILD_ID,
     Standin,
     command_data,
     component_message,
@@ -81,3 +83,44 @@ async def test_docker_ps_over_the_gateway(connected, standin):
     assert output.message["allowed_mentions"]["parse"] == []
     assert "CONTAINER ID" in text_of(output)
     await connected.coach.sandbox.reader.destroy_user("5151")
+
+
+async def test_guild_create_brings_the_servers_real_data(connected, standin):
+    guild = connected.get_guild(GUILD_ID)
+    assert guild is not None and not guild.unavailable
+    assert guild.name == "Docker Study" and guild.preferred_locale.value == "ko"
+    assert {c.name for c in guild.text_channels} == {"study", "general"}
+    [thread] = guild.threads
+    assert thread.parent_id == CHANNEL_ID
+    assert guild.me is not None and guild.me.id == connected.user.id
+
+
+async def test_a_reconnect_mid_session_resumes_and_the_next_interaction_is_answered(
+    connected, standin
+):
+    first = interaction_payload(2, command_data(("concepts",)))
+    await interact(standin, first, 1)
+    await standin.reconnect()
+    # Sent while the client reconnects: it gets the event when it resumes.
+    during = interaction_payload(2, command_data(("concept",), {"topic": "image"}))
+    await standin.dispatch("INTERACTION_CREATE", during)
+    await standin.wait_until(lambda: standin.resumes == 1, within=30)
+    assert standin.identifies == 1  # resumed, not a new session
+    [missed] = await answers(standin, during, 1, within=60)
+    assert "image" in text_of(missed).lower()
+    after = interaction_payload(2, command_data(("concept",), {"topic": "volume"}))
+    [answer] = await interact(standin, after, 1)
+    assert answer.body["type"] == 4
+
+
+@pytest.mark.parametrize("resumable", [True, False])
+async def test_an_invalid_session_resumes_or_identifies_again(connected, standin, resumable):
+    await standin.invalidate_session(resumable=resumable)
+    if resumable:
+        await standin.wait_until(lambda: standin.resumes == 1, within=30)
+    else:
+        await standin.wait_until(lambda: standin.identifies == 2, within=30)
+        await asyncio.wait_for(connected.wait_until_ready(), 30)
+    payload = interaction_payload(2, command_data(("concept",), {"topic": "volume"}))
+    [answer] = await interact(standin, payload, 1)
+    assert answer.body["type"] == 4

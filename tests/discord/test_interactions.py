@@ -10,7 +10,7 @@ import discord
 from bot.discordbot import frontend
 from tests.discord import testing_ext
 from tests.discord.conftest import logged_in_bot
-from tests.discord.helpers import answer_with, answers, fire, run, settled, text_of
+from tests.discord.helpers import answer_with, answers, run, settled, text_of
 from tests.discord.standin import (
     CHANNEL_ID,
     OTHER_CHANNEL_ID,
@@ -80,19 +80,6 @@ async def test_slow_command_is_deferred_while_it_still_runs(bot, standin, monkey
     gate.set()
     _deferral, follow_up = await answers(standin, payload, 2)
     assert "slow done" in text_of(follow_up)
-
-
-async def test_per_user_cooldown_on_sandbox_style_commands(bot, standin):
-    first = interaction_payload(2, command_data(("work",)), user_id=601)
-    second = interaction_payload(2, command_data(("work",)), user_id=601)
-    other = interaction_payload(2, command_data(("work",)), user_id=602)
-    fire(bot, first)
-    await answers(standin, first, 2)
-    [refused] = await run(bot, standin, second)
-    assert refused.body["type"] == 4 and refused.ephemeral
-    assert "try again in" in text_of(refused)
-    deferral, _ = await run(bot, standin, other, 2)  # someone else is not slowed down
-    assert deferral.body["type"] == 5
 
 
 async def test_attachment_becomes_an_upload(bot, standin):

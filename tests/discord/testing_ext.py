@@ -8,8 +8,9 @@ from typing import Any, ClassVar
 
 from bot.core.commands import CommandSpec, OptionKind, OptionSpec, Request
 from bot.core.reply import Choice, Placement, Reply, TextPrompt
+from bot.discordbot import cooldowns
 from bot.discordbot.cog import FeatureCog
-from bot.discordbot.frontend import Policy
+from bot.discordbot.policy import Policy
 from tests.frontends.replies import docker_logs_output
 
 LONG_OUTPUT = docker_logs_output(5000)
@@ -74,7 +75,7 @@ def register(coach: Any) -> None:
 
 class Testing(FeatureCog):
     POLICIES: ClassVar[Mapping[str, Policy]] = {
-        "work": Policy(defer=True, cooldown=True),
+        "work": Policy(defer=True, cooldown=cooldowns.SANDBOX),
         "slow": Policy(),
         "long": Policy(),
         "ask": Policy(),

@@ -130,3 +130,10 @@ def test_markdown_escapes_are_shown_plainly_in_the_terminal() -> None:
 
     name = "al_ice **bold** [x](y)"
     assert _plain(f"**{escape_markdown(name)}**") == name
+
+
+def test_moments_are_shown_in_the_local_time_zone(tmp_path: Path) -> None:
+    env = bot_env(XDG_DATA_HOME=str(tmp_path / "xdg"), TZ="Asia/Seoul")
+    done = run_bot("console", "--db", str(tmp_path / "c.db"), stdin="/quiz 1\n1\n", env=env)
+    assert done.returncode == 0, done.stderr
+    assert "KST" in done.stdout and "UTC" not in done.stdout  # "next review: … (… KST)"

@@ -17,9 +17,11 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.core.context import Actor, Upload
 from bot.core.frontend import CoachPort, Frontend
+from bot.core.moments import in_zone, render_moments
 from bot.core.reply import Choice, Placement, Reply, TextPrompt
 
 MESSAGE_CHARS = 1000
@@ -80,6 +82,9 @@ def split_lines(text: str, limit: int) -> list[str]:
     return pieces
 
 
+UTC = ZoneInfo("UTC")  # the page shows moments in UTC
+
+
 class PlainFrontend(Frontend[Event]):
     """A :class:`bot.core.frontend.Frontend` of :class:`Event` s."""
 
@@ -133,15 +138,23 @@ class PlainFrontend(Frontend[Event]):
         self, source: Event, replies: Sequence[Reply], origin: Sent | None = None
     ) -> None:
         user = self.actor(source).user_id
+        replacing = 0
+        if origin is not None:
+            while replacing < len(replies) and replies[replacing].placement is Placement.REPLACE:
+                replacing += 1
+        if replacing:  # the leading replacing replies become the pressed message, together
+            group = [message for reply in replies[:replacing] for message in self.render(reply)]
+            origin.data = dict(group[-1].data, text="\n\n".join(m.data["text"] for m in group))
+            origin.files = {name: data for m in group for name, data in m.files.items()}
+            origin.actions = group[-1].actions
+            origin.edits += 1
         for number, reply in enumerate(replies):
             to = user if reply.private else "room"
-            messages = self.render(reply)
             if reply.prompt is not None:
                 self.prompts[user] = reply.prompt
-            if number == 0 and origin is not None and reply.placement is Placement.REPLACE:
-                first = messages.pop(0)
-                origin.data, origin.files, origin.actions = first.data, first.files, first.actions
-                origin.edits += 1
+            if number < replacing:
+                continue
+            messages = self.render(reply)
             for message in messages:
                 self._send(to, message)
 
@@ -168,7 +181,8 @@ class PlainFrontend(Frontend[Event]):
                 parts.append(f"{head}\n[whole output attached: {reply.code_name}]")
         if reply.footer:
             parts.append(f"({reply.footer})")
-        pieces = split_lines("\n\n".join(parts), MESSAGE_CHARS) or [""]
+        text = render_moments("\n\n".join(parts), lambda when, style: in_zone(when, style, UTC))
+        pieces = split_lines(text, MESSAGE_CHARS) or [""]
         messages = [
             Sent(0, "", {"tone": reply.tone.value, "text": piece, "buttons": [], "files": []})
             for piece in pieces

@@ -8,9 +8,11 @@ import pytest
 from pydantic import TypeAdapter
 
 from bot.content.base import ContentModel
+from bot.content.library import ContentLibrary
 from bot.dockercli.views import MountView, PortView
 from bot.practice.checks import EVALUATORS, CheckContext, UnknownCheck, evaluate, same_image
-from bot.practice.content import CHECK_KINDS, CHECK_MODELS, Check
+from bot.practice.content import CHECK_KINDS, CHECK_MODELS, SCENARIOS, Check
+from bot.practice.uses import CommandUse, record
 from tests.conftest import make_actor
 from tests.practice.fakes import FakeSandbox, container
 
@@ -127,13 +129,114 @@ async def test_checks(sandbox: FakeSandbox, check: dict[str, Any], expected: boo
     assert await holds(sandbox, check) is expected
 
 
+def docker(line: str, output: str = "") -> CommandUse:
+    return record("docker", line, output)
+
+
+def shell(line: str, output: str = "") -> CommandUse:
+    return record("sh", line, output)
+
+
 async def test_used_since_step_or_session(sandbox: FakeSandbox) -> None:
-    used = {"used_since_step": ["ps"], "used_in_session": ["run", "ps", "sh:wget"]}
+    used = {
+        "used_since_step": [docker("ps")],
+        "used_in_session": [docker("run -d nginx"), docker("ps"), shell("wget -qO- http://web/")],
+    }
     assert await holds(sandbox, {"used": {"command": "ps"}}, **used)
     assert not await holds(sandbox, {"used": {"command": "run"}}, **used)
     assert await holds(sandbox, {"used": {"command": "run", "since": "session"}}, **used)
     assert await holds(sandbox, {"used": {"shell": "wget", "since": "session"}}, **used)
     assert not await holds(sandbox, {"used": {"shell": "wget"}}, **used)
+
+
+@pytest.mark.parametrize(
+    ("line", "check", "expected"),
+    [
+        ("container ls -a", {"command": "ps", "flags": ["-a"]}, True),
+        ("ps --all --no-trunc", {"command": "ps", "flags": ["--all"]}, True),
+        ("ps", {"command": "ps", "flags": ["-a"]}, False),
+        ("exec web ps", {"command": "exec", "program": "ps"}, True),
+        ("exec -it web ps aux", {"command": "exec", "program": "ps", "container": "web"}, True),
+        ('exec two sh -c "ps > /tmp/seen.txt"', {"command": "exec", "program": "ps"}, True),
+        ("exec web /bin/ps", {"command": "exec", "program": "ps"}, True),
+        ("exec old ps", {"command": "exec", "program": "ps", "container": "web"}, False),
+        ("exec aaaaaaaa ps", {"command": "exec", "container": "web"}, True),  # an ID prefix
+        ("exec web cat /etc/hostname", {"command": "exec", "program": "ps"}, False),
+        ("run --rm busybox uname -r", {"command": "run", "program": "uname"}, True),
+        ("logs --tail 5 web", {"command": "logs", "container": "web"}, True),
+        ("cp web:/etc/hosts .", {"command": "cp", "container": "web"}, True),
+        ("top web", {"command": "exec"}, False),
+    ],
+)
+async def test_used_matches_flags_containers_and_programs(
+    sandbox: FakeSandbox, line: str, check: dict[str, Any], expected: bool
+) -> None:
+    assert await holds(sandbox, {"used": check}, used_since_step=[docker(line)]) is expected
+
+
+async def test_output_reads_the_last_matching_command(sandbox: FakeSandbox) -> None:
+    uses = [
+        docker("exec web ps", "PID USER COMMAND\n1 root sleep 600\n"),
+        docker("exec old ps", "PID USER COMMAND\n1 root sleep 900\n"),
+        docker("ps -a", "NAMES STATUS\napp Exited (3) 2 seconds ago\n"),
+    ]
+    ctx = {"used_since_step": uses}
+    seen_in_old = {"command": "exec", "program": "ps", "contains": "sleep 900"}
+    assert await holds(sandbox, {"output": seen_in_old}, **ctx)
+    in_web = {**seen_in_old, "container": "web"}
+    assert not await holds(sandbox, {"output": in_web}, **ctx)
+    assert await holds(sandbox, {"output": {**in_web, "contains": "sleep 600"}}, **ctx)
+    lacking = {"command": "exec", "program": "ps", "contains": "sleep", "lacks": "sleep 600"}
+    assert await holds(sandbox, {"output": lacking}, **ctx)  # the last one is old's
+    exited = {"command": "ps", "flags": ["-a"], "contains": ["Exited (3)", "app"]}
+    assert await holds(sandbox, {"output": exited}, **ctx)
+    assert not await holds(sandbox, {"output": {**exited, "since": "session"}})
+
+
+async def test_output_that_was_not_kept_does_not_hold(sandbox: FakeSandbox) -> None:
+    old = docker("ps -a", "app Exited (3)").without_output()
+    assert not await holds(
+        sandbox, {"output": {"command": "ps", "contains": "Exited"}}, used_since_step=[old]
+    )
+
+
+@pytest.mark.parametrize(
+    ("check", "expected"),
+    [
+        ({"hostname": "lab"}, True),
+        ({"hostname": "web"}, False),
+        ({"memory": "64m"}, True),
+        ({"memory": 67108864, "cpus": 0.25}, True),
+        ({"memory": "128m"}, False),
+        ({"cpus": 0.5}, False),
+        ({"health": "healthy"}, True),
+        ({"health": "unhealthy"}, False),
+        ({"oom_killed": False}, True),
+    ],
+)
+async def test_inspected_fields_of_a_running_container(
+    sandbox: FakeSandbox, check: dict[str, Any], expected: bool
+) -> None:
+    sandbox.put(
+        "alice",
+        container(
+            "capped",
+            hostname="lab",
+            memory=64 * 1024**2,
+            nano_cpus=250_000_000,
+            health="healthy",
+        ),
+    )
+    assert await holds(sandbox, {"container": {"name": "capped", **check}}) is expected
+
+
+async def test_exit_code_and_oom_kill_of_an_exited_container(sandbox: FakeSandbox) -> None:
+    sandbox.put("alice", container("hog", status="exited", exit_code=137, oom_killed=True))
+    assert await holds(sandbox, {"container": {"name": "hog", "exit_code": 137}})
+    assert await holds(sandbox, {"container": {"name": "hog", "oom_killed": True}})
+    assert not await holds(sandbox, {"container": {"name": "hog", "exit_code": 0}})
+    sandbox.put("alice", container("hog", status="running", exit_code=0))
+    assert not await holds(sandbox, {"container": {"name": "hog", "exit_code": 0}})
 
 
 async def test_removed_and_remembered_follow_the_id(sandbox: FakeSandbox) -> None:
@@ -195,3 +298,27 @@ async def test_a_check_without_an_evaluator_is_an_error(sandbox: FakeSandbox) ->
 
     with pytest.raises(UnknownCheck, match="no evaluator for Unevaluated"):
         await evaluate(Unevaluated(), CheckContext(sandbox, ALICE))
+
+
+async def test_the_oom_step_holds_before_docker_records_the_oom_kill(
+    sandbox: FakeSandbox, library: ContentLibrary
+) -> None:
+    """Docker sets State.OOMKilled from an event that can trail the exit: right after the
+    foreground run, exit code 137 of a container nobody killed passes limits/hit-the-limit;
+    a 137 the learner caused with ``docker kill`` does not, and gets its own hint."""
+    step = next(s for s in library.items(SCENARIOS)["limits"].steps if s.id == "hit-the-limit")
+    run = docker('run --name hog -m 16m busybox sh -c "head -c 64m /dev/zero | tail"')
+    killed = [docker("run -d --name hog -m 16m busybox sleep 600"), docker("kill hog")]
+
+    async def state(*uses: CommandUse) -> tuple[bool, list[str]]:
+        ctx = CheckContext(reader=sandbox, actor=ALICE, used_since_step=list(uses))
+        fails = [f.id for f in step.fail_checks if await evaluate(f.when, ctx)]
+        return await evaluate(step.check, ctx), fails
+
+    sandbox.put("alice", container("hog", status="exited", exit_code=137, oom_killed=False))
+    assert await state(run) == (True, [])
+    assert await state(*killed) == (False, ["killed-by-hand"])
+    sandbox.put("alice", container("hog", status="exited", exit_code=137, oom_killed=True))
+    assert (await state(*killed, run))[0]  # recreated after a kill: the recorded OOM kill counts
+    sandbox.put("alice", container("hog", status="exited", exit_code=0))
+    assert await state(run) == (False, ["enough-memory"])

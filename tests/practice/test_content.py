@@ -14,6 +14,7 @@ from bot.practice.content import (
     AllCheck,
     ContainerCheck,
     NotCheck,
+    OutputCheck,
     Scenario,
     Step,
     UsedCheck,
@@ -54,6 +55,7 @@ def test_the_scenarios_load(library: ContentLibrary) -> None:
         "volumes",
         "networks",
         "lifecycle",
+        "one-kernel",
         "isolation",
         "debugging",
         "limits",
@@ -78,7 +80,7 @@ def test_a_check_is_a_one_key_mapping_parsed_into_its_kind() -> None:
     first, second = step.check.all
     assert isinstance(first, ContainerCheck) and first.container.status == ("running",)
     assert isinstance(second, NotCheck) and isinstance(second.not_, UsedCheck)
-    assert second.not_.used.token == "volume create"
+    assert second.not_.used.command == "volume create"
 
 
 @pytest.mark.parametrize(
@@ -91,6 +93,14 @@ def test_a_check_is_a_one_key_mapping_parsed_into_its_kind() -> None:
         ({"used": {"command": "teleport"}}, "unknown docker subcommand"),
         ({"used": {"command": "run", "shell": "wget"}}, "exactly one of"),
         ({"container": {"remembered": "same"}}, "remembered needs a container name"),
+        ({"container": {"memory": "lots"}}, "not a memory size"),
+        ({"container": {"cpus": 0}}, "greater than 0"),
+        ({"container": {"health": "fine"}}, "health"),
+        ({"used": {"command": "ps", "flags": ["-z"]}}, "docker ps has no flag '-z'"),
+        ({"used": {"shell": "wget", "flags": ["-q"]}}, "go with a docker command"),
+        ({"used": {"command": "ps", "container": "web"}}, "does not act on one container"),
+        ({"used": {"command": "logs", "program": "cat"}}, "runs no program"),
+        ({"output": {"command": "ps"}}, "needs contains or lacks"),
         ({"all": []}, "at least 1"),
     ],
 )
@@ -152,12 +162,55 @@ def test_wrong_moves_name_a_fail_check_of_their_step(library: ContentLibrary) ->
     assert any("unknown step 'zz'" in p for p in problems)
 
 
-def test_unknown_concepts_and_seed_parts_are_reported(library: ContentLibrary) -> None:
-    scenario = Scenario.model_validate(scenario_data(concepts=["no-such"], seed=["nope"]))
+def test_unknown_concepts_and_recap_concepts_no_step_exercises(library: ContentLibrary) -> None:
+    scenario = Scenario.model_validate(scenario_data(concepts=["no-such", "volume"]))
     problems = problems_for(library, scenario)
-    assert any("unknown concept 'no-such'" in p for p in problems)
-    assert any("unknown seed part 'nope'" in p for p in problems)
+    assert any("concepts: unknown concept 'no-such'" in p for p in problems)
+    assert any("concepts: no step exercises 'volume'" in p for p in problems)
+    step = {**STEP, "concepts": ["volume"]}
+    scenario = Scenario.model_validate(scenario_data(concepts=["volume"], steps=[step]))
+    assert problems_for(library, scenario) == []
 
 
 def test_container_names_collects_every_name(library: ContentLibrary) -> None:
     assert library.items(SCENARIOS)["networks"].container_names() == {"web", "client"}
+
+
+def test_used_flags_are_stored_by_their_canonical_names() -> None:
+    step = Step.model_validate(
+        {**STEP, "check": {"output": {"command": "ps", "flags": "-a", "contains": "Exited"}}}
+    )
+    assert isinstance(step.check, OutputCheck)
+    assert step.check.output.flags == ("all",)
+    assert step.check.output.contains == ("Exited",)
+
+
+def test_later_steps_do_not_give_their_answer_word_for_word(library: ContentLibrary) -> None:
+    def shown(instruction: str, practises: list[str], **extra: Any) -> dict[str, Any]:
+        text = {"en": instruction, "ko": instruction}
+        return {**STEP, "id": "c", "instruction": text, "practises": practises, **extra}
+
+    first = [{**STEP, "id": "a"}, {**STEP, "id": "b"}]
+    solution = [
+        {"step": "a", "commands": ["/docker volume create v"]},
+        {"step": "b", "commands": ["/docker volume ls"]},
+        {"step": "c", "commands": ["/docker volume inspect v"]},
+    ]
+
+    def problems(third: dict[str, Any]) -> list[str]:
+        data = scenario_data(steps=[*first, third], solution=solution)
+        return problems_for(library, Scenario.model_validate(data))
+
+    [problem] = problems(shown("Type `/docker volume inspect v`", ["/docker volume inspect v"]))
+    assert "(c): instruction (en), instruction (ko), practises: gives the answer" in problem
+    # without the slash it is the same answer
+    assert problems(shown("Run `docker volume inspect v`", []))
+    # the goal and the pattern are fine; hints may reveal it; so may a step that says so
+    assert problems(shown("Look at the volume **v**", ["/docker volume inspect NAME"])) == []
+    hinted = shown("Look at **v**", [], hints=[{"en": "`/docker volume inspect v`", "ko": "…"}])
+    assert problems(hinted) == []
+    given = shown("Type `/docker volume inspect v`", [], shows_command=True)
+    assert problems(given) == []
+    # the first two steps may show their command
+    first[0] = shown("Type `/docker volume create v`", ["/docker volume create v"]) | {"id": "a"}
+    assert problems(shown("Look at **v**", [])) == []

@@ -15,7 +15,7 @@ from bot.core.commands import Request
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
-from bot.core.reply import Reply, Tone
+from bot.core.reply import Placement, Reply, Tone
 from bot.practice.content import SCENARIOS
 from bot.practice.service import PracticeService, in_order, step_ids
 from bot.store import Store
@@ -297,3 +297,52 @@ async def test_a_failing_check_stays_quiet_for_the_learner_but_is_logged(
         assert await alice.docker("ps") == []  # the command's own output is left alone
     [record] = [r for r in caplog.records if r.message == "practice check failed"]
     assert record.exc_info is not None and "engine hiccup" in str(record.exc_info[1])
+
+
+async def test_the_step_message_checks_and_hints_in_place(alice: Driver, fake: FakeSandbox) -> None:
+    """A step's buttons answer by taking its message's place: a live status."""
+    [_intro, step] = await alice.start("web-cp")
+    check, hint = (c.action for c in step.choices)
+    assert check == "practice:check:alice" and hint == "practice:hint:alice"
+    not_yet = await alice.service.press(alice.request(), check, None)
+    assert [r.meta.get("practice") for r in not_yet] == ["not_yet", "step"]
+    assert all(r.placement is Placement.REPLACE for r in not_yet)
+    hinted = await alice.service.press(alice.request(), hint, None)
+    assert [r.meta.get("practice") for r in hinted] == ["step"]
+    assert any(f.name.startswith("Hint 1/") for f in hinted[0].fields)
+    fake.put("alice", container("web", image="nginx:latest"))
+    moved = await alice.service.press(alice.request(), check, None)
+    assert [r.meta.get("practice") for r in moved] == ["passed", "step"]
+    assert step_ids(moved, "step") == ["see-default"]
+    with pytest.raises(UserError):  # someone else's status message
+        bob = Driver(alice.service, alice.library, BOB)
+        await bob.service.press(bob.request(), check, None)
+
+
+async def test_what_a_command_printed_is_what_an_output_check_reads(
+    library: ContentLibrary, fake: FakeSandbox, store: Store, clock: FixedClock, alice: Driver
+) -> None:
+    await alice.start("isolation")
+    fake.put("alice", container("one", hostname="lab"))
+    assert step_ids(await alice.docker("run -d --name one -h lab busybox sleep 600"), "passed") == [
+        "own-hostname"
+    ]
+    # the same command run in another container printed something else: not this step
+    inside_two = [Reply(body="", code="PID   USER     COMMAND\n    7 root     sleep 900")]
+    assert await alice.docker("exec two ps", inside_two) == []
+    inside_one = [Reply(body="", code="PID   USER     COMMAND\n    7 root     sleep 600")]
+    replies = await alice.docker("exec one ps", inside_one)
+    assert step_ids(replies, "passed") == ["look-inside"]
+    # a wrong view of the next step is recognised from its output, after a restart too
+    await alice.docker("exec one ps", inside_one)
+    restarted = practice_service(library, fake, store, clock)
+    again = await restarted.check(Driver(restarted, library, ALICE).request())
+    assert step_ids(again, "fail") == ["inside-view"]
+
+
+async def test_a_failed_command_records_no_output(alice: Driver, fake: FakeSandbox) -> None:
+    await alice.start("isolation")
+    fake.put("alice", container("one", hostname="lab"))
+    await alice.docker("run -d --name one -h lab busybox sleep 600")
+    failed = [Reply(body="boom", code="sleep 600", tone=Tone.ERROR)]
+    assert step_ids(await alice.docker("exec one ps", failed), "passed") == []

@@ -12,6 +12,7 @@ from bot.coach import Coach
 from bot.core.clock import FixedClock
 from bot.core.commands import MemberRef
 from bot.core.context import Actor
+from bot.core.moments import moment
 from bot.core.reply import Reply, Tone
 from tests.conftest import make_actor
 from tests.quiz.helpers import answer, question_reply
@@ -42,7 +43,7 @@ async def test_progress_shows_everything(coach: Coach, alice: Actor, clock: Fixe
     assert field(reply, "Streak") == "current 2 · best 2 (active days)"
     # The two wrong answers are due again a minute later (FSRS's first learning step).
     soon = clock.now() + timedelta(minutes=1)
-    assert field(reply, "Reviews") == f"Next: in 1 min ({soon:%Y-%m-%d %H:%M} UTC)"
+    assert field(reply, "Reviews") == f"Next: in 1 min ({moment(soon)})"  # each reader's zone
     mastery = field(reply, "Mastery per topic (last answer right)")
     assert mastery.startswith("Docker basics: ")  # /quiz docker: the concept Docker (basics)
     assert reply.image is not None and reply.image.filename == "progress.png"

@@ -9,9 +9,15 @@ from bot.quiz.content import QUESTIONS, Question
 from bot.quiz.question_types.buttons import ButtonQuestion
 
 
+def asks(reply: Reply) -> bool:
+    """Whether ``reply`` asks something: a prompt, or choices that can still be pressed (a
+    finished round shows its last question's buttons, disabled)."""
+    return reply.prompt is not None or any(not c.disabled for c in reply.choices)
+
+
 def question_reply(replies: list[Reply]) -> Reply:
     """The reply that asks a question (buttons or a typed prompt)."""
-    asking = [r for r in replies if r.choices or r.prompt]
+    asking = [r for r in replies if asks(r)]
     assert asking, [r.title for r in replies]
     return asking[-1]
 

@@ -1,9 +1,10 @@
-"""Typed-command questions: every listed variant grades as the content claims, with today's
-grader (:mod:`bot.quiz.grading`).
+"""Typed-command questions: every listed line grades as the content claims, with today's
+grader (:mod:`bot.quiz.grading` and the equivalences of :mod:`bot.dockercli.compare`).
 
-``answer`` and every ``accept`` line must grade right; every ``reject`` line (a near miss: a
-command that misses what the prompt asks) must grade wrong. Each command question lists at
-least one of each (:func:`bot.content.lint.variant_problems`).
+``answer``, every ``accept`` line and every ``variants`` line must grade right; every
+``reject`` line (a near miss: a command that misses what the prompt asks) must grade wrong.
+Each command question lists at least one accepted line and one near miss, and no ``accept``
+line the equivalences already take (:func:`bot.content.lint.variant_problems`).
 """
 
 from __future__ import annotations
@@ -43,3 +44,10 @@ def test_a_near_miss_gets_a_hint_not_just_a_no() -> None:
     ]
     assert graded and all(not g.correct for g in graded)
     assert all(g.hints for g in graded)
+
+
+def test_the_equivalences_keep_accept_lists_short() -> None:
+    """Spellings are the grader's business: ``accept`` is left for other ways of doing a
+    task, and none of today's questions needs one."""
+    assert [q.id for q in COMMAND_QUESTIONS if q.accept] == []
+    assert all(q.variants for q in COMMAND_QUESTIONS)

@@ -98,8 +98,23 @@ ACCEPT_AND_REJECT = "".join(
             "typed",
             "command",
             '"docker run -d --name web nginx"',
-            accept='["docker container run --detach --name=web nginx"]',
+            variants='["docker container run --detach --name=web nginx"]',
             reject='["docker run --name web nginx", "docker run -d --name web httpd"]',
+        ),
+        question(
+            "redundant-accept",
+            "command",
+            '"docker pull httpd"',
+            accept='["docker pull httpd:latest"]',
+            reject='["docker pull nginx"]',
+        ),
+        question(
+            "host-view",
+            "command",
+            '"docker top box"',
+            strict="true",
+            variants='["docker exec box ps"]',
+            reject='["docker ps"]',
         ),
         question(
             "reject-is-right",
@@ -122,7 +137,12 @@ def test_accepted_lines_grade_right_and_rejected_lines_grade_wrong(tmp_path: Pat
     text = "\n".join(problems)
     assert "reject-is-right: rejected line 'docker container ls --all' is graded right" in text
     assert 'accept-unreadable: answer "docker ps \'oops" does not parse' in text
-    assert "only command questions take `accept` and `reject`" in text
+    assert "only command questions take `accept`, `variants`, `reject` and `strict`" in text
+    assert (
+        "redundant-accept: accept line 'docker pull httpd:latest' is already graded right by "
+        "the grader's equivalences: move it to variants"
+    ) in text
+    assert "host-view: accepted line 'docker exec box ps' is graded wrong" in text
     assert "unknown question type 'essay': use one of choice, truefalse, command" in text
 
 

@@ -10,7 +10,7 @@ from bot.core.context import Actor
 from bot.quiz.content import QUESTIONS
 from bot.quiz.scheduling import Reviewer, rating_for
 from bot.settings import QuizSettings
-from tests.quiz.helpers import answer, correct_option, current_question, question_reply
+from tests.quiz.helpers import answer, asks, correct_option, current_question, question_reply
 
 QUESTION = "docker-what-is-container"
 
@@ -41,7 +41,7 @@ async def _answer_review(coach: Coach, actor: Actor, right: bool, clock: FixedCl
     """Answer every question of one /review, 20 s each (Good); return how many there were."""
     replies = await coach.run(actor, ("review",))
     count = 0
-    while any(r.choices or r.prompt for r in replies):
+    while any(asks(r) for r in replies):
         reply = question_reply(replies)
         clock.advance(seconds=20)
         replies = await answer(coach, actor, reply, right)
@@ -69,7 +69,7 @@ async def test_simulated_weeks(coach: Coach, alice: Actor, clock: FixedClock) ->
     for _ in range(3):
         clock.advance(seconds=20)
         replies = await answer(coach, alice, reply, right=True)
-        if any(r.choices or r.prompt for r in replies):
+        if any(asks(r) for r in replies):
             reply = question_reply(replies)
     assert coach.store is not None
     reviewed_per_day: list[int] = []
@@ -99,7 +99,7 @@ async def test_review_round_uses_due_questions(coach: Coach, alice: Actor, clock
     first_round, *_ = await current_question(coach, reply)
     for _ in range(2):
         replies = await answer(coach, alice, reply, right=False)
-        if any(r.choices or r.prompt for r in replies):
+        if any(asks(r) for r in replies):
             reply = question_reply(replies)
     clock.advance(minutes=2)
     replies = await coach.run(alice, ("review",))

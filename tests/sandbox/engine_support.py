@@ -41,9 +41,12 @@ def engine_settings(**sandbox: Any) -> Settings:
         output_bytes=8192,
     )
     data["sandbox"].update(sandbox)
-    if "workers" not in sandbox:
-        for worker in data["sandbox"]["workers"]:
-            worker["max_sandboxes"] = TEST_MAX_SANDBOXES
+    data["sandbox"]["workers"] = [
+        {"max_sandboxes": TEST_MAX_SANDBOXES, **worker}
+        if "workers" in sandbox
+        else {**worker, "max_sandboxes": TEST_MAX_SANDBOXES}
+        for worker in data["sandbox"]["workers"]
+    ]
     return Settings.model_validate(data)
 
 

@@ -11,6 +11,7 @@ import pytest
 
 from bot.core.clock import FixedClock
 from bot.store import Store, WriterFailed
+from bot.store.db import LOCAL_DAY
 from bot.store.practice import SessionRecord
 from bot.store.quiz import AnswerInput
 from tests.store.helpers import answer_round, fixed_schedule, person
@@ -64,6 +65,7 @@ async def test_the_unique_constraint_is_in_the_schema(store: Store) -> None:
     alice = person("alice")
     await answer_round(store, alice, questions=1)
     conn = sqlite3.connect(store.path)
+    conn.create_function(*LOCAL_DAY)  # the schema's triggers use it (migration 0005)
     try:
         with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
             conn.execute(

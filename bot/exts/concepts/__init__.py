@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from bot.discordbot.cog import FeatureCog
-from bot.discordbot.frontend import Policy
+from bot.discordbot.policy import Policy
 
 if TYPE_CHECKING:
     from bot.discordbot.client import CoachBot
@@ -14,8 +14,8 @@ if TYPE_CHECKING:
 
 class Concepts(FeatureCog):
     POLICIES: ClassVar[Mapping[str, Policy]] = {
-        "concept": Policy(),
-        "concepts": Policy(),
+        "concept": Policy(public=True),
+        "concepts": Policy(public=True),
     }
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
 from bot.discordbot.cog import FeatureCog
-from bot.discordbot.frontend import Policy
+from bot.discordbot.policy import Policy
 
 if TYPE_CHECKING:
     from bot.discordbot.client import CoachBot
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 class Practice(FeatureCog):
     POLICIES: ClassVar[Mapping[str, Policy]] = {
-        "practice": Policy(defer=True, practice=True),
+        "practice": Policy(defer=True, practice=True, server_only=True),
     }
 
 

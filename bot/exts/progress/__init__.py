@@ -1,12 +1,13 @@
-"""/progress, /leaderboard, /forget-me, /language."""
+"""/progress, /leaderboard, /forget-me, /language, /timezone."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
+from bot.discordbot import cooldowns
 from bot.discordbot.cog import FeatureCog
-from bot.discordbot.frontend import Policy
+from bot.discordbot.policy import Policy
 
 if TYPE_CHECKING:
     from bot.discordbot.client import CoachBot
@@ -14,10 +15,11 @@ if TYPE_CHECKING:
 
 class Progress(FeatureCog):
     POLICIES: ClassVar[Mapping[str, Policy]] = {
-        "progress": Policy(defer=True, share=True),
-        "leaderboard": Policy(defer=True, private=False),
+        "progress": Policy(defer=True, share=True, cooldown=cooldowns.PROGRESS),
+        "leaderboard": Policy(defer=True, public=True, server_only=True),
         "forget-me": Policy(defer=True),
         "language": Policy(defer=True),
+        "timezone": Policy(defer=True),
     }
 
 

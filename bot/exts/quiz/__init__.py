@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
+from bot.discordbot import cooldowns
 from bot.discordbot.cog import FeatureCog
-from bot.discordbot.frontend import Policy
+from bot.discordbot.policy import Policy
 
 if TYPE_CHECKING:
     from bot.discordbot.client import CoachBot
@@ -14,8 +15,8 @@ if TYPE_CHECKING:
 
 class Quiz(FeatureCog):
     POLICIES: ClassVar[Mapping[str, Policy]] = {
-        "quiz": Policy(defer=True),
-        "review": Policy(defer=True),
+        "quiz": Policy(defer=True, cooldown=cooldowns.QUIZ),
+        "review": Policy(defer=True, cooldown=cooldowns.QUIZ),
     }
 
 

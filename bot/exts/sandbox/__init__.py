@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, ClassVar
 
+from bot.discordbot import cooldowns
 from bot.discordbot.cog import FeatureCog
-from bot.discordbot.frontend import Policy
+from bot.discordbot.policy import Policy
 
 if TYPE_CHECKING:
     from bot.discordbot.client import CoachBot
@@ -14,10 +15,10 @@ if TYPE_CHECKING:
 
 class Sandbox(FeatureCog):
     POLICIES: ClassVar[Mapping[str, Policy]] = {
-        "docker": Policy(defer=True, cooldown=True, practice=True, share=True),
-        "sh": Policy(defer=True, cooldown=True, practice=True, share=True),
-        "download": Policy(defer=True, cooldown=True, practice=True, share=True),
-        "sandbox": Policy(defer=True, cooldown=True, share=True),
+        "docker": Policy(defer=True, cooldown=cooldowns.SANDBOX, practice=True, share=True),
+        "sh": Policy(defer=True, cooldown=cooldowns.SANDBOX, practice=True, share=True),
+        "download": Policy(defer=True, cooldown=cooldowns.SANDBOX, practice=True, share=True),
+        "sandbox": Policy(defer=True, cooldown=cooldowns.SANDBOX, share=True),
     }
 
 

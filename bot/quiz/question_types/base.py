@@ -41,6 +41,12 @@ class QuestionData(Protocol):
     @property
     def reject(self) -> tuple[str, ...]: ...
 
+    @property
+    def variants(self) -> tuple[str, ...]: ...
+
+    @property
+    def strict(self) -> bool: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Pressed:
@@ -113,7 +119,18 @@ class QuestionType(ABC):
         """Problems ``content check`` reports beyond the model's validation (none)."""
         return ()
 
+    def warnings(self, question: QuestionData) -> Iterable[str]:
+        """What ``content check`` prints as worth a second look, never failing (none)."""
+        return ()
+
+    def guessable(self, question: QuestionData) -> bool | None:
+        """Whether the shape of the options gives the answer away; None for a type whose
+        answer is not picked from options that differ in shape."""
+        return None
+
     @staticmethod
     def no_reject(question: QuestionData) -> None:
-        if question.accept or question.reject:
-            raise ValueError("only command questions take `accept` and `reject`")
+        if question.accept or question.reject or question.variants or question.strict:
+            raise ValueError(
+                "only command questions take `accept`, `variants`, `reject` and `strict`"
+            )

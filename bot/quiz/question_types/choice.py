@@ -10,6 +10,7 @@ import random
 from collections.abc import Iterable, Sequence
 
 from bot.content.base import CHOICE_LIMIT, too_long
+from bot.content.lint import longest_option_warning
 from bot.core.i18n import Translator
 from bot.quiz.question_types.base import QuestionData
 from bot.quiz.question_types.buttons import ButtonQuestion
@@ -52,3 +53,15 @@ class ChoiceQuestion(ButtonQuestion):
             problem = too_long(option, CHOICE_LIMIT)
             if problem:
                 yield f"options[{index}]: {problem} (an answer option)"
+
+    @staticmethod
+    def _by_locale(question: QuestionData) -> dict[str, list[str]]:
+        return {locale: [o.get(locale) for o in question.options] for locale in ("en", "ko")}
+
+    def warnings(self, question: QuestionData) -> Iterable[str]:
+        """The right option is the strictly longest: a learner can guess it by its length."""
+        warning = longest_option_warning(self._by_locale(question), int(question.answer))
+        return (warning,) if warning else ()
+
+    def guessable(self, question: QuestionData) -> bool:
+        return longest_option_warning(self._by_locale(question), int(question.answer)) is not None

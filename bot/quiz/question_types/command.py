@@ -1,11 +1,15 @@
 """``type: command`` — the learner types a docker command line.
 
-``answer`` is the expected line; ``accept`` lists other lines a Docker engineer would accept
-for the task; ``reject`` lists near misses that must be graded wrong (a prompt asking for a
-tag must not take ``docker pull alpine``). Lines are compared by meaning with the docker CLI
-parser (:func:`bot.quiz.grading.compare_command`), so flag order and ``--name=web`` vs
-``--name web`` do not matter. ``content check`` parses every line, grades every accepted
-line right and every rejected line wrong.
+``answer`` is the expected line. Lines are compared by meaning
+(:func:`bot.quiz.grading.compare_command`, with the equivalences of
+:mod:`bot.dockercli.compare`): flag order, ``--name=web``, ``docker container run``,
+``docker cp … ./``, ``--mount`` for ``-v`` and the like need no listing. ``accept`` lists other
+right answers the grader cannot know (another way of doing the task); ``variants`` lists
+spellings the equivalences must take (test data, checked, never needed for grading);
+``reject`` lists near misses that must be graded wrong (a prompt asking for a tag must not
+take ``docker pull alpine``); ``strict: true`` turns off the task-level equivalence
+(``docker exec N ps`` for ``docker top N``) when the prompt asks for the host's view.
+``content check`` parses every line and grades each as listed.
 """
 
 from __future__ import annotations
@@ -52,7 +56,9 @@ class CommandQuestion(QuestionType):
         return AnswerControls(prompt=prompt)
 
     def grade(self, question: QuestionData, order: tuple[int, ...], answer: Answer) -> Grade:
-        return compare_command(accepted_lines(question), self._text(question, answer))
+        return compare_command(
+            accepted_lines(question), self._text(question, answer), question.strict
+        )
 
     def given(self, question: QuestionData, order: tuple[int, ...], answer: Answer) -> str:
         return self._text(question, answer)
@@ -71,6 +77,7 @@ class CommandQuestion(QuestionType):
         graded as listed (:func:`bot.content.lint.variant_problems`)."""
         unreadable = False
         lines = [("answer", line) for line in accepted_lines(question)]
+        lines += [("variant", line) for line in question.variants]
         lines += [("reject", line) for line in question.reject]
         for field, line in lines:
             if len(line) > ANSWER_LIMIT:
@@ -79,8 +86,20 @@ class CommandQuestion(QuestionType):
             if problem:
                 unreadable = True
                 yield f"{field} {line!r} does not parse: {problem}"
-        grade = None if unreadable else self._grades_right(question)
-        yield from variant_problems(str(question.answer), question.accept, question.reject, grade)
+        if unreadable:
+            yield from variant_problems(
+                str(question.answer), question.accept, question.reject, None, question.variants
+            )
+            return
+        answer = str(question.answer)
+        yield from variant_problems(
+            answer,
+            question.accept,
+            question.reject,
+            self._grades_right(question),
+            question.variants,
+            lambda line: compare_command((answer,), line, question.strict).correct,
+        )
 
     def _grades_right(self, question: QuestionData) -> Callable[[str], bool]:
         return lambda line: self.grade(question, (), Typed(line)).correct
