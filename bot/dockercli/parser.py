@@ -278,10 +278,13 @@ def _validate(cmd: DockerCommand, spec: SubcommandSpec) -> None:
 
 
 def parse_docker(line: str) -> DockerCommand:
-    """Parse one docker command line (``docker`` in front is optional); CliError when wrong."""
+    """Parse one docker command line (``docker`` in front is optional; ``docker-compose`` is
+    read as ``docker compose``); CliError when wrong."""
     words = split_words(line)
     if words[:1] == ["docker"]:
         words = words[1:]
+    elif words[:1] == ["docker-compose"]:  # Compose v1's own program: the same commands
+        words = ["compose", *words[1:]]
     if not words:
         raise CliError("cli.empty")
     path, rest = _route(words)
