@@ -287,7 +287,8 @@ def grading_form(cmd: DockerCommand) -> DockerCommand:
 
 def aligned(expected: DockerCommand, given: DockerCommand) -> DockerCommand:
     """``given`` without what may differ in one direction only: display-only flags and flags
-    of the same result (:data:`SAME_RESULT`) that ``expected`` does not use, and ``inspect`` without ``--type`` where ``expected`` has one."""
+    of the same result (:data:`SAME_RESULT`) that ``expected`` does not use, and ``inspect``
+    without ``--type`` where ``expected`` has one."""
     if expected.path != given.path:
         return given
     may_add = DISPLAY_ONLY.get(given.path, frozenset()) | SAME_RESULT.get(given.path, frozenset())
