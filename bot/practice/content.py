@@ -169,6 +169,78 @@ class NameSpec(ContentModel):
     name: NonEmpty
 
 
+INSTRUCTIONS = (
+    "FROM", "RUN", "COPY", "ADD", "WORKDIR", "ENV", "ARG", "LABEL", "EXPOSE", "USER", "CMD",
+    "ENTRYPOINT", "VOLUME", "HEALTHCHECK", "STOPSIGNAL", "SHELL", "ONBUILD", "MAINTAINER",
+)  # fmt: skip
+
+
+class ImageSpec(ContentModel):
+    """An image the learner can use (``name`` only: shared or their own). With ``built``,
+    ``steps`` or ``cmd`` it is one of their own images, made as described: ``built: true``
+    by ``docker build`` in their sandbox; every one of ``steps`` an instruction its build ran
+    (``COPY`` or ``COPY index.html /www/``: the keyword, then words the step has); ``cmd``
+    its ``CMD`` exactly."""
+
+    name: NonEmpty
+    built: bool | None = None
+    steps: tuple[NonEmpty, ...] = ()
+    cmd: tuple[str, ...] | None = None
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return _words(value)
+
+    @field_validator("steps")
+    @classmethod
+    def _instructions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for step in value:
+            keyword = step.split()[0].upper()
+            if keyword not in INSTRUCTIONS:
+                raise ValueError(f"not a Dockerfile instruction: {step!r}")
+        return value
+
+    @property
+    def own(self) -> bool:
+        """Whether the check is about how the learner made the image."""
+        return self.built is not None or bool(self.steps) or self.cmd is not None
+
+    def facets(self) -> Iterator[str]:
+        yield cmd_facet("build" if self.own else "pull")
+
+
+class ComposeSpec(ContentModel):
+    """A compose project of the learner's (``docker compose -p``, or its folder's name).
+
+    ``running``: exactly this many of its services run; ``services``: each of these runs;
+    ``healthy: true``: every running service with a health check reports healthy (and one
+    has a check). ``exists: false``: nothing of the project is left (no container, no
+    ``PROJECT_default`` network)."""
+
+    project: NonEmpty
+    exists: bool = True
+    running: int | None = Field(default=None, ge=0)
+    services: tuple[NonEmpty, ...] = ()
+    healthy: bool | None = None
+
+    @field_validator("services", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return _words(value)
+
+    @model_validator(mode="after")
+    def _fits(self) -> ComposeSpec:
+        if not self.exists and (self.running or self.services or self.healthy):
+            raise ValueError("a project that must be gone has no running services to check")
+        return self
+
+    def facets(self) -> Iterator[str]:
+        yield cmd_facet("compose up" if self.exists else "compose down")
+        if self.exists and self.healthy:
+            yield "flag:run:health-cmd"
+
+
 def _words(value: Any) -> Any:
     return (value,) if isinstance(value, str) else value
 
@@ -303,10 +375,17 @@ class NetworkCheck(Leaf):
 
 
 class ImageCheck(Leaf):
-    image: NameSpec
+    image: ImageSpec
 
     def facets(self) -> Iterator[str]:
-        yield cmd_facet("pull")
+        return self.image.facets()
+
+
+class ComposeCheck(Leaf):
+    compose: ComposeSpec
+
+    def facets(self) -> Iterator[str]:
+        return self.compose.facets()
 
 
 class UsedCheck(Leaf):
@@ -354,8 +433,8 @@ class NotCheck(ContentModel):
 
 
 CHECK_KINDS = (
-    "container", "file", "http", "volume", "network", "image", "used", "output", "removed",
-    "all", "any", "not",
+    "container", "file", "http", "volume", "network", "image", "compose", "used", "output",
+    "removed", "all", "any", "not",
 )  # fmt: skip
 
 
@@ -378,6 +457,7 @@ Check = Annotated[
     | Annotated[VolumeCheck, Tag("volume")]
     | Annotated[NetworkCheck, Tag("network")]
     | Annotated[ImageCheck, Tag("image")]
+    | Annotated[ComposeCheck, Tag("compose")]
     | Annotated[UsedCheck, Tag("used")]
     | Annotated[OutputCheck, Tag("output")]
     | Annotated[RemovedCheck, Tag("removed")]
@@ -399,6 +479,7 @@ CHECK_MODELS: dict[str, type[ContentModel]] = {
     "volume": VolumeCheck,
     "network": NetworkCheck,
     "image": ImageCheck,
+    "compose": ComposeCheck,
     "used": UsedCheck,
     "output": OutputCheck,
     "removed": RemovedCheck,

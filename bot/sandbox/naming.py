@@ -25,6 +25,7 @@ SANDBOX = LABEL_PREFIX + "sandbox"
 KIND = LABEL_PREFIX + "kind"
 NAME = LABEL_PREFIX + "name"
 CREATED = LABEL_PREFIX + "created"
+BUILD_CACHE = LABEL_PREFIX + "build-cache"  # a build step's image: the key of its cache entry
 
 KIND_HOST = "host"  # the user's host shell container
 KIND_BRIDGE = "bridge"  # the sandbox's own internal network (the user's "bridge")

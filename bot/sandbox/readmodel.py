@@ -24,7 +24,8 @@ from bot.sandbox.errors import EngineNotFound, SandboxError, TooBig
 from bot.sandbox.manager import SandboxManager
 from bot.sandbox.naming import Scope
 from bot.sandbox.ops import execs, files
-from bot.sandbox.ops.images import allowed_tags
+from bot.sandbox.ops.images import visible
+from bot.sandbox.ops.own_images import own_image_views
 from bot.sandbox.workers import Worker
 
 log = logging.getLogger("bot.sandbox.readmodel")
@@ -61,7 +62,9 @@ class SandboxReadModel:
         inspected, engine_images = await asyncio.gather(
             objects.inspected(worker, listed), worker.run(lambda api: api.images())
         )
-        images = {tag for _image, tag in allowed_tags(engine_images, self.manager.policy)}
+        found = visible(scope, engine_images, self.manager.policy)
+        images = {name for names in found.names.values() for name in names}
+        own = await own_image_views(worker, scope, found)
         return SandboxState(
             exists=True,
             worker=worker.name,
@@ -71,6 +74,7 @@ class SandboxReadModel:
             volumes=objects.user_names(scope, volumes),
             networks=objects.user_names(scope, networks),
             images=tuple(sorted(images)),
+            own_images=tuple(own),
         )
 
     async def read_file(

@@ -8,13 +8,17 @@ import time
 import docker
 import pytest
 import pytest_asyncio
+from pydantic import TypeAdapter
 
 from bot.core.errors import Refused, UserError
+from bot.practice.checks import CheckContext, evaluate
+from bot.practice.content import Check
 from bot.sandbox.service import SandboxService
 from tests.sandbox.engine_support import docker_text, new_actor, sh_text, started_service
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio(loop_scope="module")]
 ALICE, BOB = new_actor("alice"), new_actor("bob")
+parse_check = TypeAdapter(Check).validate_python
 # a host image with the published-port forwarder (CI builds docker-coach/host:latest with it)
 HOST = (
     {"host_image": os.environ["COACH_TEST_HOST_IMAGE"]}
@@ -149,3 +153,49 @@ async def test_compose_refusal_creates_nothing(
     assert caught.value.params["flag"] == key
     assert "bad" not in await docker_text(service, BOB, "network ls")
     assert "bad-web-1" not in await docker_text(service, BOB, "ps -a")
+
+
+async def test_practice_reads_built_images_and_compose_projects(service: SandboxService) -> None:
+    """What practice checks read: the learner's image with its build steps and CMD (a tag of
+    a shared image is not built; a commit of a container from the build takes no build cache
+    key), and a compose project's services with their health."""
+    script = (
+        "mkdir -p rm1 && cd rm1 && echo one > index.html && "
+        "printf 'FROM busybox\\nRUN echo built > /made\\nCOPY index.html /www/\\n"
+        'CMD ["httpd","-f","-p","80","-h","/www"]\\n\' > Dockerfile'
+    )
+    await sh_text(service, ALICE, script)
+    await docker_text(service, ALICE, "build -t rm1 rm1")
+    await docker_text(service, ALICE, "tag busybox mybox")
+    await docker_text(service, ALICE, "run -d --name rm1c rm1")
+    await docker_text(service, ALICE, "commit rm1c rm1copy")
+    state = await service.reader.state(ALICE)
+    own = {name: image for image in state.own_images for name in image.names}
+    assert {"rm1:latest", "mybox:latest", "rm1copy:latest"} <= set(state.images)
+    assert own["rm1:latest"].built and own["rm1:latest"].steps == (
+        "RUN echo built > /made",
+        "COPY index.html /www/",
+        'CMD ["httpd","-f","-p","80","-h","/www"]',
+    )
+    assert own["rm1:latest"].cmd == ("httpd", "-f", "-p", "80", "-h", "/www")
+    assert not own["mybox:latest"].built and own["mybox:latest"].steps == ()
+    assert not own["rm1copy:latest"].built
+    ctx = CheckContext(reader=service.reader, actor=ALICE)
+    built = {"image": {"name": "rm1", "built": True, "steps": ["RUN echo", "COPY index.html"]}}
+    assert await evaluate(parse_check(built), ctx)
+    assert not await evaluate(parse_check({"image": {"name": "mybox", "built": True}}), ctx)
+    # the commit did not take the build's cache key: a rebuild uses the build's own steps
+    again = await docker_text(service, ALICE, "build -t rm1 rm1")
+    assert again.count(" ---> Using cache") == 3
+    assert own["rm1:latest"].id in again or own["rm1:latest"].id[7:19] in again
+    await docker_text(service, ALICE, "rm -f rm1c")
+
+    await sh_text(service, BOB, f"mkdir -p pr && cat > pr/compose.yaml <<'EOF'\n{COMPOSE}EOF")
+    await docker_text(service, BOB, "compose -f pr/compose.yaml up -d")
+    bob = CheckContext(reader=service.reader, actor=BOB)
+    up = {"compose": {"project": "pr", "running": 2, "services": ["web", "client"]}}
+    assert await evaluate(parse_check(up), bob)
+    assert await evaluate(parse_check({"compose": {"project": "pr", "healthy": True}}), bob)
+    await docker_text(service, BOB, "compose -f pr/compose.yaml down -v")
+    gone = {"compose": {"project": "pr", "exists": False}}
+    assert await evaluate(parse_check(gone), CheckContext(reader=service.reader, actor=BOB))

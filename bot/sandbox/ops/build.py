@@ -54,7 +54,7 @@ from bot.sandbox.ops.own_images import check_quota
 from bot.sandbox.streams import Captured, read_multiplexed
 from bot.sandbox.workers import engine_call, inspect_image
 
-CACHE_LABEL = naming.LABEL_PREFIX + "build-cache"
+CACHE_LABEL = naming.BUILD_CACHE
 KIND_BUILD = "build"  # a build step's container (never a learner's container)
 DEFAULT_SHELL = ("/bin/sh", "-c")
 DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
