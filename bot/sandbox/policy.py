@@ -455,8 +455,6 @@ RULES: tuple[Rule, ...] = (
           key="policy.engine_too_old"),
     _rule("use_api_socket", RUN, "use-api-socket", _always, "run --use-api-socket busybox",
           key="policy.docker_socket"),
-    _rule("exec_env_file", (("exec",),), "env-file", _always, "exec --env-file app.env web env",
-          "exec -e MODE=dev web env", key="policy.env_file"),
     _rule("rm_link", (("rm",),), "link", _always, "rm --link web/db", "rm web",
           key="policy.link"),
     _rule("commit_change", (("commit",),), "change", _commit_change,
@@ -482,8 +480,6 @@ RULES: tuple[Rule, ...] = (
           "run --pull always busybox", "run --pull missing busybox"),
     _rule("pull_all_tags", (("pull",),), "all-tags", _always, "pull --all-tags alpine",
           "pull alpine:3.20"),
-    _rule("env_file", RUN, "env-file", _always, "run --env-file app.env busybox",
-          "run -e MODE=dev busybox"),
     _rule("restart", RUN, "restart", _not_in("no"), "run -d --restart always nginx",
           "run -d --restart no nginx"),
     _rule("memory_limit", RUN_BUILD, "memory", _memory, "run -m 4g busybox", "run -m 64m busybox"),
@@ -612,6 +608,7 @@ _RUN_DECISION = _decide(
         "cpuset-cpus": "the engine refuses CPUs the worker does not have",
         "ip": "only on the learner's own networks with a subnet (the engine checks it)",
         "cidfile": "written in the learner's host shell, like a file on their machine",
+        "env-file": "read from the learner's host shell, like a file on their machine (64 KiB)",
     },
 )
 _NO_FLAGS = _decide()
@@ -622,7 +619,10 @@ DECISIONS: dict[Path, Decision] = {
     ("create",): _RUN_DECISION,
     ("exec",): _decide(
         "env user interactive tty detach-keys",
-        {"detach": "the process runs under the sandbox's time limit for detached ones (1 h)"},
+        {
+            "detach": "the process runs under the sandbox's time limit for detached ones (1 h)",
+            "env-file": "read from the learner's host shell, like a file on their machine (64 KiB)",
+        },
     ),
     ("ps",): _decide("all quiet filter last latest no-trunc size format"),
     ("images",): _decide("quiet all no-trunc digests filter format"),

@@ -199,3 +199,26 @@ async def test_practice_reads_built_images_and_compose_projects(service: Sandbox
     await docker_text(service, BOB, "compose -f pr/compose.yaml down -v")
     gone = {"compose": {"project": "pr", "exists": False}}
     assert await evaluate(parse_check(gone), CheckContext(reader=service.reader, actor=BOB))
+
+
+async def test_env_file_is_read_from_the_host_shell(service: SandboxService) -> None:
+    """``run --env-file`` (and ``exec --env-file``) read the file where the sandbox's CLI runs,
+    the learner's host shell, in docker's format: values as written, comments skipped, a name
+    alone set only if the CLI had it (it has none), ``-e`` last."""
+    await sh_text(
+        service, ALICE, "printf '# app\\nMODE=test\\n  GREETING=\"hi\"\\nLONELY\\n' > app.env"
+    )
+    printed = await docker_text(
+        service, ALICE, "run --rm --env-file app.env -e MODE=prod busybox env"
+    )
+    assert "MODE=prod" in printed and 'GREETING="hi"' in printed and "LONELY" not in printed
+    await docker_text(service, ALICE, "run -d --name envy busybox sleep 600")
+    assert "MODE=test" in await docker_text(service, ALICE, "exec --env-file app.env envy env")
+    with pytest.raises(UserError) as caught:
+        await docker_text(service, ALICE, "run --rm --env-file nope.env busybox env")
+    assert caught.value.key == "sandbox.no_env_file"
+    await sh_text(service, ALICE, "printf 'BAD NAME=1\\n' > bad.env")
+    with pytest.raises(UserError) as caught:
+        await docker_text(service, ALICE, "run --rm --env-file bad.env busybox env")
+    assert caught.value.key == "cli.bad_env_line"
+    await docker_text(service, ALICE, "rm -f envy")

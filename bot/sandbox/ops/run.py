@@ -277,6 +277,7 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
     for volume in mounts.to_create:
         await create_volume(ctx, volume)
     asked, exposed = await _published(ctx, cmd, resolved.engine)
+    environment = await files.environment(ctx, cmd)
     labels = {
         **user_labels(cmd),
         **ctx.scope.labels(naming.KIND_CONTAINER, name),
@@ -287,7 +288,7 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
             "image": resolved.engine,
             "command": list(cmd.container_command) or None,
             "name": ctx.scope.real(name),
-            "environment": list(cmd.values("env")) or None,
+            "environment": environment or None,
             "working_dir": cmd.text("workdir") or None,
             "entrypoint": _entrypoint(cmd),
             "labels": labels,
