@@ -123,6 +123,7 @@ def _matches(view: ContainerView, spec: ContainerSpec, remembered: Mapping[str, 
         p.container_port == spec.port.container
         and p.host_port is not None
         and (spec.port.host is None or p.host_port == spec.port.host)
+        and (spec.port.ip is None or (p.host_ip or "0.0.0.0") == spec.port.ip)
         for p in view.ports
     ):
         return False

@@ -70,7 +70,7 @@ ON_A_CONTAINER: frozenset[str] = frozenset(
         "kill", "rm", "port", "rename", "stats", "cp",
     }
 ) & KNOWN_SUBCOMMANDS  # fmt: skip
-RUNS_A_PROGRAM: frozenset[str] = frozenset({"exec", "run", "create"})
+RUNS_A_PROGRAM: frozenset[str] = frozenset({"exec", "run", "create", "compose exec"})
 CONTAINER_STATES = ("created", "running", "paused", "restarting", "exited", "dead")
 HEALTH_STATES = ("starting", "healthy", "unhealthy")
 
@@ -92,6 +92,7 @@ class Leaf(ContentModel):
 class PortSpec(ContentModel):
     container: int = Field(ge=1, le=65535)
     host: int | None = Field(default=None, ge=1, le=65535)
+    ip: NonEmpty | None = Field(default=None, description="the host address: 127.0.0.1, 0.0.0.0")
 
 
 class ContainerSpec(ContentModel):
@@ -304,7 +305,7 @@ class UsedSpec(ContentModel):
         if self.container and command not in ON_A_CONTAINER:
             raise ValueError(f"docker {command} does not act on one container")
         if self.program and command not in RUNS_A_PROGRAM:
-            raise ValueError(f"docker {command} runs no program (exec, run and create do)")
+            raise ValueError(f"docker {command} runs no program (exec, run, create and compose exec do)")
         return self
 
 
