@@ -305,7 +305,9 @@ class UsedSpec(ContentModel):
         if self.container and command not in ON_A_CONTAINER:
             raise ValueError(f"docker {command} does not act on one container")
         if self.program and command not in RUNS_A_PROGRAM:
-            raise ValueError(f"docker {command} runs no program (exec, run, create and compose exec do)")
+            raise ValueError(
+                f"docker {command} runs no program (exec, run, create and compose exec do)"
+            )
         return self
 
 
