@@ -208,10 +208,12 @@ async def environment(ctx: Ctx, cmd: DockerCommand) -> list[str]:
     host = ctx.scope.host_name
     for name in cmd.values("env-file"):
         path = host_path(name)
+
+        def read(api: APIClient, path: str = path) -> tuple[bytes, tuple[str, bytes] | None]:
+            return read_file(api, host, path, ENV_FILE_BYTES)
+
         try:
-            _archive, single = await ctx.run(
-                lambda api, path=path: read_file(api, host, path, ENV_FILE_BYTES)
-            )
+            _archive, single = await ctx.run(read)
         except EngineNotFound:
             single = None
         except TooBig as exc:

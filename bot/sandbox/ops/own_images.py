@@ -36,7 +36,7 @@ from bot.sandbox.ops.images import (
     resolve,
     used_images,
 )
-from bot.sandbox.workers import Worker
+from bot.sandbox.workers import Worker, inspect_image
 
 
 def _reference(text: str) -> tuple[str, str]:
@@ -256,7 +256,7 @@ def step_instruction(created_by: str) -> str:
 def _describe(api: APIClient, ident: str, steps: set[str]) -> tuple[dict[str, Any], list[str]]:
     """The image's config and the instructions of the learner's own build steps in its
     history (newest first there; oldest first here), up to the first layer not built here."""
-    attrs: dict[str, Any] = api.inspect_image(ident)
+    attrs = inspect_image(api, ident)
     layers: list[dict[str, Any]] = api.history(ident)  # type: ignore[no-untyped-call]
     own: list[str] = []
     for layer in layers:
@@ -283,10 +283,12 @@ async def own_image_views(
     }
     views: list[OwnImageView] = []
     for ident in named:
+
+        def describe(api: APIClient, ident: str = ident) -> tuple[dict[str, Any], list[str]]:
+            return _describe(api, ident, steps)
+
         try:
-            attrs, instructions = await worker.run(
-                lambda api, ident=ident: _describe(api, ident, steps)
-            )
+            attrs, instructions = await worker.run(describe)
         except EngineNotFound:  # removed meanwhile
             continue
         config = attrs.get("Config") or {}
