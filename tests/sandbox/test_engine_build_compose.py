@@ -222,3 +222,44 @@ async def test_env_file_is_read_from_the_host_shell(service: SandboxService) -> 
         await docker_text(service, ALICE, "run --rm --env-file bad.env busybox env")
     assert caught.value.key == "cli.bad_env_line"
     await docker_text(service, ALICE, "rm -f envy")
+
+
+def _engine_volumes(owner: str) -> list[dict]:
+    client = docker.from_env()
+    try:
+        wanted = {"label": [f"org.docker-coach.owner={owner}"]}
+        return client.api.volumes(filters=wanted).get("Volumes") or []
+    finally:
+        client.close()
+
+
+async def test_an_image_volume_is_a_volume_of_the_sandbox(service: SandboxService) -> None:
+    """A ``VOLUME`` in a Dockerfile: the container gets a volume as Docker's anonymous one,
+    but under the sandbox's labels (counted, listed, removed by ``rm -v`` and with the
+    sandbox); a ``-v`` on the same path takes its place; the quota bites."""
+    await sh_text(
+        service, BOB, "mkdir -p vol && printf 'FROM busybox\\nVOLUME /data\\n' > vol/Dockerfile"
+    )
+    await docker_text(service, BOB, "build -t vol vol")
+    before = {v["Name"] for v in _engine_volumes(BOB.user_id)}
+    await docker_text(service, BOB, "run -d --name v1 vol sleep 600")
+    made = [v for v in _engine_volumes(BOB.user_id) if v["Name"] not in before]
+    assert len(made) == 1 and made[0]["Labels"]["org.docker-coach.anonymous-for"] == "v1"
+    hex_name = made[0]["Name"].rsplit("-", 1)[-1]
+    assert len(hex_name) == 64 and hex_name in await docker_text(service, BOB, "volume ls")
+    await docker_text(service, BOB, "exec v1 sh -c 'echo kept > /data/f'")
+    await docker_text(service, BOB, "run -d --name v2 -v named:/data vol sleep 600")
+    assert len(_engine_volumes(BOB.user_id)) == len(before) + 2  # v2 made `named` only
+    await docker_text(service, BOB, "rm -f -v v1")
+    assert hex_name not in await docker_text(service, BOB, "volume ls")
+    await docker_text(service, BOB, "rm -f v2")
+    await docker_text(service, BOB, "volume rm named")
+    # every image VOLUME counts against the volume quota (5 in this module)
+    for index in range(5 - len(before)):
+        await docker_text(service, BOB, f"create --name q{index} vol")
+    with pytest.raises(UserError) as caught:
+        await docker_text(service, BOB, "create --name over vol")
+    assert caught.value.key == "sandbox.quota.volumes"
+    for index in range(5 - len(before)):
+        await docker_text(service, BOB, f"rm -v q{index}")
+    assert {v["Name"] for v in _engine_volumes(BOB.user_id)} == before
