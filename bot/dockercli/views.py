@@ -58,7 +58,7 @@ class ContainerView:
     memory: int = 0  # HostConfig.Memory: the memory limit in bytes (0: no limit)
     nano_cpus: int = 0  # HostConfig.NanoCpus: the CPU limit in billionths of a CPU (0: none)
     oom_killed: bool = False  # State.OOMKilled
-    health: str | None = None  # State.Health.Status: starting, healthy, unhealthy; None: no check
+    health: str | None = None  # State.Health.Status: starting | healthy | unhealthy (None: none)
     addresses: tuple[str, ...] = ()  # "network/address" for each network it is on
     size_rw: int | None = None  # measured with ``ps -s`` only
     size_root_fs: int | None = None
