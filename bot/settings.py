@@ -105,6 +105,21 @@ class ContainerLimits(_Section):
         return self
 
 
+class BuildSettings(_Section):
+    """Bounds of ``docker build`` (and ``compose build``): every step is a sandbox container."""
+
+    step_seconds: float = Field(default=60.0, gt=0, description="wall clock of one RUN step")
+    build_seconds: float = Field(default=300.0, gt=0, description="wall clock of one build")
+    context_bytes: int = Field(default=16 * 1024 * 1024, ge=1024)
+    disk_bytes: int | None = Field(
+        default=512 * 1024 * 1024,
+        ge=1024 * 1024,
+        description="what one RUN step may write (--storage-opt size: btrfs or xfs+pquota "
+        "engines); None on engines without it",
+    )
+    steps: int = Field(default=100, ge=1, description="instructions in one Dockerfile")
+
+
 class Quotas(_Section):
     containers: int = Field(default=6, ge=1)
     running_containers: int = Field(default=4, ge=1)
@@ -112,6 +127,10 @@ class Quotas(_Section):
     networks: int = Field(default=3, ge=0)
     pulls_per_hour: int = Field(default=20, ge=1, description="Image pulls per user per hour.")
     images: int = Field(default=5, ge=0, description="the learner's own image references")
+    image_bytes: int = Field(
+        default=1024 * 1024 * 1024, ge=0, description="disk taken by the learner's own images"
+    )
+    compose_services: int = Field(default=4, ge=1, description="services in one compose project")
 
 
 class DiskSettings(_Section):
@@ -172,6 +191,7 @@ class SandboxSettings(_Section):
     limits: ContainerLimits = ContainerLimits()
     quotas: Quotas = Quotas()
     disk: DiskSettings = DiskSettings()
+    build: BuildSettings = BuildSettings()
     output_bytes: int = Field(default=1024 * 1024, ge=1024)  # a resource limit, not a display size
     exec_timeout_seconds: float = Field(default=15.0, gt=0)
     foreground_run_seconds: float = Field(default=10.0, gt=0)

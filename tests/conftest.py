@@ -24,6 +24,9 @@ CONTENT = REPO_ROOT / "content"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 # Where the loopback stand-in for Docker Hub's search index listens (deploy/engine/setup.sh).
 SEARCH_INDEX = os.environ.get("COACH_TEST_SEARCH_INDEX", "127.0.0.1:5001")
+# The host-shell image (default: the settings' docker-coach/host:latest, which setup.sh builds
+# with the published-port forwarder); a branch may test its own build of the recipe.
+HOST_IMAGE = os.environ.get("COACH_TEST_HOST_IMAGE")
 # The sandbox instance of this test session: parallel runs on one engine never touch each
 # other's sandboxes (nor a coach running beside them).
 TEST_INSTANCE = f"test-{os.getpid()}-{secrets.token_hex(3)}"
@@ -54,6 +57,8 @@ def settings(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Setting
     # database of its own, so an instance of its own too.
     instance = f"{TEST_INSTANCE}-{secrets.token_hex(3)}"
     data["sandbox"]["instance"] = instance
+    if HOST_IMAGE:
+        data["sandbox"]["host_image"] = HOST_IMAGE
     for worker in data["sandbox"]["workers"]:
         worker["max_sandboxes"] = TEST_MAX_SANDBOXES
         worker["warm_pool"] = 0

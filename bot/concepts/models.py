@@ -22,6 +22,11 @@ class Example(ContentModel):
     command: Text
     note: Localized | None = None
     sandbox: SandboxSupport = SandboxSupport.RUNS
+    shell: bool = Field(
+        default=False,
+        description="a line of the host shell (``/sh``) that sets the stage for the docker "
+        "commands after it, e.g. writing a Dockerfile; shown like them, with ``$``",
+    )
 
 
 class Concept(ContentItem):

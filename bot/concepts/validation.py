@@ -109,7 +109,9 @@ CONCEPTS: ContentKind[Concept] = ContentKind(
         CONCEPT_IDS: lambda c: (c.id,),
         CONCEPT_TOPICS: lambda c: (c.topic,),
         CONCEPT_EXAMPLES: lambda c: (
-            f"{c.id} {e.command}" for e in c.examples if e.sandbox is SandboxSupport.RUNS
+            f"{c.id} {e.command}"
+            for e in c.examples
+            if e.sandbox is SandboxSupport.RUNS and not e.shell
         ),
     },
     coverage=CoverageRule(Role.EXPLAINS, _explains, order=lambda c: c.order),

@@ -17,11 +17,15 @@ same thing:
   ``/tmp/`` is ``/tmp``, ``http://web`` is ``http://web/``, and programs that print the same
   thing (``ip a`` / ``ip addr``, ``printenv`` / ``env``, ``arch`` / ``uname -m``,
   ``cat /etc/hostname`` / ``hostname``, ``ps aux`` / ``ps``, ``ls -la`` / ``ls``);
+* ``docker build``: the context folder in one spelling (``.``, ``./``; ``site/``, ``./site``),
+  ``-t site`` as ``site:latest``, ``-f`` naming the context's own ``Dockerfile``, ``--rm``;
+* ``docker compose``: ``-f compose.yaml`` (or another name compose finds by itself);
 * ``docker cp``: what ends up where. ``docker cp web:/a/f.conf .``, ``./``, ``f.conf`` and
   ``./f.conf`` all make ``./f.conf``; a folder destination with or without its trailing slash.
 
 Some differences only matter in one direction (:func:`aligned`): a typed answer may add a
-flag that changes only how the output looks (``--no-trunc``, ``logs -t``, ``exec -it``), and
+flag that changes only how the output looks (``--no-trunc``, ``logs -t``, ``exec -it``) or how
+a result is made but not the result (``build --no-cache``, ``compose up --build``), and
 may leave out ``--type`` where the expected answer names the object's kind. One rewrite
 depends on the task (:func:`alternatives`): ``docker exec N ps`` lists the processes that
 ``docker top N`` lists, with the container's own PIDs, so it is accepted unless the question
@@ -46,7 +50,7 @@ from bot.dockercli.errors import CliError
 from bot.dockercli.model import IMAGE_COMMANDS, DockerCommand, FlagValue, Path, canonical_args
 from bot.dockercli.parser import flag_label, misplaced_options
 from bot.dockercli.table import COMMANDS
-from bot.dockercli.values import parse_copy_args, parse_mount
+from bot.dockercli.values import parse_copy_args, parse_image_reference, parse_mount
 
 # --------------------------------------------------------------------------------------------
 # The tables: defaults, display-only flags, programs that print the same
@@ -74,8 +78,22 @@ DISPLAY_ONLY: Mapping[Path, frozenset[str]] = {
     ("logs",): frozenset({"timestamps"}),
     ("inspect",): frozenset({"size"}),
     ("exec",): frozenset({"interactive", "tty"}),
+    ("build",): frozenset({"quiet", "progress"}),
 }
 """Flags that change only how the output looks: a typed answer may add them."""
+
+SAME_RESULT: Mapping[Path, frozenset[str]] = {
+    ("build",): frozenset({"no-cache", "pull"}),
+    ("compose", "up"): frozenset({"build", "quiet-pull", "no-color", "remove-orphans", "wait"}),
+    ("compose", "down"): frozenset({"remove-orphans"}),
+}
+"""Flags that change how a command works, not what it makes: the same image, the same running
+app. A typed answer may add them too."""
+
+COMPOSE_FILES = frozenset(
+    {"compose.yaml", "compose.yml", "docker-compose.yaml", "docker-compose.yml"}
+)
+"""The file names compose looks for in the project folder: ``-f`` naming one says the default."""
 
 _TYPED_INSPECT: Mapping[Path, str] = {
     ("volume", "inspect"): "volume",
@@ -217,19 +235,64 @@ def _container_command(cmd: DockerCommand) -> DockerCommand:
     return _with(cmd, args=(cmd.args[0], *program_form(cmd.args[1:])))
 
 
+def _folder(path: str) -> str:
+    """A host-shell folder in one spelling: ``./site/`` is ``site``, ``./`` is ``.``."""
+    return posixpath.normpath(path) if path else path
+
+
+def _build_form(cmd: DockerCommand) -> DockerCommand:
+    """``docker build``: the context folder in one spelling, ``-t site`` as ``site:latest``,
+    ``-f`` left out where it names the context's own Dockerfile, ``--rm`` (the default)
+    left out."""
+    if cmd.path != ("build",) or not cmd.args:
+        return cmd
+    context = _folder(cmd.args[0])
+    flags = {k: v for k, v in cmd.flags.items() if k != "rm"}
+    dockerfile = flags.get("file")
+    if isinstance(dockerfile, str) and _folder(dockerfile) == posixpath.normpath(
+        posixpath.join(context, "Dockerfile")
+    ):
+        flags.pop("file")
+    if "tag" in flags:
+        flags["tag"] = tuple(_image_name(v) for v in _values(flags["tag"]))
+    return _with(cmd, flags=flags, args=(context, *cmd.args[1:]))
+
+
+def _image_name(text: str) -> str:
+    try:
+        return parse_image_reference(text).name
+    except CliError:
+        return text
+
+
+def _compose_form(cmd: DockerCommand) -> DockerCommand:
+    """``docker compose``: ``-f compose.yaml`` (a file compose finds by itself) left out."""
+    files = cmd.flags.get("file")
+    if cmd.path[:1] != ("compose",) or files is None:
+        return cmd
+    named = _values(files)
+    if len(named) != 1 or _folder(named[0]) not in COMPOSE_FILES:
+        return cmd
+    return _with(cmd, flags={k: v for k, v in cmd.flags.items() if k != "file"})
+
+
 def grading_form(cmd: DockerCommand) -> DockerCommand:
     """``cmd`` in the one form shared by every way of saying it (see the module docstring)."""
-    for step in (_typed_inspect, _without_defaults, _mounts_as_volumes, _plain_format):
+    steps = (_typed_inspect, _without_defaults, _mounts_as_volumes, _plain_format, _build_form,
+             _compose_form)  # fmt: skip
+    for step in steps:
         cmd = step(cmd)
     return _container_command(cmd)
 
 
 def aligned(expected: DockerCommand, given: DockerCommand) -> DockerCommand:
-    """``given`` without what may differ in one direction only: display-only flags that
-    ``expected`` does not use, and ``inspect`` without ``--type`` where ``expected`` has one."""
+    """``given`` without what may differ in one direction only: display-only flags and flags
+    of the same result (:data:`SAME_RESULT`) that ``expected`` does not use, and ``inspect``
+    without ``--type`` where ``expected`` has one."""
     if expected.path != given.path:
         return given
-    extra = DISPLAY_ONLY.get(given.path, frozenset()) - expected.flags.keys()
+    may_add = DISPLAY_ONLY.get(given.path, frozenset()) | SAME_RESULT.get(given.path, frozenset())
+    extra = may_add - expected.flags.keys()
     flags = {k: v for k, v in given.flags.items() if k not in extra}
     if given.path == ("inspect",) and "type" in expected.flags and "type" not in flags:
         flags["type"] = expected.flags["type"]

@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 from bot.dockercli.errors import CliError
 from bot.dockercli.model import IMAGE_COMMANDS, DockerCommand, Flag, FlagValue, Path, SubcommandSpec
-from bot.dockercli.table import COMMANDS, GROUPS, NOT_IN_SANDBOX, ROUTES
+from bot.dockercli.table import COMMANDS, COMPOSE_GLOBAL_VALUED, GROUPS, NOT_IN_SANDBOX, ROUTES
 from bot.dockercli.values import CopySpec, parse_bool, parse_copy_args, parse_image_reference
 
 # --------------------------------------------------------------------------------------------
@@ -39,7 +39,26 @@ def _suggest(word: str, choices: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
+def _hoist_compose_options(words: list[str]) -> list[str]:
+    """``compose -f app.yaml -p demo up -d`` → ``compose up -f app.yaml -p demo -d``: the
+    options compose takes before its subcommand are the subcommand's own here."""
+    index, leading = 1, []
+    while index < len(words) and words[index].startswith("-"):
+        word = words[index]
+        # in their long form: after the subcommand, ``-f`` may mean something else (logs -f)
+        leading.append({"-f": "--file", "-p": "--project-name"}.get(word, word))
+        index += 1
+        if word in COMPOSE_GLOBAL_VALUED and index < len(words):
+            leading.append(words[index])
+            index += 1
+    if index >= len(words):
+        return words
+    return [words[0], words[index], *leading, *words[index + 1 :]]
+
+
 def _route(words: list[str]) -> tuple[Path, list[str]]:
+    if words[0] == "compose":
+        words = _hoist_compose_options(words)
     first = words[0]
     if first.startswith("-"):
         raise CliError("cli.global_option", option=first)
@@ -259,10 +278,13 @@ def _validate(cmd: DockerCommand, spec: SubcommandSpec) -> None:
 
 
 def parse_docker(line: str) -> DockerCommand:
-    """Parse one docker command line (``docker`` in front is optional); CliError when wrong."""
+    """Parse one docker command line (``docker`` in front is optional; ``docker-compose`` is
+    read as ``docker compose``); CliError when wrong."""
     words = split_words(line)
     if words[:1] == ["docker"]:
         words = words[1:]
+    elif words[:1] == ["docker-compose"]:  # Compose v1's own program: the same commands
+        words = ["compose", *words[1:]]
     if not words:
         raise CliError("cli.empty")
     path, rest = _route(words)

@@ -15,6 +15,7 @@ in ``bot/sandbox/policy.py`` (a test checks that the three tables agree).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from bot.dockercli.model import Flag, Path, SubcommandSpec
@@ -42,6 +43,7 @@ from bot.dockercli.values import (
     check_cpuset,
     check_duration,
     check_expose,
+    check_image,
     check_ip,
     check_label,
     check_limit,
@@ -192,6 +194,77 @@ _FILTER = _f("f|filter=*")
 _QUIET = _f("q|quiet")
 _FORCE = _f("f|force")
 _FORMAT = _f("format=")
+
+# ``docker build`` (the classic builder's flags; the refused ones parse so the refusal names them)
+BUILD_FLAGS: tuple[Flag, ...] = (
+    _f("t|tag=*", check_image), _f("f|file="), _f("build-arg=*"), _f("no-cache"),
+    _f("target="), _f("q|quiet"), _f("pull"), _f("rm"), _f("force-rm"),
+    _f("label=*", check_label), _f("iidfile="), _f("progress="),
+    # refused or limited by the policy
+    _f("network="), _f("add-host=*"), _f("security-opt=*"), _f("platform="),
+    _f("m|memory=", check_size), _f("shm-size=", check_size), _f("ulimit=*"),
+    _f("cgroup-parent="), _f("isolation="), _f("cpus=", check_cpus),
+)  # fmt: skip
+BUILD_UNSUPPORTED: tuple[str, ...] = (
+    "secret", "ssh", "o|output", "allow", "builder", "push", "load", "cache-to", "cache-from",
+    "sbom", "provenance", "attest", "squash", "compress", "memory-swap", "cpu-shares",
+)  # fmt: skip
+
+# ``docker compose``: the options every compose subcommand takes (typed before or after it)
+COMPOSE_GLOBAL_FLAGS: tuple[Flag, ...] = (
+    _f("f|file=*"),
+    _f("p|project-name="),
+    _f("project-directory="),
+)
+COMPOSE_GLOBAL_VALUED = frozenset({"-f", "--file", "-p", "--project-name", "--project-directory"})
+_SERVICES = "[SERVICE...]"
+
+
+def _compose(*flags: Flag, **extra: Any) -> SubcommandSpec:
+    """A compose subcommand: its flags and compose's own options (whose letter it may take
+    for itself, as ``logs -f`` does: ``-f FILE`` then goes before the subcommand)."""
+    letters = {flag.short for flag in flags if flag.short}
+    shared = tuple(
+        replace(f, short=None) if f.short in letters else f for f in COMPOSE_GLOBAL_FLAGS
+    )
+    return SubcommandSpec((*shared, *flags), **extra)
+
+
+COMPOSE_COMMANDS: dict[Path, SubcommandSpec] = {
+    ("compose", "up"): _compose(
+        _f("d|detach"), _f("build"), _f("no-build"), _f("force-recreate"),
+        _f("no-recreate"), _f("remove-orphans"), _f("no-start"), _f("wait"),
+        _f("no-deps"), _f("quiet-pull"), _f("no-color"), usage=_SERVICES,
+        unsupported=("abort-on-container-exit", "scale", "attach", "watch", "y|yes"),
+    ),
+    ("compose", "down"): _compose(
+        _f("v|volumes"), _f("remove-orphans"), _f("t|timeout=", check_count),
+        _f("rmi="), max_args=0,
+    ),
+    ("compose", "ps"): _compose(
+        _f("a|all"), _QUIET, _f("services"), usage=_SERVICES, unsupported=("format", "filter"),
+    ),
+    ("compose", "logs"): _compose(
+        _f("t|timestamps"), _f("n|tail=", check_tail), _f("no-color"), _f("no-log-prefix"),
+        _f("f|follow", note="cli.note_follow"), usage=_SERVICES,
+    ),
+    ("compose", "exec"): _compose(
+        _f("d|detach"), _f("e|env=*"), _f("u|user="), _f("w|workdir="), _f("T|no-TTY"),
+        _f("i|interactive", note=_INTERACTIVE), _f("t|tty", note=_INTERACTIVE),
+        _f("index=", check_count), _f("privileged"),
+        interspersed=False, min_args=2, usage="SERVICE COMMAND [ARGS...]",
+    ),
+    ("compose", "stop"): _compose(_f("t|timeout=", check_count), usage=_SERVICES),
+    ("compose", "start"): _compose(usage=_SERVICES),
+    ("compose", "restart"): _compose(_f("t|timeout=", check_count), usage=_SERVICES),
+    ("compose", "config"): _compose(
+        _QUIET, _f("services"), _f("volumes"), _f("no-interpolate"), max_args=0,
+    ),
+    ("compose", "build"): _compose(
+        _f("no-cache"), _f("build-arg=*"), _QUIET, _f("pull"), usage=_SERVICES,
+    ),
+}  # fmt: skip
+COMPOSE_VERBS = tuple(path[1] for path in COMPOSE_COMMANDS)
 
 _LABEL_FILTERS: Mapping[str, FilterValue] = {"label": any_value, "label!": any_value}
 _PRUNE_FILTERS: Mapping[str, FilterValue] = {**_LABEL_FILTERS, "until": timestamp_value}
@@ -374,6 +447,10 @@ COMMANDS: dict[Path, SubcommandSpec] = {
     ("system", "prune"): SubcommandSpec(
         (_f("a|all"), _FORCE, _f("volumes"), _f("filter=*")), max_args=0, filters=_PRUNE_FILTERS,
     ),
+    ("build",): SubcommandSpec(
+        BUILD_FLAGS, min_args=1, max_args=1, usage="PATH", unsupported=BUILD_UNSUPPORTED,
+    ),
+    **COMPOSE_COMMANDS,
     ("version",): SubcommandSpec((_f("f|format="),), max_args=0, format=OBJECT_FORMAT),
     ("info",): SubcommandSpec((_f("f|format="),), max_args=0, format=OBJECT_FORMAT),
 }  # fmt: skip
@@ -385,7 +462,7 @@ _CONTAINER_VERBS = (
 )  # fmt: skip
 _TOP_LEVEL = (
     *_CONTAINER_VERBS, "ps", "images", "search", "pull", "tag", "rmi", "history", "version",
-    "info",
+    "info", "build",
 )  # fmt: skip
 ROUTES: dict[Path, Path] = {
     **{(verb,): (verb,) for verb in _TOP_LEVEL},
@@ -404,6 +481,9 @@ ROUTES: dict[Path, Path] = {
     ("image", "history"): ("history",),
     ("image", "inspect"): ("image", "inspect"),
     ("image", "prune"): ("image", "prune"),
+    ("image", "build"): ("build",),
+    ("buildx", "build"): ("build",),
+    **{path: path for path in COMPOSE_COMMANDS},
     **{("volume", verb): ("volume", verb) for verb in ("create", "ls", "inspect", "rm", "prune")},
     ("volume", "list"): ("volume", "ls"),
     ("volume", "remove"): ("volume", "rm"),
@@ -417,17 +497,21 @@ ROUTES: dict[Path, Path] = {
     ("system", "prune"): ("system", "prune"),
     ("system", "info"): ("info",),
 }
-GROUPS = ("container", "image", "volume", "network", "system")
+GROUPS = ("container", "image", "volume", "network", "system", "compose", "buildx")
 
 # Real docker commands the sandbox does not run (a clear message instead of "unknown").
 NOT_IN_SANDBOX: frozenset[str] = frozenset(
     {
-        "attach", "build", "builder", "buildx", "checkpoint", "compose", "config",
+        "attach", "builder", "checkpoint", "config",
         "context", "debug", "events", "export", "help", "import", "init", "load", "login",
         "logout", "manifest", "node", "plugin", "push", "save", "scout", "secret", "service",
         "stack", "swarm", "trust", "update",
         "container attach", "container export", "container update",
-        "image build", "image import", "image load", "image push", "image save",
-        "volume update", "system events", "system dial-stdio",
+        "image import", "image load", "image push", "image save",
+        "volume update", "system events", "system dial-stdio", "buildx bake", "buildx ls",
+        "compose run", "compose create", "compose rm", "compose pull", "compose push",
+        "compose kill", "compose pause", "compose unpause", "compose top", "compose images",
+        "compose port", "compose cp", "compose events", "compose ls", "compose watch",
+        "compose scale", "compose wait", "compose attach", "compose stats", "compose version",
     }
 )  # fmt: skip

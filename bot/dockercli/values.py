@@ -43,6 +43,24 @@ _SIZE_RE = re.compile(r"^(\d+(?:\.\d+)?)\s*([kmgtp]?)(?:i?b)?$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
 
 
+def parse_env_lines(text: str) -> list[str]:
+    """``docker run --env-file``'s format (not compose's): ``NAME=value`` lines taken as
+    written (quotes included), ``#`` comments and blank lines skipped, leading blanks dropped.
+    A line with a name alone asks for the CLI's own variable: the sandbox's CLI has none, so
+    it sets nothing, as docker does for a variable it does not have."""
+    found: list[str] = []
+    for raw in text.splitlines():
+        line = raw.lstrip()
+        if not line or line.startswith("#"):
+            continue
+        name, equals, _value = line.partition("=")
+        if not name or any(c.isspace() for c in name):
+            raise CliError("cli.bad_env_line", line=line[:80])
+        if equals:
+            found.append(line)
+    return found
+
+
 def parse_bytes(text: str) -> int:
     """A docker memory size (``256m``, ``1g``, ``512MB``, ``1048576``) in bytes; ValueError."""
     match = _SIZE_RE.match(text.strip())
@@ -491,6 +509,10 @@ def check_ip(flag: str, value: str) -> None:
 
 def check_publish(_flag: str, value: str) -> None:
     parse_publish(value)
+
+
+def check_image(_flag: str, value: str) -> None:
+    parse_image_reference(value)
 
 
 def check_volume(_flag: str, value: str) -> None:

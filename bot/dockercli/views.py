@@ -83,10 +83,26 @@ class SandboxState:
     containers: tuple[ContainerView, ...] = ()
     volumes: tuple[str, ...] = ()
     networks: tuple[str, ...] = ()  # user-created networks (not the built-in "bridge")
-    images: tuple[str, ...] = ()  # images the user can use, e.g. "busybox:latest"
+    images: tuple[str, ...] = ()  # images the user can use, e.g. "busybox:latest", "site:latest"
+    own_images: tuple[OwnImageView, ...] = ()  # the user's own named images (build, commit, tag)
 
     def container(self, name: str) -> ContainerView | None:
         return next((c for c in self.containers if c.name == name), None)
+
+
+@dataclass(frozen=True, slots=True)
+class OwnImageView:
+    """One of the learner's own images as ``docker history`` and ``image inspect`` show it:
+    ``steps`` are the instructions of the learner's own ``docker build`` steps, oldest first
+    (``COPY index.html /www/``, ``RUN echo hi``; none for an image they only tagged or
+    committed)."""
+
+    id: str
+    names: tuple[str, ...]  # the learner's names for it: "site:latest"
+    built: bool = False  # made by ``docker build`` in this sandbox
+    steps: tuple[str, ...] = ()
+    cmd: tuple[str, ...] = ()  # Config.Cmd
+    entrypoint: tuple[str, ...] = ()  # Config.Entrypoint
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,15 +14,18 @@ from typing import Any, Protocol
 
 from bot.core.context import Actor
 from bot.core.errors import CoachError
-from bot.dockercli.views import ContainerView, SandboxState
+from bot.dockercli.compose import PROJECT_LABEL, SERVICE_LABEL
+from bot.dockercli.views import ContainerView, OwnImageView, SandboxState
 from bot.practice.content import (
     AllCheck,
     AnyCheck,
+    ComposeCheck,
     ContainerCheck,
     ContainerSpec,
     FileCheck,
     HttpCheck,
     ImageCheck,
+    ImageSpec,
     NetworkCheck,
     NotCheck,
     OutputCheck,
@@ -120,6 +123,7 @@ def _matches(view: ContainerView, spec: ContainerSpec, remembered: Mapping[str, 
         p.container_port == spec.port.container
         and p.host_port is not None
         and (spec.port.host is None or p.host_port == spec.port.host)
+        and (spec.port.ip is None or (p.host_ip or "0.0.0.0") == spec.port.ip)
         for p in view.ports
     ):
         return False
@@ -187,8 +191,49 @@ async def _network(check: NetworkCheck, ctx: CheckContext) -> bool:
 
 
 async def _image(check: ImageCheck, ctx: CheckContext) -> bool:
-    wanted = check.image.name
-    return any(same_image(image, wanted) for image in (await ctx.state()).images)
+    spec, state = check.image, await ctx.state()
+    if not spec.own:
+        return any(same_image(image, spec.name) for image in state.images)
+    return any(
+        _made_as_said(image, spec)
+        for image in state.own_images
+        if any(same_image(name, spec.name) for name in image.names)
+    )
+
+
+def _made_as_said(image: OwnImageView, spec: ImageSpec) -> bool:
+    if spec.built is not None and image.built != spec.built:
+        return False
+    if spec.cmd is not None and image.cmd != spec.cmd:
+        return False
+    return all(any(step_matches(step, wanted) for step in image.steps) for wanted in spec.steps)
+
+
+def step_matches(step: str, wanted: str) -> bool:
+    """Whether a build step (``COPY index.html /www/``) is the ``wanted`` one: the same
+    keyword, and the words ``wanted`` gives after it, in order (``COPY index.html``)."""
+    have, want = step.split(), wanted.split()
+    if not have or have[0].upper() != want[0].upper():
+        return False
+    rest = " ".join(want[1:])
+    return not rest or rest in " ".join(have[1:])
+
+
+async def _compose(check: ComposeCheck, ctx: CheckContext) -> bool:
+    spec, state = check.compose, await ctx.state()
+    members = [c for c in state.containers if c.labels.get(PROJECT_LABEL) == spec.project]
+    if not spec.exists:
+        return not members and f"{spec.project}_default" not in state.networks
+    running = [c for c in members if c.running]
+    services = {c.labels.get(SERVICE_LABEL) for c in running}
+    if not members or (spec.running is not None and len(services) != spec.running):
+        return False
+    if not set(spec.services) <= services:
+        return False
+    if spec.healthy:
+        checked = [c.health for c in running if c.health is not None]
+        return bool(checked) and all(health == "healthy" for health in checked)
+    return True
 
 
 def _names_container(typed: str | None, wanted: str, state: SandboxState) -> bool:
@@ -266,6 +311,7 @@ EVALUATORS: dict[type, Evaluator] = {
     VolumeCheck: _volume,
     NetworkCheck: _network,
     ImageCheck: _image,
+    ComposeCheck: _compose,
     UsedCheck: _used,
     OutputCheck: _output,
     RemovedCheck: _removed,

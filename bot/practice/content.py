@@ -71,7 +71,7 @@ ON_A_CONTAINER: frozenset[str] = frozenset(
         "kill", "rm", "port", "rename", "stats", "cp",
     }
 ) & KNOWN_SUBCOMMANDS  # fmt: skip
-RUNS_A_PROGRAM: frozenset[str] = frozenset({"exec", "run", "create"})
+RUNS_A_PROGRAM: frozenset[str] = frozenset({"exec", "run", "create", "compose exec"})
 CONTAINER_STATES = ("created", "running", "paused", "restarting", "exited", "dead")
 HEALTH_STATES = ("starting", "healthy", "unhealthy")
 
@@ -93,6 +93,7 @@ class Leaf(ContentModel):
 class PortSpec(ContentModel):
     container: int = Field(ge=1, le=65535)
     host: int | None = Field(default=None, ge=1, le=65535)
+    ip: NonEmpty | None = Field(default=None, description="the host address: 127.0.0.1, 0.0.0.0")
 
 
 class ContainerSpec(ContentModel):
@@ -170,6 +171,78 @@ class NameSpec(ContentModel):
     name: NonEmpty
 
 
+INSTRUCTIONS = (
+    "FROM", "RUN", "COPY", "ADD", "WORKDIR", "ENV", "ARG", "LABEL", "EXPOSE", "USER", "CMD",
+    "ENTRYPOINT", "VOLUME", "HEALTHCHECK", "STOPSIGNAL", "SHELL", "ONBUILD", "MAINTAINER",
+)  # fmt: skip
+
+
+class ImageSpec(ContentModel):
+    """An image the learner can use (``name`` only: shared or their own). With ``built``,
+    ``steps`` or ``cmd`` it is one of their own images, made as described: ``built: true``
+    by ``docker build`` in their sandbox; every one of ``steps`` an instruction its build ran
+    (``COPY`` or ``COPY index.html /www/``: the keyword, then words the step has); ``cmd``
+    its ``CMD`` exactly."""
+
+    name: NonEmpty
+    built: bool | None = None
+    steps: tuple[NonEmpty, ...] = ()
+    cmd: tuple[str, ...] | None = None
+
+    @field_validator("steps", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return _words(value)
+
+    @field_validator("steps")
+    @classmethod
+    def _instructions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for step in value:
+            keyword = step.split()[0].upper()
+            if keyword not in INSTRUCTIONS:
+                raise ValueError(f"not a Dockerfile instruction: {step!r}")
+        return value
+
+    @property
+    def own(self) -> bool:
+        """Whether the check is about how the learner made the image."""
+        return self.built is not None or bool(self.steps) or self.cmd is not None
+
+    def facets(self) -> Iterator[str]:
+        yield cmd_facet("build" if self.own else "pull")
+
+
+class ComposeSpec(ContentModel):
+    """A compose project of the learner's (``docker compose -p``, or its folder's name).
+
+    ``running``: exactly this many of its services run; ``services``: each of these runs;
+    ``healthy: true``: every running service with a health check reports healthy (and one
+    has a check). ``exists: false``: nothing of the project is left (no container, no
+    ``PROJECT_default`` network)."""
+
+    project: NonEmpty
+    exists: bool = True
+    running: int | None = Field(default=None, ge=0)
+    services: tuple[NonEmpty, ...] = ()
+    healthy: bool | None = None
+
+    @field_validator("services", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        return _words(value)
+
+    @model_validator(mode="after")
+    def _fits(self) -> ComposeSpec:
+        if not self.exists and (self.running or self.services or self.healthy):
+            raise ValueError("a project that must be gone has no running services to check")
+        return self
+
+    def facets(self) -> Iterator[str]:
+        yield cmd_facet("compose up" if self.exists else "compose down")
+        if self.exists and self.healthy:
+            yield "flag:run:health-cmd"
+
+
 def _words(value: Any) -> Any:
     return (value,) if isinstance(value, str) else value
 
@@ -233,7 +306,9 @@ class UsedSpec(ContentModel):
         if self.container and command not in ON_A_CONTAINER:
             raise ValueError(f"docker {command} does not act on one container")
         if self.program and command not in RUNS_A_PROGRAM:
-            raise ValueError(f"docker {command} runs no program (exec, run and create do)")
+            raise ValueError(
+                f"docker {command} runs no program (exec, run, create and compose exec do)"
+            )
         return self
 
 
@@ -304,10 +379,17 @@ class NetworkCheck(Leaf):
 
 
 class ImageCheck(Leaf):
-    image: NameSpec
+    image: ImageSpec
 
     def facets(self) -> Iterator[str]:
-        yield cmd_facet("pull")
+        return self.image.facets()
+
+
+class ComposeCheck(Leaf):
+    compose: ComposeSpec
+
+    def facets(self) -> Iterator[str]:
+        return self.compose.facets()
 
 
 class UsedCheck(Leaf):
@@ -355,8 +437,8 @@ class NotCheck(ContentModel):
 
 
 CHECK_KINDS = (
-    "container", "file", "http", "volume", "network", "image", "used", "output", "removed",
-    "all", "any", "not",
+    "container", "file", "http", "volume", "network", "image", "compose", "used", "output",
+    "removed", "all", "any", "not",
 )  # fmt: skip
 
 
@@ -379,6 +461,7 @@ Check = Annotated[
     | Annotated[VolumeCheck, Tag("volume")]
     | Annotated[NetworkCheck, Tag("network")]
     | Annotated[ImageCheck, Tag("image")]
+    | Annotated[ComposeCheck, Tag("compose")]
     | Annotated[UsedCheck, Tag("used")]
     | Annotated[OutputCheck, Tag("output")]
     | Annotated[RemovedCheck, Tag("removed")]
@@ -400,6 +483,7 @@ CHECK_MODELS: dict[str, type[ContentModel]] = {
     "volume": VolumeCheck,
     "network": NetworkCheck,
     "image": ImageCheck,
+    "compose": ComposeCheck,
     "used": UsedCheck,
     "output": OutputCheck,
     "removed": RemovedCheck,

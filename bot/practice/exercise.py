@@ -84,7 +84,7 @@ def command_facets(line: str) -> frozenset[str]:
         return frozenset()
     path = " ".join(cmd.path)
     found = {cmd_facet(path), *(flag_facet(path, name) for name in cmd.flags if cmd.has(name))}
-    if path in ("exec", "run", "create"):
+    if path in ("exec", "run", "create", "compose exec"):
         program = program_of(cmd.args[1:])
         if program:
             found.add(f"prog:{program}")

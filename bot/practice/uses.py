@@ -43,7 +43,7 @@ _ON_A_CONTAINER = frozenset(
         "kill", "rm", "port", "rename", "stats", "commit",
     }
 )  # fmt: skip
-_RUNS_A_PROGRAM = frozenset({"exec", "run", "create"})
+_RUNS_A_PROGRAM = frozenset({"exec", "run", "create", "compose exec"})  # after the first arg
 
 
 def first_program(script: str) -> str | None:

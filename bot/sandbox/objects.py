@@ -265,7 +265,7 @@ def view_from_inspect(scope: Scope, attrs: Mapping[str, Any]) -> ContainerView:
         labels=naming.strip_our_labels(config.get("Labels")),
         name=scope.user_name(attrs.get("Name", "")),
         id=attrs["Id"],
-        image=config.get("Image", ""),
+        image=str(config.get("Image") or "").removeprefix(scope.image_prefix),
         status=state.get("Status", "created"),
         command=command,
         env=env,

@@ -36,6 +36,8 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.core.errors import Refused
+from bot.dockercli.compose import ServiceCommand
+from bot.dockercli.dockerfile import Dockerfile, Instruction
 from bot.dockercli.errors import CliError
 from bot.dockercli.model import DockerCommand, FlagValue, Path
 from bot.dockercli.values import (
@@ -355,6 +357,8 @@ def _reserved_network(value: None, cmd: DockerCommand, _config: PolicyConfig) ->
 # --------------------------------------------------------------------------------------------
 
 RUN: tuple[Path, ...] = (("run",), ("create",))
+BUILD: tuple[Path, ...] = (("build",),)
+RUN_BUILD: tuple[Path, ...] = (*RUN, *BUILD)
 RUN_EXEC: tuple[Path, ...] = (*RUN, ("exec",))
 
 
@@ -388,7 +392,7 @@ NS_HOST = "policy.namespace_host"
 RULES: tuple[Rule, ...] = (
     _rule("privileged", RUN, "privileged", _always,
           "run --privileged busybox", "run --privileged=false busybox"),
-    _rule("exec_privileged", (("exec",),), "privileged", _always,
+    _rule("exec_privileged", (("exec",), ("compose", "exec")), "privileged", _always,
           "exec --privileged web sh", "exec web sh", key="policy.privileged"),
     _rule("cap_add", RUN, "cap-add", _always,
           "run --cap-add NET_ADMIN busybox", "run --cap-drop NET_ADMIN busybox"),
@@ -405,13 +409,15 @@ RULES: tuple[Rule, ...] = (
           "run --cgroupns host busybox", "run --cgroupns private busybox", key=NS_HOST),
     _rule("network_host", RUN, "network", _host_or_container, "run --network host busybox",
           "run --network none busybox"),
+    _rule("build_network", BUILD, "network", _not_in("default", "none"),
+          "build --network host .", "build --network none ."),
     _rule("network_connect_host", (("network", "connect"),), None, _reserved_network,
           "network connect host web", "network connect backend web",
           key="policy.network_host", label="network connect"),
-    _rule("security_opt", RUN, "security-opt", _always,
+    _rule("security_opt", RUN_BUILD, "security-opt", _always,
           "run --security-opt seccomp=unconfined busybox"),
     _rule("sysctl", RUN, "sysctl", _always, "run --sysctl net.ipv4.ip_forward=1 busybox"),
-    _rule("cgroup_parent", RUN, "cgroup-parent", _always, "run --cgroup-parent / busybox"),
+    _rule("cgroup_parent", RUN_BUILD, "cgroup-parent", _always, "run --cgroup-parent / busybox"),
     _rule("runtime", RUN, "runtime", _always, "run --runtime runc busybox"),
     _rule("oom_kill_disable", RUN, "oom-kill-disable", _always,
           "run --oom-kill-disable busybox"),
@@ -421,7 +427,7 @@ RULES: tuple[Rule, ...] = (
           "run --volume-driver local -v data:/data busybox", "run -v data:/data busybox"),
     _rule("link", RUN, "link", _always, "run --link web busybox",
           "run --network backend busybox"),
-    _rule("add_host", RUN, "add-host", _always, "run --add-host db:10.0.0.1 busybox"),
+    _rule("add_host", RUN_BUILD, "add-host", _always, "run --add-host db:10.0.0.1 busybox"),
     _rule("dns", RUN, "dns", _always, "run --dns 8.8.8.8 busybox"),
     _rule("dns_search", RUN, "dns-search", _always, "run --dns-search example.com busybox",
           key="policy.dns"),
@@ -433,7 +439,7 @@ RULES: tuple[Rule, ...] = (
           "run --link-local-ip 169.254.0.9 busybox", key="policy.network_addresses"),
     _rule("device_cgroup_rule", RUN, "device-cgroup-rule", _always,
           "run --device-cgroup-rule 'c 42:* rmw' busybox", key="policy.device"),
-    _rule("isolation", RUN, "isolation", _not_in("default"), "run --isolation hyperv busybox",
+    _rule("isolation", RUN_BUILD, "isolation", _not_in("default"), "run --isolation hyperv busybox",
           "run --isolation default busybox"),
     _rule("oom_score_adj", RUN, "oom-score-adj", _negative, "run --oom-score-adj -500 busybox",
           "run --oom-score-adj 500 busybox"),
@@ -480,8 +486,6 @@ RULES: tuple[Rule, ...] = (
           key="policy.engine_too_old"),
     _rule("use_api_socket", RUN, "use-api-socket", _always, "run --use-api-socket busybox",
           key="policy.docker_socket"),
-    _rule("exec_env_file", (("exec",),), "env-file", _always, "exec --env-file app.env web env",
-          "exec -e MODE=dev web env", key="policy.env_file"),
     _rule("rm_link", (("rm",),), "link", _always, "rm --link web/db", "rm web",
           key="policy.link"),
     _rule("commit_change", (("commit",),), "change", _commit_change,
@@ -499,20 +503,19 @@ RULES: tuple[Rule, ...] = (
     _rule("memory_swap", RUN, "memory-swap", _always, "run --memory-swap -1 busybox",
           "run -m 64m busybox"),
     _rule("pids_limit", RUN, "pids-limit", _always, "run --pids-limit 0 busybox"),
-    _rule("ulimit", RUN, "ulimit", _always, "run --ulimit nofile=100000 busybox"),
-    _rule("shm_size", RUN, "shm-size", _always, "run --shm-size 1g busybox"),
-    _rule("platform", (*RUN, ("pull",)), "platform", _always,
+    _rule("ulimit", RUN_BUILD, "ulimit", _always, "run --ulimit nofile=100000 busybox"),
+    _rule("shm_size", RUN_BUILD, "shm-size", _always, "run --shm-size 1g busybox"),
+    _rule("platform", (*RUN_BUILD, ("pull",)), "platform", _always,
           "pull --platform linux/arm64 alpine", "pull alpine"),
     _rule("pull_always", RUN, "pull", _not_in("missing", "never"),
           "run --pull always busybox", "run --pull missing busybox"),
     _rule("pull_all_tags", (("pull",),), "all-tags", _always, "pull --all-tags alpine",
           "pull alpine:3.20"),
-    _rule("env_file", RUN, "env-file", _always, "run --env-file app.env busybox",
-          "run -e MODE=dev busybox"),
     _rule("restart", RUN, "restart", _not_in("no"), "run -d --restart always nginx",
           "run -d --restart no nginx"),
-    _rule("memory_limit", RUN, "memory", _memory, "run -m 4g busybox", "run -m 64m busybox"),
-    _rule("cpus_limit", RUN, "cpus", _cpus, "run --cpus 4 busybox", "run --cpus 0.25 busybox"),
+    _rule("memory_limit", RUN_BUILD, "memory", _memory, "run -m 4g busybox", "run -m 64m busybox"),
+    _rule("cpus_limit", RUN_BUILD, "cpus", _cpus, "run --cpus 4 busybox",
+          "run --cpus 0.25 busybox"),
     _rule("tmpfs_size", RUN, "tmpfs", _tmpfs_size, "run --tmpfs /cache:size=2g busybox",
           "run --tmpfs /cache:size=32m busybox"),
     _rule("mount_tmpfs_size", RUN, "mount", _mount_tmpfs_size,
@@ -521,9 +524,12 @@ RULES: tuple[Rule, ...] = (
           key="policy.tmpfs_size"),
     _rule("stop_timeout", RUN, "stop-timeout", _stop_seconds,
           "run --stop-timeout 600 busybox", "run --stop-timeout 5 busybox"),
+    _rule("compose_stop_time", (("compose", "stop"), ("compose", "restart"), ("compose", "down")),
+          "timeout", _stop_seconds, "compose stop -t 600", "compose stop -t 5",
+          key="policy.stop_time"),
     _rule("stop_time", (("stop",), ("restart",)), "time", _stop_seconds,
           "stop -t 600 web", "stop -t 5 web"),
-    _rule("label_prefix", (*RUN, ("volume", "create"), ("network", "create")), "label",
+    _rule("label_prefix", (*RUN_BUILD, ("volume", "create"), ("network", "create")), "label",
           _own_label, "run -l org.docker-coach.owner=bob busybox",
           "run -l app=shop busybox"),
     _rule("docker_socket", RUN, "volume", _docker_socket,
@@ -638,6 +644,7 @@ _RUN_DECISION = _decide(
         "cpuset-cpus": "the engine refuses CPUs the worker does not have",
         "ip": "only on the learner's own networks with a subnet (the engine checks it)",
         "cidfile": "written in the learner's host shell, like a file on their machine",
+        "env-file": "read from the learner's host shell, like a file on their machine (64 KiB)",
     },
 )
 _NO_FLAGS = _decide()
@@ -648,7 +655,10 @@ DECISIONS: dict[Path, Decision] = {
     ("create",): _RUN_DECISION,
     ("exec",): _decide(
         "env user interactive tty detach-keys",
-        {"detach": "the process runs under the sandbox's time limit for detached ones (1 h)"},
+        {
+            "detach": "the process runs under the sandbox's time limit for detached ones (1 h)",
+            "env-file": "read from the learner's host shell, like a file on their machine (64 KiB)",
+        },
     ),
     ("ps",): _decide("all quiet filter last latest no-trunc size format"),
     ("images",): _decide("quiet all no-trunc digests filter format"),
@@ -716,6 +726,32 @@ DECISIONS: dict[Path, Decision] = {
     ("network", "prune"): _decide("force filter"),
     ("system", "df"): _decide("verbose format"),
     ("system", "prune"): _decide("all force volumes filter"),
+    ("build",): _decide(
+        "tag file build-arg no-cache target quiet pull rm force-rm iidfile progress"
+    ),
+    ("compose", "up"): _decide(
+        "file project-name project-directory detach build no-build force-recreate no-recreate "
+        "remove-orphans no-start wait no-deps quiet-pull no-color"
+    ),
+    ("compose", "down"): _decide("file project-name project-directory volumes remove-orphans rmi"),
+    ("compose", "ps"): _decide("file project-name project-directory all quiet services"),
+    ("compose", "logs"): _decide(
+        "file project-name project-directory timestamps no-color no-log-prefix follow",
+        {"tail": "read up to the sandbox's output limit"},
+    ),
+    ("compose", "exec"): _decide(
+        "file project-name project-directory env user workdir no-TTY interactive tty index",
+        {"detach": "the process runs under the sandbox's time limit for detached ones (1 h)"},
+    ),
+    ("compose", "stop"): _decide("file project-name project-directory"),
+    ("compose", "start"): _decide("file project-name project-directory"),
+    ("compose", "restart"): _decide("file project-name project-directory"),
+    ("compose", "config"): _decide(
+        "file project-name project-directory quiet services volumes no-interpolate"
+    ),
+    ("compose", "build"): _decide(
+        "file project-name project-directory no-cache build-arg quiet pull"
+    ),
     ("version",): _decide("format"),
     ("info",): _decide("format"),
 }
@@ -788,3 +824,151 @@ def rules_markdown() -> str:
         allowed = f"`docker {rule.allowed}`" if rule.allowed else "—"
         lines.append(f"| {rule.name} | {commands} | {flag} | `docker {rule.refused}` | {allowed} |")
     return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Dockerfiles and compose services: the same rules, named in their own words
+# --------------------------------------------------------------------------------------------
+
+# What each RUN/HEALTHCHECK/WORKDIR/USER flag of a Dockerfile is as a ``docker run`` flag: a
+# build step is a container the coach creates, so it passes the rules ``docker run`` does.
+_RUN_STEP_FLAGS: dict[str, str] = {"network": "network"}
+_COPY_FLAGS = frozenset({"from", "chown", "chmod", "link"})
+_ADD_FLAGS = frozenset({"chown", "chmod", "link"})
+_HEALTH_FLAGS = {"interval": "health-interval", "timeout": "health-timeout",
+                 "start-period": "health-start-period", "retries": "health-retries",
+                 "start-interval": "health-start-interval"}  # fmt: skip
+
+
+def _where(item: Instruction) -> str:
+    return f"Dockerfile:{item.line} {item.keyword}"
+
+
+def _as_run(item: Instruction, flags: dict[str, FlagValue], config: PolicyConfig) -> None:
+    """Check ``flags`` as the ``docker run`` flags they stand for; a refusal names the
+    instruction (``Dockerfile:3 RUN --network``) instead of the run flag."""
+    cmd = DockerCommand(("run",), MappingProxyType(flags), ("busybox",))
+    for rule in rules_for(("run",)):
+        if rule.flag is None:
+            continue
+        refusal = _refusal(rule, cmd, config)
+        if refusal is not None:
+            back = {v: k for k, v in {**_RUN_STEP_FLAGS, **_HEALTH_FLAGS}.items()}
+            shown = back.get(rule.flag, rule.flag)
+            params = {**refusal.params, "flag": f"{_where(item)} --{shown}"}
+            if rule.flag == "privileged":
+                params["flag"] = f"{_where(item)} --security=insecure"
+            if rule.flag == "workdir":
+                params["flag"] = _where(item)
+            raise Refused(refusal.key, **params)
+
+
+def _run_step(item: Instruction, config: PolicyConfig) -> None:
+    flags: dict[str, FlagValue] = {}
+    for name, value in item.flags.items():
+        if name == "mount":
+            raise Refused("policy.build_mount", flag=f"{_where(item)} --mount", value=value)
+        if name == "security":
+            if value == "insecure":
+                flags["privileged"] = True
+            continue  # sandbox is the default
+        if name == "network":
+            if value == "default":
+                raise Refused("policy.build_network", flag=f"{_where(item)} --network", value=value)
+            flags["network"] = value
+            continue
+        raise Refused("policy.undecided", flag=f"{_where(item)} --{name}", value=value)
+    _as_run(item, flags, config)
+
+
+def _copy_step(item: Instruction, stages: Dockerfile, before: int, config: PolicyConfig) -> None:
+    allowed = _COPY_FLAGS if item.keyword == "COPY" else _ADD_FLAGS
+    for name, value in item.flags.items():
+        if name not in allowed:
+            raise Refused("policy.undecided", flag=f"{_where(item)} --{name}", value=value)
+    source = item.flags.get("from")
+    if source is not None:
+        index = stages.stage_index(source)
+        if index is None or index >= before:
+            raise Refused("policy.copy_from", flag=f"{_where(item)} --from", value=source)
+    if item.keyword == "ADD":
+        for arg in item.args[:-1]:
+            if "://" in arg or arg.startswith("git@"):
+                raise Refused("policy.add_url", flag=_where(item), value=arg)
+
+
+def _label_step(item: Instruction, config: PolicyConfig) -> None:
+    for key in item.args[::2]:
+        if key.strip("\"'").lower().startswith(config.label_prefix.lower()):
+            raise Refused(
+                "policy.label_prefix", flag=_where(item), value=key, prefix=config.label_prefix
+            )
+
+
+def _health_step(item: Instruction, config: PolicyConfig) -> None:
+    flags: dict[str, FlagValue] = {}
+    for name, value in item.flags.items():
+        flag = _HEALTH_FLAGS.get(name)
+        if flag is None:
+            raise Refused("policy.undecided", flag=f"{_where(item)} --{name}", value=value)
+        flags[flag] = value
+    _as_run(item, flags, config)
+
+
+def check_base_image(item: Instruction, ref: str, config: PolicyConfig) -> None:
+    """A stage's ``FROM`` image: the learner's own, or one the allowlist allows."""
+    if config.own_images is not None:
+        try:
+            if parse_image_reference(ref).name in config.own_images:
+                return
+        except CliError:
+            pass
+    for name, value in item.flags.items():
+        if name == "platform":
+            raise Refused("policy.platform", flag=f"{_where(item)} --platform", value=value)
+        raise Refused("policy.undecided", flag=f"{_where(item)} --{name}", value=value)
+    try:
+        check_image_reference(ref, config)
+    except Refused as refusal:
+        raise Refused(refusal.key, **{**refusal.params, "flag": _where(item)}) from None
+
+
+def check_dockerfile(dockerfile: Dockerfile, config: PolicyConfig) -> None:
+    """Raise :class:`Refused` for the first instruction the sandbox does not allow (base
+    images are checked where they are resolved, :func:`check_base_image`)."""
+    for stage in dockerfile.stages:
+        for item in stage.steps:
+            if item.keyword == "RUN":
+                _run_step(item, config)
+            elif item.keyword in ("COPY", "ADD"):
+                _copy_step(item, dockerfile, stage.index, config)
+            elif item.keyword == "LABEL":
+                _label_step(item, config)
+            elif item.keyword == "HEALTHCHECK":
+                _health_step(item, config)
+            elif item.keyword == "ONBUILD":
+                raise Refused("policy.onbuild", flag=_where(item), value="")
+            elif item.keyword == "WORKDIR":
+                _as_run(item, {"workdir": " ".join(item.args)}, config)
+            elif item.flags:
+                name, value = next(iter(item.flags.items()))
+                raise Refused("policy.undecided", flag=f"{_where(item)} --{name}", value=value)
+
+
+def check_service(service: ServiceCommand, config: PolicyConfig) -> None:
+    """A compose service through the rules of ``docker create``, the refusal naming the
+    service's key (``services.web.privileged``) instead of the run flag."""
+    verdict = check(service.command, config)
+    if verdict.refusal is None:
+        return
+    refusal = verdict.refusal
+    flag = str(refusal.params.get("flag", "")).removeprefix("--")
+    key = service.keys.get(flag)
+    params = dict(refusal.params)
+    if key:
+        params["flag"] = key
+    elif refusal.key in ("policy.image_not_allowed", "policy.registry"):
+        params["flag"] = service.keys.get("image", "image")
+    elif refusal.key == "policy.undecided":
+        params["flag"] = service.keys.get(flag, params.get("flag", ""))
+    raise Refused(refusal.key, **params)

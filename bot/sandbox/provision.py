@@ -239,14 +239,28 @@ def own_images(api: APIClient, scope: Scope) -> list[str]:
     sandbox's prefix, then the ids of their images left without a name. Removing a name of a
     shared image only takes the name away."""
     refs: list[str] = []
-    for image in api.images(all=True):
+    ids: list[str] = []
+    listed = api.images(all=True)
+    parents = {str(i["Id"]): str(i.get("ParentId") or "") for i in listed}
+    for image in listed:
         names = [t for t in image.get("RepoTags") or [] if t.startswith(scope.image_prefix)]
         labels = image.get("Labels") or {}
         if names:
             refs += names
         elif scope.owns(labels) and labels.get(naming.KIND) == naming.KIND_IMAGE:
-            refs.append(str(image["Id"]))
-    return refs
+            ids.append(str(image["Id"]))
+    # a build's steps are a chain of images: a child goes before its parent (the engine
+    # refuses to remove an image other images are built on)
+    return refs + sorted(ids, key=lambda ident: -_depth(ident, parents))
+
+
+def _depth(ident: str, parents: dict[str, str]) -> int:
+    depth, seen = 0, {ident}
+    while parents.get(ident) and parents[ident] not in seen:
+        ident = parents[ident]
+        seen.add(ident)
+        depth += 1
+    return depth
 
 
 def _remove_one(api: APIClient, kind: str, ident: str) -> None:

@@ -25,7 +25,8 @@ from bot.sandbox.errors import EngineNotFound, SandboxError, TooBig
 from bot.sandbox.manager import SandboxManager
 from bot.sandbox.naming import Scope
 from bot.sandbox.ops import execs, files
-from bot.sandbox.ops.images import allowed_tags
+from bot.sandbox.ops.images import visible
+from bot.sandbox.ops.own_images import own_image_views
 from bot.sandbox.watchdog import DiskWatchdog
 from bot.sandbox.workers import Worker
 
@@ -33,7 +34,8 @@ log = logging.getLogger("bot.sandbox.readmodel")
 
 
 def _with_limits(view: ContainerView, attrs: Mapping[str, Any]) -> ContainerView:
-    """``view`` with what practice checks read of ``inspect``: hostname, limits, OOM, health."""
+    """``view`` with what practice checks read of ``inspect``: hostname, limits, OOM kill
+    (``view_from_inspect`` reads health already)."""
     host = attrs.get("HostConfig") or {}
     state = attrs.get("State") or {}
     return replace(
@@ -42,7 +44,6 @@ def _with_limits(view: ContainerView, attrs: Mapping[str, Any]) -> ContainerView
         memory=int(host.get("Memory") or 0),
         nano_cpus=int(host.get("NanoCpus") or 0),
         oom_killed=bool(state.get("OOMKilled")),
-        health=(state.get("Health") or {}).get("Status"),
     )
 
 
@@ -64,7 +65,9 @@ class SandboxReadModel:
         inspected, engine_images = await asyncio.gather(
             objects.inspected(worker, listed), worker.run(lambda api: api.images())
         )
-        images = {tag for _image, tag in allowed_tags(engine_images, self.manager.policy)}
+        found = visible(scope, engine_images, self.manager.policy)
+        images = {name for names in found.names.values() for name in names}
+        own = await own_image_views(worker, scope, found)
         return SandboxState(
             exists=True,
             worker=worker.name,
@@ -74,6 +77,7 @@ class SandboxReadModel:
             volumes=objects.user_names(scope, volumes),
             networks=objects.user_names(scope, networks),
             images=tuple(sorted(images)),
+            own_images=tuple(own),
         )
 
     async def read_file(

@@ -377,7 +377,7 @@ class DiskWatchdog:
         pulls.append(now)
 
     async def before_build(self, sandbox: Sandbox) -> None:
-        """Before a build for ``sandbox`` (issue 15): the worker's floor."""
+        """Before a build for ``sandbox``: the worker's floor."""
         await self._check_floor(sandbox.worker, "sandbox.disk.floor_build")
 
     def view(self, worker: Worker) -> WorkerDiskView:

@@ -40,7 +40,8 @@ async def test_examples_do_what_the_concept_says(coach: Coach, concept: Concept)
         for example in concept.examples:
             if example.sandbox is SandboxSupport.NOT_IN_SANDBOX:
                 continue
-            replies = await coach.run(actor, ("docker",), {"command": example.command})
+            kind = "sh" if example.shell else "docker"
+            replies = await coach.run(actor, (kind,), {"command": example.command})
             shown = f"{concept.id}: `{example.command}` →\n{_describe(replies)}"
             tones = {reply.tone for reply in replies}
             if example.sandbox is SandboxSupport.RUNS:

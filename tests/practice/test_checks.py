@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -9,7 +10,8 @@ from pydantic import TypeAdapter
 
 from bot.content.base import ContentModel
 from bot.content.library import ContentLibrary
-from bot.dockercli.views import MountView, PortView
+from bot.dockercli.compose import PROJECT_LABEL, SERVICE_LABEL
+from bot.dockercli.views import ContainerView, MountView, OwnImageView, PortView
 from bot.practice.checks import EVALUATORS, CheckContext, UnknownCheck, evaluate, same_image
 from bot.practice.content import CHECK_KINDS, CHECK_MODELS, SCENARIOS, Check
 from bot.practice.uses import CommandUse, record
@@ -322,3 +324,103 @@ async def test_the_oom_step_holds_before_docker_records_the_oom_kill(
     assert (await state(*killed, run))[0]  # recreated after a kill: the recorded OOM kill counts
     sandbox.put("alice", container("hog", status="exited", exit_code=0))
     assert await state(run) == (False, ["enough-memory"])
+
+
+# -- images the learner built, compose projects ------------------------------------------------
+
+HTTPD = ("httpd", "-f", "-p", "80", "-h", "/www")
+
+
+def _own_images(sandbox: FakeSandbox) -> None:
+    site = OwnImageView(
+        "sha256:" + "1" * 64, ("site:latest",), built=True, cmd=HTTPD,
+        steps=("COPY index.html /www/", 'CMD ["httpd","-f","-p","80","-h","/www"]'),
+    )  # fmt: skip
+    tagged = OwnImageView("sha256:" + "2" * 64, ("mybox:latest",), cmd=("sh",))
+    sandbox.put("alice", images=("busybox:latest", "mybox:latest", "site:latest"))
+    sandbox.states["alice"] = replace(sandbox.states["alice"], own_images=(site, tagged))
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"name": "site"}, True),
+        ({"name": "site", "built": True}, True),
+        ({"name": "site:latest", "steps": "COPY"}, True),
+        ({"name": "site", "steps": ["copy index.html", "CMD"]}, True),
+        ({"name": "site", "steps": ["COPY index.html /www/"], "cmd": list(HTTPD)}, True),
+        ({"name": "site", "steps": ["COPY other.html"]}, False),
+        ({"name": "site", "steps": ["RUN"]}, False),
+        ({"name": "site", "cmd": ["httpd"]}, False),
+        ({"name": "site:v1", "built": True}, False),  # another tag
+        ({"name": "mybox"}, True),
+        ({"name": "mybox", "built": True}, False),  # tagged, not built
+        ({"name": "mybox", "built": False}, True),
+        ({"name": "busybox", "built": True}, False),  # a shared image is nobody's build
+        ({"name": "busybox"}, True),
+    ],
+)
+async def test_image_built_by_the_learner(
+    sandbox: FakeSandbox, spec: dict[str, Any], expected: bool
+) -> None:
+    _own_images(sandbox)
+    assert await holds(sandbox, {"image": spec}) is expected
+
+
+def test_an_image_check_names_real_instructions() -> None:
+    with pytest.raises(ValueError, match="not a Dockerfile instruction"):
+        parse_check({"image": {"name": "site", "steps": ["COPYY index.html"]}})
+
+
+def _service(project: str, service: str, status: str = "running", **extra: Any) -> ContainerView:
+    labels = {PROJECT_LABEL: project, SERVICE_LABEL: service}
+    return container(f"{project}-{service}-1", status=status, labels=labels, **extra)
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [
+        ({"project": "shop"}, True),
+        ({"project": "shop", "running": 2}, True),
+        ({"project": "shop", "running": 3}, False),
+        ({"project": "shop", "services": ["web", "client"]}, True),
+        ({"project": "shop", "services": "db"}, False),  # stopped
+        ({"project": "shop", "healthy": True}, True),
+        ({"project": "blog"}, False),
+        ({"project": "blog", "exists": False}, True),
+        ({"project": "shop", "exists": False}, False),
+    ],
+)
+async def test_compose_project(sandbox: FakeSandbox, spec: dict[str, Any], expected: bool) -> None:
+    sandbox.put(
+        "alice",
+        _service("shop", "web", health="healthy"),
+        _service("shop", "client"),
+        _service("shop", "db", status="exited"),
+        container("shopkeeper"),  # not of the project: no compose labels
+        networks=("shop_default",),
+    )
+    assert await holds(sandbox, {"compose": spec}) is expected
+
+
+async def test_compose_health_and_leftovers(sandbox: FakeSandbox) -> None:
+    sandbox.put("alice", _service("shop", "web", health="starting"), networks=("shop_default",))
+    assert not await holds(sandbox, {"compose": {"project": "shop", "healthy": True}})
+    sandbox.put("alice", _service("shop", "web"))  # running, without a health check
+    assert not await holds(sandbox, {"compose": {"project": "shop", "healthy": True}})
+    sandbox.remove("alice", "shop-web-1")
+    # every container gone, the project's network left: not yet down
+    assert not await holds(sandbox, {"compose": {"project": "shop", "exists": False}})
+    sandbox.put("alice", networks=())
+    assert await holds(sandbox, {"compose": {"project": "shop", "exists": False}})
+
+
+def test_facets_of_image_and_compose_checks() -> None:
+    assert set(parse_check({"image": {"name": "busybox"}}).facets()) == {"cmd:pull"}
+    assert set(parse_check({"image": {"name": "s", "built": True}}).facets()) == {"cmd:build"}
+    up = parse_check({"compose": {"project": "shop", "running": 2}})
+    assert set(up.facets()) == {"cmd:compose up"}
+    down = parse_check({"compose": {"project": "shop", "exists": False}})
+    assert set(down.facets()) == {"cmd:compose down"}
+    with pytest.raises(ValueError, match="must be gone"):
+        parse_check({"compose": {"project": "shop", "exists": False, "running": 1}})

@@ -59,6 +59,9 @@ def test_the_scenarios_load(library: ContentLibrary) -> None:
         "isolation",
         "debugging",
         "limits",
+        "ports-env",
+        "first-dockerfile",
+        "first-compose",
     }
     assert list(check_scenarios(library)) == []
 

@@ -65,6 +65,23 @@ SAME_TASK = [
     # the processes of a container, from inside where the prompt allows it
     ("docker top sleeper", "docker exec sleeper ps"),
     ("docker top sleeper", "docker container exec -it sleeper ps -ef"),
+    # docker build: the context folder in any spelling, the default tag and Dockerfile said
+    ("docker build -t site .", "docker build -t site ./"),
+    ("docker build -t site .", "docker build --tag=site:latest ."),
+    ("docker build -t site .", "docker image build -t site -f Dockerfile ."),
+    ("docker build -t site .", "docker build -f ./Dockerfile --rm -t site ."),
+    ("docker build -t site site", "docker build -t site ./site/"),
+    ("docker build -t site site", "docker build -t site -f site/Dockerfile site"),
+    # … and flags that change how, not what, or only how it is shown
+    ("docker build -t site .", "docker build --no-cache -t site ."),
+    ("docker build -t site .", "docker build -q -t site ."),
+    # docker compose: the file compose finds anyway, long flags, Compose v1's program
+    ("docker compose up -d", "docker compose up --detach"),
+    ("docker compose up -d", "docker compose -f compose.yaml up -d"),
+    ("docker compose up -d", "docker compose up -d --build"),
+    ("docker compose up -d", "docker-compose up -d"),
+    ("docker compose down -v", "docker compose down --volumes"),
+    ("docker compose exec client wget -qO- http://web", "docker compose exec client wget -qO- http://web/"),
 ]  # fmt: skip
 
 NEAR_MISSES = [
@@ -87,6 +104,15 @@ NEAR_MISSES = [
     ("docker run -d busybox sleep 300", "docker run -dit busybox sleep 300"),
     ("docker top sleeper", "docker ps"),
     ("docker run -d --name web nginx", "docker run --name web nginx -d"),
+    ("docker build -t site .", "docker build ."),  # no name: only an ID
+    ("docker build -t site .", "docker build -t site:v1 ."),
+    ("docker build -t site .", "docker build -t site site"),  # another folder
+    ("docker build -t site .", "docker build -t site -f Dockerfile.dev ."),
+    ("docker build --no-cache -t site .", "docker build -t site ."),  # asked for, so required
+    ("docker compose up -d", "docker compose up"),  # in the foreground
+    ("docker compose up -d", "docker compose -f other.yaml up -d"),
+    ("docker compose down -v", "docker compose down"),  # the volumes stay
+    ("docker compose up -d", "docker compose start"),
 ]  # fmt: skip
 
 

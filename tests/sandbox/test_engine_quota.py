@@ -144,10 +144,14 @@ async def test_the_local_engine_caps_containers_and_admins_see_it(service) -> No
 
 
 CREATION_PATHS = {
-    ("bot/sandbox/provision.py", "_create_sandbox"),
+    ("bot/sandbox/provision.py", "create_host"),
     ("bot/sandbox/ops/run.py", "_create_blocking"),
     ("bot/sandbox/diskprobe.py", "run_probe"),
     ("bot/sandbox/usage.py", "ensure_monitor"),
+    ("bot/sandbox/ops/build.py", "_create"),  # a build step (checked in test_engine_build_compose)
+    ("bot/sandbox/ops/build.py", "_stage_files"),  # COPY --from: created, read, removed
+    ("bot/sandbox/ops/build.py", "read"),
+    ("bot/sandbox/lease.py", "_create"),  # the instance's lease: never started, holds a file
 }
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from bot.dockercli.model import Path
 from bot.sandbox.ops import (
+    build,
+    compose,
     execs,
     files,
     images,
@@ -51,6 +53,17 @@ OPERATIONS: dict[Path, Op] = {
     ("rmi",): own_images.rmi,
     ("history",): own_images.history,
     ("image", "prune"): own_images.image_prune,
+    ("build",): build.build,
+    ("compose", "up"): compose.up,
+    ("compose", "down"): compose.down,
+    ("compose", "ps"): compose.ps,
+    ("compose", "logs"): compose.logs,
+    ("compose", "exec"): compose.exec_,
+    ("compose", "stop"): compose.stop,
+    ("compose", "start"): compose.start,
+    ("compose", "restart"): compose.restart,
+    ("compose", "config"): compose.config,
+    ("compose", "build"): compose.build,
     ("system", "df"): system.system_df,
     ("system", "prune"): system.system_prune,
     ("version",): system.version,

@@ -75,6 +75,10 @@ class DiskGuard(Protocol):
         """Raise a UserError when the sandbox may not pull now (worker floor, pulls/hour)."""
         ...
 
+    async def before_build(self, sandbox: Sandbox) -> None:
+        """Raise a UserError when the sandbox may not build now (the worker's floor)."""
+        ...
+
     def volumes_released(self, sandbox: Sandbox) -> AbstractAsyncContextManager[None]:
         """Around removing the learner's volumes: the watchdog lets go of them first."""
         ...

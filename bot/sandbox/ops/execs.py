@@ -14,6 +14,7 @@ from bot.core.errors import UserError
 from bot.dockercli.model import DockerCommand
 from bot.sandbox import objects
 from bot.sandbox.errors import EngineConflict
+from bot.sandbox.ops import files
 from bot.sandbox.ops.base import Ctx, Output, captured_output, note
 from bot.sandbox.provision import HOME, Sandbox, ensure_host_running
 from bot.sandbox.streams import Captured, read_multiplexed
@@ -107,7 +108,7 @@ async def exec_(ctx: Ctx, cmd: DockerCommand) -> Output:
     if found.raw.get("State") != "running":
         # what the engine answers, without a round-trip to ask it
         raise EngineConflict(f"Container {found.name} is not running")
-    env = list(cmd.values("env"))
+    env = await files.environment(ctx, cmd)
     workdir = cmd.text("workdir")
     user = cmd.text("user") or ""
     if cmd.has("detach"):

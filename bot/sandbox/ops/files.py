@@ -21,8 +21,9 @@ from bot.core.errors import UserError
 from bot.core.text import human_bytes
 from bot.dockercli.model import DockerCommand
 from bot.dockercli.parser import parse_copy
+from bot.dockercli.values import parse_env_lines
 from bot.sandbox import objects
-from bot.sandbox.errors import TooBig
+from bot.sandbox.errors import EngineNotFound, TooBig
 from bot.sandbox.ops.base import Ctx, Output, note
 from bot.sandbox.provision import HOME
 
@@ -212,6 +213,32 @@ async def put_home_file(ctx: Ctx, name: str, data: bytes) -> None:
     """Write ``data`` as ``name`` into the home directory of the learner's host shell."""
     host = ctx.scope.host_name
     await ctx.run(lambda api: put_file(api, host, HOME, name, data))
+
+
+ENV_FILE_BYTES = 64 * 1024
+
+
+async def environment(ctx: Ctx, cmd: DockerCommand) -> list[str]:
+    """``--env-file`` files read from the learner's host shell (where the sandbox's CLI runs),
+    then ``-e``, which wins, as docker orders them."""
+    found: list[str] = []
+    host = ctx.scope.host_name
+    for name in cmd.values("env-file"):
+        path = host_path(name)
+
+        def read(api: APIClient, path: str = path) -> tuple[bytes, tuple[str, bytes] | None]:
+            return read_file(api, host, path, ENV_FILE_BYTES)
+
+        try:
+            _archive, single = await ctx.run(read)
+        except EngineNotFound:
+            single = None
+        except TooBig as exc:
+            raise UserError("sandbox.too_big", limit=exc.limit) from exc
+        if single is None:
+            raise UserError("sandbox.no_env_file", path=name)
+        found += parse_env_lines(single[1].decode(errors="replace"))
+    return [*found, *cmd.values("env")]
 
 
 def read_file(

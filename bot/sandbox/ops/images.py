@@ -15,7 +15,7 @@ import asyncio
 import fnmatch
 import logging
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -126,17 +126,6 @@ async def pull(ctx: Ctx, cmd: DockerCommand) -> Output:
     lines.append(status)
     lines.append(f"docker.io/{'library/' if '/' not in repository else ''}{name}")
     return Output(text="\n".join(lines), name="docker-pull.txt")
-
-
-def allowed_tags(
-    listed: Iterable[dict[str, Any]], config: policy.PolicyConfig
-) -> Iterator[tuple[dict[str, Any], str]]:
-    """``(image, tag)`` for every tag of the engine-listed images that the policy allows
-    (tags of other registries, such as the worker's mirror, are refused by it)."""
-    for image in listed:
-        for tag in image.get("RepoTags") or []:
-            if policy.image_allowed(tag, config):
-                yield image, tag
 
 
 # --------------------------------------------------------------------------------------------

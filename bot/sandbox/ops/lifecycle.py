@@ -6,6 +6,7 @@ stops or removes running containers hands the forwarder its new table.
 
 from __future__ import annotations
 
+import contextlib
 from functools import partial
 
 from docker.api import APIClient
@@ -30,6 +31,7 @@ from bot.sandbox.ops.base import (
     user_name,
 )
 from bot.sandbox.ops.run import start_publishing
+from bot.sandbox.workers import engine_call
 
 STOP_SECONDS = 10
 STOPPED_STATES = frozenset({"exited", "created", "dead"})
@@ -123,9 +125,31 @@ async def unpause(ctx: Ctx, cmd: DockerCommand) -> Output:
     return await for_each(ctx, cmd, engine_action(ctx, lambda api, i: api.unpause(i)))
 
 
+def _anonymous_volumes(api: APIClient, cid: str) -> list[str]:
+    """The volumes made for the container's image ``VOLUME``s (see ``ops.run``)."""
+    found: list[str] = []
+    for mount in api.inspect_container(cid).get("Mounts") or []:
+        if mount.get("Type") != "volume" or not mount.get("Name"):
+            continue
+        labels = api.inspect_volume(mount["Name"]).get("Labels") or {}
+        if naming.ANONYMOUS_FOR in labels:
+            found.append(str(mount["Name"]))
+    return found
+
+
+def _remove(api: APIClient, cid: str, force: bool, volumes: bool) -> None:
+    """``rm``: the container, and with ``-v`` the volumes made for its image's VOLUMEs, as
+    docker removes a container's anonymous volumes (named volumes always stay)."""
+    anonymous = _anonymous_volumes(api, cid) if volumes else []
+    api.remove_container(cid, force=force, v=True)
+    for name in anonymous:
+        with contextlib.suppress(EngineError):
+            engine_call(api.remove_volume, name)
+
+
 async def rm(ctx: Ctx, cmd: DockerCommand) -> Output:
-    force = cmd.has("force")
-    remove = engine_action(ctx, lambda api, i: api.remove_container(i, force=force, v=True))
+    force, volumes = cmd.has("force"), cmd.has("volumes")
+    remove = engine_action(ctx, lambda api, i: _remove(api, i, force, volumes))
     out = await for_each(ctx, cmd, remove)
     return await _then_sync(ctx, out) if force else out
 

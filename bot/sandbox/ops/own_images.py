@@ -23,7 +23,7 @@ from bot.dockercli.layout import human_size
 from bot.dockercli.model import DockerCommand
 from bot.dockercli.parser import parse_filters
 from bot.dockercli.values import parse_image_reference
-from bot.dockercli.views import HistoryRow
+from bot.dockercli.views import HistoryRow, OwnImageView
 from bot.sandbox import naming, objects
 from bot.sandbox.errors import EngineConflict, EngineError, EngineNotFound
 from bot.sandbox.ops import ports
@@ -36,6 +36,7 @@ from bot.sandbox.ops.images import (
     resolve,
     used_images,
 )
+from bot.sandbox.workers import Worker, inspect_image
 
 
 def _reference(text: str) -> tuple[str, str]:
@@ -52,7 +53,7 @@ def _count(found: Visible) -> int:
     return len(found.own) + len(untagged)
 
 
-def _check_quota(ctx: Ctx, found: Visible, new_name: str | None) -> None:
+def check_quota(ctx: Ctx, found: Visible, new_name: str | None) -> None:
     if new_name is not None and new_name in found.own:
         return  # the name moves to another image: nothing more to count
     limit = ctx.settings.quotas.images
@@ -67,8 +68,15 @@ def _check_quota(ctx: Ctx, found: Visible, new_name: str | None) -> None:
 
 def _label_changes(scope: naming.Scope, name: str) -> list[str]:
     """Dockerfile ``LABEL`` lines marking the image as the learner's (and clearing the
-    container's published ports, which must not pass on to containers of the image)."""
-    labels = {**scope.labels(naming.KIND_IMAGE, name), ports.PORTS_LABEL: ""}
+    container's published ports, which must not pass on to containers of the image, and the
+    build cache key, which belongs to the built image only)."""
+    # A container of a built image carries the build-cache key of its last step: cleared, or a
+    # rebuild would take the committed image (with whatever the learner changed) from cache.
+    labels = {
+        **scope.labels(naming.KIND_IMAGE, name),
+        ports.PORTS_LABEL: "",
+        naming.BUILD_CACHE: "",
+    }
     return [f"LABEL {json.dumps(k)}={json.dumps(v)}" for k, v in labels.items()]
 
 
@@ -78,7 +86,7 @@ async def commit(ctx: Ctx, cmd: DockerCommand) -> Output:
     repository, tag = _reference(target) if target else ("", "")
     name = f"{repository}:{tag}" if target else None
     images = await listed_images(ctx)
-    _check_quota(ctx, images, name)
+    check_quota(ctx, images, name)
     changes = [*cmd.values("change"), *_label_changes(ctx.scope, name or "<none>")]
     pause = cmd.flag("pause", True) is not False
     message, author = cmd.text("message"), cmd.text("author")
@@ -99,7 +107,7 @@ async def tag(ctx: Ctx, cmd: DockerCommand) -> Output:
     images = await listed_images(ctx)
     source = await resolve(ctx, cmd.args[0], images)
     repository, version = _reference(cmd.args[1])
-    _check_quota(ctx, images, f"{repository}:{version}")
+    check_quota(ctx, images, f"{repository}:{version}")
     if not source.own and source.ref is not None:
         await ensure_present(ctx, source.ref)
     engine, target = source.engine, ctx.scope.image_real(repository)
@@ -223,3 +231,75 @@ async def history(ctx: Ctx, cmd: DockerCommand) -> Output:
         human=cmd.flag("human", True) is not False, template=cmd.text("format"),
     )  # fmt: skip
     return Output(text=text, name="docker-history.txt")
+
+
+# --------------------------------------------------------------------------------------------
+# what practice checks read: the learner's images, how each was made
+# --------------------------------------------------------------------------------------------
+
+_NOP = "#(nop) "
+
+
+def step_instruction(created_by: str) -> str:
+    """A build step's instruction from its history entry: ``/bin/sh -c #(nop) COPY a /b``
+    is ``COPY a /b``; a command run is ``RUN …`` (``/bin/sh -c echo hi`` is ``RUN echo hi``)."""
+    text = created_by.strip()
+    if _NOP in text:
+        return text.split(_NOP, 1)[1].strip()
+    for shell in ("/bin/sh -c ", "sh -c "):
+        if text.startswith(shell):
+            text = text.removeprefix(shell)
+            break
+    return f"RUN {text}"
+
+
+def _describe(api: APIClient, ident: str, steps: set[str]) -> tuple[dict[str, Any], list[str]]:
+    """The image's config and the instructions of the learner's own build steps in its
+    history (newest first there; oldest first here), up to the first layer not built here."""
+    attrs = inspect_image(api, ident)
+    layers: list[dict[str, Any]] = api.history(ident)  # type: ignore[no-untyped-call]
+    own: list[str] = []
+    for layer in layers:
+        if str(layer.get("Id")) not in steps:
+            break
+        own.append(step_instruction(str(layer.get("CreatedBy") or "")))
+    return attrs, own[::-1]
+
+
+async def own_image_views(
+    worker: Worker, scope: naming.Scope, found: Visible
+) -> list[OwnImageView]:
+    """The learner's own named images with what practice checks ask of them: built here or
+    not, their build steps, CMD and ENTRYPOINT."""
+    named = [ident for ident in sorted(found.own_ids) if found.names.get(ident)]
+    if not named:
+        return []
+    filters = scope.filters(naming.KIND_IMAGE)
+    listed = await worker.run(lambda api: api.images(all=True, filters=filters))
+    steps = {
+        str(image["Id"])
+        for image in scope.mine(listed)
+        if (image.get("Labels") or {}).get(naming.BUILD_CACHE)
+    }
+    views: list[OwnImageView] = []
+    for ident in named:
+
+        def describe(api: APIClient, ident: str = ident) -> tuple[dict[str, Any], list[str]]:
+            return _describe(api, ident, steps)
+
+        try:
+            attrs, instructions = await worker.run(describe)
+        except EngineNotFound:  # removed meanwhile
+            continue
+        config = attrs.get("Config") or {}
+        views.append(
+            OwnImageView(
+                id=ident,
+                names=tuple(found.names[ident]),
+                built=ident in steps,
+                steps=tuple(instructions),
+                cmd=tuple(config.get("Cmd") or ()),
+                entrypoint=tuple(config.get("Entrypoint") or ()),
+            )
+        )
+    return views

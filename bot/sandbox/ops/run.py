@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import posixpath
 import random
+import secrets
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from docker.api import APIClient
@@ -86,6 +87,7 @@ class _Mounts:
     mounts: list[Mount]
     to_create: list[str]  # the user's volumes that do not exist yet
     existing: int  # how many volumes the user has
+    anonymous: set[str] = field(default_factory=set)  # of to_create: for the image's VOLUMEs
 
 
 async def _volume_mounts(ctx: Ctx, cmd: DockerCommand) -> _Mounts:
@@ -125,6 +127,28 @@ async def _volume_mounts(ctx: Ctx, cmd: DockerCommand) -> _Mounts:
         else:
             raise UserError("sandbox.bind_refused", value=value[:80])
     return found
+
+
+async def _image_volumes(ctx: Ctx, cmd: DockerCommand, image: str, found: _Mounts) -> None:
+    """A volume for each ``VOLUME`` of the image that no ``-v``/``--mount``/``--tmpfs``
+    covers, as Docker makes an anonymous one: here a volume of the sandbox with a 64-hex name
+    (what Docker's look like), so that it is counted by the quota, listed by ``volume ls``,
+    removed by ``rm -v`` and ``volume prune``, and removed with the sandbox. Left to the
+    engine it would carry no label: outside every quota, and left behind by ``rm``."""
+    attrs = await ctx.run(lambda api: inspect_image(api, image))
+    wanted = list((attrs.get("Config") or {}).get("Volumes") or {})
+    covered = {posixpath.normpath(m["Target"]) for m in found.mounts}
+    covered |= {posixpath.normpath(v.partition(":")[0]) for v in cmd.values("tmpfs")}
+    missing = [p for p in wanted if posixpath.normpath(p) not in covered]
+    if not missing:
+        return
+    if not cmd.values("volume") and not cmd.values("mount"):
+        found.existing = len(await objects.volumes(ctx.worker, ctx.scope))
+    for path in missing:
+        name = secrets.token_hex(32)
+        found.to_create.append(name)
+        found.anonymous.add(name)
+        found.mounts.append(Mount(path, ctx.scope.real(name), type="volume"))
 
 
 async def _published(
@@ -269,6 +293,7 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
     name = user_name(wanted) if wanted else _random_name(taken)
     network = await _network_for(ctx, cmd)
     mounts = await _volume_mounts(ctx, cmd)
+    await _image_volumes(ctx, cmd, resolved.engine, mounts)
     if mounts.to_create and mounts.existing + len(mounts.to_create) > ctx.settings.quotas.volumes:
         raise UserError("sandbox.quota.volumes", limit=ctx.settings.quotas.volumes)
     cidfile = await _cidfile_free(ctx, cmd)
@@ -277,8 +302,10 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
         pulled = await image_ops.ensure_present(ctx, resolved.ref, pull=cmd.text("pull") != "never")
         notes += [] if cmd.has("quiet") else pulled
     for volume in mounts.to_create:
-        await create_volume(ctx, volume)
+        anonymous = {naming.ANONYMOUS_FOR: name} if volume in mounts.anonymous else None
+        await create_volume(ctx, volume, anonymous)
     asked, exposed = await _published(ctx, cmd, resolved.engine)
+    environment = await files.environment(ctx, cmd)
     labels = {
         **user_labels(cmd),
         **ctx.scope.labels(naming.KIND_CONTAINER, name),
@@ -289,7 +316,7 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
             "image": resolved.engine,
             "command": list(cmd.container_command) or None,
             "name": ctx.scope.real(name),
-            "environment": list(cmd.values("env")) or None,
+            "environment": environment or None,
             "working_dir": cmd.text("workdir") or None,
             "entrypoint": _entrypoint(cmd),
             "labels": labels,
