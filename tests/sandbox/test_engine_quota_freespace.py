@@ -28,7 +28,7 @@ from __future__ import annotations
 import os
 import subprocess
 import threading
-from collections.abc import Awaitable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Iterator
 from typing import TypeVar
 
 import pytest
@@ -71,7 +71,7 @@ def private_engine(docker_engine: None) -> Iterator[ExtraEngine]:
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
-async def service(private_engine: ExtraEngine):
+async def service(private_engine: ExtraEngine) -> AsyncIterator[SandboxService]:
     worker = {"name": "private", "url": private_engine.base_url, "max_sandboxes": 100}
     async with quota_service(VOLUME_WRITER, TRIPLE, OTHER, workers=[worker]) as svc:
         await docker_text(svc, OTHER, "ps")  # the other learner's sandbox exists throughout
