@@ -5,9 +5,9 @@ the coach (a container's ``SizeRw``, what a sandbox's volumes hold)."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import docker
 
@@ -17,12 +17,15 @@ from bot.sandbox import naming
 from bot.sandbox.service import SandboxService
 from tests.sandbox.engine_support import (
     destroy_all,
+    docker_text,
     engine_settings,
     eventually,
     isolated_service,
+    sh_text,
 )
 
 MIB = 1024 * 1024
+T = TypeVar("T")
 
 
 @asynccontextmanager
@@ -116,3 +119,40 @@ def _inspect_owned(base_url: str | None, owner: str) -> list[dict[str, Any]]:
 async def inspect_owned(owner: str, base_url: str | None = None) -> list[dict[str, Any]]:
     """Inspect data of every container labelled for ``owner`` on an engine."""
     return await asyncio.to_thread(_inspect_owned, base_url, owner)
+
+
+async def exited(svc: SandboxService, actor: Actor, name: str, attempts: int = 1200) -> str:
+    """Every reply seen while waiting for container ``name`` to exit (the engine gets there
+    by itself); the last one has its status, ``Exited (CODE) …``."""
+    seen: list[str] = []
+
+    async def read() -> str:
+        out = await docker_text(svc, actor, "ps -a --format '{{.Names}}|{{.Status}}'")
+        seen.append(out)
+        return next((line for line in out.splitlines() if line.startswith(name + "|")), "")
+
+    status = await eventually(read, lambda line: "|Exited" in line, attempts=attempts)
+    assert "|Exited" in status, f"{name} did not exit: {status!r}"
+    return "\n".join([*seen, status])
+
+
+async def _meanwhile(svc: SandboxService, other: Actor, done: asyncio.Event) -> int:
+    """Another learner's commands while others write: each must complete; how many did."""
+    answered = 0
+    while not done.is_set():
+        assert "CONTAINER ID" in await docker_text(svc, other, "ps")
+        assert "hello" in await sh_text(svc, other, "echo hello")
+        answered += 1
+    return answered
+
+
+async def while_other_works(svc: SandboxService, other: Actor, wait: Awaitable[T]) -> tuple[T, int]:
+    """What ``wait`` returns, and how many rounds of ``other``'s ``/docker ps`` and
+    ``/sh echo`` completed meanwhile (each one asserted to answer as it should)."""
+    done = asyncio.Event()
+    working = asyncio.create_task(_meanwhile(svc, other, done))
+    try:
+        result = await wait
+    finally:
+        done.set()
+    return result, await working

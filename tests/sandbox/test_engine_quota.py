@@ -16,7 +16,6 @@ known moment. Sizes are read from the engine directly, not through the coach.
 from __future__ import annotations
 
 import ast
-import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -46,10 +45,12 @@ from tests.sandbox.engine_support import (
 )
 from tests.sandbox.quota_support import (
     MIB,
+    exited,
     quota_service,
     sandbox_bytes,
     size_rw,
     volume_bytes,
+    while_other_works,
 )
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio(loop_scope="module")]
@@ -74,41 +75,6 @@ ACTORS = (FILLER, TRIPLE, SHELL, BIGBOX, OVER, ROOM, TMPFS, FLOOD, PATHS, STATUS
 async def service():
     async with quota_service(*ACTORS) as svc:
         yield svc
-
-
-async def _exited(svc: SandboxService, actor: Actor, name: str, attempts: int = 1200) -> str:
-    """Every reply seen while waiting for container ``name`` to exit (the engine gets there
-    by itself); the last one has its status, ``Exited (CODE) …``."""
-    seen: list[str] = []
-
-    async def read() -> str:
-        out = await docker_text(svc, actor, "ps -a --format '{{.Names}}|{{.Status}}'")
-        seen.append(out)
-        return next((line for line in out.splitlines() if line.startswith(name + "|")), "")
-
-    status = await eventually(read, lambda line: "|Exited" in line, attempts=attempts)
-    assert "|Exited" in status, f"{name} did not exit: {status!r}"
-    return "\n".join([*seen, status])
-
-
-async def _meanwhile(svc: SandboxService, done: asyncio.Event) -> int:
-    """Another learner's commands while others write: each must complete; how many did."""
-    answered = 0
-    while not done.is_set():
-        assert "CONTAINER ID" in await docker_text(svc, OTHER, "ps")
-        assert "hello" in await sh_text(svc, OTHER, "echo hello")
-        answered += 1
-    return answered
-
-
-async def _while_other_works(svc: SandboxService, wait: Any) -> tuple[Any, int]:
-    done = asyncio.Event()
-    other = asyncio.create_task(_meanwhile(svc, done))
-    try:
-        result = await wait
-    finally:
-        done.set()
-    return result, await other
 
 
 async def _key(call: Any) -> str:
@@ -220,7 +186,7 @@ async def test_every_container_the_coach_creates_has_a_writable_limit(
 async def test_dd_in_a_container_stops_at_its_writable_limit(service) -> None:
     line = "run -d --name big busybox dd if=/dev/zero of=/big bs=1M count=2048"
     await docker_text(service, BIGBOX, line)
-    status = await _exited(service, BIGBOX, "big")
+    status = await exited(service, BIGBOX, "big")
     assert "Exited (1)" in status  # dd failed: the engine's limit, not the watchdog, stopped it
     assert "Disk quota exceeded" in await docker_text(service, BIGBOX, "logs big")
     written = await size_rw(_real(service, BIGBOX, "big"))
@@ -257,7 +223,7 @@ async def test_dd_into_a_volume_is_stopped_by_the_watchdog(service) -> None:
     await docker_text(service, OTHER, "ps")
     line = "run -d --name filler -v data:/d busybox dd if=/dev/zero of=/d/big bs=1M count=2048"
     await docker_text(service, FILLER, line)
-    seen, answered = await _while_other_works(service, _exited(service, FILLER, "filler"))
+    seen, answered = await while_other_works(service, OTHER, exited(service, FILLER, "filler"))
     assert answered >= 1
     assert "Exited (137)" in seen  # killed, not finished: 2 GiB did not fit
     assert "disk budget" in seen and "volume `data`" in seen  # told, in a reply, what and why
@@ -279,9 +245,9 @@ async def test_three_containers_writing_at_once_stay_within_the_budget(service) 
         )
 
     async def all_exited() -> list[str]:
-        return [await _exited(service, TRIPLE, name) for name in names]
+        return [await exited(service, TRIPLE, name) for name in names]
 
-    seen, answered = await _while_other_works(service, all_exited())
+    seen, answered = await while_other_works(service, OTHER, all_exited())
     assert answered >= 1
     assert any("Exited (137)" in status for status in seen)  # the watchdog stopped some
     assert await sandbox_bytes(TRIPLE.user_id) <= BUDGET * 1.10
@@ -427,8 +393,8 @@ async def test_half_a_million_empty_files_leave_the_worker_healthy(service) -> N
     limit: 500,000 fit in 512 MiB (about 176 MiB), far fewer in a small limit."""
     script = "mkdir /m && cd /m && seq 1 500000 | xargs touch && ls | wc -l"
     await docker_text(service, FLOOD, f"run -d --name flood busybox sh -c '{script}'")
-    _seen, answered = await _while_other_works(
-        service, _exited(service, FLOOD, "flood", attempts=6000)
+    _seen, answered = await while_other_works(
+        service, OTHER, exited(service, FLOOD, "flood", attempts=6000)
     )
     assert answered >= 1
     assert "500000" in await docker_text(service, FLOOD, "logs flood")
@@ -438,7 +404,7 @@ async def test_half_a_million_empty_files_leave_the_worker_healthy(service) -> N
     loop = "mkdir /m && cd /m && i=0; while touch f$i; do i=$((i+1)); done; echo made $i"
     with changed_settings(service, limits=tight):
         await docker_text(service, FLOOD, f"run -d --name flood2 busybox sh -c '{loop}'")
-    await _exited(service, FLOOD, "flood2", attempts=6000)
+    await exited(service, FLOOD, "flood2", attempts=6000)
     logs = await docker_text(service, FLOOD, "logs flood2")
     assert "Disk quota exceeded" in logs
     made = int(logs.split("made ")[-1].split()[0])
