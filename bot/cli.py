@@ -103,11 +103,24 @@ def _settings(args: argparse.Namespace) -> Settings:
     return settings.with_overrides(database=db) if db else settings
 
 
+def _console_settings(settings: Settings) -> Settings:
+    """The console is a few people at one terminal: no warm pool of sandboxes kept ready for
+    a class, unless the settings ask for one."""
+    workers = tuple(
+        w if "warm_pool" in w.model_fields_set else w.model_copy(update={"warm_pool": 0})
+        for w in settings.sandbox.workers
+    )
+    sandbox = settings.sandbox.model_copy(update={"workers": workers})
+    return settings.model_copy(update={"sandbox": sandbox})
+
+
 def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.coach import Coach
     from bot.console.app import run_console
     from bot.core.context import Actor
     from bot.ops.shutdown import run_until_stopped
+
+    settings = _console_settings(settings)
 
     name = args.user or getpass.getuser() or "learner"
     actor = Actor(
