@@ -157,11 +157,14 @@ def data_root_space(
     return parse_df(output)
 
 
-def remove_stale_probes(api: APIClient, instance: str) -> int:
-    """Blocking: remove this instance's probe containers older than a few minutes (a coach
-    that stopped mid-probe leaves one); how many were removed."""
+def remove_stale_probes(
+    api: APIClient, instance: str, older_than: timedelta | None = STALE_AFTER
+) -> int:
+    """Blocking: remove this instance's probe containers older than ``older_than`` (a coach
+    that stopped mid-probe leaves one; None: all of them, for a coach that holds the
+    instance's lease and so is the only one probing); how many were removed."""
     wanted = {"label": [PROBE, f"{naming.INSTANCE}={instance}"]}
-    cutoff = time.time() - STALE_AFTER.total_seconds()
+    cutoff = time.time() - (older_than.total_seconds() if older_than is not None else -60)
     removed = 0
     for summary in api.containers(all=True, filters=wanted):
         if int(summary.get("Created") or 0) > cutoff:

@@ -39,7 +39,7 @@ from datetime import UTC, datetime, timedelta
 
 from bot.core.clock import Clock, SystemClock
 from bot.core.errors import Busy, CoachError, Unavailable
-from bot.sandbox import lease, naming, policy, provision, reaper, reconcile
+from bot.sandbox import diskprobe, lease, naming, policy, provision, reaper, reconcile
 from bot.sandbox.api import SandboxHealth, WorkerHealth
 from bot.sandbox.capacity import (
     Capacity,
@@ -464,12 +464,24 @@ class SandboxManager:
             await worker.read_facts()
         if not await self._claim(worker):
             return
+        await self._remove_probes(worker)
         await self._reconcile(worker)
         worker.ready = True
         log.info("worker ready", extra={"worker": worker.name, "instance": self.instance})
         if self.started:
             self.images.start()
             self.warm.refill(worker)
+
+    async def _remove_probes(self, worker: Worker) -> None:
+        """Disk probes a stopped coach of this instance left (it held the lease we hold now,
+        so none of them is still running for anyone)."""
+        instance = self.instance
+        removed = await worker.direct(
+            lambda api: diskprobe.remove_stale_probes(api, instance, older_than=None),
+            timeout=self.settings.api_timeout_seconds,
+        )
+        if removed:
+            log.info("left-over disk probes removed", extra={"worker": worker.name, "n": removed})
 
     async def _claim(self, worker: Worker) -> bool:
         image, me = self.settings.host_image, self.holder

@@ -109,7 +109,11 @@ class HoldingProxy:
         answers = _Gate()
         back = asyncio.create_task(_copy(up_reader, writer, answers))
         try:
-            await self._requests(reader, up_writer, answers)
+            if await self._requests(reader, up_writer, answers):
+                # a raw stream whose client stopped writing (stdin closed): the engine's
+                # answer still comes back in full
+                with contextlib.suppress(ConnectionError, OSError, asyncio.CancelledError):
+                    await back
         finally:
             for each in (writer, up_writer):
                 each.close()
@@ -120,12 +124,14 @@ class HoldingProxy:
 
     async def _requests(
         self, reader: asyncio.StreamReader, up: asyncio.StreamWriter, answers: _Gate
-    ) -> None:
+    ) -> bool:
+        """Forward the client's requests; True when the connection became a raw stream that
+        the client half-closed (its answer is still to be passed back)."""
         while True:
             try:
                 head = await reader.readuntil(b"\r\n\r\n")
             except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ConnectionError):
-                return
+                return False
             method, target, headers = _parse_head(head)
             body = await _read_body(reader, headers)
             request = f"{method} {_VERSION.sub('', urlsplit(target).path)}"
@@ -136,16 +142,19 @@ class HoldingProxy:
             sprung = trap is not None and trap.offer(request)
             if sprung and trap is not None and trap.when == "before":
                 await self._hold()
-                return
+                return False
             up.write(head + body)
             await up.drain()
             if sprung:
                 answers.closed = True  # the engine does it; the coach never hears back
                 await self._hold()
-                return
+                return False
             if "upgrade" in headers.get("connection", "").lower():
                 await _copy(reader, up, _Gate())  # a raw stream from now on
-                return
+                with contextlib.suppress(ConnectionError, OSError):
+                    if up.can_write_eof():
+                        up.write_eof()  # the client's end of input, passed on
+                return True
 
     async def _hold(self) -> None:
         held: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -165,6 +174,8 @@ async def _copy(source: asyncio.StreamReader, target: asyncio.StreamWriter, gate
                 continue
             target.write(data)
             await target.drain()
+        if not gate.closed and target.can_write_eof():
+            target.write_eof()  # the end of a raw stream (an exec's output) passed on
     except (ConnectionError, OSError):
         pass
 

@@ -23,7 +23,7 @@ from bot.coach import Coach
 from bot.core.clock import Clock
 from bot.core.context import Actor
 from bot.core.reply import Reply
-from bot.sandbox import lease, naming
+from bot.sandbox import diskprobe, lease, naming
 from bot.sandbox.reconcile import Found, scan
 from bot.settings import REPO_ROOT, Settings, load_settings
 from tests.conftest import TEST_INSTANCE
@@ -155,7 +155,10 @@ class ConsoleProcess:
                 if wanted.search(line):
                     return line
 
-        return await asyncio.wait_for(read(), timeout)
+        try:
+            return await asyncio.wait_for(read(), timeout)
+        except TimeoutError:
+            raise TimeoutError(f"no line matching {pattern!r}:\n" + self.transcript) from None
 
     @property
     def transcript(self) -> str:
@@ -235,11 +238,16 @@ def inventory(base_url: str, instance: str) -> Inventory:
         api = client.api
         scanned = scan(api, instance)
         leases, unlabelled = [], []
+        probing: set[str] = set()  # volumes of the running coach's disk probes
         for container in api.containers(all=True):
             labels = container.get("Labels") or {}
             name = container["Names"][0].lstrip("/")
             if labels.get(naming.KIND) == lease.KIND_LEASE:
                 leases.append(name)
+            elif labels.get(diskprobe.PROBE) and naming.instance_of(labels) == instance:
+                # the live coach measuring the disk (a stopped coach's probes are removed
+                # when the next one brings the worker up)
+                probing |= {m.get("Name") or "" for m in container.get("Mounts") or []}
             elif naming.OWNER not in labels:
                 unlabelled.append(f"container {name}")
         for network in api.networks():
@@ -247,6 +255,8 @@ def inventory(base_url: str, instance: str) -> Inventory:
             if network["Name"] not in PREDEFINED_NETWORKS and naming.OWNER not in labels:
                 unlabelled.append(f"network {network['Name']}")
         for volume in api.volumes().get("Volumes") or []:
+            if volume["Name"] in probing:
+                continue
             if naming.OWNER not in (volume.get("Labels") or {}):
                 unlabelled.append(f"volume {volume['Name']}")
         return Inventory(scanned.groups, scanned.strays, leases, unlabelled)
