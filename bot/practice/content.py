@@ -41,7 +41,7 @@ from bot.content.items import (
 )
 from bot.content.wording import wording_check
 from bot.dockercli import COMMANDS, CliError, parse_docker
-from bot.dockercli.model import IMAGE_COMMANDS
+from bot.dockercli.model import IMAGE_COMMANDS, DockerCommand
 from bot.dockercli.values import parse_bytes
 from bot.practice.exercise import (
     STATUS_FACETS,
@@ -604,8 +604,10 @@ class Scenario(ContentItem):
 
     def images(self) -> set[str]:
         """Every image the scenario's checks name and its solution runs, creates or pulls
-        (as typed): what a worker should have before a learner starts the scenario."""
+        (as typed), less those its solution builds or tags itself: what a worker should have
+        before a learner starts the scenario."""
         found: set[str] = set()
+        made: set[str] = set()
         for step in self.steps:
             for root in (step.check, *(f.when for f in step.fail_checks)):
                 for check in walk(root):
@@ -620,7 +622,18 @@ class Scenario(ContentItem):
                 continue
             if cmd.path in IMAGE_COMMANDS and cmd.image:
                 found.add(cmd.image)
-        return found
+            made |= _made_images(cmd)
+        return found - made - {f"{name}:latest" for name in made}
+
+
+def _made_images(cmd: DockerCommand) -> set[str]:
+    """Image names a command makes in the learner's sandbox (``build -t``, ``tag``,
+    ``commit``): never to be pulled."""
+    if cmd.path in (("build",), ("image", "build"), ("buildx", "build")):
+        return set(cmd.values("tag"))
+    if cmd.path in (("tag",), ("image", "tag"), ("commit",), ("container", "commit")):
+        return {cmd.args[-1]} if cmd.args else set()
+    return set()
 
 
 # --- cross-file checks ------------------------------------------------------------------
