@@ -111,10 +111,10 @@ class Presenter:
         """The engine's answer (already in the learner's names) with a hint when one fits;
         the worker's own trouble as our message (:class:`Unavailable`)."""
         lowered = text.lower()
-        trouble = next((key for needle, key in WORKER_TROUBLE if needle in lowered), None)
-        if trouble is not None:
-            return Unavailable(trouble)
         hint = next((tr(key) for needle, key in HINTS if needle in lowered), "")
+        trouble = next((key for needle, key in WORKER_TROUBLE if needle in lowered), None)
+        if trouble is not None and not hint:  # the learner's own doing wins (a taken port)
+            return Unavailable(trouble)
         return UserError("sandbox.engine_error", message=text[:1500], hint=hint)
 
     @staticmethod

@@ -46,7 +46,7 @@ def engine_settings(**sandbox: Any) -> Settings:
     data["sandbox"]["workers"] = [
         {"warm_pool": 0, "max_sandboxes": TEST_MAX_SANDBOXES, **worker}
         if "workers" in sandbox
-        else {"warm_pool": 0, **worker, "max_sandboxes": TEST_MAX_SANDBOXES}
+        else {**worker, "warm_pool": 0, "max_sandboxes": TEST_MAX_SANDBOXES}
         for worker in data["sandbox"]["workers"]
     ]
     return Settings.model_validate(data)
