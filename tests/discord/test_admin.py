@@ -111,6 +111,7 @@ async def test_managers_see_and_destroy_members_sandboxes(dcoach):
 
 @pytest.mark.docker
 async def test_managers_see_each_workers_disk_limits_and_free_space(dcoach):
+    await dcoach.sandbox.manager.settle()  # the worker brought up (in the background)
     await dcoach.sandbox.watchdog.round()  # the worker's limits and free space, found out now
     [reply] = await dcoach.run(ADMIN, ("admin", "workers"), {})
     assert reply.tone is Tone.INFO
