@@ -150,7 +150,11 @@ def _remove(api: APIClient, cid: str, force: bool, volumes: bool) -> None:
 async def rm(ctx: Ctx, cmd: DockerCommand) -> Output:
     force, volumes = cmd.has("force"), cmd.has("volumes")
     remove = engine_action(ctx, lambda api, i: _remove(api, i, force, volumes))
-    out = await for_each(ctx, cmd, remove)
+    if volumes:  # the disk monitor lets go of the volumes first, or they stay "in use"
+        async with ctx.disk.volumes_released(ctx.sandbox):
+            out = await for_each(ctx, cmd, remove)
+    else:
+        out = await for_each(ctx, cmd, remove)
     return await _then_sync(ctx, out) if force else out
 
 
