@@ -73,8 +73,18 @@ CREATION = [
 REMOVAL = [
     Step("before the tombstone", (r"^POST /volumes/create",), "before", survives=True),
     Step("after the tombstone", (r"^POST /volumes/create",), "after"),
-    Step("after the learner's container is removed", (r"^DELETE /containers/",), "after"),
-    Step("before the host shell is removed", (r"^DELETE /containers/",) * 2, "before"),
+    # after the tombstone: the disk monitor's container is removed before it (it lets go of
+    # the volumes), and is not the learner's
+    Step(
+        "after the learner's container is removed",
+        (r"^POST /volumes/create", r"^DELETE /containers/"),
+        "after",
+    ),
+    Step(
+        "before the host shell is removed",
+        (r"^POST /volumes/create", *(r"^DELETE /containers/",) * 2),
+        "before",
+    ),
     Step("after the learner's volume is removed", (DATA,), "after"),
     Step("before the sandbox network is removed", (r"^DELETE /networks/",), "before"),
     Step("before the tombstone is removed", (TOMBSTONE,), "before"),
