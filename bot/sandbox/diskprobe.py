@@ -164,10 +164,10 @@ def remove_stale_probes(
     that stopped mid-probe leaves one; None: all of them, for a coach that holds the
     instance's lease and so is the only one probing); how many were removed."""
     wanted = {"label": [PROBE, f"{naming.INSTANCE}={instance}"]}
-    cutoff = time.time() - (older_than.total_seconds() if older_than is not None else -60)
+    cutoff = None if older_than is None else time.time() - older_than.total_seconds()
     removed = 0
     for summary in api.containers(all=True, filters=wanted):
-        if int(summary.get("Created") or 0) > cutoff:
+        if cutoff is not None and int(summary.get("Created") or 0) > cutoff:
             continue
         with contextlib.suppress(EngineNotFound):
             engine_call(api.remove_container, summary["Id"], force=True, v=True)
