@@ -28,7 +28,7 @@ from docker.api import APIClient
 from docker.types import Mount
 
 from bot.sandbox import naming
-from bot.sandbox.errors import EngineError, EngineNotFound
+from bot.sandbox.errors import EngineConflict, EngineError, EngineNotFound
 from bot.sandbox.limits import DiskSupport, host_config_kwargs, image_size
 from bot.sandbox.workers import engine_call
 from bot.settings import ContainerLimits
@@ -144,12 +144,14 @@ def data_root_space(
 ) -> DiskSpace:  # fmt: skip
     """Blocking: the data-root filesystem's size and free space, seen from an anonymous
     volume (no host path is mounted)."""
+    labels = _probe_labels(instance, "df")
+    volume = Mount("/probe", None, type="volume", labels=labels)  # labelled like its container
     code, output = run_probe(
         api,
         image,
         ["df", "-Pk", "/probe"],
-        host=_probe_host(limits, storage, mounts=[Mount("/probe", None, type="volume")]),
-        labels=_probe_labels(instance, "df"),
+        host=_probe_host(limits, storage, mounts=[volume]),
+        labels=labels,
         timeout=timeout,
     )
     if code != 0:
@@ -162,7 +164,8 @@ def remove_stale_probes(
 ) -> int:
     """Blocking: remove this instance's probe containers older than ``older_than`` (a coach
     that stopped mid-probe leaves one; None: all of them, for a coach that holds the
-    instance's lease and so is the only one probing); how many were removed."""
+    instance's lease and so is the only one probing), then their volumes no container uses
+    any more; how many containers were removed."""
     wanted = {"label": [PROBE, f"{naming.INSTANCE}={instance}"]}
     cutoff = None if older_than is None else time.time() - older_than.total_seconds()
     removed = 0
@@ -172,7 +175,17 @@ def remove_stale_probes(
         with contextlib.suppress(EngineNotFound):
             engine_call(api.remove_container, summary["Id"], force=True, v=True)
             removed += 1
+    _remove_unused_probe_volumes(api, wanted)
     return removed
+
+
+def _remove_unused_probe_volumes(api: APIClient, wanted: dict[str, list[str]]) -> None:
+    """A probe volume outlives its container only if the coach stopped between the two
+    removals; one still in use (a live probe's) is refused by the engine and kept."""
+    dangling = {"label": wanted["label"], "dangling": ["true"]}
+    for volume in api.volumes(filters=dangling).get("Volumes") or []:
+        with contextlib.suppress(EngineNotFound, EngineConflict):
+            engine_call(api.remove_volume, volume["Name"])
 
 
 def now() -> datetime:

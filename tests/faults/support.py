@@ -230,6 +230,13 @@ class Inventory:
         return found
 
 
+def _coach_made(labels: dict[str, str], instance: str) -> bool:
+    """A sandbox's object, or one of the live coach's disk probes and its volume (a stopped
+    coach's probes are removed when the next one brings the worker up)."""
+    probing = bool(labels.get(diskprobe.PROBE)) and naming.instance_of(labels) == instance
+    return naming.OWNER in labels or probing
+
+
 def inventory(base_url: str, instance: str) -> Inventory:
     """Blocking: every object on the engine, as reconciliation groups them (an engine of the
     test's own: anything not labelled by the coach is a leftover)."""
@@ -238,26 +245,19 @@ def inventory(base_url: str, instance: str) -> Inventory:
         api = client.api
         scanned = scan(api, instance)
         leases, unlabelled = [], []
-        probing: set[str] = set()  # volumes of the running coach's disk probes
         for container in api.containers(all=True):
             labels = container.get("Labels") or {}
             name = container["Names"][0].lstrip("/")
             if labels.get(naming.KIND) == lease.KIND_LEASE:
                 leases.append(name)
-            elif labels.get(diskprobe.PROBE) and naming.instance_of(labels) == instance:
-                # the live coach measuring the disk (a stopped coach's probes are removed
-                # when the next one brings the worker up)
-                probing |= {m.get("Name") or "" for m in container.get("Mounts") or []}
-            elif naming.OWNER not in labels:
+            elif not _coach_made(labels, instance):
                 unlabelled.append(f"container {name}")
         for network in api.networks():
             labels = network.get("Labels") or {}
             if network["Name"] not in PREDEFINED_NETWORKS and naming.OWNER not in labels:
                 unlabelled.append(f"network {network['Name']}")
         for volume in api.volumes().get("Volumes") or []:
-            if volume["Name"] in probing:
-                continue
-            if naming.OWNER not in (volume.get("Labels") or {}):
+            if not _coach_made(volume.get("Labels") or {}, instance):
                 unlabelled.append(f"volume {volume['Name']}")
         return Inventory(scanned.groups, scanned.strays, leases, unlabelled)
     finally:

@@ -440,3 +440,45 @@ async def test_sh_and_exec_stop_at_their_time_limit(service) -> None:
     # `timeout -s KILL` ends it a moment after the reply; the container runs on
     assert "while" not in await eventually(top, lambda out: "while" not in out)
     await docker_text(service, TMPFS, "rm -f spin")
+
+
+async def test_disk_probes_label_their_volume_and_a_stopped_coachs_are_removed(
+    service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The free-space probe's anonymous volume carries the probe's labels (labels are the
+    truth about what exists); one a stopped coach left behind is removed at bring-up, one
+    in use is kept."""
+    settings = service.manager.settings
+    worker = service.manager.pool.workers[0]
+    labels = {"org.docker-coach.instance": settings.instance, diskprobe.PROBE: "df"}
+    mounts: list[Any] = []
+    original = APIClient.create_container
+
+    def recording(self: APIClient, *args: Any, **kwargs: Any) -> Any:
+        mounts.extend((kwargs.get("host_config") or {}).get("Mounts") or [])
+        return original(self, *args, **kwargs)
+
+    monkeypatch.setattr(APIClient, "create_container", recording)
+    await service.watchdog.space(worker, 0.0)
+    monkeypatch.undo()
+    assert [m["VolumeOptions"]["Labels"] for m in mounts] == [labels]
+
+    stopped = f"{settings.instance}-stopped"  # a stopped coach's instance: nothing live
+    left = {"org.docker-coach.instance": stopped, diskprobe.PROBE: "df"}
+
+    def leftovers(api: APIClient) -> tuple[bool, bool]:
+        stale = api.create_volume(labels=left)["Name"]
+        used = api.create_volume(labels=left)["Name"]
+        holder = api.create_container(
+            "busybox", ["true"], volumes=["/v"],
+            host_config=api.create_host_config(binds={used: {"bind": "/v", "mode": "rw"}}),
+        )  # fmt: skip
+        try:
+            diskprobe.remove_stale_probes(api, stopped, older_than=None)  # as at bring-up
+            names = {v["Name"] for v in api.volumes().get("Volumes") or []}
+            return stale in names, used in names
+        finally:
+            api.remove_container(holder["Id"], force=True)
+            api.remove_volume(used)
+
+    assert await worker.run(leftovers) == (False, True)
