@@ -31,6 +31,7 @@ bootstrap() {
     }
     mkdir -p "$CACHE"
     root="$(mktemp -d "$CACHE/rootfs.XXXXXX")"
+    chmod 0755 "$root" # mktemp makes it 0700: the image's / would shut out every non-root user
     # shellcheck disable=SC2064 # expand now: the folder to remove is this one
     trap "rm -rf '$root'" EXIT
     say "debootstrap --variant=minbase $SUITE from $MIRROR (about a minute)"
@@ -61,7 +62,10 @@ SOURCES
 
 recipe() { sha256sum "$TARBALL" | cut -c1-16; }
 
-if [ ! -s "$TARBALL" ]; then bootstrap; fi
+# The root folder's entry of a tarball cached by an older base.sh may be drwx------.
+root_is_open() { tar -tvf "$TARBALL" ./ 2>/dev/null | head -n 1 | grep -q '^drwxr-xr-x '; }
+
+if [ ! -s "$TARBALL" ] || ! root_is_open; then bootstrap; fi
 want="$(recipe)"
 have="$(docker image inspect -f '{{index .Config.Labels "org.docker-coach.rootfs"}}' "$IMAGE" 2>/dev/null || true)"
 if [ "$have" = "$want" ]; then
@@ -74,4 +78,7 @@ docker import \
     --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["bash"]' \
     "$TARBALL" "$IMAGE" >/dev/null
+# Images built on it run as non-root users (the registry, the coach): check they can.
+docker run --rm --network none --user 65534:65534 "$IMAGE" /bin/true ||
+    die "a non-root user cannot run programs in $IMAGE (permissions of its root file system)"
 say "$IMAGE ready"
