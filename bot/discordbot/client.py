@@ -70,6 +70,7 @@ class CoachBot(commands.Bot):
             lambda: coach.translator(settings.default_locale),
             settings.discord.live_edit_seconds,
             self.front.prompts,
+            memory=lambda: coach.store.live_messages if coach.store is not None else None,
         )
         self._unsubscribe: Callable[[], None] | None = None
         self._stop_granting: Callable[[], None] | None = None

@@ -6,6 +6,11 @@ channel round with many members changes its scoreboard far more often than that,
 channel has one queue worked at most once per ``interval``: a live message (a post with a
 key) waiting in the queue is replaced by its newer version instead of being queued again, so
 only the latest board is ever sent, and no change is lost (the last one always shows).
+
+Which message shows a live post is remembered in memory and in the store
+(:mod:`bot.store.live`), so that after a restart a resumed round edits its own scoreboard
+instead of posting a new one; a message someone deleted is posted again, once, and the new
+one is remembered.
 """
 
 from __future__ import annotations
@@ -22,10 +27,13 @@ import discord
 
 from bot.core.i18n import Translator
 from bot.core.posts import Post
+from bot.store.live import LiveMessageRepo
 from bot.discordbot.render import Message, Renderer, merge
 from bot.discordbot.views import PromptMemory
 
 log = logging.getLogger("bot.discord.live")
+
+MEDIUM = "discord"
 
 
 @dataclass
@@ -49,8 +57,11 @@ class LivePoster:
         translator: Callable[[], Translator],
         interval: float,
         prompts: PromptMemory | None = None,
+        memory: Callable[[], LiveMessageRepo | None] = lambda: None,
     ) -> None:
+        """``memory``: where message ids outlive the process (None: in memory only)."""
         self.client = client
+        self.memory = memory
         self.translator = translator
         self.interval = interval
         self.prompts = prompts
@@ -117,7 +128,7 @@ class LivePoster:
         guild = int(post.guild_id) if post.guild_id.isdigit() else None
         channel = self.client.get_partial_messageable(int(post.channel_id), guild_id=guild)
         first, *rest = messages
-        known = self._ids.get(key)
+        known = await self._known(post) if post.key is not None else None
         if known is not None:
             try:
                 await channel.get_partial_message(known).edit(**first.channel_edit_kwargs())
@@ -129,9 +140,39 @@ class LivePoster:
         self.stats.sent += 1
         if post.key is not None:
             self._ids[key] = sent.id
+            await self._remember(post, sent.id)
         for message in rest:
             await channel.send(**_kwargs(message))
             self.stats.sent += 1
+
+    async def _known(self, post: Post) -> int | None:
+        """The message showing ``post``: this process's, else the one the store remembers
+        (made before a restart) if it is in the post's channel."""
+        assert post.key is not None
+        known = self._ids.get(post.key)
+        if known is not None:
+            return known
+        repo = self.memory()
+        if repo is None:
+            return None
+        try:
+            found = await repo.find(MEDIUM, post.key)
+        except Exception:  # no memory now: a new message (shown, if not where it was)
+            log.warning("could not read a live message's id", exc_info=True)
+            return None
+        if found is None or found.channel_id != post.channel_id or not found.message_id.isdigit():
+            return None
+        self._ids[post.key] = int(found.message_id)
+        return int(found.message_id)
+
+    async def _remember(self, post: Post, message_id: int) -> None:
+        repo = self.memory()
+        if repo is None or post.key is None:
+            return
+        try:
+            await repo.remember(MEDIUM, post.key, post.channel_id, str(message_id))
+        except Exception:  # the message is shown; only a restart would post it again
+            log.warning("could not remember a live message", exc_info=True, extra={"key": post.key})
 
     async def drain(self) -> None:
         """Wait until every queued post has been shown."""
