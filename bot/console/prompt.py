@@ -50,7 +50,9 @@ def prompt_session(
 ) -> PromptSession[str]:
     """The prompt for ``console`` (``input``/``output``: the terminal unless a test gives
     its own)."""
-    completer = CoachCompleter(console.coach, console.current_actor, lambda: console.choices)
+    completer = CoachCompleter(
+        console.coach, console.current_actor, lambda: console.choices, lambda: console.members
+    )
     bindings = KeyBindings()
     choosing = Condition(lambda: bool(console.choices))
 
