@@ -26,7 +26,6 @@ from bot.core.context import Actor
 from bot.core.frontend import CoachPort
 from bot.core.reply import Choice
 
-
 CONSOLE_COMMANDS = ("as", "attach")  # handled by the console itself, not the command table
 
 

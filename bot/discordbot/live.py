@@ -27,9 +27,9 @@ import discord
 
 from bot.core.i18n import Translator
 from bot.core.posts import Post
-from bot.store.live import LiveMessageRepo
 from bot.discordbot.render import Message, Renderer, merge
 from bot.discordbot.views import PromptMemory
+from bot.store.live import LiveMessageRepo
 
 log = logging.getLogger("bot.discord.live")
 
