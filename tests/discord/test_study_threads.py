@@ -19,6 +19,8 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
+import discord
+
 from bot.coach import Coach
 from bot.core.clock import FixedClock
 from bot.core.commands import Request, Suggestion
@@ -27,7 +29,7 @@ from bot.core.reply import Reply
 from bot.discordbot.client import CoachBot
 from bot.settings import Settings
 from bot.study.ports import GroupPracticePort
-from tests.discord.conftest import build_coach, logged_in_bot
+from tests.discord.conftest import TEST_EXTENSIONS, build_coach, logged_in_bot
 from tests.discord.helpers import run, settled, text_of
 from tests.discord.standin import (
     CHANNEL_ID,
@@ -80,8 +82,10 @@ class PracticeWithoutSandboxes:
 
 @contextlib.asynccontextmanager
 async def practising(
-    settings: Settings, clock: FixedClock
+    settings: Settings, clock: FixedClock, *, gateway: bool = False
 ) -> AsyncIterator[tuple[CoachBot, PracticeWithoutSandboxes]]:
+    """A coach whose group practice starts no sandbox, and its bot: logged in over REST,
+    or (``gateway``) connected too, so that it knows the guild, its channels and its roles."""
     data = settings.model_dump()
     data["study"]["tick_seconds"] = 0
     data["discord"]["live_edit_seconds"] = 0.02
@@ -90,11 +94,19 @@ async def practising(
     practice = PracticeWithoutSandboxes(group.practice)
     group.practice = practice
     await coach.start()
-    client = await logged_in_bot(coach)
+    runner: asyncio.Task[None] | None = None
+    if gateway:
+        client = CoachBot(coach, extensions=TEST_EXTENSIONS, guild_ready_timeout=0.1)
+        runner = asyncio.create_task(client.start("test-token"))
+        await asyncio.wait_for(client.wait_until_ready(), 20)
+    else:
+        client = await logged_in_bot(coach)
     try:
         yield client, practice
     finally:
         await client.close()
+        if runner is not None:
+            await asyncio.wait_for(runner, 10)
         await coach.close()
         await asyncio.sleep(0)
 
@@ -239,6 +251,29 @@ async def test_a_channel_that_cannot_have_threads_and_a_thread_already(
         assert len(boards(standin, THREAD_ID)) == 1
         said = [m for m in standin.channel_messages(THREAD_ID) if "스레드" in text_of(m)]
         assert said == []
+
+
+async def test_a_bot_on_the_gateway_knows_its_permissions_and_its_threads(
+    settings: Settings, clock: FixedClock, standin: Standin
+) -> None:
+    """Connected, the bot has the guild's channels and roles: where it may not open threads it
+    does not ask Discord; the thread it opens arrives in its cache (THREAD_CREATE)."""
+    standin.deny(OTHER_CHANNEL_ID, "create_public_threads")
+    async with practising(settings, clock, gateway=True) as (bot, _practice):
+        await command(
+            bot, standin, ("study", "practice"), ALICE, OTHER_CHANNEL_ID, scenario=SCENARIO
+        )
+        assert thread_requests(standin) == []  # known from the cache: no 403 to provoke
+        assert len(boards(standin, OTHER_CHANNEL_ID)) == 1
+        await command(bot, standin, ("study", "practice"), ALICE, scenario=SCENARIO)
+        [created] = thread_requests(standin)
+        assert created.status == 201
+        thread_id = int(standin.threads(CHANNEL_ID)[-1]["id"])
+        thread = bot.get_channel(thread_id) or await bot.wait_for(
+            "thread_create", check=lambda made: made.id == thread_id, timeout=15
+        )
+        assert isinstance(thread, discord.Thread) and thread.parent_id == CHANNEL_ID
+        assert len(boards(standin, thread_id)) == 1
 
 
 async def test_the_standin_refuses_threads_as_discord_does(standin: Standin) -> None:
