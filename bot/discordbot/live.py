@@ -34,6 +34,7 @@ from bot.store.live import LiveMessageRepo
 log = logging.getLogger("bot.discord.live")
 
 MEDIUM = "discord"
+THREAD_ARCHIVED = 50083  # Discord: the operation cannot be done in an archived thread
 
 
 @dataclass
@@ -131,8 +132,7 @@ class LivePoster:
         known = await self._known(post) if post.key is not None else None
         if known is not None:
             try:
-                await channel.get_partial_message(known).edit(**first.channel_edit_kwargs())
-                self.stats.edited += 1
+                await self._edit(channel, known, first)
                 return
             except discord.NotFound:  # deleted by someone: post it again
                 self._ids.pop(key, None)
@@ -144,6 +144,23 @@ class LivePoster:
         for message in rest:
             await channel.send(**_kwargs(message))
             self.stats.sent += 1
+
+    async def _edit(
+        self, channel: discord.PartialMessageable, message_id: int, message: Message
+    ) -> None:
+        """Edit a live message; in a thread Discord archived (a day without messages) the
+        thread is unarchived first (the bot may, unless a moderator locked it)."""
+        target = channel.get_partial_message(message_id)
+        try:
+            await target.edit(**message.channel_edit_kwargs())
+        except discord.HTTPException as exc:
+            if exc.code != THREAD_ARCHIVED:
+                raise
+            await self.client.http.edit_channel(
+                channel.id, archived=False, reason="a live board changed"
+            )
+            await target.edit(**message.channel_edit_kwargs())
+        self.stats.edited += 1
 
     async def _known(self, post: Post) -> int | None:
         """The message showing ``post``: this process's, else the one the store remembers

@@ -19,7 +19,11 @@ It behaves like Discord where a bot can get it wrong:
   the roles and the channel's overwrites (:meth:`Standin.deny`) — include Create Public
   Threads (else ``403``, 50013); the parent gets a "started a thread" system message
   (type 18) and the gateway a THREAD_CREATE. Posting in a channel of the guild needs Send
-  Messages there, in a thread Send Messages in Threads (of its parent), else ``403``.
+  Messages there, in a thread Send Messages in Threads (of its parent), else ``403``. An
+  archived thread (:meth:`Standin.archive`, as after a day without messages) refuses edits
+  of its messages (``400``, 50083) until it is unarchived (``PATCH /channels/{id}``
+  ``archived: false``, Send Messages is enough unless it is locked); a new message in it
+  unarchives it, unless it is locked.
 * **Rate limits**: :meth:`Standin.rate_limit` makes chosen requests answer ``429`` with a
   ``retry_after`` (per route or global), as Discord does (with its ``Via`` header).
 * **Gateway**: sessions with sequence numbers; :meth:`Standin.reconnect` sends RECONNECT (the
@@ -378,6 +382,19 @@ class Standin:
         everyone["deny"] = str(int(everyone["deny"]) | bits)
         everyone["allow"] = str(int(everyone["allow"]) & ~bits)
 
+    def archive(self, thread_id: int | str, *, locked: bool = False) -> None:
+        """Discord archives a thread after its auto-archive time without messages."""
+        _guild, thread = self.channel(thread_id)
+        thread["thread_metadata"]["archived"] = True
+        thread["thread_metadata"]["locked"] = locked
+
+    def archived(self, channel_id: int | str) -> bool:
+        try:
+            _guild, channel = self.channel(channel_id)
+        except KeyError:
+            return False
+        return bool((channel.get("thread_metadata") or {}).get("archived"))
+
     def channel(self, channel_id: int | str) -> tuple[dict[str, Any], dict[str, Any]]:
         """The guild and the channel (or thread) with that id; KeyError if none has it."""
         for guild in self.guilds:
@@ -556,6 +573,8 @@ class Standin:
             return self._webhook(entry, method, parts, body or {})
         if parts[0] == "channels" and len(parts) == 2 and method == "GET":
             return self._get_channel(parts[1])
+        if parts[0] == "channels" and len(parts) == 2 and method == "PATCH":
+            return self._edit_thread(parts[1], body or {})
         if parts[0] == "channels" and len(parts) == 3 and parts[2] == "threads":
             return self._start_thread(entry, method, parts[1], body or {})
         if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
@@ -782,6 +801,23 @@ class Standin:
         self._events.append(("THREAD_CREATE", {**thread, "newly_created": True}))
         return _json(thread, status=201)
 
+    def _edit_thread(self, channel_id: str, body: dict[str, Any]) -> web.Response:
+        """PATCH /channels/{id} for a thread: only ``archived`` is modelled."""
+        try:
+            _guild, thread = self.channel(channel_id)
+        except KeyError:
+            return _error(404, "Unknown Channel", 10003)
+        metadata = thread.get("thread_metadata")
+        if metadata is None or set(body) - {"archived"}:
+            return _error(400, "Invalid Form Body", 50035)
+        allowed = self.permissions(channel_id)
+        may = allowed.manage_threads or (not metadata["locked"] and allowed.send_messages)
+        if not may:
+            return _error(403, "Missing Permissions", 50013)
+        metadata["archived"] = bool(body["archived"])
+        self._events.append(("THREAD_UPDATE", dict(thread)))
+        return _json(thread)
+
     def _may_post(self, channel_id: str) -> bool:
         """Send Messages in a channel of the guild, Send Messages in Threads in a thread;
         channels the guild does not have (DMs) are not checked."""
@@ -801,6 +837,11 @@ class Standin:
         if len(parts) == 3 and method == "POST":
             if not self._may_post(channel_id):
                 return _error(403, "Missing Permissions", 50013)
+            if self.archived(channel_id):
+                _guild, thread = self.channel(channel_id)
+                if thread["thread_metadata"]["locked"]:
+                    return _error(400, "Thread is locked", 50083)
+                thread["thread_metadata"]["archived"] = False  # a new message unarchives it
             message = self._new_message(body, entry.files, channel_id=channel_id, flags=0)
             entry.message_id = message.id
             return _json(message.payload())
@@ -809,6 +850,8 @@ class Standin:
             if message is None or message.deleted or message.channel_id != channel_id:
                 return _error(404, "Unknown Message", 10008)
             entry.message_id = message.id
+            if method in ("PATCH", "DELETE") and self.archived(channel_id):
+                return _error(400, "Thread is archived", 50083)
             if method == "PATCH":
                 message.apply(body, entry.files)
                 message.edits += 1

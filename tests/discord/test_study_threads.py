@@ -191,6 +191,13 @@ async def test_group_practice_runs_in_a_thread_named_after_the_scenario(
         assert "**Carol** `✔✔▶···` 2/6" in text_of(board) and "**Bob** `▶·····`" in text_of(board)
         assert boards(standin, thread["id"]) == [board]  # one board, edited in place
 
+        standin.archive(thread["id"])  # a day without messages: Discord archives the thread
+        edits = board.edits
+        await member_moved(bot, practice, BOB, 1)
+        assert not standin.archived(thread["id"])  # unarchived to edit the board in place
+        assert board.edits == edits + 1 and "**Bob** `✔▶····` 1/6" in text_of(board)
+        assert boards(standin, thread["id"]) == [board]
+
         refused = await command(
             bot, standin, ("study", "practice"), BOB, int(thread["id"]), scenario=SCENARIO
         )
