@@ -25,12 +25,15 @@ log = logging.getLogger("bot.posts")
 
 @dataclass(frozen=True, slots=True)
 class Post:
-    """``reply`` for everyone in ``channel_id`` of ``guild_id``; ``key`` names a live message."""
+    """``reply`` for everyone in ``channel_id`` of ``guild_id``; ``key`` names a live message;
+    ``fallback``: where to show it if ``channel_id`` is gone (a session's room someone
+    deleted: the channel the session was opened in)."""
 
     guild_id: str
     channel_id: str
     reply: Reply
     key: str | None = None
+    fallback: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

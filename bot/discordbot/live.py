@@ -35,6 +35,7 @@ log = logging.getLogger("bot.discord.live")
 
 MEDIUM = "discord"
 THREAD_ARCHIVED = 50083  # Discord: the operation cannot be done in an archived thread
+UNKNOWN_CHANNEL = 10003
 
 
 @dataclass
@@ -67,7 +68,8 @@ class LivePoster:
         self.interval = interval
         self.prompts = prompts
         self.stats = LiveStats()
-        self._ids: dict[str, int] = {}
+        self._ids: dict[str, tuple[str, int]] = {}  # key -> (channel, message) showing it
+        self._gone: set[str] = set()  # channels Discord said no longer exist
         self._pending: dict[str, Post] = {}
         self._queues: dict[str, asyncio.Queue[str]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
@@ -125,11 +127,29 @@ class LivePoster:
                 queue.task_done()
 
     async def _show(self, key: str, post: Post) -> None:
+        """Show ``post`` in its channel; if Discord says that channel is gone (a deleted
+        thread) and the post has a fallback, there from now on."""
+        target = post.channel_id
+        if target in self._gone and post.fallback:
+            target = post.fallback
+        try:
+            await self._show_in(key, post, target)
+        except discord.NotFound as exc:
+            if exc.code != UNKNOWN_CHANNEL or not post.fallback or target == post.fallback:
+                raise
+            self._gone.add(post.channel_id)
+            log.info(
+                "a post's channel is gone: shown in its fallback",
+                extra={"channel": post.channel_id, "fallback": post.fallback, "key": post.key},
+            )
+            await self._show_in(key, post, post.fallback)
+
+    async def _show_in(self, key: str, post: Post, channel_id: str) -> None:
         messages = merge(Renderer(self.translator(), prompts=self.prompts).render(post.reply))
         guild = int(post.guild_id) if post.guild_id.isdigit() else None
-        channel = self.client.get_partial_messageable(int(post.channel_id), guild_id=guild)
+        channel = self.client.get_partial_messageable(int(channel_id), guild_id=guild)
         first, *rest = messages
-        known = await self._known(post) if post.key is not None else None
+        known = await self._known(post, channel_id) if post.key is not None else None
         if known is not None:
             try:
                 await self._edit(channel, known, first)
@@ -139,8 +159,8 @@ class LivePoster:
         sent = await channel.send(**_kwargs(first))
         self.stats.sent += 1
         if post.key is not None:
-            self._ids[key] = sent.id
-            await self._remember(post, sent.id)
+            self._ids[key] = (channel_id, sent.id)
+            await self._remember(post, channel_id, sent.id)
         for message in rest:
             await channel.send(**_kwargs(message))
             self.stats.sent += 1
@@ -162,13 +182,13 @@ class LivePoster:
             await target.edit(**message.channel_edit_kwargs())
         self.stats.edited += 1
 
-    async def _known(self, post: Post) -> int | None:
+    async def _known(self, post: Post, channel_id: str) -> int | None:
         """The message showing ``post``: this process's, else the one the store remembers
-        (made before a restart) if it is in the post's channel."""
+        (made before a restart) if it is in ``channel_id``."""
         assert post.key is not None
         known = self._ids.get(post.key)
         if known is not None:
-            return known
+            return known[1] if known[0] == channel_id else None
         repo = self.memory()
         if repo is None:
             return None
@@ -177,17 +197,17 @@ class LivePoster:
         except Exception:  # no memory now: a new message (shown, if not where it was)
             log.warning("could not read a live message's id", exc_info=True)
             return None
-        if found is None or found.channel_id != post.channel_id or not found.message_id.isdigit():
+        if found is None or found.channel_id != channel_id or not found.message_id.isdigit():
             return None
-        self._ids[post.key] = int(found.message_id)
+        self._ids[post.key] = (channel_id, int(found.message_id))
         return int(found.message_id)
 
-    async def _remember(self, post: Post, message_id: int) -> None:
+    async def _remember(self, post: Post, channel_id: str, message_id: int) -> None:
         repo = self.memory()
         if repo is None or post.key is None:
             return
         try:
-            await repo.remember(MEDIUM, post.key, post.channel_id, str(message_id))
+            await repo.remember(MEDIUM, post.key, channel_id, str(message_id))
         except Exception:  # the message is shown; only a restart would post it again
             log.warning("could not remember a live message", exc_info=True, extra={"key": post.key})
 

@@ -204,8 +204,9 @@ class GroupPracticeService:
     async def _publish(self, group: GroupPractice, reply: Reply, key: str | None) -> None:
         if key is None and not reply.body:
             reply = await self._summary_body(group, reply)
+        fallback = group.channel_id if group.room_id else None
         await self.posts.publish(
-            Post(group.guild_id, group.posts_to, reply.but(private=False), key)
+            Post(group.guild_id, group.posts_to, reply.but(private=False), key, fallback)
         )
 
     async def _summary_body(self, group: GroupPractice, reply: Reply) -> Reply:

@@ -315,6 +315,7 @@ class Standin:
         self.commands: dict[str, list[Any]] = {}
         self.files: dict[str, bytes] = {}  # served under {base}/files/<name>
         self._events: list[tuple[str, dict[str, Any]]] = []  # sent once a request is answered
+        self.gone: set[str] = set()  # channels and threads someone deleted
 
     # server life ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -387,6 +388,13 @@ class Standin:
         _guild, thread = self.channel(thread_id)
         thread["thread_metadata"]["archived"] = True
         thread["thread_metadata"]["locked"] = locked
+
+    def delete_channel(self, channel_id: int | str) -> None:
+        """A moderator deletes a channel or thread: anything addressed to it is 404 (10003)."""
+        guild, channel = self.channel(channel_id)
+        for kind in ("channels", "threads"):
+            guild[kind] = [c for c in guild.get(kind, []) if c is not channel]
+        self.gone.add(str(channel_id))
 
     def archived(self, channel_id: int | str) -> bool:
         try:
@@ -571,6 +579,8 @@ class Standin:
             return self._callback(entry, parts[1], parts[2], body or {})
         if parts[0] == "webhooks":
             return self._webhook(entry, method, parts, body or {})
+        if parts[0] == "channels" and len(parts) >= 2 and parts[1] in self.gone:
+            return _error(404, "Unknown Channel", 10003)
         if parts[0] == "channels" and len(parts) == 2 and method == "GET":
             return self._get_channel(parts[1])
         if parts[0] == "channels" and len(parts) == 2 and method == "PATCH":

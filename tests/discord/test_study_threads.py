@@ -260,6 +260,24 @@ async def test_a_channel_that_cannot_have_threads_and_a_thread_already(
         assert said == []
 
 
+async def test_a_deleted_thread_sends_the_board_back_to_the_channel(
+    settings: Settings, clock: FixedClock, standin: Standin
+) -> None:
+    async with practising(settings, clock) as (bot, practice):
+        await command(bot, standin, ("study", "practice"), ALICE, scenario=SCENARIO)
+        thread_id = standin.threads(CHANNEL_ID)[-1]["id"]
+        await command(bot, standin, ("study", "join"), BOB, int(thread_id))
+        standin.delete_channel(thread_id)  # a moderator deleted the thread
+        await member_moved(bot, practice, BOB, 1)
+        [board] = boards(standin, CHANNEL_ID)  # the board, again, where the practice began
+        assert "**Bob** `✔▶····` 1/6" in text_of(board)
+        await member_moved(bot, practice, BOB, 2)
+        assert boards(standin, CHANNEL_ID) == [board] and "**Bob** `✔✔▶" in text_of(board)
+        await command(bot, standin, ("study", "end"), ALICE)
+        summaries = [m for m in standin.channel_messages(CHANNEL_ID) if "요약" in text_of(m)]
+        assert len(summaries) == 1
+
+
 async def test_a_bot_on_the_gateway_knows_its_permissions_and_its_threads(
     settings: Settings, clock: FixedClock, standin: Standin
 ) -> None:
