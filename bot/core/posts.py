@@ -139,7 +139,7 @@ class Outbox:
             try:
                 room = await opener(request)
             except Exception:
-                log.exception("a front end could not open a room", extra={"name": request.name})
+                log.exception("a front end could not open a room", extra={"room": request.name})
                 continue
             if room.channel_id is not None:
                 return room
