@@ -16,7 +16,7 @@ from bot.core.i18n import Translator
 from bot.core.moments import DEFAULT_ZONE, moment, valid_zone, zone_names
 from bot.core.registry import Slot
 from bot.core.reply import Choice, ChoiceStyle, Placement, Reply, Tone
-from bot.core.text import human_bytes, shorten
+from bot.core.text import channel_label, human_bytes, shorten
 from bot.store import Store
 from bot.store.guilds import GuildRepo
 
@@ -130,11 +130,6 @@ class ContentReloader(Protocol):
     def translator(self, locale: str) -> Translator:
         """A translator over the messages of the library being served right now."""
         ...
-
-
-def channel_label(channel: str) -> str:
-    """``<#id>`` (a Discord mention, shown as the channel's name) or ``#name`` (console)."""
-    return f"<#{channel}>" if channel.isdigit() else "#" + channel.lstrip("#")
 
 
 class AdminService:

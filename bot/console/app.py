@@ -27,7 +27,7 @@ from typing import Any, TextIO
 
 from bot import __version__
 from bot.coach import Coach
-from bot.console.completion import choice_matches
+from bot.console.completion import CONSOLE_COMMANDS, choice_matches
 from bot.console.parsing import LineError, parse_line
 from bot.console.prompt import PromptSession, prompt_session
 from bot.console.terminal import clean
@@ -143,6 +143,7 @@ class Console(Frontend[Turn]):
         self.uploads: list[Upload] = []
         self.session: PromptSession[str] | None = None
         self.original = actor  # who started the console (/as switches the acting member)
+        self.members = [actor.user_id]  # everyone typed as so far (what Tab offers after /as)
         # The channel's open question (a study round): anyone may answer it after /as.
         self.channel_choices: list[Choice] = []
         self.channel_prompt: TextPrompt | None = None
@@ -217,6 +218,7 @@ class Console(Frontend[Turn]):
         except OSError:
             pass
         names = [f"/{spec.name}" for spec in self.coach.table.all()]
+        names += [f"/{name}" for name in CONSOLE_COMMANDS]
 
         def complete(text: str, state: int) -> str | None:
             matches = [n for n in names if n.startswith(text)]
@@ -284,6 +286,8 @@ class Console(Frontend[Turn]):
             self.user = original
         else:
             self.user = Actor(name, name, original.guild_id, original.locale, False)
+        if name not in self.members:
+            self.members.append(name)
         self.choices, self.prompt = [], None  # the last member's own choices are theirs
         self.stdout.write(self.tr("general.console_acting_as", name=name) + "\n")
 

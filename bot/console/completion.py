@@ -6,6 +6,8 @@
 option's completer says (concept names in both languages, scenario ids, the learner's own
 container names), through :meth:`CoachPort.complete`, exactly as Discord asks for them.
 Before a command is typed, the numbered choices of the last answer are offered by label.
+The console's own commands (:data:`CONSOLE_COMMANDS`: ``/as`` and ``/attach``, which Discord
+does not have) complete like the others; ``/as`` offers the members this console has typed as.
 
 :class:`CoachCompleter` adapts it to prompt_toolkit (used on a terminal only; piped input is
 read line by line as always).
@@ -23,6 +25,8 @@ from bot.core.commands import CommandSpec, OptionKind
 from bot.core.context import Actor
 from bot.core.frontend import CoachPort
 from bot.core.reply import Choice
+
+CONSOLE_COMMANDS = ("as", "attach")  # handled by the console itself, not the command table
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,15 +49,22 @@ def choice_matches(choices: Sequence[Choice], typed: str) -> list[tuple[int, Cho
 
 
 async def suggest(
-    coach: CoachPort, actor: Actor, line: str, choices: Sequence[Choice] = ()
+    coach: CoachPort,
+    actor: Actor,
+    line: str,
+    choices: Sequence[Choice] = (),
+    members: Sequence[str] = (),
 ) -> list[Candidate]:
-    """What can follow ``line`` (the text before the cursor)."""
+    """What can follow ``line`` (the text before the cursor); ``members``: who ``/as`` can
+    switch to (the members this console has typed as)."""
     if not line.startswith("/"):
         return [
             Candidate(str(number), len(line), f"{number}  {choice.label}")
             for number, choice in choice_matches(choices, line)
         ]
     words = line[1:].split(" ")
+    if len(words) > 1 and words[0].lower() in CONSOLE_COMMANDS:
+        return _console_values(words, members)
     table = coach.table
     spec, used = table.resolve([w.lower() for w in words[:-1]])
     if spec is None:
@@ -65,16 +76,26 @@ def _names(coach: CoachPort, words: list[str]) -> list[Candidate]:
     """Command names (``/pr`` → ``/practice``), then subcommands (``/practice st``)."""
     typed = words[-1].lower()
     if len(words) == 1:
-        return [
-            Candidate("/" + name, len(typed) + 1)
-            for name in coach.table.top_level_names()
-            if name.startswith(typed)
-        ]
+        names = sorted({*coach.table.top_level_names(), *CONSOLE_COMMANDS})
+        return [Candidate("/" + name, len(typed) + 1) for name in names if name.startswith(typed)]
     group = words[0].lower()
     return [
         Candidate(spec.path[-1], len(typed))
         for spec in coach.table.subcommands(group)
         if len(spec.path) == len(words) and spec.path[-1].startswith(typed)
+    ]
+
+
+def _console_values(words: list[str], members: Sequence[str]) -> list[Candidate]:
+    """``/as NAME``: the members typed as so far (one word: a name has no spaces); ``/attach``
+    takes a path, which Tab leaves to the user."""
+    if words[0].lower() != "as" or len(words) != 2:
+        return []
+    typed = words[1]
+    return [
+        Candidate(name, len(typed))
+        for name in dict.fromkeys(members)
+        if name.casefold().startswith(typed.casefold())
     ]
 
 
@@ -110,11 +131,16 @@ class CoachCompleter(Completer):
     event loop as the prompt)."""
 
     def __init__(
-        self, coach: CoachPort, actor: Callable[[], Actor], choices: Callable[[], Sequence[Choice]]
+        self,
+        coach: CoachPort,
+        actor: Callable[[], Actor],
+        choices: Callable[[], Sequence[Choice]],
+        members: Callable[[], Sequence[str]] = tuple,
     ) -> None:
         self.coach = coach
         self.actor = actor
         self.choices = choices
+        self.members = members
 
     def get_completions(
         self, document: Document, complete_event: CompleteEvent
@@ -125,7 +151,9 @@ class CoachCompleter(Completer):
         self, document: Document, complete_event: CompleteEvent
     ) -> AsyncGenerator[Completion, None]:
         line = document.text_before_cursor
-        for candidate in await suggest(self.coach, self.actor(), line, self.choices()):
+        for candidate in await suggest(
+            self.coach, self.actor(), line, self.choices(), self.members()
+        ):
             yield Completion(
                 candidate.text,
                 start_position=-candidate.replace,

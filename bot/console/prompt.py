@@ -27,8 +27,9 @@ from bot.core.reply import Choice
 
 
 class Console(Protocol):
-    """What the prompt needs of the console: whose coach, who types, the open choices and the
-    session it runs in (a protocol, so that the console imports the prompt and not back)."""
+    """What the prompt needs of the console: whose coach, who types, the open choices, the
+    members typed as (``/as``) and the session it runs in (a protocol, so that the console
+    imports the prompt and not back)."""
 
     @property
     def coach(self) -> CoachPort: ...
@@ -38,6 +39,9 @@ class Console(Protocol):
 
     @property
     def choices(self) -> Sequence[Choice]: ...
+
+    @property
+    def members(self) -> Sequence[str]: ...
 
     def current_actor(self) -> Actor: ...
 
@@ -50,7 +54,9 @@ def prompt_session(
 ) -> PromptSession[str]:
     """The prompt for ``console`` (``input``/``output``: the terminal unless a test gives
     its own)."""
-    completer = CoachCompleter(console.coach, console.current_actor, lambda: console.choices)
+    completer = CoachCompleter(
+        console.coach, console.current_actor, lambda: console.choices, lambda: console.members
+    )
     bindings = KeyBindings()
     choosing = Condition(lambda: bool(console.choices))
 

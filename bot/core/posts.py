@@ -6,6 +6,10 @@ can show a channel subscribes and shows it there. A post with a ``key`` is a *li
 the first post with that key is a new message, later ones take its place (a front end that
 can edit messages edits that one, within its medium's rate limits, keeping only the latest
 content when edits come faster than it may make them; a terminal prints it again).
+
+A session that lasts (a group practice) may ask for a *room* of its own in its channel
+(:meth:`Outbox.open_room`): a front end whose medium has them (Discord's threads) opens one
+and says where it is; the others leave the session in its channel.
 """
 
 from __future__ import annotations
@@ -21,12 +25,15 @@ log = logging.getLogger("bot.posts")
 
 @dataclass(frozen=True, slots=True)
 class Post:
-    """``reply`` for everyone in ``channel_id`` of ``guild_id``; ``key`` names a live message."""
+    """``reply`` for everyone in ``channel_id`` of ``guild_id``; ``key`` names a live message;
+    ``fallback``: where to show it if ``channel_id`` is gone (a session's room someone
+    deleted: the channel the session was opened in)."""
 
     guild_id: str
     channel_id: str
     reply: Reply
     key: str | None = None
+    fallback: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +46,34 @@ class RoleGrant:
     reason: str
 
 
+ROOM_FORBIDDEN = "forbidden"  # the medium has rooms, but the bot may not open one there
+ROOM_UNSUPPORTED = "unsupported"  # that kind of channel cannot have rooms
+
+
+@dataclass(frozen=True, slots=True)
+class RoomRequest:
+    """A session opened in ``channel_id`` of ``guild_id`` asks for a room of its own called
+    ``name`` (a thread of that channel, on Discord); ``reason`` is for the server's logs."""
+
+    guild_id: str
+    channel_id: str
+    name: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Room:
+    """Where a session runs: ``channel_id``, a room of its own (or the channel itself, when
+    it already is a room); None: the channel it was opened in. ``refused`` says why a
+    medium that has rooms did not open one (:data:`ROOM_FORBIDDEN`, :data:`ROOM_UNSUPPORTED`)."""
+
+    channel_id: str | None = None
+    refused: str | None = None
+
+
 Subscriber = Callable[[Post], Awaitable[None]]
 Granter = Callable[[RoleGrant], Awaitable[bool]]
+RoomOpener = Callable[[RoomRequest], Awaitable[Room]]
 
 
 class Outbox:
@@ -49,6 +82,7 @@ class Outbox:
     def __init__(self) -> None:
         self._subscribers: list[Subscriber] = []
         self._granters: list[Granter] = []
+        self._openers: list[RoomOpener] = []
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Receive every post from now on; call the returned function to stop."""
@@ -84,6 +118,32 @@ class Outbox:
             if given:
                 return True
             outcome = False
+        return outcome
+
+    def can_open_rooms(self, opener: RoomOpener) -> Callable[[], None]:
+        """A front end whose medium has rooms (threads) opens them for sessions."""
+        self._openers.append(opener)
+
+        def stop() -> None:
+            if opener in self._openers:
+                self._openers.remove(opener)
+
+        return stop
+
+    async def open_room(self, request: RoomRequest) -> Room:
+        """A room for a session: the first front end that opens one says where; else why
+        one was refused; ``Room()`` (stay in the channel) when no front end has rooms or
+        one failed unexpectedly (logged)."""
+        outcome = Room()
+        for opener in list(self._openers):
+            try:
+                room = await opener(request)
+            except Exception:
+                log.exception("a front end could not open a room", extra={"room": request.name})
+                continue
+            if room.channel_id is not None:
+                return room
+            outcome = room if room.refused else outcome
         return outcome
 
     @property

@@ -41,3 +41,8 @@ def human_bytes(size: int) -> str:
     if unit == "B":
         return f"{int(value)} B"
     return f"{value:.1f} {unit}" if abs(value) < 10 else f"{value:.0f} {unit}"
+
+
+def channel_label(channel: str) -> str:
+    """``<#id>`` (a Discord mention, shown as the channel's name) or ``#name`` (console)."""
+    return f"<#{channel}>" if channel.isdigit() else "#" + channel.lstrip("#")

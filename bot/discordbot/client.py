@@ -6,12 +6,12 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import discord
 from discord.ext import commands
 
-from bot.core.posts import RoleGrant
+from bot.core.posts import ROOM_FORBIDDEN, ROOM_UNSUPPORTED, RoleGrant, Room, RoomRequest
 from bot.discordbot.frontend import DiscordFrontend
 from bot.discordbot.health import INTERVAL_SECONDS, keep_writing, write_health
 from bot.discordbot.live import LivePoster
@@ -20,6 +20,10 @@ from bot.discordbot.tree import CoachTree
 from bot.discordbot.views import ASK_MARK, ActionButton, submitted_text
 
 log = logging.getLogger("bot.discord")
+
+# A session's thread hides after a day without messages.
+THREAD_ARCHIVE_MINUTES: Literal[1440] = 1440
+CANNOT_ON_CHANNEL_TYPE = 50024  # Discord: "Cannot execute action on this channel type"
 
 EXTENSIONS: tuple[str, ...] = (
     "bot.exts.general",
@@ -70,15 +74,18 @@ class CoachBot(commands.Bot):
             lambda: coach.translator(settings.default_locale),
             settings.discord.live_edit_seconds,
             self.front.prompts,
+            memory=lambda: coach.store.live_messages if coach.store is not None else None,
         )
         self._unsubscribe: Callable[[], None] | None = None
         self._stop_granting: Callable[[], None] | None = None
+        self._stop_rooms: Callable[[], None] | None = None
 
     async def setup_hook(self) -> None:
         await self.tree.set_translator(CatalogTranslator(lambda: self.coach.library.catalog))
         self.add_dynamic_items(ActionButton)
         self._unsubscribe = self.coach.posts.subscribe(self.live.post)
         self._stop_granting = self.coach.posts.can_grant(self.grant_role)
+        self._stop_rooms = self.coach.posts.can_open_rooms(self.open_thread)
         for name in self.extension_names:
             await self.load_extension(name)
         path = self.coach.settings.discord.health_file
@@ -105,6 +112,58 @@ class CoachBot(commands.Bot):
             return False
         return True
 
+    async def open_thread(self, request: RoomRequest) -> Room:
+        """A public thread of the channel for a session (a group practice), named as asked.
+
+        A session opened in a thread stays there. A channel that cannot have threads (voice,
+        stage, forum, a DM) is ``unsupported``; without Create Public Threads or Send
+        Messages in Threads there (known from the cache, else from Discord's 403) it is
+        ``forbidden``: the session then runs in the channel."""
+        if not request.channel_id.isdigit():
+            return Room()
+        try:
+            channel = await self._channel(int(request.channel_id))
+        except discord.Forbidden:
+            return Room(refused=ROOM_FORBIDDEN)
+        except discord.NotFound:
+            return Room()
+        if isinstance(channel, discord.Thread):
+            return Room(channel_id=request.channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            return Room(refused=ROOM_UNSUPPORTED)
+        if not self._may_thread(channel):
+            return Room(refused=ROOM_FORBIDDEN)
+        kind = discord.ChannelType.news_thread if channel.is_news() else None
+        try:
+            thread = await channel.create_thread(
+                name=request.name,
+                type=kind or discord.ChannelType.public_thread,
+                auto_archive_duration=THREAD_ARCHIVE_MINUTES,
+                reason=request.reason,
+            )
+        except discord.Forbidden:
+            return Room(refused=ROOM_FORBIDDEN)
+        except discord.HTTPException as exc:
+            if exc.code == CANNOT_ON_CHANNEL_TYPE:
+                return Room(refused=ROOM_UNSUPPORTED)
+            raise
+        log.info("opened a thread", extra={"channel": request.channel_id, "thread": thread.id})
+        return Room(channel_id=str(thread.id))
+
+    async def _channel(self, channel_id: int) -> object:
+        """The channel from the cache (the guilds intent keeps it), else from Discord."""
+        return self.get_channel(channel_id) or await self.fetch_channel(channel_id)
+
+    @staticmethod
+    def _may_thread(channel: discord.TextChannel) -> bool:
+        """Whether the bot may open a thread there and post in it, when the cache knows the
+        bot's roles; True when it does not (Discord's answer decides)."""
+        me = channel.guild.me if channel.guild is not None else None
+        if me is None:
+            return True
+        allowed = channel.permissions_for(me)
+        return allowed.create_public_threads and allowed.send_messages_in_threads
+
     async def on_interaction(self, interaction: discord.Interaction) -> None:
         """Typed answers (modal submits with a ``~<action>`` id), before or after a restart."""
         if interaction.type is not discord.InteractionType.modal_submit:
@@ -127,6 +186,9 @@ class CoachBot(commands.Bot):
         if self._stop_granting is not None:
             self._stop_granting()
             self._stop_granting = None
+        if self._stop_rooms is not None:
+            self._stop_rooms()
+            self._stop_rooms = None
         await self.live.close()
         if self._health_task is not None:
             self._health_task.cancel()

@@ -7,6 +7,7 @@ from pathlib import Path
 from bot.core.clock import Clock
 from bot.store.db import Database
 from bot.store.guilds import GuildRepo
+from bot.store.live import LiveMessageRepo
 from bot.store.meta import MetaRepo
 from bot.store.practice import PracticeRepo
 from bot.store.progress import ProgressRepo
@@ -26,6 +27,7 @@ class Store:
         self.guilds = GuildRepo(db, clock)
         self.meta = MetaRepo(db)
         self.study = StudyRepo(db, clock)
+        self.live_messages = LiveMessageRepo(db, clock)
 
     @classmethod
     async def open(

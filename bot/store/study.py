@@ -100,6 +100,12 @@ class GroupPractice:
     locale: str
     started_at: datetime
     ended_at: datetime | None
+    room_id: str | None = None  # a room of its own (a Discord thread) where it runs
+
+    @property
+    def posts_to(self) -> str:
+        """Where its board and summary go: its room, else the channel it was opened in."""
+        return self.room_id or self.channel_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,6 +273,24 @@ class StudyRepo:
             "ON CONFLICT (guild_id) DO UPDATE SET roles_refused_at = excluded.roles_refused_at "
             "WHERE roles_refused_at IS NULL",
             (guild_id, self._now(), self._now()),
+        )
+        return changed == 1
+
+    async def rooms_refused(self, guild_id: str, reason: str | None) -> bool:
+        """Record why a room (a thread) could not be opened in ``guild_id`` (None: one was);
+        True when the reason is new (the server has not been told it yet)."""
+        if reason is None:
+            await self.db.execute(
+                "UPDATE study_settings SET rooms_refused = NULL WHERE guild_id = ? "
+                "AND rooms_refused IS NOT NULL",
+                (guild_id,),
+            )
+            return False
+        changed = await self.db.execute(
+            "INSERT INTO study_settings (guild_id, rooms_refused, updated_at) VALUES (?, ?, ?) "
+            "ON CONFLICT (guild_id) DO UPDATE SET rooms_refused = excluded.rooms_refused "
+            "WHERE rooms_refused IS NOT excluded.rooms_refused",
+            (guild_id, reason, self._now()),
         )
         return changed == 1
 
@@ -619,15 +643,16 @@ class StudyRepo:
     async def open_practice(
         self, host: Who, channel_id: str, scenario_id: str, locale: str
     ) -> int | None:
-        """A new group practice in the channel; None when one is already open there."""
+        """A new group practice in the channel; None when one is already open there (opened
+        in it, or running in it as its room)."""
         when = self._now()
 
         async def job(conn: aiosqlite.Connection) -> int | None:
             live = list(
                 await conn.execute_fetchall(
-                    "SELECT 1 FROM study_practices WHERE guild_id = ? AND channel_id = ? "
-                    "AND ended_at IS NULL",
-                    (host.guild_id, channel_id),
+                    "SELECT 1 FROM study_practices WHERE guild_id = ? AND ended_at IS NULL "
+                    "AND (channel_id = ? OR room_id = ?)",
+                    (host.guild_id, channel_id, channel_id),
                 )
             )
             if live:
@@ -644,7 +669,7 @@ class StudyRepo:
 
     _PRACTICE = (
         "SELECT practice_id, guild_id, channel_id, scenario_id, host_id, locale, started_at, "
-        "ended_at FROM study_practices"
+        "ended_at, room_id FROM study_practices"
     )
 
     @staticmethod
@@ -658,6 +683,7 @@ class StudyRepo:
             locale=str(row[5]),
             started_at=parse(str(row[6])),
             ended_at=parse(str(row[7])) if row[7] else None,
+            room_id=str(row[8]) if row[8] else None,
         )
 
     async def practice(self, practice_id: int) -> GroupPractice | None:
@@ -665,11 +691,20 @@ class StudyRepo:
         return self._practice(row) if row is not None else None
 
     async def live_practice(self, guild_id: str, channel_id: str) -> GroupPractice | None:
+        """The open group practice of ``channel_id``: opened there, or running there (its
+        room); the one running in the room first, when both are open."""
         row = await self.db.fetchone(
-            self._PRACTICE + " WHERE guild_id = ? AND channel_id = ? AND ended_at IS NULL",
-            (guild_id, channel_id),
+            self._PRACTICE + " WHERE guild_id = ? AND ended_at IS NULL "
+            "AND (room_id = ? OR channel_id = ?) ORDER BY room_id = ? DESC LIMIT 1",
+            (guild_id, channel_id, channel_id, channel_id),
         )
         return self._practice(row) if row is not None else None
+
+    async def set_room(self, practice_id: int, room_id: str) -> None:
+        """The group practice runs in ``room_id`` (a thread opened for it) from now on."""
+        await self.db.execute(
+            "UPDATE study_practices SET room_id = ? WHERE practice_id = ?", (room_id, practice_id)
+        )
 
     async def practices_of(self, user_id: str) -> list[GroupPractice]:
         """The open group practices ``user_id`` takes part in."""

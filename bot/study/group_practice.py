@@ -1,6 +1,12 @@
 """Group practice (``/study practice SCENARIO``): a channel works through one scenario, each
 member in their own sandbox, with one live board of everyone's steps.
 
+Where a medium has rooms (Discord's threads) the session asks for one named after the
+scenario (:meth:`bot.core.posts.Outbox.open_room`): its board and summary go there, and
+``/study join`` and ``/study end`` find it from the room or from the channel it was opened
+in. Where no room can be opened (no permission, a channel that cannot have threads) it runs
+in the channel, and the server is told why once.
+
 The board follows the practice capability's own checks: after every ``/docker``, ``/sh`` or
 ``/practice`` command of a member, the step they are on is read (the ``GroupPracticePort``)
 and the board is updated when it changed. Hints stay private: the board only counts them.
@@ -13,16 +19,17 @@ from collections.abc import Callable
 from bot.core.commands import Request
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
-from bot.core.posts import Outbox, Post
+from bot.core.posts import Outbox, Post, RoomRequest
 from bot.core.registry import Slot
 from bot.core.reply import Field, Reply, Tone
-from bot.core.text import escape_markdown, shorten
+from bot.core.text import channel_label, escape_markdown, shorten
 from bot.store import Store
 from bot.store.study import GroupPractice, PracticeMember
 from bot.study.ports import GroupPracticePort
 from bot.study.rounds import post_locale
 
 DONE, CURRENT, TODO = "✔", "▶", "·"
+ROOM_NAME = 100  # the longest room name (Discord's thread names)
 
 
 def board_key(practice_id: int) -> str:
@@ -51,14 +58,49 @@ class GroupPracticeService:
         scenario_id = str(request.opt("scenario", "")).strip().lower()
         if self.practice.step_titles(scenario_id, tr.locale) is None:
             raise UserError("practice.unknown_scenario", scenario=shorten(scenario_id, 60))
+        locale = await post_locale(self.store, actor)
         practice_id = await self.store.study.open_practice(
-            actor, actor.channel_id, scenario_id, await post_locale(self.store, actor)
+            actor, actor.channel_id, scenario_id, locale
         )
         if practice_id is None:
             raise UserError("study.practice_running")
         title = self.practice.scenario_title(scenario_id, tr.locale) or scenario_id
+        room = await self._open_room(request, practice_id, scenario_id, locale)
         entered = await self._enter(request, practice_id, scenario_id)
-        return [Reply(body=tr("study.practice_opened", title=title), tone=Tone.SUCCESS), *entered]
+        if room is None:
+            opened = tr("study.practice_opened", title=title)
+        else:
+            opened = tr("study.practice_opened_in", title=title, room=channel_label(room))
+        return [Reply(body=opened, tone=Tone.SUCCESS), *entered]
+
+    async def _open_room(
+        self, request: Request, practice_id: int, scenario_id: str, locale: str
+    ) -> str | None:
+        """A room of the practice's own (a thread named after the scenario) where the medium
+        has them; None: it runs in the channel (the server is told why, once)."""
+        actor = request.actor
+        name = self.practice.scenario_title(scenario_id, locale) or scenario_id
+        room = await self.posts.open_room(
+            RoomRequest(
+                actor.guild_id,
+                actor.channel_id,
+                shorten(name, ROOM_NAME),
+                f"group practice {scenario_id} opened by {actor.display_name}",
+            )
+        )
+        if room.channel_id == actor.channel_id:  # the channel already is a room
+            return None
+        if room.channel_id is not None:
+            await self.store.study.rooms_refused(actor.guild_id, None)
+            await self.store.study.set_room(practice_id, room.channel_id)
+            return room.channel_id
+        if room.refused and await self.store.study.rooms_refused(actor.guild_id, room.refused):
+            tr = self.translator(locale)
+            notice = Reply(
+                body=tr(f"study.room_refused_{room.refused}"), tone=Tone.WARNING, private=False
+            )
+            await self.posts.publish(Post(actor.guild_id, actor.channel_id, notice))
+        return None
 
     async def join(self, request: Request) -> list[Reply] | None:
         """Join the channel's group practice (your own sandbox); None without one."""
@@ -162,8 +204,9 @@ class GroupPracticeService:
     async def _publish(self, group: GroupPractice, reply: Reply, key: str | None) -> None:
         if key is None and not reply.body:
             reply = await self._summary_body(group, reply)
+        fallback = group.channel_id if group.room_id else None
         await self.posts.publish(
-            Post(group.guild_id, group.channel_id, reply.but(private=False), key)
+            Post(group.guild_id, group.posts_to, reply.but(private=False), key, fallback)
         )
 
     async def _summary_body(self, group: GroupPractice, reply: Reply) -> Reply:

@@ -12,6 +12,18 @@ It behaves like Discord where a bot can get it wrong:
   ``401`` Invalid Webhook Token, 50027). After a "thinking" deferral (type 5) the **first
   follow-up takes the deferral's place and its visibility**, whatever flags it asks for; a
   deferred update (type 6) and an update (type 7) address the message the component was on.
+* **Channels, threads and permissions**: the guild's channels (a text channel, a second one,
+  a voice channel) and a thread; ``GET /channels/{id}``; ``POST /channels/{id}/threads``
+  opens a thread only in a text or announcement channel (else ``400``, 50024), with a name
+  of 1–100 characters, when the bot's permissions there — computed as Discord does, from
+  the roles and the channel's overwrites (:meth:`Standin.deny`) — include Create Public
+  Threads (else ``403``, 50013); the parent gets a "started a thread" system message
+  (type 18) and the gateway a THREAD_CREATE. Posting in a channel of the guild needs Send
+  Messages there, in a thread Send Messages in Threads (of its parent), else ``403``. An
+  archived thread (:meth:`Standin.archive`, as after a day without messages) refuses edits
+  of its messages (``400``, 50083) until it is unarchived (``PATCH /channels/{id}``
+  ``archived: false``, Send Messages is enough unless it is locked); a new message in it
+  unarchives it, unless it is locked.
 * **Rate limits**: :meth:`Standin.rate_limit` makes chosen requests answer ``429`` with a
   ``retry_after`` (per route or global), as Discord does (with its ``Via`` header).
 * **Gateway**: sessions with sequence numbers; :meth:`Standin.reconnect` sends RECONNECT (the
@@ -47,6 +59,10 @@ CHANNEL_ID = 700000000000000002
 OTHER_CHANNEL_ID = 700000000000000003
 THREAD_ID = 700000000000000004
 DM_CHANNEL_ID = 700000000000000005
+VOICE_CHANNEL_ID = 700000000000000006
+THREAD_TYPES = frozenset({10, 11, 12})  # announcement, public and private threads
+TEXT_TYPES = frozenset({0, 5})  # channels that can have threads: text, announcement
+ARCHIVE_MINUTES = frozenset({60, 1440, 4320, 10080})
 OWNER_ID = 100
 API = "/api/v10"
 EPHEMERAL = 64
@@ -189,6 +205,7 @@ class Message:
     deleted: bool = False
     loading: bool = False  # a "thinking…" message that a follow-up has not replaced yet
     interaction_id: str | None = None
+    type: int = 0  # 18: "started a thread" (a system message in the parent)
 
     @property
     def ephemeral(self) -> bool:
@@ -297,6 +314,8 @@ class Standin:
         self.port = 0
         self.commands: dict[str, list[Any]] = {}
         self.files: dict[str, bytes] = {}  # served under {base}/files/<name>
+        self._events: list[tuple[str, dict[str, Any]]] = []  # sent once a request is answered
+        self.gone: set[str] = set()  # channels and threads someone deleted
 
     # server life ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -350,6 +369,86 @@ class Standin:
         rule = RateLimit(re.compile(pattern), method, times, retry_after, is_global)
         self.limits.append(rule)
         return rule
+
+    def deny(self, channel_id: int | str, *permissions: str) -> None:
+        """A manager takes ``permissions`` (discord.py names) from @everyone in a channel (an
+        overwrite, as Discord's channel settings make)."""
+        _guild, channel = self.channel(channel_id)
+        bits = discord.Permissions(**dict.fromkeys(permissions, True)).value
+        overwrites = channel.setdefault("permission_overwrites", [])
+        everyone = next((o for o in overwrites if o["id"] == _guild["id"]), None)
+        if everyone is None:
+            everyone = {"id": _guild["id"], "type": 0, "allow": "0", "deny": "0"}
+            overwrites.append(everyone)
+        everyone["deny"] = str(int(everyone["deny"]) | bits)
+        everyone["allow"] = str(int(everyone["allow"]) & ~bits)
+
+    def archive(self, thread_id: int | str, *, locked: bool = False) -> None:
+        """Discord archives a thread after its auto-archive time without messages."""
+        _guild, thread = self.channel(thread_id)
+        thread["thread_metadata"]["archived"] = True
+        thread["thread_metadata"]["locked"] = locked
+
+    def delete_channel(self, channel_id: int | str) -> None:
+        """A moderator deletes a channel or thread: anything addressed to it is 404 (10003)."""
+        guild, channel = self.channel(channel_id)
+        for kind in ("channels", "threads"):
+            guild[kind] = [c for c in guild.get(kind, []) if c is not channel]
+        self.gone.add(str(channel_id))
+
+    def archived(self, channel_id: int | str) -> bool:
+        try:
+            _guild, channel = self.channel(channel_id)
+        except KeyError:
+            return False
+        return bool((channel.get("thread_metadata") or {}).get("archived"))
+
+    def channel(self, channel_id: int | str) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The guild and the channel (or thread) with that id; KeyError if none has it."""
+        for guild in self.guilds:
+            for channel in (*guild["channels"], *guild.get("threads", [])):
+                if channel["id"] == str(channel_id):
+                    return guild, channel
+        raise KeyError(channel_id)
+
+    def threads(self, parent_id: int | str = CHANNEL_ID) -> list[dict[str, Any]]:
+        return [
+            thread
+            for guild in self.guilds
+            for thread in guild.get("threads", [])
+            if thread.get("parent_id") == str(parent_id)
+        ]
+
+    def permissions(
+        self, channel_id: int | str, user_id: int | str = BOT_ID
+    ) -> discord.Permissions:
+        """A member's permissions in a channel, as Discord computes them: @everyone and their
+        roles, then the channel's overwrites (@everyone, their roles, them); a thread has its
+        parent's."""
+        guild, channel = self.channel(channel_id)
+        if channel.get("type") in THREAD_TYPES:
+            guild, channel = self.channel(channel["parent_id"])
+        member = next(m for m in guild["members"] if m["user"]["id"] == str(user_id))
+        roles = {role["id"]: role for role in guild["roles"]}
+        value = int(roles[guild["id"]]["permissions"])
+        for role_id in member["roles"]:
+            value |= int(roles[role_id]["permissions"])
+        if str(user_id) == guild["owner_id"] or discord.Permissions(value).administrator:
+            return discord.Permissions.all()
+        overwrites = channel.get("permission_overwrites") or []
+        layers = (
+            [o for o in overwrites if o["id"] == guild["id"]],
+            [o for o in overwrites if o["type"] == 0 and o["id"] in member["roles"]],
+            [o for o in overwrites if o["type"] == 1 and o["id"] == str(user_id)],
+        )
+        for layer in layers:
+            deny = allow = 0
+            for overwrite in layer:
+                deny |= int(overwrite["deny"])
+                allow |= int(overwrite["allow"])
+            value = (value & ~deny) | allow
+        allowed = discord.Permissions(value)
+        return allowed if allowed.view_channel else discord.Permissions.none()
 
     def register(self, payload: dict[str, Any]) -> InteractionState:
         """Remember an interaction about to be delivered (its time, channel and message)."""
@@ -423,6 +522,9 @@ class Standin:
         entry = Recorded(request.method, tail, dict(request.query), body, files)
         response = self._limited(request.method, tail) or self._route(entry)
         entry.status = response.status
+        events, self._events = self._events, []
+        for event, data in events:
+            await self.dispatch(event, data)
         async with self._changed:
             self.requests.append(entry)
             self._changed.notify_all()
@@ -477,6 +579,14 @@ class Standin:
             return self._callback(entry, parts[1], parts[2], body or {})
         if parts[0] == "webhooks":
             return self._webhook(entry, method, parts, body or {})
+        if parts[0] == "channels" and len(parts) >= 2 and parts[1] in self.gone:
+            return _error(404, "Unknown Channel", 10003)
+        if parts[0] == "channels" and len(parts) == 2 and method == "GET":
+            return self._get_channel(parts[1])
+        if parts[0] == "channels" and len(parts) == 2 and method == "PATCH":
+            return self._edit_thread(parts[1], body or {})
+        if parts[0] == "channels" and len(parts) == 3 and parts[2] == "threads":
+            return self._start_thread(entry, method, parts[1], body or {})
         if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
             return self._channel_message(entry, method, parts, body or {})
         return _error(404, "404: Not Found", 0)
@@ -660,11 +770,88 @@ class Standin:
         entry.message_id = message.id
         return _json(message.payload())
 
+    def _get_channel(self, channel_id: str) -> web.Response:
+        try:
+            _guild, channel = self.channel(channel_id)
+        except KeyError:
+            return _error(404, "Unknown Channel", 10003)
+        if not self.permissions(channel_id).view_channel:
+            return _error(403, "Missing Access", 50001)
+        return _json(channel)
+
+    def _start_thread(
+        self, entry: Recorded, method: str, channel_id: str, body: dict[str, Any]
+    ) -> web.Response:
+        """POST /channels/{id}/threads: a thread without a starter message."""
+        if method != "POST":
+            return _error(405, "405: Method Not Allowed", 0)
+        try:
+            guild, parent = self.channel(channel_id)
+        except KeyError:
+            return _error(404, "Unknown Channel", 10003)
+        if parent.get("type") not in TEXT_TYPES:
+            return _error(400, "Cannot execute action on this channel type", 50024)
+        name = str(body.get("name") or "")
+        duration = int(body.get("auto_archive_duration") or 4320)
+        if not 1 <= len(name) <= 100 or duration not in ARCHIVE_MINUTES:
+            return _error(400, "Invalid Form Body", 50035)
+        kind = int(body.get("type") or 12)  # Discord's default: a private thread
+        allowed = self.permissions(channel_id)
+        wanted = allowed.create_private_threads if kind == 12 else allowed.create_public_threads
+        if not (allowed.view_channel and wanted):
+            return _error(403, "Missing Permissions", 50013)
+        thread = thread_payload(snowflake(), channel_id, name=name, kind=kind)
+        thread["guild_id"] = guild["id"]
+        thread["owner_id"] = str(BOT_ID)
+        thread["thread_metadata"]["auto_archive_duration"] = duration
+        guild.setdefault("threads", []).append(thread)
+        system = self._new_message({"content": name}, [], channel_id=channel_id, flags=0)
+        system.type = 18  # THREAD_CREATED, in the parent
+        entry.message_id = thread["id"]
+        self._events.append(("THREAD_CREATE", {**thread, "newly_created": True}))
+        return _json(thread, status=201)
+
+    def _edit_thread(self, channel_id: str, body: dict[str, Any]) -> web.Response:
+        """PATCH /channels/{id} for a thread: only ``archived`` is modelled."""
+        try:
+            _guild, thread = self.channel(channel_id)
+        except KeyError:
+            return _error(404, "Unknown Channel", 10003)
+        metadata = thread.get("thread_metadata")
+        if metadata is None or set(body) - {"archived"}:
+            return _error(400, "Invalid Form Body", 50035)
+        allowed = self.permissions(channel_id)
+        may = allowed.manage_threads or (not metadata["locked"] and allowed.send_messages)
+        if not may:
+            return _error(403, "Missing Permissions", 50013)
+        metadata["archived"] = bool(body["archived"])
+        self._events.append(("THREAD_UPDATE", dict(thread)))
+        return _json(thread)
+
+    def _may_post(self, channel_id: str) -> bool:
+        """Send Messages in a channel of the guild, Send Messages in Threads in a thread;
+        channels the guild does not have (DMs) are not checked."""
+        try:
+            _guild, channel = self.channel(channel_id)
+        except KeyError:
+            return True
+        allowed = self.permissions(channel_id)
+        if channel.get("type") in THREAD_TYPES:
+            return allowed.send_messages_in_threads
+        return allowed.send_messages
+
     def _channel_message(
         self, entry: Recorded, method: str, parts: list[str], body: dict[str, Any]
     ) -> web.Response:
         channel_id = parts[1]
         if len(parts) == 3 and method == "POST":
+            if not self._may_post(channel_id):
+                return _error(403, "Missing Permissions", 50013)
+            if self.archived(channel_id):
+                _guild, thread = self.channel(channel_id)
+                if thread["thread_metadata"]["locked"]:
+                    return _error(400, "Thread is locked", 50083)
+                thread["thread_metadata"]["archived"] = False  # a new message unarchives it
             message = self._new_message(body, entry.files, channel_id=channel_id, flags=0)
             entry.message_id = message.id
             return _json(message.payload())
@@ -673,6 +860,8 @@ class Standin:
             if message is None or message.deleted or message.channel_id != channel_id:
                 return _error(404, "Unknown Message", 10008)
             entry.message_id = message.id
+            if method in ("PATCH", "DELETE") and self.archived(channel_id):
+                return _error(400, "Thread is archived", 50083)
             if method == "PATCH":
                 message.apply(body, entry.files)
                 message.edits += 1
@@ -802,12 +991,16 @@ def channel_payload(
 
 
 def thread_payload(
-    thread_id: int | str = THREAD_ID, parent_id: int | str = CHANNEL_ID
+    thread_id: int | str = THREAD_ID,
+    parent_id: int | str = CHANNEL_ID,
+    *,
+    name: str = "practice night",
+    kind: int = 11,  # a public thread
 ) -> dict[str, Any]:
     return {
         "id": str(thread_id),
-        "type": 11,  # a public thread
-        "name": "practice night",
+        "type": kind,
+        "name": name,
         "parent_id": str(parent_id),
         "guild_id": str(GUILD_ID),
         "owner_id": "111",
@@ -825,6 +1018,20 @@ def thread_payload(
     }
 
 
+def voice_channel_payload(
+    channel_id: int | str = VOICE_CHANNEL_ID, name: str = "study room", position: int = 2
+) -> dict[str, Any]:
+    """A voice channel (its text chat takes commands; it cannot have threads)."""
+    return {
+        **channel_payload(channel_id, name, position),
+        "type": 2,
+        "bitrate": 64000,
+        "user_limit": 0,
+        "rtc_region": None,
+        "video_quality_mode": 1,
+    }
+
+
 def dm_channel_payload(user_id: int | str, channel_id: int | str = DM_CHANNEL_ID) -> dict[str, Any]:
     return {
         "id": str(channel_id),
@@ -836,9 +1043,14 @@ def dm_channel_payload(user_id: int | str, channel_id: int | str = DM_CHANNEL_ID
 
 def guild_payload(guild_id: int | str = GUILD_ID, name: str = "Docker Study") -> dict[str, Any]:
     """A GUILD_CREATE as Discord sends it to a bot with only the guilds intent."""
-    everyone = discord.Permissions(
+    everyone = discord.Permissions(  # a new server's defaults, as far as a bot cares
         view_channel=True,
         send_messages=True,
+        send_messages_in_threads=True,
+        create_public_threads=True,
+        create_private_threads=True,
+        embed_links=True,
+        attach_files=True,
         read_message_history=True,
         use_application_commands=True,
     )
@@ -905,6 +1117,7 @@ def guild_payload(guild_id: int | str = GUILD_ID, name: str = "Docker Study") ->
         "channels": [
             channel_payload(CHANNEL_ID, "study", 0),
             channel_payload(OTHER_CHANNEL_ID, "general", 1),
+            voice_channel_payload(),
         ],
         "threads": [thread_payload()],
         "presences": [],
@@ -956,7 +1169,12 @@ def interaction_payload(
         "data": data,
     }
     if guild:
-        channel = thread_payload(channel_id, CHANNEL_ID) if thread else channel_payload(channel_id)
+        if thread:
+            channel = thread_payload(channel_id, CHANNEL_ID)
+        elif channel_id == VOICE_CHANNEL_ID:
+            channel = voice_channel_payload(channel_id)
+        else:
+            channel = channel_payload(channel_id)
         payload["channel_id"] = str(channel_id)
         payload["channel"] = channel
         payload["guild_id"] = str(GUILD_ID)

@@ -7,6 +7,7 @@ members' own answers follow their locale (English)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 import pytest
@@ -119,3 +120,92 @@ async def test_done_when_three_members_answer_and_one_board_is_edited(
     [closed] = titled(standin, "(마감)")
     assert closed.id == question.id
     assert all(button.get("disabled") for button in closed.buttons())
+
+
+def study_settings(settings: Settings) -> Settings:
+    data = settings.model_dump()
+    data["study"]["tick_seconds"] = 0  # the test ticks the study timers itself
+    data["discord"]["live_edit_seconds"] = 0.02
+    return Settings.model_validate(data)
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings, clock: FixedClock) -> AsyncIterator[CoachBot]:
+    """A coach and its bot on ``settings``' SQLite file; leaving stops both (a restart is
+    leaving and entering again with the same settings)."""
+    coach: Coach = build_coach(settings, clock)
+    await coach.start()
+    client = await logged_in_bot(coach)
+    try:
+        yield client
+    finally:
+        await client.close()
+        await coach.close()
+        await asyncio.sleep(0)
+
+
+async def start_round(bot: CoachBot, standin: Standin, count: int) -> tuple[Message, Message]:
+    start = interaction_payload(
+        2, command_data(("study", "quiz"), {"topic": "volume", "count": count}), user_id=801
+    )
+    await run(bot, standin, start, 2)
+    await bot.live.drain()
+    [question] = titled(standin, "채널 퀴즈")
+    [board] = titled(standin, "점수판")
+    return question, board
+
+
+def public_ids(standin: Standin) -> list[str]:
+    return [m.id for m in standin.channel_messages(CHANNEL_ID) if m.public and not m.deleted]
+
+
+async def test_a_round_resumed_after_a_restart_edits_its_own_messages(
+    settings: Settings, clock: FixedClock, standin: Standin
+) -> None:
+    chosen = study_settings(settings)
+    async with running(chosen, clock) as first:
+        question, board = await start_round(first, standin, 2)
+        answer_id = next(c for c in question.custom_ids() if c.lstrip("~").startswith("study:"))
+        await press_as(first, standin, answer_id, question, 802, "bob")
+        await settled()
+        await first.live.drain()
+    edits = board.edits
+    assert "bob" in text_of(board).lower()
+
+    async with running(chosen, clock) as second:  # the same SQLite file: a restart
+        await second.coach.study.tick()  # resumes the round still in time
+        await second.live.drain()
+        assert public_ids(standin) == [question.id, board.id]  # nothing posted anew
+        assert board.edits > edits and "bob" in text_of(board).lower()
+        await press_as(second, standin, answer_id, question, 803, "carol")
+        await settled()
+        await second.live.drain()
+        assert "carol" in text_of(board).lower()
+        assert public_ids(standin) == [question.id, board.id]
+
+
+async def test_a_deleted_board_is_posted_again_once_after_a_restart(
+    settings: Settings, clock: FixedClock, standin: Standin
+) -> None:
+    chosen = study_settings(settings)
+    async with running(chosen, clock) as first:
+        question, board = await start_round(first, standin, 2)
+    board.deleted = True  # a member (or a moderator) deleted the scoreboard meanwhile
+
+    async with running(chosen, clock) as second:
+        await second.coach.study.tick()
+        await second.live.drain()
+        [new_board] = [m for m in titled(standin, "점수판") if not m.deleted]
+        assert new_board.id != board.id
+        assert public_ids(standin) == [question.id, new_board.id]
+        answer_id = next(c for c in question.custom_ids() if c.lstrip("~").startswith("study:"))
+        await press_as(second, standin, answer_id, question, 802, "bob")
+        await settled()
+        await second.live.drain()
+        assert "bob" in text_of(new_board).lower()  # edited, not posted a third time
+        assert public_ids(standin) == [question.id, new_board.id]
+
+    async with running(chosen, clock) as third:  # and remembered for the next restart
+        await third.coach.study.tick()
+        await third.live.drain()
+        assert public_ids(standin) == [question.id, new_board.id]

@@ -143,3 +143,20 @@ async def test_piped_lines_are_read_as_before(offline_coach: Coach) -> None:
     line = await console._read_line()
     await console.handle(line or "")
     assert "Commands start with /" in console.stdout.getvalue()  # no guessing when piped
+
+
+async def test_the_consoles_own_commands_complete_too(offline_coach: Coach) -> None:
+    assert await texts(offline_coach, "/a") == ["/admin", "/as", "/attach"]
+    assert await texts(offline_coach, "/as") == ["/as"]
+    members = ["alice", "bob", "bella"]
+    found = await suggest(offline_coach, ALICE, "/as b", (), members)
+    assert [c.text for c in found] == ["bob", "bella"] and all(c.replace == 1 for c in found)
+    assert [c.text for c in await suggest(offline_coach, ALICE, "/as ", (), members)] == members
+    assert await suggest(offline_coach, ALICE, "/as bob x", (), members) == []  # one word
+
+
+async def test_tab_completes_as_and_the_members_typed_as(console: Console, tmp_path: Path) -> None:
+    await console.handle("/as bob")
+    await console.handle("/as carol")
+    steps = [("/as b\t", "/as bob"), ("\r", None)]
+    assert await typed(console, steps, tmp_path) == "/as bob"
