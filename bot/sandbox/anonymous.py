@@ -1,5 +1,6 @@
-"""Anonymous volumes: what Docker makes for a container's unnamed volume mounts (an image's
-``VOLUME``), made here as volumes of the sandbox.
+"""Anonymous volumes: what Docker makes for a container's unnamed volume mounts (``-v /data``,
+``--mount type=volume,target=/data``, an image's ``VOLUME``), made here as volumes of the
+sandbox.
 
 Left to the engine such a volume would carry no label (outside every quota and the disk
 budget, left behind by the sandbox's removal), so the coach names it itself (64 hex digits,
@@ -35,13 +36,15 @@ from bot.sandbox.workers import engine_call
 SETTLE_SECONDS = 5  # how long to wait for the engine to finish removing a --rm container
 
 
-def mount(scope: Scope, name: str, target: str, container: str, auto_remove: bool) -> Mount:
+def mount(
+    scope: Scope, name: str, target: str, container: str, auto_remove: bool, read_only: bool = False
+) -> Mount:
     """The mount of anonymous volume ``name`` (the learner's name) at ``target`` for the
     container the learner calls ``container``: the engine creates it with these labels."""
     labels = {naming.ANONYMOUS_FOR: container, **scope.labels(naming.KIND_VOLUME, name)}
     if auto_remove:
         labels[naming.AUTO_REMOVE] = "true"
-    return Mount(target, scope.real(name), type="volume", labels=labels)
+    return Mount(target, scope.real(name), type="volume", read_only=read_only, labels=labels)
 
 
 def of_container(api: APIClient, cid: str) -> list[str]:

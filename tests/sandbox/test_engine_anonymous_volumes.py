@@ -16,6 +16,7 @@ import pytest
 import pytest_asyncio
 
 from bot.core.context import Actor
+from bot.core.errors import UserError
 from bot.sandbox import naming
 from bot.sandbox.service import SandboxService
 from tests.sandbox.engine_support import (
@@ -207,3 +208,60 @@ def _monitored(service: SandboxService, name: str) -> bool:
     """Whether the sandbox's disk monitor mounts the learner's volume ``name``."""
     monitor = _engine(lambda api: api.inspect_container(f"dc-{_sandbox(service)}--disk"))
     return any(m.get("Name", "").endswith(name) for m in monitor["Mounts"])
+
+
+async def test_v_path_and_mount_without_source_make_sandbox_volumes(
+    service: SandboxService,
+) -> None:
+    """``-v /x`` and ``--mount type=volume,target=/x`` (lines of Docker's own docs) make an
+    anonymous volume of the sandbox: listed, counted by the quota, read-only when asked, gone
+    with ``--rm`` and ``rm -v``."""
+    await _clean(service, ANN)
+    out = await docker_text(
+        service, ANN, "run --rm --read-only -v /icanwrite busybox touch /icanwrite/here"
+    )
+    assert "Error" not in out and _volumes(ANN) == {}  # --rm: gone with the container
+    await docker_text(service, ANN, "run -d --name w -v /scratch busybox sleep 600")
+    [made] = _anonymous(ANN)
+    assert _volumes(ANN)[made][naming.ANONYMOUS_FOR] == "w"
+    assert naming.AUTO_REMOVE not in _volumes(ANN)[made]
+    assert made in await docker_text(service, ANN, "volume ls -q")
+    await docker_text(
+        service, ANN, "create --name r --mount type=volume,target=/m,readonly -v /n busybox"
+    )
+    assert len(_anonymous(ANN)) == VOLUMES  # every one counts against the quota
+    with pytest.raises(UserError) as caught:
+        await docker_text(service, ANN, "create --name over -v /o busybox")
+    assert caught.value.key == "sandbox.quota.volumes"
+    mounts = _engine(lambda api: api.inspect_container(f"dc-{_sandbox(service)}-r"))["Mounts"]
+    assert {m["Destination"]: m["RW"] for m in mounts} == {"/m": False, "/n": True}
+    await docker_text(service, ANN, "rm -f -v w r")
+    assert _volumes(ANN) == {}
+
+
+COMPOSE = """\
+services:
+  app:
+    image: busybox
+    command: sleep 600
+    volumes: ["/cache", "kept:/kept"]
+volumes:
+  kept:
+"""
+
+
+async def test_compose_down_v_removes_the_services_anonymous_volumes(
+    service: SandboxService,
+) -> None:
+    await _clean(service, ANN)
+    await sh_text(service, ANN, f"mkdir -p proj && cat > proj/compose.yaml <<'EOF'\n{COMPOSE}EOF")
+    await docker_text(service, ANN, "compose -f proj/compose.yaml up -d")
+    assert len(_anonymous(ANN)) == 1 and "proj_kept" in _volumes(ANN)
+    await docker_text(service, ANN, "compose -f proj/compose.yaml down")
+    assert len(_anonymous(ANN)) == 1  # without -v: kept, as compose keeps them
+    await docker_text(service, ANN, "compose -f proj/compose.yaml up -d")
+    await docker_text(service, ANN, "compose -f proj/compose.yaml down -v")
+    assert len(_anonymous(ANN)) == 1  # the first run's, which no container holds any more
+    assert "proj_kept" not in _volumes(ANN)
+    await docker_text(service, ANN, "volume prune -f")
+    assert _volumes(ANN) == {}

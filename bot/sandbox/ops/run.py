@@ -97,8 +97,9 @@ class _Mounts:
     anonymous: set[str] = field(default_factory=set)  # of to_create: for the image's VOLUMEs
 
 
-async def _volume_mounts(ctx: Ctx, cmd: DockerCommand) -> _Mounts:
-    """Mounts for ``-v``/``--mount`` (named volumes and tmpfs) and the volumes to create."""
+async def _volume_mounts(ctx: Ctx, cmd: DockerCommand, container: str) -> _Mounts:
+    """Mounts for ``-v``/``--mount`` (named and anonymous volumes, tmpfs) and the volumes to
+    create (an anonymous one as a volume of the sandbox, see :func:`_image_volumes`)."""
     found = _Mounts([], [], 0)
     if not cmd.values("volume") and not cmd.values("mount"):
         return found
@@ -108,7 +109,7 @@ async def _volume_mounts(ctx: Ctx, cmd: DockerCommand) -> _Mounts:
 
     def use_volume(source: str, target: str, read_only: bool) -> None:
         if not source:
-            found.mounts.append(Mount(target, None, type="volume", read_only=read_only))
+            _use_anonymous(ctx, cmd, found, target, container, read_only)
             return
         user_name(source)
         if source not in existing and source not in found.to_create:
@@ -154,10 +155,24 @@ async def _image_volumes(
     if not cmd.values("volume") and not cmd.values("mount"):
         found.existing = len(await objects.volumes(ctx.worker, ctx.scope))
     for path in missing:
-        name = secrets.token_hex(32)
-        found.to_create.append(name)
-        found.anonymous.add(name)
-        found.mounts.append(anonymous.mount(ctx.scope, name, path, container, cmd.has("rm")))
+        _use_anonymous(ctx, cmd, found, path, container)
+
+
+def _use_anonymous(
+    ctx: Ctx,
+    cmd: DockerCommand,
+    found: _Mounts,
+    target: str,
+    container: str,
+    read_only: bool = False,
+) -> None:
+    """Mount a new anonymous volume at ``target``: named as Docker names them (64 hex digits),
+    made by the engine with the container, going with it when it runs with ``--rm``."""
+    name = secrets.token_hex(32)
+    found.to_create.append(name)
+    found.anonymous.add(name)
+    mount = anonymous.mount(ctx.scope, name, target, container, cmd.has("rm"), read_only)
+    found.mounts.append(mount)
 
 
 async def _published(
@@ -315,7 +330,7 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
     wanted = cmd.text("name")
     name = user_name(wanted) if wanted else _random_name(taken)
     network = await _network_for(ctx, cmd)
-    mounts = await _volume_mounts(ctx, cmd)
+    mounts = await _volume_mounts(ctx, cmd, name)
     await _image_volumes(ctx, cmd, resolved.engine, mounts, name)
     if mounts.to_create and mounts.existing + len(mounts.to_create) > ctx.settings.quotas.volumes:
         raise UserError("sandbox.quota.volumes", limit=ctx.settings.quotas.volumes)
