@@ -28,6 +28,9 @@ it to ``sandbox.disk.budget_bytes``:
   builds on it are refused and admins see it (``/admin workers``, the health endpoint, the
   log and metrics), while existing learners keep working.
 * **Pulls** are limited per learner per hour (``quotas.pulls_per_hour``).
+* **``--rm``**: each measurement first removes the anonymous volumes of ``--rm`` containers
+  that are gone (:mod:`bot.sandbox.anonymous`), so that a detached one that ended by itself
+  leaves nothing behind; commands ask for the same at once (:meth:`DiskWatchdog.auto_removed`).
 """
 
 from __future__ import annotations
@@ -447,9 +450,21 @@ class DiskWatchdog:
         """Remove the anonymous volumes of the sandbox's ``--rm`` containers that are gone, as
         Docker's AutoRemove does (see :mod:`bot.sandbox.anonymous`); first wait a little for
         the engine to remove those of the containers ``settled`` that remove themselves."""
+        try:
+            removed = await self._auto_removed(sandbox, settled)
+        except (SandboxError, Unavailable) as exc:  # the command did its part: the next look
+            log.warning(
+                "anonymous volumes of --rm containers not removed yet",
+                extra={"user": sandbox.owner, "error": f"{type(exc).__name__}: {exc}"[:300]},
+            )
+            return
+        if removed:
+            self.wrote(sandbox)  # measured again: the space is free
+
+    async def _auto_removed(self, sandbox: Sandbox, settled: Sequence[str]) -> set[str]:
         worker, scope = sandbox.worker, sandbox.scope
         if not await self._call(worker, lambda api: anonymous.pending(api, scope)):
-            return
+            return set()
         if settled:
             seconds = anonymous.SETTLE_SECONDS * len(settled) + self.settings.api_timeout_seconds
             ids = list(settled)
@@ -457,9 +472,7 @@ class DiskWatchdog:
         state = self.state(sandbox)
         async with state.lock:
             listing = await self._call(worker, lambda api: usage.list_sandbox(api, scope))
-            removed = await self._remove_orphans(sandbox, state, listing)
-        if removed:
-            self.wrote(sandbox)  # measured again: the space is free
+            return await self._remove_orphans(sandbox, state, listing)
 
     async def _remove_orphans(
         self, sandbox: Sandbox, state: SandboxDisk, listing: Listing
