@@ -94,7 +94,7 @@ class _Mounts:
     mounts: list[Mount]
     to_create: list[str]  # the user's volumes that do not exist yet
     existing: int  # how many volumes the user has
-    anonymous: set[str] = field(default_factory=set)  # of to_create: for the image's VOLUMEs
+    anonymous: set[str] = field(default_factory=set)  # of to_create: the anonymous ones
 
 
 async def _volume_mounts(ctx: Ctx, cmd: DockerCommand, container: str) -> _Mounts:
