@@ -68,6 +68,13 @@ async def _status(service: SandboxService, actor: Actor) -> str:
     return "\n".join(f"{field.name}: {field.value}" for field in reply.fields)
 
 
+async def _disk(service: SandboxService, actor: Actor) -> str:
+    """The learner's disk use as ``/sandbox`` shows it (measured again when a command ran)."""
+    reply = await service.commands.status(actor, tr())
+    [disk] = [field.value for field in reply.fields if field.name == "Disk"]
+    return disk
+
+
 async def _gone(service: SandboxService, actor: Actor, name: str) -> None:
     """Nowhere the learner looks: the engine, ``volume ls``, ``/sandbox`` (names, disk)."""
     assert name not in _volumes(actor)
@@ -114,9 +121,10 @@ async def test_run_rm_removes_them_while_the_disk_monitor_holds_them(
     await docker_text(service, ANN, "exec d dd if=/dev/zero of=/data/f bs=1M count=2")
     await service.watchdog.round()  # measured: the disk monitor mounts the volume
     assert _monitored(service, made)
-    assert made[:12] in await _status(service, ANN)  # 2 MiB in the volume: in the disk use
+    assert f"volume `{made}`" in await _disk(service, ANN)  # its 2 MiB: in the disk use
     await docker_text(service, ANN, "stop d")
     await _gone(service, ANN, made)
+    assert "volume `" not in await _disk(service, ANN)
     assert "d" not in (await docker_text(service, ANN, "ps -a --format '{{.Names}}'")).split()
 
 
