@@ -17,7 +17,10 @@ import pytest_asyncio
 
 from bot.core.context import Actor
 from bot.core.errors import UserError
+from bot.sandbox import limits as limits_module
 from bot.sandbox import naming
+from bot.sandbox.errors import LimitsMissing
+from bot.sandbox.ops import run as run_ops
 from bot.sandbox.service import SandboxService
 from tests.sandbox.engine_support import (
     docker_text,
@@ -272,4 +275,21 @@ async def test_compose_down_v_removes_the_services_anonymous_volumes(
     assert len(_anonymous(ANN)) == 1  # the first run's, which no container holds any more
     assert "proj_kept" not in _volumes(ANN)
     await docker_text(service, ANN, "volume prune -f")
+    assert _volumes(ANN) == {}
+
+
+async def test_a_container_refused_for_a_missing_limit_leaves_no_anonymous_volume(
+    service: SandboxService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The engine made the volume with the container; the coach removes both."""
+    await _clean(service, ANN)
+
+    def weak(limits: Any) -> dict[str, Any]:
+        kwargs = limits_module.host_config_kwargs(limits)
+        kwargs.pop("pids_limit")
+        return kwargs
+
+    monkeypatch.setattr(run_ops, "host_config_kwargs", weak)
+    with pytest.raises(LimitsMissing, match="pids"):
+        await docker_text(service, ANN, "run -d --name weak -v /scratch vol sleep 60")
     assert _volumes(ANN) == {}
