@@ -32,10 +32,12 @@ SANDBOX = LABEL_PREFIX + "sandbox"
 KIND = LABEL_PREFIX + "kind"
 NAME = LABEL_PREFIX + "name"
 CREATED = LABEL_PREFIX + "created"
-BUILD_CACHE = LABEL_PREFIX + "build-cache"
+BUILD_CACHE = LABEL_PREFIX + "build-cache"  # a build step's image: the key of its cache entry
 # A volume made for a VOLUME of the image (Docker's anonymous volume, here under the sandbox's
 # labels so that quotas, listings and removal see it): the name of the container it was made for.
-ANONYMOUS_FOR = LABEL_PREFIX + "anonymous-for"  # a build step's image: the key of its cache entry
+ANONYMOUS_FOR = LABEL_PREFIX + "anonymous-for"
+# On such a volume: its container was run with --rm, so it goes when the container does.
+AUTO_REMOVE = LABEL_PREFIX + "auto-remove"
 
 KIND_HOST = "host"  # the user's host shell container
 KIND_BRIDGE = "bridge"  # the sandbox's own internal network (the user's "bridge")

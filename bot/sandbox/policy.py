@@ -14,8 +14,9 @@ undecided; at run time a command or flag without one is refused (``policy.undeci
 Decisions (see the rule descriptions too):
 - ``--volumes-from`` is refused entirely: sharing another container's volumes is exactly how
   another user's data would leak, and named volumes (``-v data:/data``) teach the same thing.
-- anonymous volumes (``-v /data``) are refused with a hint to name the volume: a named volume
-  is scoped to the user and counted by the quota; an anonymous one would escape both.
+- anonymous volumes (``-v /data``, ``--mount type=volume,target=/data``) are allowed: the
+  coach makes each as a volume of the sandbox (``bot/sandbox/anonymous.py``), counted by the
+  volume quota and the disk budget and removed as Docker removes them (``rm -v``, ``--rm``).
 - ``exec -u 0`` and ``run -u root`` are allowed: every container is unprivileged, keeps
   ``no-new-privileges`` and drops dangerous capabilities, so root inside is the normal case.
 - ``cp -L`` is allowed: it follows symlinks inside the sandbox's own containers only.
@@ -217,11 +218,6 @@ def _bind_volume(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Para
     return {} if parse_volume(value).is_path else None
 
 
-def _anonymous_volume(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
-    spec = parse_volume(value)
-    return {"target": spec.target} if not spec.source else None
-
-
 _MOUNT_TYPES = frozenset({"volume", "tmpfs"})
 
 
@@ -240,11 +236,6 @@ def _mount_options(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Pa
     fields = parse_mount(value).fields
     risky = [k for k in fields if k.startswith(("volume-opt", "volume-driver", "bind-"))]
     return {"option": risky[0]} if risky else None
-
-
-def _mount_anonymous(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
-    spec = parse_mount(value)
-    return {"target": spec.target} if spec.type == "volume" and not spec.source else None
 
 
 def _under_proc(value: str, _cmd: DockerCommand, _config: PolicyConfig) -> Params:
@@ -536,8 +527,6 @@ RULES: tuple[Rule, ...] = (
           "run -v /var/run/docker.sock:/var/run/docker.sock busybox"),
     _rule("bind_mount", RUN, "volume", _bind_volume, "run -v /:/host busybox",
           "run -v data:/host busybox"),
-    _rule("anonymous_volume", RUN, "volume", _anonymous_volume, "run -v /data busybox",
-          "run -v data:/data busybox"),
     _rule("mount_type", RUN, "mount", _mount_type,
           "run --mount type=bind,source=/etc,target=/etc busybox",
           "run --mount type=volume,source=data,target=/data busybox"),
@@ -547,10 +536,6 @@ RULES: tuple[Rule, ...] = (
     _rule("mount_options", RUN, "mount", _mount_options,
           "run --mount type=volume,source=x,target=/x,volume-opt=device=/etc busybox",
           "run --mount type=tmpfs,target=/cache busybox"),
-    _rule("mount_anonymous", RUN, "mount", _mount_anonymous,
-          "run --mount type=volume,target=/data busybox",
-          "run --mount source=data,target=/data,readonly busybox",
-          key="policy.anonymous_volume"),
     _rule("volume_create_driver", (("volume", "create"),), "driver", _not_in("local"),
           "volume create -d nfs data", "volume create -d local data"),
     _rule("volume_create_opt", (("volume", "create"),), "opt", _always,

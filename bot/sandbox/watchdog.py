@@ -28,6 +28,9 @@ it to ``sandbox.disk.budget_bytes``:
   builds on it are refused and admins see it (``/admin workers``, the health endpoint, the
   log and metrics), while existing learners keep working.
 * **Pulls** are limited per learner per hour (``quotas.pulls_per_hour``).
+* **``--rm``**: each measurement first removes the anonymous volumes of ``--rm`` containers
+  that are gone (:mod:`bot.sandbox.anonymous`), so that a detached one that ended by itself
+  leaves nothing behind; commands ask for the same at once (:meth:`DiskWatchdog.auto_removed`).
 """
 
 from __future__ import annotations
@@ -39,7 +42,7 @@ import logging
 import math
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -49,7 +52,7 @@ from docker.api import APIClient
 from bot.core import metrics
 from bot.core.errors import Unavailable, UserError
 from bot.core.text import human_bytes
-from bot.sandbox import diskprobe, naming, usage
+from bot.sandbox import anonymous, diskprobe, naming, usage
 from bot.sandbox.api import WorkerDiskView
 from bot.sandbox.diskprobe import DiskSpace
 from bot.sandbox.errors import EngineConflict, EngineNotFound, SandboxError
@@ -443,6 +446,58 @@ class DiskWatchdog:
                 state.volume_parts.clear()
                 self.wrote(sandbox)
 
+    async def auto_removed(self, sandbox: Sandbox, settled: Sequence[str] = ()) -> None:
+        """Remove the anonymous volumes of the sandbox's ``--rm`` containers that are gone, as
+        Docker's AutoRemove does (see :mod:`bot.sandbox.anonymous`); first wait a little for
+        the engine to remove those of the containers ``settled`` that remove themselves."""
+        try:
+            removed = await self._auto_removed(sandbox, settled)
+        except (SandboxError, Unavailable) as exc:  # the command did its part: the next look
+            log.warning(
+                "anonymous volumes of --rm containers not removed yet",
+                extra={"user": sandbox.owner, "error": f"{type(exc).__name__}: {exc}"[:300]},
+            )
+            return
+        if removed:
+            self.wrote(sandbox)  # measured again: the space is free
+
+    async def _auto_removed(self, sandbox: Sandbox, settled: Sequence[str]) -> set[str]:
+        worker, scope = sandbox.worker, sandbox.scope
+        if not await self._call(worker, lambda api: anonymous.pending(api, scope)):
+            return set()
+        if settled:
+            seconds = anonymous.SETTLE_SECONDS * len(settled) + self.settings.api_timeout_seconds
+            ids = list(settled)
+            await worker.run(lambda api: anonymous.settle(api, ids), timeout=seconds)
+        state = self.state(sandbox)
+        async with state.lock:
+            listing = await self._call(worker, lambda api: usage.list_sandbox(api, scope))
+            return await self._remove_orphans(sandbox, state, listing)
+
+    async def _remove_orphans(
+        self, sandbox: Sandbox, state: SandboxDisk, listing: Listing
+    ) -> set[str]:
+        """Remove the ``--rm`` containers' anonymous volumes ``listing`` shows without their
+        container (the caller holds the sandbox's lock), and drop them from ``listing``."""
+        if not anonymous.orphans(listing):
+            return set()
+        scope = sandbox.scope
+        removed = set(
+            await self._call(
+                sandbox.worker, lambda api: anonymous.remove_orphans(api, scope, listing)
+            )
+        )
+        listing.volumes = [v for v in listing.volumes if v["Name"] not in removed]
+        for real in removed:
+            state.volume_parts.pop(real, None)
+        if removed:
+            state.volumes_dirty = True  # the monitor may have let go of the others too
+            log.info(
+                "anonymous volumes of --rm containers removed",
+                extra={"user": sandbox.owner, "volumes": len(removed)},
+            )
+        return removed
+
     def take_notice(self, sandbox: Sandbox) -> Stopped | None:
         """What the watchdog did since the learner's last reply (told once)."""
         state = self.state(sandbox)
@@ -532,6 +587,7 @@ class DiskWatchdog:
         support = await self.support(worker)
         count_files = support is None or not support.limits_disk
         listing = await self._call(worker, lambda api: usage.list_sandbox(api, scope))
+        await self._remove_orphans(sandbox, state, listing)  # --rm: gone with their container
         cached: list[Part] = []
         measuring: list[dict[str, Any]] = []
         for summary in listing.of_kind(usage.KIND_HOST, usage.KIND_CONTAINER):

@@ -10,7 +10,7 @@ in the learner's names, with a hint.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -81,6 +81,11 @@ class DiskGuard(Protocol):
 
     def volumes_released(self, sandbox: Sandbox) -> AbstractAsyncContextManager[None]:
         """Around removing the learner's volumes: the watchdog lets go of them first."""
+        ...
+
+    async def auto_removed(self, sandbox: Sandbox, settled: Sequence[str] = ()) -> None:
+        """Remove the anonymous volumes of ``--rm`` containers that are gone (after waiting a
+        little for the engine to remove those of ``settled`` that remove themselves)."""
         ...
 
 

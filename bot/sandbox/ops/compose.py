@@ -471,6 +471,8 @@ async def down(ctx: Ctx, cmd: DockerCommand) -> Output:
     names = [objects.container_name(ctx.scope, c) for c in containers]
     if names:
         flags: dict[str, FlagValue] = {"force": True}
+        if cmd.has("volumes"):  # the containers' anonymous volumes too, as compose does
+            flags["volumes"] = True
         rm = DockerCommand(("rm",), MappingProxyType(flags), tuple(names))
         policy.enforce(rm, ctx.policy)
         await lifecycle.rm(ctx, rm)

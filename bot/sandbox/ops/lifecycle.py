@@ -14,7 +14,7 @@ from docker.api import APIClient
 from bot.core.errors import UserError
 from bot.dockercli.model import DockerCommand
 from bot.dockercli.parser import parse_filters
-from bot.sandbox import naming, objects
+from bot.sandbox import anonymous, naming, objects
 from bot.sandbox.errors import EngineError
 from bot.sandbox.ops import ports
 from bot.sandbox.ops.base import (
@@ -75,9 +75,21 @@ def _graceful(ctx: Ctx, verb: str, seconds: int) -> Action:
     return action
 
 
-async def _then_sync(ctx: Ctx, out: Output) -> Output:
-    """After containers stopped or went: their published ports are free again."""
+def _recorded(action: Action, ids: list[str]) -> Action:
+    """``action``, noting the id of each container it was done to."""
+
+    async def recorded(found: objects.Found) -> None:
+        await action(found)
+        ids.append(found.id)
+
+    return recorded
+
+
+async def _then_sync(ctx: Ctx, out: Output, ids: list[str]) -> Output:
+    """After the containers ``ids`` stopped or went: their published ports are free again,
+    and those run with ``--rm`` are gone with their anonymous volumes, as with Docker."""
     await ports.sync(ctx)
+    await ctx.disk.auto_removed(ctx.sandbox, ids)
     return out
 
 
@@ -93,9 +105,9 @@ async def start(ctx: Ctx, cmd: DockerCommand) -> Output:
 
 
 async def stop(ctx: Ctx, cmd: DockerCommand) -> Output:
-    return await _then_sync(
-        ctx, await for_each(ctx, cmd, _graceful(ctx, "stop", _stop_seconds(cmd)))
-    )
+    ids: list[str] = []
+    stop_one = _recorded(_graceful(ctx, "stop", _stop_seconds(cmd)), ids)
+    return await _then_sync(ctx, await for_each(ctx, cmd, stop_one), ids)
 
 
 async def restart(ctx: Ctx, cmd: DockerCommand) -> Output:
@@ -113,8 +125,9 @@ async def restart(ctx: Ctx, cmd: DockerCommand) -> Output:
 
 async def kill(ctx: Ctx, cmd: DockerCommand) -> Output:
     signal = cmd.text("signal") or "KILL"
-    kill_one = engine_action(ctx, lambda api, i: api.kill(i, signal=signal))
-    return await _then_sync(ctx, await for_each(ctx, cmd, kill_one))
+    ids: list[str] = []
+    kill_one = _recorded(engine_action(ctx, lambda api, i: api.kill(i, signal=signal)), ids)
+    return await _then_sync(ctx, await for_each(ctx, cmd, kill_one), ids)
 
 
 async def pause(ctx: Ctx, cmd: DockerCommand) -> Output:
@@ -125,37 +138,26 @@ async def unpause(ctx: Ctx, cmd: DockerCommand) -> Output:
     return await for_each(ctx, cmd, engine_action(ctx, lambda api, i: api.unpause(i)))
 
 
-def _anonymous_volumes(api: APIClient, cid: str) -> list[str]:
-    """The volumes made for the container's image ``VOLUME``s (see ``ops.run``)."""
-    found: list[str] = []
-    for mount in api.inspect_container(cid).get("Mounts") or []:
-        if mount.get("Type") != "volume" or not mount.get("Name"):
-            continue
-        labels = api.inspect_volume(mount["Name"]).get("Labels") or {}
-        if naming.ANONYMOUS_FOR in labels:
-            found.append(str(mount["Name"]))
-    return found
-
-
 def _remove(api: APIClient, cid: str, force: bool, volumes: bool) -> None:
-    """``rm``: the container, and with ``-v`` the volumes made for its image's VOLUMEs, as
-    docker removes a container's anonymous volumes (named volumes always stay)."""
-    anonymous = _anonymous_volumes(api, cid) if volumes else []
+    """``rm``: the container, and with ``-v`` its anonymous volumes, as docker removes them
+    (named volumes always stay)."""
+    made_for_it = anonymous.of_container(api, cid) if volumes else []
     api.remove_container(cid, force=force, v=True)
-    for name in anonymous:
+    for name in made_for_it:
         with contextlib.suppress(EngineError):
             engine_call(api.remove_volume, name)
 
 
 async def rm(ctx: Ctx, cmd: DockerCommand) -> Output:
     force, volumes = cmd.has("force"), cmd.has("volumes")
-    remove = engine_action(ctx, lambda api, i: _remove(api, i, force, volumes))
+    ids: list[str] = []
+    remove = _recorded(engine_action(ctx, lambda api, i: _remove(api, i, force, volumes)), ids)
     if volumes:  # the disk monitor lets go of the volumes first, or they stay "in use"
         async with ctx.disk.volumes_released(ctx.sandbox):
             out = await for_each(ctx, cmd, remove)
     else:
         out = await for_each(ctx, cmd, remove)
-    return await _then_sync(ctx, out) if force else out
+    return await _then_sync(ctx, out, ids) if force else out
 
 
 # --------------------------------------------------------------------------------------------

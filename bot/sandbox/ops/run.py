@@ -8,6 +8,7 @@ worker yet is pulled first, through the same checks as ``docker pull``.
 
 from __future__ import annotations
 
+import contextlib
 import posixpath
 import random
 import secrets
@@ -29,8 +30,14 @@ from bot.dockercli.values import (
     parse_publish,
     parse_volume,
 )
-from bot.sandbox import naming, objects
-from bot.sandbox.errors import EngineConflict, EngineNotFound, LimitsMissing, WorkerDown
+from bot.sandbox import anonymous, naming, objects
+from bot.sandbox.errors import (
+    EngineConflict,
+    EngineNotFound,
+    LimitsMissing,
+    SandboxError,
+    WorkerDown,
+)
 from bot.sandbox.limits import (
     DiskSupport,
     host_config_kwargs,
@@ -87,11 +94,12 @@ class _Mounts:
     mounts: list[Mount]
     to_create: list[str]  # the user's volumes that do not exist yet
     existing: int  # how many volumes the user has
-    anonymous: set[str] = field(default_factory=set)  # of to_create: for the image's VOLUMEs
+    anonymous: set[str] = field(default_factory=set)  # of to_create: the anonymous ones
 
 
-async def _volume_mounts(ctx: Ctx, cmd: DockerCommand) -> _Mounts:
-    """Mounts for ``-v``/``--mount`` (named volumes and tmpfs) and the volumes to create."""
+async def _volume_mounts(ctx: Ctx, cmd: DockerCommand, container: str) -> _Mounts:
+    """Mounts for ``-v``/``--mount`` (named and anonymous volumes, tmpfs) and the volumes to
+    create (an anonymous one as a volume of the sandbox, see :func:`_image_volumes`)."""
     found = _Mounts([], [], 0)
     if not cmd.values("volume") and not cmd.values("mount"):
         return found
@@ -101,7 +109,7 @@ async def _volume_mounts(ctx: Ctx, cmd: DockerCommand) -> _Mounts:
 
     def use_volume(source: str, target: str, read_only: bool) -> None:
         if not source:
-            found.mounts.append(Mount(target, None, type="volume", read_only=read_only))
+            _use_anonymous(ctx, cmd, found, target, container, read_only)
             return
         user_name(source)
         if source not in existing and source not in found.to_create:
@@ -129,12 +137,14 @@ async def _volume_mounts(ctx: Ctx, cmd: DockerCommand) -> _Mounts:
     return found
 
 
-async def _image_volumes(ctx: Ctx, cmd: DockerCommand, image: str, found: _Mounts) -> None:
+async def _image_volumes(
+    ctx: Ctx, cmd: DockerCommand, image: str, found: _Mounts, container: str
+) -> None:
     """A volume for each ``VOLUME`` of the image that no ``-v``/``--mount``/``--tmpfs``
     covers, as Docker makes an anonymous one: here a volume of the sandbox with a 64-hex name
-    (what Docker's look like), so that it is counted by the quota, listed by ``volume ls``,
-    removed by ``rm -v`` and ``volume prune``, and removed with the sandbox. Left to the
-    engine it would carry no label: outside every quota, and left behind by ``rm``."""
+    (what Docker's look like), created by the engine with the container ``container``, so
+    that it is counted by the quota, listed by ``volume ls``, removed by ``rm -v``, ``--rm``
+    and ``volume prune``, and removed with the sandbox (see :mod:`bot.sandbox.anonymous`)."""
     attrs = await ctx.run(lambda api: inspect_image(api, image))
     wanted = list((attrs.get("Config") or {}).get("Volumes") or {})
     covered = {posixpath.normpath(m["Target"]) for m in found.mounts}
@@ -145,10 +155,24 @@ async def _image_volumes(ctx: Ctx, cmd: DockerCommand, image: str, found: _Mount
     if not cmd.values("volume") and not cmd.values("mount"):
         found.existing = len(await objects.volumes(ctx.worker, ctx.scope))
     for path in missing:
-        name = secrets.token_hex(32)
-        found.to_create.append(name)
-        found.anonymous.add(name)
-        found.mounts.append(Mount(path, ctx.scope.real(name), type="volume"))
+        _use_anonymous(ctx, cmd, found, path, container)
+
+
+def _use_anonymous(
+    ctx: Ctx,
+    cmd: DockerCommand,
+    found: _Mounts,
+    target: str,
+    container: str,
+    read_only: bool = False,
+) -> None:
+    """Mount a new anonymous volume at ``target``: named as Docker names them (64 hex digits),
+    made by the engine with the container, going with it when it runs with ``--rm``."""
+    name = secrets.token_hex(32)
+    found.to_create.append(name)
+    found.anonymous.add(name)
+    mount = anonymous.mount(ctx.scope, name, target, container, cmd.has("rm"), read_only)
+    found.mounts.append(mount)
 
 
 async def _published(
@@ -251,6 +275,7 @@ class _Creation:
     network: str
     aliases: list[str]
     address: str | None = None  # --ip
+    anonymous: list[str] = field(default_factory=list)  # real names, made with the container
 
 
 def _create_blocking(
@@ -269,15 +294,28 @@ def _create_blocking(
             aliases=creation.aliases, ipv4_address=creation.address
         )
         networking = api.create_networking_config({creation.network: endpoint})  # type: ignore[arg-type]
-    created = api.create_container(
-        **creation.spec, host_config=host_config, networking_config=networking
-    )
+    try:
+        created = api.create_container(
+            **creation.spec, host_config=host_config, networking_config=networking
+        )
+    except Exception:
+        _remove_volumes(api, creation.anonymous)  # if the engine made them before it failed
+        raise
     cid = str(created["Id"])
     missing = missing_limits(api.inspect_container(cid), limits, storage)
     if missing:
         api.remove_container(cid, force=True, v=True)
+        _remove_volumes(api, creation.anonymous)
         raise LimitsMissing(missing)
     return cid
+
+
+def _remove_volumes(api: APIClient, names: list[str]) -> None:
+    """Blocking: remove the anonymous volumes of a container that was not made (or was
+    removed at once); one that is not there is no matter."""
+    for name in names:
+        with contextlib.suppress(SandboxError):
+            engine_call(api.remove_volume, name)
 
 
 async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output:
@@ -292,8 +330,8 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
     wanted = cmd.text("name")
     name = user_name(wanted) if wanted else _random_name(taken)
     network = await _network_for(ctx, cmd)
-    mounts = await _volume_mounts(ctx, cmd)
-    await _image_volumes(ctx, cmd, resolved.engine, mounts)
+    mounts = await _volume_mounts(ctx, cmd, name)
+    await _image_volumes(ctx, cmd, resolved.engine, mounts, name)
     if mounts.to_create and mounts.existing + len(mounts.to_create) > ctx.settings.quotas.volumes:
         raise UserError("sandbox.quota.volumes", limit=ctx.settings.quotas.volumes)
     cidfile = await _cidfile_free(ctx, cmd)
@@ -302,8 +340,8 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
         pulled = await image_ops.ensure_present(ctx, resolved.ref, pull=cmd.text("pull") != "never")
         notes += [] if cmd.has("quiet") else pulled
     for volume in mounts.to_create:
-        anonymous = {naming.ANONYMOUS_FOR: name} if volume in mounts.anonymous else None
-        await create_volume(ctx, volume, anonymous)
+        if volume not in mounts.anonymous:  # those the engine creates with the container
+            await create_volume(ctx, volume)
     asked, exposed = await _published(ctx, cmd, resolved.engine)
     environment = await files.environment(ctx, cmd)
     labels = {
@@ -351,6 +389,7 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
         network=network,
         aliases=[name, *(user_name(a) for a in cmd.values("network-alias"))],
         address=cmd.text("ip"),
+        anonymous=[ctx.scope.real(v) for v in mounts.to_create if v in mounts.anonymous],
     )
     limits = ctx.settings.limits
     support = await ctx.disk.support(ctx.worker)
@@ -363,7 +402,7 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
         notes += await start_publishing(ctx, cid, name)
         return Output(text=cid, notes=notes)
     await ports.check_free(ctx, cid, name)
-    return await _foreground(ctx, cid, name, notes, _streams(cmd))
+    return await _foreground(ctx, cid, name, notes, _streams(cmd), auto_remove=cmd.has("rm"))
 
 
 async def start_publishing(ctx: Ctx, cid: str, name: str) -> list[Note]:
@@ -433,7 +472,12 @@ def _attach_start_read(
 
 
 async def _foreground(
-    ctx: Ctx, cid: str, name: str, notes: list[Note], streams: tuple[bool, bool]
+    ctx: Ctx,
+    cid: str,
+    name: str,
+    notes: list[Note],
+    streams: tuple[bool, bool],
+    auto_remove: bool = False,
 ) -> Output:
     seconds = ctx.settings.foreground_run_seconds
     cap = ctx.settings.output_bytes
@@ -444,6 +488,9 @@ async def _foreground(
     if not captured.ended:  # it goes on in the background: its ports are published now
         out.notes.extend(await ports.publish_started(ctx, cid, name))
         out.notes.append(note("sandbox.run_detached", name=name, seconds=round(seconds)))
-    elif code:
+        return out
+    if auto_remove:  # the engine removes it as it ends: its anonymous volumes go with it
+        await ctx.disk.auto_removed(ctx.sandbox, [cid])
+    if code:
         out.notes.append(note("sandbox.exit_code", code=code))
     return out
