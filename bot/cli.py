@@ -42,6 +42,12 @@ def _parser() -> argparse.ArgumentParser:
         "--guild", default="console", help="the server your progress is kept under"
     )
     console.add_argument(
+        "--instance",
+        default=None,
+        help="sandbox instance on the worker (default: the database's own; a console next to "
+        "the running bot, on its database, needs one of its own, e.g. --instance console)",
+    )
+    console.add_argument(
         "--admin", action="store_true", help="act as a server manager (allows /admin commands)"
     )
     console.add_argument(
@@ -100,7 +106,14 @@ def _parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> Settings:
     settings = load_settings(args.settings)
     db = getattr(args, "db", None)
-    return settings.with_overrides(database=db) if db else settings
+    if db:
+        settings = settings.with_overrides(database=db)
+    instance = getattr(args, "instance", None)
+    if instance:
+        sandbox = settings.sandbox.model_dump()
+        sandbox["instance"] = instance  # validated like the setting
+        settings = settings.with_overrides(sandbox=sandbox)
+    return settings
 
 
 def _console_settings(settings: Settings) -> Settings:

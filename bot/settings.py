@@ -375,7 +375,10 @@ class Settings(_Section):
         """A copy with top-level keys replaced (used by command-line flags)."""
         data = self.model_dump()
         data.update({key: value for key, value in changes.items() if value is not None})
-        return Settings.model_validate(data)
+        try:
+            return Settings.model_validate(data)
+        except ValidationError as exc:
+            raise ConfigError([_describe(err, "command line") for err in exc.errors()]) from exc
 
 
 def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:

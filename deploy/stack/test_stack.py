@@ -31,6 +31,7 @@ METRICS = f"http://127.0.0.1:{os.environ.get('COACH_METRICS_PORT', '9464')}"
 DISCORD = f"http://127.0.0.1:{os.environ.get('STACK_DISCORD_PORT', '18080')}"
 SLASH_USER = 5151
 CONSOLE_USER = "carol"
+CONSOLE_INSTANCE = f"{INSTANCE}-console"
 RUN_WEB = "run -d --name web busybox sleep 60"
 LABEL = "org.docker-coach."
 
@@ -79,11 +80,11 @@ def text_of(answer: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def worker_containers(owner: str) -> list[dict[str, str]]:
+def worker_containers(owner: str, instance: str = INSTANCE) -> list[dict[str, str]]:
     """The learner's containers on the worker's engine (asked inside the worker)."""
     listed = compose(
         "exec", "-T", "worker", "docker", "ps", "-a", "--no-trunc",
-        "--filter", f"label={LABEL}instance={INSTANCE}",
+        "--filter", f"label={LABEL}instance={instance}",
         "--filter", f"label={LABEL}owner={owner}",
         "--filter", f"label={LABEL}kind=container",
         "--format", "{{json .}}",
@@ -93,10 +94,16 @@ def worker_containers(owner: str) -> list[dict[str, str]]:
 
 
 def host_engine_objects() -> list[str]:
-    """Anything of this stack's instance on the host's own engine (there must be none)."""
+    """Anything of this stack's instances on the host's own engine (there must be none)."""
     client = docker.from_env()
     try:
-        found = client.containers.list(all=True, filters={"label": f"{LABEL}instance={INSTANCE}"})
+        found = [
+            container
+            for instance in (INSTANCE, CONSOLE_INSTANCE)
+            for container in client.containers.list(
+                all=True, filters={"label": f"{LABEL}instance={instance}"}
+            )
+        ]
         return [c.name for c in found]
     finally:
         client.close()
@@ -136,13 +143,15 @@ def test_slash_command_runs_on_the_workers_engine_not_the_hosts():
 
 
 def test_console_in_the_coach_container_runs_on_the_workers_engine():
+    """The running bot holds the database's instance; a console beside it, on the same
+    database and worker, works in an instance of its own (as docs/deploy.md says)."""
     console = compose(
         "exec", "-T", "coach", "python", "-m", "bot", "console", "--user", CONSOLE_USER,
-        stdin=f"/docker {RUN_WEB}\n",
+        "--instance", CONSOLE_INSTANCE, stdin=f"/docker {RUN_WEB}\n",
     )  # fmt: skip
     assert console.returncode == 0, console.stderr
-    assert re.search(r"\b[0-9a-f]{12,64}\b", console.stdout), console.stdout
-    names = [c["Names"] for c in worker_containers(CONSOLE_USER)]
+    assert re.search(r"^[0-9a-f]{64}$", console.stdout, re.M), console.stdout  # run -d's id
+    names = [c["Names"] for c in worker_containers(CONSOLE_USER, CONSOLE_INSTANCE)]
     assert len(names) == 1 and names[0].endswith("-web"), names
     assert host_engine_objects() == []
 

@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import _parser, _settings
 from bot.settings import REPO_ROOT
 from tests.support import bot_env, run_bot
 
@@ -65,3 +66,16 @@ def test_invalid_content_refuses_to_start_the_console(tmp_path: Path) -> None:
     result = bot("console", env={"COACH_CONTENT_DIR": str(content), "XDG_DATA_HOME": str(tmp_path)})
     assert result.returncode == 1
     assert "volume.yaml" in result.stderr and "title" in result.stderr
+
+
+def test_console_instance_is_the_sandbox_instance_setting() -> None:
+    """`console --instance` sets `sandbox.instance` (a console beside the running bot)."""
+    args = _parser().parse_args(["console", "--instance", "console"])
+    assert _settings(args).sandbox.instance == "console"
+    assert _settings(_parser().parse_args(["console"])).sandbox.instance is None
+
+
+def test_a_bad_console_instance_is_refused_naming_the_setting(tmp_path: Path) -> None:
+    result = bot("console", "--instance", "no spaces", env={"XDG_DATA_HOME": str(tmp_path)})
+    assert result.returncode == 1
+    assert "sandbox.instance" in result.stderr, result.stderr
