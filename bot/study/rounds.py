@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import datetime, timedelta
 
@@ -279,11 +279,14 @@ class StudyRounds:
             if round_ is not None and round_.live:
                 await self.close_question(round_id, round_.position, "timer")
 
-    async def resume(self, started: datetime) -> None:
-        """After a restart (the coach started at ``started``): a round whose question closed
-        while the coach was away ends with the scores so far; one still in time is shown
-        again and goes on."""
+    async def resume(self, started: datetime, inherited: Collection[int]) -> None:
+        """After a restart (the coach started at ``started``): of the rounds an earlier coach
+        left running (``inherited``), one whose question closed while the coach was away
+        ends with the scores so far; one still in time is shown again and goes on. Rounds
+        started since are this coach's own, already on show."""
         for round_id in await self.store.study.open_rounds("quiz"):
+            if round_id not in inherited:
+                continue
             round_ = await self._round(round_id)
             if round_.deadline <= started:
                 await self.finish(round_id, "restart")

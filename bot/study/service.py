@@ -65,6 +65,8 @@ class StudyService:
         self._ticker: asyncio.Task[None] | None = None
         self._resumed = False
         self._started: datetime | None = None
+        # Rounds left running by an earlier coach: only these are resumed (shown again).
+        self._inherited: frozenset[int] = frozenset()
         self._ticking = asyncio.Lock()
 
     @property
@@ -125,6 +127,7 @@ class StudyService:
     # timers ---------------------------------------------------------------------------
     async def start(self) -> None:
         self._started = self.clock.now()
+        self._inherited = frozenset(await self.store.study.open_rounds("quiz"))
         if self.settings.tick_seconds > 0:
             self._ticker = asyncio.create_task(self._tick_forever(), name="study-ticker")
 
@@ -151,7 +154,7 @@ class StudyService:
         async with self._ticking:
             if not self._resumed:
                 self._resumed = True
-                await self.rounds.resume(self._started or self.clock.now())
+                await self.rounds.resume(self._started or self.clock.now(), self._inherited)
             await self.rounds.due()
             for guild in await self.store.study.daily_guilds():
                 await self._daily(guild, self.clock.now())

@@ -99,6 +99,64 @@ async def test_build_limits_leave_nothing_behind(
     assert containers == [] and sorted(images) == sorted(images_before)
 
 
+async def test_a_cached_rebuild_lists_the_build_cache_once(
+    service: SandboxService, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A rebuild with no change asks the engine for its cache once, not once per step: its
+    cost must not grow with the Dockerfile (the rebuild is to be near-instant)."""
+    await sh_text(
+        service,
+        ALICE,
+        "mkdir -p many && echo hi > many/a.txt && printf 'FROM busybox\\nENV A=1\\n"
+        "LABEL x=y\\nWORKDIR /srv\\nCOPY a.txt /srv/\\nENV B=2\\nEXPOSE 80\\n' > many/Dockerfile",
+    )
+    await docker_text(service, ALICE, "build -t many many")
+    lookups: list[object] = []
+    original = docker.APIClient.images
+
+    def counted(self: docker.APIClient, *args: object, **kwargs: object) -> object:
+        labels = (kwargs.get("filters") or {}).get("label") or []  # type: ignore[union-attr]
+        if any(str(label).startswith("org.docker-coach.build-cache") for label in labels):
+            lookups.append(labels)
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(docker.APIClient, "images", counted)
+    again = await docker_text(service, ALICE, "build -t many many")
+    assert again.count(" ---> Using cache") == 6
+    assert len(lookups) == 1
+    await docker_text(service, ALICE, "rmi many")
+
+
+@pytest.mark.parametrize("dest", [".", "./", "..", "../app/"])
+async def test_copy_into_the_workdir_as_tutorials_write_it(
+    service: SandboxService, dest: str
+) -> None:
+    """``WORKDIR /app`` then ``COPY app.txt .``: "." (or "..") names a folder, as in docker."""
+    await sh_text(
+        service,
+        ALICE,
+        "mkdir -p wd && echo from-the-context > wd/app.txt && "
+        f"printf 'FROM busybox\\nWORKDIR /app\\nCOPY app.txt {dest}\\n' > wd/Dockerfile",
+    )
+    await docker_text(service, ALICE, "build -t wd wd")
+    where = "/app/app.txt" if dest in (".", "./", "../app/") else "/app.txt"
+    assert "from-the-context" in await docker_text(service, ALICE, f"run --rm wd cat {where}")
+    await docker_text(service, ALICE, "rmi wd")
+
+
+async def test_run_rm_returns_once_the_container_is_gone(service: SandboxService) -> None:
+    """As with the docker CLI, ``run --rm`` answers after the engine removed the container:
+    ``rmi`` of its image right after finds nothing using it."""
+    await sh_text(
+        service, ALICE, "mkdir -p rmx && printf 'FROM busybox\\nENV X=1\\n' > rmx/Dockerfile"
+    )
+    for _ in range(3):
+        await docker_text(service, ALICE, "build -t rmx rmx")
+        await docker_text(service, ALICE, "run --rm rmx true")
+        assert _owned(ALICE.user_id)[0] == []
+        await docker_text(service, ALICE, "rmi rmx")
+
+
 COMPOSE = """\
 services:
   web:

@@ -111,6 +111,21 @@ async def test_a_restarted_round_resumes_or_ends_with_the_scores_so_far(
         assert any("restart" in (p.reply.footer or "") for p in seen)
 
 
+async def test_a_round_started_after_the_coach_is_not_shown_again_by_the_first_tick(
+    scoach: Coach, posts: list[Post], clock: FixedClock
+) -> None:
+    """The first tick resumes rounds an earlier coach left running, not this coach's own:
+    a round started before it would otherwise have its question posted twice."""
+    alice = make_actor("alice", guild="g")
+    clock.advance(seconds=1)
+    await scoach.run(alice, ("study", "quiz"), {"count": 2, "seconds": 30})
+    shown = [p for p in posts if p.key and p.key.startswith("study:q:")]
+    assert len(shown) == 1
+    clock.advance(seconds=1)
+    await scoach.study.tick()  # the first tick: resumes inherited rounds
+    assert [p for p in posts if p.key and p.key.startswith("study:q:")] == shown
+
+
 async def test_posts_speak_the_servers_language(scoach: Coach, posts: list[Post]) -> None:
     from dataclasses import replace
 

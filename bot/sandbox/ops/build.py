@@ -168,6 +168,10 @@ class Run:
     steps: int = 0
     stage_images: dict[int, str] = field(default_factory=dict)
     made: list[str] = field(default_factory=list)  # images committed by this build
+    found: image_ops.Visible | None = None  # the images listed when the build began
+    # The sandbox's build cache (key -> image id), listed once when first asked: every
+    # image committed during this build has a new parent, so no later key can be in it.
+    cache: dict[str, str] | None = None
 
     def say(self, line: str) -> None:
         self.lines.append(line)
@@ -245,13 +249,23 @@ def _start_and_read(api: APIClient, cid: str, cap: int, seconds: float) -> tuple
     return captured, int(code)
 
 
-def _cached(api: APIClient, scope: naming.Scope, key: str) -> str | None:
+def _cache_entries(api: APIClient, scope: naming.Scope) -> dict[str, str]:
+    """The sandbox's build cache: each step's key and the image it made."""
     filters = scope.filters()
-    filters["label"] = [*filters["label"], f"{CACHE_LABEL}={key}"]
+    filters["label"] = [*filters["label"], CACHE_LABEL]
+    entries: dict[str, str] = {}
     for image in api.images(all=True, filters=filters):
-        if scope.owns(image.get("Labels")):
-            return str(image["Id"])
-    return None
+        labels = image.get("Labels") or {}
+        if scope.owns(labels) and labels.get(CACHE_LABEL):
+            entries.setdefault(str(labels[CACHE_LABEL]), str(image["Id"]))
+    return entries
+
+
+async def _cached(run: Run, key: str) -> str | None:
+    if run.cache is None:
+        ctx = run.ctx
+        run.cache = await ctx.run(lambda api: _cache_entries(api, ctx.scope))
+    return run.cache.get(key)
 
 
 def _tar(entries: list[tuple[tarfile.TarInfo, bytes]]) -> bytes:
@@ -318,8 +332,9 @@ def _copy_entries(
         raise CliError("build.bad_copy", line=item.line, instruction=item.keyword)
     *wanted, dest = args
     workdir = state.config.get("WorkingDir") or "/"
-    target = dest if dest.startswith("/") else posixpath.join(workdir, dest)
-    into_dir = dest.endswith("/") or len(wanted) > 1
+    target = posixpath.normpath(dest if dest.startswith("/") else posixpath.join(workdir, dest))
+    # a folder as docker reads it: "dir/", or "." and ".." (`COPY app.py .` into WORKDIR)
+    into_dir = dest.endswith("/") or posixpath.basename(dest) in (".", "..") or len(wanted) > 1
     uid, gid = _owner(item.flags.get("chown"), item)
     mode = int(item.flags["chmod"], 8) if item.flags.get("chmod") else None
     entries: list[tuple[tarfile.TarInfo, bytes]] = []
@@ -582,7 +597,7 @@ async def _step(run: Run, state: State, item: Instruction, dockerfile: Dockerfil
         ports.PORTS_LABEL: "",
     }
     if not run.no_cache:
-        cached = await ctx.run(lambda api: _cached(api, ctx.scope, key))
+        cached = await _cached(run, key)
         if cached is not None:
             run.say(" ---> Using cache")
             run.say(f" ---> {_short(cached)}")
@@ -640,15 +655,15 @@ async def _from(
     if earlier is not None and earlier < stage.index and not base.isdigit():
         image = run.stage_images[earlier]
     else:
-        found = await image_ops.listed_images(ctx)
+        found = run.found or await image_ops.listed_images(ctx)
         allowed = replace(ctx.policy, own_images=image_ops.own_names(found))
         policy.check_base_image(stage.instruction, base, allowed)
         resolved = await image_ops.resolve(ctx, base, found)
         if resolved.ref is not None:
             await image_ops.ensure_present(ctx, resolved.ref)
-        attrs = await ctx.run(lambda api: inspect_image(api, resolved.engine))
-        image = str(attrs["Id"])
+        image = resolved.engine
     attrs = await ctx.run(lambda api: inspect_image(api, image))
+    image = str(attrs["Id"])
     config = dict(attrs.get("Config") or {})
     for key in ("Hostname", "Domainname", "AttachStdin", "AttachStdout", "AttachStderr",
                 "Tty", "OpenStdin", "StdinOnce", "Image"):  # fmt: skip
@@ -743,7 +758,7 @@ async def build_image(
     if count > settings.steps:
         raise UserError("build.too_many_steps", limit=settings.steps)
     run = Run(ctx, context, _build_args(build_args), no_cache,
-              time.monotonic() + settings.build_seconds, steps=count)  # fmt: skip
+              time.monotonic() + settings.build_seconds, steps=count, found=found)  # fmt: skip
     run.say(f"Sending build context to Docker daemon  {human_size(context.size)}")
     global_args: dict[str, str] = {}
     for item in dockerfile.global_args:

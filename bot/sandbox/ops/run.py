@@ -15,7 +15,7 @@ import secrets
 import shlex
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from docker.api import APIClient
 from docker.types import Mount
@@ -451,9 +451,16 @@ def _streams(cmd: DockerCommand) -> tuple[bool, bool]:
 
 
 def _attach_start_read(
-    api: APIClient, cid: str, cap: int, seconds: float, streams: tuple[bool, bool]
+    api: APIClient,
+    cid: str,
+    cap: int,
+    seconds: float,
+    streams: tuple[bool, bool],
+    removed: bool = False,
 ) -> tuple[Captured, int | None]:
-    """Attach first (so that no output of a short-lived container is missed), start, read."""
+    """Attach first (so that no output of a short-lived container is missed), start, read;
+    with ``removed`` (``--rm``) wait until the engine has removed it, as the docker CLI does,
+    so that the next command (``rmi`` of its image) does not find it still there."""
     stdout, stderr = streams
     params = {"stdout": int(stdout), "stderr": int(stderr), "stream": 1, "logs": 1}
     sock = api.attach_socket(cid, params=params)
@@ -462,7 +469,8 @@ def _attach_start_read(
     code: int | None = None
     if captured.ended:
         try:
-            result = engine_call(api.wait, cid, timeout=EXIT_CODE_WAIT_SECONDS)
+            condition: Literal["removed", "not-running"] = "removed" if removed else "not-running"
+            result = engine_call(api.wait, cid, timeout=EXIT_CODE_WAIT_SECONDS, condition=condition)
             code = result.get("StatusCode")
         except (EngineNotFound, WorkerDown):
             # removed by --rm already, or not exited within the wait: the output is what
@@ -482,7 +490,8 @@ async def _foreground(
     seconds = ctx.settings.foreground_run_seconds
     cap = ctx.settings.output_bytes
     captured, code = await ctx.worker.stream(
-        lambda api: _attach_start_read(api, cid, cap, seconds, streams), timeout=seconds + 30
+        lambda api: _attach_start_read(api, cid, cap, seconds, streams, auto_remove),
+        timeout=seconds + 30,
     )
     out = captured_output(ctx, captured, "docker-run.txt", notes)
     if not captured.ended:  # it goes on in the background: its ports are published now
