@@ -256,10 +256,10 @@ class DiskWatchdog:
         disk = self._worker(worker)
         if disk.support is not None:
             return disk.support
-        if time.monotonic() - disk.detected_at < DETECT_RETRY_SECONDS:
+        if not disk.lock.locked() and self._failed_lately(disk):
             return None  # the probe failed a moment ago: not again at every call
-        async with disk.lock:
-            if disk.support is not None or time.monotonic() - disk.detected_at < 1.0:
+        async with disk.lock:  # a detection under way (the loop's) is waited for
+            if disk.support is not None or self._failed_lately(disk):
                 return disk.support
             disk.detected_at = time.monotonic()
             settings = self.settings
@@ -295,6 +295,12 @@ class DiskWatchdog:
                 },
             )
             return found
+
+    @staticmethod
+    def _failed_lately(disk: WorkerDisk) -> bool:
+        """The last detection (``detected_at`` is when it started) failed, not long ago."""
+        recent = time.monotonic() - disk.detected_at < DETECT_RETRY_SECONDS
+        return recent and disk.support is None and disk.support_error is not None
 
     async def space(self, worker: Worker, max_age: float | None = None) -> DiskSpace | None:
         """The free space of ``worker``'s data root, measured again when older than

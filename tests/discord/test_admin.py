@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 
 import pytest
@@ -110,6 +111,18 @@ async def test_managers_see_and_destroy_members_sandboxes(dcoach):
 
 
 @pytest.mark.docker
+async def test_a_disk_support_question_waits_for_the_detection_under_way(dcoach):
+    """Asked while a detection runs (the watchdog's own, at bring-up), the answer is that
+    detection's, not "not known yet" (/admin workers once showed '?' on a busy engine)."""
+    await dcoach.sandbox.manager.settle()
+    watchdog = dcoach.sandbox.watchdog
+    worker = dcoach.sandbox.manager.pool.workers[0]
+    first = asyncio.create_task(watchdog.support(worker))
+    await asyncio.sleep(0)  # the first call is probing now
+    second = await watchdog.support(worker)
+    assert second is not None and second == await first
+
+
 async def test_managers_see_each_workers_disk_limits_and_free_space(dcoach):
     await dcoach.sandbox.manager.settle()  # the worker brought up (in the background)
     await dcoach.sandbox.watchdog.round()  # the worker's limits and free space, found out now
