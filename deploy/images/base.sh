@@ -63,7 +63,12 @@ SOURCES
 recipe() { sha256sum "$TARBALL" | cut -c1-16; }
 
 # The root folder's entry of a tarball cached by an older base.sh may be drwx------.
-root_is_open() { tar -tvf "$TARBALL" ./ 2>/dev/null | head -n 1 | grep -q '^drwxr-xr-x '; }
+# (--no-recursion: only that entry; a pipe into head would fail under pipefail.)
+root_is_open() {
+    local entry
+    entry="$(tar -tvf "$TARBALL" --no-recursion ./ 2>/dev/null)" || return 1
+    [[ $entry == drwxr-xr-x* ]]
+}
 
 if [ ! -s "$TARBALL" ] || ! root_is_open; then bootstrap; fi
 want="$(recipe)"
