@@ -17,9 +17,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.core.reply import Reply
 
+T = TypeVar("T")
 log = logging.getLogger("bot.posts")
 
 
@@ -76,6 +78,17 @@ Granter = Callable[[RoleGrant], Awaitable[bool]]
 RoomOpener = Callable[[RoomRequest], Awaitable[Room]]
 
 
+def _registered(items: list[T], item: T) -> Callable[[], None]:
+    """Add ``item`` to ``items``; the returned function takes it out again (once)."""
+    items.append(item)
+
+    def remove() -> None:
+        if item in items:
+            items.remove(item)
+
+    return remove
+
+
 class Outbox:
     """Where capabilities publish posts and front ends receive them (in order)."""
 
@@ -86,24 +99,12 @@ class Outbox:
 
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Receive every post from now on; call the returned function to stop."""
-        self._subscribers.append(subscriber)
-
-        def unsubscribe() -> None:
-            if subscriber in self._subscribers:
-                self._subscribers.remove(subscriber)
-
-        return unsubscribe
+        return _registered(self._subscribers, subscriber)
 
     def can_grant(self, granter: Granter) -> Callable[[], None]:
         """A front end whose medium has roles gives them (True: given; False: refused, the
         bot may not manage roles there)."""
-        self._granters.append(granter)
-
-        def stop() -> None:
-            if granter in self._granters:
-                self._granters.remove(granter)
-
-        return stop
+        return _registered(self._granters, granter)
 
     async def grant(self, grant: RoleGrant) -> bool | None:
         """Give a role through the front ends that can: True when one did, False when they
@@ -122,13 +123,7 @@ class Outbox:
 
     def can_open_rooms(self, opener: RoomOpener) -> Callable[[], None]:
         """A front end whose medium has rooms (threads) opens them for sessions."""
-        self._openers.append(opener)
-
-        def stop() -> None:
-            if opener in self._openers:
-                self._openers.remove(opener)
-
-        return stop
+        return _registered(self._openers, opener)
 
     async def open_room(self, request: RoomRequest) -> Room:
         """A room for a session: the first front end that opens one says where; else why

@@ -38,15 +38,8 @@ async def study_bot(
     data = settings.model_dump()
     data["study"]["tick_seconds"] = 0
     data["discord"]["live_edit_seconds"] = 0.02
-    coach: Coach = build_coach(Settings.model_validate(data), clock)
-    await coach.start()
-    client = await logged_in_bot(coach)
-    try:
+    async with running(Settings.model_validate(data), clock) as client:
         yield client
-    finally:
-        await client.close()
-        await coach.close()
-        await asyncio.sleep(0)
 
 
 async def press_as(
