@@ -172,7 +172,9 @@ def remove_stale_probes(
     for summary in api.containers(all=True, filters=wanted):
         if cutoff is not None and int(summary.get("Created") or 0) > cutoff:
             continue
-        with contextlib.suppress(EngineNotFound):
+        # gone, or its removal already under way (asked by a call the engine answers only
+        # now, after a freeze): either way it is not ours to wait for
+        with contextlib.suppress(EngineNotFound, EngineConflict):
             engine_call(api.remove_container, summary["Id"], force=True, v=True)
             removed += 1
     _remove_unused_probe_volumes(api, wanted)

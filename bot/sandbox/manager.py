@@ -129,6 +129,8 @@ class SandboxManager:
         self.warm = WarmPool(settings, self.pool, self.clock, self._make_warm, self._quiet)
         self.images = ImagePrepull(settings, self.pool, self.policy)
         self.started = False
+        # Workers whose left-over disk probes this coach has removed (see _remove_probes).
+        self._probes_swept: set[str] = set()
 
     @staticmethod
     def _executor(settings: SandboxSettings) -> DockerExecutor:
@@ -474,12 +476,20 @@ class SandboxManager:
 
     async def _remove_probes(self, worker: Worker) -> None:
         """Disk probes a stopped coach of this instance left (it held the lease we hold now,
-        so none of them is still running for anyone)."""
+        so none of them is still running for anyone). When the worker comes back after an
+        outage, this coach's own watchdog may be probing: only stale probes go then."""
         instance = self.instance
-        removed = await worker.direct(
-            lambda api: diskprobe.remove_stale_probes(api, instance, older_than=None),
-            timeout=self.settings.api_timeout_seconds,
-        )
+        first = worker.name not in self._probes_swept
+        older_than = None if first else diskprobe.STALE_AFTER
+        try:
+            removed = await worker.direct(
+                lambda api: diskprobe.remove_stale_probes(api, instance, older_than=older_than),
+                timeout=self.settings.api_timeout_seconds,
+            )
+        except EngineError as exc:  # housekeeping: the next bring-up or sweep tries again
+            log.warning("left-over disk probes not removed: %s", exc, extra={"worker": worker.name})
+            return
+        self._probes_swept.add(worker.name)
         if removed:
             log.info("left-over disk probes removed", extra={"worker": worker.name, "n": removed})
 
