@@ -156,6 +156,7 @@ class BenchInteraction:
 
     type = discord.InteractionType.application_command
     locale = discord.Locale.american_english
+    guild_locale = None
     guild_id = GUILD_ID
     channel_id = CHANNEL_ID
     channel = None

@@ -420,13 +420,17 @@ class DiskWatchdog:
             state.writing -= 1
             self.wrote(sandbox, volumes)
 
-    def wrote(self, sandbox: Sandbox, volumes: bool = True) -> None:
-        """Something was written: measure the sandbox again at once."""
+    def wrote(self, sandbox: Sandbox, volumes: bool = True, started: bool = True) -> None:
+        """Something was written: measure the sandbox again at once. ``started``: the command
+        could have started a writer (a container, a process), so the sandbox is watched
+        closely for a while; a command that only stopped or removed things (``rm``,
+        ``stop``, ``volume rm``) started none, and the usual schedule applies after."""
         state = self.state(sandbox)
         state.dirty = True
         state.volumes_dirty = state.volumes_dirty or volumes
         state.due = 0.0
-        state.hot_until = time.monotonic() + HOT_SECONDS
+        if started:
+            state.hot_until = time.monotonic() + HOT_SECONDS
         self._wake.set()
 
     @contextlib.asynccontextmanager
@@ -532,6 +536,11 @@ class DiskWatchdog:
         support = await self.support(worker)
         count_files = support is None or not support.limits_disk
         listing = await self._call(worker, lambda api: usage.list_sandbox(api, scope))
+        host = listing.host
+        if host is not None and host.get("State") == "running":
+            sandbox.saw_host_running()  # the next command need not inspect it
+        else:
+            sandbox.forget_host()
         cached: list[Part] = []
         measuring: list[dict[str, Any]] = []
         for summary in listing.of_kind(usage.KIND_HOST, usage.KIND_CONTAINER):
@@ -541,7 +550,7 @@ class DiskWatchdog:
             else:
                 measuring.append(summary)
         found = await asyncio.gather(
-            *(self._container_part(sandbox, summary, count_files) for summary in measuring),
+            self._container_parts(sandbox, measuring, count_files),
             self._volume_parts(sandbox, state, listing, support),
             self._background(sandbox, state, listing),
             return_exceptions=True,
@@ -549,10 +558,10 @@ class DiskWatchdog:
         for result in found:
             if isinstance(result, BaseException):
                 raise result
-        containers = [part for part in found[: len(measuring)] if isinstance(part, Part)]
-        volumes = found[len(measuring)]
+        containers, volumes = found[0], found[1]
+        assert isinstance(containers, list) and isinstance(volumes, list)
         state.stopped_parts = {p.ident: p for p in [*cached, *containers] if not p.running}
-        parts = [*cached, *containers, *(volumes if isinstance(volumes, list) else [])]
+        parts = [*cached, *containers, *volumes]
         return Usage(tuple(parts), self.settings.disk.file_metadata_bytes), listing
 
     async def _background(self, sandbox: Sandbox, state: SandboxDisk, listing: Listing) -> None:
@@ -566,26 +575,44 @@ class DiskWatchdog:
             count = await self._call(sandbox.worker, lambda api: usage.host_background(api, name))
             state.background = count > 0
 
-    async def _container_part(
-        self, sandbox: Sandbox, summary: dict[str, Any], count_files: bool
-    ) -> Part:
-        cid = str(summary["Id"])
+    async def _container_parts(
+        self, sandbox: Sandbox, measuring: list[dict[str, Any]], count_files: bool
+    ) -> list[Part]:
+        """The writable layers of ``measuring`` (the sandbox's containers that can have
+        changed), sized by the engine in one call; their changed files counted too where the
+        engine caps nothing."""
+        if not measuring:
+            return []
+        ids = [str(summary["Id"]) for summary in measuring]
         timeout = self.settings.disk.measure_timeout_seconds
-        kind = str((summary.get("Labels") or {}).get(naming.KIND))
-        size = await self._call(
-            sandbox.worker, lambda api: usage.container_bytes(api, cid, timeout), slow=True
+        sizes = await self._call(
+            sandbox.worker, lambda api: usage.containers_bytes(api, ids, timeout), slow=True
         )
-        if size < 0:  # the engine could not size it this time (btrfs does, now and then)
-            state = self.state(sandbox)
-            size = state.costs.get(cid, 0)  # what it held at the last look…
-            state.hot_until = time.monotonic() + HOT_SECONDS  # …and again soon
-        files = 0
+        files = [0] * len(ids)
         if count_files:
-            files = await self._call(
-                sandbox.worker, lambda api: usage.container_files(api, cid, timeout), slow=True
+            files = list(
+                await asyncio.gather(
+                    *(
+                        self._call(
+                            sandbox.worker,
+                            functools.partial(usage.container_files, cid=cid, timeout=timeout),
+                            slow=True,
+                        )
+                        for cid in ids
+                    )
+                )
             )
-        name = "host" if kind == KIND_HOST else usage.user_name(sandbox.scope, summary)
-        return Part(kind, name, cid, size, files, summary.get("State") == "running")
+        state = self.state(sandbox)
+        parts: list[Part] = []
+        for summary, cid, counted in zip(measuring, ids, files, strict=True):
+            size = sizes.get(cid, 0)  # not listed: removed meanwhile, it holds nothing
+            if size < 0:  # the engine could not size it this time (btrfs does, now and then)
+                size = state.costs.get(cid, 0)  # what it held at the last look…
+                state.hot_until = time.monotonic() + HOT_SECONDS  # …and again soon
+            kind = str((summary.get("Labels") or {}).get(naming.KIND))
+            name = "host" if kind == KIND_HOST else usage.user_name(sandbox.scope, summary)
+            parts.append(Part(kind, name, cid, size, counted, summary.get("State") == "running"))
+        return parts
 
     async def _volume_parts(
         self, sandbox: Sandbox, state: SandboxDisk, listing: Listing, support: DiskSupport | None
@@ -737,6 +764,7 @@ class DiskWatchdog:
             stopped.append((part.kind, part.name))
             if part.kind == KIND_HOST:
                 self.state(sandbox).background = False
+                sandbox.forget_host()  # the next command starts it again
         return stopped
 
     def _schedule(self, sandbox: Sandbox, state: SandboxDisk, now: float) -> None:

@@ -75,9 +75,21 @@ def _graceful(ctx: Ctx, verb: str, seconds: int) -> Action:
     return action
 
 
-async def _then_sync(ctx: Ctx, out: Output) -> Output:
-    """After containers stopped or went: their published ports are free again."""
-    await ports.sync(ctx)
+def _noting(action: Action, touched: list[objects.Found]) -> Action:
+    """``action``, remembering each object it is given (before it acts)."""
+
+    async def noted(found: objects.Found) -> None:
+        touched.append(found)
+        await action(found)
+
+    return noted
+
+
+async def _then_sync(ctx: Ctx, out: Output, touched: list[objects.Found]) -> Output:
+    """After containers stopped or went: their published ports are free again (the
+    forwarder's table is left alone when none of them held any)."""
+    if any(ports.holds_ports(found.raw) for found in touched):
+        await ports.sync(ctx)
     return out
 
 
@@ -93,9 +105,9 @@ async def start(ctx: Ctx, cmd: DockerCommand) -> Output:
 
 
 async def stop(ctx: Ctx, cmd: DockerCommand) -> Output:
-    return await _then_sync(
-        ctx, await for_each(ctx, cmd, _graceful(ctx, "stop", _stop_seconds(cmd)))
-    )
+    touched: list[objects.Found] = []
+    stop_one = _noting(_graceful(ctx, "stop", _stop_seconds(cmd)), touched)
+    return await _then_sync(ctx, await for_each(ctx, cmd, stop_one), touched)
 
 
 async def restart(ctx: Ctx, cmd: DockerCommand) -> Output:
@@ -113,8 +125,9 @@ async def restart(ctx: Ctx, cmd: DockerCommand) -> Output:
 
 async def kill(ctx: Ctx, cmd: DockerCommand) -> Output:
     signal = cmd.text("signal") or "KILL"
-    kill_one = engine_action(ctx, lambda api, i: api.kill(i, signal=signal))
-    return await _then_sync(ctx, await for_each(ctx, cmd, kill_one))
+    touched: list[objects.Found] = []
+    kill_one = _noting(engine_action(ctx, lambda api, i: api.kill(i, signal=signal)), touched)
+    return await _then_sync(ctx, await for_each(ctx, cmd, kill_one), touched)
 
 
 async def pause(ctx: Ctx, cmd: DockerCommand) -> Output:
@@ -149,13 +162,14 @@ def _remove(api: APIClient, cid: str, force: bool, volumes: bool) -> None:
 
 async def rm(ctx: Ctx, cmd: DockerCommand) -> Output:
     force, volumes = cmd.has("force"), cmd.has("volumes")
-    remove = engine_action(ctx, lambda api, i: _remove(api, i, force, volumes))
+    touched: list[objects.Found] = []
+    remove = _noting(engine_action(ctx, lambda api, i: _remove(api, i, force, volumes)), touched)
     if volumes:  # the disk monitor lets go of the volumes first, or they stay "in use"
         async with ctx.disk.volumes_released(ctx.sandbox):
             out = await for_each(ctx, cmd, remove)
     else:
         out = await for_each(ctx, cmd, remove)
-    return await _then_sync(ctx, out) if force else out
+    return await _then_sync(ctx, out, touched) if force else out
 
 
 # --------------------------------------------------------------------------------------------
