@@ -20,90 +20,22 @@ import argparse
 import asyncio
 import contextlib
 import os
-import re
 import sys
 import tempfile
-import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import docker
-import requests
 
 from bench.class_bench import STEPS, CoachSide, Step, _problem, bench_settings, remove_instance
 from bot.coach import Coach, load_content
-from bot.sandbox import executor as executor_module
 from bot.settings import load_settings
-
-T = TypeVar("T")
-_HEX = re.compile(r"[0-9a-f]{64}")
-_DC_NAME = re.compile(r"dc-[\w.-]+")
-_VERSION = re.compile(r"^/v\d+\.\d+(?=/)")
-
-
-def shape(method: str, path: str) -> str:
-    """``GET /containers/<id>/json``: a request without its ids and names."""
-    path = _VERSION.sub("", path.split("?", 1)[0])
-    path = _DC_NAME.sub("<name>", _HEX.sub("<id>", path))
-    return f"{method} {path}"
-
-
-class Recorder:
-    """Every request docker-py sends, with the owner of the pool call that sent it."""
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, str]] = []  # (owner, request shape)
-        self._lock = threading.Lock()
-        self._local = threading.local()
-
-    @contextlib.contextmanager
-    def installed(self) -> Iterator[None]:
-        recorder = self
-        original_send = requests.Session.send
-        original_call = executor_module.DockerExecutor.call
-
-        def send(session: requests.Session, request: Any, **kwargs: Any) -> Any:
-            if isinstance(session, docker.APIClient):
-                owner = getattr(recorder._local, "owner", "?")
-                with recorder._lock:
-                    recorder.seen.append((owner, shape(request.method, request.path_url)))
-            return original_send(session, request, **kwargs)
-
-        async def call(
-            self: executor_module.DockerExecutor,
-            fn: Callable[[], T],
-            timeout: float | None = None,  # noqa: ASYNC109
-        ) -> T:
-            owner = executor_module.OWNER.get() or "background"
-
-            def owned() -> T:
-                recorder._local.owner = owner
-                return fn()
-
-            return await original_call(self, owned, timeout)
-
-        requests.Session.send = send  # type: ignore[method-assign]
-        executor_module.DockerExecutor.call = call  # type: ignore[method-assign]
-        try:
-            yield
-        finally:
-            requests.Session.send = original_send  # type: ignore[method-assign]
-            executor_module.DockerExecutor.call = original_call  # type: ignore[method-assign]
-
-    def mark(self) -> int:
-        with self._lock:
-            return len(self.seen)
-
-    def since(self, mark: int) -> list[tuple[str, str]]:
-        with self._lock:
-            return list(self.seen[mark:])
-
+from tests.faults.proxy import HoldingProxy
+from tests.sandbox.engine_support import EngineRequests, request_shape
 
 # the same session again in the same sandbox, with a container of another name
 AGAIN = (
@@ -115,7 +47,9 @@ AGAIN = (
 )
 
 
-def _print_step(label: str, seconds: float, mine: list[str], others: list[str], verbose: bool):
+def _print_step(
+    label: str, seconds: float, mine: list[str], others: list[str], verbose: bool
+) -> None:
     print(
         f"  {label:10} {len(mine):>3} requests ({seconds * 1000:.0f} ms)"
         + (f", {len(others)} background meanwhile" if others else "")
@@ -127,7 +61,7 @@ def _print_step(label: str, seconds: float, mine: list[str], others: list[str], 
             print(f"      (background) {count} × {request}")
 
 
-async def coach_session(side: CoachSide, recorder: Recorder, verbose: bool) -> dict[str, int]:
+async def coach_session(side: CoachSide, recorder: EngineRequests, verbose: bool) -> dict[str, int]:
     counts: dict[str, int] = {}
     user = side.new_user("calls")
     for title, steps in (("new learner", STEPS), ("returning learner", AGAIN)):
@@ -151,7 +85,7 @@ async def coach_session(side: CoachSide, recorder: Recorder, verbose: bool) -> d
 async def measure_coach(verbose: bool, warm_pool: int) -> dict[str, int]:
     base = load_settings()
     instance = f"bench-calls-{uuid.uuid4().hex[:8]}"
-    recorder = Recorder()
+    recorder = EngineRequests()
     with tempfile.TemporaryDirectory(prefix="engine-calls-") as tmp:
         settings = bench_settings(base, Path(tmp), instance, 1, warm_pool)
         coach = Coach(settings, load_content(settings.content_dir))
@@ -171,8 +105,6 @@ async def measure_coach(verbose: bool, warm_pool: int) -> dict[str, int]:
 
 async def measure_cli(verbose: bool) -> dict[str, int]:
     """The docker CLI's requests for the same session, through the fault suite's proxy."""
-    from tests.faults.proxy import HoldingProxy
-
     tag = f"bench-calls-cli-{uuid.uuid4().hex[:8]}"
     with tempfile.TemporaryDirectory(prefix="engine-calls-cli-") as tmp:
         sock = str(Path(tmp) / "engine.sock")
@@ -199,7 +131,7 @@ async def measure_cli(verbose: bool) -> dict[str, int]:
                 )  # fmt: skip
                 _out, err = await process.communicate()
                 seconds = time.perf_counter() - began
-                seen = [shape(*r.split(" ", 1)) for r in proxy.seen[mark:]]
+                seen = [request_shape(*r.split(" ", 1)) for r in proxy.seen[mark:]]
                 _print_step(label, seconds, seen, [], verbose)
                 if process.returncode:
                     print(f"      failed: {err.decode(errors='replace')[:160]}")
