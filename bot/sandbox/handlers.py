@@ -201,7 +201,7 @@ class SandboxCommands:
         async with self._session(actor, tr) as (ctx, replies):
             if not budget.shell_frees_space(command_line):
                 await self._refuse_over_budget(ctx, tr, "sandbox.disk.over_budget_sh")
-            async with self.disk.writing(ctx.sandbox, volumes=False):
+            async with self.disk.writing(ctx.sandbox, volumes=False, processes=True):
                 captured, code = await execs.host_exec(ctx, command_line)
             output = Output(text=captured.text, name="sh.txt")
             settings = ctx.settings

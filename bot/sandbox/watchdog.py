@@ -111,6 +111,7 @@ class SandboxDisk:
     writing: int = 0  # commands that can write, running now
     running: bool = False  # a container of the learner's was running at the last look
     background: bool = False  # the host shell runs processes of its own
+    processes_dirty: bool = True  # a /sh command ran since the host shell's processes were read
     over: bool = False
     hot_until: float = -math.inf  # measured closely until then (a command just wrote)
     notice: Stopped | None = None  # to tell the learner at their next reply
@@ -405,14 +406,20 @@ class DiskWatchdog:
         return self.settings.disk.budget_bytes - (measured.total if measured else 0)
 
     @contextlib.asynccontextmanager
-    async def writing(self, sandbox: Sandbox, volumes: bool = True) -> AsyncIterator[None]:
-        """Around a command that can write: the sandbox is watched closely while it runs and
-        measured again right after (``volumes``: it may write into volumes)."""
+    async def writing(
+        self, sandbox: Sandbox, volumes: bool = True, processes: bool = False
+    ) -> AsyncIterator[None]:
+        """Around a command that can write: the sandbox is watched closely while it runs —
+        first looked at as soon as a writer it starts could have used half of what is left
+        of the budget (the schedule of a sandbox being written to) — and measured again
+        right after (``volumes``: it may write into volumes; ``processes``: it may leave
+        processes running in the host shell, a ``/sh`` command)."""
         state = self.state(sandbox)
         state.writing += 1
         state.dirty = True
         state.volumes_dirty = state.volumes_dirty or volumes
-        state.due = 0.0
+        state.processes_dirty = state.processes_dirty or processes
+        state.due = min(state.due, time.monotonic() + self._writing_delay(sandbox, state))
         self._wake.set()
         try:
             yield
@@ -570,10 +577,11 @@ class DiskWatchdog:
         host = listing.host
         if host is None or host.get("State") != "running":
             state.background = False
-        elif state.dirty or state.background:
+        elif state.processes_dirty or state.background:
             name = sandbox.scope.host_name
             count = await self._call(sandbox.worker, lambda api: usage.host_background(api, name))
             state.background = count > 0
+            state.processes_dirty = False
 
     async def _container_parts(
         self, sandbox: Sandbox, measuring: list[dict[str, Any]], count_files: bool
@@ -774,13 +782,7 @@ class DiskWatchdog:
         if state.due == 0.0:  # asked for at once (a command, a stop) while measuring
             delay = 0.0
         elif state.writing or state.running or state.background:
-            headroom = max(0, disk.budget_bytes - (state.usage.total if state.usage else 0))
-            rate = max(state.rate, float(disk.write_rate_bytes))
-            delay = min(max(headroom / rate / 2, disk.watch_min_seconds), interval)
-            if state.grown or now < state.hot_until:
-                # growing, or just written to (a writer may not have started yet): look
-                # closely until it stops, whatever rate was assumed
-                delay = disk.watch_min_seconds
+            delay = self._writing_delay(sandbox, state, now)
         else:
             delay = interval
         near = state.rate * 3 * state.latency >= disk.budget_bytes - total_of(state)
@@ -789,6 +791,23 @@ class DiskWatchdog:
             # unless the sandbox could reach its budget meanwhile
             delay = max(delay, 2 * state.latency)
         state.due = now + delay
+
+    def _writing_delay(
+        self, sandbox: Sandbox, state: SandboxDisk, now: float | None = None
+    ) -> float:
+        """How soon to look at a sandbox that something may be writing to: before it could
+        have used half of what is left of its budget at the fastest rate a sandbox writes
+        (or the rate it was seen writing at); closely while it grows or was just written to."""
+        disk = self.settings.disk
+        now = time.monotonic() if now is None else now
+        if state.grown or now < state.hot_until:
+            # growing, or just written to (a writer may not have started yet): look
+            # closely until it stops, whatever rate was assumed
+            return disk.watch_min_seconds
+        headroom = max(0, disk.budget_bytes - total_of(state))
+        rate = max(state.rate, float(disk.write_rate_bytes))
+        interval = self.interval(sandbox.worker)
+        return min(max(headroom / rate / 2, disk.watch_min_seconds), interval)
 
 
 def total_of(state: SandboxDisk) -> int:
