@@ -230,8 +230,9 @@ def changed_settings(service: SandboxService, **changes: Any) -> Iterator[None]:
 
 class EngineRequests:
     """Every HTTP request docker-py sends to an engine, with the learner its pool call was
-    made for (``"background"``: the watchdog, the warm pool, the sweep): what a command
-    costs the engine, counted without changing a call."""
+    made for (``"background"``: the watchdog, the warm pool, the sweep; ``"?"``: not made
+    through a coach's thread pool): what a command costs the engine, counted without
+    changing a call."""
 
     def __init__(self) -> None:
         self.seen: list[tuple[str, str]] = []  # (owner, "METHOD /path" without ids)
