@@ -126,9 +126,16 @@ class SandboxManager:
         self._active = 0  # learners' commands running now
         self._quiet = asyncio.Event()  # set while none runs
         self._quiet.set()
-        self.warm = WarmPool(settings, self.pool, self.clock, self._make_warm, self._quiet)
+        self.warm = WarmPool(
+            settings, self.pool, self.clock, self._make_warm, self._quiet, self._learners_wait
+        )
         self.images = ImagePrepull(settings, self.pool, self.policy)
         self.started = False
+
+    def _learners_wait(self, worker: Worker) -> bool:
+        """Whether learners' calls wait now: for a thread, or for one of ``worker``'s
+        container start slots (the warm pool's refills hold back meanwhile)."""
+        return self.executor.learners_waiting() or worker.starts.locked()
 
     @staticmethod
     def _executor(settings: SandboxSettings) -> DockerExecutor:
@@ -315,6 +322,7 @@ class SandboxManager:
                     now = self.clock.now()
                     await provision.create(worker, scope, self.settings)
                 sandbox = Sandbox(scope, worker, now, now)
+                sandbox.saw_host_running()  # started and checked just now
                 self._register(sandbox)
                 self._made_since.setdefault(worker.name, set()).add(sandbox.key)
             finally:
@@ -401,12 +409,12 @@ class SandboxManager:
         return has_room(load, pending, facts, worker.settings, self.networks_per_sandbox)
 
     # before a command: wake and repair --------------------------------------------------
-    async def prepare(self, sandbox: Sandbox, wake: bool = True) -> list[str]:
+    async def prepare(self, sandbox: Sandbox, wake: bool = True, trust: bool = False) -> list[str]:
         """The host shell running on its network: woken after the reaper stopped it (unless
         not ``wake``), made again when it (or the network) vanished. What was made again,
-        for the learner."""
+        for the learner. ``trust``: the command uses neither (see :func:`provision.prepare`)."""
         try:
-            return await provision.prepare(sandbox, self.settings, wake)
+            return await provision.prepare(sandbox, self.settings, wake, trust)
         except LimitsMissing as exc:
             log.error("a repaired host shell lacked limits", extra={"missing": exc.missing})
             raise Unavailable("sandbox.create_failed") from exc
