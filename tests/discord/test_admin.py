@@ -123,6 +123,7 @@ async def test_a_disk_support_question_waits_for_the_detection_under_way(dcoach)
     assert second is not None and second == await first
 
 
+@pytest.mark.docker
 async def test_managers_see_each_workers_disk_limits_and_free_space(dcoach):
     await dcoach.sandbox.manager.settle()  # the worker brought up (in the background)
     await dcoach.sandbox.watchdog.round()  # the worker's limits and free space, found out now
