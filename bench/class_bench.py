@@ -68,6 +68,7 @@ from bot.exts.sandbox import Sandbox as SandboxCog
 from bot.sandbox import naming
 from bot.sandbox.limits import host_config_kwargs
 from bot.settings import Settings, load_settings
+from tests.sandbox.engine_support import EngineRequests
 
 IMAGE = "nginx"
 GUILD_ID = 424242
@@ -197,6 +198,8 @@ class Figures:
     lags: list[float] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
     total: float = 0.0
+    requests: int = 0  # engine requests made in the learners' turns during the burst
+    background: int = 0  # and by background work meanwhile (watchdog, warm pool, sweep)
 
 
 class Ticker:
@@ -280,12 +283,17 @@ class CoachSide:
         figures = Figures()
         users = [self.new_user(f"learner{i}") for i in range(len(offsets))]
         start = time.perf_counter() + 0.2
-        with Ticker() as ticker:
+        recorder = EngineRequests()
+        with Ticker() as ticker, recorder.installed():
             await asyncio.gather(
                 *(self.session(u, start + o, figures) for u, o in zip(users, offsets, strict=True))
             )
         figures.total = time.perf_counter() - start
         figures.lags = ticker.lags
+        learners = {str(u.id) for u in users}
+        owners = [owner for owner, _request in recorder.since(0)]
+        figures.requests = sum(1 for owner in owners if owner in learners)
+        figures.background = len(owners) - figures.requests
         return figures
 
     async def first_runs(self, count: int) -> tuple[list[float], list[float], list[str]]:
@@ -402,10 +410,11 @@ class RawSide:
             figures.results[step.label].append(end - began)
             began = end
 
-    def burst(self, offsets: Sequence[float]) -> Figures:
+    def burst(self, offsets: Sequence[float], recorder: EngineRequests | None = None) -> Figures:
         figures = Figures()
         with ThreadPoolExecutor(max_workers=8) as pool:
             networks = list(pool.map(self._network, range(len(offsets))))
+        mark = recorder.mark() if recorder is not None else 0
         start = time.perf_counter() + 0.2
         with ThreadPoolExecutor(max_workers=len(offsets)) as pool:
             done = [
@@ -415,6 +424,8 @@ class RawSide:
             for future in done:
                 future.result()
         figures.total = time.perf_counter() - start
+        if recorder is not None:  # its own threads' requests (the coach's own are owned)
+            figures.requests = sum(1 for owner, _ in recorder.since(mark) if owner == "?")
         self.clean()
         return figures
 
@@ -569,8 +580,9 @@ def bench_settings(
 async def raw_burst(raw: RawSide, offsets: Sequence[float]) -> Figures:
     """The raw engine's burst on threads; the loop's lag meanwhile (only the ticker runs on
     it: what the process's own threads and the machine do to the loop, without the coach)."""
-    with Ticker() as ticker:
-        figures = await asyncio.to_thread(raw.burst, offsets)
+    recorder = EngineRequests()
+    with Ticker() as ticker, recorder.installed():
+        figures = await asyncio.to_thread(raw.burst, offsets, recorder)
     figures.lags = ticker.lags
     return figures
 
@@ -669,6 +681,13 @@ def print_measured(m: Measured) -> None:
             f"  {'':14} during the raw burst (nothing but the ticker on the loop): "
             f"p50 {ms(percentile(raw.lags, 0.5))}, p99 {ms(percentile(raw.lags, 0.99))}, "
             f"max {ms(max(raw.lags))} ms"
+        )
+    if coach.requests:
+        learners = max(1, m.learners)
+        print(
+            f"  {'engine calls':14} per learner: coach {coach.requests / learners:.1f} "
+            f"(+ {coach.background / learners:.1f} background work meanwhile), "
+            f"raw engine {raw.requests / learners:.1f}"
         )
     print(f"  {'failures':14} coach {len(coach.failures)}, raw engine {len(raw.failures)}")
     for text in sorted(set(coach.failures + raw.failures))[:5]:

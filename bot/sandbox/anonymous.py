@@ -15,7 +15,8 @@ To the engine it then has a name, so it removes it neither for ``rm -v`` nor for
   ``rm`` without ``-v`` and ``container prune`` keep them, as Docker does.
 * ``--rm``: the volumes also carry :data:`~bot.sandbox.naming.AUTO_REMOVE`, and once the
   engine has removed their container they are removed too (:func:`remove_orphans`): right
-  after a foreground run, a ``stop``, ``kill`` or ``rm -f``, and at every measurement of the
+  after a foreground run, a ``stop``, ``kill`` or ``rm -f`` of a container that has some
+  (:func:`mounted`: the others cost no engine call for it), and at every measurement of the
   sandbox by the disk watchdog (a detached container that ends by itself).
 * Named volumes always stay; ``volume prune`` removes every unused volume (Docker 20.10).
 """
@@ -23,7 +24,9 @@ To the engine it then has a name, so it removes it neither for ``rm -v`` nor for
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from docker.api import APIClient
 from docker.types import Mount
@@ -34,6 +37,7 @@ from bot.sandbox.naming import Scope
 from bot.sandbox.workers import engine_call
 
 SETTLE_SECONDS = 5  # how long to wait for the engine to finish removing a --rm container
+_NAME = re.compile("[0-9a-f]{64}")  # an anonymous volume's name (the learner's), as Docker's
 
 
 def mount(
@@ -45,6 +49,16 @@ def mount(
     if auto_remove:
         labels[naming.AUTO_REMOVE] = "true"
     return Mount(target, scope.real(name), type="volume", read_only=read_only, labels=labels)
+
+
+def mounted(scope: Scope, summary: Mapping[str, Any]) -> bool:
+    """Whether a listed container mounts a volume of the sandbox named as an anonymous one
+    is (64 hex digits): only then can its going leave anonymous volumes behind."""
+    for item in summary.get("Mounts") or []:
+        name = scope.user_name(str(item.get("Name") or ""))
+        if item.get("Type") == "volume" and _NAME.fullmatch(name):
+            return True
+    return False
 
 
 def of_container(api: APIClient, cid: str) -> list[str]:

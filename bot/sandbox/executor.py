@@ -208,6 +208,10 @@ class DockerExecutor:
             self.stats.busy_seconds += time.perf_counter() - started
             self._release(owner)
 
+    def learners_waiting(self) -> bool:
+        """Whether a call made for a learner (not background work) waits for a thread."""
+        return any(owner != BACKGROUND for owner in self._waiting)
+
     def as_dict(self) -> dict[str, int]:
         return {
             "threads": self.size,

@@ -20,10 +20,10 @@ from dataclasses import replace
 from datetime import timedelta
 
 from bot.core.context import Actor
-from bot.core.errors import UserError
+from bot.core.errors import Unavailable, UserError
 from bot.core.i18n import Translator
 from bot.core.reply import Reply
-from bot.dockercli.model import DockerCommand
+from bot.dockercli.model import DockerCommand, Path
 from bot.dockercli.parser import parse_docker
 from bot.sandbox import budget, naming, objects, policy, provision
 from bot.sandbox.errors import EngineError, EngineNotFound, TooBig
@@ -34,6 +34,16 @@ from bot.sandbox.provision import HOME, Sandbox
 from bot.sandbox.watchdog import DiskWatchdog
 
 log = logging.getLogger("bot.sandbox.handlers")
+
+# Subcommands that use neither the host shell nor the sandbox's network: they run without the
+# host shell being inspected first when it was seen running moments ago (a forwarder table
+# they hand over wakes a host shell found stopped; see ops/ports.py).
+HOST_FREE: frozenset[Path] = frozenset(
+    {("ps",), ("logs",), ("inspect",), ("top",), ("port",), ("stats",), ("wait",), ("diff",),
+     ("exec",), ("rm",), ("stop",), ("kill",), ("pause",), ("container", "prune"),
+     ("images",), ("image", "inspect"), ("history",), ("version",), ("info",),
+     ("volume", "ls"), ("volume", "inspect"), ("network", "ls"), ("network", "inspect")}
+)  # fmt: skip
 
 
 class SandboxCommands:
@@ -51,24 +61,29 @@ class SandboxCommands:
 
     @asynccontextmanager
     async def _session(
-        self, actor: Actor, tr: Translator
+        self, actor: Actor, tr: Translator, trust: bool = False
     ) -> AsyncIterator[tuple[Ctx, list[Reply]]]:
         """The actor's turn in their (woken, repaired) sandbox, their uploads saved (the
         replies that say so come with it). An engine error inside is shown in the engine's
-        own words."""
+        own words. ``trust``: the command uses neither the host shell nor the sandbox's
+        network (see :data:`HOST_FREE`)."""
         async with self.manager.turn(actor.user_id):
             sandbox = await self.manager.obtain(actor.user_id)
             ctx = self._ctx(sandbox)
             try:
                 was_stopped = sandbox.stopped
-                repaired = await self.manager.prepare(sandbox)
+                repaired = await self.manager.prepare(sandbox, trust=trust and not actor.uploads)
                 if was_stopped or repaired:  # the forwarder came back with a stale table
                     await ports.sync(ctx)
                 replies = self._repaired(tr, repaired)
                 replies += await self._upload(ctx, actor, tr)
                 yield ctx, replies
             except EngineError as exc:
+                sandbox.forget_host()  # whatever went wrong, the next command looks again
                 raise await self._engine_failure(ctx, tr, exc) from exc
+            except Unavailable:
+                sandbox.forget_host()
+                raise
 
     def _repaired(self, tr: Translator, repaired: list[str]) -> list[Reply]:
         return [self.presenter.repaired(tr, repaired)] if repaired else []
@@ -161,7 +176,8 @@ class SandboxCommands:
         operation = OPERATIONS.get(command.path)
         if operation is None:
             raise UserError("sandbox.unsupported_command", command=" ".join(command.path))
-        async with self._session(actor, tr) as (ctx, replies):
+        trust = command.path in HOST_FREE
+        async with self._session(actor, tr, trust) as (ctx, replies):
             await self._docker_gate(ctx, tr, command)
             if budget.looks(command.path):
                 output = await operation(ctx, command)
@@ -173,7 +189,7 @@ class SandboxCommands:
                 try:
                     output = await operation(ctx, command)
                 finally:
-                    self.disk.wrote(ctx.sandbox)
+                    self.disk.wrote(ctx.sandbox, started=False)
         replies.append(self.presenter.output(tr, output, before=notes))
         return replies + self._notices(ctx, tr)
 
@@ -185,7 +201,7 @@ class SandboxCommands:
         async with self._session(actor, tr) as (ctx, replies):
             if not budget.shell_frees_space(command_line):
                 await self._refuse_over_budget(ctx, tr, "sandbox.disk.over_budget_sh")
-            async with self.disk.writing(ctx.sandbox, volumes=False):
+            async with self.disk.writing(ctx.sandbox, volumes=False, processes=True):
                 captured, code = await execs.host_exec(ctx, command_line)
             output = Output(text=captured.text, name="sh.txt")
             settings = ctx.settings

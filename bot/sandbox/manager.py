@@ -126,11 +126,18 @@ class SandboxManager:
         self._active = 0  # learners' commands running now
         self._quiet = asyncio.Event()  # set while none runs
         self._quiet.set()
-        self.warm = WarmPool(settings, self.pool, self.clock, self._make_warm, self._quiet)
+        self.warm = WarmPool(
+            settings, self.pool, self.clock, self._make_warm, self._quiet, self._learners_wait
+        )
         self.images = ImagePrepull(settings, self.pool, self.policy)
         self.started = False
         # Workers whose left-over disk probes this coach has removed (see _remove_probes).
         self._probes_swept: set[str] = set()
+
+    def _learners_wait(self, worker: Worker) -> bool:
+        """Whether learners' calls wait now: for a thread, or for one of ``worker``'s
+        container start slots (the warm pool's refills hold back meanwhile)."""
+        return self.executor.learners_waiting() or worker.starts.locked()
 
     @staticmethod
     def _executor(settings: SandboxSettings) -> DockerExecutor:
@@ -317,6 +324,7 @@ class SandboxManager:
                     now = self.clock.now()
                     await provision.create(worker, scope, self.settings)
                 sandbox = Sandbox(scope, worker, now, now)
+                sandbox.saw_host_running()  # started and checked just now
                 self._register(sandbox)
                 self._made_since.setdefault(worker.name, set()).add(sandbox.key)
             finally:
@@ -403,12 +411,12 @@ class SandboxManager:
         return has_room(load, pending, facts, worker.settings, self.networks_per_sandbox)
 
     # before a command: wake and repair --------------------------------------------------
-    async def prepare(self, sandbox: Sandbox, wake: bool = True) -> list[str]:
+    async def prepare(self, sandbox: Sandbox, wake: bool = True, trust: bool = False) -> list[str]:
         """The host shell running on its network: woken after the reaper stopped it (unless
         not ``wake``), made again when it (or the network) vanished. What was made again,
-        for the learner."""
+        for the learner. ``trust``: the command uses neither (see :func:`provision.prepare`)."""
         try:
-            return await provision.prepare(sandbox, self.settings, wake)
+            return await provision.prepare(sandbox, self.settings, wake, trust)
         except LimitsMissing as exc:
             log.error("a repaired host shell lacked limits", extra={"missing": exc.missing})
             raise Unavailable("sandbox.create_failed") from exc

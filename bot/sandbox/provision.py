@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +49,10 @@ NEVER = "0001-01-01T00:00:00Z"  # the engine's StartedAt of a container never st
 # What :func:`prepare` had to repair (the learner is told).
 REPAIRED_NETWORK = "network"
 REPAIRED_HOST = "host"
+# A host shell this process saw running (after a command's inspect or a repair, at its
+# creation, in the disk watchdog's listing of the sandbox) is taken to be running this long
+# by commands that use neither it nor the sandbox's network (see :func:`prepare`).
+HOST_TRUST_SECONDS = 10.0
 
 
 @dataclass
@@ -59,10 +65,34 @@ class Sandbox:
     last_activity: datetime
     stopped: bool = False  # the reaper stopped it for being idle
     repairs: list[str] = field(default_factory=list)  # found damaged when adopted
+    # When (monotonic) this process last saw the host shell running, and the worker's
+    # connection epoch then (an engine that went away may have stopped it since).
+    host_seen: float = -math.inf
+    host_epoch: int = -1
 
     @property
     def owner(self) -> str:
         return self.scope.owner
+
+    def saw_host_running(self) -> None:
+        """The host shell was just seen running on its network."""
+        self.host_seen = time.monotonic()
+        self.host_epoch = self.worker.epoch
+
+    def forget_host(self) -> None:
+        """The host shell's state is not known any more (an engine error, a kill, a stop):
+        the next command inspects it."""
+        self.host_seen = -math.inf
+
+    def host_known_running(self) -> bool:
+        """Whether the host shell was seen running moments ago (and nothing since says it
+        may have stopped)."""
+        return (
+            not self.stopped
+            and not self.repairs
+            and self.host_epoch == self.worker.epoch
+            and time.monotonic() - self.host_seen < HOST_TRUST_SECONDS
+        )
 
     @property
     def key(self) -> tuple[str, str]:
@@ -399,12 +429,20 @@ def repair_blocking(
     return repaired
 
 
-async def prepare(sandbox: Sandbox, settings: SandboxSettings, wake: bool = True) -> list[str]:
+async def prepare(
+    sandbox: Sandbox, settings: SandboxSettings, wake: bool = True, trust: bool = False
+) -> list[str]:
     """Make sure the sandbox's host shell runs on its network before a command: one inspect
     when it does; woken when the reaper (or an engine restart) stopped it (unless not
     ``wake``: reading files needs no running shell); repaired when its host shell or network
-    vanished. Returns what had to be made again."""
+    vanished. Returns what had to be made again. ``trust``: the command uses neither the
+    host shell nor the sandbox's network (``ps``, ``logs``, ``exec`` in a container of the
+    learner's…), so a host shell seen running moments ago is not inspected again: anything
+    that happened to it since is repaired before the next command that uses it."""
     scope = sandbox.scope
+    if trust and sandbox.host_known_running():
+        await sandbox.worker.ensure()  # as the inspect would: a worker not ready refuses
+        return []
     state = await sandbox.worker.read(lambda api: host_state(api, scope))
     repaired = sandbox.repairs
     sandbox.repairs = []
@@ -421,6 +459,7 @@ async def prepare(sandbox: Sandbox, settings: SandboxSettings, wake: bool = True
                 extra={"user": sandbox.owner, "sandbox": scope.sandbox, "repaired": repaired},
             )
     sandbox.stopped = False
+    sandbox.saw_host_running()
     return sorted(set(repaired))
 
 
@@ -438,8 +477,10 @@ def _ensure_host_running(api: APIClient, scope: Scope) -> bool:
 
 async def ensure_host_running(sandbox: Sandbox, timeout: float) -> None:  # noqa: ASYNC109
     scope = sandbox.scope
+    sandbox.forget_host()
     await sandbox.worker.run(lambda api: _ensure_host_running(api, scope), timeout=timeout)
     sandbox.stopped = False
+    sandbox.saw_host_running()
 
 
 def _restart_host(api: APIClient, scope: Scope) -> None:
@@ -450,4 +491,5 @@ def _restart_host(api: APIClient, scope: Scope) -> None:
 
 async def restart_host(sandbox: Sandbox, timeout: float) -> None:  # noqa: ASYNC109
     scope = sandbox.scope
+    sandbox.forget_host()
     await sandbox.worker.run(lambda api: _restart_host(api, scope), timeout=timeout)

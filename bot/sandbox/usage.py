@@ -3,11 +3,11 @@
 Blocking helpers, run by the watchdog on the worker's thread pool:
 
 * **containers** (the host shell included): the engine's ``SizeRw`` — the bytes of the files
-  a container changed — from a listing filtered to one container (``GET /containers/json``
-  with ``size=1``); on engines without size limits also the number of changed files
-  (``GET /containers/{id}/changes``), since an empty file weighs nothing in ``SizeRw`` but
-  still takes the worker's disk (metadata, inodes). Stopped containers cannot change and
-  are measured once.
+  a container changed — from one listing filtered to the containers that can have changed
+  (``GET /containers/json`` with ``size=1``); on engines without size limits also the number
+  of changed files (``GET /containers/{id}/changes``), since an empty file weighs nothing in
+  ``SizeRw`` but still takes the worker's disk (metadata, inodes). Stopped containers cannot
+  change and are measured once.
 * **volumes**: a sandbox's *disk monitor* (``dc-<sandbox>--disk``, a hardened, sleeping
   container of the host image with every volume of the sandbox mounted read-only, no network,
   read-only root) runs ``du`` and counts files on demand (``docker exec``). It is created
@@ -25,6 +25,7 @@ learner's file flood never marks a worker down.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -126,11 +127,21 @@ class Listing:
         return sorted(str(v["Name"]) for v in self.volumes)
 
 
+# The coach's own marker volumes (a warm sandbox's claim, a removal's tombstone): empty, and
+# no container can mount them (their names are no learner's), so they take no disk to measure.
+MARKERS = frozenset({naming.KIND_CLAIM, naming.KIND_TOMBSTONE})
+
+
 def list_sandbox(api: APIClient, scope: Scope) -> Listing:
-    """Blocking: every container (no sizes) and volume of the sandbox."""
+    """Blocking: every container (no sizes) and volume of the sandbox (the coach's marker
+    volumes left out: measuring them would start a disk monitor for nothing)."""
     filters = scope.filters()
     containers = scope.mine(api.containers(all=True, filters=filters))
-    volumes = scope.mine(list(api.volumes(filters=filters).get("Volumes") or []))
+    volumes = [
+        v
+        for v in scope.mine(list(api.volumes(filters=filters).get("Volumes") or []))
+        if (v.get("Labels") or {}).get(naming.KIND) not in MARKERS
+    ]
     return Listing(containers, volumes)
 
 
@@ -145,17 +156,21 @@ def _get_json(api: APIClient, path: str, params: Mapping[str, Any], timeout: flo
     return response.json()
 
 
-def container_bytes(api: APIClient, cid: str, timeout: float) -> int:
-    """Blocking: the container's ``SizeRw`` (0 when gone; -1 when the engine could not size
-    it, as btrfs does now and then)."""
+def containers_bytes(api: APIClient, cids: list[str], timeout: float) -> dict[str, int]:
+    """Blocking: each container's ``SizeRw`` by id, from one listing filtered to exactly
+    those containers (one gone is not listed; -1 when the engine could not size one, as btrfs
+    does now and then)."""
     found = _get_json(
         api,
         "/containers/json",
-        {"all": 1, "size": 1, "filters": f'{{"id": ["{cid}"]}}'},
+        {"all": 1, "size": 1, "filters": json.dumps({"id": cids})},
         timeout,
     )
-    size = int((found[0] if found else {}).get("SizeRw") or 0)
-    return size if size >= 0 else -1
+    sizes: dict[str, int] = {}
+    for item in found or []:
+        size = int(item.get("SizeRw") or 0)
+        sizes[str(item.get("Id"))] = size if size >= 0 else -1
+    return sizes
 
 
 def container_files(api: APIClient, cid: str, timeout: float) -> int:

@@ -42,6 +42,7 @@ from bot.core.clock import Clock
 from bot.core.errors import CoachError
 from bot.sandbox import naming, provision
 from bot.sandbox.errors import EngineError
+from bot.sandbox.executor import BACKGROUND, acting_for
 from bot.sandbox.naming import Scope
 from bot.sandbox.provision import Sandbox
 from bot.sandbox.workers import Worker, WorkerPool
@@ -50,8 +51,10 @@ from bot.settings import SandboxSettings
 log = logging.getLogger("bot.sandbox.warmpool")
 RETRY_SECONDS = 30.0  # after a failed refill, before the worker's pool is tried again
 # A refill waits for a moment when no learner's command runs (it would slow theirs), at most
-# this long: a class that never pauses still gets its pool back.
+# this long: a class that never pauses still gets its pool back, one sandbox at a time, made
+# only while no learner's call waits for a thread or a container start for a start slot.
 QUIET_WAIT_SECONDS = 60.0
+BUSY_RECHECK_SECONDS = 0.5  # how often a refill held back by a busy worker looks again
 
 # Makes one warm sandbox on a worker through the manager's reservation; False: no room.
 Maker = Callable[[Worker, Scope], Awaitable[bool]]
@@ -65,14 +68,18 @@ class WarmPool:
         clock: Clock,
         make: Maker,
         quiet: asyncio.Event | None = None,
+        busy: Callable[[Worker], bool] | None = None,
     ) -> None:
         """``make``: create one warm sandbox (reserving its place); ``quiet``: set while no
-        learner's command runs (refills wait for it, briefly)."""
+        learner's command runs (refills wait for it, briefly); ``busy``: whether learners'
+        calls wait on the worker now (a refill that stopped waiting for quiet still waits
+        for that to pass)."""
         self.settings = settings
         self.workers = workers
         self.clock = clock
         self.make = make
         self.quiet = quiet
+        self.busy = busy
         self._ready: dict[str, list[Scope]] = {w.name: [] for w in workers.workers}
         # sandbox ids that left the pool for good: claimed, being claimed, claim in doubt,
         # being removed by the pool
@@ -182,9 +189,12 @@ class WarmPool:
         failed = self._failed_at.get(worker.name)
         if failed is not None and loop.time() - failed < RETRY_SECONDS:
             return
-        self._filling[worker.name] = loop.create_task(
-            self._fill(worker), name=f"warm-pool-{worker.name}"
-        )
+        # the pool's calls are nobody's: they never wait in (or count against) the queue of
+        # the learner whose claim started the refill
+        with acting_for(BACKGROUND):
+            self._filling[worker.name] = loop.create_task(
+                self._fill(worker), name=f"warm-pool-{worker.name}"
+            )
 
     async def _fill(self, worker: Worker) -> None:
         """Make warm sandboxes on ``worker`` until its pool is full or the worker has no room
@@ -192,7 +202,7 @@ class WarmPool:
         time when none came for a while."""
         try:
             while not self._closed and self.ready(worker) < self.target(worker):
-                quiet = await self._quiet_moment()
+                quiet = await self._quiet_moment(worker)
                 batch = self.settings.creations_per_worker if quiet else 1
                 if not await self._make_some(worker, batch):
                     return
@@ -204,12 +214,16 @@ class WarmPool:
                 extra={"worker": worker.name, "error": f"{type(exc).__name__}: {exc}"[:200]},
             )
 
-    async def _quiet_moment(self) -> bool:
-        """Wait (a while at most) until no learner's command runs; whether none does."""
+    async def _quiet_moment(self, worker: Worker) -> bool:
+        """Wait (a while at most) until no learner's command runs; whether none does. Past
+        that while, wait at least until no learner's call waits on the worker."""
         if self.quiet is None or self.quiet.is_set():
             return True
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.quiet.wait(), QUIET_WAIT_SECONDS)
+        while not self.quiet.is_set() and self.busy is not None and self.busy(worker):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.quiet.wait(), BUSY_RECHECK_SECONDS)
         return self.quiet.is_set()
 
     async def _make_some(self, worker: Worker, wanted: int) -> int:

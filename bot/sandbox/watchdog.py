@@ -114,6 +114,7 @@ class SandboxDisk:
     writing: int = 0  # commands that can write, running now
     running: bool = False  # a container of the learner's was running at the last look
     background: bool = False  # the host shell runs processes of its own
+    processes_dirty: bool = True  # a /sh command ran since the host shell's processes were read
     over: bool = False
     hot_until: float = -math.inf  # measured closely until then (a command just wrote)
     notice: Stopped | None = None  # to tell the learner at their next reply
@@ -414,14 +415,20 @@ class DiskWatchdog:
         return self.settings.disk.budget_bytes - (measured.total if measured else 0)
 
     @contextlib.asynccontextmanager
-    async def writing(self, sandbox: Sandbox, volumes: bool = True) -> AsyncIterator[None]:
-        """Around a command that can write: the sandbox is watched closely while it runs and
-        measured again right after (``volumes``: it may write into volumes)."""
+    async def writing(
+        self, sandbox: Sandbox, volumes: bool = True, processes: bool = False
+    ) -> AsyncIterator[None]:
+        """Around a command that can write: the sandbox is watched closely while it runs —
+        first looked at as soon as a writer it starts could have used half of what is left
+        of the budget (the schedule of a sandbox being written to) — and measured again
+        right after (``volumes``: it may write into volumes; ``processes``: it may leave
+        processes running in the host shell, a ``/sh`` command)."""
         state = self.state(sandbox)
         state.writing += 1
         state.dirty = True
         state.volumes_dirty = state.volumes_dirty or volumes
-        state.due = 0.0
+        state.processes_dirty = state.processes_dirty or processes
+        state.due = min(state.due, time.monotonic() + self._writing_delay(sandbox, state))
         self._wake.set()
         try:
             yield
@@ -429,13 +436,17 @@ class DiskWatchdog:
             state.writing -= 1
             self.wrote(sandbox, volumes)
 
-    def wrote(self, sandbox: Sandbox, volumes: bool = True) -> None:
-        """Something was written: measure the sandbox again at once."""
+    def wrote(self, sandbox: Sandbox, volumes: bool = True, started: bool = True) -> None:
+        """Something was written: measure the sandbox again at once. ``started``: the command
+        could have started a writer (a container, a process), so the sandbox is watched
+        closely for a while; a command that only stopped or removed things (``rm``,
+        ``stop``, ``volume rm``) started none, and the usual schedule applies after."""
         state = self.state(sandbox)
         state.dirty = True
         state.volumes_dirty = state.volumes_dirty or volumes
         state.due = 0.0
-        state.hot_until = time.monotonic() + HOT_SECONDS
+        if started:
+            state.hot_until = time.monotonic() + HOT_SECONDS
         self._wake.set()
 
     @contextlib.asynccontextmanager
@@ -465,7 +476,7 @@ class DiskWatchdog:
             )
             return
         if removed:
-            self.wrote(sandbox)  # measured again: the space is free
+            self.wrote(sandbox, started=False)  # measured again: the space is free
 
     async def _auto_removed(self, sandbox: Sandbox, settled: Sequence[str]) -> set[str]:
         worker, scope = sandbox.worker, sandbox.scope
@@ -594,6 +605,11 @@ class DiskWatchdog:
         count_files = support is None or not support.limits_disk
         listing = await self._call(worker, lambda api: usage.list_sandbox(api, scope))
         await self._remove_orphans(sandbox, state, listing)  # --rm: gone with their container
+        host = listing.host
+        if host is not None and host.get("State") == "running":
+            sandbox.saw_host_running()  # the next command need not inspect it
+        else:
+            sandbox.forget_host()
         cached: list[Part] = []
         measuring: list[dict[str, Any]] = []
         for summary in listing.of_kind(usage.KIND_HOST, usage.KIND_CONTAINER):
@@ -603,7 +619,7 @@ class DiskWatchdog:
             else:
                 measuring.append(summary)
         found = await asyncio.gather(
-            *(self._container_part(sandbox, summary, count_files) for summary in measuring),
+            self._container_parts(sandbox, measuring, count_files),
             self._volume_parts(sandbox, state, listing, support),
             self._background(sandbox, state, listing),
             return_exceptions=True,
@@ -611,10 +627,10 @@ class DiskWatchdog:
         for result in found:
             if isinstance(result, BaseException):
                 raise result
-        containers = [part for part in found[: len(measuring)] if isinstance(part, Part)]
-        volumes = found[len(measuring)]
+        containers, volumes = found[0], found[1]
+        assert isinstance(containers, list) and isinstance(volumes, list)
         state.stopped_parts = {p.ident: p for p in [*cached, *containers] if not p.running}
-        parts = [*cached, *containers, *(volumes if isinstance(volumes, list) else [])]
+        parts = [*cached, *containers, *volumes]
         return Usage(tuple(parts), self.settings.disk.file_metadata_bytes), listing
 
     async def _background(self, sandbox: Sandbox, state: SandboxDisk, listing: Listing) -> None:
@@ -623,31 +639,50 @@ class DiskWatchdog:
         host = listing.host
         if host is None or host.get("State") != "running":
             state.background = False
-        elif state.dirty or state.background:
+        elif state.processes_dirty or state.background:
             name = sandbox.scope.host_name
             count = await self._call(sandbox.worker, lambda api: usage.host_background(api, name))
             state.background = count > 0
+            state.processes_dirty = False
 
-    async def _container_part(
-        self, sandbox: Sandbox, summary: dict[str, Any], count_files: bool
-    ) -> Part:
-        cid = str(summary["Id"])
+    async def _container_parts(
+        self, sandbox: Sandbox, measuring: list[dict[str, Any]], count_files: bool
+    ) -> list[Part]:
+        """The writable layers of ``measuring`` (the sandbox's containers that can have
+        changed), sized by the engine in one call; their changed files counted too where the
+        engine caps nothing."""
+        if not measuring:
+            return []
+        ids = [str(summary["Id"]) for summary in measuring]
         timeout = self.settings.disk.measure_timeout_seconds
-        kind = str((summary.get("Labels") or {}).get(naming.KIND))
-        size = await self._call(
-            sandbox.worker, lambda api: usage.container_bytes(api, cid, timeout), slow=True
+        sizes = await self._call(
+            sandbox.worker, lambda api: usage.containers_bytes(api, ids, timeout), slow=True
         )
-        if size < 0:  # the engine could not size it this time (btrfs does, now and then)
-            state = self.state(sandbox)
-            size = state.costs.get(cid, 0)  # what it held at the last look…
-            state.hot_until = time.monotonic() + HOT_SECONDS  # …and again soon
-        files = 0
+        files = [0] * len(ids)
         if count_files:
-            files = await self._call(
-                sandbox.worker, lambda api: usage.container_files(api, cid, timeout), slow=True
+            files = list(
+                await asyncio.gather(
+                    *(
+                        self._call(
+                            sandbox.worker,
+                            functools.partial(usage.container_files, cid=cid, timeout=timeout),
+                            slow=True,
+                        )
+                        for cid in ids
+                    )
+                )
             )
-        name = "host" if kind == KIND_HOST else usage.user_name(sandbox.scope, summary)
-        return Part(kind, name, cid, size, files, summary.get("State") == "running")
+        state = self.state(sandbox)
+        parts: list[Part] = []
+        for summary, cid, counted in zip(measuring, ids, files, strict=True):
+            size = sizes.get(cid, 0)  # not listed: removed meanwhile, it holds nothing
+            if size < 0:  # the engine could not size it this time (btrfs does, now and then)
+                size = state.costs.get(cid, 0)  # what it held at the last look…
+                state.hot_until = time.monotonic() + HOT_SECONDS  # …and again soon
+            kind = str((summary.get("Labels") or {}).get(naming.KIND))
+            name = "host" if kind == KIND_HOST else usage.user_name(sandbox.scope, summary)
+            parts.append(Part(kind, name, cid, size, counted, summary.get("State") == "running"))
+        return parts
 
     async def _volume_parts(
         self, sandbox: Sandbox, state: SandboxDisk, listing: Listing, support: DiskSupport | None
@@ -799,6 +834,7 @@ class DiskWatchdog:
             stopped.append((part.kind, part.name))
             if part.kind == KIND_HOST:
                 self.state(sandbox).background = False
+                sandbox.forget_host()  # the next command starts it again
         return stopped
 
     def _schedule(self, sandbox: Sandbox, state: SandboxDisk, now: float) -> None:
@@ -808,13 +844,7 @@ class DiskWatchdog:
         if state.due == 0.0:  # asked for at once (a command, a stop) while measuring
             delay = 0.0
         elif state.writing or state.running or state.background:
-            headroom = max(0, disk.budget_bytes - (state.usage.total if state.usage else 0))
-            rate = max(state.rate, float(disk.write_rate_bytes))
-            delay = min(max(headroom / rate / 2, disk.watch_min_seconds), interval)
-            if state.grown or now < state.hot_until:
-                # growing, or just written to (a writer may not have started yet): look
-                # closely until it stops, whatever rate was assumed
-                delay = disk.watch_min_seconds
+            delay = self._writing_delay(sandbox, state, now)
         else:
             delay = interval
         near = state.rate * 3 * state.latency >= disk.budget_bytes - total_of(state)
@@ -823,6 +853,23 @@ class DiskWatchdog:
             # unless the sandbox could reach its budget meanwhile
             delay = max(delay, 2 * state.latency)
         state.due = now + delay
+
+    def _writing_delay(
+        self, sandbox: Sandbox, state: SandboxDisk, now: float | None = None
+    ) -> float:
+        """How soon to look at a sandbox that something may be writing to: before it could
+        have used half of what is left of its budget at the fastest rate a sandbox writes
+        (or the rate it was seen writing at); closely while it grows or was just written to."""
+        disk = self.settings.disk
+        now = time.monotonic() if now is None else now
+        if state.grown or now < state.hot_until:
+            # growing, or just written to (a writer may not have started yet): look
+            # closely until it stops, whatever rate was assumed
+            return disk.watch_min_seconds
+        headroom = max(0, disk.budget_bytes - total_of(state))
+        rate = max(state.rate, float(disk.write_rate_bytes))
+        interval = self.interval(sandbox.worker)
+        return min(max(headroom / rate / 2, disk.watch_min_seconds), interval)
 
 
 def total_of(state: SandboxDisk) -> int:

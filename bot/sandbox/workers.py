@@ -241,6 +241,9 @@ class Worker:
         self.problem: Unavailable | None = None
         self.facts: EngineFacts | None = None
         self.last_error: str | None = None
+        # Counts the times the engine was found unreachable: what was seen running before
+        # may have stopped since (an engine restart stops every container).
+        self.epoch = 0
         self._last_attempt = -RETRY_AFTER_SECONDS
         # Pings run on a thread of their own, so that a pool full of calls waiting on a slow
         # engine cannot make a live engine look dead.
@@ -297,6 +300,7 @@ class Worker:
         return self.facts
 
     def mark_down(self, exc: BaseException) -> None:
+        self.epoch += 1
         if self.healthy:
             log.warning("worker down", extra={"worker": self.name, "error": str(exc)[:200]})
         metrics.set_worker_up(self.name, False)

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import Any, TypeVar
 
 import docker
+import requests
 
 from bot.content.library import load_library
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
 from bot.core.reply import Reply
+from bot.sandbox import executor as executor_module
 from bot.sandbox import lease, naming, provision
 from bot.sandbox.service import SandboxService
 from bot.settings import REPO_ROOT, Settings, load_settings
@@ -222,3 +226,72 @@ def changed_settings(service: SandboxService, **changes: Any) -> Iterator[None]:
         yield
     finally:
         manager.settings = original
+
+
+class EngineRequests:
+    """Every HTTP request docker-py sends to an engine, with the learner its pool call was
+    made for (``"background"``: the watchdog, the warm pool, the sweep; ``"?"``: not made
+    through a coach's thread pool): what a command costs the engine, counted without
+    changing a call."""
+
+    def __init__(self) -> None:
+        self.seen: list[tuple[str, str]] = []  # (owner, "METHOD /path" without ids)
+        self._lock = threading.Lock()
+        self._local = threading.local()
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        recorder = self
+        original_send = requests.Session.send
+        original_call = executor_module.DockerExecutor.call
+
+        def send(session: requests.Session, request: Any, **kwargs: Any) -> Any:
+            if isinstance(session, docker.APIClient):
+                owner = getattr(recorder._local, "owner", "?")
+                with recorder._lock:
+                    recorder.seen.append((owner, request_shape(request.method, request.path_url)))
+            return original_send(session, request, **kwargs)
+
+        async def call(
+            self: executor_module.DockerExecutor,
+            fn: Callable[[], T],
+            timeout: float | None = None,  # noqa: ASYNC109
+        ) -> T:
+            owner = executor_module.OWNER.get() or "background"
+
+            def owned() -> T:
+                recorder._local.owner = owner
+                return fn()
+
+            return await original_call(self, owned, timeout)
+
+        requests.Session.send = send  # type: ignore[method-assign,assignment]
+        executor_module.DockerExecutor.call = call  # type: ignore[method-assign]
+        try:
+            yield
+        finally:
+            requests.Session.send = original_send  # type: ignore[method-assign]
+            executor_module.DockerExecutor.call = original_call  # type: ignore[method-assign]
+
+    def mark(self) -> int:
+        with self._lock:
+            return len(self.seen)
+
+    def since(self, mark: int) -> list[tuple[str, str]]:
+        with self._lock:
+            return list(self.seen[mark:])
+
+    def of(self, owner: str, mark: int) -> list[str]:
+        """The requests made for ``owner`` since ``mark``, in order."""
+        return [request for who, request in self.since(mark) if who == owner]
+
+
+_HEX_ID = re.compile(r"[0-9a-f]{64}")
+_REAL_NAME = re.compile(r"dc-[\w.-]+")
+_API_VERSION = re.compile(r"^/v\d+\.\d+(?=/)")
+
+
+def request_shape(method: str, path: str) -> str:
+    """``GET /containers/<id>/json``: a request without its query, version, ids and names."""
+    path = _API_VERSION.sub("", path.split("?", 1)[0])
+    return f"{method} {_REAL_NAME.sub('<name>', _HEX_ID.sub('<id>', path))}"

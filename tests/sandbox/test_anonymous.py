@@ -64,3 +64,14 @@ def test_the_mount_carries_the_sandbox_labels_and_the_rm_mark() -> None:
     assert SCOPE.owns(labels) and labels[naming.KIND] == naming.KIND_VOLUME
     plain = anonymous.mount(SCOPE, "f" * 64, "/data", "web", auto_remove=False)
     assert naming.AUTO_REMOVE not in plain["VolumeOptions"]["Labels"]
+
+
+def test_only_a_container_mounting_an_anonymous_looking_volume_can_leave_one() -> None:
+    """``stop``/``kill``/``rm -f`` ask the engine about ``--rm`` leftovers only for these."""
+    made = "0123456789abcdef" * 4
+    assert anonymous.mounted(SCOPE, _container(naming.KIND_CONTAINER, "named", made))
+    assert not anonymous.mounted(SCOPE, _container(naming.KIND_CONTAINER, "named"))
+    assert not anonymous.mounted(SCOPE, _container(naming.KIND_CONTAINER))
+    tmpfs = {"Mounts": [{"Type": "tmpfs", "Name": SCOPE.real(made)}]}
+    assert not anonymous.mounted(SCOPE, tmpfs)
+    assert not anonymous.mounted(SCOPE, {"Labels": {}})  # listed without mounts

@@ -77,14 +77,18 @@ def pull_blocking(api: APIClient, name: str, max_bytes: int) -> tuple[str, bool]
     return last, before is None
 
 
-async def ensure_present(ctx: Ctx, ref: ImageRef, pull: bool = True) -> list[Note]:
-    """Pull ``ref`` (checked) when the worker does not have it yet; notes for the user."""
+async def ensure_present(
+    ctx: Ctx, ref: ImageRef, pull: bool = True, size: int | None = None
+) -> list[Note]:
+    """Pull ``ref`` (checked) when the worker does not have it yet; notes for the user
+    (``size``: the image's size, when the caller has just read it from the engine)."""
     name = engine_name(ref)
     limit = ctx.settings.max_image_bytes
     key = (ctx.worker.name, name, limit)
     if time.monotonic() - _CHECKED.get(key, -CHECK_SECONDS) < CHECK_SECONDS:
         return []
-    size = await ctx.run(lambda api: image_size(api, name))
+    if size is None:
+        size = await ctx.run(lambda api: image_size(api, name))
     if size is not None and size <= limit:
         _CHECKED[key] = time.monotonic()
     if size is None and not pull:

@@ -7,6 +7,7 @@ stops or removes running containers hands the forwarder its new table.
 from __future__ import annotations
 
 import contextlib
+from dataclasses import dataclass, field
 from functools import partial
 
 from docker.api import APIClient
@@ -75,21 +76,35 @@ def _graceful(ctx: Ctx, verb: str, seconds: int) -> Action:
     return action
 
 
-def _recorded(action: Action, ids: list[str]) -> Action:
-    """``action``, noting the id of each container it was done to."""
+@dataclass
+class _Touched:
+    """The containers a ``stop``/``kill``/``rm -f`` was given (before it acted on each) and
+    those it was done to."""
 
-    async def recorded(found: objects.Found) -> None:
-        await action(found)
-        ids.append(found.id)
+    given: list[objects.Found] = field(default_factory=list)
+    done: list[objects.Found] = field(default_factory=list)
 
-    return recorded
+    def noting(self, action: Action) -> Action:
+        """``action``, remembering each container it is given and each it was done to."""
+
+        async def noted(found: objects.Found) -> None:
+            self.given.append(found)
+            await action(found)
+            self.done.append(found)
+
+        return noted
 
 
-async def _then_sync(ctx: Ctx, out: Output, ids: list[str]) -> Output:
-    """After the containers ``ids`` stopped or went: their published ports are free again,
-    and those run with ``--rm`` are gone with their anonymous volumes, as with Docker."""
-    await ports.sync(ctx)
-    await ctx.disk.auto_removed(ctx.sandbox, ids)
+async def _then_sync(ctx: Ctx, out: Output, touched: _Touched) -> Output:
+    """After containers stopped or went: their published ports are free again (the
+    forwarder's table is left alone when none of them held any), and those run with ``--rm``
+    are gone with their anonymous volumes, as with Docker (not asked about when none of them
+    mounts one)."""
+    if any(ports.holds_ports(found.raw) for found in touched.given):
+        await ports.sync(ctx)
+    settled = [found.id for found in touched.done if anonymous.mounted(ctx.scope, found.raw)]
+    if settled:
+        await ctx.disk.auto_removed(ctx.sandbox, settled)
     return out
 
 
@@ -105,9 +120,9 @@ async def start(ctx: Ctx, cmd: DockerCommand) -> Output:
 
 
 async def stop(ctx: Ctx, cmd: DockerCommand) -> Output:
-    ids: list[str] = []
-    stop_one = _recorded(_graceful(ctx, "stop", _stop_seconds(cmd)), ids)
-    return await _then_sync(ctx, await for_each(ctx, cmd, stop_one), ids)
+    touched = _Touched()
+    stop_one = touched.noting(_graceful(ctx, "stop", _stop_seconds(cmd)))
+    return await _then_sync(ctx, await for_each(ctx, cmd, stop_one), touched)
 
 
 async def restart(ctx: Ctx, cmd: DockerCommand) -> Output:
@@ -125,9 +140,9 @@ async def restart(ctx: Ctx, cmd: DockerCommand) -> Output:
 
 async def kill(ctx: Ctx, cmd: DockerCommand) -> Output:
     signal = cmd.text("signal") or "KILL"
-    ids: list[str] = []
-    kill_one = _recorded(engine_action(ctx, lambda api, i: api.kill(i, signal=signal)), ids)
-    return await _then_sync(ctx, await for_each(ctx, cmd, kill_one), ids)
+    touched = _Touched()
+    kill_one = touched.noting(engine_action(ctx, lambda api, i: api.kill(i, signal=signal)))
+    return await _then_sync(ctx, await for_each(ctx, cmd, kill_one), touched)
 
 
 async def pause(ctx: Ctx, cmd: DockerCommand) -> Output:
@@ -150,14 +165,14 @@ def _remove(api: APIClient, cid: str, force: bool, volumes: bool) -> None:
 
 async def rm(ctx: Ctx, cmd: DockerCommand) -> Output:
     force, volumes = cmd.has("force"), cmd.has("volumes")
-    ids: list[str] = []
-    remove = _recorded(engine_action(ctx, lambda api, i: _remove(api, i, force, volumes)), ids)
+    touched = _Touched()
+    remove = touched.noting(engine_action(ctx, lambda api, i: _remove(api, i, force, volumes)))
     if volumes:  # the disk monitor lets go of the volumes first, or they stay "in use"
         async with ctx.disk.volumes_released(ctx.sandbox):
             out = await for_each(ctx, cmd, remove)
     else:
         out = await for_each(ctx, cmd, remove)
-    return await _then_sync(ctx, out, ids) if force else out
+    return await _then_sync(ctx, out, touched) if force else out
 
 
 # --------------------------------------------------------------------------------------------

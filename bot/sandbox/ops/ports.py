@@ -30,8 +30,9 @@ from docker.api import APIClient
 from bot.dockercli.values import PortSpec
 from bot.dockercli.views import PortView
 from bot.sandbox import naming, objects
-from bot.sandbox.errors import EngineError, EngineNotFound
+from bot.sandbox.errors import EngineConflict, EngineError, EngineNotFound
 from bot.sandbox.ops.base import Ctx, Note, note
+from bot.sandbox.provision import ensure_host_running
 
 log = logging.getLogger("bot.sandbox.ports")
 
@@ -191,6 +192,16 @@ def target_address(scope: naming.Scope, attrs: Mapping[str, object]) -> str | No
     return None
 
 
+def holds_ports(summary: Mapping[str, object]) -> bool:
+    """Whether a listed container may hold published ports now: running, and asking for
+    some in its ports label (one made before the label existed counts as asking)."""
+    labels = summary.get("Labels") or {}
+    assert isinstance(labels, Mapping)
+    if summary.get("State") not in RUNNING:
+        return False
+    return PORTS_LABEL not in labels or bool(decode(str(labels[PORTS_LABEL])))
+
+
 def publisher(scope: naming.Scope, attrs: Mapping[str, object]) -> Publisher | None:
     """The container as a :class:`Publisher` (None when it is not running or asks nothing)."""
     state = attrs.get("State") or {}
@@ -232,7 +243,10 @@ def _read_table(api: APIClient, host: str) -> dict[tuple[str, int, str], int] | 
 
 
 async def remembered(ctx: Ctx, publishers: Sequence[Publisher]) -> dict[tuple[str, int, str], int]:
-    """The ephemeral ports the running containers hold now (from the forwarder's table)."""
+    """The ephemeral ports the running containers hold now (from the forwarder's table; not
+    read when none of them asks for an ephemeral port)."""
+    if not any(a.host_port is None and p.target is not None for p in publishers for a in p.asked):
+        return {}
     host = ctx.scope.host_name
     table = await ctx.run(lambda api: _read_table(api, host)) or {}
     held: dict[tuple[str, int, str], int] = {}
@@ -276,13 +290,23 @@ def _apply(api: APIClient, host: str, entries: list[str]) -> tuple[int | None, s
     return code, output.decode("utf-8", "replace") if isinstance(output, bytes) else str(output)
 
 
+async def _apply_waking(ctx: Ctx, host: str, entries: list[str]) -> tuple[int | None, str]:
+    """:func:`_apply`; a host shell found not running (stopped since it was last seen
+    running) is started, as before any command, and the table handed over once more."""
+    try:
+        return await ctx.run(lambda api: _apply(api, host, entries))
+    except EngineConflict:
+        await ensure_host_running(ctx.sandbox, ctx.settings.api_timeout_seconds)
+    return await ctx.run(lambda api: _apply(api, host, entries))
+
+
 async def sync(ctx: Ctx, planned: Plan | None = None) -> Synced:
     """Compute the allocation (unless given) and hand it to the host shell's forwarder."""
     planned = planned or await current(ctx)
     entries = [e for e in (b.entry() for b in planned.bindings) if e]
     host = ctx.scope.host_name
     try:
-        code, text = await ctx.run(lambda api: _apply(api, host, entries))
+        code, text = await _apply_waking(ctx, host, entries)
     except EngineError as exc:  # the host shell is not running: nothing to forward into
         log.info("ports not synced", extra={"sandbox": ctx.scope.sandbox, "error": exc.explanation})
         return Synced(planned, available=not isinstance(exc, EngineNotFound))
@@ -316,13 +340,18 @@ def bind_error(name: str, ident: str, binding: Binding, why: str) -> EngineError
 # --------------------------------------------------------------------------------------------
 
 
-async def check_free(ctx: Ctx, cid: str, name: str) -> None:
+async def check_free(
+    ctx: Ctx, cid: str, name: str, asked: Sequence[Asked] | None = None
+) -> list[Asked]:
     """Docker's "port is already allocated" before ``cid`` starts, when a fixed host port
-    it asks for is held by another running container of the sandbox."""
-    attrs = await objects.inspect_container(ctx.worker, cid)
-    asked = asked_of(attrs)
+    it asks for is held by another running container of the sandbox. What it asks for
+    (``asked``: known already, from the ports label the caller just wrote; else read from
+    the engine)."""
+    if asked is None:
+        asked = asked_of(await objects.inspect_container(ctx.worker, cid))
+    asked = list(asked)
     if not asked:
-        return
+        return asked
     listed = await objects.containers(ctx.worker, ctx.scope, all=False)
     others = await objects.inspected(ctx.worker, [c for c in listed if c["Id"] != cid])
     publishers = [p for p in (publisher(ctx.scope, a) for a in others) if p is not None]
@@ -331,12 +360,18 @@ async def check_free(ctx: Ctx, cid: str, name: str) -> None:
     clash = planned.conflicts.get(cid)
     if clash is not None:
         raise allocated_error(name, cid[:12], clash)
+    return asked
 
 
-async def publish_started(ctx: Ctx, cid: str, name: str) -> list[Note]:
+async def publish_started(
+    ctx: Ctx, cid: str, name: str, asked: Sequence[Asked] | None = None
+) -> list[Note]:
     """After ``cid`` started: hand the new table to the forwarder. When its host port cannot
     be listened on in the host shell (a learner's own server holds it), the container is
-    stopped again and the error is Docker's."""
+    stopped again and the error is Docker's. ``asked``: what it asks for, when known — a
+    container that publishes nothing changes no allocation, and the table is left as it is."""
+    if asked is not None and not asked:
+        return []
     synced = await sync(ctx)
     mine = synced.plan.of(cid)
     if not mine:

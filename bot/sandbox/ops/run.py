@@ -42,7 +42,7 @@ from bot.sandbox.limits import (
     DiskSupport,
     host_config_kwargs,
     missing_limits,
-    storage_for,
+    storage_bytes,
     tmpfs_mount_bytes,
     tmpfs_options,
 )
@@ -138,14 +138,14 @@ async def _volume_mounts(ctx: Ctx, cmd: DockerCommand, container: str) -> _Mount
 
 
 async def _image_volumes(
-    ctx: Ctx, cmd: DockerCommand, image: str, found: _Mounts, container: str
+    ctx: Ctx, cmd: DockerCommand, attrs: dict[str, Any], found: _Mounts, container: str
 ) -> None:
     """A volume for each ``VOLUME`` of the image that no ``-v``/``--mount``/``--tmpfs``
     covers, as Docker makes an anonymous one: here a volume of the sandbox with a 64-hex name
     (what Docker's look like), created by the engine with the container ``container``, so
     that it is counted by the quota, listed by ``volume ls``, removed by ``rm -v``, ``--rm``
-    and ``volume prune``, and removed with the sandbox (see :mod:`bot.sandbox.anonymous`)."""
-    attrs = await ctx.run(lambda api: inspect_image(api, image))
+    and ``volume prune``, and removed with the sandbox (see :mod:`bot.sandbox.anonymous`).
+    ``attrs``: the image's inspect data."""
     wanted = list((attrs.get("Config") or {}).get("Volumes") or {})
     covered = {posixpath.normpath(m["Target"]) for m in found.mounts}
     covered |= {posixpath.normpath(v.partition(":")[0]) for v in cmd.values("tmpfs")}
@@ -176,7 +176,7 @@ def _use_anonymous(
 
 
 async def _published(
-    ctx: Ctx, cmd: DockerCommand, image: str
+    ctx: Ctx, cmd: DockerCommand, attrs: dict[str, Any]
 ) -> tuple[list[ports.Asked], list[str]]:
     """What ``-p``/``-P`` ask for, and every port the container exposes (``--expose``, the
     image's, the published ones), as ``80/tcp``."""
@@ -187,7 +187,6 @@ async def _published(
         exposed += [f"{n}/{protocol or 'tcp'}" for n in range(int(low), int(high or low) + 1)]
     asked: list[ports.Asked] = []
     if cmd.has("publish-all"):
-        attrs = await ctx.run(lambda api: inspect_image(api, image))
         image_ports = list((attrs.get("Config") or {}).get("ExposedPorts") or {})
         for key in dict.fromkeys([*image_ports, *exposed]):
             number, _, protocol = key.partition("/")
@@ -276,6 +275,7 @@ class _Creation:
     aliases: list[str]
     address: str | None = None  # --ip
     anonymous: list[str] = field(default_factory=list)  # real names, made with the container
+    image_bytes: int = 0  # the image's size (a btrfs worker's size limit counts it)
 
 
 def _create_blocking(
@@ -284,7 +284,7 @@ def _create_blocking(
     """Create (its writable layer capped where the engine can), check the limits, remove
     again when anything is missing; return the id."""
     host = dict(creation.host)
-    storage = storage_for(api, limits, support, str(creation.spec["image"]))
+    storage = storage_bytes(limits, support, creation.image_bytes)
     if storage:
         host["storage_opt"] = {"size": str(storage)}
     host_config = api.create_host_config(network_mode=creation.network, **host)
@@ -331,18 +331,23 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
     name = user_name(wanted) if wanted else _random_name(taken)
     network = await _network_for(ctx, cmd)
     mounts = await _volume_mounts(ctx, cmd, name)
-    await _image_volumes(ctx, cmd, resolved.engine, mounts, name)
+    # read once for the whole command: its VOLUMEs, -P's ports, its size (the pull check,
+    # a btrfs worker's size limit)
+    image = await ctx.run(lambda api: inspect_image(api, resolved.engine))
+    await _image_volumes(ctx, cmd, image, mounts, name)
     if mounts.to_create and mounts.existing + len(mounts.to_create) > ctx.settings.quotas.volumes:
         raise UserError("sandbox.quota.volumes", limit=ctx.settings.quotas.volumes)
     cidfile = await _cidfile_free(ctx, cmd)
     notes: list[Note] = []
     if resolved.ref is not None:
-        pulled = await image_ops.ensure_present(ctx, resolved.ref, pull=cmd.text("pull") != "never")
+        pulled = await image_ops.ensure_present(
+            ctx, resolved.ref, pull=cmd.text("pull") != "never", size=_size(image)
+        )
         notes += [] if cmd.has("quiet") else pulled
     for volume in mounts.to_create:
         if volume not in mounts.anonymous:  # those the engine creates with the container
             await create_volume(ctx, volume)
-    asked, exposed = await _published(ctx, cmd, resolved.engine)
+    asked, exposed = await _published(ctx, cmd, image)
     environment = await files.environment(ctx, cmd)
     labels = {
         **user_labels(cmd),
@@ -390,6 +395,7 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
         aliases=[name, *(user_name(a) for a in cmd.values("network-alias"))],
         address=cmd.text("ip"),
         anonymous=[ctx.scope.real(v) for v in mounts.to_create if v in mounts.anonymous],
+        image_bytes=_size(image),
     )
     limits = ctx.settings.limits
     support = await ctx.disk.support(ctx.worker)
@@ -399,19 +405,28 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
     if create_only:
         return Output(text=cid, notes=notes)
     if cmd.has("detach"):
-        notes += await start_publishing(ctx, cid, name)
+        notes += await start_publishing(ctx, cid, name, asked)
         return Output(text=cid, notes=notes)
-    await ports.check_free(ctx, cid, name)
-    return await _foreground(ctx, cid, name, notes, _streams(cmd), auto_remove=cmd.has("rm"))
+    await ports.check_free(ctx, cid, name, asked)
+    return await _foreground(
+        ctx, cid, name, notes, _streams(cmd), asked, cmd.has("rm"), bool(mounts.anonymous)
+    )
 
 
-async def start_publishing(ctx: Ctx, cid: str, name: str) -> list[Note]:
+def _size(image: dict[str, Any]) -> int:
+    return int(image.get("Size") or 0)
+
+
+async def start_publishing(
+    ctx: Ctx, cid: str, name: str, asked: list[ports.Asked] | None = None
+) -> list[Note]:
     """Start a created or stopped container the way Docker does with published ports: a
     host port another running container holds refuses the start (the container stays as
-    it was); otherwise it starts and the host shell's forwarder takes its ports."""
-    await ports.check_free(ctx, cid, name)
+    it was); otherwise it starts and the host shell's forwarder takes its ports
+    (``asked``: what it asks for, when the caller just wrote its ports label)."""
+    asked = await ports.check_free(ctx, cid, name, asked)
     await ctx.run(lambda api: api.start(cid), heavy=True)
-    return await ports.publish_started(ctx, cid, name)
+    return await ports.publish_started(ctx, cid, name, asked)
 
 
 async def create(ctx: Ctx, cmd: DockerCommand) -> Output:
@@ -485,8 +500,13 @@ async def _foreground(
     name: str,
     notes: list[Note],
     streams: tuple[bool, bool],
+    asked: list[ports.Asked],
     auto_remove: bool = False,
+    anonymous_volumes: bool = False,
 ) -> Output:
+    """Run the started container in the foreground for a while; ``auto_remove`` (``--rm``):
+    answered once the engine removed it, and its anonymous volumes removed with it (asked
+    about only when it has some, ``anonymous_volumes``: most runs cost no call for it)."""
     seconds = ctx.settings.foreground_run_seconds
     cap = ctx.settings.output_bytes
     captured, code = await ctx.worker.stream(
@@ -495,10 +515,10 @@ async def _foreground(
     )
     out = captured_output(ctx, captured, "docker-run.txt", notes)
     if not captured.ended:  # it goes on in the background: its ports are published now
-        out.notes.extend(await ports.publish_started(ctx, cid, name))
+        out.notes.extend(await ports.publish_started(ctx, cid, name, asked))
         out.notes.append(note("sandbox.run_detached", name=name, seconds=round(seconds)))
         return out
-    if auto_remove:  # the engine removes it as it ends: its anonymous volumes go with it
+    if auto_remove and anonymous_volumes:  # removed as it ended: its anonymous volumes too
         await ctx.disk.auto_removed(ctx.sandbox, [cid])
     if code:
         out.notes.append(note("sandbox.exit_code", code=code))

@@ -1,0 +1,136 @@
+"""What a learner's command costs the engine (issue 19): the engine requests made in the
+learner's turn, counted at docker-py's HTTP layer on a real engine, are held to what the
+docker CLI makes for the same command (``bench/engine_calls.py`` prints both side by side).
+Each is a round trip through the coach's thread pool; in a class's burst each waits its
+turn there, so a request too many is a wait too many for every learner."""
+
+from __future__ import annotations
+
+import asyncio
+
+import docker
+import pytest
+
+from bot.sandbox import naming, provision
+from tests.sandbox.engine_support import (
+    EngineRequests,
+    docker_text,
+    engine_settings,
+    isolated_service,
+    new_actor,
+    sh_text,
+    start,
+)
+
+pytestmark = [pytest.mark.docker]
+
+# a returning learner's session (their sandbox is served, their host shell seen running):
+# the command and the most requests it may make; the docker CLI's own count beside it
+SESSION = (
+    ("run -d --name web nginx", 7),  # CLI 4: ping, create, wait, start
+    ("ps", 2),  # CLI 2: ping, list
+    ("exec web echo ready", 4),  # CLI 5: ping, inspect, exec create, start, inspect
+    ("logs web", 3),  # CLI 3: ping, inspect, logs
+    ("rm -f web", 2),  # CLI 2: ping, remove
+)
+
+
+async def test_a_returning_learners_commands_cost_what_the_clis_do(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # however slow the machine, the host shell seen by the first command is still trusted
+    monkeypatch.setattr(provision, "HOST_TRUST_SECONDS", 3600.0)
+    actor = new_actor("calls")
+    svc = await start(isolated_service())
+    recorder = EngineRequests()
+    try:
+        await sh_text(svc, actor, "true")  # the sandbox made, its host shell seen running
+        counted: dict[str, list[str]] = {}
+        with recorder.installed():
+            for line, _most in SESSION:
+                mark = recorder.mark()
+                assert "Error" not in await docker_text(svc, actor, line)
+                counted[line] = recorder.of(actor.user_id, mark)
+        for line, most in SESSION:
+            assert len(counted[line]) <= most, (line, counted[line])
+        # those that use neither the host shell nor the network did not look at the host
+        # shell (seen running moments ago); run -d did
+        host = "GET /containers/<name>/json"
+        assert host in counted["run -d --name web nginx"]
+        trusting = [line for line, _most in SESSION if not line.startswith("run")]
+        assert not any(host in counted[line] for line in trusting), counted
+    finally:
+        await svc.reader.destroy_user(actor.user_id)
+        await svc.close()
+
+
+def _stop_host(name: str) -> None:
+    client = docker.from_env()
+    try:
+        client.api.stop(name, timeout=0)
+    finally:
+        client.close()
+
+
+async def test_a_host_shell_stopped_behind_the_coachs_back_still_forwards_ports(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``rm -f`` trusts the host shell it saw running moments ago; stopped since (as by an
+    engine restart), it is started again when the forwarder's new table is handed over: the
+    removed container's port is free in the host shell again, the others' still forwarded."""
+    monkeypatch.setattr(provision, "HOST_TRUST_SECONDS", 3600.0)
+    actor = new_actor("portwake")
+    svc = await start(isolated_service(engine_settings()))
+    try:
+        await docker_text(svc, actor, "run -d --name one -p 8081:80 busybox httpd -f -p 80")
+        await docker_text(svc, actor, "run -d --name two -p 8082:80 busybox httpd -f -p 80")
+        sandbox = svc.manager.get(actor.user_id)
+        assert sandbox is not None
+        await asyncio.to_thread(_stop_host, sandbox.scope.host_name)
+        assert "one" in await docker_text(svc, actor, "rm -f one")
+        # as after Docker's rm -f: nothing holds 8081 any more, a server of one's own may
+        bound = await sh_text(svc, actor, "httpd -p 127.0.0.1:8081 && echo bound")
+        assert "bound" in bound and "in use" not in bound, bound
+        await sh_text(svc, actor, "echo served > index.html")
+        await docker_text(svc, actor, "cp index.html two:/index.html")
+        assert "served" in await sh_text(svc, actor, "wget -qO- http://localhost:8082/")
+    finally:
+        await svc.reader.destroy_user(actor.user_id)
+        await svc.close()
+
+
+async def test_a_claimed_warm_sandbox_starts_no_disk_monitor() -> None:
+    """The claim marker is the coach's (empty, mountable by no container): measuring the
+    sandbox's disk does not start a disk monitor for it, as it did for every new learner of
+    a class."""
+    settings = engine_settings(workers=[{"name": "local", "warm_pool": 1}])
+    actor = new_actor("claimer")
+    svc = await start(isolated_service(settings))
+    try:
+        await svc.manager.warm_pool_ready()
+        await docker_text(svc, actor, "run -d --name web nginx")
+        sandbox = svc.manager.get(actor.user_id)
+        assert sandbox is not None and sandbox.scope.sandbox  # claimed from the pool
+        await svc.watchdog.round()
+        kinds = await asyncio.to_thread(_kinds, sandbox.scope)
+        assert naming.KIND_CLAIM in kinds["volume"]
+        assert naming.KIND_MONITOR not in kinds["container"]
+        assert (await svc.watchdog.current(sandbox)) is not None
+    finally:
+        await svc.reader.destroy_user(actor.user_id)
+        await svc.manager.warm.close()
+        await svc.close()
+
+
+def _kinds(scope: naming.Scope) -> dict[str, set[str]]:
+    client = docker.from_env()
+    try:
+        api, filters = client.api, scope.filters()
+        containers = api.containers(all=True, filters=filters)
+        volumes = api.volumes(filters=filters).get("Volumes") or []
+        return {
+            "container": {(c.get("Labels") or {}).get(naming.KIND, "") for c in containers},
+            "volume": {(v.get("Labels") or {}).get(naming.KIND, "") for v in volumes},
+        }
+    finally:
+        client.close()
