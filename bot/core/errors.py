@@ -18,8 +18,10 @@ class CoachError(Exception):
 class UserError(CoachError):
     """A problem the user can fix; carries a translation key and its parameters.
 
-    ``title_key`` is the heading front ends show above the message: the user's mistake by
-    default ("Not quite"); trouble on our side (:class:`Unavailable`) has its own."""
+    ``title_key`` is the heading front ends show above the message: a neutral one by
+    default ("That didn't work"; "Not quite" is the quiz's, for a wrong answer); a policy
+    refusal, a request still running and trouble on our side (:class:`Unavailable`) have
+    their own."""
 
     title_key: ClassVar[str] = "general.error_title"
     ours: ClassVar[bool] = False  # the trouble is on the coach's side, not the user's
@@ -40,9 +42,13 @@ class NotFound(UserError):
 class Refused(UserError):
     """The safety policy refused a request."""
 
+    title_key: ClassVar[str] = "general.refused_title"
+
 
 class Busy(UserError):
     """The user's previous request is still running."""
+
+    title_key: ClassVar[str] = "general.busy_title"
 
 
 class Unavailable(UserError):

@@ -26,12 +26,44 @@ from bot.dockercli.values import CopySpec, parse_bool, parse_copy_args, parse_im
 # --------------------------------------------------------------------------------------------
 
 
+# What a shell would take for itself: a pipe, a list, a redirection, a background job.
+SHELL_OPERATORS = frozenset("|;&<>")
+
+
 def split_words(line: str) -> list[str]:
-    """Split ``line`` like a POSIX shell (quotes, backslashes); unbalanced quotes → CliError."""
+    """Split ``line`` like a POSIX shell (quotes, backslashes); unbalanced quotes → CliError,
+    and so does an unquoted shell operator (``docker logs web | tail -3``): the line is one
+    docker command, with no shell around it to pipe or redirect its output."""
     try:
-        return shlex.split(line, posix=True)
+        words = shlex.split(line, posix=True)
     except ValueError as exc:
         raise CliError("cli.bad_quotes", reason=str(exc).lower()) from None
+    operator = unquoted_operator(line)
+    if operator is not None:
+        raise CliError("cli.shell_operator", operator=operator)
+    return words
+
+
+def unquoted_operator(line: str) -> str | None:
+    """The first shell operator of ``line`` outside quotes and not escaped (``|``, ``||``,
+    ``&&``, ``;``, ``>``, ``2>&1``…), or None."""
+    quote: str | None = None
+    escaped = False
+    for index, char in enumerate(line):
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote != "'":
+            escaped = True
+        elif quote is not None:
+            quote = None if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char in SHELL_OPERATORS:
+            end = index + 1
+            while end < len(line) and line[end] in SHELL_OPERATORS:
+                end += 1
+            return line[index:end]
+    return None
 
 
 def _suggest(word: str, choices: Iterable[str]) -> str | None:

@@ -542,3 +542,27 @@ def test_filter_keys_come_from_the_table() -> None:
     assert error("docker volume ls -f dangling=maybe").key == "cli.bad_filter_value"
     assert error("docker container prune --filter color=red").key == "cli.bad_filter"
     parse_docker("docker network prune -f --filter label!=keep")
+
+
+@pytest.mark.parametrize(
+    ("line", "operator"),
+    [
+        ("logs web | tail -3", "|"),
+        ("ps -a && docker rm web", "&&"),
+        ("logs web > out.txt", ">"),
+        ("logs web 2>&1", ">&"),
+        ("run -d nginx; docker ps", ";"),
+    ],
+)
+def test_a_shell_operator_outside_quotes_is_named_not_misread_as_an_argument(
+    line: str, operator: str
+) -> None:
+    with pytest.raises(CliError) as caught:
+        parse_docker(line)
+    assert caught.value.key == "cli.shell_operator"
+    assert caught.value.params == {"operator": operator}
+
+
+def test_quoted_or_escaped_operators_are_plain_text() -> None:
+    cmd = parse_docker("""run busybox sh -c 'echo a | tr a b > /tmp/x' "x;y" \\| \\&""")
+    assert cmd.container_command == ("sh", "-c", "echo a | tr a b > /tmp/x", "x;y", "|", "&")

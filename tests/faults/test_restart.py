@@ -118,7 +118,7 @@ async def test_a_frozen_engine_holds_up_neither_start_nor_a_learner(
             assert concept and "unavailable" not in text(concept)
             replies = await ask(coach, learner, "docker", "ps")
             assert "unavailable" in text(replies) and clean_for_learner(replies) == []
-            assert replies[0].title == "Not available right now"  # not the quiz's "Not quite"
+            assert replies[0].title == "Not available right now"  # not "That didn't work"
 
             os.kill(pid, signal.SIGCONT)
             await manager.tick()

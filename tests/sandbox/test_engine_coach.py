@@ -52,7 +52,7 @@ async def test_the_coach_keeps_working_without_an_engine(settings: Settings) -> 
         assert concept[0].tone is not Tone.ERROR
         replies = await coach.run(actor, ("docker",), {"command": "ps"})
         assert "unavailable" in replies[0].body
-        # trouble on our side: its own title and tone, not the quiz's "Not quite"
+        # trouble on our side: its own title and tone, not the general "That didn't work"
         assert replies[0].title == "Not available right now" and replies[0].tone is Tone.WARNING
     finally:
         await coach.close()
