@@ -53,6 +53,9 @@ KIND_TOMBSTONE = "removing"  # a volume saying the sandbox is being removed (pro
 USER_NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$")
 RESERVED_NETWORKS = frozenset({"bridge", "host", "none", "default"})
 HOST_NAME = "host"  # what the user sees for their host shell
+# The port forwarder in every host shell (deploy/worker/host/coach-portd.c): the coach's, not the
+# learner's, so never one of the learner's background processes.
+HOST_FORWARDER = "/usr/local/bin/coach-portd"
 DEFAULT_INSTANCE = "default"  # also the instance of objects without an instance label
 
 

@@ -197,21 +197,33 @@ def user_name(scope: Scope, summary: Mapping[str, Any]) -> str:
 def background_processes(processes: Iterable[Iterable[str]], titles: Iterable[str]) -> int:
     """How many processes of a container (``docker top`` rows) run beside its main process:
     children of its init (the oldest process without a parent inside) other than its first
-    child (the main process). Processes of a running ``exec`` have no parent inside and are
-    not counted: their command is still running."""
+    child (the main process) and the host shell's port forwarder (the coach's own daemon).
+    Processes of a running ``exec`` have no parent inside and are not counted: their command
+    is still running."""
     columns = list(titles)
     try:
         pid_at, ppid_at = columns.index("PID"), columns.index("PPID")
     except ValueError:
         return 0
+    command_at = next((columns.index(t) for t in ("CMD", "COMMAND") if t in columns), None)
     rows = [list(p) for p in processes]
     pids = {int(row[pid_at]) for row in rows}
     roots = sorted(int(row[pid_at]) for row in rows if int(row[ppid_at]) not in pids)
     if not roots:
         return 0
     init = roots[0]
-    children = sorted(int(row[pid_at]) for row in rows if int(row[ppid_at]) == init)
+    children = [
+        row
+        for row in rows
+        if int(row[ppid_at]) == init
+        and not (command_at is not None and _is_forwarder(row[command_at]))
+    ]
     return max(0, len(children) - 1)
+
+
+def _is_forwarder(command: str) -> bool:
+    words = command.split()
+    return bool(words) and words[0] == naming.HOST_FORWARDER
 
 
 def host_background(api: APIClient, host: str) -> int:

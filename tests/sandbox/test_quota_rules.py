@@ -122,10 +122,15 @@ def test_background_processes_of_a_host_shell() -> None:
         ["root", "111", "110", "sleep infinity"],
     ]
     assert background_processes(base, titles) == 0
+    # the port forwarder daemonizes under init: the coach's own, never the learner's
+    forwarder = ["root", "112", "100", "/usr/local/bin/coach-portd daemon"]
+    assert background_processes([*base, forwarder], titles) == 0
+    assert background_processes([forwarder, *base], titles) == 0
     running_sh = [*base, ["root", "200", "95", "sh -c dd"], ["root", "201", "200", "dd"]]
     assert background_processes(running_sh, titles) == 0  # a /sh still running: not background
     orphan = [*base, ["root", "300", "100", "dd if=/dev/zero of=big"]]
     assert background_processes(orphan, titles) == 1
+    assert background_processes([*orphan, forwarder], titles) == 1
     assert background_processes([], titles) == 0
     assert background_processes(base, ["UID", "CMD"]) == 0
 

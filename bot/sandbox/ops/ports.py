@@ -37,7 +37,7 @@ from bot.sandbox.provision import ensure_host_running
 log = logging.getLogger("bot.sandbox.ports")
 
 PORTS_LABEL = objects.PORTS_LABEL
-FORWARDER = "/usr/local/bin/coach-portd"
+FORWARDER = naming.HOST_FORWARDER
 TABLE_PATH = "/var/lib/coach-portd/table"
 EPHEMERAL_FIRST, EPHEMERAL_LAST = 32768, 60999  # Linux's ip_local_port_range, as Docker uses
 ANY = "0.0.0.0"
