@@ -55,9 +55,12 @@ class DiskSupport:
 
     @property
     def sizes_lag(self) -> bool:
-        """Whether a container's reported size lags what it wrote: btrfs counts data only
-        once it is committed, so what a writer has in the page cache (at most its memory
-        limit) is not in ``SizeRw`` yet."""
+        """Whether the disk watchdog keeps a margin (a writer's memory limit) for each
+        container still writing, on btrfs: the qgroup that enforces a container's size is
+        updated only at commit (``SizeRw`` itself is current: the apparent size of the
+        layer's files), and a kill of a container deep in writes returns once it has
+        exited, seconds on a busy worker, so a writer that starts near the budget is stopped
+        at its first look."""
         return self.driver in IMAGE_COUNTED_DRIVERS
 
 

@@ -15,10 +15,14 @@ it to ``sandbox.disk.budget_bytes``:
   ``no_quota_interval_seconds`` on workers whose engine does not cap containers). A sandbox
   whose measurement is slow (a file flood) is measured less often, never more than about a
   third of the time. Idle sandboxes are measured every interval; stopped ones not at all.
-* **Over the budget** (or about to pass it before the next look, at the rate it is writing)
-  the containers that were writing — those that grew, those mounting a volume that grew, the
-  host shell — are killed, and the learner is told at their next reply what uses the space
-  and how to free it. Until usage is back under the budget, commands that write are refused
+* **Over the budget** the containers that were writing — those that grew, those mounting a
+  volume that grew, the host shell — are killed (all at once), and the learner is told at
+  their next reply what uses the space and how to free it. **About to pass it** before the
+  next look, at the rate it is being written to, the writers that may still be writing are
+  killed: a container or volume that grew, but the host shell only while a command or a
+  background process of the learner's runs in it — a write that ended there (a ``/sh dd``,
+  an upload) is not extrapolated. Until usage is back under
+  the budget, commands that write are refused
   (the handlers ask :meth:`DiskWatchdog.over_budget`, which measures again first); commands
   that look or free space (``rm``, ``volume rm``, ``/sh rm``…) keep working.
 * **Workers.** When the coach reaches a worker it finds out whether the engine caps
@@ -107,6 +111,7 @@ class SandboxDisk:
     usage: Usage | None = None
     measured_at: float = -math.inf
     rate: float = 0.0  # bytes per second it grew at, between the last two measurements
+    rates: dict[str, float] = field(default_factory=dict)  # of each part that grew, the same
     latency: float = 0.0  # how long the last measurement took
     due: float = 0.0
     dirty: bool = True  # a command ran since the last measurement
@@ -573,15 +578,18 @@ class DiskWatchdog:
     ) -> None:
         previous = state.usage
         moment = (started + ended) / 2  # when, about, the sizes were read
-        if previous is not None and moment > state.measured_at:
-            grown = measured.total - previous.total
-            state.rate = grown / max(moment - state.measured_at, 1e-3) if grown > 0 else 0.0
         per_file = measured.file_bytes
         costs = {part.ident: part.cost(per_file) for part in measured.parts}
         if previous is None:  # a first look: whatever holds anything may be writing
-            state.grown = {ident for ident, cost in costs.items() if cost > 0}
+            grown = {ident for ident, cost in costs.items() if cost > 0}
         else:
-            state.grown = {i for i, cost in costs.items() if cost > state.costs.get(i, 0)}
+            grown = {i for i, cost in costs.items() if cost > state.costs.get(i, 0)}
+        if previous is not None and moment > state.measured_at:
+            seconds = max(moment - state.measured_at, 1e-3)
+            growth = measured.total - previous.total
+            state.rate = growth / seconds if growth > 0 else 0.0
+            state.rates = {i: (costs[i] - state.costs.get(i, 0)) / seconds for i in grown}
+        state.grown = grown
         state.costs = costs
         state.latency = ended - started
         state.usage, state.measured_at = measured, moment
@@ -743,12 +751,18 @@ class DiskWatchdog:
         # the rest of this one, a pause and a whole next one, and the kill itself: counted
         # half as long again, since a write rate is never steady
         window = 1.5 * (2 * state.latency + self.settings.disk.watch_min_seconds)
-        unseen = self._unseen(sandbox, state, measured)
-        reach = min(total + state.rate * window + unseen, self._ceiling(sandbox, measured, listing))
-        about_to = not state.over and state.rate > 0 and reach > budget
+        # only what can still be writing is extrapolated: the host shell's growth ended with
+        # the command that wrote it (a /sh `dd`, an upload) unless something runs in it
+        written = self._still_written(state, measured)
+        rate = sum(state.rates.get(ident, 0.0) for ident in written)
+        unseen = self._unseen(sandbox, written, measured)
+        reach = min(total + rate * window + unseen, self._ceiling(sandbox, measured, listing))
+        about_to = not state.over and rate > 0 and reach > budget
         if not (state.over or about_to):
             return
-        writers = self._writers(state, measured, listing)
+        # over the budget: whatever wrote since the last look is stopped; about to pass it:
+        # whatever can still be writing
+        writers = self._writers(state.grown if state.over else written, measured, listing)
         planned = tuple((part.kind, part.name) for part in writers)
         before = about_to and not state.over
         if planned or (state.over and not was_over):
@@ -773,19 +787,6 @@ class DiskWatchdog:
             state.due = 0.0  # their final sizes, at once
             state.dirty = state.volumes_dirty = True
 
-    def _unseen(self, sandbox: Sandbox, state: SandboxDisk, measured: Usage) -> int:
-        """What the growing containers may have written that their size does not show yet
-        (btrfs: their page cache, at most their memory limit each)."""
-        support = self._worker(sandbox.worker).support
-        if support is None or not support.sizes_lag:
-            return 0
-        growing = [
-            p
-            for p in measured.parts
-            if p.ident in state.grown and p.running and p.kind != KIND_VOLUME
-        ]
-        return len(growing) * self.settings.limits.memory_bytes
-
     def _ceiling(self, sandbox: Sandbox, measured: Usage, listing: Listing) -> float:
         """The most the sandbox can come to hold without a volume growing: on a worker that
         caps containers, each running container (the host shell too) at most its writable
@@ -805,12 +806,36 @@ class DiskWatchdog:
             )
         )
 
-    def _writers(self, state: SandboxDisk, measured: Usage, listing: Listing) -> list[Part]:
-        """The running containers that were writing: those that grew since the last look,
-        those mounting a volume that grew, the host shell when it grew."""
+    @staticmethod
+    def _still_written(state: SandboxDisk, measured: Usage) -> set[str]:
+        """The parts that grew since the last look and may still be growing: the host shell
+        only while a command or a background process of the learner's runs in it (nothing
+        else in it writes: a write that ended there adds nothing more, and killing the shell
+        would free nothing); a container or a volume whenever it grew (its own processes
+        write when they like)."""
+        shell_busy = state.writing > 0 or state.background
+        idle_shell = {p.ident for p in measured.parts if p.kind == KIND_HOST and not shell_busy}
+        return state.grown - idle_shell
+
+    def _unseen(self, sandbox: Sandbox, written: set[str], measured: Usage) -> int:
+        """A margin for each container still writing, its memory limit, on btrfs (see
+        :attr:`DiskSupport.sizes_lag`): a writer that has just started near the budget is
+        stopped at once rather than a look later."""
+        support = self._worker(sandbox.worker).support
+        if support is None or not support.sizes_lag:
+            return 0
+        growing = [
+            p for p in measured.parts if p.ident in written and p.running and p.kind != KIND_VOLUME
+        ]
+        return len(growing) * self.settings.limits.memory_bytes
+
+    @staticmethod
+    def _writers(grown: set[str], measured: Usage, listing: Listing) -> list[Part]:
+        """The running containers that wrote to the parts ``grown``: those that grew, those
+        mounting a volume that grew, the host shell when it grew."""
         by_id = {p.ident: p for p in measured.parts}
         writers: dict[str, Part] = {}
-        for ident in state.grown:
+        for ident in grown:
             part = by_id.get(ident)
             if part is None:
                 continue
@@ -824,13 +849,17 @@ class DiskWatchdog:
         return list(writers.values())
 
     async def _stop(self, sandbox: Sandbox, writers: list[Part]) -> list[tuple[str, str]]:
-        """Kill ``writers`` (SIGKILL: a writer must not get seconds more to write)."""
+        """Kill ``writers``, all at once (SIGKILL: a writer must not get seconds more to
+        write; the engine answers a kill once the container has exited, which takes seconds
+        for one deep in writes, so no writer's kill waits for another's)."""
+        kills = (sandbox.worker.run(functools.partial(_kill, ident=p.ident)) for p in writers)
+        results = await asyncio.gather(*kills, return_exceptions=True)
         stopped: list[tuple[str, str]] = []
-        for part in writers:
-            try:
-                await sandbox.worker.run(functools.partial(_kill, ident=part.ident))
-            except (EngineNotFound, EngineConflict):  # gone or stopped meanwhile
+        for part, result in zip(writers, results, strict=True):
+            if isinstance(result, EngineNotFound | EngineConflict):  # gone or stopped meanwhile
                 continue
+            if isinstance(result, BaseException):
+                raise result
             stopped.append((part.kind, part.name))
             if part.kind == KIND_HOST:
                 self.state(sandbox).background = False
