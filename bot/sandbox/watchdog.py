@@ -115,6 +115,7 @@ class SandboxDisk:
     latency: float = 0.0  # how long the last measurement took
     due: float = 0.0
     dirty: bool = True  # a command ran since the last measurement
+    quiet: bool = False  # no command ran between the last two measurements
     volumes_dirty: bool = True  # a docker command ran: a volume may have changed
     writing: int = 0  # commands that can write, running now
     running: bool = False  # a container of the learner's was running at the last look
@@ -594,6 +595,7 @@ class DiskWatchdog:
         state.latency = ended - started
         state.usage, state.measured_at = measured, moment
         state.running = bool(listing.running_containers)
+        state.quiet = previous is not None and not state.dirty
         state.dirty = False
 
     async def _call(self, worker: Worker, fn: Callable[[APIClient], T], slow: bool = False) -> T:
@@ -808,12 +810,13 @@ class DiskWatchdog:
 
     @staticmethod
     def _still_written(state: SandboxDisk, measured: Usage) -> set[str]:
-        """The parts that grew since the last look and may still be growing: the host shell
-        only while a command or a background process of the learner's runs in it (nothing
-        else in it writes: a write that ended there adds nothing more, and killing the shell
-        would free nothing); a container or a volume whenever it grew (its own processes
-        write when they like)."""
-        shell_busy = state.writing > 0 or state.background
+        """The parts that grew since the last look and may still be growing: a container or
+        a volume whenever it grew (its own processes write when they like); the host shell
+        only while a process of the learner's runs in it — a command, a background process
+        ``docker top`` shows, or whatever made it grow while no command ran. A write that
+        ended there (a ``/sh dd``, an upload) adds nothing more, and killing the shell for
+        it would free nothing."""
+        shell_busy = state.writing > 0 or state.background or state.quiet
         idle_shell = {p.ident for p in measured.parts if p.kind == KIND_HOST and not shell_busy}
         return state.grown - idle_shell
 

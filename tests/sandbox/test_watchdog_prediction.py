@@ -65,6 +65,7 @@ class Look:
     """One scripted measurement: the sizes, and what runs in the host shell meanwhile."""
 
     sizes: dict[str, int]
+    command_ran: bool = False  # a command that can write ran since the last look
     command_running: bool = False  # a /sh command (or another that writes) runs now
     background: bool = False  # the learner's own background process in the host shell
 
@@ -79,6 +80,7 @@ class Scripted(DiskWatchdog):
     async def _measure(self, sandbox: Sandbox, state: SandboxDisk) -> tuple[Usage, Listing]:
         look = next(self.looks)
         state.writing = int(look.command_running)  # as DiskWatchdog.writing() counts them
+        state.dirty = state.dirty or look.command_ran or look.command_running
         state.background = look.background
         parts = [_part(ident, size) for ident, size in look.sizes.items()]
         containers = [
@@ -170,10 +172,10 @@ async def test_writes_that_ended_do_not_stop_the_host_shell(make_run: MakeRun) -
     run = make_run(
         [
             Look({HOST: 0, BOX: 0}),
-            Look({HOST: 5 * MIB, BOX: 0}),  # dd of 5 MiB, ended
-            Look({HOST: 28 * MIB, BOX: 0}),  # dd of 23 MiB, ended: 92 MiB/s seen
-            Look({HOST: 28 * MIB + 210, BOX: 0}),  # a shell's traces, after `ls`
-            Look({HOST: 28 * MIB + 420, BOX: 0}),  # and again: still no writer
+            Look({HOST: 5 * MIB, BOX: 0}, command_ran=True),  # dd of 5 MiB, ended
+            Look({HOST: 28 * MIB, BOX: 0}, command_ran=True),  # dd of 23 MiB: 92 MiB/s seen
+            Look({HOST: 28 * MIB + 210, BOX: 0}, command_ran=True),  # traces of an `ls`
+            Look({HOST: 28 * MIB + 420, BOX: 0}, command_ran=True),  # and of another
             Look({HOST: 28 * MIB + 420, BOX: 0}),
         ]
     )
@@ -230,6 +232,14 @@ async def test_a_host_shell_writing_in_the_background_is_stopped(make_run: MakeR
     assert await run.until_a_kill(10) < BUDGET
     assert run.worker.killed == [HOST]
     assert run.state.notice is not None and run.state.notice.about_to
+
+
+async def test_a_host_shell_growing_while_no_command_ran_is_stopped(make_run: MakeRun) -> None:
+    """A writer ``docker top`` does not show as a background process (one hiding under the
+    port forwarder's name): growth while no command ran is a process writing."""
+    run = make_run(_steady(HOST, 4 * MIB, 10))
+    assert await run.until_a_kill(10) < BUDGET
+    assert run.worker.killed == [HOST]
 
 
 async def test_a_host_shell_command_still_writing_is_stopped(make_run: MakeRun) -> None:
