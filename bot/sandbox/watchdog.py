@@ -19,10 +19,10 @@ it to ``sandbox.disk.budget_bytes``:
   volume that grew, the host shell — are killed (all at once), and the learner is told at
   their next reply what uses the space and how to free it. **About to pass it** before the
   next look, at the rate it is being written to, the writers that may still be writing are
-  killed: a container or volume that grew, but the host shell only while a command or a
-  background process of the learner's runs in it — a write that ended there (a ``/sh dd``,
-  an upload) is not extrapolated. Until usage is back under
-  the budget, commands that write are refused
+  killed: a container or volume that grew, but the host shell only while a process of the
+  learner's runs in it (a command, a background process, whatever made it grow while no
+  command ran) — a write that ended there (a ``/sh dd``, an upload) is not extrapolated.
+  Until usage is back under the budget, commands that write are refused
   (the handlers ask :meth:`DiskWatchdog.over_budget`, which measures again first); commands
   that look or free space (``rm``, ``volume rm``, ``/sh rm``…) keep working.
 * **Workers.** When the coach reaches a worker it finds out whether the engine caps
