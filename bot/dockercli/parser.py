@@ -11,6 +11,7 @@ subcommand's table entry, image references and ``cp`` arguments as a whole. Ever
 from __future__ import annotations
 
 import difflib
+import re
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,12 +29,16 @@ from bot.dockercli.values import CopySpec, parse_bool, parse_copy_args, parse_im
 
 # What a shell would take for itself: a pipe, a list, a redirection, a background job.
 SHELL_OPERATORS = frozenset("|;&<>")
+MERGED_STREAMS = re.compile(r"\s+2>&1\s*$")
 
 
 def split_words(line: str) -> list[str]:
     """Split ``line`` like a POSIX shell (quotes, backslashes); unbalanced quotes → CliError,
     and so does an unquoted shell operator (``docker logs web | tail -3``): the line is one
-    docker command, with no shell around it to pipe or redirect its output."""
+    docker command, with no shell around it to pipe or redirect its output. A trailing
+    ``2>&1`` (tutorials add it so that errors show with the output) is read as said: the
+    sandbox answers with both streams anyway."""
+    line = MERGED_STREAMS.sub("", line)
     try:
         words = shlex.split(line, posix=True)
     except ValueError as exc:

@@ -550,7 +550,8 @@ def test_filter_keys_come_from_the_table() -> None:
         ("logs web | tail -3", "|"),
         ("ps -a && docker rm web", "&&"),
         ("logs web > out.txt", ">"),
-        ("logs web 2>&1", ">&"),
+        ("logs web 2>&1 | grep GET", ">&"),
+        ("logs web 2>/dev/null", ">"),
         ("run -d nginx; docker ps", ";"),
     ],
 )
@@ -566,3 +567,8 @@ def test_a_shell_operator_outside_quotes_is_named_not_misread_as_an_argument(
 def test_quoted_or_escaped_operators_are_plain_text() -> None:
     cmd = parse_docker("""run busybox sh -c 'echo a | tr a b > /tmp/x' "x;y" \\| \\&""")
     assert cmd.container_command == ("sh", "-c", "echo a | tr a b > /tmp/x", "x;y", "|", "&")
+
+
+def test_a_trailing_2_to_1_is_what_the_sandbox_does_anyway() -> None:
+    cmd = parse_docker("exec side wget -qO- http://api/ 2>&1")
+    assert cmd.container_command == ("wget", "-qO-", "http://api/")

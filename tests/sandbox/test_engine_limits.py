@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
 import pytest_asyncio
@@ -100,7 +101,8 @@ async def test_one_command_per_user_at_a_time(service: SandboxService) -> None:
     assert sum(1 for r in results if isinstance(r, list)) == 1
     assert sum(1 for r in results if isinstance(r, Busy)) == 5
     assert len(await labeled_objects(ERIN.user_id) - before) == 1
-    await docker_text(service, ERIN, "rm -f " + " ".join(f"race{i}" for i in range(6)) + " || true")
+    with contextlib.suppress(UserError):  # five of the names were never made
+        await docker_text(service, ERIN, "rm -f " + " ".join(f"race{i}" for i in range(6)))
 
 
 def InstanceCapacity(instance: str) -> EngineCapacity:
