@@ -43,13 +43,13 @@ def split_words(line: str) -> list[str]:
         words = shlex.split(line, posix=True)
     except ValueError as exc:
         raise CliError("cli.bad_quotes", reason=str(exc).lower()) from None
-    operator = unquoted_operator(line)
+    operator = _unquoted_operator(line)
     if operator is not None:
         raise CliError("cli.shell_operator", operator=operator)
     return words
 
 
-def unquoted_operator(line: str) -> str | None:
+def _unquoted_operator(line: str) -> str | None:
     """The first shell operator of ``line`` outside quotes and not escaped (``|``, ``||``,
     ``&&``, ``;``, ``>``, ``2>&1``…), or None."""
     quote: str | None = None
