@@ -48,6 +48,13 @@ def _parser() -> argparse.ArgumentParser:
         "the running bot, on its database, needs one of its own, e.g. --instance console)",
     )
     console.add_argument(
+        "--log-file",
+        type=Path,
+        default=None,
+        help="where the coach's log goes (default: console.log beside the database); the "
+        "terminal shows only the coach's answers",
+    )
+    console.add_argument(
         "--admin", action="store_true", help="act as a server manager (allows /admin commands)"
     )
     console.add_argument(
@@ -211,10 +218,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = _settings(args)
         from bot.core.logs import configure_logging
 
-        configure_logging(
-            settings.log_level if args.command in ("run", "sync") else "WARNING",
-            settings.log_format,
-        )
+        if args.command == "console":  # the terminal is the learner's: logs go to a file
+            log_file = args.log_file or settings.database_path.with_name("console.log")
+            configure_logging(settings.log_level, settings.log_format, file=log_file)
+        else:
+            configure_logging(
+                settings.log_level if args.command in ("run", "sync") else "WARNING",
+                settings.log_format,
+            )
         if args.command == "console":
             return _console(args, settings)
         if args.command == "run":

@@ -14,6 +14,7 @@ import logging.handlers
 import queue
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TextIO
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
@@ -70,9 +71,25 @@ def stop_logging() -> None:
         _LISTENER = None
 
 
-def configure_logging(level: str = "INFO", fmt: str = "text", stream: TextIO | None = None) -> None:
+LOG_FILE_BYTES = 1_000_000  # a log file is rotated at this size…
+LOG_FILE_BACKUPS = 2  # …keeping this many before it
+
+
+def configure_logging(
+    level: str = "INFO", fmt: str = "text", stream: TextIO | None = None, file: Path | None = None
+) -> None:
+    """Records at ``level`` and above, as text or JSON lines, to ``stream`` (default stderr) —
+    or to ``file`` (rotated at :data:`LOG_FILE_BYTES`), where the terminal is the learner's
+    and a log line would land in the middle of the coach's answers."""
     global _LISTENER, _QUEUE
-    handler = logging.StreamHandler(stream or sys.stderr)
+    handler: logging.Handler
+    if file is not None:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(
+            file, maxBytes=LOG_FILE_BYTES, backupCount=LOG_FILE_BACKUPS, encoding="utf-8"
+        )
+    else:
+        handler = logging.StreamHandler(stream or sys.stderr)
     if fmt == "json":
         handler.setFormatter(JsonFormatter())
     else:

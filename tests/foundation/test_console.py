@@ -45,7 +45,7 @@ def test_done_when(
     assert did_you_mean in out
     assert contents in out
     assert "coach>" not in out  # no prompts when stdin is not a terminal
-    assert "Traceback" not in out + result.stderr
+    assert "Traceback" not in out + result.stderr + logged(tmp_path / "c.db")
 
 
 def test_bad_lines_get_a_short_help_line_never_a_traceback(tmp_path: Path) -> None:
@@ -57,7 +57,40 @@ def test_bad_lines_get_a_short_help_line_never_a_traceback(tmp_path: Path) -> No
     assert "Commands start with /" in out
     assert "needs the option `topic`" in out
     assert "There is no choice 7" in out
-    assert "Traceback" not in out + result.stderr
+    assert "Traceback" not in out + result.stderr + logged(tmp_path / "c.db")
+
+
+def logged(db: Path) -> str:
+    """What the console logged (beside its database)."""
+    log = db.with_name("console.log")
+    return log.read_text(encoding="utf-8") if log.exists() else ""
+
+
+def test_the_coachs_log_goes_to_a_file_not_into_the_learners_terminal(tmp_path: Path) -> None:
+    """The coach's log (every command, the warnings of its background work) is written
+    beside the database or where ``--log-file`` says; the terminal shows the coach's
+    answers and nothing else, here that the worker cannot be reached."""
+    settings = tmp_path / "settings.yaml"
+    engine = tmp_path / "no-engine.sock"
+    settings.write_text(f"sandbox:\n  workers:\n    - name: gone\n      url: unix://{engine}\n")
+    db = tmp_path / "c.db"
+    result = run_bot(
+        "--settings", str(settings), "console", "--db", str(db), "--no-pager",
+        stdin="/docker ps\n", env=bot_env(XDG_DATA_HOME=str(tmp_path / "xdg")),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    assert "WARNING" not in result.stdout and " INFO " not in result.stdout
+    assert "unavailable" in result.stdout.lower(), result.stdout
+    assert "bot.coach: command command=docker" in logged(db)
+
+    elsewhere = tmp_path / "logs" / "mine.log"
+    result = run_bot(
+        "--settings", str(settings), "console", "--db", str(db), "--log-file", str(elsewhere),
+        stdin="/docker ps\n", env=bot_env(XDG_DATA_HOME=str(tmp_path / "xdg")),
+    )  # fmt: skip
+    assert result.returncode == 0 and result.stderr == ""
+    assert "bot.coach: command command=docker" in elsewhere.read_text(encoding="utf-8")
 
 
 def piped_console(coach: Coach) -> tuple[Console, io.StringIO]:
