@@ -3,8 +3,10 @@
 Blocking helpers, run by the watchdog on the worker's thread pool:
 
 * **containers** (the host shell included): the engine's ``SizeRw`` — the bytes of the files
-  a container changed — from one listing filtered to the containers that can have changed
-  (``GET /containers/json`` with ``size=1``); on engines without size limits also the number
+  a container changed — from the sandbox's own listing (``GET /containers/json`` with
+  ``size=1``: one request lists and sizes them), or, when its stopped containers are already
+  sized, from a second listing of only those that can have changed; on engines without size
+  limits also the number
   of changed files (``GET /containers/{id}/changes``), since an empty file weighs nothing in
   ``SizeRw`` but still takes the worker's disk (metadata, inodes). Stopped containers cannot
   change and are measured once.
