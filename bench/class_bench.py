@@ -47,6 +47,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -58,6 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import discord
 import docker
 
+from bench import cores
 from bot.coach import Coach, load_content
 from bot.content.items import ContentLibrary
 from bot.core.logs import configure_logging
@@ -200,6 +202,7 @@ class Figures:
     total: float = 0.0
     requests: int = 0  # engine requests made in the learners' turns during the burst
     background: int = 0  # and by background work meanwhile (watchdog, warm pool, sweep)
+    background_kinds: Counter[str] = field(default_factory=Counter)  # those, by request
 
 
 class Ticker:
@@ -294,6 +297,9 @@ class CoachSide:
         owners = [owner for owner, _request in recorder.since(0)]
         figures.requests = sum(1 for owner in owners if owner in learners)
         figures.background = len(owners) - figures.requests
+        figures.background_kinds = Counter(
+            request for owner, request in recorder.since(0) if owner not in learners
+        )
         return figures
 
     async def first_runs(self, count: int) -> tuple[list[float], list[float], list[str]]:
@@ -600,6 +606,7 @@ async def measure(
     rng = random.Random(options.seed + learners)
     offsets = sorted(rng.uniform(0.0, 1.0) for _ in range(learners))
     instance = settings.sandbox.instance
+    assert instance is not None  # bench_settings names one
     coach = Coach(settings, library)
     raw = RawSide(instance, settings, learners)
     try:
@@ -689,6 +696,9 @@ def print_measured(m: Measured) -> None:
             f"(+ {coach.background / learners:.1f} background work meanwhile), "
             f"raw engine {raw.requests / learners:.1f}"
         )
+    if coach.background_kinds:
+        kinds = ", ".join(f"{k} {n}" for k, n in coach.background_kinds.most_common(5))
+        print(f"  {'':14} background requests, most made: {kinds}")
     print(f"  {'failures':14} coach {len(coach.failures)}, raw engine {len(raw.failures)}")
     for text in sorted(set(coach.failures + raw.failures))[:5]:
         print(f"      {text}")
@@ -731,6 +741,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--settings", type=Path, default=None)
     parser.add_argument(
+        "--own-core",
+        action="store_true",
+        help="the bench (coach and raw side alike) on a core of its own, the local engine's "
+        "processes on the others (needs root; put back afterwards): the loop's lag without the "
+        "machine's",
+    )
+    parser.add_argument(
         "--starts",
         default="",
         help="only probe the engine: starts/s at these levels of concurrency (e.g. 1,2,4,8,16)",
@@ -755,6 +772,28 @@ def main(argv: list[str] | None = None) -> int:
         f"warm pool {'the class size' if options.warm_pool is None else options.warm_pool}, "
         f"concurrent starts {', '.join(str(w.concurrent_starts) for w in base.sandbox.workers)}"
     )
+    with cores.own_core() if options.own_core else contextlib.nullcontext("") as placed:
+        if placed:
+            print(placed)
+        results = measure_all(options, base, library, sizes, loops)
+    with open("/proc/loadavg", encoding="ascii") as fh:
+        print(f"\nload average after: {' '.join(fh.read().split()[:3])}")
+    if len(loops) > 1:
+        for m in results:
+            print(f"  {m.loop:8} {summary(m)}")
+    final = [m for m in results if m.loop == loops[0]][-1]
+    print(summary(final))
+    return 0 if not final.coach.failures else 1
+
+
+def measure_all(
+    options: argparse.Namespace,
+    base: Settings,
+    library: ContentLibrary,
+    sizes: Sequence[int],
+    loops: Sequence[str],
+) -> list[Measured]:
+    """Each class size under each loop, printed as it is measured."""
     results: list[Measured] = []
     turn = 0
     for index, learners in enumerate(sizes):
@@ -773,14 +812,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(measured)
             print_measured(measured)
             sys.stdout.flush()
-    with open("/proc/loadavg", encoding="ascii") as fh:
-        print(f"\nload average after: {' '.join(fh.read().split()[:3])}")
-    if len(loops) > 1:
-        for m in results:
-            print(f"  {m.loop:8} {summary(m)}")
-    final = [m for m in results if m.loop == loops[0]][-1]
-    print(summary(final))
-    return 0 if not final.coach.failures else 1
+    return results
 
 
 if __name__ == "__main__":

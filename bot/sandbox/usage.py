@@ -3,8 +3,10 @@
 Blocking helpers, run by the watchdog on the worker's thread pool:
 
 * **containers** (the host shell included): the engine's ``SizeRw`` — the bytes of the files
-  a container changed — from one listing filtered to the containers that can have changed
-  (``GET /containers/json`` with ``size=1``); on engines without size limits also the number
+  a container changed — from the sandbox's own listing (``GET /containers/json`` with
+  ``size=1``: one request lists and sizes them), or, when its stopped containers are already
+  sized, from a second listing of only those that can have changed; on engines without size
+  limits also the number
   of changed files (``GET /containers/{id}/changes``), since an empty file weighs nothing in
   ``SizeRw`` but still takes the worker's disk (metadata, inodes). Stopped containers cannot
   change and are measured once.
@@ -96,6 +98,17 @@ class Listing:
 
     containers: list[dict[str, Any]] = field(default_factory=list)
     volumes: list[dict[str, Any]] = field(default_factory=list)
+    sizes: dict[str, int] | None = None  # each container's SizeRw, when listed with sizes
+
+    def unknown_volumes(self) -> bool:
+        """Whether a container mounts a volume of the sandbox that is not in
+        :attr:`volumes` (the volumes were listed before it was made)."""
+        known = set(self.volume_names)
+        return any(
+            m.get("Type") == "volume" and m.get("Name") not in known
+            for c in self.of_kind(KIND_HOST, KIND_CONTAINER)
+            for m in c.get("Mounts") or []
+        )
 
     def of_kind(self, *kinds: str) -> list[dict[str, Any]]:
         return [c for c in self.containers if (c.get("Labels") or {}).get(naming.KIND) in kinds]
@@ -132,17 +145,39 @@ class Listing:
 MARKERS = frozenset({naming.KIND_CLAIM, naming.KIND_TOMBSTONE})
 
 
-def list_sandbox(api: APIClient, scope: Scope) -> Listing:
-    """Blocking: every container (no sizes) and volume of the sandbox (the coach's marker
-    volumes left out: measuring them would start a disk monitor for nothing)."""
+def list_sandbox(
+    api: APIClient,
+    scope: Scope,
+    volumes: list[dict[str, Any]] | None = None,
+    sized_within: float | None = None,
+) -> Listing:
+    """Blocking: every container and volume of the sandbox (the coach's marker volumes left
+    out: measuring them would start a disk monitor for nothing). ``volumes``: the volumes as
+    known, when they cannot have changed (not listed again). ``sized_within``: the containers
+    listed with their ``SizeRw`` (:attr:`Listing.sizes`), the engine given that many seconds
+    to size them — one request where a listing and a sizing would be two."""
     filters = scope.filters()
-    containers = scope.mine(api.containers(all=True, filters=filters))
-    volumes = [
-        v
-        for v in scope.mine(list(api.volumes(filters=filters).get("Volumes") or []))
-        if (v.get("Labels") or {}).get(naming.KIND) not in MARKERS
-    ]
-    return Listing(containers, volumes)
+    if sized_within is None:
+        containers = scope.mine(api.containers(all=True, filters=filters))
+        sizes = None
+    else:
+        params = {"all": 1, "size": 1, "filters": json.dumps(filters)}
+        containers = scope.mine(list(_get_json(api, "/containers/json", params, sized_within)))
+        sizes = {str(c["Id"]): _size_rw(c) for c in containers}
+    if volumes is None:
+        volumes = [
+            v
+            for v in scope.mine(list(api.volumes(filters=filters).get("Volumes") or []))
+            if (v.get("Labels") or {}).get(naming.KIND) not in MARKERS
+        ]
+    return Listing(containers, list(volumes), sizes)
+
+
+def _size_rw(summary: Mapping[str, Any]) -> int:
+    """A listed container's ``SizeRw``; -1 when the engine could not size it (as btrfs does
+    now and then)."""
+    size = int(summary.get("SizeRw") or 0)
+    return size if size >= 0 else -1
 
 
 def _get_json(api: APIClient, path: str, params: Mapping[str, Any], timeout: float) -> Any:
@@ -166,11 +201,7 @@ def containers_bytes(api: APIClient, cids: list[str], timeout: float) -> dict[st
         {"all": 1, "size": 1, "filters": json.dumps({"id": cids})},
         timeout,
     )
-    sizes: dict[str, int] = {}
-    for item in found or []:
-        size = int(item.get("SizeRw") or 0)
-        sizes[str(item.get("Id"))] = size if size >= 0 else -1
-    return sizes
+    return {str(item.get("Id")): _size_rw(item) for item in found or []}
 
 
 def container_files(api: APIClient, cid: str, timeout: float) -> int:

@@ -128,6 +128,8 @@ class SandboxDisk:
     grown: set[str] = field(default_factory=set)  # parts that grew at the last look
     stopped_parts: dict[str, Part] = field(default_factory=dict)  # stopped containers, by id
     volume_parts: dict[str, Part] = field(default_factory=dict)  # by real name
+    volumes: list[dict[str, Any]] | None = None  # the volumes as last listed…
+    volumes_listed_at: float = -math.inf  # …and when
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
@@ -511,6 +513,7 @@ class DiskWatchdog:
             )
         )
         listing.volumes = [v for v in listing.volumes if v["Name"] not in removed]
+        state.volumes_listed_at = -math.inf  # listed again at the next look
         for real in removed:
             state.volume_parts.pop(real, None)
         if removed:
@@ -610,10 +613,9 @@ class DiskWatchdog:
     async def _measure(self, sandbox: Sandbox, state: SandboxDisk) -> tuple[Usage, Listing]:
         """One measurement: the listing, then at once every container that can have changed,
         the volumes when they can have changed, the host shell's background processes."""
-        worker, scope = sandbox.worker, sandbox.scope
-        support = await self.support(worker)
+        support = await self.support(sandbox.worker)
         count_files = support is None or not support.limits_disk
-        listing = await self._call(worker, lambda api: usage.list_sandbox(api, scope))
+        listing = await self._list(sandbox, state)
         await self._remove_orphans(sandbox, state, listing)  # --rm: gone with their container
         host = listing.host
         if host is not None and host.get("State") == "running":
@@ -629,7 +631,7 @@ class DiskWatchdog:
             else:
                 measuring.append(summary)
         found = await asyncio.gather(
-            self._container_parts(sandbox, measuring, count_files),
+            self._container_parts(sandbox, measuring, count_files, listing.sizes),
             self._volume_parts(sandbox, state, listing, support),
             self._background(sandbox, state, listing),
             return_exceptions=True,
@@ -642,6 +644,34 @@ class DiskWatchdog:
         state.stopped_parts = {p.ident: p for p in [*cached, *containers] if not p.running}
         parts = [*cached, *containers, *volumes]
         return Usage(tuple(parts), self.settings.disk.file_metadata_bytes), listing
+
+    async def _list(self, sandbox: Sandbox, state: SandboxDisk) -> Listing:
+        """The sandbox's listing for a measurement, in one engine request where it can be:
+
+        * the containers come with their sizes unless stopped ones are known (a stopped
+          container cannot change: sized once, not at every look);
+        * the volumes are listed again only when they can have changed — a command ran (the
+          only way a volume comes or goes is a learner's command), or a container mounts
+          one not known — and at least once per interval (:meth:`interval`)."""
+        worker, scope = sandbox.worker, sandbox.scope
+        now = time.monotonic()
+        stale = state.dirty or now - state.volumes_listed_at >= self.interval(worker)
+        known = None if stale else state.volumes
+        sized = state.dirty or not state.stopped_parts
+        timeout = self.settings.disk.measure_timeout_seconds if sized else None
+
+        def listed(api: APIClient) -> tuple[Listing, bool]:
+            listing = usage.list_sandbox(api, scope, known, timeout)
+            if known is None:
+                return listing, True
+            if listing.unknown_volumes():
+                return usage.list_sandbox(api, scope, None, timeout), True
+            return listing, False
+
+        listing, relisted = await self._call(worker, listed, slow=sized)
+        if relisted:
+            state.volumes, state.volumes_listed_at = list(listing.volumes), now
+        return listing
 
     async def _background(self, sandbox: Sandbox, state: SandboxDisk, listing: Listing) -> None:
         """Whether the host shell runs processes of its own (asked after ``/sh`` commands
@@ -656,18 +686,24 @@ class DiskWatchdog:
             state.processes_dirty = False
 
     async def _container_parts(
-        self, sandbox: Sandbox, measuring: list[dict[str, Any]], count_files: bool
+        self,
+        sandbox: Sandbox,
+        measuring: list[dict[str, Any]],
+        count_files: bool,
+        listed: dict[str, int] | None = None,
     ) -> list[Part]:
         """The writable layers of ``measuring`` (the sandbox's containers that can have
-        changed), sized by the engine in one call; their changed files counted too where the
-        engine caps nothing."""
+        changed), sized by the engine in one call (none when the listing came with their
+        sizes, ``listed``); their changed files counted too where the engine caps nothing."""
         if not measuring:
             return []
         ids = [str(summary["Id"]) for summary in measuring]
         timeout = self.settings.disk.measure_timeout_seconds
-        sizes = await self._call(
-            sandbox.worker, lambda api: usage.containers_bytes(api, ids, timeout), slow=True
-        )
+        sizes = listed
+        if sizes is None:
+            sizes = await self._call(
+                sandbox.worker, lambda api: usage.containers_bytes(api, ids, timeout), slow=True
+            )
         files = [0] * len(ids)
         if count_files:
             files = list(

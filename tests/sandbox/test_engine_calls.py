@@ -11,7 +11,7 @@ import asyncio
 import docker
 import pytest
 
-from bot.sandbox import naming, provision
+from bot.sandbox import naming, provision, usage
 from tests.sandbox.engine_support import (
     EngineRequests,
     docker_text,
@@ -134,3 +134,32 @@ def _kinds(scope: naming.Scope) -> dict[str, set[str]]:
         }
     finally:
         client.close()
+
+
+async def test_a_running_sandbox_looked_at_again_costs_one_request() -> None:
+    """The disk watchdog's look at a running sandbox with no command since the last one is
+    one listing with sizes (its volumes cannot have changed: not listed again); in a class's
+    burst these looks were as many requests as the learners' own commands. A command that
+    makes a volume has it listed and measured at the next look."""
+    actor = new_actor("watched")
+    svc = await start(isolated_service())
+    recorder = EngineRequests()
+    try:
+        await docker_text(svc, actor, "run -d --name web nginx")
+        sandbox = svc.manager.get(actor.user_id)
+        assert sandbox is not None
+        await svc.watchdog.measure(sandbox)  # the command's look: everything listed
+        with recorder.installed():
+            mark = recorder.mark()
+            await svc.watchdog.measure(sandbox)
+            looked = [request for _owner, request in recorder.since(mark)]
+        assert looked == ["GET /containers/json"], looked
+
+        line = "run -v data:/data busybox sh -c 'head -c 3000000 /dev/zero > /data/f'"
+        assert "Error" not in await docker_text(svc, actor, line)
+        measured = await svc.watchdog.measure(sandbox)
+        assert measured is not None
+        assert measured.of(usage.KIND_VOLUME) >= 3_000_000, measured
+    finally:
+        await svc.reader.destroy_user(actor.user_id)
+        await svc.close()
