@@ -37,6 +37,7 @@ import requests
 from docker.api import APIClient
 from docker.types import Mount
 
+from bot.dockercli.values import parse_bytes
 from bot.sandbox import naming
 from bot.sandbox.errors import EngineConflict, EngineNotFound, SandboxError
 from bot.sandbox.limits import DiskSupport, for_container
@@ -213,6 +214,20 @@ def container_files(api: APIClient, cid: str, timeout: float) -> int:
             return 0
         raise
     return sum(1 for change in changes or [] if change.get("Kind") in (0, 1))
+
+
+def writable_cap(api: APIClient, cid: str) -> int:
+    """Blocking: the size the engine holds the container's writable layer to (its
+    ``storage_opt`` size, in bytes); 0 when it holds it to none, or the container is gone."""
+    try:
+        attrs = engine_call(api.inspect_container, cid)
+    except EngineNotFound:
+        return 0
+    size = ((attrs.get("HostConfig") or {}).get("StorageOpt") or {}).get("size")
+    try:
+        return parse_bytes(str(size)) if size else 0
+    except ValueError:
+        return 0
 
 
 def user_name(scope: Scope, summary: Mapping[str, Any]) -> str:

@@ -12,7 +12,10 @@ it to ``sandbox.disk.budget_bytes``:
   processes in the host shell): soon enough that, at ``write_rate_bytes`` (or the rate it is
   seen writing at, if faster), it cannot pass its budget before the next look — every
   ``watch_min_seconds`` near the budget, at most every ``watchdog_interval_seconds`` (15 s;
-  ``no_quota_interval_seconds`` on workers whose engine does not cap containers). A sandbox
+  ``no_quota_interval_seconds`` on workers whose engine does not cap containers). On an
+  engine that caps them, a sandbox whose running writers could not pass the budget even if
+  each filled its cap (none writes into a volume, every one has a cap: looked up once per
+  container) is measured every interval too. A sandbox
   whose measurement is slow (a file flood) is measured less often, never more than about a
   third of the time. Idle sandboxes are measured every interval; stopped ones not at all.
 * **Over the budget** the containers that were writing — those that grew, those mounting a
@@ -128,6 +131,7 @@ class SandboxDisk:
     grown: set[str] = field(default_factory=set)  # parts that grew at the last look
     stopped_parts: dict[str, Part] = field(default_factory=dict)  # stopped containers, by id
     volume_parts: dict[str, Part] = field(default_factory=dict)  # by real name
+    caps: dict[str, int] = field(default_factory=dict)  # running containers' size caps (0: none)
     volumes: list[dict[str, Any]] | None = None  # the volumes as last listed…
     volumes_listed_at: float = -math.inf  # …and when
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -634,6 +638,7 @@ class DiskWatchdog:
             self._container_parts(sandbox, measuring, count_files, listing.sizes),
             self._volume_parts(sandbox, state, listing, support),
             self._background(sandbox, state, listing),
+            self._learn_caps(sandbox, state, listing, support),
             return_exceptions=True,
         )
         for result in found:
@@ -672,6 +677,48 @@ class DiskWatchdog:
         if relisted:
             state.volumes, state.volumes_listed_at = list(listing.volumes), now
         return listing
+
+    async def _learn_caps(
+        self, sandbox: Sandbox, state: SandboxDisk, listing: Listing, support: DiskSupport | None
+    ) -> None:
+        """On an engine that caps writable layers, the cap of each running container not
+        looked up yet (once per container: it never changes)."""
+        if support is None or not support.limits_disk:
+            return
+        listed = listing.of_kind(KIND_HOST, usage.KIND_CONTAINER)
+        ids = {str(c["Id"]) for c in listed}
+        state.caps = {cid: cap for cid, cap in state.caps.items() if cid in ids}
+        running = [str(c["Id"]) for c in listed if c.get("State") == "running"]
+        new = [cid for cid in running if cid not in state.caps]
+        caps = await asyncio.gather(
+            *(
+                self._call(sandbox.worker, functools.partial(usage.writable_cap, cid=cid))
+                for cid in new
+            )
+        )
+        state.caps.update(zip(new, caps, strict=True))
+
+    def _bounded(self, sandbox: Sandbox, state: SandboxDisk) -> bool:
+        """Whether the sandbox cannot pass its budget even if everything in it that may be
+        writing filled its cap: the engine caps each of them (none was made without a cap),
+        none of them writes into a volume (a volume has no size limit), no command runs, and
+        the room left under their caps fits in what is left of the budget. The host shell
+        counts only while something of the learner's runs in it."""
+        support = self._worker(sandbox.worker).support
+        measured = state.usage
+        if support is None or not support.limits_disk or measured is None or state.writing:
+            return False
+        room = 0
+        for part in measured.parts:
+            if not part.running or (part.kind == KIND_HOST and not state.background):
+                continue
+            if part.kind == KIND_VOLUME:
+                return False  # a running container writes into it
+            cap = state.caps.get(part.ident, 0)
+            if cap <= 0:
+                return False
+            room += max(0, cap - part.bytes)
+        return total_of(state) + room < self.settings.disk.budget_bytes
 
     async def _background(self, sandbox: Sandbox, state: SandboxDisk, listing: Listing) -> None:
         """Whether the host shell runs processes of its own (asked after ``/sh`` commands
@@ -934,9 +981,11 @@ class DiskWatchdog:
             # growing, or just written to (a writer may not have started yet): look
             # closely until it stops, whatever rate was assumed
             return disk.watch_min_seconds
+        interval = self.interval(sandbox.worker)
+        if self._bounded(sandbox, state):
+            return interval  # its writers' caps keep it under the budget
         headroom = max(0, disk.budget_bytes - total_of(state))
         rate = max(state.rate, float(disk.write_rate_bytes))
-        interval = self.interval(sandbox.worker)
         return min(max(headroom / rate / 2, disk.watch_min_seconds), interval)
 
 

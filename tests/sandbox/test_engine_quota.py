@@ -30,6 +30,7 @@ from bot.core.context import Actor, Upload
 from bot.core.errors import Refused, Unavailable, UserError
 from bot.ops.health import disk_detail
 from bot.sandbox import diskprobe
+from bot.sandbox import watchdog as watchdog_module
 from bot.sandbox.service import SandboxService
 from bot.settings import REPO_ROOT
 from tests.sandbox.engine_support import (
@@ -67,8 +68,9 @@ TMPFS = new_actor("tmpfs")
 FLOOD = new_actor("flood")
 PATHS = new_actor("paths")
 STATUS = new_actor("status")
+CAPPED = new_actor("capped")
 OTHER = new_actor("other")  # another learner, working all along
-ACTORS = (FILLER, TRIPLE, SHELL, BIGBOX, OVER, ROOM, TMPFS, FLOOD, PATHS, STATUS, OTHER)
+ACTORS = (FILLER, TRIPLE, SHELL, BIGBOX, OVER, ROOM, TMPFS, FLOOD, PATHS, STATUS, CAPPED, OTHER)
 
 
 @pytest_asyncio.fixture(loop_scope="module", scope="module")
@@ -421,6 +423,39 @@ async def test_every_sandbox_is_measured_at_least_every_interval(service) -> Non
     await service.watchdog.round()
     state = service.watchdog.state(sandbox)
     assert state.usage is not None and state.due - time.monotonic() <= 15.0
+
+
+async def test_a_sandbox_its_caps_keep_under_the_budget_is_looked_at_every_interval(
+    service, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A running container that mounts no volume can add at most its cap: a sandbox whose
+    running containers cannot reach the budget even together is measured every interval,
+    not every couple of seconds. One whose container mounts a volume (no size limit) is
+    watched on the close schedule again."""
+    monkeypatch.setattr(watchdog_module, "HOT_SECONDS", 0.0)  # no close look after a command
+    watchdog = service.watchdog
+    await docker_text(service, CAPPED, "run -d --name idle busybox sleep 600")
+    sandbox = service.manager.get(CAPPED.user_id)
+    assert sandbox is not None
+    interval = watchdog.interval(sandbox.worker)
+
+    async def next_look_in() -> float:
+        for _ in range(2):  # the first look after a command sees every part as new
+            await watchdog.measure(sandbox)
+        return watchdog.state(sandbox).due - time.monotonic()
+
+    assert await next_look_in() > interval / 2  # WRITABLE (512 MiB) fits in the budget
+    real = _real(service, CAPPED, "idle")
+    idle = [a for a in await inspect_containers(CAPPED.user_id) if a["Name"] == f"/{real}"]
+    assert watchdog.state(sandbox).caps[idle[0]["Id"]] >= WRITABLE  # the engine's own limit
+
+    await docker_text(service, CAPPED, "run -d --name vol -v data:/d busybox sleep 600")
+    assert await next_look_in() <= 3.0  # BUDGET / write_rate_bytes / 2 = 2 s
+    await docker_text(service, CAPPED, "rm -f vol")
+    await docker_text(service, CAPPED, "run -d --name idle2 busybox sleep 600")
+    assert await next_look_in() <= 3.0  # two caps (1 GiB) could fill the budget
+    await docker_text(service, CAPPED, "rm -f idle idle2")
+    await docker_text(service, CAPPED, "volume rm data")
 
 
 async def test_sh_and_exec_stop_at_their_time_limit(service) -> None:
