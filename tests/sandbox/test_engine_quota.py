@@ -418,6 +418,7 @@ async def test_half_a_million_empty_files_leave_the_worker_healthy(service) -> N
 
 
 async def test_every_sandbox_is_measured_at_least_every_interval(service) -> None:
+    await docker_text(service, OTHER, "ps")  # served (also when this test runs alone)
     sandbox = service.manager.get(OTHER.user_id)
     assert sandbox is not None
     await service.watchdog.round()
