@@ -73,11 +73,14 @@ def own_core() -> Iterator[str]:
         raise SystemExit("--own-core needs at least 2 cores")
     mine = {max(every)}
     others = every - mine
-    if not engine_processes():
+    engine = engine_processes()
+    if not engine:
         raise SystemExit("--own-core: no dockerd or containerd on this machine to move")
     try:
-        threads = _pin(engine_processes(), others)
+        threads = _pin(engine, others)
     except PermissionError as exc:
+        with contextlib.suppress(PermissionError):  # those moved before the refusal go back
+            _pin(engine, every)
         message = f"--own-core needs the right to move the engine's processes: {exc}"
         raise SystemExit(message) from exc
     _pin([os.getpid()], mine)  # every thread of the bench's (the new ones inherit it)

@@ -212,20 +212,29 @@ def _sync(args: argparse.Namespace, settings: Settings) -> int:
     return sync_commands(settings, args.guild, clear=args.clear_guild)
 
 
+def _log_file(args: argparse.Namespace, settings: Settings) -> Path | None:
+    """Where the log goes instead of stderr: the console's terminal is the learner's, so its
+    log goes to a file (``--log-file``, else ``console.log`` beside the database)."""
+    if args.command != "console":
+        return None
+    return args.log_file or settings.database_path.with_name("console.log")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = _settings(args)
         from bot.core.logs import configure_logging
 
-        if args.command == "console":  # the terminal is the learner's: logs go to a file
-            log_file = args.log_file or settings.database_path.with_name("console.log")
-            configure_logging(settings.log_level, settings.log_format, file=log_file)
-        else:
+        log_file = _log_file(args, settings)
+        quiet = args.command not in ("run", "sync") and log_file is None
+        try:
             configure_logging(
-                settings.log_level if args.command in ("run", "sync") else "WARNING",
-                settings.log_format,
+                "WARNING" if quiet else settings.log_level, settings.log_format, file=log_file
             )
+        except OSError as exc:
+            print(f"Cannot write the log to {log_file}: {exc.strerror or exc}", file=sys.stderr)
+            return 1
         if args.command == "console":
             return _console(args, settings)
         if args.command == "run":

@@ -93,6 +93,17 @@ def test_the_coachs_log_goes_to_a_file_not_into_the_learners_terminal(tmp_path: 
     assert "bot.coach: command command=docker" in elsewhere.read_text(encoding="utf-8")
 
 
+def test_a_log_file_that_cannot_be_written_is_a_clear_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    log = blocker / "console.log"
+    result = run_console("/help\n", "--db", str(tmp_path / "c.db"), "--log-file", str(log),
+                         tmp_path=tmp_path)  # fmt: skip
+    assert result.returncode == 1
+    assert f"Cannot write the log to {log}" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
 def piped_console(coach: Coach) -> tuple[Console, io.StringIO]:
     """A console reading nothing and writing to a buffer, as when stdin is not a terminal."""
     out = io.StringIO()
