@@ -37,7 +37,7 @@ from bot.sandbox import naming
 from bot.sandbox.errors import EngineConflict, EngineError, EngineNotFound, LimitsMissing
 from bot.sandbox.limits import DiskSupport, host_config_kwargs, missing_limits, storage_for
 from bot.sandbox.naming import Scope
-from bot.sandbox.workers import Worker, engine_call, networking_config
+from bot.sandbox.workers import Slot, Worker, engine_call, networking_config
 from bot.settings import SandboxSettings
 
 log = logging.getLogger("bot.sandbox.provision")
@@ -202,7 +202,7 @@ async def create(worker: Worker, scope: Scope, settings: SandboxSettings) -> Non
         await worker.run(
             lambda api: _create_sandbox(api, scope, settings, stamp, support),
             timeout=settings.api_timeout_seconds * 2,
-            heavy=True,
+            heavy=Slot.CREATE,
         )
     except EngineError as exc:
         log.error(

@@ -28,6 +28,7 @@ gone) call docker-py through :func:`engine_call`, which maps the same way.
 from __future__ import annotations
 
 import asyncio
+import enum
 import functools
 import ipaddress
 import logging
@@ -45,6 +46,7 @@ from docker.types import NetworkingConfig
 
 from bot.core import metrics
 from bot.core.errors import Unavailable
+from bot.core.gates import PriorityGate
 from bot.sandbox.errors import (
     EngineConflict,
     EngineError,
@@ -56,6 +58,14 @@ from bot.sandbox.errors import (
 from bot.sandbox.executor import CallTimedOut, DockerExecutor, QueueTimedOut
 from bot.sandbox.limits import DiskSupport
 from bot.settings import WorkerSettings
+
+
+class Slot(enum.IntEnum):
+    """Which of a worker's start slots' queues a heavy call waits in."""
+
+    START = 0  # a container already made is started (or restarted): the queue's head
+    CREATE = 1  # a container or a sandbox is made: behind every start waiting
+
 
 log = logging.getLogger("bot.sandbox.workers")
 PING_TIMEOUT = 3.0
@@ -253,8 +263,10 @@ class Worker:
         # Held only while capacity is checked and a place reserved (see the manager).
         self.provision_lock = asyncio.Lock()
         # Container creations and starts running on the engine at once (``heavy`` calls):
-        # past a few, each one gets slower and the engine does no more per second.
-        self.starts = asyncio.Semaphore(settings.concurrent_starts)
+        # past a few, each one gets slower and the engine does no more per second. A start
+        # goes ahead of the creations waiting: a class's containers come up as each is made,
+        # not after every other learner's has been made.
+        self.starts = PriorityGate(settings.concurrent_starts)
         # How the manager brings the worker up (ping, facts, lease, reconciliation);
         # without one, a successful ping is enough.
         self.bring_up_hook: Callable[[Worker], Awaitable[None]] | None = None
@@ -356,13 +368,13 @@ class Worker:
         fn: Callable[[APIClient], T],
         *,
         timeout: float | None = None,  # noqa: ASYNC109
-        heavy: bool = False,
+        heavy: Slot | None = None,
     ) -> T:
         """``fn(api)`` on the API pool, errors mapped; the worker must be ready (see
         :meth:`ensure`). A call without an answer in time raises :class:`Unavailable`: the
         worker is marked down unless a ping shows it is only slow. ``heavy``: the call
         creates or starts a container, and waits its turn among the worker's
-        ``concurrent_starts``."""
+        ``concurrent_starts`` (a start ahead of the creations, see :class:`Slot`)."""
         await self.ensure()
         return await self._on(self.executor, fn, timeout, heavy)
 
@@ -375,7 +387,7 @@ class Worker:
         fn: Callable[[APIClient], T],
         *,
         timeout: float | None = None,  # noqa: ASYNC109
-        heavy: bool = False,
+        heavy: Slot | None = None,
     ) -> T:
         """Like :meth:`run` on a worker that is reachable but not ready yet (bringing it up:
         facts, lease, reconciliation)."""
@@ -388,7 +400,7 @@ class Worker:
         fn: Callable[[APIClient], T],
         *,
         timeout: float,  # noqa: ASYNC109
-        heavy: bool = False,
+        heavy: Slot | None = None,
     ) -> T:
         """Like :meth:`run`, on the pool reserved for long stream reads."""
         await self.ensure()
@@ -409,11 +421,11 @@ class Worker:
         pool: DockerExecutor,
         fn: Callable[[APIClient], T],
         timeout: float | None,  # noqa: ASYNC109
-        heavy: bool = False,
+        heavy: Slot | None = None,
         slow: bool = False,
     ) -> T:
-        if heavy:
-            async with self.starts:
+        if heavy is not None:
+            async with self.starts.slot(heavy):
                 return await self._call(pool, fn, timeout, slow)
         return await self._call(pool, fn, timeout, slow)
 

@@ -9,7 +9,7 @@ import pytest
 
 from bot.core.errors import Unavailable
 from bot.sandbox.executor import DockerExecutor, acting_for
-from bot.sandbox.workers import Worker
+from bot.sandbox.workers import Slot, Worker
 from bot.settings import WorkerSettings
 from tests.sandbox.engine_support import message
 
@@ -45,8 +45,8 @@ async def test_heavy_calls_wait_for_one_of_the_workers_start_slots() -> None:
         return call
 
     try:
-        first = asyncio.create_task(worker.run(heavy("first"), heavy=True))
-        second = asyncio.create_task(worker.run(heavy("second"), heavy=True))
+        first = asyncio.create_task(worker.run(heavy("first"), heavy=Slot.CREATE))
+        second = asyncio.create_task(worker.run(heavy("second"), heavy=Slot.CREATE))
         light = asyncio.create_task(worker.run(lambda api: "light"))
         assert await light == "light"  # a light call does not wait for a start slot
         await until(lambda: running == ["first"])
@@ -54,6 +54,40 @@ async def test_heavy_calls_wait_for_one_of_the_workers_start_slots() -> None:
         assert running == ["first"]  # two threads free, one start slot: the second waits
         release.set()
         assert await asyncio.gather(first, second) == ["first", "second"]
+    finally:
+        release.set()
+        worker.close()
+        executor.shutdown()
+
+
+async def test_a_start_waiting_for_a_slot_goes_ahead_of_the_creations_waiting() -> None:
+    # a class arrives: three creations hold or wait for the one slot; the first learner's
+    # container, made, must not wait for the others' to be made before it starts
+    executor = DockerExecutor(8, 10)
+    worker = await connected(executor, concurrent_starts=1)
+    release = threading.Event()
+    running: list[str] = []
+
+    def call(name: str) -> object:
+        def blocking(_api: object) -> str:
+            running.append(name)
+            release.wait(10)
+            return name
+
+        return blocking
+
+    try:
+        held = asyncio.create_task(worker.run(call("create 1"), heavy=Slot.CREATE))
+        await until(lambda: running == ["create 1"])
+        waiting = [
+            asyncio.create_task(worker.run(call(f"create {n}"), heavy=Slot.CREATE)) for n in (2, 3)
+        ]
+        await until(lambda: worker.starts.waiting() == 2)
+        start = asyncio.create_task(worker.run(call("start 1"), heavy=Slot.START))
+        await until(lambda: worker.starts.waiting() == 3)
+        release.set()
+        await asyncio.gather(held, start, *waiting)
+        assert running == ["create 1", "start 1", "create 2", "create 3"]
     finally:
         release.set()
         worker.close()

@@ -30,7 +30,7 @@ from bot.sandbox.naming import Scope
 from bot.sandbox.policy import PolicyConfig
 from bot.sandbox.provision import Sandbox
 from bot.sandbox.streams import Captured
-from bot.sandbox.workers import Worker
+from bot.sandbox.workers import Slot, Worker
 from bot.settings import SandboxSettings
 
 T = TypeVar("T")
@@ -114,10 +114,10 @@ class Ctx:
         fn: Callable[[APIClient], T],
         *,
         timeout: float | None = None,  # noqa: ASYNC109
-        heavy: bool = False,
+        heavy: Slot | None = None,
     ) -> T:
         """``fn(api)`` on the worker (the API timeout unless told otherwise); ``heavy`` for
-        calls that create, start or remove a container (see ``Worker.run``)."""
+        calls that create or start a container (see ``Worker.run``)."""
         limit = timeout or self.settings.api_timeout_seconds
         return await self.worker.run(fn, timeout=limit, heavy=heavy)
 
@@ -264,12 +264,10 @@ async def prune_each(
     return removed, errors
 
 
-def engine_action(
-    ctx: Ctx, call: Callable[[APIClient, str], object], heavy: bool = False
-) -> Action:
+def engine_action(ctx: Ctx, call: Callable[[APIClient, str], object]) -> Action:
     """An action calling ``call(api, id)`` for each object."""
 
     async def action(found: objects.Found) -> None:
-        await ctx.run(lambda api: call(api, found.id), heavy=heavy)
+        await ctx.run(lambda api: call(api, found.id))
 
     return action

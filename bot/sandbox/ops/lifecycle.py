@@ -32,7 +32,7 @@ from bot.sandbox.ops.base import (
     user_name,
 )
 from bot.sandbox.ops.run import start_publishing
-from bot.sandbox.workers import engine_call
+from bot.sandbox.workers import Slot, engine_call
 
 STOP_SECONDS = 10
 STOPPED_STATES = frozenset({"exited", "created", "dead"})
@@ -60,6 +60,11 @@ def _stop_seconds(cmd: DockerCommand) -> int:
     return STOP_SECONDS if seconds is None else max(0, min(seconds, STOP_SECONDS))
 
 
+def _slot(verb: str) -> Slot | None:
+    """A restart starts the container again: it waits for a start slot (a stop does not)."""
+    return Slot.START if verb == "restart" else None
+
+
 def _graceful(ctx: Ctx, verb: str, seconds: int) -> Action:
     """``stop``/``restart`` after a grace period, which the engine call waits out."""
 
@@ -71,7 +76,7 @@ def _graceful(ctx: Ctx, verb: str, seconds: int) -> Action:
 
     async def action(found: objects.Found) -> None:
         timeout = ctx.settings.api_timeout_seconds + seconds
-        await ctx.run(lambda api: call(api, found.id), timeout=timeout, heavy=verb == "restart")
+        await ctx.run(lambda api: call(api, found.id), timeout=timeout, heavy=_slot(verb))
 
     return action
 

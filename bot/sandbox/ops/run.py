@@ -60,7 +60,7 @@ from bot.sandbox.ops.base import (
     user_name,
 )
 from bot.sandbox.streams import Captured, read_multiplexed
-from bot.sandbox.workers import engine_call, inspect_image
+from bot.sandbox.workers import Slot, engine_call, inspect_image
 from bot.settings import ContainerLimits
 
 _ADJECTIVES = ("brave", "calm", "eager", "gentle", "happy", "keen", "lucid", "quiet", "witty")
@@ -399,7 +399,9 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
     )
     limits = ctx.settings.limits
     support = await ctx.disk.support(ctx.worker)
-    cid = await ctx.run(lambda api: _create_blocking(api, creation, limits, support), heavy=True)
+    cid = await ctx.run(
+        lambda api: _create_blocking(api, creation, limits, support), heavy=Slot.CREATE
+    )
     if cidfile is not None:
         await _write_cidfile(ctx, cidfile, cid)
     if create_only:
@@ -425,7 +427,7 @@ async def start_publishing(
     it was); otherwise it starts and the host shell's forwarder takes its ports
     (``asked``: what it asks for, when the caller just wrote its ports label)."""
     asked = await ports.check_free(ctx, cid, name, asked)
-    await ctx.run(lambda api: api.start(cid), heavy=True)
+    await ctx.run(lambda api: api.start(cid), heavy=Slot.START)
     return await ports.publish_started(ctx, cid, name, asked)
 
 
