@@ -10,8 +10,9 @@ the previous answer arrived — ``ps``, ``exec web echo ready``, ``logs web`` an
 
 Side by side, in the same run, the **raw engine** does the same container work through
 docker-py with the same concurrency (one thread per learner, the same arrival moments): create
-+ start the same image with the same limits on a network of the learner's own (made before the
-clock starts, as a sandbox's is), list the learner's containers, exec, read the logs, remove.
++ start the same image with the same limits (the writable layer's size cap included, where the
+engine takes one) on a network of the learner's own (made before the clock starts, as a
+sandbox's is), list the learner's containers, exec, read the logs, remove.
 The ratio of the two burst times is the figure that counts; absolute times depend on the
 machine and on whoever else uses the engine.
 
@@ -68,7 +69,7 @@ from bot.core.reply import Reply, Tone
 from bot.discordbot.frontend import DiscordFrontend, Policy
 from bot.exts.sandbox import Sandbox as SandboxCog
 from bot.sandbox import naming
-from bot.sandbox.limits import host_config_kwargs
+from bot.sandbox.limits import host_config_kwargs, storage_bytes
 from bot.settings import Settings, load_settings
 from tests.sandbox.engine_support import EngineRequests
 
@@ -362,12 +363,15 @@ def _problem(step: Step, replies: Sequence[Reply]) -> str:
 class RawSide:
     """The same container work through docker-py, one thread per learner."""
 
-    def __init__(self, instance: str, settings: Settings, learners: int) -> None:
+    def __init__(self, instance: str, settings: Settings, learners: int, storage: int = 0) -> None:
         self.label = {"org.docker-coach.bench": instance}
         self.instance = instance
+        # the coach's limits, the writable layer's size cap included where the engine takes
+        # one (on btrfs each cap is a qgroup the engine sets up: container work, not the
+        # coach's own)
         self.hardening = {
             k: v
-            for k, v in host_config_kwargs(settings.sandbox.limits).items()
+            for k, v in host_config_kwargs(settings.sandbox.limits, storage).items()
             if k != "privileged"
         }
         self.client = docker.from_env(timeout=300, max_pool_size=learners + 4)
@@ -569,6 +573,7 @@ class Measured:
     loop: str
     rounds: list[Round]
     first: tuple[list[float], list[float], list[str]] | None = None
+    cap: int = 0  # each container's writable-layer cap, on both sides (0: none)
 
     @property
     def ratio(self) -> float:
@@ -615,6 +620,21 @@ def bench_settings(
     return Settings.model_validate(data)
 
 
+async def container_cap(coach: Coach) -> int:
+    """The size cap the coach gives a container of the bench's image on its (first) worker:
+    0 where the engine takes none."""
+    service = coach.sandbox
+    worker = service.manager.pool.workers[0]
+    support = await service.watchdog.support(worker)
+    image = await asyncio.to_thread(_image_bytes, worker.api)
+    return storage_bytes(coach.settings.sandbox.limits, support, image)
+
+
+def _image_bytes(api: docker.APIClient) -> int:
+    attrs: dict[str, Any] = api.inspect_image(IMAGE)  # type: ignore[no-untyped-call]
+    return int(attrs.get("Size") or 0)
+
+
 async def raw_burst(raw: RawSide, offsets: Sequence[float]) -> Figures:
     """The raw engine's burst on threads; the loop's lag meanwhile (only the ticker runs on
     it: what the process's own threads and the machine do to the loop, without the coach)."""
@@ -640,9 +660,11 @@ async def measure(
     instance = settings.sandbox.instance
     assert instance is not None  # bench_settings names one
     coach = Coach(settings, library)
-    raw = RawSide(instance, settings, learners)
+    raw: RawSide | None = None
     try:
         await coach.start()
+        cap = await container_cap(coach)
+        raw = RawSide(instance, settings, learners, cap)
         side = CoachSide(coach)
         await side.pool_ready()
         # one learner after the other first (each claim is refilled before the next learner),
@@ -660,11 +682,12 @@ async def measure(
                 raw_figures = await raw_burst(raw, offsets)
             rounds.append(Round(coach_figures, raw_figures))
         await side.forget_all()
-        return Measured(learners, loop_name, rounds, first)
+        return Measured(learners, loop_name, rounds, first, cap)
     finally:
         await coach.close()
-        await asyncio.to_thread(raw.clean)
-        raw.client.close()
+        if raw is not None:
+            await asyncio.to_thread(raw.clean)
+            raw.client.close()
         with contextlib.suppress(docker.errors.APIError):  # run_one tries again
             await asyncio.to_thread(remove_instance, instance)
 
@@ -707,6 +730,8 @@ def print_measured(m: Measured) -> None:
     coach, raw = middle.coach, middle.raw
     which = "" if len(m.rounds) == 1 else ", the median round"
     print(f"\nN={m.learners} learners, loop {m.loop}{which}  (p50 / p95 / max, ms)")
+    if m.cap:
+        print(f"  each container's writable layer capped at {m.cap / 2**20:.0f} MiB, both sides")
     print(f"  {'':14} {'coach':>24} {'raw engine':>24}")
     print(f"  {'acknowledged':14} {triple(coach.acks):>24} {'—':>24}")
     for step in STEPS:
