@@ -33,6 +33,12 @@ FREES: frozenset[Path] = frozenset(
      ("network", "disconnect"), ("rmi",), ("image", "rm"), ("image", "prune")}
 )  # fmt: skip
 NO_VOLUMES: frozenset[Path] = frozenset({("pull",)})  # writes, but never into a volume
+# neither makes nor removes a volume (a container's programs cannot: no engine inside)
+KEEPS_VOLUMES: frozenset[Path] = frozenset(
+    {("exec",), ("cp",), ("pause",), ("unpause",), ("rename",), ("pull",), ("tag",),
+     ("rmi",), ("image", "rm"), ("image", "prune"), ("network", "create"), ("network", "rm"),
+     ("network", "prune"), ("network", "connect"), ("network", "disconnect")}
+)  # fmt: skip
 FREEING_PROGRAMS = frozenset(
     {"rm", "rmdir", "ls", "du", "df", "pwd", "cat", "head", "tail", "wc", "stat"}
 )
@@ -50,6 +56,13 @@ def writes(path: Path) -> bool:
 
 def writes_volumes(path: Path) -> bool:
     return writes(path) and path not in NO_VOLUMES
+
+
+def changes_volumes(path: Path) -> bool:
+    """Whether the subcommand at ``path`` can make or remove a volume (``run``, ``rm -v``, a
+    ``--rm`` container stopped, ``volume create``…): the sandbox's volumes are listed again
+    after it. New subcommands can, until listed in :data:`KEEPS_VOLUMES`."""
+    return not looks(path) and path not in KEEPS_VOLUMES
 
 
 def frees_space(argv: Sequence[str]) -> bool:

@@ -138,7 +138,7 @@ class SandboxCommands:
                 raise UserError("sandbox.too_big", limit=limit)
             files.check_room(len(data), self.disk.room(ctx.sandbox))
             name = files.safe_filename(upload.filename)
-            async with self.disk.writing(ctx.sandbox, volumes=False):
+            async with self.disk.writing(ctx.sandbox, volumes=False, volume_set=False):
                 await files.put_home_file(ctx, name, data)
             ctx.attached.append((name, data))  # `docker cp - …` reads an attached tar
             saved.append(name)
@@ -183,13 +183,15 @@ class SandboxCommands:
                 output = await operation(ctx, command)
             elif budget.writes(command.path):
                 volumes = budget.writes_volumes(command.path)
-                async with self.disk.writing(ctx.sandbox, volumes=volumes):
+                volume_set = budget.changes_volumes(command.path)
+                async with self.disk.writing(ctx.sandbox, volumes, volume_set=volume_set):
                     output = await operation(ctx, command)
             else:  # frees space (or changes no bytes): measured again after
                 try:
                     output = await operation(ctx, command)
                 finally:
-                    self.disk.wrote(ctx.sandbox, started=False)
+                    volume_set = budget.changes_volumes(command.path)
+                    self.disk.wrote(ctx.sandbox, started=False, volume_set=volume_set)
         replies.append(self.presenter.output(tr, output, before=notes))
         return replies + self._notices(ctx, tr)
 
@@ -201,7 +203,9 @@ class SandboxCommands:
         async with self._session(actor, tr) as (ctx, replies):
             if not budget.shell_frees_space(command_line):
                 await self._refuse_over_budget(ctx, tr, "sandbox.disk.over_budget_sh")
-            async with self.disk.writing(ctx.sandbox, volumes=False, processes=True):
+            async with self.disk.writing(
+                ctx.sandbox, volumes=False, processes=True, volume_set=False
+            ):
                 captured, code = await execs.host_exec(ctx, command_line)
             output = Output(text=captured.text, name="sh.txt")
             settings = ctx.settings

@@ -323,7 +323,7 @@ class SandboxManager:
                 async with self._creation_slots(worker):
                     now = self.clock.now()
                     await provision.create(worker, scope, self.settings)
-                sandbox = Sandbox(scope, worker, now, now)
+                sandbox = Sandbox(scope, worker, now, now, fresh=True)
                 sandbox.saw_host_running()  # started and checked just now
                 self._register(sandbox)
                 self._made_since.setdefault(worker.name, set()).add(sandbox.key)

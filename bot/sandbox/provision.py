@@ -69,6 +69,9 @@ class Sandbox:
     # connection epoch then (an engine that went away may have stopped it since).
     host_seen: float = -math.inf
     host_epoch: int = -1
+    # Made (or claimed from the warm pool) by this process: no learner's program has run in
+    # its host shell before this process served it, so none can be left running there.
+    fresh: bool = False
 
     @property
     def owner(self) -> str:

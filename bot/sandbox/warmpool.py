@@ -169,7 +169,7 @@ class WarmPool:
                 continue
             now = self.clock.now()
             log.info("warm sandbox claimed", extra={"user": owner, "worker": worker.name})
-            return Sandbox(scope, worker, now, now)
+            return Sandbox(scope, worker, now, now, fresh=True)
         return None
 
     # refilling and trimming -------------------------------------------------------------

@@ -120,6 +120,7 @@ class SandboxDisk:
     dirty: bool = True  # a command ran since the last measurement
     quiet: bool = False  # no command ran between the last two measurements
     volumes_dirty: bool = True  # a docker command ran: a volume may have changed
+    volume_set_dirty: bool = True  # one that can make or remove a volume: list them again
     writing: int = 0  # commands that can write, running now
     running: bool = False  # a container of the learner's was running at the last look
     background: bool = False  # the host shell runs processes of its own
@@ -419,7 +420,14 @@ class DiskWatchdog:
 
     # sandboxes -----------------------------------------------------------------------
     def state(self, sandbox: Sandbox) -> SandboxDisk:
-        return self._sandboxes.setdefault(sandbox.scope.sandbox, SandboxDisk())
+        state = self._sandboxes.get(sandbox.scope.sandbox)
+        if state is None:
+            # a sandbox this process made or claimed runs no learner's program in its host
+            # shell yet: its processes need not be read before a /sh command
+            state = self._sandboxes[sandbox.scope.sandbox] = SandboxDisk(
+                processes_dirty=not sandbox.fresh
+            )
+        return state
 
     def room(self, sandbox: Sandbox) -> int:
         """Bytes the sandbox may still take before its budget (as last measured)."""
@@ -428,17 +436,23 @@ class DiskWatchdog:
 
     @contextlib.asynccontextmanager
     async def writing(
-        self, sandbox: Sandbox, volumes: bool = True, processes: bool = False
+        self,
+        sandbox: Sandbox,
+        volumes: bool = True,
+        processes: bool = False,
+        volume_set: bool = True,
     ) -> AsyncIterator[None]:
         """Around a command that can write: the sandbox is watched closely while it runs —
         first looked at as soon as a writer it starts could have used half of what is left
         of the budget (the schedule of a sandbox being written to) — and measured again
         right after (``volumes``: it may write into volumes; ``processes``: it may leave
-        processes running in the host shell, a ``/sh`` command)."""
+        processes running in the host shell, a ``/sh`` command; ``volume_set``: it may make
+        or remove volumes, which are listed again)."""
         state = self.state(sandbox)
         state.writing += 1
         state.dirty = True
         state.volumes_dirty = state.volumes_dirty or volumes
+        state.volume_set_dirty = state.volume_set_dirty or volume_set
         state.processes_dirty = state.processes_dirty or processes
         state.due = min(state.due, time.monotonic() + self._writing_delay(sandbox, state))
         self._wake.set()
@@ -446,16 +460,24 @@ class DiskWatchdog:
             yield
         finally:
             state.writing -= 1
-            self.wrote(sandbox, volumes)
+            self.wrote(sandbox, volumes, volume_set=volume_set)
 
-    def wrote(self, sandbox: Sandbox, volumes: bool = True, started: bool = True) -> None:
+    def wrote(
+        self,
+        sandbox: Sandbox,
+        volumes: bool = True,
+        started: bool = True,
+        volume_set: bool = True,
+    ) -> None:
         """Something was written: measure the sandbox again at once. ``started``: the command
         could have started a writer (a container, a process), so the sandbox is watched
         closely for a while; a command that only stopped or removed things (``rm``,
-        ``stop``, ``volume rm``) started none, and the usual schedule applies after."""
+        ``stop``, ``volume rm``) started none, and the usual schedule applies after.
+        ``volume_set``: it may have made or removed volumes (listed again)."""
         state = self.state(sandbox)
         state.dirty = True
         state.volumes_dirty = state.volumes_dirty or volumes
+        state.volume_set_dirty = state.volume_set_dirty or volume_set
         state.due = 0.0
         if started:
             state.hot_until = time.monotonic() + HOT_SECONDS
@@ -655,12 +677,13 @@ class DiskWatchdog:
 
         * the containers come with their sizes unless stopped ones are known (a stopped
           container cannot change: sized once, not at every look);
-        * the volumes are listed again only when they can have changed — a command ran (the
-          only way a volume comes or goes is a learner's command), or a container mounts
-          one not known — and at least once per interval (:meth:`interval`)."""
+        * the volumes are listed again only when they can have changed — a command that can
+          make or remove one ran (the only way a volume comes or goes is a learner's
+          command: ``exec`` or ``/sh`` cannot), or a container mounts one not known — and at
+          least once per interval (:meth:`interval`)."""
         worker, scope = sandbox.worker, sandbox.scope
         now = time.monotonic()
-        stale = state.dirty or now - state.volumes_listed_at >= self.interval(worker)
+        stale = state.volume_set_dirty or now - state.volumes_listed_at >= self.interval(worker)
         known = None if stale else state.volumes
         sized = state.dirty or not state.stopped_parts
         timeout = self.settings.disk.measure_timeout_seconds if sized else None
@@ -673,7 +696,13 @@ class DiskWatchdog:
                 return usage.list_sandbox(api, scope, None, timeout), True
             return listing, False
 
-        listing, relisted = await self._call(worker, listed, slow=sized)
+        if stale:  # a command meanwhile makes it list them again next time
+            state.volume_set_dirty = False
+        try:
+            listing, relisted = await self._call(worker, listed, slow=sized)
+        except BaseException:
+            state.volume_set_dirty = state.volume_set_dirty or stale
+            raise
         if relisted:
             state.volumes, state.volumes_listed_at = list(listing.volumes), now
         return listing
@@ -869,8 +898,8 @@ class DiskWatchdog:
                 },
             )
         if stopped:
-            state.due = 0.0  # their final sizes, at once
-            state.dirty = state.volumes_dirty = True
+            state.due = 0.0  # their final sizes, at once (a --rm one takes its volumes)
+            state.dirty = state.volumes_dirty = state.volume_set_dirty = True
 
     def _ceiling(self, sandbox: Sandbox, measured: Usage, listing: Listing) -> float:
         """The most the sandbox can come to hold without a volume growing: on a worker that

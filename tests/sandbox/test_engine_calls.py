@@ -163,3 +163,46 @@ async def test_a_running_sandbox_looked_at_again_costs_one_request() -> None:
     finally:
         await svc.reader.destroy_user(actor.user_id)
         await svc.close()
+
+
+async def test_only_a_command_that_can_make_or_remove_a_volume_has_the_volumes_listed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``exec`` and ``/sh`` cannot make or remove a volume (no engine inside a container):
+    the looks after them do not list the sandbox's volumes again; ``volume create`` does.
+    A sandbox made by this process runs no learner's program in its host shell: its
+    processes are first read after a ``/sh`` command, not at its first look."""
+    actor = new_actor("volset")
+    svc = await start(isolated_service())
+    # however slow the machine, no look is the interval's own relisting (at most 15 s)
+    monkeypatch.setattr(svc.watchdog, "interval", lambda _worker: 3600.0)
+    recorder = EngineRequests()
+
+    async def requests_around(line: str, docker: bool = True) -> list[str]:
+        mark = recorder.mark()
+        if docker:
+            assert "Error" not in await docker_text(svc, actor, line)
+        else:
+            await sh_text(svc, actor, line)
+        await svc.watchdog.measure(sandbox)  # the command's look (done, or after the loop's)
+        return [request for _owner, request in recorder.since(mark)]
+
+    try:
+        with recorder.installed():
+            assert "Error" not in await docker_text(svc, actor, "run -d --name web nginx")
+            sandbox = svc.manager.get(actor.user_id)
+            assert sandbox is not None and sandbox.fresh
+            await svc.watchdog.measure(sandbox)
+            made = [request for _owner, request in recorder.since(0)]
+            assert "GET /volumes" in made  # run can make volumes
+            assert not any(r.endswith("/top") for r in made), made  # a fresh host shell
+            after_exec = await requests_around("exec web touch /tmp/x")
+            assert "GET /volumes" not in after_exec, after_exec
+            after_sh = await requests_around("echo hi > note.txt", docker=False)
+            assert "GET /volumes" not in after_sh, after_sh
+            assert any(r.endswith("/top") for r in after_sh), after_sh  # /sh: read them
+            after_create = await requests_around("volume create notes")
+            assert "GET /volumes" in after_create, after_create
+    finally:
+        await svc.reader.destroy_user(actor.user_id)
+        await svc.close()

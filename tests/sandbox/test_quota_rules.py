@@ -104,6 +104,15 @@ def test_which_commands_write_and_what_still_runs_over_the_budget() -> None:
         assert not budget.writes(path) and not budget.looks(path)
     assert budget.writes(("commit",))  # a subcommand not listed writes until it is
     assert not budget.writes_volumes(("pull",))
+    # what can make or remove a volume: the volumes are listed again after it
+    volume_makers = (
+        ("run",), ("create",), ("rm",), ("stop",), ("kill",), ("volume", "create"),
+        ("volume", "rm"), ("compose", "up"), ("compose", "down"), ("commit",),
+    )  # fmt: skip
+    for path in volume_makers:
+        assert budget.changes_volumes(path), path
+    for path in (("exec",), ("cp",), ("ps",), ("logs",), ("network", "create"), ("pull",)):
+        assert not budget.changes_volumes(path), path
     assert budget.frees_space(["rm", "-f", "/big"]) and budget.frees_space(["/bin/ls"])
     assert not budget.frees_space(["dd", "if=/dev/zero", "of=/x"]) and not budget.frees_space([])
     assert not budget.frees_space(["sh", "-c", "rm x"])
