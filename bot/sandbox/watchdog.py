@@ -454,6 +454,8 @@ class DiskWatchdog:
         state.volumes_dirty = state.volumes_dirty or volumes
         state.volume_set_dirty = state.volume_set_dirty or volume_set
         state.processes_dirty = state.processes_dirty or processes
+        if processes:
+            sandbox.fresh = False  # a learner's program ran in its host shell
         state.due = min(state.due, time.monotonic() + self._writing_delay(sandbox, state))
         self._wake.set()
         try:
