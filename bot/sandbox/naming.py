@@ -32,6 +32,8 @@ SANDBOX = LABEL_PREFIX + "sandbox"
 KIND = LABEL_PREFIX + "kind"
 NAME = LABEL_PREFIX + "name"
 CREATED = LABEL_PREFIX + "created"
+# a container's writable-layer cap as the coach asked the engine for it (bytes; "0": none)
+WRITABLE_CAP = LABEL_PREFIX + "writable-cap"
 BUILD_CACHE = LABEL_PREFIX + "build-cache"  # a build step's image: the key of its cache entry
 # A volume made for a VOLUME of the image (Docker's anonymous volume, here under the sandbox's
 # labels so that quotas, listings and removal see it): the name of the container it was made for.

@@ -145,7 +145,10 @@ def create_host(
         name=scope.host_name,
         hostname="host",
         working_dir=HOME,
-        labels=scope.labels(naming.KIND_HOST, naming.HOST_NAME, stamp),
+        labels={
+            **scope.labels(naming.KIND_HOST, naming.HOST_NAME, stamp),
+            naming.WRITABLE_CAP: str(storage),
+        },
         host_config=host_config,
         networking_config=networking,
     )

@@ -216,6 +216,16 @@ def container_files(api: APIClient, cid: str, timeout: float) -> int:
     return sum(1 for change in changes or [] if change.get("Kind") in (0, 1))
 
 
+def labelled_cap(summary: Mapping[str, Any]) -> int | None:
+    """A listed container's writable-layer cap from the label the coach gave it at creation
+    (None: made before the coach labelled caps, or not by the coach)."""
+    value = (summary.get("Labels") or {}).get(naming.WRITABLE_CAP)
+    try:
+        return int(value) if value is not None else None
+    except ValueError:
+        return None
+
+
 def writable_cap(api: APIClient, cid: str) -> int:
     """Blocking: the size the engine holds the container's writable layer to (its
     ``storage_opt`` size, in bytes); 0 when it holds it to none, or the container is gone."""

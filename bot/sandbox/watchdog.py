@@ -713,14 +713,19 @@ class DiskWatchdog:
         self, sandbox: Sandbox, state: SandboxDisk, listing: Listing, support: DiskSupport | None
     ) -> None:
         """On an engine that caps writable layers, the cap of each running container not
-        looked up yet (once per container: it never changes)."""
+        known yet (once per container: it never changes): from the label the coach gave it
+        at creation, looked up only for a container made before the coach labelled caps."""
         if support is None or not support.limits_disk:
             return
         listed = listing.of_kind(KIND_HOST, usage.KIND_CONTAINER)
         ids = {str(c["Id"]) for c in listed}
         state.caps = {cid: cap for cid, cap in state.caps.items() if cid in ids}
-        running = [str(c["Id"]) for c in listed if c.get("State") == "running"]
-        new = [cid for cid in running if cid not in state.caps]
+        running = [c for c in listed if c.get("State") == "running"]
+        for summary in running:
+            labelled = usage.labelled_cap(summary)
+            if labelled is not None:
+                state.caps.setdefault(str(summary["Id"]), labelled)
+        new = [str(c["Id"]) for c in running if str(c["Id"]) not in state.caps]
         caps = await asyncio.gather(
             *(
                 self._call(sandbox.worker, functools.partial(usage.writable_cap, cid=cid))

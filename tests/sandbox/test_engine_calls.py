@@ -206,3 +206,44 @@ async def test_only_a_command_that_can_make_or_remove_a_volume_has_the_volumes_l
     finally:
         await svc.reader.destroy_user(actor.user_id)
         await svc.close()
+
+
+async def test_the_watchdog_reads_a_containers_cap_from_its_label() -> None:
+    """On an engine that caps writable layers, the watchdog needs each running container's
+    cap: the coach labels it at creation (as asked of the engine, and checked there), so a
+    look after a class's ``run -d`` inspects no container for it."""
+    actor = new_actor("capread")
+    svc = await start(isolated_service())
+    recorder = EngineRequests()
+    try:
+        await sh_text(svc, actor, "true")  # the sandbox made (its host shell labelled too)
+        sandbox = svc.manager.get(actor.user_id)
+        assert sandbox is not None
+        support = await svc.watchdog.support(sandbox.worker)
+        assert support is not None and support.limits_disk  # the test engine caps (btrfs)
+        with recorder.installed():
+            assert "Error" not in await docker_text(svc, actor, "run -d --name web nginx")
+            await svc.watchdog.measure(sandbox)  # after the command's own look, if it ran
+            background = [r for owner, r in recorder.since(0) if owner != actor.user_id]
+        assert "GET /volumes" in background  # the command's look was made
+        assert "GET /containers/<id>/json" not in background, background
+        caps = svc.watchdog.state(sandbox).caps
+        real = await asyncio.to_thread(_storage_caps, sandbox.scope)
+        assert caps == real and all(cap > 0 for cap in caps.values()), (caps, real)
+    finally:
+        await svc.reader.destroy_user(actor.user_id)
+        await svc.close()
+
+
+def _storage_caps(scope: naming.Scope) -> dict[str, int]:
+    """Each running container's ``StorageOpt`` size, as the engine holds it."""
+    client = docker.from_env()
+    try:
+        running = client.api.containers(filters=scope.filters())
+        return {
+            str(c["Id"]): usage.writable_cap(client.api, str(c["Id"]))
+            for c in running
+            if (c.get("Labels") or {}).get(naming.KIND) in (naming.KIND_HOST, naming.KIND_CONTAINER)
+        }
+    finally:
+        client.close()

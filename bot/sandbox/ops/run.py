@@ -288,6 +288,8 @@ def _create_blocking(
     if storage:
         host["storage_opt"] = {"size": str(storage)}
     host_config = api.create_host_config(network_mode=creation.network, **host)
+    spec = dict(creation.spec)
+    spec["labels"] = {**(spec.get("labels") or {}), naming.WRITABLE_CAP: str(storage)}
     networking = None
     if creation.network != "none":
         endpoint = api.create_endpoint_config(
@@ -296,7 +298,7 @@ def _create_blocking(
         networking = api.create_networking_config({creation.network: endpoint})  # type: ignore[arg-type]
     try:
         created = api.create_container(
-            **creation.spec, host_config=host_config, networking_config=networking
+            **spec, host_config=host_config, networking_config=networking
         )
     except Exception:
         _remove_volumes(api, creation.anonymous)  # if the engine made them before it failed
