@@ -351,7 +351,8 @@ def _problem(step: Step, replies: Sequence[Reply]) -> str:
         return text.replace("\n", " ") or "error"
     code = "\n".join(r.code or "" for r in replies)
     if not step.ok(code):
-        return f"unexpected answer {code[:80]!r}"
+        said = " | ".join((r.body or r.title or "")[:120] for r in replies if r.body or r.title)
+        return f"unexpected answer {code[:80]!r}" + (f": {said}" if said else "")
     return ""
 
 

@@ -70,9 +70,16 @@ class WorkerSettings(_Section):
         "capacity like any other sandbox; 0: none).",
     )
     concurrent_starts: int = Field(
-        default=16,
+        default=64,
         ge=1,
         description="Container creations and starts the coach runs on this engine at once.",
+    )
+    start_timeout_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="How long one container creation or start may take on this engine before "
+        "the learner is told it is slow (a class's burst makes each slower; at least the API "
+        "timeout).",
     )
 
 
@@ -200,7 +207,7 @@ class SandboxSettings(_Section):
         default=8.0, gt=0, description="Lists and inspects, where a learner waits for the answer."
     )
     pull_timeout_seconds: float = Field(default=120.0, gt=0)
-    thread_pool_size: int = Field(default=32, ge=1, le=64)
+    thread_pool_size: int = Field(default=64, ge=1, le=64)
     calls_per_user: int = Field(
         default=4,
         ge=1,

@@ -425,6 +425,8 @@ class Worker:
         slow: bool = False,
     ) -> T:
         if heavy is not None:
+            # a class's starts at once make each slower: not a sign of a dead engine
+            timeout = max(timeout or self.api_timeout, self.settings.start_timeout_seconds)
             async with self.starts.slot(heavy):
                 return await self._call(pool, fn, timeout, slow)
         return await self._call(pool, fn, timeout, slow)

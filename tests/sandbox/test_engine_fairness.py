@@ -94,6 +94,34 @@ async def test_a_start_waiting_for_a_slot_goes_ahead_of_the_creations_waiting() 
         executor.shutdown()
 
 
+async def test_a_creation_or_start_may_take_its_own_longer_time() -> None:
+    # in a class's burst one container creation can take longer than any list or inspect
+    # should: a heavy call has start_timeout_seconds, a light one the API timeout
+    executor = DockerExecutor(4, 10)
+    worker = Worker(WorkerSettings(start_timeout_seconds=3.0), executor, 0.2)
+    assert await worker.connect()
+    never = threading.Event()  # an engine call that answers after `seconds`
+
+    def answering_after(seconds: float) -> object:
+        return lambda _api: never.wait(seconds) or "answered"
+
+    try:
+        # as a command's context asks: the API timeout, and whether the call is heavy
+        slow_start = worker.run(answering_after(0.6), timeout=0.2, heavy=Slot.START)
+        assert await slow_start == "answered"  # past the API timeout, within its own
+        with pytest.raises(Unavailable) as light:
+            await worker.run(answering_after(0.6), timeout=0.2)
+        assert light.value.key == "sandbox.worker_slow"
+        with pytest.raises(Unavailable) as heavy:
+            await worker.run(answering_after(6.0), timeout=0.2, heavy=Slot.CREATE)
+        assert heavy.value.key == "sandbox.worker_slow"  # past its own: told, not waited on
+        assert worker.healthy  # the engine answers pings: slow, not down
+    finally:
+        never.set()
+        worker.close()
+        executor.shutdown()
+
+
 async def test_a_call_that_waits_too_long_for_a_thread_is_told_the_worker_is_busy() -> None:
     executor = DockerExecutor(1, 10, queue_timeout=0.2)
     worker = await connected(executor)
