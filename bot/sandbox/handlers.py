@@ -179,18 +179,17 @@ class SandboxCommands:
         trust = command.path in HOST_FREE
         async with self._session(actor, tr, trust) as (ctx, replies):
             await self._docker_gate(ctx, tr, command)
+            volume_set = budget.changes_volumes(command.path)
             if budget.looks(command.path):
                 output = await operation(ctx, command)
             elif budget.writes(command.path):
                 volumes = budget.writes_volumes(command.path)
-                volume_set = budget.changes_volumes(command.path)
                 async with self.disk.writing(ctx.sandbox, volumes, volume_set=volume_set):
                     output = await operation(ctx, command)
             else:  # frees space (or changes no bytes): measured again after
                 try:
                     output = await operation(ctx, command)
                 finally:
-                    volume_set = budget.changes_volumes(command.path)
                     self.disk.wrote(ctx.sandbox, started=False, volume_set=volume_set)
         replies.append(self.presenter.output(tr, output, before=notes))
         return replies + self._notices(ctx, tr)

@@ -65,6 +65,11 @@ def new_sandbox_id() -> str:
     return secrets.token_hex(4)
 
 
+def writable_cap_label(storage: int) -> dict[str, str]:
+    """The label that records a new container's writable-layer cap (``storage`` bytes)."""
+    return {WRITABLE_CAP: str(storage)}
+
+
 def instance_of(labels: Mapping[str, str] | None) -> str:
     """The instance an object belongs to (``"default"`` when it has no instance label)."""
     return (labels or {}).get(INSTANCE) or DEFAULT_INSTANCE

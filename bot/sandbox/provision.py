@@ -147,7 +147,7 @@ def create_host(
         working_dir=HOME,
         labels={
             **scope.labels(naming.KIND_HOST, naming.HOST_NAME, stamp),
-            naming.WRITABLE_CAP: str(storage),
+            **naming.writable_cap_label(storage),
         },
         host_config=host_config,
         networking_config=networking,

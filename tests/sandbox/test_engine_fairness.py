@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 
 import pytest
 
@@ -30,19 +31,25 @@ async def until(condition: object, attempts: int = 1000) -> None:
     raise AssertionError("never reached")
 
 
+def recording(name: str, running: list[str], release: threading.Event) -> Callable[[object], str]:
+    """An engine call that notes it runs, then holds its thread until ``release``."""
+
+    def blocking(_api: object) -> str:
+        running.append(name)
+        release.wait(10)
+        return name
+
+    return blocking
+
+
 async def test_heavy_calls_wait_for_one_of_the_workers_start_slots() -> None:
     executor = DockerExecutor(4, 10)
     worker = await connected(executor, concurrent_starts=1)
     release = threading.Event()
     running: list[str] = []
 
-    def heavy(name: str) -> object:
-        def call(_api: object) -> str:
-            running.append(name)
-            release.wait(10)
-            return name
-
-        return call
+    def heavy(name: str) -> Callable[[object], str]:
+        return recording(name, running, release)
 
     try:
         first = asyncio.create_task(worker.run(heavy("first"), heavy=Slot.CREATE))
@@ -68,13 +75,8 @@ async def test_a_start_waiting_for_a_slot_goes_ahead_of_the_creations_waiting() 
     release = threading.Event()
     running: list[str] = []
 
-    def call(name: str) -> object:
-        def blocking(_api: object) -> str:
-            running.append(name)
-            release.wait(10)
-            return name
-
-        return blocking
+    def call(name: str) -> Callable[[object], str]:
+        return recording(name, running, release)
 
     try:
         held = asyncio.create_task(worker.run(call("create 1"), heavy=Slot.CREATE))

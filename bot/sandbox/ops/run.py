@@ -289,7 +289,7 @@ def _create_blocking(
         host["storage_opt"] = {"size": str(storage)}
     host_config = api.create_host_config(network_mode=creation.network, **host)
     spec = dict(creation.spec)
-    spec["labels"] = {**(spec.get("labels") or {}), naming.WRITABLE_CAP: str(storage)}
+    spec["labels"] = {**(spec.get("labels") or {}), **naming.writable_cap_label(storage)}
     networking = None
     if creation.network != "none":
         endpoint = api.create_endpoint_config(
