@@ -50,6 +50,8 @@ async def standin() -> AsyncIterator[Standin]:
             yield server
     finally:
         await server.stop()
+    # Anything the bot sent that Discord would have refused (a test of the rules clears it).
+    assert not server.refused_forms, server.refused_forms
 
 
 async def logged_in_bot(coach: Coach, **options: Any) -> CoachBot:

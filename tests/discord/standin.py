@@ -24,6 +24,10 @@ It behaves like Discord where a bot can get it wrong:
   of its messages (``400``, 50083) until it is unarchived (``PATCH /channels/{id}``
   ``archived: false``, Send Messages is enough unless it is locked); a new message in it
   unarchives it, unless it is locked.
+* **Form rules** (:mod:`tests.discord.forms`): a message, autocomplete result or modal that
+  breaks Discord's limits (100-character choice values, 45-character modal titles, five
+  buttons a row, 2000 characters of content…) is refused with ``400`` (50035; an empty new
+  message 50006) and kept in :attr:`Standin.refused_forms` (the tests' fixture fails on any).
 * **Rate limits**: :meth:`Standin.rate_limit` makes chosen requests answer ``429`` with a
   ``retry_after`` (per route or global), as Discord does (with its ``Via`` header).
 * **Gateway**: sessions with sequence numbers; :meth:`Standin.reconnect` sends RECONNECT (the
@@ -52,6 +56,8 @@ import yarl
 from aiohttp import WSMsgType, web
 from discord.gateway import DiscordWebSocket
 
+from tests.discord import forms
+
 APP_ID = 900000000000000001
 BOT_ID = 900000000000000002
 GUILD_ID = 700000000000000001
@@ -66,6 +72,11 @@ ARCHIVE_MINUTES = frozenset({60, 1440, 4320, 10080})
 OWNER_ID = 100
 API = "/api/v10"
 EPHEMERAL = 64
+# The callback types Discord takes for each interaction type: a command can be answered,
+# deferred or given a form; a component can also update its message; autocomplete only gets
+# choices; a submitted form cannot open another form (nor update a message it was not on).
+CALLBACKS = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
+MODAL_SUBMIT_CALLBACKS = {4, 5}
 ACK_SECONDS = 3.0
 TOKEN_SECONDS = 15 * 60.0
 _ids = itertools.count(1_000_000_000_000_000_000)
@@ -260,6 +271,7 @@ class InteractionState:
     original: str | None = None  # the message the response created or addresses
     deferred_flags: int = 0
     followups: list[str] = field(default_factory=list)
+    kind: int = 0  # 2 command, 3 component, 4 autocomplete, 5 modal submit (0: unknown)
 
 
 @dataclass
@@ -316,6 +328,7 @@ class Standin:
         self.files: dict[str, bytes] = {}  # served under {base}/files/<name>
         self._events: list[tuple[str, dict[str, Any]]] = []  # sent once a request is answered
         self.gone: set[str] = set()  # channels and threads someone deleted
+        self.refused_forms: list[tuple[str, str, list[str]]] = []  # (method, path, problems)
 
     # server life ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -458,6 +471,7 @@ class Standin:
             created=self.clock.now(),
             channel_id=str(payload.get("channel_id") or CHANNEL_ID),
             message_id=(payload.get("message") or {}).get("id"),
+            kind=int(payload.get("type") or 0),
         )
         self.interactions[state.id] = state
         self._tokens[state.token] = state.id
@@ -680,6 +694,9 @@ class Standin:
         kind = int(body.get("type") or 0)
         data = body.get("data") or {}
         flags = int(data.get("flags") or 0)
+        refused = self._check_callback(entry, state, kind, data)
+        if refused is not None:
+            return refused  # not acknowledged: the bot may still answer
         state.callback = kind
         message: Message | None = None
         if kind == 4:  # CHANNEL_MESSAGE_WITH_SOURCE
@@ -731,7 +748,7 @@ class Standin:
         if state.callback is None:
             return _error(404, "Unknown Webhook", 10015)  # nothing to follow up yet
         if len(parts) == 3 and method == "POST":
-            return self._follow_up(entry, state, body)
+            return self._check_message(entry, body) or self._follow_up(entry, state, body)
         if len(parts) == 5 and parts[3] == "messages":
             target = state.original if parts[4] == "@original" else parts[4]
             message = self.messages.get(target or "")
@@ -742,11 +759,47 @@ class Standin:
                 message.deleted = True
                 return web.Response(status=204)
             if method == "PATCH":
+                refused = self._check_message(entry, body, creating=message.loading)
+                if refused is not None:
+                    return refused
                 message.apply(body, entry.files)
                 message.edits += 1
                 message.loading = False
             return _json(message.payload())
         return _error(405, "405: Method Not Allowed", 0)
+
+    def _check_callback(
+        self, entry: Recorded, state: InteractionState, kind: int, data: dict[str, Any]
+    ) -> web.Response | None:
+        """Discord's rules for a callback: its type must suit the interaction's, its ``data``
+        the form rules (None: it is taken)."""
+        allowed = CALLBACKS.get(state.kind)
+        if state.kind == 5 and state.message_id is None:
+            allowed = MODAL_SUBMIT_CALLBACKS  # a form opened by a command: no message to update
+        if allowed is not None and kind not in allowed:
+            return self._refuse(entry, 50035, [f"callback {kind} to an interaction {state.kind}"])
+        if kind in (4, 7):  # a new message, or the component's message edited
+            return self._check_message(entry, data, creating=kind == 4)
+        if kind == 8:  # APPLICATION_COMMAND_AUTOCOMPLETE_RESULT
+            return self._refuse(entry, 50035, forms.autocomplete_problems(data))
+        if kind == 9:  # MODAL
+            return self._refuse(entry, 50035, forms.modal_problems(data))
+        return None
+
+    def _check_message(
+        self, entry: Recorded, body: dict[str, Any], *, creating: bool = True
+    ) -> web.Response | None:
+        code, problems = forms.message_problems(body, len(entry.files), creating=creating)
+        return self._refuse(entry, code, problems)
+
+    def _refuse(self, entry: Recorded, code: int, problems: list[str]) -> web.Response | None:
+        """``400`` as Discord answers a body it will not take (and remember why)."""
+        if not problems:
+            return None
+        self.refused_forms.append((entry.method, entry.path, problems))
+        message = "Cannot send an empty message" if code == 50006 else "Invalid Form Body"
+        errors = {"_errors": [{"code": "BASE_TYPE_BAD", "message": p} for p in problems]}
+        return _json({"message": message, "code": code, "errors": errors}, status=400)
 
     def _follow_up(
         self, entry: Recorded, state: InteractionState, body: dict[str, Any]
@@ -847,6 +900,9 @@ class Standin:
         if len(parts) == 3 and method == "POST":
             if not self._may_post(channel_id):
                 return _error(403, "Missing Permissions", 50013)
+            refused = self._check_message(entry, body)
+            if refused is not None:
+                return refused
             if self.archived(channel_id):
                 _guild, thread = self.channel(channel_id)
                 if thread["thread_metadata"]["locked"]:
@@ -863,6 +919,9 @@ class Standin:
             if method in ("PATCH", "DELETE") and self.archived(channel_id):
                 return _error(400, "Thread is archived", 50083)
             if method == "PATCH":
+                refused = self._check_message(entry, body, creating=False)
+                if refused is not None:
+                    return refused
                 message.apply(body, entry.files)
                 message.edits += 1
             elif method == "DELETE":

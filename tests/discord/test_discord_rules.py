@@ -13,6 +13,8 @@ import aiohttp
 import pytest
 
 from bot.core.commands import Suggestion
+from bot.core.posts import Post
+from bot.core.reply import Reply
 from bot.discordbot import frontend
 from tests.discord import testing_ext
 from tests.discord.helpers import answer_with, answers, fire, run, settled, text_of
@@ -24,6 +26,7 @@ from tests.discord.standin import (
     OTHER_CHANNEL_ID,
     THREAD_ID,
     command_data,
+    component_message,
     interaction_payload,
     modal_data,
 )
@@ -150,6 +153,22 @@ async def test_a_429_on_an_edit_is_retried_after_retry_after_and_lands(bot, stan
     assert "count: 1" in text_of(message) and message.edits == 1
     [button] = message.buttons()
     assert button["custom_id"] == "count:2" and button["disabled"] is True
+
+
+async def test_a_429_on_a_live_boards_post_and_edit_is_retried_and_lands(bot, standin):
+    """The messages the coach posts on its own (study boards) go through the same retries."""
+    channel = rf"^/channels/{CHANNEL_ID}/messages"
+    standin.rate_limit(channel + "$", method="POST", retry_after=0.05)
+    standin.rate_limit(channel + r"/\d+$", method="PATCH", retry_after=0.05, is_global=True)
+    for version in (1, 2):
+        board = Reply(title="Board", body=f"version {version}")
+        await bot.live.post(Post(str(GUILD_ID), str(CHANNEL_ID), board, key="board:429"))
+        await bot.live.drain()
+    calls = [(r.method, r.status) for r in standin.requests if re.search(channel, r.path)]
+    assert calls == [("POST", 429), ("POST", 200), ("PATCH", 429), ("PATCH", 200)]
+    [shown] = [m for m in standin.channel_messages(CHANNEL_ID) if "Board" in text_of(m)]
+    assert "version 2" in text_of(shown) and shown.edits == 1
+    assert bot.live.stats.failed == 0
 
 
 async def test_confirmations_become_their_outcome(bot, standin):
@@ -351,6 +370,72 @@ async def test_a_form_shows_its_placeholder_and_survives_being_dismissed(bot, st
     )
     [answer] = await run(bot, standin, submit)
     assert "echo:typed value=docker ps" in text_of(answer)
+
+
+async def test_a_typed_quiz_answer_opens_a_form_with_a_docker_placeholder(bot, standin):
+    """A command question's form says what to type (``docker …``), in the member's language."""
+    start = interaction_payload(
+        2, command_data(("quiz",), {"topic": "networking", "count": 14}), user_id=1701
+    )
+    _deferral, first = await run(bot, standin, start, 2)
+    message = standin.messages[first.message_id]
+
+    def press(custom_id: str) -> dict:
+        data = {"custom_id": custom_id, "component_type": 2}
+        return interaction_payload(3, data, message=message.payload(), user_id=1701)
+
+    for _question in range(14):  # 5 of networking's 14 questions are typed commands
+        enabled = [b["custom_id"] for b in message.buttons() if not b.get("disabled")]
+        typed = [cid for cid in enabled if cid.startswith("~")]
+        if typed:
+            break
+        await run(bot, standin, press(enabled[0]))
+    [form] = await run(bot, standin, press(typed[0]))
+    assert form.body["type"] == 9
+    field = form.body["data"]["components"][0]["components"][0]
+    assert field["placeholder"] == "docker …"
+
+
+# Discord's form rules -------------------------------------------------------------------------
+async def test_the_standin_refuses_what_discord_refuses(standin):
+    """Bodies over Discord's limits, and callbacks of a type the interaction cannot take,
+    are refused with a 400 and leave the interaction unanswered, so that a bot which sends
+    them fails its tests."""
+    suggest = interaction_payload(4, command_data(("docker",), {"command": "r"}, focused="command"))
+    pressed = interaction_payload(
+        3, {"custom_id": "x", "component_type": 2}, message=component_message(["x"])
+    )
+    too_long = {"name": "run …", "value": "run " + "x" * 97}
+    button = {"type": 2, "style": 2, "label": "x", "custom_id": "same"}  # twice in one message
+    refused = {
+        id(suggest): [
+            {"type": 8, "data": {"choices": [too_long]}},
+            {"type": 8, "data": {"choices": [{"name": "a", "value": "a"}] * 26}},
+            {"type": 4, "data": {"content": "an answer where only choices may go"}},
+        ],
+        id(pressed): [
+            {"type": 9, "data": {"title": "t" * 46, "custom_id": "~a", "components": []}},
+            {"type": 4, "data": {"flags": 64}},  # nothing to show
+            {"type": 7, "data": {"components": [{"type": 1, "components": [button, button]}]}},
+            {"type": 8, "data": {"choices": []}},  # choices for a button press
+        ],
+    }
+    taken = {
+        id(suggest): {"type": 8, "data": {"choices": [{"name": "run", "value": "run"}]}},
+        id(pressed): {"type": 7, "data": {"content": "pressed"}},
+    }
+    async with aiohttp.ClientSession() as http:
+        for payload in (suggest, pressed):
+            standin.register(payload)
+            callback = f"{standin.base}/interactions/{payload['id']}/{payload['token']}/callback"
+            for body in refused[id(payload)]:
+                async with http.post(callback, json=body) as response:
+                    assert response.status == 400, body
+                    assert (await response.json())["code"] in (50035, 50006)
+            async with http.post(callback, json=taken[id(payload)]) as response:
+                assert response.status == 200  # the refusals did not answer the interaction
+    assert len(standin.refused_forms) == sum(len(bodies) for bodies in refused.values())
+    standin.refused_forms.clear()  # refused on purpose
 
 
 # the public API only ---------------------------------------------------------------------------
