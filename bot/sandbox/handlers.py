@@ -282,22 +282,29 @@ class SandboxCommands:
 
     async def reset(self, actor: Actor, tr: Translator, confirmed: bool = False) -> Reply:
         if not confirmed:
-            return self.presenter.confirm(tr, "reset")
+            return self.presenter.confirm(tr, "reset", actor.user_id)
         async with self.manager.turn(actor.user_id):
             await self.manager.reset(actor.user_id)
         return self.presenter.done(tr, "sandbox.reset_done")
 
     async def destroy(self, actor: Actor, tr: Translator, confirmed: bool = False) -> Reply:
         if not confirmed:
-            return self.presenter.confirm(tr, "destroy")
+            return self.presenter.confirm(tr, "destroy", actor.user_id)
         async with self.manager.turn(actor.user_id):
             if not await self.manager.destroy(actor.user_id):
                 return self.presenter.plain(tr, "sandbox.status_none")
         return self.presenter.done(tr, "sandbox.destroy_done")
 
     async def press(self, actor: Actor, tr: Translator, action: str) -> Reply:
-        """``sandbox:confirm-reset``, ``sandbox:confirm-destroy``, ``sandbox:cancel``."""
-        verb = action.split(":", 1)[-1]
+        """``sandbox:confirm-reset:<owner>``, ``sandbox:confirm-destroy:<owner>``,
+        ``sandbox:cancel:<owner>``: only the member who asked may answer (another member's
+        press on a shared question would otherwise reset or delete the presser's sandbox)."""
+        parts = action.split(":")
+        if len(parts) != 3 or parts[1] not in ("confirm-reset", "confirm-destroy", "cancel"):
+            raise UserError("general.expired_action")  # a question asked before owners were kept
+        verb, owner = parts[1], parts[2]
+        if owner != actor.user_id:
+            raise UserError("sandbox.not_yours")
         if verb == "confirm-reset":
             return await self.reset(actor, tr, confirmed=True)
         if verb == "confirm-destroy":

@@ -218,8 +218,9 @@ class Presenter:
         return Reply(title=tr("sandbox.disk.notice_title"), body=body, tone=Tone.WARNING)
 
     @staticmethod
-    def confirm(tr: Translator, verb: str) -> Reply:
-        """Ask before ``reset``/``destroy``: a danger button and a cancel button."""
+    def confirm(tr: Translator, verb: str, owner: str) -> Reply:
+        """Ask before ``reset``/``destroy``: a danger button and a cancel button, both the
+        asker's only (a shared question is pressable by everyone who sees it)."""
         return Reply(
             title=tr(f"sandbox.confirm_{verb}_title"),
             body=tr(f"sandbox.confirm_{verb}"),
@@ -227,10 +228,10 @@ class Presenter:
             choices=(
                 Choice(
                     tr(f"sandbox.confirm_{verb}_button"),
-                    f"{ACTION}:confirm-{verb}",
+                    f"{ACTION}:confirm-{verb}:{owner}",
                     ChoiceStyle.DANGER,
                 ),
-                Choice(tr("sandbox.cancel_button"), f"{ACTION}:cancel"),
+                Choice(tr("sandbox.cancel_button"), f"{ACTION}:cancel:{owner}"),
             ),
         )
 

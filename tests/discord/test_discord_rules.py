@@ -13,8 +13,9 @@ import aiohttp
 import pytest
 
 from bot.core.commands import Suggestion
+from bot.core.context import Actor
 from bot.core.posts import Post
-from bot.core.reply import Reply
+from bot.core.reply import Reply, Tone
 from bot.discordbot import frontend
 from tests.discord import testing_ext
 from tests.discord.helpers import answer_with, answers, fire, run, settled, text_of
@@ -182,6 +183,35 @@ async def test_confirmations_become_their_outcome(bot, standin):
     [edited] = await run(bot, standin, press)
     assert edited.body["type"] == 7 and edited.message_id == message.id
     assert message.buttons() == []  # nothing left to press twice
+
+
+async def test_a_shared_sandbox_question_is_answered_by_its_asker_only(bot, standin):
+    """Another member's press on a shared "Reset your sandbox?" changes nothing (not their
+    sandbox, not the question); the asker's own press answers it in place."""
+    ask = interaction_payload(
+        2, command_data(("sandbox",), {"action": "reset", "share": True}), user_id=1411
+    )
+    _deferral, shown = await run(bot, standin, ask, 2)
+    message = standin.messages[shown.message_id]
+    assert message.public
+    confirm, cancel = message.custom_ids()
+    assert confirm.endswith(":1411") and cancel.endswith(":1411")
+
+    def press(custom_id: str, user_id: int) -> dict:
+        data = {"custom_id": custom_id, "component_type": 2}
+        return interaction_payload(3, data, message=message.payload(), user_id=user_id)
+
+    for custom_id in (confirm, cancel):
+        [refused] = await run(bot, standin, press(custom_id, 1412))
+        assert refused.body["type"] == 4 and refused.ephemeral
+        assert "someone else" in text_of(refused)
+    assert message.edits == 0 and message.custom_ids() == [confirm, cancel]
+    asker = Actor("1411", "alice", str(GUILD_ID), "en")
+    [legacy] = await bot.coach.press(asker, "sandbox:confirm-reset")  # no owner: not taken
+    assert legacy.tone is Tone.ERROR and "ended" in legacy.body
+    [cancelled] = await run(bot, standin, press(cancel, 1411))
+    assert cancelled.body["type"] == 7 and cancelled.message_id == message.id
+    assert message.buttons() == [] and "nothing changed" in text_of(message).lower()
 
 
 # expired interactions ------------------------------------------------------------------------

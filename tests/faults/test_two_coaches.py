@@ -15,6 +15,7 @@ import docker
 import pytest
 
 from bot.core.context import Actor
+from bot.core.reply import Tone
 from tests.engines import ExtraEngine
 from tests.faults.support import (
     ConsoleProcess,
@@ -66,8 +67,9 @@ async def test_two_consoles_with_their_own_databases(engine: ExtraEngine, tmp_pa
             assert "CONTAINER ID" in text(listing) and "web" not in text(listing)
             made = await ask(second, LEARNER, "docker", "run -d --name web busybox sleep 600")
             assert clean_for_learner(made) == [], text(made)
-            await second.run(LEARNER, ("sandbox",), {"action": "reset"})
-            await second.press(LEARNER, "sandbox:confirm-reset")
+            asked = await second.run(LEARNER, ("sandbox",), {"action": "reset"})
+            reset = await second.press(LEARNER, asked[0].choices[0].action)
+            assert reset[0].tone is Tone.SUCCESS, reset
             for _round in range(3):  # its reaper and sweep see only its own instance
                 await manager.tick()
                 await manager.sweep()

@@ -32,9 +32,13 @@ async def test_docker_sh_and_sandbox_through_the_coach(coach: Coach) -> None:
         suggestions = await coach.complete(actor, ("docker",), "command", "netw")
         assert any(s.value.startswith("network") for s in suggestions)
         ask = await coach.run(actor, ("sandbox",), {"action": "destroy"})
-        assert [c.action for c in ask[0].choices] == ["sandbox:confirm-destroy", "sandbox:cancel"]
-        assert (await coach.press(actor, "sandbox:cancel"))[0].body
-        done = await coach.press(actor, "sandbox:confirm-destroy")
+        confirm, cancel = (c.action for c in ask[0].choices)
+        assert (confirm, cancel) == (
+            f"sandbox:confirm-destroy:{actor.user_id}",
+            f"sandbox:cancel:{actor.user_id}",
+        )
+        assert (await coach.press(actor, cancel))[0].body
+        done = await coach.press(actor, confirm)
         assert done[0].tone is Tone.SUCCESS
         assert (await coach.sandbox.reader.state(actor)).exists is False
     finally:
