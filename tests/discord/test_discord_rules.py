@@ -270,7 +270,7 @@ async def test_an_unknown_option_says_the_commands_are_out_of_date(bot, standin)
 
 # DMs and threads -----------------------------------------------------------------------------
 async def test_server_commands_are_refused_in_dms(bot, standin):
-    for path in (("practice", "list"), ("leaderboard",), ("admin", "reload")):
+    for path in (("practice", "list"), ("leaderboard",), ("admin", "reload"), ("study", "next")):
         payload = interaction_payload(2, command_data(path), guild=False, user_id=1601)
         [refused] = await run(bot, standin, payload)
         assert refused.ephemeral and "server" in text_of(refused), path

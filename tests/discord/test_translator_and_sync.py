@@ -61,7 +61,7 @@ async def test_server_only_commands_are_not_offered_in_dms(settings, clock):
         found = {c.name: c.to_dict(bot.tree) for c in bot.tree.get_commands()}
     finally:
         await bot.close()
-    for name in ("practice", "leaderboard", "admin"):
+    for name in ("practice", "leaderboard", "admin", "study"):
         assert found[name]["contexts"] == [0], name
     for name in ("concept", "quiz", "docker", "progress", "help"):
         assert sorted(found[name]["contexts"]) == [0, 1], name
