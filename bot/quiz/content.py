@@ -147,9 +147,10 @@ def _share_line(library: ContentLibrary, guessable: int, rated: int, verdict: st
 
 def check_longest_share(library: ContentLibrary) -> Iterable[str]:
     """The bank as a whole: under :data:`MAX_LONGEST_SHARE` of the multiple-choice questions
-    may have the strictly longest right option, or picking the longest option pays off."""
+    may have the strictly longest right option, or picking the longest option pays off. One
+    such question is never a habit, whatever the size of the bank."""
     guessable, rated = _guessable_share(library)
-    if rated and guessable / rated >= MAX_LONGEST_SHARE:
+    if guessable > 1 and guessable / rated >= MAX_LONGEST_SHARE:
         yield (
             _share_line(library, guessable, rated, "over")
             + ": make wrong options as long as the right ones (see the warnings)"
@@ -165,7 +166,7 @@ def warn_by_type(library: ContentLibrary) -> Iterable[str]:
         for warning in question.kind.warnings(question):
             yield f"{where}: {warning}"
     guessable, rated = _guessable_share(library)
-    if rated and guessable / rated < MAX_LONGEST_SHARE:
+    if rated and (guessable < 2 or guessable / rated < MAX_LONGEST_SHARE):
         yield _share_line(library, guessable, rated, "within")
 
 
