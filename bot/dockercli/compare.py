@@ -10,11 +10,13 @@ same thing:
 * a default spelled out: ``network create -d bridge``, ``volume create -d local``,
   ``run --network bridge``, ``--restart no``, ``search --limit 25``, ``logs --tail all``,
   ``stop -t 10``, ``-p 0.0.0.0:8080:80``;
-* ``--mount type=volume,source=data,target=/data`` for ``-v data:/data`` (and bind mounts);
+* ``--mount type=volume,source=data,target=/data`` for ``-v data:/data`` (and bind mounts),
+  and ``-v data:/data/`` for it too;
 * ``docker volume inspect NAME`` as ``docker inspect --type volume NAME`` (networks alike);
 * spaces inside ``--format`` actions: ``{{ .State.ExitCode }}``;
 * what a container runs: ``sh -c "ls /tmp"`` is ``ls /tmp``, ``/bin/ls`` is ``ls``,
-  ``/tmp/`` is ``/tmp``, ``http://web`` is ``http://web/``, and programs that print the same
+  ``/tmp/`` is ``/tmp``, ``http://web`` is ``http://web/``, ``wget -q -O - web`` is
+  ``wget -qO- http://web``, and programs that print the same
   thing (``ip a`` / ``ip addr``, ``printenv`` / ``env``, ``arch`` / ``uname -m``,
   ``cat /etc/hostname`` / ``hostname``, ``ps aux`` / ``ps``, ``ls -la`` / ``ls``);
 * ``docker build``: the context folder in one spelling (``.``, ``./``; ``site/``, ``./site``),
@@ -114,6 +116,7 @@ _SAME_OUTPUT: Mapping[tuple[str, ...], tuple[str, ...]] = {
     ("arch",): ("uname", "-m"),
     ("cat", "/etc/hostname"): ("hostname",),
 }
+_WGET_CLUSTER = re.compile(r"-(?P<quiet>q*)(?:O(?P<output>.*))?")
 _FORMAT_ACTION = re.compile(r"\{\{-?\s*(.*?)\s*-?\}\}")
 
 
@@ -187,6 +190,23 @@ def _mounts_as_volumes(cmd: DockerCommand) -> DockerCommand:
     return _with(cmd, flags=flags)
 
 
+def _volume_paths(cmd: DockerCommand) -> DockerCommand:
+    """``-v`` values with the path in the container in one spelling: ``data:/data/`` is
+    ``data:/data``."""
+    if "volume" not in cmd.flags:
+        return cmd
+    values = tuple(_volume_value(v) for v in _values(cmd.flags["volume"]))
+    return _with(cmd, flags={**cmd.flags, "volume": values})
+
+
+def _volume_value(value: str) -> str:
+    parts = value.split(":")
+    index = 0 if len(parts) == 1 else 1  # TARGET, SOURCE:TARGET or SOURCE:TARGET:MODE
+    if len(parts) <= 3 and parts[index].startswith("/"):
+        parts[index] = posixpath.normpath(parts[index])
+    return ":".join(parts)
+
+
 def _plain_format(cmd: DockerCommand) -> DockerCommand:
     template = cmd.flags.get("format")
     if not isinstance(template, str):
@@ -205,6 +225,34 @@ def _word(word: str) -> str:
     return word
 
 
+def _wget_form(words: tuple[str, ...]) -> tuple[str, ...] | None:
+    """``wget`` with ``-q`` and ``-O FILE`` in one spelling (``-qO-``, ``-q -O -``,
+    ``--quiet``, ``--output-document=-``) and each URL with its scheme (busybox's wget reads
+    ``web`` as ``http://web/``); None when it has an option other than those."""
+    quiet, output, urls = False, None, []
+    rest = list(words)
+    while rest:
+        word = rest.pop(0)
+        if word in ("-q", "--quiet"):
+            quiet = True
+        elif word.startswith("--output-document="):
+            output = word.partition("=")[2]
+        elif word in ("-O", "--output-document") and rest:
+            output = rest.pop(0)
+        elif (cluster := _WGET_CLUSTER.fullmatch(word)) and word != "-":
+            quiet = quiet or bool(cluster["quiet"])
+            if cluster["output"] is not None:  # -O FILE, -OFILE, -qO-
+                if not cluster["output"] and not rest:
+                    return None
+                output = cluster["output"] or rest.pop(0)
+        elif word.startswith("-"):
+            return None
+        else:
+            urls.append(_word(word if "://" in word else f"http://{word}"))
+    options = (("-q",) if quiet else ()) + (("-O", output) if output is not None else ())
+    return ("wget", *options, *urls)
+
+
 def program_form(words: tuple[str, ...]) -> tuple[str, ...]:
     """What a container runs, in one spelling (see the module docstring)."""
     if not words:
@@ -219,6 +267,8 @@ def program_form(words: tuple[str, ...]) -> tuple[str, ...]:
         if not _SHELL_SYNTAX.search(script) and script.strip():
             return program_form(tuple(shlex.split(script)))
     line = (program, *rest)
+    if program == "wget":
+        line = _wget_form(rest) or line
     if program == "ps" and all(w in _PS_OPTIONS for w in rest):
         return ("ps",)
     if program == "ls":
@@ -278,8 +328,8 @@ def _compose_form(cmd: DockerCommand) -> DockerCommand:
 
 def grading_form(cmd: DockerCommand) -> DockerCommand:
     """``cmd`` in the one form shared by every way of saying it (see the module docstring)."""
-    steps = (_typed_inspect, _without_defaults, _mounts_as_volumes, _plain_format, _build_form,
-             _compose_form)  # fmt: skip
+    steps = (_typed_inspect, _without_defaults, _mounts_as_volumes, _volume_paths, _plain_format,
+             _build_form, _compose_form)  # fmt: skip
     for step in steps:
         cmd = step(cmd)
     return _container_command(cmd)

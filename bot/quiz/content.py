@@ -130,24 +130,44 @@ def check_by_type(library: ContentLibrary) -> Iterable[str]:
             yield f"{where}: {problem}"
 
 
+def _guessable_share(library: ContentLibrary) -> tuple[int, int]:
+    """(questions whose right option is the strictly longest, questions with options)."""
+    judged = [q.kind.guessable(q) for q in library.items(QUESTIONS).values()]
+    rated = [g for g in judged if g is not None]
+    return sum(rated), len(rated)
+
+
+def _share_line(library: ContentLibrary, guessable: int, rated: int, verdict: str) -> str:
+    return (
+        f"{library.root / QUESTIONS.name}: {guessable}/{rated} questions "
+        f"({guessable / rated:.0%}) can be answered by picking the longest option: {verdict} "
+        f"the limit of {MAX_LONGEST_SHARE:.0%}"
+    )
+
+
+def check_longest_share(library: ContentLibrary) -> Iterable[str]:
+    """The bank as a whole: under :data:`MAX_LONGEST_SHARE` of the multiple-choice questions
+    may have the strictly longest right option, or picking the longest option pays off. One
+    such question is never a habit, whatever the size of the bank."""
+    guessable, rated = _guessable_share(library)
+    if guessable > 1 and guessable / rated >= MAX_LONGEST_SHARE:
+        yield (
+            _share_line(library, guessable, rated, "over")
+            + ": make wrong options as long as the right ones (see the warnings)"
+        )
+
+
 def warn_by_type(library: ContentLibrary) -> Iterable[str]:
     """What each question's type finds worth a second look (a right option that is the
-    strictly longest), and how often options give the answer away across the bank."""
-    questions = library.items(QUESTIONS).values()
-    judged = [q.kind.guessable(q) for q in questions]
-    for question in questions:
+    strictly longest), and how often options give the answer away across the bank (over the
+    limit, :func:`check_longest_share` makes it a problem)."""
+    for question in library.items(QUESTIONS).values():
         where = f"{library.origin(QUESTIONS, question.id)}: {question.id}"
         for warning in question.kind.warnings(question):
             yield f"{where}: {warning}"
-    rated = [g for g in judged if g is not None]
-    if rated:
-        share = sum(rated) / len(rated)
-        verdict = "within" if share < MAX_LONGEST_SHARE else "OVER"
-        yield (
-            f"{library.root / QUESTIONS.name}: {sum(rated)}/{len(rated)} questions ({share:.0%}) "
-            f"can be answered by picking the longest option: {verdict} the limit of "
-            f"{MAX_LONGEST_SHARE:.0%}"
-        )
+    guessable, rated = _guessable_share(library)
+    if rated and (guessable < 2 or guessable / rated < MAX_LONGEST_SHARE):
+        yield _share_line(library, guessable, rated, "within")
 
 
 def _tests(question: Question, part: PartRef) -> bool:
@@ -157,7 +177,13 @@ def _tests(question: Question, part: PartRef) -> bool:
 QUESTIONS: ContentKind[Question] = ContentKind(
     "questions",
     Question,
-    checks=(check_links, check_limits, check_by_type, wording_check("questions")),
+    checks=(
+        check_links,
+        check_limits,
+        check_by_type,
+        check_longest_share,
+        wording_check("questions"),
+    ),
     warnings=(warn_by_type,),
     vocabularies={
         QUESTION_IDS: lambda q: (q.id,),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+
 from bot.coach import content_registry
 from bot.content.library import ContentLibrary
 from bot.content.lint import MAX_LONGEST_SHARE, longest_option_warning
@@ -61,3 +65,23 @@ def test_content_check_warns_about_each_giveaway_without_failing(library: Conten
     result = content_cli("check")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "warning: " in result.stdout and "content OK" in result.stdout
+
+
+def test_content_check_fails_when_the_longest_option_pays_off_too_often(copy: Path) -> None:
+    """Over the limit, ``content check`` fails: the rule is enforced, not only reported."""
+    shortened = 0
+    for path in sorted((copy / "questions").glob("*.yaml")):
+        questions = yaml.safe_load(path.read_text(encoding="utf-8"))
+        for question in questions:
+            if question["type"] != "choice" or shortened >= 12:
+                continue
+            for index, option in enumerate(question["options"]):
+                if index != question["answer"]:
+                    option["en"], option["ko"] = option["en"][:6], option["ko"][:3]
+            shortened += 1
+        path.write_text(yaml.safe_dump(questions, allow_unicode=True), encoding="utf-8")
+    result = content_cli("check", "--content", str(copy))
+    assert result.returncode == 1, result.stdout
+    [line] = [x for x in result.stdout.splitlines() if "picking the longest option" in x]
+    assert line.startswith(f"{copy / 'questions'}: ") and "over the limit of 25%" in line
+    assert "content OK" not in result.stdout

@@ -36,6 +36,9 @@ SAME_TASK = [
     ("docker run -d -v data:/data redis", "docker run -d --mount source=data,target=/data redis"),
     ("docker run -d -v d:/data redis", "docker run -d --mount type=volume,src=d,dst=/data redis"),
     ("docker run -v d:/d:ro busybox", "docker run --mount source=d,target=/d,readonly busybox"),
+    # … and the path in the container with or without its trailing slash
+    ("docker run -d -v data:/data redis", "docker run -d -v data:/data/ redis"),
+    ("docker run -v d:/d:ro busybox", "docker run -v d:/d/:ro busybox"),
     # defaults spelled out
     ("docker network create app-net", "docker network create -d bridge app-net"),
     ("docker volume create notes", "docker volume create --driver=local notes"),
@@ -54,6 +57,9 @@ SAME_TASK = [
     ("docker images", "docker image ls"),
     # what runs in the container, in any spelling that prints the same
     ("docker run --rm busybox wget -qO- http://web", "docker run --rm busybox wget -qO- http://web/"),
+    ("docker run --rm busybox wget -qO- http://web", "docker run --rm busybox wget -q -O - http://web"),
+    ("docker run --rm busybox wget -qO- http://web", "docker run --rm busybox wget -O- -q web"),
+    ("docker run --rm busybox wget -qO- web", "docker run --rm busybox wget --quiet -O - web"),
     ("docker exec two ls /tmp", "docker exec two ls -la /tmp/"),
     ("docker exec two ls /tmp", "docker exec two sh -c 'ls /tmp'"),
     ("docker exec two ls /tmp", "docker exec two /bin/ls /tmp"),
@@ -92,6 +98,10 @@ NEAR_MISSES = [
     ("docker cp index.html web:/srv/html/", "docker cp index.html web:/srv/"),
     ("docker volume inspect notes", "docker network inspect notes"),
     ("docker run -d -v data:/data redis", "docker run -d -v /data redis"),
+    ("docker run -d -v data:/data redis", "docker run -d -v data:/data/db redis"),
+    ("docker run --rm busybox wget -qO- http://web", "docker run --rm busybox wget -qO /tmp/p web"),
+    ("docker run --rm busybox wget -qO- http://web", "docker run --rm busybox wget -qO- http://db"),
+    ("docker run --rm busybox wget -qO- http://web", "docker run --rm busybox wget -S -qO- web"),
     ("docker run -d -v data:/data redis", "docker run -d --mount type=tmpfs,target=/data redis"),
     ("docker network create app-net", "docker network create -d overlay app-net"),
     ("docker ps -a --no-trunc", "docker ps -a"),  # asked for, so required
@@ -170,6 +180,16 @@ def test_the_grading_form_of_a_few_commands() -> None:
     assert program_form(("sh", "-c", "echo hi > /tmp/x")) == ("sh", "-c", "echo hi > /tmp/x")
     assert program_form(("wget", "-qO-", "https://example.com")) == (
         "wget",
-        "-qO-",
+        "-q",
+        "-O",
+        "-",
         "https://example.com/",
     )
+    assert program_form(("wget", "-qO", "-", "web:8080")) == (
+        "wget",
+        "-q",
+        "-O",
+        "-",
+        "http://web:8080/",
+    )
+    assert program_form(("wget", "--spider", "web")) == ("wget", "--spider", "web")
