@@ -65,7 +65,9 @@ from bot.settings import ContainerLimits
 
 _ADJECTIVES = ("brave", "calm", "eager", "gentle", "happy", "keen", "lucid", "quiet", "witty")
 _NOUNS = ("turing", "hopper", "lovelace", "knuth", "ritchie", "thompson", "liskov", "dijkstra")
-EXIT_CODE_WAIT_SECONDS = 5
+# The output ended, so the process is gone; the engine records the exit a moment later (an OOM
+# kill's cgroup teardown can take seconds on a loaded worker): worth waiting for, it is the answer.
+EXIT_CODE_WAIT_SECONDS = 20
 
 
 def _random_name(taken: set[str]) -> str:
@@ -515,7 +517,7 @@ async def _foreground(
     cap = ctx.settings.output_bytes
     captured, code = await ctx.worker.stream(
         lambda api: _attach_start_read(api, cid, cap, seconds, streams, auto_remove),
-        timeout=seconds + 30,
+        timeout=seconds + EXIT_CODE_WAIT_SECONDS + 30,
     )
     out = captured_output(ctx, captured, "docker-run.txt", notes)
     if not captured.ended:  # it goes on in the background: its ports are published now
