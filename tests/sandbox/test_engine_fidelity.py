@@ -112,7 +112,9 @@ async def test_done_when_published_ports(service: SandboxService) -> None:
 
 
 async def test_published_port_variants(service: SandboxService) -> None:
-    await docker_text(service, ALICE, "run -d --name local -p 127.0.0.1:8081:80 nginx")
+    await docker_text(
+        service, ALICE, "run -d --name local -p 127.0.0.1:8081:80 --expose 7777 nginx"
+    )
     await docker_text(service, ALICE, "run -d --name anyport -p 80 httpd")
     await docker_text(service, ALICE, "run -d --name all -P nginx")
     await docker_text(
@@ -139,6 +141,11 @@ async def test_published_port_variants(service: SandboxService) -> None:
     # the same ephemeral port while the container runs
     assert f"0.0.0.0:{ephemeral['all']}" in await docker_text(service, ALICE, "port all")
     assert str(ephemeral["all"]) in await docker_text(service, ALICE, "ps --filter publish=80")
+    # exposed only: expose finds it, publish does not (docker reads the port bindings)
+    exposed = await docker_text(service, ALICE, "ps --filter expose=7777 --format '{{.Names}}'")
+    assert exposed.split() == ["local"]
+    published = await service.commands.docker(ALICE, tr(), "ps --filter publish=7777 -q")
+    assert published[-1].code is None
     await clean(service, ALICE)
 
 
