@@ -37,6 +37,7 @@ from types import MappingProxyType
 from typing import Any
 
 from bot.core.errors import Refused
+from bot.dockercli import hub
 from bot.dockercli.compose import ServiceCommand
 from bot.dockercli.dockerfile import Dockerfile, Instruction
 from bot.dockercli.errors import CliError
@@ -313,7 +314,16 @@ def _image(value: None, cmd: DockerCommand, config: PolicyConfig) -> Params:
                 return None
         except CliError:
             pass
+    elif not _could_exist(cmd.image):
+        return None  # nothing a pull could find: the operation answers as docker does
     return _image_problem(cmd.image, config, "policy.image_not_allowed")
+
+
+def _could_exist(ref: str) -> bool:
+    try:
+        return hub.could_exist(parse_image_reference(ref))
+    except CliError:
+        return True  # malformed: the policy refuses it
 
 
 def _registry(value: None, cmd: DockerCommand, config: PolicyConfig) -> Params:

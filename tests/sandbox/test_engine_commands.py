@@ -18,6 +18,7 @@ from tests.sandbox.engine_support import (
     docker_text,
     eventually,
     inspect_containers,
+    message,
     new_actor,
     sh_text,
     started_service,
@@ -242,6 +243,12 @@ async def test_removing_several_reports_each_and_hints_when_all_fail(
         await service.commands.docker(ALICE, tr(), "rm busyrm")
     assert "rm -f" in caught.value.params["hint"]
     await docker_text(service, ALICE, "rm -f busyrm")
+    with pytest.raises(UserError) as caught:  # each failure on its own line, as docker's
+        await service.commands.docker(ALICE, tr(), "stop ghost1 ghost2")
+    assert message(caught.value).split("```")[1].strip().splitlines() == [
+        "Error response from daemon: No such container: ghost1",
+        "Error response from daemon: No such container: ghost2",
+    ]
 
 
 async def test_cp_of_a_directory_under_a_new_name_keeps_hard_links(

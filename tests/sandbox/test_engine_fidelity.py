@@ -112,7 +112,9 @@ async def test_done_when_published_ports(service: SandboxService) -> None:
 
 
 async def test_published_port_variants(service: SandboxService) -> None:
-    await docker_text(service, ALICE, "run -d --name local -p 127.0.0.1:8081:80 nginx")
+    await docker_text(
+        service, ALICE, "run -d --name local -p 127.0.0.1:8081:80 --expose 7777 nginx"
+    )
     await docker_text(service, ALICE, "run -d --name anyport -p 80 httpd")
     await docker_text(service, ALICE, "run -d --name all -P nginx")
     await docker_text(
@@ -139,6 +141,11 @@ async def test_published_port_variants(service: SandboxService) -> None:
     # the same ephemeral port while the container runs
     assert f"0.0.0.0:{ephemeral['all']}" in await docker_text(service, ALICE, "port all")
     assert str(ephemeral["all"]) in await docker_text(service, ALICE, "ps --filter publish=80")
+    # exposed only: expose finds it, publish does not (docker reads the port bindings)
+    exposed = await docker_text(service, ALICE, "ps --filter expose=7777 --format '{{.Names}}'")
+    assert exposed.split() == ["local"]
+    published = await service.commands.docker(ALICE, tr(), "ps --filter publish=7777 -q")
+    assert published[-1].code is None
     await clean(service, ALICE)
 
 
@@ -379,12 +386,9 @@ async def test_commit_tag_rmi_are_the_learners_own(service: SandboxService) -> N
     assert "add marker" in await docker_text(service, ALICE, "history --no-trunc mysite:v1")
     tags = await docker_text(service, ALICE, "image inspect -f '{{json .RepoTags}}' mysite:v1")
     assert tags.strip() == '["mysite:v1"]'
-    # bob can neither see, run, tag nor remove it
+    # bob can neither see, run, tag nor remove it: for him it does not exist, in docker's words
     assert "mysite" not in await docker_text(service, BOB, "images")
-    for line in ("run --rm mysite:v1 true", "rmi mysite:v1", "tag mysite:v1 x:1",
-                 "image inspect mysite:v1"):  # fmt: skip
-        with pytest.raises((Refused, UserError)):
-            await service.commands.docker(BOB, tr(), line)
+    await _bob_has_no_mysite(service)
     # tag, the quota, rmi
     await docker_text(service, ALICE, "tag mysite:v1 mysite:v2")
     with changed_settings(service, quotas=service.manager.settings.quotas.model_copy(
@@ -397,6 +401,51 @@ async def test_commit_tag_rmi_are_the_learners_own(service: SandboxService) -> N
     prefix = service.manager.get(ALICE.user_id).scope.image_prefix  # type: ignore[union-attr]
     assert _engine_tags(prefix) == [prefix + "mysite:v1"]
     await clean(service, ALICE)
+
+
+async def _bob_has_no_mysite(service: SandboxService) -> None:
+    denied = (
+        "Error response from daemon: pull access denied for mysite, repository does not exist "
+        "or may require 'docker login': denied: requested access to the resource is denied"
+    )
+    for line in ("run --rm mysite:v1 true", "create mysite:v1"):
+        answer = await failure(service, BOB, line)
+        assert f"Unable to find image 'mysite:v1' locally\n{denied}\n" in answer, answer
+        assert "not one of the images" not in answer
+    assert f"```\n{denied}\n```" in await failure(service, BOB, "pull mysite:v1")
+    for line in ("rmi mysite:v1", "image inspect mysite:v1"):
+        assert await failure(service, BOB, line) == "Error: No such image: mysite:v1"
+    for line in ("tag mysite:v1 x:1", "history mysite:v1"):
+        answer = await failure(service, BOB, line)
+        assert "Error response from daemon: No such image: mysite:v1\n" in answer, answer
+    assert "No such object: mysite:v1" in await failure(service, BOB, "inspect mysite:v1")
+    assert "mysite" not in await docker_text(service, BOB, "images -a")
+
+
+async def test_missing_images_answer_like_docker(service: SandboxService) -> None:
+    """A name that exists nowhere gets docker's answer; one the sandbox will not pull, the
+    policy's refusal; an allowed one the worker lacks is pulled first (here: the pull fails)."""
+    before = await docker_text(service, BOB, "ps -aq")
+    answer = await failure(service, BOB, "run --rm nosuchimage")
+    assert "Unable to find image 'nosuchimage:latest' locally\n" in answer
+    assert "pull access denied for nosuchimage, repository does not exist" in answer
+    answer = await failure(service, BOB, "pull nosuchimage")
+    assert "Using default tag: latest\nError response from daemon: pull access denied" in answer
+    for line in ("run --rm ubuntu true", "pull ubuntu", "run --rm bitnami/redis true"):
+        with pytest.raises(Refused) as refused:
+            await service.commands.docker(BOB, tr(), line)
+        assert refused.value.key == "policy.image_not_allowed"
+    for line in ("image inspect ubuntu", "rmi ubuntu"):
+        assert await failure(service, BOB, line) == "Error: No such image: ubuntu"
+    answer = await failure(service, BOB, "tag nosuch x:1")
+    assert "Error response from daemon: No such image: nosuch:latest" in answer
+    # an allowed tag the worker does not have: run pulls it (and says why it could not)
+    with pytest.raises(UserError) as caught:
+        await service.commands.docker(BOB, tr(), "run --rm busybox:0.0-none true")
+    assert caught.value.key == "sandbox.pull_failed", caught.value
+    answer = await failure(service, BOB, "run --rm --pull never busybox:0.0-none true")
+    assert "Error response from daemon: No such image: busybox:0.0-none\n" in answer
+    assert await docker_text(service, BOB, "ps -aq") == before  # nothing was made
 
 
 async def test_own_images_go_with_the_sandbox() -> None:

@@ -11,7 +11,7 @@ import pytest
 
 from bot.core.errors import Refused
 from bot.core.i18n import Catalog
-from bot.dockercli import CliError, Difference, DockerCommand, parse_docker
+from bot.dockercli import CliError, Difference, DockerCommand, hub, parse_docker
 from bot.dockercli.values import ImageRef, parse_image_reference
 from bot.sandbox import policy
 from bot.sandbox.policy import (
@@ -250,3 +250,28 @@ def test_check_never_raises_even_for_a_hand_made_command() -> None:
     verdict = check(made, CONFIG)
     assert verdict.refusal is not None
     assert verdict.refusal.key == "policy.image_not_allowed"
+
+
+# --- images that exist nowhere vs images the sandbox will not pull ---------------------
+
+
+@pytest.mark.parametrize(
+    ("ref", "could"),
+    [("mysite:v1", False), ("nosuchimage", False), ("ubuntu", True), ("hello-world", True),
+     ("library/postgres:16", True), ("bitnami/redis", True), ("quay.io/mysite", True)],
+)  # fmt: skip
+def test_a_one_word_name_outside_dockers_official_images_exists_nowhere(
+    ref: str, could: bool
+) -> None:
+    assert hub.could_exist(parse_image_reference(ref)) is could
+
+
+def test_pulling_a_name_that_exists_nowhere_is_not_a_refusal() -> None:
+    """docker's own answer (pull access denied) comes from the operation; a name a registry may
+    have is still the allowlist's refusal."""
+    assert check(parse_docker("docker pull mysite:v1"), CONFIG).refusal is None
+    for line in ("docker pull ubuntu", "docker pull bitnami/redis"):
+        refusal = check(parse_docker(line), CONFIG).refusal
+        assert refusal is not None and refusal.key == "policy.image_not_allowed"
+    refusal = check(parse_docker("docker pull quay.io/mysite"), CONFIG).refusal
+    assert refusal is not None and refusal.key == "policy.registry"

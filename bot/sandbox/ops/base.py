@@ -230,7 +230,9 @@ async def for_each(
     if not done:
         if refusals:
             raise refusals[0]
-        raise EngineError("\n".join(errors), first.status if first else None)
+        # one "Error response from daemon:" per line, as docker prints each failure
+        text = "\nError response from daemon: ".join(errors)
+        raise EngineError(text, first.status if first else None)
     text = "\n".join(done + [f"Error response from daemon: {e}" for e in errors])
     notes = [note(exc.key, **exc.params) for exc in refusals]
     return Output(text=text, notes=notes, error=bool(errors or refusals))

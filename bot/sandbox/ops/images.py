@@ -22,8 +22,8 @@ from typing import Any
 
 from docker.api import APIClient
 
-from bot.core.errors import NotFound, UserError
-from bot.dockercli import output
+from bot.core.errors import NotFound, Refused, UserError
+from bot.dockercli import hub, output
 from bot.dockercli.errors import CliError
 from bot.dockercli.model import DockerCommand
 from bot.dockercli.parser import parse_filters
@@ -113,10 +113,36 @@ async def _pull_checked(ctx: Ctx, name: str) -> tuple[str, bool]:
         raise UserError("sandbox.pull_slow", image=name, seconds=round(seconds)) from exc
 
 
+PULL_DENIED = (
+    "pull access denied for {repository}, repository does not exist or may require "
+    "'docker login': denied: requested access to the resource is denied"
+)
+
+
+def checked_pull(ctx: Ctx, reference: str, lead: str = "") -> ImageRef:
+    """:func:`check` for a command that pulls: a name that exists nowhere a pull reaches
+    (``mysite:v1`` that is not the learner's, see :mod:`bot.dockercli.hub`) gets docker's
+    answer after ``lead`` (what docker prints first), not the allowlist's refusal."""
+    try:
+        return check(ctx, reference)
+    except Refused as refusal:
+        image = parse_image_reference(reference)  # check read it: well formed
+        if refusal.key != "policy.image_not_allowed" or hub.could_exist(image):
+            raise
+        denied = PULL_DENIED.format(repository=image.repository)
+        raise NotFound(
+            "sandbox.image_nowhere",
+            lines=f"{lead}Error response from daemon: {denied}",
+            image=reference,
+            allowed=", ".join(ctx.policy.image_allowlist),
+        ) from None
+
+
 async def pull(ctx: Ctx, cmd: DockerCommand) -> Output:
     if not cmd.args:
         raise UserError("sandbox.missing_image")
-    ref = check(ctx, cmd.args[0])
+    untagged = _untagged(cmd.args[0])
+    ref = checked_pull(ctx, cmd.args[0], "Using default tag: latest\n" if untagged else "")
     name = engine_name(ref)
     status, _new = await _pull_checked(ctx, name)
     repository, _, tag = name.rpartition(":")
@@ -204,9 +230,25 @@ def _by_id(found: Visible, reference: str) -> str | None:
     return matches[0] if len(matches) == 1 else None
 
 
-async def resolve(ctx: Ctx, reference: str, found: Visible | None = None) -> Resolved:
+def _untagged(reference: str) -> bool:
+    return "@" not in reference and ":" not in reference.rsplit("/", 1)[-1]
+
+
+def _familiar(reference: str) -> str:
+    """How the daemon names a reference in its errors (``mysite`` is ``mysite:latest``)."""
+    try:
+        return parse_image_reference(reference).name
+    except CliError:
+        return reference
+
+
+async def resolve(
+    ctx: Ctx, reference: str, found: Visible | None = None, pulls: bool = False
+) -> Resolved:
     """``reference`` as the learner means it: their own image first (by name or id prefix),
-    else a shared image the policy allows (``Refused`` otherwise)."""
+    else a shared image the policy allows. Any other name is not there for them: the daemon's
+    ``No such image`` (:class:`EngineNotFound`); for a command that ``pulls``, the policy's
+    refusal, or docker's pull error for a name that exists nowhere (:func:`checked_pull`)."""
     found = found or await listed_images(ctx)
     try:
         name = parse_image_reference(reference)
@@ -220,7 +262,14 @@ async def resolve(ctx: Ctx, reference: str, found: Visible | None = None) -> Res
     if ident is not None:
         names = found.names.get(ident) or [reference]
         return Resolved(ident, names[0], ident in found.own_ids)
-    ref = check(ctx, reference)
+    if pulls:
+        lead = f"Unable to find image '{_familiar(reference)}' locally\n"
+        ref = checked_pull(ctx, reference, lead)
+    else:
+        try:
+            ref = check(ctx, reference)
+        except Refused:
+            raise EngineNotFound(f"No such image: {_familiar(reference)}") from None
     return Resolved(engine_name(ref), engine_name(ref), False, ref)
 
 
@@ -400,7 +449,7 @@ async def image_inspect(ctx: Ctx, cmd: DockerCommand) -> Output:
         try:
             results.append(await inspect_resolved(ctx, ref))
         except (EngineNotFound, NotFound) as exc:
-            raise EngineNotFound(f"No such image: {ref}") from exc
+            raise NotFound("sandbox.no_such_image", ref=ref) from exc
     template = cmd.text("format")
     text = output.inspect_text(template, results)
     return Output(text=text, name="inspect.txt" if template is not None else "inspect.json")

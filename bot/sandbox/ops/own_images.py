@@ -16,7 +16,7 @@ from typing import Any
 
 from docker.api import APIClient
 
-from bot.core.errors import UserError
+from bot.core.errors import NotFound, UserError
 from bot.dockercli import output
 from bot.dockercli.errors import CliError
 from bot.dockercli.layout import human_size
@@ -143,7 +143,10 @@ async def rmi(ctx: Ctx, cmd: DockerCommand) -> Output:
     lines: list[str] = []
 
     async def remove_one(ref: str) -> None:
-        resolved = await resolve(ctx, ref, images)
+        try:
+            resolved = await resolve(ctx, ref, images)
+        except EngineNotFound as exc:  # not theirs, not shared: docker's words for rmi
+            raise NotFound("sandbox.no_such_image", ref=ref) from exc
         if not resolved.own:
             raise UserError("sandbox.rmi_shared", image=resolved.shown)
         if resolved.engine in images.images:  # an id: each of the learner's names for it

@@ -41,9 +41,9 @@ def _port_filter(value: str, ports_: tuple[PortView, ...], published: bool) -> b
     body, _, protocol = value.partition("/")
     low, _, high = body.partition("-")
     wanted = range(int(low), int(high or low) + 1)
-    for port in ports_:  # the container's own port, published (publish) or not (expose)
-        if published and not port.published:
-            continue
+    for port in ports_:  # the container's own port: published (publish), any (expose)
+        if published and (not port.published or port.host_port is None):
+            continue  # only exposed: docker's publish filter reads the port bindings
         if port.container_port in wanted and (not protocol or port.protocol == protocol):
             return True
     return False

@@ -325,7 +325,7 @@ def _remove_volumes(api: APIClient, names: list[str]) -> None:
 async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output:
     if not cmd.image:
         raise UserError("sandbox.missing_image")
-    resolved = await image_ops.resolve(ctx, cmd.image)
+    resolved = await image_ops.resolve(ctx, cmd.image, pulls=True)
     listed = await check_container_quota(ctx)
     running = sum(1 for c in listed if c.get("State") in RUNNING_STATES)
     if not create_only and running >= ctx.settings.quotas.running_containers:
@@ -337,12 +337,11 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
     mounts = await _volume_mounts(ctx, cmd, name)
     # read once for the whole command: its VOLUMEs, -P's ports, its size (the pull check,
     # a btrfs worker's size limit)
-    image = await ctx.run(lambda api: inspect_image(api, resolved.engine))
+    image, notes = await _image(ctx, cmd, resolved)
     await _image_volumes(ctx, cmd, image, mounts, name)
     if mounts.to_create and mounts.existing + len(mounts.to_create) > ctx.settings.quotas.volumes:
         raise UserError("sandbox.quota.volumes", limit=ctx.settings.quotas.volumes)
     cidfile = await _cidfile_free(ctx, cmd)
-    notes: list[Note] = []
     if resolved.ref is not None:
         pulled = await image_ops.ensure_present(
             ctx, resolved.ref, pull=cmd.text("pull") != "never", size=_size(image)
@@ -417,6 +416,22 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
     return await _foreground(
         ctx, cid, name, notes, _streams(cmd), asked, cmd.has("rm"), bool(mounts.anonymous)
     )
+
+
+async def _image(
+    ctx: Ctx, cmd: DockerCommand, resolved: image_ops.Resolved
+) -> tuple[dict[str, Any], list[Note]]:
+    """The image's inspect data; a shared image the worker does not have yet is pulled first
+    (as docker does, unless ``--pull never``)."""
+    engine = resolved.engine
+    try:
+        return await ctx.run(lambda api: inspect_image(api, engine)), []
+    except EngineNotFound as exc:
+        if resolved.ref is None or cmd.text("pull") == "never":
+            raise EngineNotFound(f"No such image: {resolved.shown}") from exc
+    pulled = await image_ops.ensure_present(ctx, resolved.ref)
+    image = await ctx.run(lambda api: inspect_image(api, engine))
+    return image, [] if cmd.has("quiet") else pulled
 
 
 def _size(image: dict[str, Any]) -> int:
