@@ -36,3 +36,9 @@ def test_the_learners_own_doing_is_still_the_engines_answer_with_a_hint() -> Non
     taken = DAEMON + "driver failed programming external connectivity: port is already allocated"
     error = Presenter.engine_error(tr(), taken)
     assert not isinstance(error, Unavailable) and error.params["hint"]
+
+
+def test_a_network_name_taken_is_told_how_to_remove_a_network() -> None:
+    error = Presenter.engine_error(tr(), DAEMON + "network with name n1 already exists")
+    assert "/docker network rm NAME" in error.params["hint"]
+    assert "rm -f" not in error.params["hint"]  # a container's removal
