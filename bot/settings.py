@@ -379,8 +379,10 @@ class Settings(_Section):
         return self.backup.dir or self.database_path.parent / "backups"
 
     def with_overrides(self, **changes: Any) -> Settings:
-        """A copy with top-level keys replaced (used by command-line flags)."""
-        data = self.model_dump()
+        """A copy with top-level keys replaced (used by command-line flags). What the
+        settings left at its default stays unset (the console tells a default warm pool from
+        one the settings ask for, :func:`bot.cli._console_settings`)."""
+        data = self.model_dump(exclude_unset=True)
         data.update({key: value for key, value in changes.items() if value is not None})
         try:
             return Settings.model_validate(data)

@@ -439,18 +439,24 @@ class SandboxManager:
 
     async def reset(self, user_id: str) -> Sandbox:
         """Remove the user's sandbox (if any) and create a fresh one. Call in their turn."""
-        sandbox = self._sandboxes.get(user_id)
+        sandbox = await self._served_or_found(user_id)
         if sandbox is not None:
             await self.remove(sandbox)
         return await self.provision(user_id)
 
     async def destroy(self, user_id: str) -> bool:
         """Remove the user's sandbox; False when there is none. Call in their turn."""
-        sandbox = self._sandboxes.get(user_id)
+        sandbox = await self._served_or_found(user_id)
         if sandbox is None:
             return False
         await self.remove(sandbox)
         return True
+
+    async def _served_or_found(self, user_id: str) -> Sandbox | None:
+        """The sandbox served to the user, else theirs found on a worker and adopted (a coach
+        just started, or a worker just back: reconciliation skips an owner in a command).
+        :class:`Unavailable` when no worker is ready to look."""
+        return self._sandboxes.get(user_id) or await self.adopt(user_id)
 
     async def destroy_user(self, user_id: str) -> bool:
         """An admin's removal of every sandbox of the user (the one served and any kept

@@ -32,6 +32,7 @@ MANY_FILES = 1000  # a part holding this many files says so (their metadata coun
 HINTS: tuple[tuple[str, str], ...] = (
     ("no such image", "sandbox.hint.no_such_image"),
     ("already in use", "sandbox.hint.name_in_use"),
+    ("network with name", "sandbox.hint.network_name_in_use"),
     ("already exists", "sandbox.hint.name_in_use"),
     ("is not running", "sandbox.hint.not_running"),
     ("is paused", "sandbox.hint.paused"),

@@ -82,3 +82,52 @@ async def test_a_learner_keeps_their_sandbox_when_the_coach_starts_before_the_en
             assert manager.aside(LEARNER.user_id) == []
     finally:
         resume_engine(engine.name)  # started again whatever happened (a no-op when running)
+
+
+@pytest.mark.parametrize("action", ["destroy", "reset"])
+async def test_a_sandbox_not_adopted_yet_is_the_one_a_learner_deletes_or_resets(
+    action: str, engine: ExtraEngine, tmp_path: Path
+) -> None:
+    """A coach that came up while the learner's ``/sandbox destroy`` or ``reset`` was
+    running has not adopted their sandbox (reconciliation skips an owner in a command): the
+    command looks it up itself. Before, destroy answered "You have no sandbox yet" and kept
+    it, and reset made a second sandbox beside the old one."""
+    learner = Actor(f"asker-{action}", "asker", "console", "en")
+    instance = new_instance(action[:3])
+    settings = coach_settings(tmp_path / "data", engine.base_url, instance)
+    async with running_coach(settings) as coach:
+        await ask(coach, learner, "docker", "volume create data")
+        made = await ask(
+            coach, learner, "docker", "run -d --name keep -v data:/d busybox sleep 600"
+        )
+        assert clean_for_learner(made) == [], text(made)
+    before = (await engine_inventory(engine.base_url, instance)).of(learner.user_id)
+    assert len(before) == 1
+
+    halt_engine(engine.name)
+    try:
+        async with running_coach(settings) as coach:
+            manager = coach.sandbox.manager
+            await manager.settle()  # started without an engine
+            resume_engine(engine.name)
+            worker = manager.pool.workers[0]
+            async with manager.lock(learner.user_id):  # the learner's command is running
+                await worker.bring_up(now=True)
+            assert worker.ready and manager.get(learner.user_id) is None
+
+            await coach.run(learner, ("sandbox",), {"action": action})
+            done = await coach.press(learner, f"sandbox:confirm-{action}")
+            assert clean_for_learner(done) == [], text(done)
+            assert "no sandbox yet" not in text(done), text(done)
+            after = (await engine_inventory(engine.base_url, instance)).of(learner.user_id)
+            assert before[0].scope.sandbox not in {f.scope.sandbox for f in after}
+            assert len(after) == (1 if action == "reset" else 0)
+            assert manager.aside(learner.user_id) == []
+            if action == "reset":
+                listing = text(await ask(coach, learner, "docker", "ps -a"))
+                assert "keep" not in listing, listing
+                volumes = text(await ask(coach, learner, "docker", "volume ls"))
+                assert "data" not in volumes, volumes
+                await coach.sandbox.reader.destroy_user(learner.user_id)
+    finally:
+        resume_engine(engine.name)
