@@ -460,15 +460,18 @@ class SandboxManager:
 
     async def destroy_user(self, user_id: str) -> bool:
         """An admin's removal of every sandbox of the user (the one served and any kept
-        aside): waits for the user's running command, then removes."""
-        if user_id not in self._sandboxes and not self._aside.get(user_id):
-            return False
+        aside): waits for the user's running command, then removes. A sandbox not adopted yet
+        (a coach just started, a worker just back) is looked up on the workers first;
+        :class:`Unavailable` when no worker is ready to look."""
         async with self.lock(user_id):
-            served = self.get(user_id)
             with acting_for(user_id):
-                for sandbox in [*self.aside(user_id), *([served] if served else [])]:
+                served = self.get(user_id)
+                if served is None and not self._aside.get(user_id):
+                    served = await self.adopt(user_id)
+                doomed = [*self.aside(user_id), *([served] if served else [])]
+                for sandbox in doomed:
                     await self.remove(sandbox)
-        return True
+        return bool(doomed)
 
     # bringing a worker up, the lease -----------------------------------------------------
     async def _bring_up(self, worker: Worker) -> None:

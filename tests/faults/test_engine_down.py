@@ -116,7 +116,7 @@ async def test_a_sandbox_not_adopted_yet_is_the_one_a_learner_deletes_or_resets(
             assert worker.ready and manager.get(learner.user_id) is None
 
             await coach.run(learner, ("sandbox",), {"action": action})
-            done = await coach.press(learner, f"sandbox:confirm-{action}")
+            done = await coach.press(learner, f"sandbox:confirm-{action}:{learner.user_id}")
             assert clean_for_learner(done) == [], text(done)
             assert "no sandbox yet" not in text(done), text(done)
             after = (await engine_inventory(engine.base_url, instance)).of(learner.user_id)
