@@ -168,6 +168,7 @@ def test_metrics_count_interactions_and_list_every_family():
         "coach_sandboxes",
         "coach_executor_queue_depth",
         "coach_executor_timeouts_total",
+        "coach_executor_queue_timeouts_total",
         "coach_engine_errors_total",
         "coach_quiz_answers_total",
         "coach_practice_steps_completed_total",
