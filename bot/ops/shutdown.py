@@ -64,6 +64,9 @@ class StopSignals:
         waiter = asyncio.ensure_future(self.requested.wait())
         try:
             await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # the caller was cancelled: so is the step
+            task.cancel()
+            raise
         finally:
             waiter.cancel()
         if not task.done():
