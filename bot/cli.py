@@ -117,7 +117,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         settings = settings.with_overrides(database=db)
     instance = getattr(args, "instance", None)
     if instance:
-        sandbox = settings.sandbox.model_dump()
+        sandbox = settings.sandbox.model_dump(exclude_unset=True)  # defaults stay defaults
         sandbox["instance"] = instance  # validated like the setting
         settings = settings.with_overrides(sandbox=sandbox)
     return settings

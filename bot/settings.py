@@ -379,8 +379,9 @@ class Settings(_Section):
         return self.backup.dir or self.database_path.parent / "backups"
 
     def with_overrides(self, **changes: Any) -> Settings:
-        """A copy with top-level keys replaced (used by command-line flags)."""
-        data = self.model_dump()
+        """A copy with top-level keys replaced (used by command-line flags). Only what was
+        set is carried over: a default stays a default (the console tells them apart)."""
+        data = self.model_dump(exclude_unset=True)
         data.update({key: value for key, value in changes.items() if value is not None})
         try:
             return Settings.model_validate(data)
