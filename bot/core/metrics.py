@@ -66,6 +66,12 @@ EXECUTOR_TIMEOUTS = Counter(
     "Docker calls that did not end within their time-out.",
     registry=REGISTRY,
 )
+EXECUTOR_QUEUE_TIMEOUTS = Counter(
+    "coach_executor_queue_timeouts",
+    "Docker calls that found no free thread of the executor in time (the learner was told "
+    "the worker is busy).",
+    registry=REGISTRY,
+)
 ENGINE_ERRORS = Counter(
     "coach_engine_errors",
     "Errors from a worker's engine, by kind (unreachable, timeout, api).",
@@ -160,6 +166,10 @@ def engine_error(kind: str) -> None:
     if kind == "timeout":
         EXECUTOR_TIMEOUTS.inc()
     ENGINE_ERRORS.labels(kind).inc()
+
+
+def executor_queue_timeout() -> None:
+    EXECUTOR_QUEUE_TIMEOUTS.inc()
 
 
 def set_sandboxes(worker: str, count: int) -> None:

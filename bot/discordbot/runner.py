@@ -16,7 +16,9 @@ from bot.core.loops import loop_factory
 from bot.settings import DiscordSettings, Settings
 
 if TYPE_CHECKING:
+    from bot.coach import Coach
     from bot.discordbot.client import CoachBot
+    from bot.ops.shutdown import StopSignals
 
 log = logging.getLogger("bot.discord")
 
@@ -47,13 +49,24 @@ async def _serve(settings: Settings) -> int:
     """Serve until Discord ends the session or SIGTERM/SIGINT arrives (then: stop taking
     commands, let running ones finish, close Discord, the engines and the store; exit 0)."""
     from bot.coach import Coach
+    from bot.ops.shutdown import Stopped, StopSignals
+
+    point_at(settings.discord)
+    with StopSignals() as signals:
+        try:
+            coach = await signals.unless_stopped(Coach.open(settings))
+        except Stopped:
+            log.info("stopped while starting")
+            return 0
+        return await _serve_coach(settings, coach, signals)
+
+
+async def _serve_coach(settings: Settings, coach: Coach, signals: StopSignals) -> int:
     from bot.discordbot.client import CoachBot
     from bot.ops.health import Readiness
     from bot.ops.http import OpsServer
     from bot.ops.shutdown import run_until_stopped
 
-    point_at(settings.discord)
-    coach = await Coach.open(settings)
     async with coach:
         bot = CoachBot(coach)
         ops: OpsServer | None = None
@@ -73,6 +86,7 @@ async def _serve(settings: Settings) -> int:
                     coach.gate,
                     settings.shutdown_grace_seconds,
                     stop_discord,
+                    signals,
                 )
         except discord.LoginFailure:
             print("Discord refused the token: check DISCORD_TOKEN.", file=sys.stderr)

@@ -17,7 +17,10 @@ def add_commands(sub: Any) -> None:
     db = sub.add_parser("db", help="back up, restore or check the database")
     db_sub = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
     backup = db_sub.add_parser("backup", help="copy the database to PATH (safe while the bot runs)")
-    backup.add_argument("path", type=Path, help="a new file, or a folder for a dated file")
+    # A string, not a Path: a trailing slash ("/data/backups/") says "a folder" (Path drops it).
+    backup.add_argument(
+        "path", help="a new file, or a folder for a dated file (made if PATH ends with /)"
+    )
     backup.add_argument("--force", action="store_true", help="replace PATH if it exists")
     restore = db_sub.add_parser(
         "restore", help="replace the database with the backup PATH (the bot must be stopped)"

@@ -3,7 +3,8 @@
 The first signal closes the coach's gate (new commands are answered "restarting"), waits for
 the running ones to finish — at most ``shutdown_grace_seconds`` — and then stops the front
 end; the caller closes the coach (engine clients, then the store) and exits 0. A second
-signal skips the rest of the wait.
+signal skips the rest of the wait. A signal that arrives while the coach is still opening
+(:meth:`StopSignals.unless_stopped`) cancels the opening, which closes what it had opened.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ T = TypeVar("T")
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
+class Stopped(Exception):
+    """A stop signal arrived before the coach was serving; what had started was closed."""
+
+
 class StopSignals:
     """While entered, SIGTERM and SIGINT set :attr:`requested` (and :attr:`forced` the
     second time) instead of ending the process."""
@@ -34,8 +39,11 @@ class StopSignals:
         self._installed: list[signal.Signals] = []
 
     def __enter__(self) -> StopSignals:
+        """Install the handlers (again after :meth:`__exit__`; once when entered twice)."""
         loop = asyncio.get_running_loop()
         for sig in SIGNALS:
+            if sig in self._installed:
+                continue
             try:
                 loop.add_signal_handler(sig, self._on_signal, sig)
             except (NotImplementedError, RuntimeError):  # not the main thread
@@ -48,6 +56,26 @@ class StopSignals:
         for sig in self._installed:
             loop.remove_signal_handler(sig)
         self._installed.clear()
+
+    async def unless_stopped(self, step: Awaitable[T]) -> T:
+        """``await step``, unless a stop signal comes first: then ``step`` is cancelled (it
+        undoes what it did, as :meth:`Coach.open` does) and :class:`Stopped` is raised."""
+        task = asyncio.ensure_future(step)
+        waiter = asyncio.ensure_future(self.requested.wait())
+        try:
+            await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)
+        except BaseException:  # the caller was cancelled: so is the step
+            task.cancel()
+            raise
+        finally:
+            waiter.cancel()
+        if not task.done():
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            # Done before the cancel took effect: the caller serves, sees the signal that
+            # is already there and stops at once.
+            return await task
+        raise Stopped
 
     def _on_signal(self, sig: signal.Signals) -> None:
         if self.requested.is_set():
@@ -86,9 +114,14 @@ async def run_until_stopped(
     gate: Gate,
     grace: float,
     stop_front_end: Callable[[asyncio.Task[T]], Awaitable[None]] = _cancel,
+    signals: StopSignals | None = None,
 ) -> T | int:
-    """Run ``main`` until it ends by itself (its result) or a stop signal arrives (0)."""
-    with StopSignals() as stop:
+    """Run ``main`` until it ends by itself (its result) or a stop signal arrives (0).
+
+    ``signals``: the handlers the caller installed before opening the coach (a signal that
+    came since is acted on at once), else new ones. Either way they are removed on return:
+    while the caller closes the coach, a signal does what it does by default."""
+    with signals or StopSignals() as stop:
         task: asyncio.Task[T] = asyncio.ensure_future(main)
         waiter = asyncio.ensure_future(stop.requested.wait())
         await asyncio.wait({task, waiter}, return_when=asyncio.FIRST_COMPLETED)

@@ -160,6 +160,7 @@ class DockerExecutor:
                 self._forget(owner, grant)
             if isinstance(exc, TimeoutError):
                 self.stats.queue_timeouts += 1
+                metrics.executor_queue_timeout()
                 raise QueueTimedOut(f"no free thread within {self.queue_timeout:.0f} s") from exc
             raise
 

@@ -297,6 +297,8 @@ class Worker:
             api = client.api
             await self._pinger.call(lambda: _ping(api), PING_TIMEOUT + 1)
         except Exception as exc:  # every failure here means "not usable now", and is kept
+            if not isinstance(exc, CallTimedOut):  # the executor counts its time-outs
+                metrics.engine_error("unreachable")
             self.mark_down(exc)
             return False
         if not self.healthy:

@@ -172,21 +172,38 @@ def _stamp() -> str:
     return datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-def backup_target(target: Path) -> Path:
-    """``target`` itself, or a time-stamped file inside it when it is a folder."""
-    if target.is_dir():
-        return target / f"coach-{_stamp()}.sqlite3"
-    return target
+def backup_target(target: str | os.PathLike[str]) -> Path:
+    """``target`` itself, or a new time-stamped file inside it when it names a folder: one
+    that exists, or any path written with a trailing slash (made if missing, so the first
+    nightly ``db backup /data/backups/`` starts the folder instead of becoming a file)."""
+    text = os.fspath(target)
+    path = Path(text)
+    if not (path.is_dir() or text.endswith(("/", os.sep))):
+        return path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # e.g. a file of that name
+        raise MaintenanceError(f"{path}: cannot be a backup folder ({exc.strerror})") from exc
+    stamp = _stamp()
+    dated = path / f"coach-{stamp}.sqlite3"
+    number = 1
+    while dated.exists():  # two backups within one second: both kept
+        number += 1
+        dated = path / f"coach-{stamp}-{number}.sqlite3"
+    return dated
 
 
-def backup(db_path: Path, target: Path, *, overwrite: bool = False) -> CheckResult:
-    """Copy the database to ``target`` while it may be in use; return the copy's check."""
-    target = backup_target(target)
-    if target.exists() and not overwrite:
-        raise MaintenanceError(f"{target}: already exists (choose another name, or --force)")
+def backup(
+    db_path: Path, target: str | os.PathLike[str], *, overwrite: bool = False
+) -> CheckResult:
+    """Copy the database to ``target`` (a file, or a folder for a dated file: see
+    :func:`backup_target`) while it may be in use; return the copy's check."""
     source = _connect_existing(db_path)
     try:
-        return _copy(source, target)
+        path = backup_target(target)
+        if path.exists() and not overwrite:
+            raise MaintenanceError(f"{path}: already exists (choose another name, or --force)")
+        return _copy(source, path)
     finally:
         source.close()
 

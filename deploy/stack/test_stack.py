@@ -168,6 +168,7 @@ def test_metrics_count_interactions_and_list_every_family():
         "coach_sandboxes",
         "coach_executor_queue_depth",
         "coach_executor_timeouts_total",
+        "coach_executor_queue_timeouts_total",
         "coach_engine_errors_total",
         "coach_quiz_answers_total",
         "coach_practice_steps_completed_total",
@@ -222,3 +223,23 @@ def test_after_starting_again_the_sandbox_is_reconciled():
     _deferral, listing = slash("ps -a")
     assert re.search(r"\bweb\b", text_of(listing)), text_of(listing)
     assert len(worker_containers(str(SLASH_USER))) == 1  # adopted, not made again
+
+
+def exit_code(service: str) -> int:
+    container = compose("ps", "-q", service).stdout.strip()
+    inspected = subprocess.run(
+        ["docker", "inspect", "-f", "{{.State.ExitCode}}", container],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    return int(inspected.stdout.strip())
+
+
+def test_a_stop_while_the_coach_starts_is_obeyed_at_once():
+    """`docker compose stop` right after a start: the coach (PID 1 in its container) ends
+    by itself (0, or 143 when the signal came before Python had imported the bot), never
+    killed at the end of the grace period (137)."""
+    assert compose("stop", "-t", "10", "coach").returncode == 0
+    assert compose("up", "-d", "--no-deps", "coach").returncode == 0
+    stopped = compose("stop", "-t", "10", "coach")
+    assert stopped.returncode == 0, stopped.stderr
+    assert exit_code("coach") in (0, 143)

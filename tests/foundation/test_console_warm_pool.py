@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,13 @@ def test_a_warm_pool_the_settings_ask_for_is_kept() -> None:
     assert [w.warm_pool for w in _console_settings(settings).sandbox.workers] == [2, 0]
 
 
-def test_command_line_flags_keep_the_console_without_a_warm_pool(tmp_path: Path) -> None:
+def test_command_line_flags_keep_the_console_without_a_warm_pool(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """``--db`` and ``--instance`` re-validate the settings: a default warm pool stays a
     default (it made four hidden sandboxes that outlived every such console)."""
+    for key in [key for key in os.environ if key.startswith("COACH_")]:
+        monkeypatch.delenv(key)
     args = ["console", "--db", str(tmp_path / "c.db"), "--instance", "mine"]
     settings = _settings(_parser().parse_args(args))
     assert settings.database == tmp_path / "c.db" and settings.sandbox.instance == "mine"

@@ -123,3 +123,21 @@ async def test_db_commands_exit_codes(tmp_path: Path):
     assert again.returncode == 2 and "already exists" in again.stderr
     restore = run_bot("db", "restore", str(tmp_path / "b.sqlite3"), "--db", str(db))
     assert restore.returncode == 0, restore.stderr
+
+
+async def test_nightly_backup_into_a_folder_that_does_not_exist_yet(tmp_path: Path):
+    """docs/deploy.md's cron line, `db backup /data/backups/`, on a fresh server: the folder
+    is made, and every night (twice in one second too) adds a dated file to it."""
+    db = tmp_path / "coach.sqlite3"
+    await make_db(db)
+    folder = tmp_path / "data" / "backups"
+    for _night in range(2):
+        made = run_bot("db", "backup", f"{folder}/", "--db", str(db))
+        assert made.returncode == 0, made.stderr
+    assert folder.is_dir()
+    dated = sorted(folder.glob("coach-*.sqlite3"))
+    assert len(dated) == 2
+    assert all(count(path, "SELECT COUNT(*) FROM concept_reads") == 1 for path in dated)
+    (tmp_path / "a-file").write_text("")
+    refused = run_bot("db", "backup", f"{tmp_path / 'a-file'}/", "--db", str(db))
+    assert refused.returncode == 2 and "cannot be a backup folder" in refused.stderr

@@ -6,12 +6,14 @@ import asyncio
 import os
 import signal
 
+import pytest
+
 from bot.coach import Coach
 from bot.core import metrics
 from bot.core.commands import CommandSpec, Request
 from bot.core.lifecycle import Gate
 from bot.core.reply import Reply, Tone
-from bot.ops.shutdown import drain, run_until_stopped
+from bot.ops.shutdown import Stopped, StopSignals, drain, run_until_stopped
 from tests.conftest import make_actor
 
 
@@ -101,3 +103,37 @@ async def test_sigterm_stops_taking_commands_lets_the_running_one_finish_and_ret
     assert front_end_stopped.is_set()
     [reply] = await running
     assert reply.body == "held done"
+
+
+async def test_a_signal_while_the_coach_opens_calls_the_opening_off():
+    cancelled = asyncio.Event()
+
+    async def opening() -> str:  # an opening that never ends by itself
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.set()  # Coach.open closes what it opened here
+            raise
+        return "opened"
+
+    with StopSignals() as signals:
+        attempt = asyncio.create_task(signals.unless_stopped(opening()))
+        await asyncio.sleep(0)
+        os.kill(os.getpid(), signal.SIGTERM)
+        with pytest.raises(Stopped):
+            await attempt
+    assert cancelled.is_set()
+
+
+async def test_a_signal_that_came_while_opening_stops_the_serving_at_once(coach: Coach):
+    """The opening finished just as the signal came: serving starts, sees it and stops."""
+
+    async def front_end() -> int:
+        await asyncio.Event().wait()
+        return 1
+
+    with StopSignals() as signals:
+        assert await signals.unless_stopped(asyncio.sleep(0, "opened")) == "opened"
+        signals.requested.set()
+        assert await run_until_stopped(front_end(), coach.gate, 1, signals=signals) == 0
+    assert coach.gate.closing

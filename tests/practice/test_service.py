@@ -15,6 +15,7 @@ from bot.core.commands import Request
 from bot.core.context import Actor
 from bot.core.errors import UserError
 from bot.core.i18n import Translator
+from bot.core.metrics import REGISTRY
 from bot.core.reply import Placement, Reply, Tone
 from bot.practice.content import SCENARIOS
 from bot.practice.service import PracticeService, in_order, step_ids
@@ -346,3 +347,23 @@ async def test_a_failed_command_records_no_output(alice: Driver, fake: FakeSandb
     await alice.docker("run -d --name one -h lab busybox sleep 600")
     failed = [Reply(body="boom", code="sleep 600", tone=Tone.ERROR)]
     assert step_ids(await alice.docker("exec one ps", failed), "passed") == []
+
+
+async def test_steps_passed_are_counted_in_the_metrics_and_skipped_ones_are_not(
+    alice: Driver, fake: FakeSandbox
+) -> None:
+    """/metrics' coach_practice_steps_completed_total: one per step the sandbox showed done."""
+
+    def completed() -> float:
+        return REGISTRY.get_sample_value("coach_practice_steps_completed_total") or 0.0
+
+    before = completed()
+    await alice.start("web-cp")
+    fake.put("alice", container("web", image="nginx"))
+    await alice.docker("run -d --name web nginx")
+    fake.pages[("alice", "http://web/")] = "Welcome to nginx!"
+    fake.files[("alice", None, "/home/coach/index.html")] = b"<h1>Hello</h1>"
+    await alice.sh("wget -qO- http://web/")  # run-web, then see-default and write-page
+    assert completed() - before == 3
+    await alice.service.skip(alice.request())
+    assert completed() - before == 3

@@ -7,6 +7,7 @@ import asyncio
 from bot.coach import Coach
 from bot.core.clock import FixedClock
 from bot.core.context import Actor
+from bot.core.metrics import REGISTRY
 from bot.core.reply import Tone
 from bot.quiz.content import QUESTIONS
 from bot.settings import Settings
@@ -173,3 +174,21 @@ async def test_a_double_click_records_once(coach: Coach, alice: Actor) -> None:
     round_id, *_ = await current_question(coach, reply)
     assert coach.store is not None
     assert await coach.store.quiz.answer_count(round_id) == 1
+
+
+def _answers_counted(result: str) -> float:
+    return REGISTRY.get_sample_value("coach_quiz_answers_total", {"result": result}) or 0.0
+
+
+async def test_each_recorded_answer_is_counted_once_in_the_metrics(
+    coach: Coach, alice: Actor
+) -> None:
+    """/metrics' coach_quiz_answers_total{result}: one per answer recorded (a second press
+    of an answered question records nothing and counts nothing)."""
+    before = {result: _answers_counted(result) for result in ("correct", "wrong")}
+    reply = question_reply(await coach.run(alice, ("quiz",), {"topic": "docker", "count": 2}))
+    replies = await answer(coach, alice, reply, right=True)
+    await answer(coach, alice, reply, right=True)  # pressed again: "already answered"
+    await answer(coach, alice, question_reply(replies), right=False)
+    assert _answers_counted("correct") - before["correct"] == 1
+    assert _answers_counted("wrong") - before["wrong"] == 1

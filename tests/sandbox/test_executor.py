@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+from bot.core.metrics import REGISTRY
 from bot.sandbox.executor import (
     BACKGROUND,
     OWNER,
@@ -209,3 +210,38 @@ async def test_owner_is_the_learner_in_whose_turn_the_call_runs() -> None:
         inner = asyncio.create_task(asyncio.sleep(0, OWNER.get()))
         assert await inner == "alice"
     assert OWNER.get() == BACKGROUND
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_metrics_show_the_queue_and_count_both_kinds_of_time_out() -> None:
+    """/metrics: calls waiting for a thread (coach_executor_queue_depth), calls past their
+    time-out (coach_executor_timeouts_total, an engine error of kind timeout) and calls that
+    found no thread in time (coach_executor_queue_timeouts_total)."""
+    executor = DockerExecutor(1, 10, queue_timeout=0.2)
+    gate = Gate()
+    timeouts = sample("coach_executor_timeouts_total")
+    engine_timeouts = sample("coach_engine_errors_total", kind="timeout")
+    queue_timeouts = sample("coach_executor_queue_timeouts_total")
+    depth = sample("coach_executor_queue_depth")
+    try:
+        busy = await submit(executor, "alice", gate.call("busy"))
+        await until(lambda: gate.started == ["busy"])
+        waiting = await submit(executor, "bob", gate.call("never"))
+        assert sample("coach_executor_queue_depth") - depth == 1
+        with pytest.raises(QueueTimedOut):
+            await waiting
+        assert sample("coach_executor_queue_timeouts_total") - queue_timeouts == 1
+        assert sample("coach_executor_queue_depth") == depth
+        gate.release("busy")
+        await busy
+        with pytest.raises(CallTimedOut):
+            await executor.call(gate.call("stuck"), timeout=0.1)  # type: ignore[arg-type]
+        assert sample("coach_executor_timeouts_total") - timeouts == 1
+        assert sample("coach_engine_errors_total", kind="timeout") - engine_timeouts == 1
+    finally:
+        gate.release("busy")
+        gate.release("stuck")
+        executor.shutdown()
