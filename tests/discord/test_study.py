@@ -14,12 +14,15 @@ import pytest
 
 from bot.coach import Coach
 from bot.core.clock import FixedClock
+from bot.core.posts import Post
+from bot.core.reply import Reply
 from bot.discordbot.client import CoachBot
 from bot.settings import Settings
 from tests.discord.conftest import build_coach, logged_in_bot
 from tests.discord.helpers import run, settled, text_of
 from tests.discord.standin import (
     CHANNEL_ID,
+    GUILD_ID,
     Message,
     Recorded,
     Standin,
@@ -202,3 +205,49 @@ async def test_a_deleted_board_is_posted_again_once_after_a_restart(
         await third.coach.study.tick()
         await third.live.drain()
         assert public_ids(standin) == [question.id, new_board.id]
+
+
+def with_interval(settings: Settings, seconds: float) -> Settings:
+    data = settings.model_dump()
+    data["study"]["tick_seconds"] = 0
+    data["discord"]["live_edit_seconds"] = seconds
+    return Settings.model_validate(data)
+
+
+def board_post(version: int) -> Post:
+    return Post(
+        str(GUILD_ID), str(CHANNEL_ID), Reply(title="Board", body=f"version {version}"), "k"
+    )
+
+
+async def test_board_writes_wait_for_the_channels_interval_and_coalesce(
+    settings: Settings, clock: FixedClock, standin: Standin
+) -> None:
+    """The edit rate limit bites: after one write, a channel gets nothing more until
+    ``live_edit_seconds`` passed (an hour here), and the versions published meanwhile
+    collapse into one waiting write: the latest."""
+    async with running(with_interval(settings, 3600), clock) as bot:
+        await bot.coach.posts.publish(board_post(0))
+        await bot.live.drain()
+        [board] = [m for m in standin.channel_messages(CHANNEL_ID) if m.public]
+        assert "version 0" in text_of(board)
+        for version in range(1, 6):
+            await bot.coach.posts.publish(board_post(version))
+        for _ in range(20):  # the channel's worker runs: it may only wait
+            await asyncio.sleep(0)
+        assert board.edits == 0 and "version 0" in text_of(board)
+        assert [m.id for m in standin.channel_messages(CHANNEL_ID)] == [board.id]
+        assert bot.live.stats.coalesced == 4  # versions 2-5 took version 1's turn
+        assert bot.live.stats.edited == 0
+
+
+async def test_the_latest_board_is_the_one_shown(
+    settings: Settings, clock: FixedClock, standin: Standin
+) -> None:
+    async with running(with_interval(settings, 0), clock) as bot:
+        for version in range(6):
+            await bot.coach.posts.publish(board_post(version))
+        await bot.live.drain()
+        [board] = [m for m in standin.channel_messages(CHANNEL_ID) if m.public]
+        assert "version 5" in text_of(board)
+        assert board.edits <= 1  # the first version sent, the rest coalesced into one edit
