@@ -284,6 +284,7 @@ class SandboxCommands:
         if not confirmed:
             return self.presenter.confirm(tr, "reset")
         async with self.manager.turn(actor.user_id):
+            await self._adopt(actor.user_id)
             await self.manager.reset(actor.user_id)
         return self.presenter.done(tr, "sandbox.reset_done")
 
@@ -291,9 +292,18 @@ class SandboxCommands:
         if not confirmed:
             return self.presenter.confirm(tr, "destroy")
         async with self.manager.turn(actor.user_id):
+            await self._adopt(actor.user_id)
             if not await self.manager.destroy(actor.user_id):
                 return self.presenter.plain(tr, "sandbox.status_none")
         return self.presenter.done(tr, "sandbox.destroy_done")
+
+    async def _adopt(self, user_id: str) -> None:
+        """The learner's sandbox on a worker counts when this process does not serve it yet
+        (right after a restart, before reconciliation): a reset or delete acts on it rather
+        than saying there is none or leaving it behind. Raises ``Unavailable`` when no
+        worker is ready (a sandbox there cannot be ruled out). Call in their turn."""
+        if self.manager.get(user_id) is None:
+            await self.manager.adopt(user_id)
 
     async def press(self, actor: Actor, tr: Translator, action: str) -> Reply:
         """``sandbox:confirm-reset``, ``sandbox:confirm-destroy``, ``sandbox:cancel``."""
