@@ -251,3 +251,43 @@ async def test_the_latest_board_is_the_one_shown(
         [board] = [m for m in standin.channel_messages(CHANNEL_ID) if m.public]
         assert "version 5" in text_of(board)
         assert board.edits <= 1  # the first version sent, the rest coalesced into one edit
+
+
+async def test_a_reward_role_is_given_on_discord_once_the_bot_may_manage_roles(
+    settings: Settings, clock: FixedClock, standin: Standin
+) -> None:
+    """Without Manage Roles Discord refuses (403): the server is told once, in the channel,
+    and members still hear of their milestone; once the bot has a role with Manage Roles
+    above the reward role, the next member who reaches it gets the role from Discord."""
+    from bot.core.context import Actor
+
+    async with running(study_settings(settings), clock) as bot:
+        coach, store = bot.coach, bot.coach.store
+        assert store is not None
+        graduate = standin.add_role("Docker Graduate", position=1)
+        guild, channel = str(GUILD_ID), str(CHANNEL_ID)
+        manager = Actor("801", "alice", guild, "en", is_admin=True, channel_id=channel)
+        await coach.run(
+            manager, ("admin", "reward"), {"milestone": "all-concepts", "role": graduate}
+        )
+        concepts = [c.id for c in coach.concepts.ranked("")]
+
+        async def reaches(user_id: str, name: str) -> str:
+            member = Actor(user_id, name, guild, "en", channel_id=channel)
+            for concept in concepts[:-1]:
+                await store.progress.record_read(member, concept)
+            replies = await coach.run(member, ("concept",), {"topic": concepts[-1]})
+            await bot.live.drain()
+            return "\n".join(r.body for r in replies)
+
+        assert "Milestone reached" in await reaches("802", "bob")
+        assert "Milestone reached" in await reaches("803", "carol")
+        assert standin.granted == []
+        notices = [m for m in standin.channel_messages(CHANNEL_ID) if "Manage Roles" in text_of(m)]
+        assert len(notices) == 1 and notices[0].public  # said once, to the server
+
+        standin.add_role("Coach", position=2, bot=True, manage_roles=True)
+        assert "reward role is on its way" in await reaches("802", "bob")
+        assert standin.granted == [(guild, "802", graduate)]
+        await reaches("802", "bob")  # reached again: given once
+        assert standin.granted == [(guild, "802", graduate)]
