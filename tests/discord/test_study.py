@@ -46,7 +46,13 @@ async def study_bot(
 
 
 async def press_as(
-    bot: CoachBot, standin: Standin, custom_id: str, message: Message, user_id: int, name: str
+    bot: CoachBot,
+    standin: Standin,
+    custom_id: str,
+    message: Message,
+    user_id: int,
+    name: str,
+    typed: str = "docker volume ls",
 ) -> Recorded:
     """``name`` presses the button; a typed-answer button opens a form they submit."""
     press = interaction_payload(
@@ -63,7 +69,7 @@ async def press_as(
     field = modal["components"][0]["components"][0]["custom_id"]
     submit = interaction_payload(
         5,
-        modal_data(modal["custom_id"], field, "docker volume ls"),
+        modal_data(modal["custom_id"], field, typed),
         user_id=user_id,
         name=name,
         message=message.payload(),
@@ -291,3 +297,34 @@ async def test_a_reward_role_is_given_on_discord_once_the_bot_may_manage_roles(
         assert standin.granted == [(guild, "802", graduate)]
         await reaches("802", "bob")  # reached again: given once
         assert standin.granted == [(guild, "802", graduate)]
+
+
+async def test_a_typed_question_is_answered_in_a_form_and_graded_like_the_cli(
+    study_bot: CoachBot, standin: Standin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quiz = study_bot.coach.study.rounds.quiz
+    monkeypatch.setattr(
+        quiz, "pick", lambda _t, _c: [("docker-hello", quiz.order_for("docker-hello"))]
+    )
+    question, board = await start_round(study_bot, standin, 1)
+    [typed_id] = [c for c in question.custom_ids() if c.lstrip("~").startswith("study:t:")]
+    # Another spelling of the same command is right; without --rm it is not.
+    right = await press_as(
+        study_bot,
+        standin,
+        typed_id,
+        question,
+        802,
+        "bob",
+        "docker container run --rm busybox echo hello",
+    )
+    wrong = await press_as(
+        study_bot, standin, typed_id, question, 803, "carol", "docker run busybox echo hello"
+    )
+    assert right.ephemeral and "+" in text_of(right)
+    assert wrong.ephemeral and "+" not in text_of(wrong)
+    await settled()
+    await study_bot.live.drain()
+    lines = text_of(board).lower().splitlines()
+    assert any("bob" in line and "pts (1/1)" in line for line in lines)
+    assert any("carol" in line and "0 pts (0/1)" in line for line in lines)
