@@ -123,7 +123,7 @@ class GroupPracticeService:
         if group is None:
             raise UserError("study.no_practice")
         if actor.user_id != group.host_id and not actor.is_admin:
-            raise UserError("study.host_only")
+            raise UserError("study.practice_host_only")
         if await self.store.study.end_practice(group.practice_id):
             await self.show_board(group.practice_id)
             await self._publish(group, self._summary(group), None)

@@ -329,6 +329,7 @@ class Standin:
         self._events: list[tuple[str, dict[str, Any]]] = []  # sent once a request is answered
         self.gone: set[str] = set()  # channels and threads someone deleted
         self.refused_forms: list[tuple[str, str, list[str]]] = []  # (method, path, problems)
+        self.granted: list[tuple[str, str, str]] = []  # (guild, member, role) given by the bot
 
     # server life ------------------------------------------------------------------------
     async def start(self) -> None:
@@ -395,6 +396,29 @@ class Standin:
             overwrites.append(everyone)
         everyone["deny"] = str(int(everyone["deny"]) | bits)
         everyone["allow"] = str(int(everyone["allow"]) & ~bits)
+
+    def add_role(self, name: str, *, position: int, bot: bool = False, **permissions: bool) -> str:
+        """A role of the guild (``permissions``: discord.py names) at ``position``; ``bot``:
+        the bot has it. Its id."""
+        guild = self.guilds[0]
+        role_id = snowflake()
+        guild["roles"].append(
+            {
+                "id": role_id,
+                "name": name,
+                "permissions": str(discord.Permissions(**permissions).value),
+                "position": position,
+                "color": 0,
+                "hoist": False,
+                "managed": False,
+                "mentionable": False,
+                "flags": 0,
+            }
+        )
+        if bot:
+            member = next(m for m in guild["members"] if m["user"]["id"] == str(BOT_ID))
+            member["roles"].append(role_id)
+        return role_id
 
     def archive(self, thread_id: int | str, *, locked: bool = False) -> None:
         """Discord archives a thread after its auto-archive time without messages."""
@@ -593,6 +617,8 @@ class Standin:
             return self._callback(entry, parts[1], parts[2], body or {})
         if parts[0] == "webhooks":
             return self._webhook(entry, method, parts, body or {})
+        if parts[0] == "guilds" and len(parts) == 6 and parts[2:5:2] == ["members", "roles"]:
+            return self._give_role(method, parts[1], parts[3], parts[5])
         if parts[0] == "channels" and len(parts) >= 2 and parts[1] in self.gone:
             return _error(404, "Unknown Channel", 10003)
         if parts[0] == "channels" and len(parts) == 2 and method == "GET":
@@ -604,6 +630,28 @@ class Standin:
         if parts[0] == "channels" and len(parts) >= 3 and parts[2] == "messages":
             return self._channel_message(entry, method, parts, body or {})
         return _error(404, "404: Not Found", 0)
+
+    def _give_role(self, method: str, guild_id: str, user_id: str, role_id: str) -> web.Response:
+        """``PUT /guilds/{g}/members/{u}/roles/{r}``: needs Manage Roles (from the bot's roles)
+        and a role below the bot's highest one, as on Discord (else ``403``, 50013)."""
+        guild = next((g for g in self.guilds if g["id"] == guild_id), None)
+        if guild is None or method != "PUT":
+            return _error(404, "404: Not Found", 0)
+        roles = {role["id"]: role for role in guild["roles"]}
+        if role_id not in roles:
+            return _error(404, "Unknown Role", 10011)
+        me = next(m for m in guild["members"] if m["user"]["id"] == str(BOT_ID))
+        value = int(roles[guild["id"]]["permissions"])
+        for own in me["roles"]:
+            value |= int(roles[own]["permissions"])
+        allowed = discord.Permissions(value)
+        highest = max((int(roles[own]["position"]) for own in me["roles"]), default=0)
+        if not (allowed.manage_roles or allowed.administrator):
+            return _error(403, "Missing Permissions", 50013)
+        if int(roles[role_id]["position"]) >= highest:
+            return _error(403, "Missing Permissions", 50013)
+        self.granted.append((guild_id, user_id, role_id))
+        return web.Response(status=204)
 
     @staticmethod
     async def _read_body(request: web.Request) -> tuple[dict[str, Any] | None, list[Any]]:

@@ -14,12 +14,15 @@ import pytest
 
 from bot.coach import Coach
 from bot.core.clock import FixedClock
+from bot.core.posts import Post
+from bot.core.reply import Reply
 from bot.discordbot.client import CoachBot
 from bot.settings import Settings
 from tests.discord.conftest import build_coach, logged_in_bot
 from tests.discord.helpers import run, settled, text_of
 from tests.discord.standin import (
     CHANNEL_ID,
+    GUILD_ID,
     Message,
     Recorded,
     Standin,
@@ -43,7 +46,13 @@ async def study_bot(
 
 
 async def press_as(
-    bot: CoachBot, standin: Standin, custom_id: str, message: Message, user_id: int, name: str
+    bot: CoachBot,
+    standin: Standin,
+    custom_id: str,
+    message: Message,
+    user_id: int,
+    name: str,
+    typed: str = "docker volume ls",
 ) -> Recorded:
     """``name`` presses the button; a typed-answer button opens a form they submit."""
     press = interaction_payload(
@@ -60,7 +69,7 @@ async def press_as(
     field = modal["components"][0]["components"][0]["custom_id"]
     submit = interaction_payload(
         5,
-        modal_data(modal["custom_id"], field, "docker volume ls"),
+        modal_data(modal["custom_id"], field, typed),
         user_id=user_id,
         name=name,
         message=message.payload(),
@@ -202,3 +211,120 @@ async def test_a_deleted_board_is_posted_again_once_after_a_restart(
         await third.coach.study.tick()
         await third.live.drain()
         assert public_ids(standin) == [question.id, new_board.id]
+
+
+def with_interval(settings: Settings, seconds: float) -> Settings:
+    data = settings.model_dump()
+    data["study"]["tick_seconds"] = 0
+    data["discord"]["live_edit_seconds"] = seconds
+    return Settings.model_validate(data)
+
+
+def board_post(version: int) -> Post:
+    return Post(
+        str(GUILD_ID), str(CHANNEL_ID), Reply(title="Board", body=f"version {version}"), "k"
+    )
+
+
+async def test_board_writes_wait_for_the_channels_interval_and_coalesce(
+    settings: Settings, clock: FixedClock, standin: Standin
+) -> None:
+    """The edit rate limit bites: after one write, a channel gets nothing more until
+    ``live_edit_seconds`` passed (an hour here), and the versions published meanwhile
+    collapse into one waiting write: the latest."""
+    async with running(with_interval(settings, 3600), clock) as bot:
+        await bot.coach.posts.publish(board_post(0))
+        await bot.live.drain()
+        [board] = [m for m in standin.channel_messages(CHANNEL_ID) if m.public]
+        assert "version 0" in text_of(board)
+        for version in range(1, 6):
+            await bot.coach.posts.publish(board_post(version))
+        for _ in range(20):  # the channel's worker runs: it may only wait
+            await asyncio.sleep(0)
+        assert board.edits == 0 and "version 0" in text_of(board)
+        assert [m.id for m in standin.channel_messages(CHANNEL_ID)] == [board.id]
+        assert bot.live.stats.coalesced == 4  # versions 2-5 took version 1's turn
+        assert bot.live.stats.edited == 0
+
+
+async def test_the_latest_board_is_the_one_shown(
+    settings: Settings, clock: FixedClock, standin: Standin
+) -> None:
+    async with running(with_interval(settings, 0), clock) as bot:
+        for version in range(6):
+            await bot.coach.posts.publish(board_post(version))
+        await bot.live.drain()
+        [board] = [m for m in standin.channel_messages(CHANNEL_ID) if m.public]
+        assert "version 5" in text_of(board)
+        assert board.edits <= 1  # the first version sent, the rest coalesced into one edit
+
+
+async def test_a_reward_role_is_given_on_discord_once_the_bot_may_manage_roles(
+    settings: Settings, clock: FixedClock, standin: Standin
+) -> None:
+    """Without Manage Roles Discord refuses (403): the server is told once, in the channel,
+    and members still hear of their milestone; once the bot has a role with Manage Roles
+    above the reward role, the next member who reaches it gets the role from Discord."""
+    from bot.core.context import Actor
+
+    async with running(study_settings(settings), clock) as bot:
+        coach, store = bot.coach, bot.coach.store
+        assert store is not None
+        graduate = standin.add_role("Docker Graduate", position=1)
+        guild, channel = str(GUILD_ID), str(CHANNEL_ID)
+        manager = Actor("801", "alice", guild, "en", is_admin=True, channel_id=channel)
+        await coach.run(
+            manager, ("admin", "reward"), {"milestone": "all-concepts", "role": graduate}
+        )
+        concepts = [c.id for c in coach.concepts.ranked("")]
+
+        async def reaches(user_id: str, name: str) -> str:
+            member = Actor(user_id, name, guild, "en", channel_id=channel)
+            for concept in concepts[:-1]:
+                await store.progress.record_read(member, concept)
+            replies = await coach.run(member, ("concept",), {"topic": concepts[-1]})
+            await bot.live.drain()
+            return "\n".join(r.body for r in replies)
+
+        assert "Milestone reached" in await reaches("802", "bob")
+        assert "Milestone reached" in await reaches("803", "carol")
+        assert standin.granted == []
+        notices = [m for m in standin.channel_messages(CHANNEL_ID) if "Manage Roles" in text_of(m)]
+        assert len(notices) == 1 and notices[0].public  # said once, to the server
+
+        standin.add_role("Coach", position=2, bot=True, manage_roles=True)
+        assert "reward role is on its way" in await reaches("802", "bob")
+        assert standin.granted == [(guild, "802", graduate)]
+        await reaches("802", "bob")  # reached again: given once
+        assert standin.granted == [(guild, "802", graduate)]
+
+
+async def test_a_typed_question_is_answered_in_a_form_and_graded_like_the_cli(
+    study_bot: CoachBot, standin: Standin, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    quiz = study_bot.coach.study.rounds.quiz
+    monkeypatch.setattr(
+        quiz, "pick", lambda _t, _c: [("docker-hello", quiz.order_for("docker-hello"))]
+    )
+    question, board = await start_round(study_bot, standin, 1)
+    [typed_id] = [c for c in question.custom_ids() if c.lstrip("~").startswith("study:t:")]
+    # Another spelling of the same command is right; without --rm it is not.
+    right = await press_as(
+        study_bot,
+        standin,
+        typed_id,
+        question,
+        802,
+        "bob",
+        "docker container run --rm busybox echo hello",
+    )
+    wrong = await press_as(
+        study_bot, standin, typed_id, question, 803, "carol", "docker run busybox echo hello"
+    )
+    assert right.ephemeral and "+" in text_of(right)
+    assert wrong.ephemeral and "+" not in text_of(wrong)
+    await settled()
+    await study_bot.live.drain()
+    lines = text_of(board).lower().splitlines()
+    assert any("bob" in line and "pts (1/1)" in line for line in lines)
+    assert any("carol" in line and "0 pts (0/1)" in line for line in lines)

@@ -60,3 +60,49 @@ async def test_the_coach_keeps_working_without_an_engine(settings: Settings) -> 
         assert replies[0].title == "Not available right now" and replies[0].tone is Tone.WARNING
     finally:
         await coach.close()
+
+
+def containers_of_sandbox(sandbox_id: str) -> list[str]:
+    import docker
+
+    client = docker.from_env()
+    try:
+        found = client.containers.list(
+            all=True, filters={"label": f"org.docker-coach.sandbox={sandbox_id}"}
+        )
+        return [c.name for c in found]
+    finally:
+        client.close()
+
+
+@pytest.mark.parametrize("action", ["destroy", "reset"])
+async def test_a_sandbox_from_before_a_restart_is_deleted_right_after_it(
+    settings: Settings, action: str
+) -> None:
+    """Right after a restart (the workers still brought up and reconciled in the
+    background) a confirmed delete or reset finds the learner's sandbox on the worker: the
+    learner is not told "you have no sandbox yet", and no old sandbox is left behind."""
+    actor = make_actor("restarted-" + action)
+    first = await Coach.open(settings)
+    try:
+        made = await first.run(
+            actor, ("docker",), {"command": "run -d --name keep busybox sleep 600"}
+        )
+        assert made[0].tone is not Tone.ERROR
+        sandbox = first.sandbox.manager.get(actor.user_id)
+        assert sandbox is not None
+        old = sandbox.scope.sandbox
+    finally:
+        await first.close()
+    assert containers_of_sandbox(old)
+    second = await Coach.open(settings)
+    try:
+        [done] = await second.press(actor, f"sandbox:confirm-{action}")
+        assert done.tone is Tone.SUCCESS, done.body
+        await second.sandbox.manager.settle()
+        assert containers_of_sandbox(old) == []
+        listing = await second.run(actor, ("docker",), {"command": "ps -a"})
+        assert "keep" not in (listing[0].code or "")
+    finally:
+        await second.sandbox.reader.destroy_user(actor.user_id)
+        await second.close()

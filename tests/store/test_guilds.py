@@ -70,3 +70,45 @@ async def test_a_read_racing_a_change_never_caches_the_old_value(
         assert await read == "old"  # it read before the change...
         store.db.scalar = real_scalar  # type: ignore[method-assign]
         assert await store.guilds.practice_channel("g1") == "new"  # ...and was not cached
+
+
+async def test_the_plan_counts_who_read_passed_every_question_and_completed_a_scenario(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    """Per concept: members who read it; who answered each of its questions right at least
+    once (not only some); who completed one of its scenarios. Another server's do not count."""
+    from datetime import timedelta
+
+    from bot.store.quiz import AnswerInput
+    from tests.store.helpers import fixed_schedule, person
+
+    store = await Store.open(tmp_path / "coach.sqlite3", clock)
+    try:
+        questions = {"volume": ["v1", "v2"], "network": ["n1"]}
+        scenarios = {"volume": ["volumes"], "network": ["networks"]}
+        due = clock.now() + timedelta(days=1)
+
+        async def answers(who, rights: dict[str, bool]) -> None:
+            ids = [(qid, ()) for qid in rights]
+            round_id = await store.quiz.create_round(who, "quiz", "docker", ids)
+            for position, (qid, right) in enumerate(rights.items()):
+                answer = AnswerInput(round_id, position, qid, "0", right, 3.0, 3)
+                await store.quiz.record_answer(who, answer, fixed_schedule(due))
+
+        ann, ben, cat = person("ann", "g"), person("ben", "g"), person("cat", "other")
+        await store.progress.record_read(ann, "volume")
+        await store.progress.record_read(ben, "volume")
+        await store.progress.record_read(cat, "volume")
+        await answers(ann, {"v1": True, "v2": False})
+        await answers(ann, {"v2": True})  # right at last: both volume questions passed
+        await answers(ben, {"v1": True, "n1": False})  # v2 never right: not passed
+        await answers(cat, {"v1": True, "v2": True})
+        await store.practice.record_completion(ben, "volumes", 0)
+        await store.practice.record_completion(cat, "volumes", 0)
+        found = await store.study.concept_progress("g", ["volume", "network"], questions, scenarios)
+        assert [(p.concept_id, p.read, p.passed, p.completed) for p in found] == [
+            ("volume", 2, 1, 1),
+            ("network", 0, 0, 0),
+        ]
+    finally:
+        await store.close()

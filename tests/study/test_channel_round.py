@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.coach import Coach
 from bot.core.clock import FixedClock
 from bot.core.posts import Post
@@ -139,3 +141,73 @@ async def test_posts_speak_the_servers_language(scoach: Coach, posts: list[Post]
     posts.clear()
     await scoach.run(english, ("study", "quiz"), {"count": 1})
     assert "Channel quiz" in (posts[0].reply.title or "")  # the managers' choice wins
+
+
+@pytest.mark.parametrize("question_id", ["docker-what-is", "docker-hello"])  # buttons; typed
+async def test_a_right_answer_earns_more_the_faster_it_comes(
+    scoach: Coach,
+    posts: list[Post],
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+    question_id: str,
+) -> None:
+    """100 points for a right answer and up to 100 more for speed: at once 200, halfway
+    through the question's time 150, a wrong answer nothing."""
+    from bot.study.rounds import points_for
+
+    quiz = scoach.study.rounds.quiz
+    monkeypatch.setattr(
+        quiz, "pick", lambda _topic, _count: [(question_id, quiz.order_for(question_id))]
+    )
+    assert points_for(True, 0, 30) == 200
+    assert points_for(True, 15, 30) == 150
+    assert points_for(True, 45, 30) == 100  # late but right (a resumed round): no bonus
+    assert points_for(False, 0, 30) == 0
+    alice = make_actor("alice", guild="g")
+    await scoach.run(alice, ("study", "quiz"), {"count": 1, "seconds": 30})
+    question = next(p for p in posts if p.key and p.key.startswith("study:q:"))
+    store = scoach.store
+    assert store is not None
+    round_ = await store.study.live_round("g", "console")
+    assert round_ is not None
+    slot = round_.questions[0]
+    reply = question.reply
+    if reply.choices:  # find the right and a wrong button through the quiz's own grading
+        buttons = [(c.action, int(c.action.rsplit(":", 1)[1])) for c in reply.choices]
+        pressed = [
+            (action, quiz.grade(slot.question_id, slot.option_order, button, None, 0).correct)
+            for action, button in buttons
+        ]
+        right = (next(a for a, ok in pressed if ok), None)
+        wrong = (next(a for a, ok in pressed if not ok), None)
+    else:
+        assert reply.prompt is not None
+        answer = quiz.right_answer(scoach.translator("en"), slot.question_id).strip("`")
+        right, wrong = (reply.prompt.action, answer), (reply.prompt.action, "docker ps")
+    [fast] = await scoach.press(make_actor("bob", guild="g"), *right)
+    clock.advance(seconds=15)
+    [slow] = await scoach.press(make_actor("carol", guild="g"), *right)
+    [missed] = await scoach.press(make_actor("dan", guild="g"), *wrong)
+    assert "+200" in fast.body and "+150" in slow.body and "Not this time" in missed.body
+    points = {s.user_id: s.points for s in await store.study.standings(round_.round_id)}
+    assert points == {"bob": 200, "carol": 150, "dan": 0}
+
+
+async def test_a_manager_moves_on_and_stops_a_round_another_member_hosts(
+    scoach: Coach, posts: list[Post]
+) -> None:
+    alice, bob = make_actor("alice", guild="g"), make_actor("bob", guild="g")
+    manager = make_actor("mod", guild="g", admin=True)
+    await scoach.run(alice, ("study", "quiz"), {"count": 3})
+    [refused] = await scoach.run(bob, ("study", "stop"), {})
+    assert "host" in refused.body and refused.tone.value == "error"
+    [moved] = await scoach.run(manager, ("study", "next"), {})
+    assert "next question" in moved.body
+    store = scoach.store
+    assert store is not None
+    round_ = await store.study.live_round("g", "console")
+    assert round_ is not None and round_.position == 1
+    [stopped] = await scoach.run(manager, ("study", "stop"), {})
+    assert "over" in stopped.body
+    assert await store.study.live_round("g", "console") is None
+    assert any("Final ranking" in (p.reply.title or "") for p in posts)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bot.coach import Coach
 from bot.core.clock import FixedClock
 from bot.core.posts import Post
@@ -127,3 +129,54 @@ async def test_the_weekly_summary_goes_to_the_daily_channel_once_a_week(
         await coach.study.tick()
         assert len([p for p in seen if (p.reply.title or "").startswith("Weekly")]) == 1
         assert len(daily_posts(seen)) == 2
+
+
+async def test_the_question_is_on_what_the_server_studied_and_what_it_gets_wrong(
+    scoach: Coach, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On concepts the server read (or planned); the one the group got wrong first; not one
+    asked as a daily question in the last days."""
+    quiz, plan = scoach.study.rounds.quiz, scoach.study.plan
+    store = scoach.store
+    assert store is not None
+    bob = make_actor("bob", guild="g")
+    await store.progress.record_read(bob, "volume")
+    for _ in range(5):
+        chosen = await plan.daily_question("g")
+        assert chosen is not None and "volume" in quiz.concepts_of(chosen)
+    missed, *others = quiz.questions_by_concept()["volume"]
+    assert others
+    # The group plays a round of one volume question and gets it wrong.
+    monkeypatch.setattr(quiz, "pick", lambda _t, _c: [(missed, quiz.order_for(missed))])
+    seen: list[Post] = []
+
+    async def keep(post: Post) -> None:
+        seen.append(post)
+
+    scoach.posts.subscribe(keep)
+    await scoach.run(bob, ("study", "quiz"), {"count": 1})
+    shown = next(p.reply for p in seen if p.key and p.key.startswith("study:q:"))
+    round_ = await store.study.live_round("g", "console")
+    assert round_ is not None
+    slot = round_.questions[0]
+    if shown.choices:
+        wrong = next(
+            c.action
+            for c in shown.choices
+            if not quiz.grade(
+                missed, slot.option_order, int(c.action.rsplit(":", 1)[1]), None, 0
+            ).correct
+        )
+        await scoach.press(bob, wrong, None)
+    else:
+        assert shown.prompt is not None
+        await scoach.press(bob, shown.prompt.action, "docker ps")
+    for _ in range(5):
+        assert await plan.daily_question("g") == missed  # what the group gets wrong first
+    # Asked as the daily question: not again in the next days.
+    await scoach.study.rounds.post_daily(
+        "g", "general", "en", missed, clock.now() + timedelta(days=1)
+    )
+    for _ in range(5):
+        again = await plan.daily_question("g")
+        assert again != missed and again is not None and "volume" in quiz.concepts_of(again)

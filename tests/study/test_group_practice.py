@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bot.coach import Coach
+from bot.core.posts import Post
 from tests.study.conftest import Terminal
 
 pytestmark = pytest.mark.docker
@@ -24,7 +25,7 @@ def line_of(board: str, name: str) -> str:
 
 
 async def test_done_when_three_members_practise_together_in_the_console(
-    docker_engine: None, scoach: Coach, terminal: Terminal
+    docker_engine: None, scoach: Coach, terminal: Terminal, posts: list[Post]
 ) -> None:
     try:
         out = await terminal.type("/study practice first-container")
@@ -42,12 +43,16 @@ async def test_done_when_three_members_practise_together_in_the_console(
         await terminal.type("/as bob")
         out = await terminal.type("/practice hint")
         assert "Needed hints" in last_board(out) and "bob (1)" in last_board(out)
+        # The hint itself is bob's alone: shown to him, never posted to the channel.
+        hint = "keeps it running in the background"
+        assert hint in out
+        assert not [p for p in posts if hint in p.reply.body + str(p.reply.fields)]
         out = await terminal.type(RUN)  # bob's container: his sandbox, not carol's
         board = last_board(out)
         assert line_of(board, "bob").startswith("bob ✔▶···· 1/6")
         assert line_of(board, "carol").startswith("carol ✔✔▶··· 2/6")
         out = await terminal.type("/study end")
-        assert "host" in out  # bob did not open it
+        assert "Only the member who opened this group practice" in out  # bob did not open it
         out = await terminal.type("/as alice", "/study end")
         assert "Group practice summary" in out
         summary = out.split("Group practice summary", 1)[1].replace("`", "")
