@@ -97,7 +97,7 @@ async def test_a_sandbox_from_before_a_restart_is_deleted_right_after_it(
     assert containers_of_sandbox(old)
     second = await Coach.open(settings)
     try:
-        [done] = await second.press(actor, f"sandbox:confirm-{action}")
+        [done] = await second.press(actor, f"sandbox:confirm-{action}:{actor.user_id}")
         assert done.tone is Tone.SUCCESS, done.body
         await second.sandbox.manager.settle()
         assert containers_of_sandbox(old) == []
