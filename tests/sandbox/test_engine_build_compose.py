@@ -219,6 +219,72 @@ async def test_the_classic_builders_lines_and_history(service: SandboxService) -
     await docker_text(service, ALICE, "rmi cls")
 
 
+LIMITED = "FROM busybox\\nRUN sleep 30\\nENV A=1\\n"
+
+
+@pytest.mark.parametrize(
+    ("section", "changes", "key"),
+    [
+        ("build", {"context_bytes": 1024}, "build.context_too_big"),
+        ("build", {"steps": 2}, "build.too_many_steps"),
+        ("build", {"build_seconds": 2.0}, "build.too_slow"),
+        ("quotas", {"images": 0}, "sandbox.quota.images"),
+        ("quotas", {"image_bytes": 0}, "build.disk_budget"),
+    ],
+)
+async def test_each_build_limit_bites_and_leaves_nothing(
+    service: SandboxService, section: str, changes: dict[str, object], key: str
+) -> None:
+    """Every bound of a build has its setting and stops the build with its own message,
+    leaving no container and no image (the build's wall clock stops a step that the step's
+    own limit, 5 s in this module, would still let run)."""
+    await sh_text(
+        service, BOB,
+        f"mkdir -p bounded && head -c 4096 /dev/zero > bounded/blob && "
+        f"printf '{LIMITED}' > bounded/Dockerfile",
+    )  # fmt: skip
+    before = _owned(BOB.user_id)
+    settings = service.manager.settings
+    changed = getattr(settings, section).model_copy(update=changes)
+    with changed_settings(service, **{section: changed}), pytest.raises(UserError) as caught:
+        await docker_text(service, BOB, "build -t bounded bounded")
+    assert caught.value.key == key
+    assert _owned(BOB.user_id) == before
+    assert "bounded " not in await docker_text(service, BOB, "images")
+
+
+async def test_dockerignore_keeps_files_out_of_the_context(service: SandboxService) -> None:
+    await sh_text(
+        service, BOB,
+        "mkdir -p ign/logs && cd ign && echo keep > keep.txt && echo s3cret > secret.txt && "
+        "echo x > logs/a.log && printf 'secret.txt\\nlogs\\n' > .dockerignore && "
+        "printf 'FROM busybox\\nCOPY . /ctx/\\n' > Dockerfile",
+    )  # fmt: skip
+    await docker_text(service, BOB, "build -t ign ign")
+    listed = await docker_text(service, BOB, "run --rm ign find /ctx")
+    assert "/ctx/keep.txt" in listed and "/ctx/Dockerfile" in listed
+    assert "secret" not in listed and "logs" not in listed
+    await sh_text(service, BOB, "printf 'FROM busybox\\nCOPY secret.txt /\\n' > ign/Dockerfile")
+    with pytest.raises(UserError) as caught:
+        await docker_text(service, BOB, "build -t ign ign")
+    assert caught.value.key == "build.copy_missing"
+    await docker_text(service, BOB, "rmi ign")
+
+
+async def test_the_compose_services_quota_bites_before_anything_is_made(
+    service: SandboxService,
+) -> None:
+    await sh_text(service, BOB, f"mkdir -p many && cat > many/compose.yaml <<'EOF'\n{COMPOSE}EOF")
+    before = _owned(BOB.user_id)
+    quotas = service.manager.settings.quotas.model_copy(update={"compose_services": 1})
+    with changed_settings(service, quotas=quotas), pytest.raises(UserError) as caught:
+        await docker_text(service, BOB, "compose -f many/compose.yaml up -d")
+    assert caught.value.key == "compose.too_many"
+    assert _owned(BOB.user_id) == before
+    assert "many" not in await docker_text(service, BOB, "network ls")
+    assert "many" not in await docker_text(service, BOB, "volume ls")
+
+
 @pytest.mark.parametrize("dest", [".", "./", "..", "../app/"])
 async def test_copy_into_the_workdir_as_tutorials_write_it(
     service: SandboxService, dest: str

@@ -301,7 +301,8 @@ async def _run_container(run: Run, state: State, words: list[str], item: Instruc
     support = await ctx.disk.support(ctx.worker)
     cid = await ctx.run(lambda api: _create(api, state.image, words, state, ctx, True, support))
     run.say(f" ---> Running in {_short(cid)}")
-    seconds = max(1.0, min(ctx.settings.build.step_seconds, run.seconds_left()))
+    step_seconds = ctx.settings.build.step_seconds
+    seconds = max(1.0, min(step_seconds, run.seconds_left()))
     cap = ctx.settings.output_bytes
     try:
         captured, code = await ctx.worker.stream(
@@ -314,6 +315,11 @@ async def _run_container(run: Run, state: State, words: list[str], item: Instruc
         run.say(captured.text.rstrip("\n"))
     if code != 0:
         await ctx.run(lambda api: _remove(api, cid))
+        if code == -1 and seconds < step_seconds:  # the build's time ran out, not the step's
+            raise UserError(
+                "build.too_slow", seconds=round(ctx.settings.build.build_seconds),
+                output="\n".join(run.lines),
+            )  # fmt: skip
         if code == -1:
             raise UserError(
                 "build.step_timeout", step=item.text[:200], seconds=round(seconds),
