@@ -14,7 +14,13 @@ from bot.core.errors import Refused, UserError
 from bot.practice.checks import CheckContext, evaluate
 from bot.practice.content import Check
 from bot.sandbox.service import SandboxService
-from tests.sandbox.engine_support import docker_text, new_actor, sh_text, started_service
+from tests.sandbox.engine_support import (
+    changed_settings,
+    docker_text,
+    new_actor,
+    sh_text,
+    started_service,
+)
 
 pytestmark = [pytest.mark.docker, pytest.mark.asyncio(loop_scope="module")]
 ALICE, BOB = new_actor("alice"), new_actor("bob")
@@ -125,6 +131,158 @@ async def test_a_cached_rebuild_lists_the_build_cache_once(
     assert again.count(" ---> Using cache") == 6
     assert len(lookups) == 1
     await docker_text(service, ALICE, "rmi many")
+
+
+async def test_a_step_image_above_the_image_size_is_removed_not_cached(
+    service: SandboxService,
+) -> None:
+    """A RUN step whose image is larger than ``max_image_bytes`` fails the build and leaves no
+    image: kept, it would be a cache entry, and the rebuild would tag it without a check."""
+    await sh_text(
+        service, ALICE,
+        "mkdir -p fat && printf 'FROM busybox\\nRUN dd if=/dev/zero of=/x bs=1M count=8\\n' "
+        "> fat/Dockerfile",
+    )  # fmt: skip
+    _containers, images_before = _owned(ALICE.user_id)
+    # busybox (about 2 MB) fits, with 8 MB more it does not
+    with changed_settings(service, max_image_bytes=6 * 1024 * 1024):
+        for _attempt in range(2):  # the second build must not find the first one's image
+            with pytest.raises(UserError) as caught:
+                await docker_text(service, ALICE, "build -t fat fat")
+            containers, images = _owned(ALICE.user_id)
+            assert containers == [] and sorted(images) == sorted(images_before)
+            assert caught.value.key == "build.image_too_big"
+            assert "Using cache" not in caught.value.params["output"]
+    assert "fat " not in await docker_text(service, ALICE, "images")
+
+
+async def test_one_refusal_in_all_three_paths_through_the_service(
+    service: SandboxService,
+) -> None:
+    """The same power asked for by ``docker run``, by a Dockerfile step and by a compose
+    service, each through the learner's command: the same rule refuses it, naming what was
+    written, before the engine is asked for anything."""
+    await sh_text(
+        service, BOB,
+        "mkdir -p three && printf 'FROM busybox\\nRUN --security=insecure id\\n' "
+        "> three/Dockerfile && printf 'services:\\n  web:\\n    image: busybox\\n"
+        "    privileged: true\\n' > three/compose.yaml",
+    )  # fmt: skip
+    before = _owned(BOB.user_id)
+    refused = []
+    for line in ("run -d --privileged busybox sleep 60", "build -t three three",
+                 "compose -f three/compose.yaml up -d"):  # fmt: skip
+        with pytest.raises(Refused) as caught:
+            await docker_text(service, BOB, line)
+        refused.append(caught.value)
+    assert {r.key for r in refused} == {"policy.privileged"}
+    assert [str(r.params["flag"]) for r in refused[1:]] == [
+        "Dockerfile:2 RUN --security=insecure",
+        "services.web.privileged",
+    ]
+    assert _owned(BOB.user_id) == before
+    assert "three" not in await docker_text(service, BOB, "network ls")
+
+
+async def test_the_classic_builders_lines_and_history(service: SandboxService) -> None:
+    """Each step prints what the classic builder prints (COPY/ADD: the new image only; every
+    other step: the container it ran in, then its removal), and each step's instruction is in
+    the image's history, a CMD after an ENTRYPOINT and a RUN after it too (what practice
+    checks read as the image's build steps)."""
+    await sh_text(
+        service, ALICE,
+        "mkdir -p cls && echo classic > cls/index.html && printf 'FROM busybox\\n"
+        "WORKDIR /w\\nCOPY index.html .\\nENTRYPOINT [\"cat\"]\\nRUN echo ran > /ran\\n"
+        "CMD [\"index.html\"]\\n' > cls/Dockerfile",
+    )  # fmt: skip
+    built = (await docker_text(service, ALICE, "build -t cls cls")).splitlines()
+    steps = [i for i, line in enumerate(built) if line.startswith("Step ")]
+    blocks = {built[i].split(" : ", 1)[1]: built[i + 1 : j] for i, j in
+              zip(steps, [*steps[1:], len(built) - 2], strict=True)}  # fmt: skip
+    assert [line.split()[0] for line in blocks["COPY index.html ."]] == ["--->"]
+    for step in ("WORKDIR /w", 'ENTRYPOINT ["cat"]', "RUN echo ran > /ran", 'CMD ["index.html"]'):
+        lines = blocks[step]
+        assert lines[0].startswith(" ---> Running in "), (step, lines)
+        cid = lines[0].rsplit(" ", 1)[1]
+        assert lines[-2:][0] == f"Removing intermediate container {cid}", (step, lines)
+        assert lines[-1].startswith(" ---> ") and cid not in lines[-1]
+    assert "classic" in await docker_text(service, ALICE, "run --rm cls")
+    history = await docker_text(service, ALICE, "history --no-trunc cls")
+    assert '#(nop) CMD ["index.html"]' in history and "echo ran > /ran" in history
+    state = await service.reader.state(ALICE)
+    own = {name: image for image in state.own_images for name in image.names}
+    assert own["cls:latest"].steps == (
+        "WORKDIR /w", "COPY index.html .", 'ENTRYPOINT ["cat"]', "RUN echo ran > /ran",
+        'CMD ["index.html"]',
+    )  # fmt: skip
+    assert own["cls:latest"].entrypoint == ("cat",) and own["cls:latest"].cmd == ("index.html",)
+    await docker_text(service, ALICE, "rmi cls")
+
+
+LIMITED = "FROM busybox\\nRUN sleep 30\\nENV A=1\\n"
+
+
+@pytest.mark.parametrize(
+    ("section", "changes", "key"),
+    [
+        ("build", {"context_bytes": 1024}, "build.context_too_big"),
+        ("build", {"steps": 2}, "build.too_many_steps"),
+        ("build", {"build_seconds": 2.0}, "build.too_slow"),
+        ("quotas", {"images": 0}, "sandbox.quota.images"),
+        ("quotas", {"image_bytes": 0}, "build.disk_budget"),
+    ],
+)
+async def test_each_build_limit_bites_and_leaves_nothing(
+    service: SandboxService, section: str, changes: dict[str, object], key: str
+) -> None:
+    """Every bound of a build has its setting and stops the build with its own message,
+    leaving no container and no image (the build's wall clock stops a step that the step's
+    own limit, 5 s in this module, would still let run)."""
+    await sh_text(
+        service, BOB,
+        f"mkdir -p bounded && head -c 4096 /dev/zero > bounded/blob && "
+        f"printf '{LIMITED}' > bounded/Dockerfile",
+    )  # fmt: skip
+    before = _owned(BOB.user_id)
+    settings = service.manager.settings
+    changed = getattr(settings, section).model_copy(update=changes)
+    with changed_settings(service, **{section: changed}), pytest.raises(UserError) as caught:
+        await docker_text(service, BOB, "build -t bounded bounded")
+    assert caught.value.key == key
+    assert _owned(BOB.user_id) == before
+    assert "bounded " not in await docker_text(service, BOB, "images")
+
+
+async def test_dockerignore_keeps_files_out_of_the_context(service: SandboxService) -> None:
+    await sh_text(
+        service, BOB,
+        "mkdir -p ign/logs && cd ign && echo keep > keep.txt && echo s3cret > secret.txt && "
+        "echo x > logs/a.log && printf 'secret.txt\\nlogs\\n' > .dockerignore && "
+        "printf 'FROM busybox\\nCOPY . /ctx/\\n' > Dockerfile",
+    )  # fmt: skip
+    await docker_text(service, BOB, "build -t ign ign")
+    listed = await docker_text(service, BOB, "run --rm ign find /ctx")
+    assert "/ctx/keep.txt" in listed and "/ctx/Dockerfile" in listed
+    assert "secret" not in listed and "logs" not in listed
+    await sh_text(service, BOB, "printf 'FROM busybox\\nCOPY secret.txt /\\n' > ign/Dockerfile")
+    with pytest.raises(UserError) as caught:
+        await docker_text(service, BOB, "build -t ign ign")
+    assert caught.value.key == "build.copy_missing"
+    await docker_text(service, BOB, "rmi ign")
+
+
+async def test_the_compose_services_quota_bites_before_anything_is_made(
+    service: SandboxService,
+) -> None:
+    await sh_text(service, BOB, f"mkdir -p many && cat > many/compose.yaml <<'EOF'\n{COMPOSE}EOF")
+    before = _owned(BOB.user_id)
+    quotas = service.manager.settings.quotas.model_copy(update={"compose_services": 1})
+    with changed_settings(service, quotas=quotas), pytest.raises(UserError) as caught:
+        await docker_text(service, BOB, "compose -f many/compose.yaml up -d")
+    assert caught.value.key == "compose.too_many"
+    assert _owned(BOB.user_id) == before
+    assert "many" not in await docker_text(service, BOB, "network ls")
+    assert "many" not in await docker_text(service, BOB, "volume ls")
 
 
 @pytest.mark.parametrize("dest", [".", "./", "..", "../app/"])

@@ -206,10 +206,13 @@ def _create(
         limits = limits.model_copy(update={"writable_bytes": disk})
     host = for_container(api, limits, support, image)
     host_config = api.create_host_config(network_mode="none", **host)
-    if state.config.get("Cmd"):
+    # The step's command is its Cmd (the engine writes it into the history as CREATED BY),
+    # unless the image has neither CMD nor ENTRYPOINT: the commit would then take the step's
+    # Cmd as the image's own (see _commit), so it goes in the entrypoint instead.
+    if state.config.get("Cmd") or state.config.get("Entrypoint"):
         entrypoint: list[str] = []
         command: list[str] | None = words
-    else:  # the commit keeps the image's empty CMD (see _commit)
+    else:
         entrypoint, command = words, None
     env = {**state.env, **{k: v for k, v in state.args.items() if k not in state.env}}
     if "PATH" not in env:
@@ -298,7 +301,8 @@ async def _run_container(run: Run, state: State, words: list[str], item: Instruc
     support = await ctx.disk.support(ctx.worker)
     cid = await ctx.run(lambda api: _create(api, state.image, words, state, ctx, True, support))
     run.say(f" ---> Running in {_short(cid)}")
-    seconds = max(1.0, min(ctx.settings.build.step_seconds, run.seconds_left()))
+    step_seconds = ctx.settings.build.step_seconds
+    seconds = max(1.0, min(step_seconds, run.seconds_left()))
     cap = ctx.settings.output_bytes
     try:
         captured, code = await ctx.worker.stream(
@@ -311,6 +315,11 @@ async def _run_container(run: Run, state: State, words: list[str], item: Instruc
         run.say(captured.text.rstrip("\n"))
     if code != 0:
         await ctx.run(lambda api: _remove(api, cid))
+        if code == -1 and seconds < step_seconds:  # the build's time ran out, not the step's
+            raise UserError(
+                "build.too_slow", seconds=round(ctx.settings.build.build_seconds),
+                output="\n".join(run.lines),
+            )  # fmt: skip
         if code == -1:
             raise UserError(
                 "build.step_timeout", step=item.text[:200], seconds=round(seconds),
@@ -603,16 +612,22 @@ async def _step(run: Run, state: State, item: Instruction, dockerfile: Dockerfil
             run.say(f" ---> {_short(cached)}")
             state.image = cached
             return
+    copies = item.keyword in ("COPY", "ADD")
     if item.keyword == "RUN":
         words = command_words(item, state.shell)
         cid = await _run_container(run, state, words, item)
     else:
         nop = [*DEFAULT_SHELL, f"#(nop) {item.text}"]
-        state_for_nop = replace(state, config=before)
+        # the container as the image was before the step, its command placed for the
+        # configuration the commit writes (the step's CMD or ENTRYPOINT)
+        after = {key: state.config.get(key) for key in ("Cmd", "Entrypoint")}
+        state_for_nop = replace(state, config={**before, **after})
         support = await ctx.disk.support(ctx.worker)
         cid = await ctx.run(
             lambda api: _create(api, state.image, nop, state_for_nop, ctx, False, support)
         )
+        if not copies:  # the classic builder names the container of every step but COPY/ADD
+            run.say(f" ---> Running in {_short(cid)}")
         if entries:
             data = _tar(entries)
             try:
@@ -628,20 +643,32 @@ async def _step(run: Run, state: State, item: Instruction, dockerfile: Dockerfil
     finally:
         await ctx.run(lambda api: _remove(api, cid))
     run.made.append(image)
-    await _check_size(run, image)
-    if item.keyword == "RUN" or entries:
+    await _check_size(run, image, item)
+    if not copies:
         run.say(f"Removing intermediate container {_short(cid)}")
     run.say(f" ---> {_short(image)}")
     state.image = image
 
 
-async def _check_size(run: Run, image: str) -> None:
+async def _check_size(run: Run, image: str, item: Instruction) -> None:
+    """A step's image above the sandbox's image size is removed before the build fails:
+    kept, it would be a cache entry that a rebuild takes without asking again."""
     ctx = run.ctx
     attrs = await ctx.run(lambda api: inspect_image(api, image))
     size = int(attrs.get("Size") or 0)
     limit = ctx.settings.max_image_bytes
     if size > limit:
-        raise UserError("sandbox.image_too_big", image="(build)", size=size, limit=limit)
+        await ctx.run(lambda api: _remove_image(api, image))
+        raise UserError(
+            "build.image_too_big", step=item.text[:200], size=human_size(size),
+            limit=human_size(limit),
+        )  # fmt: skip
+
+
+def _remove_image(api: APIClient, image: str) -> None:
+    """A step's image no one uses yet (its parents stay: they are earlier steps' cache)."""
+    with contextlib.suppress(EngineNotFound):
+        engine_call(api.remove_image, image, noprune=True)
 
 
 async def _from(
