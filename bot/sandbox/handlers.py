@@ -28,7 +28,7 @@ from bot.dockercli.parser import parse_docker
 from bot.sandbox import budget, naming, objects, policy, provision
 from bot.sandbox.errors import EngineError, EngineNotFound, TooBig
 from bot.sandbox.manager import SandboxManager
-from bot.sandbox.ops import OPERATIONS, Ctx, Note, Output, execs, files, ports
+from bot.sandbox.ops import OPERATIONS, Ctx, Note, Op, Output, execs, files, images, ports
 from bot.sandbox.presenter import Presenter, SandboxStatus
 from bot.sandbox.provision import HOME, Sandbox
 from bot.sandbox.watchdog import DiskWatchdog
@@ -179,20 +179,27 @@ class SandboxCommands:
         trust = command.path in HOST_FREE
         async with self._session(actor, tr, trust) as (ctx, replies):
             await self._docker_gate(ctx, tr, command)
-            volume_set = budget.changes_volumes(command.path)
-            if budget.looks(command.path):
-                output = await operation(ctx, command)
-            elif budget.writes(command.path):
-                volumes = budget.writes_volumes(command.path)
-                async with self.disk.writing(ctx.sandbox, volumes, volume_set=volume_set):
-                    output = await operation(ctx, command)
-            else:  # frees space (or changes no bytes): measured again after
-                try:
-                    output = await operation(ctx, command)
-                finally:
-                    self.disk.wrote(ctx.sandbox, started=False, volume_set=volume_set)
+            try:
+                output = await self._watched(ctx, operation, command)
+            finally:
+                if budget.changes_images(command.path):
+                    images.forget_own(ctx)  # listed again by the next command that asks
         replies.append(self.presenter.output(tr, output, before=notes))
         return replies + self._notices(ctx, tr)
+
+    async def _watched(self, ctx: Ctx, operation: Op, command: DockerCommand) -> Output:
+        """``operation`` under the disk watchdog's eye, as the command can change the disk."""
+        volume_set = budget.changes_volumes(command.path)
+        if budget.looks(command.path):
+            return await operation(ctx, command)
+        if budget.writes(command.path):
+            volumes = budget.writes_volumes(command.path)
+            async with self.disk.writing(ctx.sandbox, volumes, volume_set=volume_set):
+                return await operation(ctx, command)
+        try:  # frees space (or changes no bytes): measured again after
+            return await operation(ctx, command)
+        finally:
+            self.disk.wrote(ctx.sandbox, started=False, volume_set=volume_set)
 
     # /sh ------------------------------------------------------------------------------
     async def sh(self, actor: Actor, tr: Translator, command_line: str) -> list[Reply]:

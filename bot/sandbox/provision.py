@@ -72,6 +72,16 @@ class Sandbox:
     # Made (or claimed from the warm pool) by this process: no learner's program has run in
     # its host shell before this process served it, so none can be left running there.
     fresh: bool = False
+    # The learner's own image names (their tags under the sandbox's prefix, ``mysite:v1`` →
+    # engine tag) as listed in their last turn; None: not known. Only the learner's own
+    # commands make, tag or remove them (the instance's lease keeps every other coach off
+    # the sandbox), and each command that can forgets them (see ``images.forget_own``); a
+    # sandbox this process made or claimed has none.
+    own_images: dict[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.fresh:
+            self.own_images = {}
 
     @property
     def owner(self) -> str:

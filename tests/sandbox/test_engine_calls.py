@@ -11,12 +11,14 @@ import asyncio
 import docker
 import pytest
 
+from bot.core.errors import UserError
 from bot.sandbox import naming, provision, usage
 from tests.sandbox.engine_support import (
     EngineRequests,
     docker_text,
     engine_settings,
     isolated_service,
+    message,
     new_actor,
     sh_text,
     start,
@@ -27,7 +29,7 @@ pytestmark = [pytest.mark.docker]
 # a returning learner's session (their sandbox is served, their host shell seen running):
 # the command and the most requests it may make; the docker CLI's own count beside it
 SESSION = (
-    ("run -d --name web nginx", 7),  # CLI 4: ping, create, wait, start
+    ("run -d --name web nginx", 6),  # CLI 4: ping, create, wait, start
     ("ps", 2),  # CLI 2: ping, list
     ("exec web echo ready", 4),  # CLI 5: ping, inspect, exec create, start, inspect
     ("logs web", 3),  # CLI 3: ping, inspect, logs
@@ -59,6 +61,8 @@ async def test_a_returning_learners_commands_cost_what_the_clis_do(
         assert host in counted["run -d --name web nginx"]
         trusting = [line for line, _most in SESSION if not line.startswith("run")]
         assert not any(host in counted[line] for line in trusting), counted
+        # run -d: the learner's own image names known (none: a sandbox just made)
+        assert "GET /images/json" not in counted["run -d --name web nginx"], counted
     finally:
         await svc.reader.destroy_user(actor.user_id)
         await svc.close()
@@ -247,3 +251,108 @@ def _storage_caps(scope: naming.Scope) -> dict[str, int]:
         }
     finally:
         client.close()
+
+
+# --------------------------------------------------------------------------------------------
+# run's own requests: the learner's image names, the host shell, the hardening read back
+# --------------------------------------------------------------------------------------------
+
+IMAGES_LISTED = "GET /images/json"
+
+
+async def test_a_learners_image_names_are_kept_until_a_command_can_change_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``run`` resolves the learner's own image first; their names are listed once and kept
+    (a sandbox just made has none) until a command that can make, tag or remove one: a
+    ``commit`` named like a shared image is what the next ``run`` of that name runs, and
+    after its ``rmi`` the shared image again — as Docker answers."""
+    monkeypatch.setattr(provision, "HOST_TRUST_SECONDS", 3600.0)
+    actor = new_actor("ownnames")
+    svc = await start(isolated_service())
+    recorder = EngineRequests()
+    try:
+        await docker_text(svc, actor, "run -d --name base busybox sleep 300")
+        sandbox = svc.manager.get(actor.user_id)
+        assert sandbox is not None and sandbox.own_images == {}  # made here: none
+        await docker_text(svc, actor, "exec base touch /mine")
+        assert "Error" not in await docker_text(svc, actor, "commit base busybox")
+        assert sandbox.own_images is None  # listed again by the next command that asks
+        assert "/mine" in await docker_text(svc, actor, "run --rm busybox ls /mine")
+        assert sandbox.own_images == {"busybox:latest": sandbox.scope.image_real("busybox:latest")}
+        with recorder.installed():
+            mark = recorder.mark()
+            assert "/mine" in await docker_text(svc, actor, "run --rm busybox ls /mine")
+            kept = recorder.of(actor.user_id, mark)
+        assert IMAGES_LISTED not in kept, kept
+        assert "Error" not in await docker_text(svc, actor, "rmi busybox")
+        gone = await docker_text(svc, actor, "run --rm busybox ls /mine")
+        assert "No such file" in gone, gone
+        # an adopted sandbox's names are not known: listed at its first run, then kept
+        sandbox.own_images = None
+        with recorder.installed():
+            mark = recorder.mark()
+            await docker_text(svc, actor, "run -d --name one busybox sleep 300")
+            first = recorder.of(actor.user_id, mark)
+            mark = recorder.mark()
+            await docker_text(svc, actor, "run -d --name two busybox sleep 300")
+            second = recorder.of(actor.user_id, mark)
+        assert IMAGES_LISTED in first and IMAGES_LISTED not in second, (first, second)
+    finally:
+        await svc.reader.destroy_user(actor.user_id)
+        await svc.close()
+
+
+def _remove_image(name: str) -> None:
+    client = docker.from_env()
+    try:
+        client.api.remove_image(name)
+    finally:
+        client.close()
+
+
+async def test_an_own_image_removed_behind_the_coachs_back_answers_as_without_the_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A kept name whose image is gone (an operator's ``docker rmi`` on the worker) is
+    resolved again from a listing of now: the learner gets the answer a fresh listing
+    gives, not the engine's complaint about an internal name."""
+    monkeypatch.setattr(provision, "HOST_TRUST_SECONDS", 3600.0)
+    actor = new_actor("owngone")
+    svc = await start(isolated_service())
+    try:
+        await docker_text(svc, actor, "run -d --name base busybox sleep 300")
+        assert "Error" not in await docker_text(svc, actor, "commit base snap")
+        assert "Error" not in await docker_text(svc, actor, "tag busybox nginx:mine")
+        await docker_text(svc, actor, "run --rm snap true")  # the names listed and kept
+        sandbox = svc.manager.get(actor.user_id)
+        assert sandbox is not None and sandbox.own_images is not None
+        assert "snap:latest" in sandbox.own_images
+        for name in ("snap:latest", "nginx:mine"):
+            await asyncio.to_thread(_remove_image, sandbox.scope.image_real(name))
+
+        async def answer(line: str) -> str:
+            try:
+                return await docker_text(svc, actor, line)
+            except UserError as exc:  # a refusal, in the learner's words
+                return message(exc)
+
+        kept_answer = await answer("run --rm snap true")
+        history = await answer("history nginx:mine")
+        sandbox.own_images = None
+        listed_answer = await answer("run --rm snap true")
+        assert kept_answer == listed_answer, (kept_answer, listed_answer)
+        assert "snap" in kept_answer and "dc-" not in kept_answer, kept_answer
+        sandbox.own_images = None
+        assert history == await answer("history nginx:mine"), history
+    finally:
+        await svc.reader.destroy_user(actor.user_id)
+        await svc.close()
+
+
+def _requests_of_run(counted: list[str]) -> tuple[bool, bool]:
+    """Whether a run looked at the host shell before its creation (a forwarder that wakes
+    it looks after), and whether it read its container back (at once, if at all)."""
+    create = counted.index("POST /containers/create")
+    host = "GET /containers/<name>/json" in counted[:create]
+    return host, counted[create + 1 : create + 2] == [READ_BACK]

@@ -179,3 +179,20 @@ def test_sizes_are_shown_in_binary_units() -> None:
         "1.0 GiB",
         "1.5 GiB",
     ]
+
+
+def test_only_commands_that_cannot_change_a_learners_images_keep_their_names() -> None:
+    """The learner's own image names are kept between commands (``run -d nginx`` lists no
+    images) and listed again after any command that can make, tag or remove one; a new
+    subcommand can, until listed as one that cannot."""
+    from bot.sandbox.ops import OPERATIONS
+
+    image_makers = (
+        ("commit",), ("tag",), ("rmi",), ("image", "prune"), ("build",), ("compose", "up"),
+        ("compose", "build"), ("compose", "down"), ("system", "prune"), ("image", "tag"),
+    )  # fmt: skip
+    for path in image_makers:
+        assert budget.changes_images(path), path
+    for path in (("run",), ("create",), ("ps",), ("exec",), ("rm",), ("pull",), ("history",)):
+        assert not budget.changes_images(path), path
+    assert set(OPERATIONS) >= budget.KEEPS_IMAGES

@@ -60,7 +60,7 @@ from bot.sandbox.ops.base import (
     user_name,
 )
 from bot.sandbox.streams import Captured, read_multiplexed
-from bot.sandbox.workers import Slot, engine_call, inspect_image
+from bot.sandbox.workers import Slot, engine_call
 from bot.settings import ContainerLimits
 
 _ADJECTIVES = ("brave", "calm", "eager", "gentle", "happy", "keen", "lucid", "quiet", "witty")
@@ -335,7 +335,7 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
     mounts = await _volume_mounts(ctx, cmd, name)
     # read once for the whole command: its VOLUMEs, -P's ports, its size (the pull check,
     # a btrfs worker's size limit)
-    image = await ctx.run(lambda api: inspect_image(api, resolved.engine))
+    resolved, image = await image_ops.inspect_resolved_image(ctx, cmd.image, resolved)
     await _image_volumes(ctx, cmd, image, mounts, name)
     if mounts.to_create and mounts.existing + len(mounts.to_create) > ctx.settings.quotas.volumes:
         raise UserError("sandbox.quota.volumes", limit=ctx.settings.quotas.volumes)
