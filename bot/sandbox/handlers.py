@@ -44,6 +44,18 @@ HOST_FREE: frozenset[Path] = frozenset(
      ("images",), ("image", "inspect"), ("history",), ("version",), ("info",),
      ("volume", "ls"), ("volume", "inspect"), ("network", "ls"), ("network", "inspect")}
 )  # fmt: skip
+# Subcommands that make a container on the sandbox's network: the engine keeps a network
+# while a container is attached (the host shell seen running moments ago is), and they use
+# the host shell only through the forwarder's table (which wakes it) — unless ``--cidfile``
+# writes into it, they run without the inspect too (see :func:`trusts_host`).
+CREATES: frozenset[Path] = frozenset({("run",), ("create",)})
+
+
+def trusts_host(command: DockerCommand) -> bool:
+    """Whether ``command`` may take a host shell seen running moments ago as running."""
+    if command.path in CREATES:
+        return not command.has("cidfile")
+    return command.path in HOST_FREE
 
 
 class SandboxCommands:
@@ -65,8 +77,8 @@ class SandboxCommands:
     ) -> AsyncIterator[tuple[Ctx, list[Reply]]]:
         """The actor's turn in their (woken, repaired) sandbox, their uploads saved (the
         replies that say so come with it). An engine error inside is shown in the engine's
-        own words. ``trust``: the command uses neither the host shell nor the sandbox's
-        network (see :data:`HOST_FREE`)."""
+        own words. ``trust``: the command does not need the host shell looked at when it
+        was seen running moments ago (see :func:`trusts_host`)."""
         async with self.manager.turn(actor.user_id):
             sandbox = await self.manager.obtain(actor.user_id)
             ctx = self._ctx(sandbox)
@@ -176,8 +188,7 @@ class SandboxCommands:
         operation = OPERATIONS.get(command.path)
         if operation is None:
             raise UserError("sandbox.unsupported_command", command=" ".join(command.path))
-        trust = command.path in HOST_FREE
-        async with self._session(actor, tr, trust) as (ctx, replies):
+        async with self._session(actor, tr, trusts_host(command)) as (ctx, replies):
             await self._docker_gate(ctx, tr, command)
             try:
                 output = await self._watched(ctx, operation, command)

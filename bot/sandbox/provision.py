@@ -51,7 +51,7 @@ REPAIRED_NETWORK = "network"
 REPAIRED_HOST = "host"
 # A host shell this process saw running (after a command's inspect or a repair, at its
 # creation, in the disk watchdog's listing of the sandbox) is taken to be running this long
-# by commands that use neither it nor the sandbox's network (see :func:`prepare`).
+# by commands that do not need it running (see :func:`prepare`).
 HOST_TRUST_SECONDS = 10.0
 
 
@@ -451,10 +451,11 @@ async def prepare(
     """Make sure the sandbox's host shell runs on its network before a command: one inspect
     when it does; woken when the reaper (or an engine restart) stopped it (unless not
     ``wake``: reading files needs no running shell); repaired when its host shell or network
-    vanished. Returns what had to be made again. ``trust``: the command uses neither the
-    host shell nor the sandbox's network (``ps``, ``logs``, ``exec`` in a container of the
-    learner's…), so a host shell seen running moments ago is not inspected again: anything
-    that happened to it since is repaired before the next command that uses it."""
+    vanished. Returns what had to be made again. ``trust``: the command does not need the
+    host shell running (``ps``, ``logs``, ``exec`` in a container of the learner's, ``run``
+    on the sandbox's network, which the engine keeps while the host shell is attached), so
+    a host shell seen running moments ago is not inspected again: anything that happened to
+    it since is repaired before the next command that uses it."""
     scope = sandbox.scope
     if trust and sandbox.host_known_running():
         await sandbox.worker.ensure()  # as the inspect would: a worker not ready refuses

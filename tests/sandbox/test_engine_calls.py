@@ -29,7 +29,7 @@ pytestmark = [pytest.mark.docker]
 # a returning learner's session (their sandbox is served, their host shell seen running):
 # the command and the most requests it may make; the docker CLI's own count beside it
 SESSION = (
-    ("run -d --name web nginx", 6),  # CLI 4: ping, create, wait, start
+    ("run -d --name web nginx", 5),  # CLI 4: ping, create, wait, start
     ("ps", 2),  # CLI 2: ping, list
     ("exec web echo ready", 4),  # CLI 5: ping, inspect, exec create, start, inspect
     ("logs web", 3),  # CLI 3: ping, inspect, logs
@@ -55,12 +55,10 @@ async def test_a_returning_learners_commands_cost_what_the_clis_do(
                 counted[line] = recorder.of(actor.user_id, mark)
         for line, most in SESSION:
             assert len(counted[line]) <= most, (line, counted[line])
-        # those that use neither the host shell nor the network did not look at the host
-        # shell (seen running moments ago); run -d did
+        # none looked at the host shell (seen running moments ago): run -d's container joins
+        # the sandbox's network, which the engine keeps while the host shell is attached
         host = "GET /containers/<name>/json"
-        assert host in counted["run -d --name web nginx"]
-        trusting = [line for line, _most in SESSION if not line.startswith("run")]
-        assert not any(host in counted[line] for line in trusting), counted
+        assert not any(host in counted[line] for line, _most in SESSION), counted
         # run -d: the learner's own image names known (none: a sandbox just made)
         assert "GET /images/json" not in counted["run -d --name web nginx"], counted
     finally:
@@ -356,3 +354,39 @@ def _requests_of_run(counted: list[str]) -> tuple[bool, bool]:
     create = counted.index("POST /containers/create")
     host = "GET /containers/<name>/json" in counted[:create]
     return host, counted[create + 1 : create + 2] == [READ_BACK]
+
+
+async def test_run_takes_the_host_shell_as_seen_unless_it_writes_into_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``run`` does not look at a host shell seen running moments ago: its container joins
+    the sandbox's network (kept by the engine while the host shell is attached), and a
+    published port's forwarder table wakes a host shell stopped meanwhile. ``--cidfile``
+    writes into the host shell: looked at (and woken) first."""
+    monkeypatch.setattr(provision, "HOST_TRUST_SECONDS", 3600.0)
+    actor = new_actor("runtrust")
+    svc = await start(isolated_service(engine_settings()))
+    recorder = EngineRequests()
+    try:
+        await sh_text(svc, actor, "true")
+        sandbox = svc.manager.get(actor.user_id)
+        assert sandbox is not None
+        await asyncio.to_thread(_stop_host, sandbox.scope.host_name)  # behind its back
+        with recorder.installed():
+            mark = recorder.mark()
+            line = "run -d --name web -p 8091:80 busybox httpd -f -p 80"
+            assert "Error" not in await docker_text(svc, actor, line)
+            published = recorder.of(actor.user_id, mark)
+            mark = recorder.mark()
+            line = "run -d --cidfile /home/coach/web2.id --name web2 busybox sleep 300"
+            assert "Error" not in await docker_text(svc, actor, line)
+            with_cidfile = recorder.of(actor.user_id, mark)
+        assert not _requests_of_run(published)[0], published
+        assert _requests_of_run(with_cidfile)[0], with_cidfile
+        await sh_text(svc, actor, "echo served > index.html")
+        await docker_text(svc, actor, "cp index.html web:/index.html")
+        assert "served" in await sh_text(svc, actor, "wget -qO- http://localhost:8091/")
+        assert len((await sh_text(svc, actor, "cat web2.id")).strip()) == 64
+    finally:
+        await svc.reader.destroy_user(actor.user_id)
+        await svc.close()
