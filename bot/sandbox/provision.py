@@ -35,7 +35,13 @@ from docker.api import APIClient
 from bot.core.errors import Unavailable
 from bot.sandbox import naming
 from bot.sandbox.errors import EngineConflict, EngineError, EngineNotFound, LimitsMissing
-from bot.sandbox.limits import DiskSupport, host_config_kwargs, missing_limits, storage_for
+from bot.sandbox.limits import (
+    DiskSupport,
+    checked_shape,
+    host_config_kwargs,
+    missing_limits,
+    storage_for,
+)
 from bot.sandbox.naming import Scope
 from bot.sandbox.workers import Slot, Worker, engine_call, networking_config
 from bot.settings import SandboxSettings
@@ -141,10 +147,10 @@ def create_host(
     settings: SandboxSettings,
     stamp: str,
     support: DiskSupport | None = None,
-) -> str:
+) -> tuple[str, frozenset[str]]:
     """Blocking: the host shell, created, started and checked (removed again when its
-    hardening did not hold); its id (``support``: what the worker's engine does with
-    container size limits)."""
+    hardening did not hold); its id and the :func:`checked_shape` of its creation
+    (``support``: what the worker's engine does with container size limits)."""
     storage = storage_for(api, settings.limits, support, settings.host_image)
     host_config = api.create_host_config(
         network_mode=scope.bridge_name, **host_config_kwargs(settings.limits, storage)
@@ -164,7 +170,7 @@ def create_host(
     )
     ident = str(created["Id"])
     start_checked(api, ident, settings, storage)
-    return ident
+    return ident, checked_shape(host_config)
 
 
 def start_checked(api: APIClient, ident: str, settings: SandboxSettings, storage: int = 0) -> None:
@@ -195,12 +201,13 @@ def _create_sandbox(
     settings: SandboxSettings,
     stamp: str,
     support: DiskSupport | None = None,
-) -> None:
+) -> frozenset[str]:
     """Blocking: network, then host shell, started and checked; undone on any failure
-    (``support``: what the worker's engine does with container size limits)."""
+    (``support``: what the worker's engine does with container size limits). The host
+    shell's creation's :func:`checked_shape` (its every limit kept by the engine)."""
     try:
         create_bridge(api, scope, stamp)
-        create_host(api, scope, settings, stamp, support)
+        return create_host(api, scope, settings, stamp, support)[1]
     except BaseException:
         try:
             remove_sandbox_objects(api, scope)
@@ -213,9 +220,9 @@ async def create(worker: Worker, scope: Scope, settings: SandboxSettings) -> Non
     """Create the sandbox on ``worker``; :class:`Unavailable` (in the learner's words) when
     the engine refuses."""
     stamp = stamp_now()
-    support = worker.disk_support
+    support, epoch = worker.disk_support, worker.epoch
     try:
-        await worker.run(
+        shape = await worker.run(
             lambda api: _create_sandbox(api, scope, settings, stamp, support),
             timeout=settings.api_timeout_seconds * 2,
             heavy=Slot.CREATE,
@@ -234,6 +241,7 @@ async def create(worker: Worker, scope: Scope, settings: SandboxSettings) -> Non
     except LimitsMissing as exc:
         log.error("host shell lacked limits", extra={"worker": worker.name, "missing": exc.missing})
         raise Unavailable("sandbox.create_failed") from exc
+    worker.limits_kept(shape, epoch)  # a learner's container of the same shape: not read back
 
 
 # --------------------------------------------------------------------------------------------

@@ -7,6 +7,9 @@ turn there, so a request too many is a wait too many for every learner."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import uuid
+from typing import Any
 
 import docker
 import pytest
@@ -29,7 +32,7 @@ pytestmark = [pytest.mark.docker]
 # a returning learner's session (their sandbox is served, their host shell seen running):
 # the command and the most requests it may make; the docker CLI's own count beside it
 SESSION = (
-    ("run -d --name web nginx", 5),  # CLI 4: ping, create, wait, start
+    ("run -d --name web nginx", 4),  # CLI 4: ping, create, wait, start
     ("ps", 2),  # CLI 2: ping, list
     ("exec web echo ready", 4),  # CLI 5: ping, inspect, exec create, start, inspect
     ("logs web", 3),  # CLI 3: ping, inspect, logs
@@ -59,8 +62,15 @@ async def test_a_returning_learners_commands_cost_what_the_clis_do(
         # the sandbox's network, which the engine keeps while the host shell is attached
         host = "GET /containers/<name>/json"
         assert not any(host in counted[line] for line, _most in SESSION), counted
-        # run -d: the learner's own image names known (none: a sandbox just made)
-        assert "GET /images/json" not in counted["run -d --name web nginx"], counted
+        # run -d: the learner's own image names known (none: a sandbox just made), the
+        # engine's record of its container not read back (the host shell's creation had
+        # the same limit fields, kept): the quota's listing, the image, create, start
+        assert counted["run -d --name web nginx"] == [
+            "GET /containers/json",
+            "GET /images/nginx:latest/json",
+            "POST /containers/create",
+            "POST /containers/<id>/start",
+        ], counted
     finally:
         await svc.reader.destroy_user(actor.user_id)
         await svc.close()
@@ -256,6 +266,7 @@ def _storage_caps(scope: naming.Scope) -> dict[str, int]:
 # --------------------------------------------------------------------------------------------
 
 IMAGES_LISTED = "GET /images/json"
+READ_BACK = "GET /containers/<id>/json"
 
 
 async def test_a_learners_image_names_are_kept_until_a_command_can_change_them(
@@ -390,3 +401,76 @@ async def test_run_takes_the_host_shell_as_seen_unless_it_writes_into_it(
     finally:
         await svc.reader.destroy_user(actor.user_id)
         await svc.close()
+
+
+async def test_the_engines_record_is_read_back_for_each_new_shape_of_creation() -> None:
+    """Every limit is checked in the request; what the engine recorded is read back until a
+    creation with the same limit fields was seen fully hardened on this engine since the
+    coach last found it reachable (the host shell's counts): a first container publishing a
+    port is read back, the second not; after the engine was found unreachable, again."""
+    actor = new_actor("readback")
+    svc = await start(isolated_service())
+    recorder = EngineRequests()
+
+    async def run_requests(line: str) -> list[str]:
+        mark = recorder.mark()
+        assert "Error" not in await docker_text(svc, actor, line)
+        return recorder.of(actor.user_id, mark)
+
+    try:
+        await sh_text(svc, actor, "true")
+        sandbox = svc.manager.get(actor.user_id)
+        assert sandbox is not None
+        worker = sandbox.worker
+        with recorder.installed():
+            plain = await run_requests("run -d --name a busybox sleep 300")
+            first = await run_requests("run -d --name b -p 8092:80 busybox sleep 300")
+            second = await run_requests("run -d --name c -p 8093:80 busybox sleep 300")
+            worker.epoch += 1  # as when the engine was found unreachable: maybe another now
+            sandbox.saw_host_running()
+            again = await run_requests("run -d --name d -p 8094:80 busybox sleep 300")
+        assert not _requests_of_run(plain)[1], plain  # the host shell's shape
+        assert _requests_of_run(first)[1] and not _requests_of_run(second)[1], (first, second)
+        assert _requests_of_run(again)[1], again
+    finally:
+        await svc.reader.destroy_user(actor.user_id)
+        await svc.close()
+
+
+def _create_directly(extra: dict[str, Any]) -> list[str]:
+    """``_create_blocking`` straight on the engine, the shape of its limits taken as kept,
+    with ``extra`` host-config arguments: the requests it made."""
+    from bot.sandbox.limits import checked_shape, host_config_kwargs
+    from bot.sandbox.ops import run as run_ops
+    from bot.settings import ContainerLimits
+
+    limits = ContainerLimits()
+    host = {**host_config_kwargs(limits), **extra}
+    name = f"dc-readback-{uuid.uuid4().hex[:8]}"
+    creation = run_ops._Creation(
+        spec={"image": "busybox", "command": ["true"], "name": name,
+              "labels": {"org.docker-coach.test": name}},
+        host=host, network="none", aliases=[],
+    )  # fmt: skip
+    client = docker.from_env()
+    recorder = EngineRequests()
+    try:
+        api = client.api
+        kept = frozenset({checked_shape(api.create_host_config(network_mode="none", **host))})
+        with recorder.installed():
+            run_ops._create_blocking(api, creation, limits, None, kept)
+        return [request for _owner, request in recorder.since(0)]
+    finally:
+        with contextlib.suppress(docker.errors.NotFound):
+            client.api.remove_container(name, force=True)
+        client.close()
+
+
+async def test_a_creation_the_engine_warns_about_is_read_back() -> None:
+    """The engine warns of each setting it drops or changes; a creation it warned about is
+    read back even when its shape was seen kept (a kernel memory limit: deprecated, the
+    engine says so; the policy never lets a learner ask for one)."""
+    quiet = await asyncio.to_thread(_create_directly, {})
+    warned = await asyncio.to_thread(_create_directly, {"kernel_memory": "8m"})
+    assert quiet == ["POST /containers/create"], quiet
+    assert warned == ["POST /containers/create", READ_BACK], warned
