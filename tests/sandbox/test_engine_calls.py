@@ -20,6 +20,7 @@ from tests.sandbox.engine_support import (
     EngineRequests,
     docker_text,
     engine_settings,
+    eventually,
     isolated_service,
     message,
     new_actor,
@@ -474,3 +475,51 @@ async def test_a_creation_the_engine_warns_about_is_read_back() -> None:
     warned = await asyncio.to_thread(_create_directly, {"kernel_memory": "8m"})
     assert quiet == ["POST /containers/create"], quiet
     assert warned == ["POST /containers/create", READ_BACK], warned
+
+
+def _state_of(name: str) -> str:
+    client = docker.from_env()
+    try:
+        return str(client.api.inspect_container(name)["State"]["Status"])
+    finally:
+        client.close()
+
+
+async def test_a_look_lists_only_the_running_containers_when_nothing_else_can_have_changed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A sandbox with a stopped container: a look with no command since lists the running
+    containers with their sizes, one request (the stopped one, sized once, as last listed)
+    where it listed them all and then sized the running ones. A container that was running
+    and stopped by itself meanwhile makes the look list them all: what it wrote counts."""
+    actor = new_actor("quicklook")
+    svc = await start(isolated_service())
+    # however slow the machine, no look is the interval's own relisting (at most 15 s)
+    monkeypatch.setattr(svc.watchdog, "interval", lambda _worker: 3600.0)
+    recorder = EngineRequests()
+    try:
+        await docker_text(svc, actor, "run -d --name web nginx")
+        await docker_text(svc, actor, "run -d --name old nginx")
+        await docker_text(svc, actor, "stop -t 0 old")
+        line = "run -d --name burst busybox sh -c 'sleep 3; head -c 3000000 /dev/zero > /f'"
+        assert "Error" not in await docker_text(svc, actor, line)
+        sandbox = svc.manager.get(actor.user_id)
+        assert sandbox is not None
+        await svc.watchdog.measure(sandbox)  # the commands' look: everything listed
+        with recorder.installed():
+            mark = recorder.mark()
+            await svc.watchdog.measure(sandbox)
+            looked = [request for _owner, request in recorder.since(mark)]
+        assert looked == ["GET /containers/json"], looked
+        real = sandbox.scope.real("burst")
+        await eventually(lambda: asyncio.to_thread(_state_of, real), lambda s: s == "exited")
+        measured = await svc.watchdog.measure(sandbox)
+        assert measured is not None
+        burst = [p for p in measured.parts if p.name == "burst"]
+        assert burst and burst[0].bytes >= 3_000_000 and not burst[0].running, measured.parts
+        assert {p.name for p in measured.parts if p.kind == usage.KIND_CONTAINER} == {
+            "web", "old", "burst"
+        }  # fmt: skip
+    finally:
+        await svc.reader.destroy_user(actor.user_id)
+        await svc.close()
