@@ -39,6 +39,20 @@ KEEPS_VOLUMES: frozenset[Path] = frozenset(
      ("rmi",), ("image", "rm"), ("image", "prune"), ("network", "create"), ("network", "rm"),
      ("network", "prune"), ("network", "connect"), ("network", "disconnect")}
 )  # fmt: skip
+# neither makes, tags nor removes an image of the learner's (``pull`` fetches shared images
+# only; ``compose up`` and ``system prune`` can build or remove, so they are not here)
+KEEPS_IMAGES: frozenset[Path] = frozenset(
+    {("run",), ("create",), ("start",), ("stop",), ("restart",), ("pause",), ("unpause",),
+     ("kill",), ("rm",), ("rename",), ("container", "prune"), ("ps",), ("logs",),
+     ("inspect",), ("top",), ("port",), ("stats",), ("wait",), ("diff",), ("exec",), ("cp",),
+     ("images",), ("pull",), ("search",), ("image", "inspect"), ("history",),
+     ("compose", "ps"), ("compose", "logs"), ("compose", "exec"), ("compose", "stop"),
+     ("compose", "start"), ("compose", "restart"), ("compose", "config"),
+     ("system", "df"), ("version",), ("info",), ("volume", "create"), ("volume", "ls"),
+     ("volume", "inspect"), ("volume", "rm"), ("volume", "prune"), ("network", "create"),
+     ("network", "ls"), ("network", "inspect"), ("network", "rm"), ("network", "connect"),
+     ("network", "disconnect"), ("network", "prune")}
+)  # fmt: skip
 FREEING_PROGRAMS = frozenset(
     {"rm", "rmdir", "ls", "du", "df", "pwd", "cat", "head", "tail", "wc", "stat"}
 )
@@ -63,6 +77,14 @@ def changes_volumes(path: Path) -> bool:
     ``--rm`` container stopped, ``volume create``…): the sandbox's volumes are listed again
     after it. New subcommands can, until listed in :data:`KEEPS_VOLUMES`."""
     return not looks(path) and path not in KEEPS_VOLUMES
+
+
+def changes_images(path: Path) -> bool:
+    """Whether the subcommand at ``path`` can make, tag or remove one of the learner's
+    images (``commit``, ``tag``, ``build``, ``rmi``, ``compose up``…): the learner's own
+    image names are listed again after it. New subcommands can, until listed in
+    :data:`KEEPS_IMAGES`."""
+    return path not in KEEPS_IMAGES
 
 
 def frees_space(argv: Sequence[str]) -> bool:

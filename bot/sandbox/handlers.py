@@ -28,7 +28,7 @@ from bot.dockercli.parser import parse_docker
 from bot.sandbox import budget, naming, objects, policy, provision
 from bot.sandbox.errors import EngineError, EngineNotFound, TooBig
 from bot.sandbox.manager import SandboxManager
-from bot.sandbox.ops import OPERATIONS, Ctx, Note, Output, execs, files, ports
+from bot.sandbox.ops import OPERATIONS, Ctx, Note, Op, Output, execs, files, images, ports
 from bot.sandbox.presenter import Presenter, SandboxStatus
 from bot.sandbox.provision import HOME, Sandbox
 from bot.sandbox.watchdog import DiskWatchdog
@@ -44,6 +44,18 @@ HOST_FREE: frozenset[Path] = frozenset(
      ("images",), ("image", "inspect"), ("history",), ("version",), ("info",),
      ("volume", "ls"), ("volume", "inspect"), ("network", "ls"), ("network", "inspect")}
 )  # fmt: skip
+# Subcommands that make a container on the sandbox's network: the engine keeps a network
+# while a container is attached (the host shell seen running moments ago is), and they use
+# the host shell only through the forwarder's table (which wakes it) — unless ``--cidfile``
+# writes into it, they run without the inspect too (see :func:`trusts_host`).
+CREATES: frozenset[Path] = frozenset({("run",), ("create",)})
+
+
+def trusts_host(command: DockerCommand) -> bool:
+    """Whether ``command`` may take a host shell seen running moments ago as running."""
+    if command.path in CREATES:
+        return not command.has("cidfile")
+    return command.path in HOST_FREE
 
 
 class SandboxCommands:
@@ -65,8 +77,8 @@ class SandboxCommands:
     ) -> AsyncIterator[tuple[Ctx, list[Reply]]]:
         """The actor's turn in their (woken, repaired) sandbox, their uploads saved (the
         replies that say so come with it). An engine error inside is shown in the engine's
-        own words. ``trust``: the command uses neither the host shell nor the sandbox's
-        network (see :data:`HOST_FREE`)."""
+        own words. ``trust``: the command does not need the host shell looked at when it
+        was seen running moments ago (see :func:`trusts_host`)."""
         async with self.manager.turn(actor.user_id):
             sandbox = await self.manager.obtain(actor.user_id)
             ctx = self._ctx(sandbox)
@@ -176,23 +188,29 @@ class SandboxCommands:
         operation = OPERATIONS.get(command.path)
         if operation is None:
             raise UserError("sandbox.unsupported_command", command=" ".join(command.path))
-        trust = command.path in HOST_FREE
-        async with self._session(actor, tr, trust) as (ctx, replies):
+        async with self._session(actor, tr, trusts_host(command)) as (ctx, replies):
             await self._docker_gate(ctx, tr, command)
-            volume_set = budget.changes_volumes(command.path)
-            if budget.looks(command.path):
-                output = await operation(ctx, command)
-            elif budget.writes(command.path):
-                volumes = budget.writes_volumes(command.path)
-                async with self.disk.writing(ctx.sandbox, volumes, volume_set=volume_set):
-                    output = await operation(ctx, command)
-            else:  # frees space (or changes no bytes): measured again after
-                try:
-                    output = await operation(ctx, command)
-                finally:
-                    self.disk.wrote(ctx.sandbox, started=False, volume_set=volume_set)
+            try:
+                output = await self._watched(ctx, operation, command)
+            finally:
+                if budget.changes_images(command.path):
+                    images.forget_own(ctx)  # listed again by the next command that asks
         replies.append(self.presenter.output(tr, output, before=notes))
         return replies + self._notices(ctx, tr)
+
+    async def _watched(self, ctx: Ctx, operation: Op, command: DockerCommand) -> Output:
+        """``operation`` under the disk watchdog's eye, as the command can change the disk."""
+        volume_set = budget.changes_volumes(command.path)
+        if budget.looks(command.path):
+            return await operation(ctx, command)
+        if budget.writes(command.path):
+            volumes = budget.writes_volumes(command.path)
+            async with self.disk.writing(ctx.sandbox, volumes, volume_set=volume_set):
+                return await operation(ctx, command)
+        try:  # frees space (or changes no bytes): measured again after
+            return await operation(ctx, command)
+        finally:
+            self.disk.wrote(ctx.sandbox, started=False, volume_set=volume_set)
 
     # /sh ------------------------------------------------------------------------------
     async def sh(self, actor: Actor, tr: Translator, command_line: str) -> list[Reply]:

@@ -182,6 +182,21 @@ def _storage_problems(attrs: Mapping[str, Any], storage: int) -> list[str]:
     return [] if 0 < size <= storage else ["storage-size"]
 
 
+# The host-config fields :func:`missing_limits` reads: those an engine could drop or change.
+CHECKED_FIELDS = frozenset(
+    {"Memory", "MemorySwap", "NanoCpus", "PidsLimit", "SecurityOpt", "CapDrop", "CapAdd",
+     "LogConfig", "Init", "Privileged", "RestartPolicy", "PortBindings", "Binds", "Tmpfs",
+     "Mounts", "StorageOpt"}
+)  # fmt: skip
+
+
+def checked_shape(host_config: Mapping[str, Any]) -> frozenset[str]:
+    """Which of :data:`CHECKED_FIELDS` a creation's host config sends: an engine that kept
+    every limit of one creation of a shape keeps them for the next one (what it drops, it
+    drops for want of support, and says so in the creation's warnings)."""
+    return frozenset(field for field in host_config if field in CHECKED_FIELDS)
+
+
 def missing_limits(
     attrs: Mapping[str, Any], limits: ContainerLimits, storage: int = 0
 ) -> list[str]:

@@ -414,7 +414,8 @@ class SandboxManager:
     async def prepare(self, sandbox: Sandbox, wake: bool = True, trust: bool = False) -> list[str]:
         """The host shell running on its network: woken after the reaper stopped it (unless
         not ``wake``), made again when it (or the network) vanished. What was made again,
-        for the learner. ``trust``: the command uses neither (see :func:`provision.prepare`)."""
+        for the learner. ``trust``: the command does not need them looked at (see
+        :func:`provision.prepare`)."""
         try:
             return await provision.prepare(sandbox, self.settings, wake, trust)
         except LimitsMissing as exc:

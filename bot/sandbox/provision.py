@@ -35,7 +35,13 @@ from docker.api import APIClient
 from bot.core.errors import Unavailable
 from bot.sandbox import naming
 from bot.sandbox.errors import EngineConflict, EngineError, EngineNotFound, LimitsMissing
-from bot.sandbox.limits import DiskSupport, host_config_kwargs, missing_limits, storage_for
+from bot.sandbox.limits import (
+    DiskSupport,
+    checked_shape,
+    host_config_kwargs,
+    missing_limits,
+    storage_for,
+)
 from bot.sandbox.naming import Scope
 from bot.sandbox.workers import Slot, Worker, engine_call, networking_config
 from bot.settings import SandboxSettings
@@ -51,7 +57,7 @@ REPAIRED_NETWORK = "network"
 REPAIRED_HOST = "host"
 # A host shell this process saw running (after a command's inspect or a repair, at its
 # creation, in the disk watchdog's listing of the sandbox) is taken to be running this long
-# by commands that use neither it nor the sandbox's network (see :func:`prepare`).
+# by commands that do not need it running (see :func:`prepare`).
 HOST_TRUST_SECONDS = 10.0
 
 
@@ -72,6 +78,16 @@ class Sandbox:
     # Made (or claimed from the warm pool) by this process: no learner's program has run in
     # its host shell before this process served it, so none can be left running there.
     fresh: bool = False
+    # The learner's own image names (their tags under the sandbox's prefix, ``mysite:v1`` →
+    # engine tag) as listed in their last turn; None: not known. Only the learner's own
+    # commands make, tag or remove them (the instance's lease keeps every other coach off
+    # the sandbox), and each command that can forgets them (see ``images.forget_own``); a
+    # sandbox this process made or claimed has none.
+    own_images: dict[str, str] | None = None
+
+    def __post_init__(self) -> None:
+        if self.fresh:
+            self.own_images = {}
 
     @property
     def owner(self) -> str:
@@ -131,10 +147,10 @@ def create_host(
     settings: SandboxSettings,
     stamp: str,
     support: DiskSupport | None = None,
-) -> str:
+) -> tuple[str, frozenset[str]]:
     """Blocking: the host shell, created, started and checked (removed again when its
-    hardening did not hold); its id (``support``: what the worker's engine does with
-    container size limits)."""
+    hardening did not hold); its id and the :func:`checked_shape` of its creation
+    (``support``: what the worker's engine does with container size limits)."""
     storage = storage_for(api, settings.limits, support, settings.host_image)
     host_config = api.create_host_config(
         network_mode=scope.bridge_name, **host_config_kwargs(settings.limits, storage)
@@ -154,7 +170,7 @@ def create_host(
     )
     ident = str(created["Id"])
     start_checked(api, ident, settings, storage)
-    return ident
+    return ident, checked_shape(host_config)
 
 
 def start_checked(api: APIClient, ident: str, settings: SandboxSettings, storage: int = 0) -> None:
@@ -185,12 +201,13 @@ def _create_sandbox(
     settings: SandboxSettings,
     stamp: str,
     support: DiskSupport | None = None,
-) -> None:
+) -> frozenset[str]:
     """Blocking: network, then host shell, started and checked; undone on any failure
-    (``support``: what the worker's engine does with container size limits)."""
+    (``support``: what the worker's engine does with container size limits). The host
+    shell's creation's :func:`checked_shape` (its every limit kept by the engine)."""
     try:
         create_bridge(api, scope, stamp)
-        create_host(api, scope, settings, stamp, support)
+        return create_host(api, scope, settings, stamp, support)[1]
     except BaseException:
         try:
             remove_sandbox_objects(api, scope)
@@ -203,9 +220,9 @@ async def create(worker: Worker, scope: Scope, settings: SandboxSettings) -> Non
     """Create the sandbox on ``worker``; :class:`Unavailable` (in the learner's words) when
     the engine refuses."""
     stamp = stamp_now()
-    support = worker.disk_support
+    support, epoch = worker.disk_support, worker.epoch
     try:
-        await worker.run(
+        shape = await worker.run(
             lambda api: _create_sandbox(api, scope, settings, stamp, support),
             timeout=settings.api_timeout_seconds * 2,
             heavy=Slot.CREATE,
@@ -224,6 +241,7 @@ async def create(worker: Worker, scope: Scope, settings: SandboxSettings) -> Non
     except LimitsMissing as exc:
         log.error("host shell lacked limits", extra={"worker": worker.name, "missing": exc.missing})
         raise Unavailable("sandbox.create_failed") from exc
+    worker.limits_kept(shape, epoch)  # a learner's container of the same shape: not read back
 
 
 # --------------------------------------------------------------------------------------------
@@ -441,10 +459,11 @@ async def prepare(
     """Make sure the sandbox's host shell runs on its network before a command: one inspect
     when it does; woken when the reaper (or an engine restart) stopped it (unless not
     ``wake``: reading files needs no running shell); repaired when its host shell or network
-    vanished. Returns what had to be made again. ``trust``: the command uses neither the
-    host shell nor the sandbox's network (``ps``, ``logs``, ``exec`` in a container of the
-    learner's…), so a host shell seen running moments ago is not inspected again: anything
-    that happened to it since is repaired before the next command that uses it."""
+    vanished. Returns what had to be made again. ``trust``: the command does not need the
+    host shell running (``ps``, ``logs``, ``exec`` in a container of the learner's, ``run``
+    on the sandbox's network, which the engine keeps while the host shell is attached), so
+    a host shell seen running moments ago is not inspected again: anything that happened to
+    it since is repaired before the next command that uses it."""
     scope = sandbox.scope
     if trust and sandbox.host_known_running():
         await sandbox.worker.ensure()  # as the inspect would: a worker not ready refuses

@@ -174,6 +174,24 @@ def list_sandbox(
     return Listing(containers, list(volumes), sizes)
 
 
+def list_running(
+    api: APIClient,
+    scope: Scope,
+    others: list[dict[str, Any]],
+    volumes: list[dict[str, Any]],
+    sized_within: float,
+) -> Listing:
+    """Blocking: the sandbox's running containers listed with their ``SizeRw`` (one
+    request), beside ``others`` — its other containers as last listed, when none of them
+    can have changed — and its ``volumes`` as known. The caller checks that every container
+    running at the last look still is (one that stopped or went meanwhile: list them all)."""
+    filters = {**scope.filters(), "status": ["running"]}
+    params = {"all": 1, "size": 1, "filters": json.dumps(filters)}
+    running = scope.mine(list(_get_json(api, "/containers/json", params, sized_within)))
+    sizes = {str(c["Id"]): _size_rw(c) for c in running}
+    return Listing([*running, *others], list(volumes), sizes)
+
+
 def _size_rw(summary: Mapping[str, Any]) -> int:
     """A listed container's ``SizeRw``; -1 when the engine could not size it (as btrfs does
     now and then)."""

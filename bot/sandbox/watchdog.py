@@ -135,8 +135,16 @@ class SandboxDisk:
     caps: dict[str, int] = field(default_factory=dict)  # running containers' size caps (0: none)
     volumes: list[dict[str, Any]] | None = None  # the volumes as last listed…
     volumes_listed_at: float = -math.inf  # …and when
+    # the containers not running at the last whole listing (and when it was), and the ids
+    # of those running at the last look
+    not_running: list[dict[str, Any]] | None = None
+    containers_listed_at: float = -math.inf
+    running_ids: frozenset[str] = frozenset()
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
+
+# the kinds of container whose writable layers count (the coach's disk monitor does not)
+MEASURED = frozenset({KIND_HOST, usage.KIND_CONTAINER})
 
 # --------------------------------------------------------------------------------------------
 # The watchdog
@@ -679,35 +687,74 @@ class DiskWatchdog:
 
         * the containers come with their sizes unless stopped ones are known (a stopped
           container cannot change: sized once, not at every look);
+        * with stopped ones known, only the running containers are listed (with their
+          sizes) when nothing can have changed the others: no command since the last look,
+          every container running then still running, the others listed whole within the
+          interval — a container stops, starts, comes or goes only by a learner's command,
+          by exiting (it was running) or by the coach's own hand (the disk monitor's, seen
+          at the next whole listing);
         * the volumes are listed again only when they can have changed — a command that can
           make or remove one ran (the only way a volume comes or goes is a learner's
           command: ``exec`` or ``/sh`` cannot), or a container mounts one not known — and at
           least once per interval (:meth:`interval`)."""
         worker, scope = sandbox.worker, sandbox.scope
         now = time.monotonic()
-        stale = state.volume_set_dirty or now - state.volumes_listed_at >= self.interval(worker)
+        interval = self.interval(worker)
+        stale = state.volume_set_dirty or now - state.volumes_listed_at >= interval
         known = None if stale else state.volumes
         sized = state.dirty or not state.stopped_parts
-        timeout = self.settings.disk.measure_timeout_seconds if sized else None
+        measure_within = self.settings.disk.measure_timeout_seconds
+        timeout = measure_within if sized else None
+        others = self._unchanged_others(state, now, interval)
+        was_running = state.running_ids
 
-        def listed(api: APIClient) -> tuple[Listing, bool]:
+        def listed(api: APIClient) -> tuple[Listing, bool, bool]:
+            if known is not None and others is not None:
+                quick = usage.list_running(api, scope, others, known, measure_within)
+                still = {str(c["Id"]) for c in quick.containers if c.get("State") == "running"}
+                if was_running <= still and not quick.unknown_volumes():
+                    return quick, False, False
             listing = usage.list_sandbox(api, scope, known, timeout)
             if known is None:
-                return listing, True
+                return listing, True, True
             if listing.unknown_volumes():
-                return usage.list_sandbox(api, scope, None, timeout), True
-            return listing, False
+                return usage.list_sandbox(api, scope, None, timeout), True, True
+            return listing, False, True
 
         if stale:  # a command meanwhile makes it list them again next time
             state.volume_set_dirty = False
         try:
-            listing, relisted = await self._call(worker, listed, slow=sized)
+            listing, relisted, whole = await self._call(
+                worker, listed, slow=sized or others is not None
+            )
         except BaseException:
             state.volume_set_dirty = state.volume_set_dirty or stale
             raise
         if relisted:
             state.volumes, state.volumes_listed_at = list(listing.volumes), now
+        containers = listing.containers
+        if whole:
+            state.not_running = [c for c in containers if c.get("State") != "running"]
+            state.containers_listed_at = now
+        state.running_ids = frozenset(
+            str(c["Id"]) for c in containers if c.get("State") == "running"
+        )
         return listing
+
+    @staticmethod
+    def _unchanged_others(
+        state: SandboxDisk, now: float, interval: float
+    ) -> list[dict[str, Any]] | None:
+        """The sandbox's containers that were not running at the last whole listing, when
+        that listing can stand for them now (None: list them all): no command since, listed
+        within the interval, each of them sized already."""
+        others = state.not_running
+        if state.dirty or others is None or now - state.containers_listed_at >= interval:
+            return None
+        measured = (c for c in others if (c.get("Labels") or {}).get(naming.KIND) in MEASURED)
+        if any(str(c["Id"]) not in state.stopped_parts for c in measured):
+            return None
+        return others
 
     async def _learn_caps(
         self, sandbox: Sandbox, state: SandboxDisk, listing: Listing, support: DiskSupport | None

@@ -274,6 +274,9 @@ class Worker:
         # Whether the engine caps containers' writable layers: found out by the disk
         # watchdog when the coach reaches the worker (None: not known yet).
         self.disk_support: DiskSupport | None = None
+        # The shapes of container creations (which host-config fields they send) whose
+        # every limit the engine was seen to keep, with the epoch when it was.
+        self._kept: dict[frozenset[str], int] = {}
 
     @property
     def api(self) -> APIClient:
@@ -312,6 +315,16 @@ class Worker:
         """``docker info``: address pools and memory (kept in :attr:`facts`)."""
         self.facts = await self.direct(_read_facts, timeout=self.read_timeout + PING_TIMEOUT)
         return self.facts
+
+    def limits_kept(self, shape: frozenset[str], epoch: int) -> None:
+        """The engine kept every limit of a creation sending ``shape`` (read back from its
+        record of the container) at ``epoch``."""
+        self._kept[shape] = epoch
+
+    def kept_limits(self) -> frozenset[frozenset[str]]:
+        """The creation shapes this engine was seen keeping the limits of since the coach
+        last found it reachable (an engine found unreachable may come back another one)."""
+        return frozenset(shape for shape, epoch in self._kept.items() if epoch == self.epoch)
 
     def mark_down(self, exc: BaseException) -> None:
         self.epoch += 1

@@ -179,3 +179,42 @@ def test_sizes_are_shown_in_binary_units() -> None:
         "1.0 GiB",
         "1.5 GiB",
     ]
+
+
+def test_only_commands_that_cannot_change_a_learners_images_keep_their_names() -> None:
+    """The learner's own image names are kept between commands (``run -d nginx`` lists no
+    images) and listed again after any command that can make, tag or remove one; a new
+    subcommand can, until listed as one that cannot."""
+    from bot.sandbox.ops import OPERATIONS
+
+    image_makers = (
+        ("commit",), ("tag",), ("rmi",), ("image", "prune"), ("build",), ("compose", "up"),
+        ("compose", "build"), ("compose", "down"), ("system", "prune"), ("image", "tag"),
+    )  # fmt: skip
+    for path in image_makers:
+        assert budget.changes_images(path), path
+    for path in (("run",), ("create",), ("ps",), ("exec",), ("rm",), ("pull",), ("history",)):
+        assert not budget.changes_images(path), path
+    assert set(OPERATIONS) >= budget.KEEPS_IMAGES
+
+
+def test_a_creations_shape_is_the_limit_fields_it_sends() -> None:
+    """What an engine that kept one creation's limits keeps for the next of the same shape:
+    the limit fields sent, not their values (``-m 64m`` is the shape of the defaults)."""
+    from docker.api import APIClient
+
+    from bot.sandbox.limits import CHECKED_FIELDS, checked_shape
+
+    api = APIClient(base_url="unix:///nonexistent.sock", version="1.41")
+    plain = api.create_host_config(network_mode="n", **host_config_kwargs(LIMITS))
+    lowered = api.create_host_config(
+        network_mode="m", **{**host_config_kwargs(LIMITS), "mem_limit": 64 * MIB}
+    )
+    published = api.create_host_config(
+        network_mode="n", port_bindings={"80/tcp": [("127.0.0.1", 8080)]},
+        **host_config_kwargs(LIMITS, storage=10 * MIB),
+    )  # fmt: skip
+    assert checked_shape(plain) == checked_shape(lowered) <= CHECKED_FIELDS
+    assert checked_shape(published) - checked_shape(plain) == {"PortBindings", "StorageOpt"}
+    assert "NetworkMode" not in checked_shape(plain)
+    assert missing_limits({"HostConfig": plain}, LIMITS) == []  # the request's own check

@@ -203,8 +203,27 @@ def visible(
 
 
 async def listed_images(ctx: Ctx) -> Visible:
+    """Every image the learner can see, listed now (in their turn: their own names are
+    kept for :func:`resolve` until a command that can change them, :func:`forget_own`)."""
     listed: list[dict[str, Any]] = await ctx.run(lambda api: api.images())
-    return visible(ctx.scope, listed, ctx.policy)
+    found = visible(ctx.scope, listed, ctx.policy)
+    ctx.sandbox.own_images = dict(found.own)
+    return found
+
+
+async def own_tags(ctx: Ctx) -> Mapping[str, str]:
+    """The learner's own image names → engine tags: as known since their last listing (no
+    command since could change them), else listed now."""
+    known = ctx.sandbox.own_images
+    if known is not None:
+        return known
+    return (await listed_images(ctx)).own
+
+
+def forget_own(ctx: Ctx) -> None:
+    """After a command that can make, tag or remove the learner's images: the next
+    :func:`resolve` lists them again."""
+    ctx.sandbox.own_images = None
 
 
 def own_names(found: Visible) -> frozenset[str]:
@@ -219,12 +238,21 @@ class Resolved:
     shown: str  # how the learner names it
     own: bool
     ref: ImageRef | None = None  # the shared image's reference (None for own images)
+    known: bool = False  # an own name taken from the names known since an earlier listing
+
+
+def _id_prefix(reference: str) -> str | None:
+    """The hex digits of ``reference`` when it can be an image id prefix (4 or more)."""
+    body = reference.removeprefix("sha256:")
+    if len(body) < 4 or any(c not in "0123456789abcdef" for c in body):
+        return None
+    return body
 
 
 def _by_id(found: Visible, reference: str) -> str | None:
     """A visible image whose id starts with ``reference`` (a hex prefix), when exactly one."""
-    body = reference.removeprefix("sha256:")
-    if len(body) < 4 or any(c not in "0123456789abcdef" for c in body):
+    body = _id_prefix(reference)
+    if body is None:
         return None
     matches = [i for i in found.images if i.removeprefix("sha256:").startswith(body)]
     return matches[0] if len(matches) == 1 else None
@@ -248,18 +276,23 @@ async def resolve(
     """``reference`` as the learner means it: their own image first (by name or id prefix),
     else a shared image the policy allows. Any other name is not there for them: the daemon's
     ``No such image`` (:class:`EngineNotFound`); for a command that ``pulls``, the policy's
-    refusal, or docker's pull error for a name that exists nowhere (:func:`checked_pull`)."""
-    found = found or await listed_images(ctx)
+    refusal, or docker's pull error for a name that exists nowhere (:func:`checked_pull`).
+    The images are listed only when ``reference`` can be an id prefix or the learner's own
+    names are not known (:func:`own_tags`): ``run -d nginx`` in a class costs no listing."""
+    if found is None and _id_prefix(reference) is not None:
+        found = await listed_images(ctx)
     try:
         name = parse_image_reference(reference)
     except CliError:
         name = None
     if name is not None and name.registry is None and name.digest is None:
-        engine = found.own.get(name.name)
+        known = found is None and ctx.sandbox.own_images is not None
+        own = found.own if found is not None else await own_tags(ctx)
+        engine = own.get(name.name)
         if engine is not None:
-            return Resolved(engine, name.name, True)
-    ident = _by_id(found, reference)
-    if ident is not None:
+            return Resolved(engine, name.name, True, known=known)
+    ident = _by_id(found, reference) if found is not None else None
+    if ident is not None and found is not None:
         names = found.names.get(ident) or [reference]
         return Resolved(ident, names[0], ident in found.own_ids)
     if pulls:
@@ -271,6 +304,24 @@ async def resolve(
         except Refused:
             raise EngineNotFound(f"No such image: {_familiar(reference)}") from None
     return Resolved(engine_name(ref), engine_name(ref), False, ref)
+
+
+async def inspect_resolved_image(
+    ctx: Ctx, reference: str, resolved: Resolved
+) -> tuple[Resolved, dict[str, Any]]:
+    """The inspect data of the image ``reference`` resolved to. An own name known from an
+    earlier listing whose image is gone (removed behind the coach's back) is resolved again
+    from a listing of now: the answer is what it would have been without the known names."""
+    engine = resolved.engine
+    try:
+        return resolved, await ctx.run(lambda api: inspect_image(api, engine))
+    except EngineNotFound:
+        if not resolved.known:
+            raise
+    forget_own(ctx)
+    resolved = await resolve(ctx, reference)
+    engine = resolved.engine
+    return resolved, await ctx.run(lambda api: inspect_image(api, engine))
 
 
 def _created(image: Mapping[str, Any]) -> datetime | None:
@@ -438,8 +489,7 @@ async def inspect_resolved(ctx: Ctx, reference: str) -> Any:
     resolved = await resolve(ctx, reference)
     if not resolved.own and resolved.ref is not None:
         return await inspect(ctx, resolved.ref)
-    engine = resolved.engine
-    attrs = await ctx.run(lambda api: inspect_image(api, engine))
+    _resolved, attrs = await inspect_resolved_image(ctx, reference, resolved)
     return clean_image(ctx, attrs)
 
 

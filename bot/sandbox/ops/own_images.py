@@ -32,6 +32,7 @@ from bot.sandbox.ops.images import (
     Visible,
     clean_image,
     ensure_present,
+    inspect_resolved_image,
     listed_images,
     resolve,
     used_images,
@@ -209,15 +210,26 @@ async def image_prune(ctx: Ctx, cmd: DockerCommand) -> Output:
 # --------------------------------------------------------------------------------------------
 
 
+async def _history(ctx: Ctx, engine: str) -> list[dict[str, Any]]:
+    layers: list[dict[str, Any]] = await ctx.run(lambda api: api.history(engine))  # type: ignore[no-untyped-call]
+    return layers
+
+
 async def history(ctx: Ctx, cmd: DockerCommand) -> Output:
     resolved = await resolve(ctx, cmd.args[0])
     if not resolved.own and resolved.ref is not None:
         await ensure_present(ctx, resolved.ref)
-    engine = resolved.engine
     try:
-        layers: list[dict[str, Any]] = await ctx.run(lambda api: api.history(engine))  # type: ignore[no-untyped-call]
+        layers = await _history(ctx, resolved.engine)
     except EngineNotFound as exc:
-        raise EngineNotFound(f"No such image: {cmd.args[0]}") from exc
+        if not resolved.known:
+            raise EngineNotFound(f"No such image: {cmd.args[0]}") from exc
+        # an own name known from an earlier listing, its image gone: as without the cache
+        try:
+            resolved, _attrs = await inspect_resolved_image(ctx, cmd.args[0], resolved)
+            layers = await _history(ctx, resolved.engine)
+        except EngineNotFound as again:
+            raise EngineNotFound(f"No such image: {cmd.args[0]}") from again
     rows = []
     for layer in layers:
         ident = str(layer.get("Id") or "<missing>")

@@ -40,6 +40,7 @@ from bot.sandbox.errors import (
 )
 from bot.sandbox.limits import (
     DiskSupport,
+    checked_shape,
     host_config_kwargs,
     missing_limits,
     storage_bytes,
@@ -281,15 +282,27 @@ class _Creation:
 
 
 def _create_blocking(
-    api: APIClient, creation: _Creation, limits: ContainerLimits, support: DiskSupport | None
-) -> str:
-    """Create (its writable layer capped where the engine can), check the limits, remove
-    again when anything is missing; return the id."""
+    api: APIClient,
+    creation: _Creation,
+    limits: ContainerLimits,
+    support: DiskSupport | None,
+    kept: frozenset[frozenset[str]] = frozenset(),
+) -> tuple[str, frozenset[str] | None]:
+    """Create (its writable layer capped where the engine can) and check the limits: in the
+    request first (nothing is made when one is missing), then in what the engine recorded,
+    unless ``kept`` holds the request's shape (this engine was seen keeping every limit of
+    a creation sending the same limit fields, :func:`checked_shape`) and the engine said
+    nothing about it (no warning: the engine warns of each limit it drops). A container
+    the engine did not keep fully hardened is removed again. The id, and the shape when
+    the engine's record was checked."""
     host = dict(creation.host)
     storage = storage_bytes(limits, support, creation.image_bytes)
     if storage:
         host["storage_opt"] = {"size": str(storage)}
     host_config = api.create_host_config(network_mode=creation.network, **host)
+    missing = missing_limits({"HostConfig": host_config}, limits, storage)
+    if missing:
+        raise LimitsMissing(missing)
     spec = dict(creation.spec)
     spec["labels"] = {**(spec.get("labels") or {}), **naming.writable_cap_label(storage)}
     networking = None
@@ -306,11 +319,29 @@ def _create_blocking(
         _remove_volumes(api, creation.anonymous)  # if the engine made them before it failed
         raise
     cid = str(created["Id"])
+    shape = checked_shape(host_config)
+    if shape in kept and not created.get("Warnings"):
+        return cid, None
     missing = missing_limits(api.inspect_container(cid), limits, storage)
     if missing:
         api.remove_container(cid, force=True, v=True)
         _remove_volumes(api, creation.anonymous)
         raise LimitsMissing(missing)
+    return cid, shape
+
+
+async def _create(ctx: Ctx, creation: _Creation) -> str:
+    """:func:`_create_blocking` on the worker; the engine's record is read back until one
+    creation of the same shape (a sandbox's host shell's included) was seen fully hardened
+    since the coach last found the engine reachable."""
+    limits, worker = ctx.settings.limits, ctx.worker
+    support = await ctx.disk.support(worker)
+    epoch, kept = worker.epoch, worker.kept_limits()
+    cid, checked = await ctx.run(
+        lambda api: _create_blocking(api, creation, limits, support, kept), heavy=Slot.CREATE
+    )
+    if checked is not None:
+        worker.limits_kept(checked, epoch)
     return cid
 
 
@@ -337,7 +368,7 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
     mounts = await _volume_mounts(ctx, cmd, name)
     # read once for the whole command: its VOLUMEs, -P's ports, its size (the pull check,
     # a btrfs worker's size limit)
-    image, notes = await _image(ctx, cmd, resolved)
+    resolved, image, notes = await _image(ctx, cmd, resolved)
     await _image_volumes(ctx, cmd, image, mounts, name)
     if mounts.to_create and mounts.existing + len(mounts.to_create) > ctx.settings.quotas.volumes:
         raise UserError("sandbox.quota.volumes", limit=ctx.settings.quotas.volumes)
@@ -400,11 +431,7 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
         anonymous=[ctx.scope.real(v) for v in mounts.to_create if v in mounts.anonymous],
         image_bytes=_size(image),
     )
-    limits = ctx.settings.limits
-    support = await ctx.disk.support(ctx.worker)
-    cid = await ctx.run(
-        lambda api: _create_blocking(api, creation, limits, support), heavy=Slot.CREATE
-    )
+    cid = await _create(ctx, creation)
     if cidfile is not None:
         await _write_cidfile(ctx, cidfile, cid)
     if create_only:
@@ -420,18 +447,20 @@ async def run(ctx: Ctx, cmd: DockerCommand, create_only: bool = False) -> Output
 
 async def _image(
     ctx: Ctx, cmd: DockerCommand, resolved: image_ops.Resolved
-) -> tuple[dict[str, Any], list[Note]]:
-    """The image's inspect data; a shared image the worker does not have yet is pulled first
-    (as docker does, unless ``--pull never``)."""
-    engine = resolved.engine
+) -> tuple[image_ops.Resolved, dict[str, Any], list[Note]]:
+    """The image's inspect data (and what the reference resolved to: an own name kept from
+    an earlier listing whose image is gone is resolved again); a shared image the worker
+    does not have yet is pulled first (as docker does, unless ``--pull never``)."""
     try:
-        return await ctx.run(lambda api: inspect_image(api, engine)), []
+        resolved, image = await image_ops.inspect_resolved_image(ctx, cmd.image, resolved)
+        return resolved, image, []
     except EngineNotFound as exc:
         if resolved.ref is None or cmd.text("pull") == "never":
             raise EngineNotFound(f"No such image: {resolved.shown}") from exc
     pulled = await image_ops.ensure_present(ctx, resolved.ref)
+    engine = resolved.engine
     image = await ctx.run(lambda api: inspect_image(api, engine))
-    return image, [] if cmd.has("quiet") else pulled
+    return resolved, image, [] if cmd.has("quiet") else pulled
 
 
 def _size(image: dict[str, Any]) -> int:
