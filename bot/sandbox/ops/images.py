@@ -307,7 +307,7 @@ async def resolve(
 
 
 async def inspect_resolved_image(
-    ctx: Ctx, reference: str, resolved: Resolved
+    ctx: Ctx, reference: str, resolved: Resolved, pulls: bool = False
 ) -> tuple[Resolved, dict[str, Any]]:
     """The inspect data of the image ``reference`` resolved to. An own name known from an
     earlier listing whose image is gone (removed behind the coach's back) is resolved again
@@ -319,7 +319,7 @@ async def inspect_resolved_image(
         if not resolved.known:
             raise
     forget_own(ctx)
-    resolved = await resolve(ctx, reference)
+    resolved = await resolve(ctx, reference, pulls=pulls)
     engine = resolved.engine
     return resolved, await ctx.run(lambda api: inspect_image(api, engine))
 

@@ -452,9 +452,13 @@ async def _image(
     an earlier listing whose image is gone is resolved again); a shared image the worker
     does not have yet is pulled first (as docker does, unless ``--pull never``)."""
     try:
-        resolved, image = await image_ops.inspect_resolved_image(ctx, cmd.image, resolved)
+        resolved, image = await image_ops.inspect_resolved_image(
+            ctx, cmd.image, resolved, pulls=True
+        )
         return resolved, image, []
     except EngineNotFound as exc:
+        if resolved.known:  # a kept own name was gone: now a shared image, maybe to pull
+            resolved = await image_ops.resolve(ctx, cmd.image, pulls=True)
         if resolved.ref is None or cmd.text("pull") == "never":
             raise EngineNotFound(f"No such image: {resolved.shown}") from exc
     pulled = await image_ops.ensure_present(ctx, resolved.ref)
