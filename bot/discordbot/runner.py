@@ -8,6 +8,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
+import aiohttp
 import discord
 import yarl
 from discord.gateway import DiscordWebSocket
@@ -31,6 +32,12 @@ def point_at(settings: DiscordSettings) -> None:
         discord.http.Route.BASE = settings.api_base.rstrip("/")
     if settings.gateway_url != defaults.gateway_url:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+def unreachable(settings: DiscordSettings, exc: Exception) -> str:
+    """One line for a Discord the process cannot reach at all (no network, DNS, a proxy):
+    the exit status says to try again, a supervisor's restart does."""
+    return f"Cannot reach Discord at {settings.api_base}: {exc}"
 
 
 def gateway_connected(client: discord.Client) -> bool:
@@ -91,6 +98,9 @@ async def _serve_coach(settings: Settings, coach: Coach, signals: StopSignals) -
         except discord.LoginFailure:
             print("Discord refused the token: check DISCORD_TOKEN.", file=sys.stderr)
             return 1
+        except aiohttp.ClientConnectionError as exc:
+            print(unreachable(settings.discord, exc), file=sys.stderr)
+            return 1
         except discord.PrivilegedIntentsRequired:  # pragma: no cover - we ask for none
             print("Discord refused the intents requested.", file=sys.stderr)
             return 1
@@ -149,6 +159,9 @@ async def _with_commands(settings: Settings, work: Callable[[CoachBot], Awaitabl
             said = await work(bot)
     except discord.LoginFailure:
         print("Discord refused the token: check DISCORD_TOKEN.", file=sys.stderr)
+        return 1
+    except aiohttp.ClientConnectionError as exc:
+        print(unreachable(settings.discord, exc), file=sys.stderr)
         return 1
     print(said)
     return 0
