@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 from pydantic import TypeAdapter
 
-from bot.core.errors import Refused, UserError
+from bot.core.errors import NotFound, Refused, UserError
 from bot.practice.checks import CheckContext, evaluate
 from bot.practice.content import Check
 from bot.sandbox.service import SandboxService
@@ -76,8 +76,9 @@ async def test_done_when_build_run_cache_and_isolation(service: SandboxService) 
     await docker_text(service, ALICE, "run -d --name s -p 8080:80 site")
     assert "hello-site" in await sh_text(service, ALICE, "wget -qO- localhost:8080")
     assert "site " not in await docker_text(service, BOB, "images")
-    with pytest.raises(Refused):
+    with pytest.raises(NotFound) as caught:  # as docker answers: no such image anywhere
         await docker_text(service, BOB, "run -d site")
+    assert caught.value.key == "sandbox.image_nowhere"
     await docker_text(service, ALICE, "rm -f s")
 
 
