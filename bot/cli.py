@@ -138,7 +138,7 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
     from bot.coach import Coach
     from bot.console.app import run_console
     from bot.core.context import Actor
-    from bot.ops.shutdown import run_until_stopped
+    from bot.ops.shutdown import Stopped, StopSignals, run_until_stopped
 
     settings = _console_settings(settings)
 
@@ -152,13 +152,18 @@ def _console(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     async def main() -> int:
-        coach = await Coach.open(settings)
-        async with coach:
-            return await run_until_stopped(
-                run_console(coach, actor, pager=args.pager, colours=args.colours),
-                coach.gate,
-                settings.shutdown_grace_seconds,
-            )
+        with StopSignals() as signals:
+            try:
+                coach = await signals.unless_stopped(Coach.open(settings))
+            except Stopped:
+                return 0
+            async with coach:
+                return await run_until_stopped(
+                    run_console(coach, actor, pager=args.pager, colours=args.colours),
+                    coach.gate,
+                    settings.shutdown_grace_seconds,
+                    signals=signals,
+                )
 
     return asyncio.run(main())
 
