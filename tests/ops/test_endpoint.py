@@ -4,6 +4,7 @@ process logged in to the loopback Discord stand-in, stopped with SIGTERM."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import signal
@@ -36,8 +37,8 @@ async def get(port: int, path: str) -> tuple[int, str, str]:
         return answer.status, answer.headers.get("Content-Type", ""), await answer.text()
 
 
-@pytest.fixture
-async def unreachable_worker_coach(settings: Settings) -> AsyncIterator[Coach]:
+@contextlib.asynccontextmanager
+async def _unreachable_worker_coach(settings: Settings) -> AsyncIterator[Coach]:
     data = settings.model_dump()
     data["sandbox"]["workers"] = NO_ENGINE
     coach = await Coach.open(Settings.model_validate(data), clock=FixedClock())
@@ -45,6 +46,12 @@ async def unreachable_worker_coach(settings: Settings) -> AsyncIterator[Coach]:
         yield coach
     finally:
         await coach.close()
+
+
+@pytest.fixture
+async def unreachable_worker_coach(settings: Settings) -> AsyncIterator[Coach]:
+    async with _unreachable_worker_coach(settings) as coach:
+        yield coach
 
 
 async def test_healthz_is_503_naming_what_is_not_ready(unreachable_worker_coach: Coach):
@@ -65,9 +72,20 @@ async def test_healthz_is_503_naming_what_is_not_ready(unreachable_worker_coach:
         await server.stop()
 
 
-async def test_metrics_count_each_command_with_its_outcome(unreachable_worker_coach: Coach):
-    coach = unreachable_worker_coach
+async def test_metrics_count_each_command_with_its_outcome(settings: Settings):
+    # read before the coach opens: its first look at the worker counts, in the background
     unreachable = REGISTRY.get_sample_value("coach_engine_errors_total", {"kind": "unreachable"})
+    async with _unreachable_worker_coach(settings) as coach:
+        text = await _metrics_after_three_commands(coach)
+    assert 'coach_interactions_total{command="concept",outcome="ok"}' in text
+    assert 'coach_interactions_total{command="quiz",outcome="user_error"}' in text
+    assert 'coach_command_seconds_count{command="docker"}' in text
+    counted = re.search(r'^coach_engine_errors_total\{kind="unreachable"\} (\S+)$', text, re.M)
+    assert counted and float(counted.group(1)) > (unreachable or 0)  # counted, not only listed
+    assert 'coach_worker_up{worker="gone"} 0.0' in text
+
+
+async def _metrics_after_three_commands(coach: Coach) -> str:
     await coach.run(make_actor("mo"), ("concept",), {"topic": "volume"})
     await coach.run(make_actor("mo"), ("quiz",), {"count": 999})  # out of range
     await coach.run(make_actor("mo"), ("docker",), {"command": "ps"})  # worker unreachable
@@ -77,12 +95,7 @@ async def test_metrics_count_each_command_with_its_outcome(unreachable_worker_co
     finally:
         await server.stop()
     assert status == 200 and kind.startswith("text/plain")
-    assert 'coach_interactions_total{command="concept",outcome="ok"}' in text
-    assert 'coach_interactions_total{command="quiz",outcome="user_error"}' in text
-    assert 'coach_command_seconds_count{command="docker"}' in text
-    counted = re.search(r'^coach_engine_errors_total\{kind="unreachable"\} (\S+)$', text, re.M)
-    assert counted and float(counted.group(1)) > (unreachable or 0)  # counted, not only listed
-    assert 'coach_worker_up{worker="gone"} 0.0' in text
+    return text
 
 
 def free_port() -> int:
