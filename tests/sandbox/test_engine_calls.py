@@ -9,10 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import docker
 import pytest
+from docker.api import APIClient
 
 from bot.core.errors import UserError
 from bot.sandbox import naming, provision, usage
@@ -77,12 +79,17 @@ async def test_a_returning_learners_commands_cost_what_the_clis_do(
         await svc.close()
 
 
-def _stop_host(name: str) -> None:
+def _behind_the_coachs_back(call: Callable[[APIClient], object]) -> None:
+    """Blocking: one call on the engine through a client of its own (an operator's)."""
     client = docker.from_env()
     try:
-        client.api.stop(name, timeout=0)
+        call(client.api)
     finally:
         client.close()
+
+
+def _stop_host(name: str) -> None:
+    _behind_the_coachs_back(lambda api: api.stop(name, timeout=0))
 
 
 async def test_a_host_shell_stopped_behind_the_coachs_back_still_forwards_ports(
@@ -314,11 +321,7 @@ async def test_a_learners_image_names_are_kept_until_a_command_can_change_them(
 
 
 def _remove_image(name: str) -> None:
-    client = docker.from_env()
-    try:
-        client.api.remove_image(name)
-    finally:
-        client.close()
+    _behind_the_coachs_back(lambda api: api.remove_image(name))
 
 
 async def test_an_own_image_removed_behind_the_coachs_back_answers_as_without_the_names(
