@@ -13,6 +13,7 @@ import discord
 import yarl
 from discord.gateway import DiscordWebSocket
 
+from bot.core.logs import flush_logs
 from bot.core.loops import loop_factory
 from bot.settings import DiscordSettings, Settings
 
@@ -32,6 +33,14 @@ def point_at(settings: DiscordSettings) -> None:
         discord.http.Route.BASE = settings.api_base.rstrip("/")
     if settings.gateway_url != defaults.gateway_url:
         DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
+
+
+def _fail(line: str) -> int:
+    """Say why the command ends, as the last line on stderr (after every log record so
+    far: the log is written by a thread of its own), and give the exit code 1."""
+    flush_logs()
+    print(line, file=sys.stderr)
+    return 1
 
 
 def unreachable(settings: DiscordSettings, exc: Exception) -> str:
@@ -74,6 +83,7 @@ async def _serve_coach(settings: Settings, coach: Coach, signals: StopSignals) -
     from bot.ops.http import OpsServer
     from bot.ops.shutdown import run_until_stopped
 
+    failure: str | None = None  # said after the coach has closed, as the last line
     async with coach:
         bot = CoachBot(coach)
         ops: OpsServer | None = None
@@ -96,17 +106,16 @@ async def _serve_coach(settings: Settings, coach: Coach, signals: StopSignals) -
                     signals,
                 )
         except discord.LoginFailure:
-            print("Discord refused the token: check DISCORD_TOKEN.", file=sys.stderr)
-            return 1
+            failure = "Discord refused the token: check DISCORD_TOKEN."
         except aiohttp.ClientConnectionError as exc:
-            print(unreachable(settings.discord, exc), file=sys.stderr)
-            return 1
+            failure = unreachable(settings.discord, exc)
         except discord.PrivilegedIntentsRequired:  # pragma: no cover - we ask for none
-            print("Discord refused the intents requested.", file=sys.stderr)
-            return 1
+            failure = "Discord refused the intents requested."
         finally:
             if ops is not None:
                 await ops.stop()
+    if failure is not None:
+        return _fail(failure)
     log.info("stopped")
     return 0
 
@@ -158,10 +167,8 @@ async def _with_commands(settings: Settings, work: Callable[[CoachBot], Awaitabl
             await bot.login(settings.discord.token or "")
             said = await work(bot)
     except discord.LoginFailure:
-        print("Discord refused the token: check DISCORD_TOKEN.", file=sys.stderr)
-        return 1
+        return _fail("Discord refused the token: check DISCORD_TOKEN.")
     except aiohttp.ClientConnectionError as exc:
-        print(unreachable(settings.discord, exc), file=sys.stderr)
-        return 1
+        return _fail(unreachable(settings.discord, exc))
     print(said)
     return 0
