@@ -46,6 +46,7 @@ import signal
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections import Counter
@@ -64,7 +65,7 @@ from bench import cores
 from bot.coach import Coach, load_content
 from bot.content.items import ContentLibrary
 from bot.core.logs import configure_logging
-from bot.core.loops import loop_factory
+from bot.core.loops import loop_factory, raise_thread_priority
 from bot.core.reply import Reply, Tone
 from bot.discordbot.frontend import DiscordFrontend, Policy
 from bot.exts.sandbox import Sandbox as SandboxCog
@@ -693,6 +694,23 @@ async def measure(
             await asyncio.to_thread(remove_instance, instance)
 
 
+def loop_priority(options: argparse.Namespace, base: Settings) -> str:
+    chosen: str = options.loop_priority
+    return base.event_loop_priority if chosen == "settings" else chosen
+
+
+def priority_refused(options: argparse.Namespace, base: Settings) -> str:
+    """Why the loop's thread cannot have the priority asked for (tried on a thread of its
+    own, which then ends), or nothing."""
+    if loop_priority(options, base) == "normal":
+        return ""
+    refused: list[str | None] = []
+    probe = threading.Thread(target=lambda: refused.append(raise_thread_priority()))
+    probe.start()
+    probe.join()
+    return f" (refused: {refused[0]}; measured at normal)" if refused[0] else ""
+
+
 def run_one(
     options: argparse.Namespace,
     base: Settings,
@@ -709,7 +727,8 @@ def run_one(
         try:
             with open(Path(tmp) / "coach.log", "w", encoding="utf-8") as log_file:
                 configure_logging(settings.log_level, settings.log_format, stream=log_file)
-                with asyncio.Runner(loop_factory=loop_factory(loop_name)) as runner:
+                factory = loop_factory(loop_name, loop_priority(options, base))
+                with asyncio.Runner(loop_factory=factory) as runner:
                     return runner.run(
                         measure(
                             options, settings, library, learners, loop_name, raw_first, first_runs
@@ -804,6 +823,13 @@ def main(argv: list[str] | None = None) -> int:
         default="settings",
         help="event loop(s): 'both' runs each class size under asyncio and under uvloop",
     )
+    parser.add_argument(
+        "--loop-priority",
+        choices=("normal", "realtime", "settings"),
+        default="realtime",
+        help="the priority of the loop's thread (event_loop_priority): 'realtime', the setting "
+        "for a class (needs root here), is the default; 'normal' measures without it",
+    )
     parser.add_argument("--first-runs", type=int, default=20, help="learners for new vs returning")
     parser.add_argument(
         "--warm-pool",
@@ -850,7 +876,8 @@ def main(argv: list[str] | None = None) -> int:
         f"docker SDK {docker.__version__}, thread pool {base.sandbox.thread_pool_size}, "
         f"image {IMAGE}, arrivals spread over 1 s (seed {options.seed}), loops {', '.join(loops)}, "
         f"warm pool {'the class size' if options.warm_pool is None else options.warm_pool}, "
-        f"concurrent starts {', '.join(str(w.concurrent_starts) for w in base.sandbox.workers)}"
+        f"concurrent starts {', '.join(str(w.concurrent_starts) for w in base.sandbox.workers)}, "
+        f"loop thread priority {loop_priority(options, base)}{priority_refused(options, base)}"
     )
     with cores.own_core() if options.own_core else contextlib.nullcontext("") as placed:
         if placed:

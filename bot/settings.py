@@ -352,6 +352,14 @@ class Settings(_Section):
         default="asyncio",
         description="The event loop of `python -m bot run` (uvloop must be installed).",
     )
+    event_loop_priority: Literal["normal", "realtime"] = Field(
+        default="normal",
+        description=(
+            "The priority of the event loop's thread in `python -m bot run`: `realtime` lets it "
+            "run as soon as it has work while the engine keeps the cores busy (needs "
+            "CAP_SYS_NICE; in a container also a real-time CPU budget; docs/performance.md)."
+        ),
+    )
     sandbox: SandboxSettings = SandboxSettings()
     discord: DiscordSettings = DiscordSettings()
     quiz: QuizSettings = QuizSettings()

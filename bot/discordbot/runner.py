@@ -57,7 +57,8 @@ def gateway_connected(client: discord.Client) -> bool:
 def run_bot(settings: Settings) -> int:
     """Connect to Discord and serve until stopped (on the event loop the settings name); the
     exit status for the CLI."""
-    with asyncio.Runner(loop_factory=loop_factory(settings.event_loop)) as runner:
+    factory = loop_factory(settings.event_loop, settings.event_loop_priority)
+    with asyncio.Runner(loop_factory=factory) as runner:
         return runner.run(_serve(settings))
 
 
