@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import subprocess
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -107,6 +109,32 @@ def resume_engine(name: str) -> None:
 def dockerd_pid(name: str) -> int:
     """The pid of the engine's dockerd (to freeze it with SIGSTOP in a test)."""
     return int((RUN / name / "dockerd.pid").read_text().strip())
+
+
+def freeze(pid: int, timeout: float = 10.0) -> None:
+    """Stop process ``pid`` with SIGSTOP and return once every thread of it has stopped.
+
+    ``kill`` only queues the signal: each thread stops when the kernel next runs it, on a busy
+    machine several milliseconds later, and until then a dockerd thread still answers what
+    a client sends it (a freeze that a request overtakes is no freeze)."""
+    os.kill(pid, signal.SIGSTOP)
+    deadline = time.monotonic() + timeout
+    while not _every_thread_stopped(pid):
+        if time.monotonic() > deadline:
+            raise EngineError(f"process {pid} did not stop within {timeout:.0f} s of SIGSTOP")
+        time.sleep(0.001)
+
+
+def _every_thread_stopped(pid: int) -> bool:
+    """Whether no thread of process ``pid`` can run: each is stopped (or has exited)."""
+    for stat in (Path("/proc") / str(pid) / "task").glob("*/stat"):
+        try:
+            state = stat.read_text().rsplit(")", 1)[1].split()[0]
+        except (OSError, IndexError):  # the thread exited meanwhile
+            continue
+        if state not in ("T", "t", "Z", "X"):
+            return False
+    return True
 
 
 def unique_name(prefix: str = "t") -> str:

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.context import Actor
-from tests.engines import ExtraEngine, dockerd_pid, halt_engine, resume_engine
+from tests.engines import ExtraEngine, dockerd_pid, freeze, halt_engine, resume_engine
 from tests.faults.support import (
     ask,
     clean_for_learner,
@@ -106,7 +106,7 @@ async def test_a_frozen_engine_holds_up_neither_start_nor_a_learner(
     )
     learner = Actor("patient", "patient", "g", "en")
     pid = dockerd_pid(engine.name)
-    os.kill(pid, signal.SIGSTOP)
+    freeze(pid)  # every thread stopped: no request can overtake the freeze
     try:
         async with running_coach(settings) as coach:
             manager = coach.sandbox.manager
@@ -125,7 +125,7 @@ async def test_a_frozen_engine_holds_up_neither_start_nor_a_learner(
             assert worker.ready
             assert "CONTAINER ID" in text(await ask(coach, learner, "docker", "ps"))
 
-            os.kill(pid, signal.SIGSTOP)  # freezes while the learner works
+            freeze(pid)  # freezes while the learner works
             timeouts = manager.executor.stats.timeouts
             replies = await ask(coach, learner, "docker", "ps")
             assert "unavailable" in text(replies) and clean_for_learner(replies) == []
