@@ -840,9 +840,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--rounds",
         type=int,
-        default=1,
+        default=3,
         help="bursts per class size, each side going first in turn; the ratio is the median "
-        "round's (one round's moves ±0.15 with the machine)",
+        "round's (one round's moves ±0.15 with the machine, so one round decides nothing)",
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--settings", type=Path, default=None)
