@@ -357,7 +357,8 @@ class Settings(_Section):
         description=(
             "The priority of the event loop's thread in `python -m bot run`: `realtime` lets it "
             "run as soon as it has work while the engine keeps the cores busy (needs "
-            "CAP_SYS_NICE; in a container also a real-time CPU budget; docs/performance.md)."
+            "CAP_SYS_NICE or an RLIMIT_RTPRIO of 1; in a container also a real-time CPU budget; "
+            "docs/deploy.md, Sizing). Refused, the loop stays normal and the log says why."
         ),
     )
     sandbox: SandboxSettings = SandboxSettings()
